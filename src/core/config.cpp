@@ -1,0 +1,88 @@
+#include "core/config.h"
+
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace vitrine {
+namespace {
+
+std::string DefaultCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    return std::string(xdg) + "/vitrine";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.cache/vitrine";
+}
+
+Status ParseInt(const char* var, int64_t* out) {
+  const char* value = std::getenv(var);
+  if (!value || !*value) return Status::Ok();
+  char* end = nullptr;
+  long long parsed = std::strtoll(value, &end, 10);
+  if (*end != '\0') {
+    return InvalidArgument(std::string(var) + "='" + value + "' is not a whole number");
+  }
+  *out = parsed;
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LimitsConfig::Validate() const {
+  if (max_pixels <= 0) return InvalidArgument("max_pixels (VITRINE_MAX_PIXELS) must be > 0");
+  if (max_bytes <= 0) return InvalidArgument("max_bytes (VITRINE_MAX_BYTES) must be > 0");
+  return Status::Ok();
+}
+
+Status ModelsConfig::Validate() const {
+  if (cache_dir.empty()) return InvalidArgument("cache_dir (VITRINE_CACHE_DIR) is empty");
+  if (threads < 0) return InvalidArgument("threads (VITRINE_THREADS) must be >= 0");
+  return Status::Ok();
+}
+
+Status Config::Validate() const {
+  RETURN_IF_ERROR(limits.Validate());
+  return models.Validate();
+}
+
+nlohmann::json Config::ToJson() const {
+  return {{"limits", {{"max_pixels", limits.max_pixels}, {"max_bytes", limits.max_bytes}}},
+          {"models", {{"cache_dir", models.cache_dir}, {"threads", models.threads}}}};
+}
+
+Result<Config> LoadConfig() {
+  Config config;
+  config.models.cache_dir = DefaultCacheDir();
+
+  if (const char* path = std::getenv("VITRINE_CONFIG"); path && *path) {
+    std::ifstream in(path);
+    if (!in) return NotFound(std::string("VITRINE_CONFIG names ") + path + ", which cannot be read");
+    try {
+      nlohmann::json j = nlohmann::json::parse(in);
+      if (j.contains("limits")) {
+        config.limits.max_pixels = j["limits"].value("max_pixels", config.limits.max_pixels);
+        config.limits.max_bytes = j["limits"].value("max_bytes", config.limits.max_bytes);
+      }
+      if (j.contains("models")) {
+        config.models.cache_dir = j["models"].value("cache_dir", config.models.cache_dir);
+        config.models.threads = j["models"].value("threads", config.models.threads);
+      }
+    } catch (const nlohmann::json::exception& e) {
+      return InvalidArgument(std::string("config file ") + path + " is not valid: " + e.what());
+    }
+  }
+
+  RETURN_IF_ERROR(ParseInt("VITRINE_MAX_PIXELS", &config.limits.max_pixels));
+  RETURN_IF_ERROR(ParseInt("VITRINE_MAX_BYTES", &config.limits.max_bytes));
+  int64_t threads = config.models.threads;
+  RETURN_IF_ERROR(ParseInt("VITRINE_THREADS", &threads));
+  config.models.threads = static_cast<int>(threads);
+  if (const char* dir = std::getenv("VITRINE_CACHE_DIR"); dir && *dir) {
+    config.models.cache_dir = dir;
+  }
+  RETURN_IF_ERROR(config.Validate());
+  return config;
+}
+
+}  // namespace vitrine
