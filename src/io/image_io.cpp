@@ -1,0 +1,811 @@
+#include "io/image_io.h"
+
+#include <fcntl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <new>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <vector>
+
+namespace vitrine::io {
+namespace {
+
+using namespace std::string_view_literals;
+
+constexpr std::string_view kSupported = "supported formats are JPEG, PNG and WebP";
+
+// ---- Byte access. Every caller checks bounds first; these only assemble the integers.
+
+uint8_t U8(std::string_view b, size_t at) { return static_cast<uint8_t>(b[at]); }
+uint32_t Be16(std::string_view b, size_t at) { return (U8(b, at) << 8) | U8(b, at + 1); }
+uint32_t Be32(std::string_view b, size_t at) {
+  return (uint32_t{U8(b, at)} << 24) | (U8(b, at + 1) << 16) | (U8(b, at + 2) << 8) | U8(b, at + 3);
+}
+uint32_t Le16(std::string_view b, size_t at) { return U8(b, at) | (U8(b, at + 1) << 8); }
+uint32_t Le24(std::string_view b, size_t at) { return Le16(b, at) | (U8(b, at + 2) << 16); }
+uint32_t Le32(std::string_view b, size_t at) {
+  return Le24(b, at) | (uint32_t{U8(b, at + 3)} << 24);
+}
+
+bool StartsWith(std::string_view b, std::string_view prefix) {
+  return b.substr(0, prefix.size()) == prefix;
+}
+
+// ---- Messages.
+
+// "50" for whole millions (when `trim_whole`), else "61.2", or "0.0031" below 0.1 million, so a
+// small test limit does not read as zero.
+std::string Millions(int64_t value, bool trim_whole) {
+  char text[48];
+  if (trim_whole && value % 1'000'000 == 0) {
+    std::snprintf(text, sizeof(text), "%lld", static_cast<long long>(value / 1'000'000));
+  } else if (value >= 100'000) {
+    std::snprintf(text, sizeof(text), "%.1f", static_cast<double>(value) / 1e6);
+  } else {
+    std::snprintf(text, sizeof(text), "%.2g", static_cast<double>(value) / 1e6);
+  }
+  return text;
+}
+
+// `limit_variable` names the setting that raises the limit; empty when the caller's limit has
+// no such setting.
+Status TooManyBytes(int64_t size, int64_t max_bytes, std::string_view limit_variable) {
+  std::string message =
+      "file is " + Millions(size, false) + " MB; the limit is " + Millions(max_bytes, true) + " MB";
+  if (!limit_variable.empty()) message += " (" + std::string(limit_variable) + ")";
+  return ResourceExhausted(std::move(message));
+}
+
+Status OutOfMemory(std::string_view verb, int width, int height) {
+  return ResourceExhausted("not enough memory to " + std::string(verb) + " a " +
+                           std::to_string(width) + "x" + std::to_string(height) +
+                           " image; lower VITRINE_MAX_PIXELS or run fewer jobs at once");
+}
+
+Status Corrupt(std::string_view detail) {
+  return InvalidArgument("file is truncated or corrupt (" + std::string(detail) +
+                         "); re-export or re-download it");
+}
+
+constexpr std::string_view kJpegTruncated = "JPEG ends before its end marker";
+constexpr std::string_view kPngTruncated = "PNG ends before its IEND chunk";
+constexpr std::string_view kWebpTruncated = "WebP ends before the end of its RIFF container";
+
+// ---- Recognising what we do not support, to say so by name.
+
+bool LooksLikeText(std::string_view b) {
+  std::string_view head = b.substr(0, 512);
+  size_t odd = 0;
+  for (char c : head) {
+    uint8_t u = static_cast<uint8_t>(c);
+    if (u == 0) return false;
+    if (u < 0x20 && u != '\n' && u != '\r' && u != '\t' && u != '\f') ++odd;
+  }
+  return odd * 20 <= head.size();
+}
+
+std::string LowerHead(std::string_view b) {
+  std::string head(b.substr(0, 1024));
+  std::transform(head.begin(), head.end(), head.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<uint8_t>(c))); });
+  return head;
+}
+
+struct Kind {
+  std::string_view name;  // "" if unrecognised
+  bool is_image = false;
+};
+
+// A known format we do not read, recognised by its magic bytes.
+Kind UnsupportedKind(std::string_view b) {
+  if (StartsWith(b, "GIF87a") || StartsWith(b, "GIF89a")) return {"GIF", true};
+  if (StartsWith(b, "II*\0"sv) || StartsWith(b, "MM\0*"sv)) return {"TIFF", true};
+  if (b.size() >= 26 && StartsWith(b, "BM") && Le32(b, 6) == 0) {
+    uint32_t dib = Le32(b, 14);
+    if (dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64 || dib == 108 || dib == 124) {
+      return {"BMP", true};
+    }
+  }
+  if (b.size() >= 12 && b.substr(4, 4) == "ftyp") {
+    std::string_view brand = b.substr(8, 4);
+    if (brand == "avif" || brand == "avis") return {"AVIF", true};
+    if (brand == "heic" || brand == "heix" || brand == "hevc" || brand == "heim" ||
+        brand == "heis" || brand == "mif1" || brand == "msf1") {
+      return {"HEIC/HEIF", true};
+    }
+    return {"a video (MP4/MOV)", false};
+  }
+  if (StartsWith(b, "\xFF\x0A"sv) || StartsWith(b, "\0\0\0\x0CJXL \r\n\x87\n"sv)) {
+    return {"JPEG XL", true};
+  }
+  if (StartsWith(b, "\0\0\0\x0CjP  \r\n\x87\n"sv) || StartsWith(b, "\xFF\x4F\xFF\x51"sv)) {
+    return {"JPEG 2000", true};
+  }
+  if (StartsWith(b, "8BPS")) return {"Photoshop (PSD)", true};
+  if (b.size() >= 6 && StartsWith(b, "\0\0\1\0"sv) && Le16(b, 4) > 0) return {"ICO", true};
+  if (StartsWith(b, "%PDF-")) return {"a PDF document", false};
+  if (StartsWith(b, "PK\3\4"sv)) return {"a ZIP archive", false};
+  if (StartsWith(b, "RIFF") && b.size() >= 12) {
+    if (b.substr(8, 4) == "WAVE") return {"WAV audio", false};
+    if (b.substr(8, 4) == "AVI ") return {"an AVI video", false};
+    return {"a RIFF file other than WebP", false};
+  }
+  return {};
+}
+
+Status UnsupportedFormat(std::string_view b) {
+  const std::string supported(kSupported);
+  if (b.empty()) return Unsupported("the file is empty; " + supported);
+  const Kind kind = UnsupportedKind(b);
+  if (kind.is_image) {
+    return Unsupported(std::string(kind.name) + " is not supported; convert it to PNG or JPEG (" +
+                       supported + ")");
+  }
+  if (!kind.name.empty()) {
+    return Unsupported("the file is " + std::string(kind.name) + ", not an image; " + supported);
+  }
+  if (LooksLikeText(b)) {
+    std::string head = LowerHead(b);
+    if (head.find("<svg") != std::string::npos) {
+      return Unsupported("SVG is not supported; convert it to PNG (" + supported + ")");
+    }
+    if (head.find("<html") != std::string::npos ||
+        head.find("<!doctype html") != std::string::npos) {
+      return Unsupported(
+          "the file is an HTML page, not an image (a download link may have returned an error "
+          "page); " +
+          supported);
+    }
+    return Unsupported("the file is text, not an image; " + supported);
+  }
+  return Unsupported("the file is not an image format we recognise; " + supported);
+}
+
+// ---- EXIF orientation.
+
+std::string_view StripExifPrefix(std::string_view b) {
+  // JPEG APP1 always has it; PNG eXIf and WebP EXIF should not, but some writers add it.
+  return StartsWith(b, "Exif\0"sv) && b.size() >= 6 ? b.substr(6) : b;
+}
+
+// The orientation (1..8) from a TIFF structure's first IFD, or 1 when absent or unreadable: a
+// broken EXIF block must not make an otherwise good image unreadable.
+int OrientationFromTiff(std::string_view tiff) {
+  if (tiff.size() < 8) return 1;
+  bool little;
+  if (StartsWith(tiff, "II*\0"sv)) {
+    little = true;
+  } else if (StartsWith(tiff, "MM\0*"sv)) {
+    little = false;
+  } else {
+    return 1;
+  }
+  auto u16 = [&](size_t at) { return little ? Le16(tiff, at) : Be16(tiff, at); };
+  auto u32 = [&](size_t at) { return little ? Le32(tiff, at) : Be32(tiff, at); };
+  // Offsets are at most 2^32 + 12 * 65535: the sums below cannot overflow a 64-bit size_t.
+  static_assert(sizeof(size_t) >= 8);
+  const size_t ifd = u32(4);
+  if (ifd < 8 || ifd + 2 > tiff.size()) return 1;
+  const size_t count = u16(ifd);
+  for (size_t i = 0; i < count; ++i) {
+    const size_t entry = ifd + 2 + 12 * i;
+    if (entry + 12 > tiff.size()) return 1;
+    if (u16(entry) != 0x0112) continue;
+    uint32_t type = u16(entry + 2);
+    if (u32(entry + 4) < 1) return 1;
+    uint32_t value = type == 3 ? u16(entry + 8) : type == 4 ? u32(entry + 8) : 0;
+    return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+  }
+  return 1;
+}
+
+// Returns `m` transformed for display according to EXIF orientation 1..8.
+cv::Mat Orient(const cv::Mat& m, int orientation) {
+  if (m.empty() || orientation == 1) return m;
+  cv::Mat out;
+  switch (orientation) {
+    case 2:
+      cv::flip(m, out, 1);
+      break;
+    case 3:
+      cv::rotate(m, out, cv::ROTATE_180);
+      break;
+    case 4:
+      cv::flip(m, out, 0);
+      break;
+    case 5:
+      cv::transpose(m, out);
+      break;
+    case 6:
+      cv::rotate(m, out, cv::ROTATE_90_CLOCKWISE);
+      break;
+    case 7:
+      cv::transpose(m, out);
+      cv::rotate(out, out, cv::ROTATE_180);
+      break;
+    case 8:
+      cv::rotate(m, out, cv::ROTATE_90_COUNTERCLOCKWISE);
+      break;
+    default:
+      return m;
+  }
+  return out;
+}
+
+// ---- Container walkers. One per format: with `to_end` false they stop once the dimensions are
+// known (ReadHeader); with `to_end` true they check the whole structure and collect metadata.
+
+struct ContainerInfo {
+  ImageHeader header;
+  std::string_view exif;  // TIFF structure, or empty
+  bool animated = false;
+};
+
+bool IsSof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
+
+// Walks markers the way libjpeg finds them: the next 0xFF followed by a byte other than 0x00
+// (a stuffed byte inside entropy-coded data) or 0xFF (fill). That one rule also steps over scan
+// data and over stray bytes between segments, which libjpeg skips with a warning and every
+// viewer shows; refusing those would refuse files sellers can open everywhere else.
+Result<ContainerInfo> WalkJpeg(std::string_view b, bool to_end) {
+  ContainerInfo info;
+  info.header.format = Format::kJpeg;
+  bool have_frame = false;
+  bool have_scan = false;
+  size_t pos = 2;  // after SOI
+  while (true) {
+    while (true) {
+      const void* ff = pos < b.size() ? std::memchr(b.data() + pos, 0xFF, b.size() - pos) : nullptr;
+      pos = ff ? static_cast<size_t>(static_cast<const char*>(ff) - b.data()) : b.size();
+      if (pos + 1 >= b.size() || (U8(b, pos + 1) != 0x00 && U8(b, pos + 1) != 0xFF)) break;
+      ++pos;
+    }
+    if (pos + 1 >= b.size()) {
+      return Corrupt(have_frame ? kJpegTruncated : "JPEG ends before its frame header"sv);
+    }
+    const uint8_t marker = U8(b, pos + 1);
+    pos += 2;
+    if (marker == 0xD9) {  // EOI
+      if (!have_frame || !have_scan) return Corrupt("JPEG ends before its image data");
+      return info;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // TEM, RSTn, SOI
+    if (b.size() - pos < 2) continue;  // reported as truncated by the search above
+    const size_t length = Be16(b, pos);
+    if (length < 2) return Corrupt("JPEG segment structure is broken");
+    if (length > b.size() - pos) {
+      return Corrupt(have_frame ? kJpegTruncated : "JPEG ends before its frame header"sv);
+    }
+    std::string_view segment = b.substr(pos + 2, length - 2);
+    pos += length;
+    if (IsSof(marker) && !have_frame) {
+      if (segment.size() < 6) return Corrupt("JPEG frame header is too short");
+      // Baseline, extended, progressive, with Huffman or arithmetic coding: what libjpeg reads.
+      if (marker != 0xC0 && marker != 0xC1 && marker != 0xC2 && marker != 0xC9 && marker != 0xCA) {
+        return Unsupported(
+            "lossless and hierarchical JPEG are not supported; re-export it as a standard JPEG "
+            "or PNG");
+      }
+      const int precision = U8(segment, 0);
+      if (precision == 12 || precision == 16) {
+        return Unsupported(std::to_string(precision) +
+                           "-bit JPEG is not supported; re-export it as an 8-bit JPEG or PNG");
+      }
+      if (precision != 8) return Corrupt("JPEG frame header gives an invalid sample precision");
+      info.header.height = static_cast<int>(Be16(segment, 1));
+      info.header.width = static_cast<int>(Be16(segment, 3));
+      if (info.header.width == 0 || info.header.height == 0) {
+        return Corrupt("JPEG frame header gives a width or height of 0");
+      }
+      have_frame = true;
+      if (!to_end) return info;
+    } else if (marker == 0xE1 && info.exif.empty() && StartsWith(segment, "Exif\0"sv)) {
+      info.exif = StripExifPrefix(segment);
+    } else if (marker == 0xDA) {  // SOS; its entropy-coded data is skipped by the search above
+      if (!have_frame) return Corrupt("JPEG has image data before its frame header");
+      have_scan = true;
+    }
+  }
+}
+
+bool ValidPngDepth(int color_type, int depth) {
+  switch (color_type) {
+    case 0:
+      return depth == 1 || depth == 2 || depth == 4 || depth == 8 || depth == 16;
+    case 3:
+      return depth == 1 || depth == 2 || depth == 4 || depth == 8;
+    case 2:
+    case 4:
+    case 6:
+      return depth == 8 || depth == 16;
+    default:
+      return false;
+  }
+}
+
+bool PngCrcMatches(std::string_view b, size_t chunk, size_t length) {
+  uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(b.data() + chunk + 4),
+                    static_cast<uInt>(length + 4));
+  return crc == Be32(b, chunk + 8 + length);
+}
+
+Result<ContainerInfo> WalkPng(std::string_view b, bool to_end) {
+  ContainerInfo info;
+  info.header.format = Format::kPng;
+  if (b.size() < 33) return Corrupt("PNG ends inside its header");
+  if (Be32(b, 8) != 13 || b.substr(12, 4) != "IHDR") {
+    return Corrupt("PNG does not start with an IHDR chunk");
+  }
+  if (!PngCrcMatches(b, 8, 13)) return Corrupt("PNG header checksum does not match");
+  uint32_t width = Be32(b, 16);
+  uint32_t height = Be32(b, 20);
+  if (width == 0 || height == 0 || width > 0x7FFFFFFF || height > 0x7FFFFFFF) {
+    return Corrupt("PNG header gives an impossible size");
+  }
+  if (!ValidPngDepth(U8(b, 25), U8(b, 24)) || U8(b, 26) != 0 || U8(b, 27) != 0 || U8(b, 28) > 1) {
+    return Corrupt("PNG header has an invalid colour type, bit depth or method");
+  }
+  info.header.width = static_cast<int>(width);
+  info.header.height = static_cast<int>(height);
+  if (!to_end) return info;
+
+  bool have_data = false;
+  size_t pos = 33;
+  while (true) {
+    if (b.size() - pos < 12) return Corrupt(kPngTruncated);
+    size_t length = Be32(b, pos);
+    if (length > 0x7FFFFFFF) return Corrupt("PNG has a chunk with an impossible length");
+    if (length > b.size() - pos - 12) return Corrupt(kPngTruncated);
+    std::string_view type = b.substr(pos + 4, 4);
+    if (type == "IDAT") {
+      have_data = true;
+    } else if (type == "IEND") {
+      if (!have_data) return Corrupt("PNG has no image data (IDAT chunk)");
+      return info;
+    } else if (type == "eXIf" && info.exif.empty() && PngCrcMatches(b, pos, length)) {
+      info.exif = StripExifPrefix(b.substr(pos + 8, length));
+    }
+    pos += 12 + length;
+  }
+}
+
+Result<ContainerInfo> WalkWebp(std::string_view b, bool to_end) {
+  ContainerInfo info;
+  info.header.format = Format::kWebp;
+  if (b.size() < 20) return Corrupt("WebP ends inside its header");
+  std::string_view first = b.substr(12, 4);
+  std::string_view payload = b.substr(20, Le32(b, 16));
+  uint32_t width = 0;
+  uint32_t height = 0;
+  if (first == "VP8 ") {
+    if (payload.size() < 10) return Corrupt("WebP ends inside its header");
+    if ((U8(payload, 0) & 1) != 0) return Corrupt("WebP (VP8) does not start with a key frame");
+    if (payload.substr(3, 3) != "\x9D\x01\x2A") return Corrupt("WebP (VP8) header is invalid");
+    width = Le16(payload, 6) & 0x3FFF;
+    height = Le16(payload, 8) & 0x3FFF;
+  } else if (first == "VP8L") {
+    if (payload.size() < 5) return Corrupt("WebP ends inside its header");
+    uint32_t bits = Le32(payload, 1);
+    if (U8(payload, 0) != 0x2F || (bits >> 29) != 0) {
+      return Corrupt("WebP (VP8L) header is invalid");
+    }
+    width = (bits & 0x3FFF) + 1;
+    height = ((bits >> 14) & 0x3FFF) + 1;
+  } else if (first == "VP8X") {
+    if (payload.size() < 10) return Corrupt("WebP ends inside its header");
+    info.animated = (U8(payload, 0) & 0x02) != 0;
+    width = Le24(payload, 4) + 1;
+    height = Le24(payload, 7) + 1;
+  } else {
+    return Corrupt("WebP does not start with an image chunk (VP8, VP8L or VP8X)");
+  }
+  if (width == 0 || height == 0) return Corrupt("WebP header gives a width or height of 0");
+  info.header.width = static_cast<int>(width);
+  info.header.height = static_cast<int>(height);
+  if (!to_end) return info;
+
+  size_t riff_size = Le32(b, 4);
+  if (riff_size < 4) return Corrupt("WebP RIFF container is invalid");
+  if (riff_size > b.size() - 8) return Corrupt(kWebpTruncated);
+  size_t end = 8 + riff_size;
+  bool have_data = false;
+  for (size_t pos = 12; pos < end;) {
+    if (end - pos < 8) return Corrupt("WebP chunk structure is broken");
+    std::string_view type = b.substr(pos, 4);
+    size_t length = Le32(b, pos + 4);
+    if (length > end - pos - 8) return Corrupt(kWebpTruncated);
+    if (type == "VP8 " || type == "VP8L") {
+      have_data = true;
+    } else if (type == "ANIM" || type == "ANMF") {
+      info.animated = true;
+    } else if (type == "EXIF" && info.exif.empty()) {
+      info.exif = StripExifPrefix(b.substr(pos + 8, length));
+    }
+    pos += 8 + length + (length & 1);
+  }
+  if (!have_data && !info.animated) return Corrupt("WebP has no image data");
+  return info;
+}
+
+Result<ContainerInfo> WalkContainer(std::string_view b, bool to_end) {
+  switch (SniffFormat(b)) {
+    case Format::kJpeg:
+      return WalkJpeg(b, to_end);
+    case Format::kPng:
+      return WalkPng(b, to_end);
+    case Format::kWebp:
+      return WalkWebp(b, to_end);
+    case Format::kUnknown:
+      break;
+  }
+  return UnsupportedFormat(b);
+}
+
+// ---- Pixels.
+
+// Decoder output (1-4 channels, 8 or 16 bits) -> 8-bit BGR + alpha (empty when fully opaque).
+Result<Image> ToImage(cv::Mat decoded, std::string name) {
+  if (decoded.depth() == CV_16U) {
+    decoded.convertTo(decoded, CV_8U, 1.0 / 257.0);
+  } else if (decoded.depth() != CV_8U) {
+    return Unsupported("images with floating-point or 32-bit samples are not supported");
+  }
+  Image image;
+  image.name = std::move(name);
+  switch (decoded.channels()) {
+    case 1:
+      cv::cvtColor(decoded, image.bgr, cv::COLOR_GRAY2BGR);
+      break;
+    case 2: {
+      cv::Mat grey;
+      cv::extractChannel(decoded, grey, 0);
+      cv::extractChannel(decoded, image.alpha, 1);
+      cv::cvtColor(grey, image.bgr, cv::COLOR_GRAY2BGR);
+      break;
+    }
+    case 3:
+      image.bgr = decoded;
+      break;
+    case 4:
+      cv::cvtColor(decoded, image.bgr, cv::COLOR_BGRA2BGR);
+      cv::extractChannel(decoded, image.alpha, 3);
+      break;
+    default:
+      return Unsupported("images with more than 4 channels are not supported");
+  }
+  if (image.has_alpha()) {
+    double min_alpha = 0;
+    cv::minMaxLoc(image.alpha, &min_alpha);
+    if (min_alpha >= 255) image.alpha.release();
+  }
+  return image;
+}
+
+cv::Mat CompositeOverWhite(const Image& image) {
+  cv::Mat out(image.bgr.size(), CV_8UC3);
+  for (int y = 0; y < out.rows; ++y) {
+    const cv::Vec3b* src = image.bgr.ptr<cv::Vec3b>(y);
+    const uint8_t* a = image.alpha.ptr<uint8_t>(y);
+    cv::Vec3b* dst = out.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < out.cols; ++x) {
+      int alpha = a[x];
+      for (int c = 0; c < 3; ++c) {
+        dst[x][c] = static_cast<uint8_t>((src[x][c] * alpha + 255 * (255 - alpha) + 127) / 255);
+      }
+    }
+  }
+  return out;
+}
+
+// ---- Files.
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+  // Closes now, so the caller sees close()'s error (delayed write errors surface there).
+  int Close() {
+    int rc = ::close(fd_);
+    fd_ = -1;
+    return rc;
+  }
+
+ private:
+  int fd_;
+};
+
+// `verb` is "read" or "write".
+Status ErrnoStatus(std::string_view verb, const std::string& path, int error) {
+  std::string message = "cannot " + std::string(verb) + " " + path + ": " + std::strerror(error);
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR:
+      return NotFound(message + "; check the path");
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return InvalidArgument(message + "; check the permissions");
+    case EISDIR:
+      return InvalidArgument(message + "; give a file, not a folder");
+    case ENOSPC:
+    case EDQUOT:
+      return ResourceExhausted(message + "; free some space and retry");
+    default:
+      return Unavailable(message);
+  }
+}
+
+Result<std::string> ReadFileWithin(const std::string& path, int64_t max_bytes,
+                                   std::string_view limit_variable) {
+  max_bytes = std::max<int64_t>(max_bytes, 0);
+  // O_NONBLOCK: opening a FIFO must not hang; it has no effect on regular files.
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (fd.get() < 0) return ErrnoStatus("read", path, errno);
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("read", path, errno);
+  if (S_ISDIR(st.st_mode)) return InvalidArgument(path + " is a folder, not a file");
+  if (!S_ISREG(st.st_mode)) return InvalidArgument(path + " is not a regular file");
+  if (st.st_size > max_bytes) {
+    return TooManyBytes(st.st_size, max_bytes, limit_variable).WithContext(path);
+  }
+  // One spare byte beyond the size shows whether the file grew since fstat.
+  std::string data(static_cast<size_t>(st.st_size) + 1, '\0');
+  size_t got = 0;
+  while (true) {
+    if (got == data.size()) {
+      if (static_cast<int64_t>(got) > max_bytes) {
+        return TooManyBytes(static_cast<int64_t>(got), max_bytes, limit_variable).WithContext(path);
+      }
+      data.resize(std::min<size_t>(got * 2, static_cast<size_t>(max_bytes) + 1));
+    }
+    ssize_t n = ::read(fd.get(), data.data() + got, data.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("read", path, errno);
+    }
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  data.resize(got);
+  return data;
+}
+
+std::string RandomSuffix() {
+  uint64_t value = 0;
+  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != sizeof(value)) {
+    // No entropy yet (early boot): O_EXCL still guarantees we never share a temporary file.
+    static std::atomic<uint64_t> counter{0};
+    value = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
+            (counter.fetch_add(1) << 48);
+  }
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus("write", path, errno);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+void SyncFolderOf(const std::string& path) {
+  std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  FileDescriptor fd(
+      ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (fd.get() >= 0) ::fsync(fd.get());
+}
+
+}  // namespace
+
+std::string_view FormatName(Format format) {
+  switch (format) {
+    case Format::kJpeg:
+      return "jpeg";
+    case Format::kPng:
+      return "png";
+    case Format::kWebp:
+      return "webp";
+    case Format::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string_view FormatExtension(Format format) {
+  switch (format) {
+    case Format::kJpeg:
+      return "jpg";
+    case Format::kPng:
+      return "png";
+    case Format::kWebp:
+      return "webp";
+    case Format::kUnknown:
+      break;
+  }
+  return "";
+}
+
+Result<Format> ParseFormat(std::string_view name) {
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](char c) { return static_cast<char>(std::tolower(static_cast<uint8_t>(c))); });
+  if (lower == "png") return Format::kPng;
+  if (lower == "jpg" || lower == "jpeg") return Format::kJpeg;
+  if (lower == "webp") return Format::kWebp;
+  return InvalidArgument("unknown image format '" + std::string(name) +
+                         "'; use png, jpg (or jpeg) or webp");
+}
+
+Format SniffFormat(std::string_view bytes) {
+  if (StartsWith(bytes, "\xFF\xD8\xFF")) return Format::kJpeg;
+  if (StartsWith(bytes, "\x89PNG\r\n\x1A\n")) return Format::kPng;
+  if (bytes.size() >= 12 && StartsWith(bytes, "RIFF") && bytes.substr(8, 4) == "WEBP") {
+    return Format::kWebp;
+  }
+  return Format::kUnknown;
+}
+
+Result<ImageHeader> ReadHeader(std::string_view bytes) {
+  ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/false));
+  return info.header;
+}
+
+Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name) {
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  if (size > limits.max_bytes) return TooManyBytes(size, limits.max_bytes, "VITRINE_MAX_BYTES");
+  if (size > std::numeric_limits<int>::max()) {  // cv::Mat cannot wrap more
+    return TooManyBytes(size, std::numeric_limits<int>::max(), "");
+  }
+  ASSIGN_OR_RETURN(ImageHeader header, ReadHeader(bytes));
+  const int64_t pixels = int64_t{header.width} * header.height;
+  if (pixels > limits.max_pixels) {
+    return ResourceExhausted("image is " + Millions(pixels, false) + " MP (" +
+                             std::to_string(header.width) + "x" + std::to_string(header.height) +
+                             "); the limit is " + Millions(limits.max_pixels, true) +
+                             " MP (VITRINE_MAX_PIXELS)");
+  }
+  ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/true));
+  if (info.animated) {
+    return Unsupported("animated WebP is not supported; export one frame as PNG or JPEG");
+  }
+
+  const std::string format(FormatName(header.format));
+  // Everything that allocates pixels is inside the try: OpenCV reports allocation failure as a
+  // cv::Exception (StsNoMem), the standard library as std::bad_alloc.
+  try {
+    // imdecode only reads the buffer; the const_cast is for cv::Mat's constructor.
+    cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<char*>(bytes.data()));
+    cv::Mat decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    if (decoded.empty()) return Corrupt("the " + format + " decoder rejected it");
+    if (decoded.cols != header.width || decoded.rows != header.height) {
+      return Corrupt("decoded size differs from the size in the header");
+    }
+    ASSIGN_OR_RETURN(Image image, ToImage(std::move(decoded), std::move(name)));
+    // cv::imdecode with IMREAD_UNCHANGED ignores orientation: this is the one place it is applied.
+    const int orientation = OrientationFromTiff(info.exif);
+    image.bgr = Orient(image.bgr, orientation);
+    image.alpha = Orient(image.alpha, orientation);
+    return image;
+  } catch (const cv::Exception& e) {
+    if (e.code == cv::Error::StsNoMem) return OutOfMemory("decode", header.width, header.height);
+    // Not necessarily corruption (OpenCV has its own size caps), so the message does not say so.
+    return InvalidArgument("the " + format + " decoder could not read the file (" + e.err +
+                           "); re-export it as PNG or JPEG");
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("decode", header.width, header.height);
+  }
+}
+
+Result<Image> ReadImageFile(const std::string& path, const LimitsConfig& limits) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadFileWithin(path, limits.max_bytes, "VITRINE_MAX_BYTES"));
+  Result<Image> image = DecodeImage(bytes, limits, std::filesystem::path(path).stem().string());
+  if (!image.ok()) return image.status().WithContext(path);
+  return image;
+}
+
+Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options) {
+  if (image.bgr.empty()) return InvalidArgument("cannot encode an empty image");
+  if (image.bgr.type() != CV_8UC3) return InvalidArgument("image pixels must be 8-bit BGR");
+  if (image.has_alpha() &&
+      (image.alpha.type() != CV_8UC1 || image.alpha.size() != image.bgr.size())) {
+    return InvalidArgument("image alpha must be 8-bit and the same size as its pixels");
+  }
+  if (options.quality < 1 || options.quality > 100) {
+    return InvalidArgument("quality must be between 1 and 100; got " +
+                           std::to_string(options.quality));
+  }
+  const std::string size = std::to_string(image.width()) + "x" + std::to_string(image.height());
+  std::string extension;
+  std::vector<int> params;
+  switch (options.format) {
+    case Format::kPng:
+      extension = ".png";
+      params = {cv::IMWRITE_PNG_COMPRESSION, 3};
+      break;
+    case Format::kJpeg:
+      if (image.width() > 65500 || image.height() > 65500) {
+        return InvalidArgument("JPEG holds at most 65500 pixels a side and this image is " + size +
+                               "; resize it or export PNG");
+      }
+      extension = ".jpg";
+      params = {cv::IMWRITE_JPEG_QUALITY, options.quality};
+      break;
+    case Format::kWebp:
+      if (image.width() > 16383 || image.height() > 16383) {
+        return InvalidArgument("WebP holds at most 16383 pixels a side and this image is " + size +
+                               "; resize it or export PNG or JPEG");
+      }
+      extension = ".webp";
+      params = {cv::IMWRITE_WEBP_QUALITY, options.quality};
+      break;
+    case Format::kUnknown:
+      return InvalidArgument("no output format chosen; use png, jpg or webp");
+  }
+  const std::string format(FormatName(options.format));
+  try {
+    cv::Mat pixels = image.bgr;
+    if (image.has_alpha()) {
+      pixels = options.format == Format::kJpeg ? CompositeOverWhite(image) : image.ToBgra();
+    }
+    std::vector<uchar> encoded;
+    if (!cv::imencode(extension, pixels, encoded, params)) {
+      return Internal("the " + format + " encoder failed for a " + size + " image");
+    }
+    return std::string(encoded.begin(), encoded.end());
+  } catch (const cv::Exception& e) {
+    if (e.code == cv::Error::StsNoMem) return OutOfMemory("encode", image.width(), image.height());
+    return Internal("the " + format + " encoder failed for a " + size + " image: " + e.err);
+  } catch (const std::bad_alloc&) {
+    return OutOfMemory("encode", image.width(), image.height());
+  }
+}
+
+Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
+  if (path.empty()) return InvalidArgument("cannot write a file with an empty path");
+  const std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" + RandomSuffix();
+  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
+  if (fd.get() < 0) return ErrnoStatus("write", path, errno);
+  Status status = WriteAll(fd.get(), bytes, path);
+  if (status.ok() && ::fsync(fd.get()) != 0) status = ErrnoStatus("write", path, errno);
+  if (fd.Close() != 0 && status.ok()) status = ErrnoStatus("write", path, errno);
+  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
+    status = ErrnoStatus("write", path, errno);
+  }
+  if (!status.ok()) {
+    ::unlink(temp.c_str());
+    return status;
+  }
+  SyncFolderOf(path);
+  return Status::Ok();
+}
+
+Result<std::string> ReadFile(const std::string& path, int64_t max_bytes) {
+  return ReadFileWithin(path, max_bytes, "");
+}
+
+}  // namespace vitrine::io

@@ -5,8 +5,19 @@
 // refused without allocating its pixels. EXIF orientation is applied, so pixels come out upright.
 // A corrupt, truncated or hostile file yields a Status with a message that names the problem and
 // what to do; nothing here throws or aborts. All functions are thread-safe.
+//
+// Error codes, the same for every function here:
+//   Unsupported        not JPEG, PNG or WebP (the message names GIF, TIFF, HEIC... when it can
+//                      tell), or a variant we cannot decode (animated WebP, 12-bit JPEG).
+//   InvalidArgument    malformed, truncated or corrupt data ("file is truncated or corrupt
+//                      (...); re-export or re-download it"); bad encode options.
+//   ResourceExhausted  over limits.max_bytes or limits.max_pixels (the message names the
+//                      VITRINE_* variable that raises the limit); disk full.
+//   NotFound           a missing file or folder (the message carries the path).
+//   Unavailable        other I/O errors, which may be transient.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,7 +29,7 @@ namespace vitrine::io {
 
 enum class Format { kUnknown, kJpeg, kPng, kWebp };
 
-std::string_view FormatName(Format format);  // "jpeg", "png", "webp"
+std::string_view FormatName(Format format);       // "jpeg", "png", "webp"
 std::string_view FormatExtension(Format format);  // "jpg", "png", "webp"
 // "png", "jpg", "jpeg", "webp" (any case) -> Format; InvalidArgument otherwise.
 Result<Format> ParseFormat(std::string_view name);
@@ -28,15 +39,27 @@ Format SniffFormat(std::string_view bytes);
 
 struct ImageHeader {
   Format format = Format::kUnknown;
-  int width = 0;
-  int height = 0;
+  int width = 0;   // as stored, before EXIF orientation
+  int height = 0;  // as stored, before EXIF orientation
 };
-// Reads only the header: format and dimensions. Unsupported for unknown formats,
-// InvalidArgument for a malformed header.
+// Reads only the header: format and dimensions (JPEG: the SOFn frame header; PNG: IHDR, whose
+// checksum is verified; WebP: the VP8, VP8L or VP8X chunk). Unsupported for unknown formats,
+// InvalidArgument for a malformed header. Does not look past the header, so a file that passes
+// may still be truncated; DecodeImage checks the whole structure.
 Result<ImageHeader> ReadHeader(std::string_view bytes);
 
 // Full decode: limits, then pixels (8-bit BGR + optional alpha; 16-bit input is scaled to
 // 8 bits, grey is expanded), then EXIF orientation. `name` becomes Image::name.
+//
+// Order: byte limit, header, pixel limit (both before any pixel is allocated), then the whole
+// container structure (a JPEG must reach its EOI marker, a PNG its IEND chunk, a WebP the end
+// of its RIFF container: decoders would otherwise pad a truncated file with grey), then decode.
+// Alpha: kept when the file has an alpha channel (or PNG tRNS) with at least one pixel below
+// 255; a fully opaque alpha channel is dropped, so Image::has_alpha() means "has transparency".
+// Orientation: EXIF tag 0x0112 (values 1-8) from JPEG APP1 "Exif", PNG eXIf or WebP EXIF is
+// applied once, to both planes; the decoded image is upright and width/height may be swapped
+// relative to ReadHeader. A missing or unreadable EXIF block means "upright".
+// Colour: pixels are returned as stored; embedded ICC profiles are not applied.
 Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name);
 
 // Reads the file (refusing it if larger than limits.max_bytes before reading it) and decodes it;
@@ -48,10 +71,18 @@ struct EncodeOptions {
   int quality = 92;  // JPEG and WebP, 1..100
 };
 // PNG and WebP keep alpha; JPEG has none, so a transparent image is composited over white.
+// PNG uses zlib level 3 (fast, a few percent larger than the default). No metadata is written:
+// pixels are already upright, so no orientation tag is needed. InvalidArgument for an empty
+// image, pixels that are not CV_8UC3 (alpha not CV_8UC1 of the same size), quality outside
+// 1..100, kUnknown, or a size the format cannot hold (JPEG 65500, WebP 16383 pixels a side).
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options);
 
-// Writes to a temporary name in the same folder, then renames: readers never see half a file.
+// Writes to a temporary name in the same folder ("<path>.tmp-<pid>-<random>"), fsyncs it, then
+// renames it over `path`: readers never see half a file. On failure the temporary file is
+// removed and `path` is untouched. The folder itself is synced best effort after the rename.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+// Reads a whole regular file. Refuses it with ResourceExhausted if it is larger than max_bytes,
+// checked before reading (and again while reading, in case the file grows). NotFound if missing.
 Result<std::string> ReadFile(const std::string& path, int64_t max_bytes);
 
 }  // namespace vitrine::io
