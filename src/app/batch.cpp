@@ -1,0 +1,165 @@
+#include "app/batch.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace vitrine::app {
+namespace fs = std::filesystem;
+namespace {
+
+const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".webp", ".gif",
+                                                ".bmp", ".tif",  ".tiff", ".heic", ".avif"};
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string FormatDuration(double seconds) {
+  int s = static_cast<int>(seconds + 0.5);
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%d:%02d", s / 60, s % 60);
+  return buffer;
+}
+
+// Output paths decided up front, so workers never race on names.
+std::vector<std::string> OutputPaths(const std::vector<std::string>& inputs,
+                                     const BatchOptions& options) {
+  std::map<std::string, int> used;
+  std::vector<std::string> paths;
+  for (const std::string& input : inputs) {
+    std::string stem = fs::path(input).stem().string();
+    int n = ++used[stem];
+    if (n > 1) stem += "_" + std::to_string(n);
+    paths.push_back((fs::path(options.output_dir) /
+                     (stem + "." + std::string(io::FormatExtension(options.encode.format))))
+                        .string());
+  }
+  return paths;
+}
+
+}  // namespace
+
+std::vector<std::string> ExpandInputs(const std::vector<std::string>& args,
+                                      std::vector<std::string>* missing) {
+  std::vector<std::string> files;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (fs::is_directory(arg, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::directory_iterator(arg, ec)) {
+        std::string name = entry.path().filename().string();
+        if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
+        if (kImageExtensions.count(Lower(entry.path().extension().string()))) {
+          found.push_back(entry.path().string());
+        }
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(arg, ec)) {
+      files.push_back(arg);
+    } else {
+      missing->push_back(arg);
+    }
+  }
+  return files;
+}
+
+BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<std::string>& missing,
+                     const LimitsConfig& limits, const BatchOptions& options,
+                     const ImageStep& step) {
+  const auto start = std::chrono::steady_clock::now();
+  const bool live = isatty(STDERR_FILENO);
+  const int total = static_cast<int>(inputs.size() + missing.size());
+  BatchReport report;
+  std::vector<std::string> failures;
+  for (const std::string& path : missing) {
+    failures.push_back(path + ": no such file or folder");
+    std::fprintf(stderr, "FAILED %s: no such file or folder\n", path.c_str());
+  }
+  report.failed = static_cast<int>(missing.size());
+
+  std::error_code ec;
+  fs::create_directories(options.output_dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cannot create output folder %s: %s\n", options.output_dir.c_str(),
+                 ec.message().c_str());
+    report.failed = total;
+    return report;
+  }
+
+  const std::vector<std::string> outputs = OutputPaths(inputs, options);
+  std::atomic<size_t> next{0};
+  std::mutex mutex;  // guards report, failures and the progress output
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  auto finish = [&](size_t index, const Status& status) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const std::string& input = inputs[index];
+    if (status.ok()) {
+      ++report.succeeded;
+    } else {
+      ++report.failed;
+      failures.push_back(input + ": " + status.message());
+    }
+    int done = report.succeeded + report.failed;
+    double rate = report.succeeded + report.failed - static_cast<int>(missing.size());
+    rate = rate > 0 ? rate / elapsed() : 0;
+    int left = total - done;
+    if (live) {
+      if (!status.ok()) std::fprintf(stderr, "\r\033[KFAILED %s: %s\n", input.c_str(),
+                                     status.message().c_str());
+      std::fprintf(stderr, "\r\033[K[%d/%d] %.2f images/s, ETA %s  %s", done, total, rate,
+                   rate > 0 ? FormatDuration(left / rate).c_str() : "-:--",
+                   fs::path(input).filename().c_str());
+      if (done == total) std::fprintf(stderr, "\n");
+    } else if (status.ok()) {
+      std::fprintf(stderr, "[%d/%d] ok %s -> %s\n", done, total, input.c_str(),
+                   outputs[index].c_str());
+    } else {
+      std::fprintf(stderr, "[%d/%d] FAILED %s: %s\n", done, total, input.c_str(),
+                   status.message().c_str());
+    }
+    std::fflush(stderr);
+  };
+  auto process = [&](size_t index) -> Status {
+    Result<Image> image = io::ReadImageFile(inputs[index], limits);
+    if (!image.ok()) return image.status();
+    Result<Image> result = step(*image);
+    if (!result.ok()) return result.status();
+    Result<std::string> bytes = io::EncodeImage(*result, options.encode);
+    if (!bytes.ok()) return bytes.status();
+    return io::WriteFileAtomic(outputs[index], *bytes);
+  };
+  auto worker = [&] {
+    for (size_t i = next++; i < inputs.size(); i = next++) finish(i, process(i));
+  };
+  const int jobs = std::clamp(options.jobs, 1, std::max(1, static_cast<int>(inputs.size())));
+  std::vector<std::thread> threads;
+  for (int j = 1; j < jobs; ++j) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+
+  report.seconds = elapsed();
+  std::printf("%s %d of %d images in %.1f s (%.2f images/s); results in %s\n",
+              options.verb.c_str(), report.succeeded, total, report.seconds,
+              report.seconds > 0 ? report.succeeded / report.seconds : 0.0,
+              options.output_dir.c_str());
+  if (!failures.empty()) {
+    std::printf("%d failed:\n", report.failed);
+    for (const std::string& f : failures) std::printf("  %s\n", f.c_str());
+  }
+  return report;
+}
+
+}  // namespace vitrine::app

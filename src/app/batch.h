@@ -1,0 +1,44 @@
+// Running one image-to-image step over many files: input expansion, a worker pool, progress with
+// an ETA, per-file errors that never stop the batch, and a summary. Shared by the CLI commands
+// that take FILE_OR_DIR... (cutout today; remove-text and stage use the same conventions).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/image.h"
+#include "core/status.h"
+#include "io/image_io.h"
+
+namespace vitrine::app {
+
+// Files named directly, plus the image files (by extension, not hidden) directly inside named
+// folders, in name order. Missing paths are reported in `missing` (not an error here: the batch
+// counts them as failed inputs).
+std::vector<std::string> ExpandInputs(const std::vector<std::string>& args,
+                                      std::vector<std::string>* missing);
+
+struct BatchOptions {
+  std::string verb = "processed";  // for the summary line: "cut out 3 of 4 images"
+  std::string output_dir = ".";
+  io::EncodeOptions encode;
+  int jobs = 1;
+};
+
+// Per image: the work to do on a decoded image. Must be thread-safe for jobs > 1.
+using ImageStep = std::function<Result<Image>(const Image&)>;
+
+struct BatchReport {
+  int succeeded = 0;
+  int failed = 0;
+  double seconds = 0;
+};
+
+// Decodes each input, runs `step`, writes DIR/<stem>.<ext> atomically (a second input with the
+// same stem gets <stem>_2, ...). Progress goes to stderr (a live line on a terminal, one line per
+// file otherwise); the summary goes to stdout.
+BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<std::string>& missing,
+                     const LimitsConfig& limits, const BatchOptions& options, const ImageStep& step);
+
+}  // namespace vitrine::app

@@ -1,0 +1,33 @@
+// Runtime: the models of one process, loaded once on first use and shared by all threads.
+//
+// Thread-safe. Owns the catalogue and every loaded detector; ops borrow them through OpContext.
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "models/catalog.h"
+#include "models/segmenter.h"
+
+namespace vitrine::models {
+
+class Runtime {
+ public:
+  explicit Runtime(const Config& config);
+
+  const ModelCatalog& catalog() const { return catalog_; }
+
+  // Loads ISNet on first call; later calls return the same instance (or the same error).
+  Result<const Segmenter*> segmenter();
+
+ private:
+  ModelsConfig config_;
+  ModelCatalog catalog_;
+  std::mutex mutex_;
+  std::unique_ptr<Segmenter> segmenter_;
+  Status segmenter_status_;
+};
+
+}  // namespace vitrine::models

@@ -1,0 +1,55 @@
+// Segmenter: ISNet foreground probability through OpenCV DNN.
+//
+// What the model sees, with no editing: Predict() returns the probability that each pixel is
+// foreground, at the net's input resolution (the caller upsamples and refines). The image is
+// resized with area averaging to a fixed input shape (one shape per Segmenter, because an OpenCV
+// 4.6 Net reused with another input size can silently return a wrong map), normalised as
+// (v - 128) / 256 in RGB order, the way the packaged model expects.
+//
+// Thread-safe: each concurrent Predict() borrows its own cv::dnn::Net from a pool, created on
+// first need from the same model bytes, so nets are loaded once and never shared between threads.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/dnn.hpp>
+
+#include "core/status.h"
+
+namespace vitrine::models {
+
+class Segmenter {
+ public:
+  struct Options {
+    int input_size = 1024;  // square net input, multiple of 32
+  };
+
+  // Reads the prepared model (see ModelCatalog::PreparedPath("isnet")); ModelFailure if OpenCV
+  // cannot load it.
+  static Result<std::unique_ptr<Segmenter>> Load(const std::string& onnx_path, Options options);
+  ~Segmenter();
+
+  // `bgr`: CV_8UC3, any size. Returns CV_32FC1 of input_size x input_size in [0, 1].
+  Result<cv::Mat> Predict(const cv::Mat& bgr) const;
+
+  // Fills a 1x3xSxS blob from `bgr` (exposed for tests of the preprocessing).
+  cv::Mat MakeBlob(const cv::Mat& bgr) const;
+
+  int input_size() const { return options_.input_size; }
+
+ private:
+  Segmenter(std::vector<uchar> model_bytes, Options options);
+  Result<std::unique_ptr<cv::dnn::Net>> Borrow() const;
+  void Return(std::unique_ptr<cv::dnn::Net> net) const;
+
+  std::vector<uchar> model_bytes_;
+  Options options_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<cv::dnn::Net>> idle_;
+};
+
+}  // namespace vitrine::models

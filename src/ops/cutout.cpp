@@ -1,0 +1,148 @@
+// cutout: background removal. ISNet finds the subject; the alpha is then refined at full
+// resolution against the photo's own edges and the edge colours are decontaminated, so the
+// cutout carries no fringe of the old background.
+#include <algorithm>
+
+#include <opencv2/imgproc.hpp>
+
+#include "models/runtime.h"
+#include "ops/matting.h"
+#include "ops/op.h"
+
+namespace vitrine::ops {
+namespace {
+
+// Long side at which the alpha is refined; larger photos get the refined alpha upsampled.
+constexpr int kRefineSide = 2048;
+// An alpha below this (of 255) is treated as background when finding the subject's box.
+constexpr int kSubjectAlpha = 24;
+
+struct CutoutParams {
+  cv::Scalar background;  // [3] == 0 means transparent
+  bool crop = false;
+  double margin = 0.05;
+  bool mask_only = false;
+  bool refine = true;
+  bool decontaminate = true;
+
+  static CutoutParams FromJson(const nlohmann::json& p) {
+    CutoutParams params;
+    params.background = *ParseColor(p["background"].get<std::string>());
+    params.crop = p["crop"];
+    params.margin = p["margin"];
+    params.mask_only = p["output"] == "mask";
+    params.refine = p["refine"];
+    params.decontaminate = p["decontaminate"];
+    return params;
+  }
+};
+
+OpSchema CutoutSchema() {
+  OpSchema s;
+  s.name = "cutout";
+  s.version = 1;
+  s.doc = "Removes the background: ISNet segmentation, edge refinement, colour decontamination.";
+  s.models = {"isnet"};
+  s.fields = {
+      {"background", FieldType::kColor, "transparent", {}, {}, {},
+       "transparent, or a colour (#RRGGBB or a name) to place the subject on"},
+      {"crop", FieldType::kBoolean, false, {}, {}, {}, "crop to the subject plus the margin"},
+      {"margin", FieldType::kNumber, 0.05, 0.0, 1.0, {},
+       "with crop: space around the subject, as a fraction of its longer side"},
+      {"output", FieldType::kEnum, "cutout", {}, {}, {"cutout", "mask"},
+       "cutout: the subject; mask: the alpha matte alone (white = subject)"},
+      {"refine", FieldType::kBoolean, true, {}, {}, {},
+       "snap the matte's edges to the photo's edges at full resolution"},
+      {"decontaminate", FieldType::kBoolean, true, {}, {}, {},
+       "remove the old background's colour from semi-transparent edges"},
+  };
+  return s;
+}
+
+// Box of the subject: rows and columns holding at least two clearly non-background pixels.
+cv::Rect SubjectBox(const cv::Mat& alpha) {
+  cv::Mat solid = alpha > kSubjectAlpha;
+  cv::Mat rows, cols;
+  cv::reduce(solid / 255, rows, 1, cv::REDUCE_SUM, CV_32S);
+  cv::reduce(solid / 255, cols, 0, cv::REDUCE_SUM, CV_32S);
+  auto span = [](const cv::Mat& counts) {
+    const int* v = counts.ptr<int>();
+    int n = static_cast<int>(counts.total()), first = 0, last = n - 1;
+    while (first < n && v[first] < 2) ++first;
+    while (last >= first && v[last] < 2) --last;
+    return std::pair<int, int>(first, last);
+  };
+  auto [top, bottom] = span(rows);
+  auto [left, right] = span(cols);
+  if (top > bottom || left > right) return {};
+  return {left, top, right - left + 1, bottom - top + 1};
+}
+
+Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContext& context) {
+  const CutoutParams params = CutoutParams::FromJson(json);
+  if (!context.models) return Internal("cutout needs the model runtime");
+  ASSIGN_OR_RETURN(const models::Segmenter* segmenter, context.models->segmenter());
+  ASSIGN_OR_RETURN(cv::Mat prob, segmenter->Predict(input.bgr));
+
+  // Refine at a working size, then bring the matte to full resolution.
+  const cv::Size full = input.bgr.size();
+  double scale = std::min(1.0, static_cast<double>(kRefineSide) / std::max(full.width, full.height));
+  cv::Size work(std::max(1, cvRound(full.width * scale)), std::max(1, cvRound(full.height * scale)));
+  cv::Mat guide = input.bgr;
+  if (work != full) cv::resize(input.bgr, guide, work, 0, 0, cv::INTER_AREA);
+  cv::Mat matte;
+  if (params.refine) {
+    cv::Mat net_view;
+    cv::resize(guide, net_view, prob.size(), 0, 0, cv::INTER_AREA);
+    matte = RefineAlpha(prob, net_view, guide);
+  } else {
+    cv::resize(prob, matte, work, 0, 0, cv::INTER_LINEAR);
+  }
+  cv::Mat alpha;
+  matte.convertTo(alpha, CV_8UC1, 255.0);
+  if (work != full) cv::resize(alpha, alpha, full, 0, 0, cv::INTER_LINEAR);
+  if (input.has_alpha()) cv::min(alpha, input.alpha, alpha);
+
+  double max_alpha = 0;
+  cv::minMaxLoc(alpha, nullptr, &max_alpha);
+  if (max_alpha < 128) {
+    return InvalidArgument(
+        "found no subject in the image (nothing stands out from the background); check that "
+        "the photo shows a product");
+  }
+
+  cv::Rect keep(0, 0, full.width, full.height);
+  if (params.crop) {
+    cv::Rect subject = SubjectBox(alpha);
+    int pad = cvRound(params.margin * std::max(subject.width, subject.height));
+    keep = cv::Rect(subject.x - pad, subject.y - pad, subject.width + 2 * pad,
+                    subject.height + 2 * pad) &
+           keep;
+  }
+
+  Image out;
+  out.name = input.name;
+  if (params.mask_only) {
+    cv::cvtColor(alpha(keep), out.bgr, cv::COLOR_GRAY2BGR);
+    return out;
+  }
+  cv::Mat foreground = params.decontaminate ? EstimateForeground(input.bgr, alpha) : input.bgr;
+  if (params.background[3] == 0) {  // transparent
+    out.bgr = foreground(keep).clone();
+    out.alpha = alpha(keep).clone();
+    return out;
+  }
+  // Composite over a solid colour: out = aF + (1-a)C.
+  cv::Mat weight, inverse;
+  alpha(keep).convertTo(weight, CV_32FC1, 1.0 / 255.0);
+  cv::subtract(1.0, weight, inverse);
+  cv::Mat colour(keep.size(), CV_8UC3, params.background);
+  cv::blendLinear(foreground(keep), colour, weight, inverse, out.bgr);
+  return out;
+}
+
+}  // namespace
+
+VITRINE_REGISTER_OP((OpDef{CutoutSchema(), RunCutout}));
+
+}  // namespace vitrine::ops

@@ -1,0 +1,194 @@
+#include "ops/matting.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <opencv2/imgproc.hpp>
+
+namespace vitrine::ops {
+namespace {
+
+cv::Mat ResizeTo(const cv::Mat& src, cv::Size size, int shrink_mode = cv::INTER_AREA) {
+  if (src.size() == size) return src;
+  cv::Mat out;
+  bool shrinking = size.width <= src.cols && size.height <= src.rows;
+  cv::resize(src, out, size, 0, 0, shrinking ? shrink_mode : cv::INTER_LINEAR);
+  return out;
+}
+
+cv::Size FitLongSide(cv::Size size, int long_side) {
+  double scale = std::min(1.0, static_cast<double>(long_side) / std::max(size.width, size.height));
+  return {std::max(1, cvRound(size.width * scale)), std::max(1, cvRound(size.height * scale))};
+}
+
+}  // namespace
+
+cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight) {
+  CV_Assert(bgr.type() == CV_8UC3 && weight.type() == CV_32FC1 && bgr.size() == weight.size());
+  // Push: premultiplied colour and weight, halved until tiny.
+  std::vector<cv::Mat> colour(1), weights(1, weight.clone());
+  bgr.convertTo(colour[0], CV_32FC3);
+  cv::Mat w3;
+  cv::merge(std::vector<cv::Mat>{weight, weight, weight}, w3);
+  cv::multiply(colour[0], w3, colour[0]);
+  while (std::min(colour.back().cols, colour.back().rows) > 2) {
+    cv::Mat c, w;
+    cv::pyrDown(colour.back(), c);
+    cv::pyrDown(weights.back(), w);
+    colour.push_back(c);
+    weights.push_back(w);
+  }
+  // Pull: at each level, trust the level's own normalised colour where its weight is high and the
+  // coarser estimate elsewhere.
+  cv::Mat estimate(colour.back().size(), CV_32FC3, cv::Scalar(128, 128, 128));
+  for (int level = static_cast<int>(colour.size()) - 1; level >= 0; --level) {
+    cv::Mat up;
+    if (estimate.size() != colour[level].size()) {
+      cv::pyrUp(estimate, up, colour[level].size());
+    } else {
+      up = estimate;
+    }
+    cv::Mat next(colour[level].size(), CV_32FC3);
+    for (int y = 0; y < next.rows; ++y) {
+      const auto* c = colour[level].ptr<cv::Vec3f>(y);
+      const auto* w = weights[level].ptr<float>(y);
+      const auto* u = up.ptr<cv::Vec3f>(y);
+      auto* n = next.ptr<cv::Vec3f>(y);
+      for (int x = 0; x < next.cols; ++x) {
+        float trust = std::min(1.0f, w[x] * 4.0f);
+        cv::Vec3f own = w[x] > 1e-6f ? c[x] / w[x] : u[x];
+        n[x] = trust * own + (1.0f - trust) * u[x];
+      }
+    }
+    estimate = next;
+  }
+  cv::Mat out;
+  estimate.convertTo(out, CV_8UC3);
+  return out;
+}
+
+cv::Mat RefineAlpha(const cv::Mat& prob, const cv::Mat& net_view, const cv::Mat& guide,
+                    const RefineOptions& options) {
+  CV_Assert(prob.type() == CV_32FC1 && net_view.type() == CV_8UC3 && guide.type() == CV_8UC3 &&
+            prob.size() == net_view.size());
+  const cv::Size low = prob.size();
+  const cv::Size box_size(2 * options.radius + 1, 2 * options.radius + 1);
+  auto mean = [&](const cv::Mat& m) {
+    cv::Mat out;
+    cv::boxFilter(m, out, CV_32F, box_size, cv::Point(-1, -1), true, cv::BORDER_REFLECT);
+    return out;
+  };
+  // Per-pixel least squares at low resolution: alpha ~ a . I + b over each window.
+  cv::Mat image;
+  net_view.convertTo(image, CV_32FC3, 1.0 / 255.0);
+  std::vector<cv::Mat> ch(3);
+  cv::split(image, ch);
+  cv::Mat mean_p = mean(prob);
+  cv::Mat mean_i[3], cov_ip[3], var[6];
+  for (int c = 0; c < 3; ++c) {
+    mean_i[c] = mean(ch[c]);
+    cov_ip[c] = mean(ch[c].mul(prob)) - mean_i[c].mul(mean_p);
+  }
+  const int pairs[6][2] = {{0, 0}, {0, 1}, {0, 2}, {1, 1}, {1, 2}, {2, 2}};
+  for (int k = 0; k < 6; ++k) {
+    int i = pairs[k][0], j = pairs[k][1];
+    var[k] = mean(ch[i].mul(ch[j])) - mean_i[i].mul(mean_i[j]);
+  }
+  cv::Mat coeffs(low, CV_32FC4);  // a (3) and b
+  const float eps = static_cast<float>(options.eps);
+  cv::parallel_for_(cv::Range(0, low.height), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      auto* out = coeffs.ptr<cv::Vec4f>(y);
+      for (int x = 0; x < low.width; ++x) {
+        cv::Matx33f sigma(var[0].at<float>(y, x) + eps, var[1].at<float>(y, x),
+                          var[2].at<float>(y, x), var[1].at<float>(y, x),
+                          var[3].at<float>(y, x) + eps, var[4].at<float>(y, x),
+                          var[2].at<float>(y, x), var[4].at<float>(y, x),
+                          var[5].at<float>(y, x) + eps);
+        cv::Vec3f cov(cov_ip[0].at<float>(y, x), cov_ip[1].at<float>(y, x),
+                      cov_ip[2].at<float>(y, x));
+        cv::Vec3f a = sigma.solve(cov, cv::DECOMP_CHOLESKY);
+        float b = mean_p.at<float>(y, x) - a.dot(cv::Vec3f(mean_i[0].at<float>(y, x),
+                                                           mean_i[1].at<float>(y, x),
+                                                           mean_i[2].at<float>(y, x)));
+        out[x] = cv::Vec4f(a[0], a[1], a[2], b);
+      }
+    }
+  });
+  cv::Mat mean_coeffs = mean(coeffs);
+
+  // Apply at the guide's resolution, inside the unsure band only.
+  cv::Mat coarse = ResizeTo(prob, guide.size(), cv::INTER_LINEAR);
+  cv::Mat up_coeffs = ResizeTo(mean_coeffs, guide.size(), cv::INTER_LINEAR);
+  const float scale = static_cast<float>(guide.cols) / low.width;
+  const int reach = std::max(1, cvRound(options.radius * scale));
+  cv::Mat unsure = (coarse > options.band_low) & (coarse < options.band_high);
+  cv::Mat band;
+  cv::dilate(unsure, band,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * reach + 1, 2 * reach + 1)));
+  cv::Mat refined(guide.size(), CV_32FC1);
+  cv::parallel_for_(cv::Range(0, guide.rows), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      const auto* g = guide.ptr<cv::Vec3b>(y);
+      const auto* k = up_coeffs.ptr<cv::Vec4f>(y);
+      const auto* c = coarse.ptr<float>(y);
+      const auto* in_band = band.ptr<uchar>(y);
+      auto* out = refined.ptr<float>(y);
+      for (int x = 0; x < guide.cols; ++x) {
+        float v = c[x];
+        if (in_band[x]) {
+          v = (k[x][0] * g[x][0] + k[x][1] * g[x][1] + k[x][2] * g[x][2]) / 255.0f + k[x][3];
+        }
+        out[x] = std::clamp(v, 0.0f, 1.0f);
+      }
+    }
+  });
+  return refined;
+}
+
+cv::Mat EstimateForeground(const cv::Mat& bgr, const cv::Mat& alpha, int work_side) {
+  CV_Assert(bgr.type() == CV_8UC3 && alpha.type() == CV_8UC1 && bgr.size() == alpha.size());
+  cv::Size work = FitLongSide(bgr.size(), work_side);
+  cv::Mat small_bgr = ResizeTo(bgr, work);
+  cv::Mat small_alpha;
+  ResizeTo(alpha, work).convertTo(small_alpha, CV_32FC1, 1.0 / 255.0);
+
+  // Background: pixels that are clearly background; inner foreground: clearly foreground.
+  cv::Mat bg_weight, fg_weight;
+  cv::threshold(small_alpha, bg_weight, 0.05, 1.0, cv::THRESH_BINARY_INV);
+  cv::threshold(small_alpha, fg_weight, 0.95, 1.0, cv::THRESH_BINARY);
+  cv::Mat background = ResizeTo(PushPullFill(small_bgr, bg_weight), bgr.size());
+  cv::Mat inner = ResizeTo(PushPullFill(small_bgr, fg_weight), bgr.size());
+
+  cv::Mat foreground(bgr.size(), CV_8UC3);
+  cv::parallel_for_(cv::Range(0, bgr.rows), [&](const cv::Range& rows) {
+    for (int y = rows.start; y < rows.end; ++y) {
+      const auto* i = bgr.ptr<cv::Vec3b>(y);
+      const auto* a = alpha.ptr<uchar>(y);
+      const auto* b = background.ptr<cv::Vec3b>(y);
+      const auto* f = inner.ptr<cv::Vec3b>(y);
+      auto* out = foreground.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < bgr.cols; ++x) {
+        if (a[x] == 255) {
+          out[x] = i[x];
+          continue;
+        }
+        if (a[x] == 0) {
+          out[x] = f[x];
+          continue;
+        }
+        float av = a[x] / 255.0f;
+        // Solve I = aF + (1-a)B for F; trust it less as alpha falls (noise grows as 1/a).
+        float trust = std::clamp((av - 0.05f) / 0.45f, 0.0f, 1.0f);
+        for (int c = 0; c < 3; ++c) {
+          float solved = (i[x][c] - (1.0f - av) * b[x][c]) / av;
+          solved = std::clamp(solved, 0.0f, 255.0f);
+          out[x][c] = cv::saturate_cast<uchar>(trust * solved + (1.0f - trust) * f[x][c]);
+        }
+      }
+    }
+  });
+  return foreground;
+}
+
+}  // namespace vitrine::ops

@@ -1,0 +1,38 @@
+// Alpha refinement and foreground colour estimation: the edge work behind `cutout`.
+//
+// All functions are pure (inputs untouched, new buffers returned) and thread-safe.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+namespace vitrine::ops {
+
+// Smooth fill of a colour image from the pixels where `weight` > 0 into everywhere else, by
+// pyramid push-pull (normalised convolution across scales). `bgr` CV_8UC3, `weight` CV_32FC1 in
+// [0, 1], same size. Returns CV_8UC3. Where no pixel has weight, returns mid grey.
+cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight);
+
+struct RefineOptions {
+  int radius = 2;        // window radius at the net's resolution, in pixels
+  double eps = 1e-3;     // regularisation, in (0..1 colour units)^2: larger = smoother matte
+  double band_low = 0.01;   // the filter's result is used where the coarse matte is unsure:
+  double band_high = 0.99;  // between these values, widened by `radius` pixels
+};
+
+// Joint upsampling of a low-resolution foreground probability with a colour guided filter (the
+// "fast guided filter" of He and Sun, 2015): at the net's resolution, fits alpha as a locally
+// linear function of colour, then applies the upsampled coefficients to the guide's own pixels,
+// so edges land where the full-resolution photo has them. Confident regions keep the plain
+// upsampled value, so texture inside a product cannot punch holes in it.
+// `prob` CV_32FC1 at the net's resolution; `net_view` CV_8UC3 of the same size (the photo as the
+// net saw it); `guide` CV_8UC3 at the output size. Returns CV_32FC1 in [0, 1] of guide's size.
+cv::Mat RefineAlpha(const cv::Mat& prob, const cv::Mat& net_view, const cv::Mat& guide,
+                    const RefineOptions& options = {});
+
+// Colour decontamination: estimates the foreground colour F of every pixel so that edges carry no
+// fringe of the old background (I = aF + (1-a)B). `bgr` CV_8UC3 and `alpha` CV_8UC1 at full
+// resolution; the background and inner-foreground estimates are made at a working size of at most
+// `work_side` px on the long side. Returns CV_8UC3: F where alpha > 0, a smooth fill elsewhere.
+cv::Mat EstimateForeground(const cv::Mat& bgr, const cv::Mat& alpha, int work_side = 1024);
+
+}  // namespace vitrine::ops

@@ -1,0 +1,31 @@
+// Test images made by the tests themselves: composites with an exactly known alpha, built from
+// photos that Debian's opencv-doc package installs (scripts/setup installs it).
+#pragma once
+
+#include <string>
+
+#include <opencv2/core.hpp>
+
+namespace vitrine::testdata {
+
+// Folder of opencv-doc's sample photos.
+std::string OpenCvSamples();
+// Reads one of those photos (CV_8UC3); aborts the test binary with a message if it is missing.
+cv::Mat SamplePhoto(const std::string& name);
+
+enum class Backdrop { kFlat, kGradient, kBlurredRoom };
+
+struct Composite {
+  cv::Mat bgr;         // the photo a seller would have
+  cv::Mat alpha;       // CV_8UC1 true alpha of the product
+  cv::Vec3b backdrop;  // dominant backdrop colour (for kFlat and kGradient)
+};
+
+// A product-like object (a textured rounded shape cut from a real photo, with a soft shading
+// and an anti-aliased edge) placed on a backdrop. Deterministic for a given seed.
+Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed);
+
+// Intersection over union of two mattes thresholded at 128.
+double Iou(const cv::Mat& a, const cv::Mat& b);
+
+}  // namespace vitrine::testdata
