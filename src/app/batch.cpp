@@ -83,8 +83,8 @@ BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<s
   BatchReport report;
   std::vector<std::string> failures;
   for (const std::string& path : missing) {
-    failures.push_back(path + ": no such file or folder");
-    std::fprintf(stderr, "FAILED %s: no such file or folder\n", path.c_str());
+    failures.push_back(path + ": no such file or folder; check the path");
+    std::fprintf(stderr, "FAILED %s\n", failures.back().c_str());
   }
   report.failed = static_cast<int>(missing.size());
 
@@ -110,15 +110,14 @@ BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<s
       ++report.succeeded;
     } else {
       ++report.failed;
-      failures.push_back(input + ": " + status.message());
+      failures.push_back(status.message());
     }
     int done = report.succeeded + report.failed;
     double rate = report.succeeded + report.failed - static_cast<int>(missing.size());
     rate = rate > 0 ? rate / elapsed() : 0;
     int left = total - done;
     if (live) {
-      if (!status.ok()) std::fprintf(stderr, "\r\033[KFAILED %s: %s\n", input.c_str(),
-                                     status.message().c_str());
+      if (!status.ok()) std::fprintf(stderr, "\r\033[KFAILED %s\n", status.message().c_str());
       std::fprintf(stderr, "\r\033[K[%d/%d] %.2f images/s, ETA %s  %s", done, total, rate,
                    rate > 0 ? FormatDuration(left / rate).c_str() : "-:--",
                    fs::path(input).filename().c_str());
@@ -127,18 +126,18 @@ BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<s
       std::fprintf(stderr, "[%d/%d] ok %s -> %s\n", done, total, input.c_str(),
                    outputs[index].c_str());
     } else {
-      std::fprintf(stderr, "[%d/%d] FAILED %s: %s\n", done, total, input.c_str(),
-                   status.message().c_str());
+      std::fprintf(stderr, "[%d/%d] FAILED %s\n", done, total, status.message().c_str());
     }
     std::fflush(stderr);
   };
+  // Every message names the input (io's already do).
   auto process = [&](size_t index) -> Status {
     Result<Image> image = io::ReadImageFile(inputs[index], limits);
     if (!image.ok()) return image.status();
     Result<Image> result = step(*image);
-    if (!result.ok()) return result.status();
+    if (!result.ok()) return result.status().WithContext(inputs[index]);
     Result<std::string> bytes = io::EncodeImage(*result, options.encode);
-    if (!bytes.ok()) return bytes.status();
+    if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
     return io::WriteFileAtomic(outputs[index], *bytes);
   };
   auto worker = [&] {

@@ -1,0 +1,158 @@
+// End-to-end tests of the `vitrine` command line, run as a user would run it.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "tests/testdata.h"
+
+namespace vitrine {
+namespace {
+namespace fs = std::filesystem;
+
+struct CommandRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+};
+
+CommandRun Vitrine(const std::string& args, const std::string& env = "") {
+  std::string command = env + " " VITRINE_BINARY " " + args + " 2>&1";
+  CommandRun run;
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) run.output.append(buffer, n);
+  int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return run;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("vitrine_cli_" + std::to_string(getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_ / "in");
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+
+  static void WriteBytes(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+
+  fs::path dir_;
+};
+
+// A PNG whose header claims 60000x60000 pixels (no pixel data follows).
+std::string HugePngHeader() {
+  std::vector<uchar> png;
+  cv::imencode(".png", cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)), png);
+  // IHDR: length at 8, type at 12, width/height at 16..23, CRC over type+data at 29..32.
+  auto put32 = [&](size_t at, uint32_t v) {
+    for (int i = 0; i < 4; ++i) png[at + i] = static_cast<uchar>(v >> (24 - 8 * i));
+  };
+  put32(16, 60000);
+  put32(20, 60000);
+  put32(29, static_cast<uint32_t>(crc32(0, png.data() + 12, 17)));
+  return std::string(png.begin(), png.end());
+}
+
+TEST_F(CliTest, BatchWritesGoodImagesAndReportsEachBadOne) {
+  testdata::Composite a = testdata::MakeComposite({720, 540}, testdata::Backdrop::kGradient, 11);
+  testdata::Composite b = testdata::MakeComposite({500, 640}, testdata::Backdrop::kFlat, 12);
+  cv::imwrite(Path("in/a.jpg"), a.bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
+  cv::imwrite(Path("in/b.png"), b.bgr);
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", a.bgr, jpeg);
+  WriteBytes(Path("in/truncated.jpg"), std::string(jpeg.begin(), jpeg.begin() + jpeg.size() / 2));
+  WriteBytes(Path("in/huge.png"), HugePngHeader());
+  WriteBytes(Path("in/anim.gif"), std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 13));
+
+  CommandRun run = Vitrine("cutout --output-dir " + Path("out") + " " + Path("in") + " " +
+                    Path("missing.jpg"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("truncated"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("3600.0 MP"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("VITRINE_MAX_PIXELS"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("GIF is not supported"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("missing.jpg: no such file or folder"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("cut out 2 of 6 images"), std::string::npos) << run.output;
+
+  // The good ones are written, full size, with a matte that matches the truth.
+  for (auto [name, truth] : {std::pair{"a", a.alpha}, std::pair{"b", b.alpha}}) {
+    cv::Mat out = cv::imread(Path(std::string("out/") + name + ".png"), cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(out.type(), CV_8UC4) << name;
+    ASSERT_EQ(out.size(), truth.size()) << name;
+    cv::Mat alpha;
+    cv::extractChannel(out, alpha, 3);
+    EXPECT_GE(testdata::Iou(alpha, truth), 0.95) << name;
+  }
+  // Nothing half-written or stray in the output folder.
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(Path("out"))) {
+    ++files;
+    EXPECT_EQ(entry.path().extension(), ".png") << entry.path();
+  }
+  EXPECT_EQ(files, 2);
+}
+
+TEST_F(CliTest, WhiteJpegCroppedToTheSubject) {
+  testdata::Composite c = testdata::MakeComposite({800, 600}, testdata::Backdrop::kBlurredRoom, 5);
+  cv::imwrite(Path("in/room.jpg"), c.bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
+  CommandRun run = Vitrine("cutout --background white --format jpg --crop --margin 0 -o " + Path("out") +
+                    " " + Path("in/room.jpg"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  cv::Mat out = cv::imread(Path("out/room.jpg"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  cv::Rect truth = cv::boundingRect(c.alpha > 128);
+  EXPECT_NEAR(out.cols, truth.width, 10);
+  EXPECT_NEAR(out.rows, truth.height, 10);
+}
+
+TEST_F(CliTest, BadOptionsAndMissingModelsSayWhatToDo) {
+  CommandRun bad_colour = Vitrine("cutout --background '#12' " + Path("in"));
+  EXPECT_NE(bad_colour.exit_code, 0);
+  EXPECT_NE(bad_colour.output.find("not a colour"), std::string::npos) << bad_colour.output;
+
+  CommandRun bad_format = Vitrine("cutout --format tiff " + Path("in"));
+  EXPECT_NE(bad_format.exit_code, 0);
+  EXPECT_NE(bad_format.output.find("tiff"), std::string::npos) << bad_format.output;
+
+  cv::imwrite(Path("in/x.png"), cv::Mat(64, 64, CV_8UC3, cv::Scalar(9, 9, 9)));
+  CommandRun no_models = Vitrine("cutout -o " + Path("out") + " " + Path("in"),
+                          "VITRINE_CACHE_DIR=" + Path("empty-cache"));
+  EXPECT_NE(no_models.exit_code, 0);
+  EXPECT_NE(no_models.output.find("vitrine models prepare"), std::string::npos)
+      << no_models.output;
+}
+
+TEST_F(CliTest, OpsJsonListsEverySchema) {
+  CommandRun run = Vitrine("ops --json");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json ops = nlohmann::json::parse(run.output);
+  auto cutout = std::find_if(ops.begin(), ops.end(), [](auto& op) { return op["name"] == "cutout"; });
+  ASSERT_NE(cutout, ops.end());
+  EXPECT_EQ((*cutout)["models"], nlohmann::json::array({"isnet"}));
+  EXPECT_FALSE((*cutout)["fields"].empty());
+}
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  for (const char* command : {"", "cutout", "models", "ops", "config"}) {
+    CommandRun run = Vitrine(std::string(command) + " --help");
+    EXPECT_EQ(run.exit_code, 0) << command;
+    EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;
+  }
+}
+
+}  // namespace
+}  // namespace vitrine
