@@ -88,7 +88,7 @@ if run_vitrine; then
     VITRINE_SKIP="build/vitrine does not build (see the errors above)"
   elif [ ! -x "$VITRINE" ]; then
     VITRINE_SKIP="$VITRINE does not exist"
-  elif ! "$VITRINE" cutout --help 2>&1 | grep -q -- '--mask-only'; then
+  elif ! grep -q -- '--mask-only' <<<"$("$VITRINE" cutout --help 2>&1 || true)"; then
     VITRINE_SKIP="$VITRINE has no 'cutout --mask-only' yet"
   elif ! "$VITRINE" models prepare >/dev/null 2>&1; then
     "$ROOT/scripts/setup" --models
@@ -183,7 +183,7 @@ fi
 # (d) scores
 
 for tool in peer vitrine; do
-  [ -d "$OUT/pred/$tool" ] && [ -f "$OUT/logs/$tool.time" ] || continue
+  if [ ! -d "$OUT/pred/$tool" ] || [ ! -f "$OUT/logs/$tool.time" ]; then continue; fi
   for set in "${SETS[@]}"; do
     truth=$OUT/data/$set/truth
     if [ "$LIMIT" -gt 0 ]; then  # score only the images that were run

@@ -28,15 +28,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <optional>
-#include <random>
-#include <string>
-#include <vector>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <random>
+#include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 
@@ -245,8 +243,8 @@ int Composites(const Args& args) {
       cv::Mat bg;
       std::string bg_name;
       if (kind == "room" || kind == "busy") {
-        const fs::path& src = kind == "room" ? rooms[room_next++ % rooms.size()]
-                                             : busy[busy_next++ % busy.size()];
+        const fs::path& src =
+            kind == "room" ? rooms[room_next++ % rooms.size()] : busy[busy_next++ % busy.size()];
         bg_name = src.filename().string();
         cv::Mat photo = ReadOrDie(src, cv::IMREAD_COLOR);
         Cover(photo, frame, rng).convertTo(bg, CV_32FC3);
@@ -364,8 +362,8 @@ int Libcom(const Args& args) {
 
 int BigPhoto(const Args& args) {
   if (args.positional.size() != 1) Die(std::string("bigphoto needs OUT.jpg\n") + kUsage);
-  fs::path source =
-      args.Get("source", (DataDir(args) / "b_product_dreambooth" / "shiny_sneaker_02.jpg").string());
+  fs::path source = args.Get(
+      "source", (DataDir(args) / "b_product_dreambooth" / "shiny_sneaker_02.jpg").string());
   int w = 0, h = 0;
   if (std::sscanf(args.Get("size", "6000x4000").c_str(), "%dx%d", &w, &h) != 2 || w < 1 || h < 1)
     Die("--size must be WxH");
@@ -407,8 +405,8 @@ Scores Score(const cv::Mat& truth, const cv::Mat& pred, int band_px) {
   cv::absdiff(truth, pred, diff);
   s.mae = cv::mean(diff)[0] / 255.0;
   // The band: pixels within band_px of the thresholded truth's edge, on either side.
-  cv::Mat disc = cv::getStructuringElement(cv::MORPH_ELLIPSE,
-                                           cv::Size(2 * band_px + 1, 2 * band_px + 1));
+  cv::Mat disc =
+      cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * band_px + 1, 2 * band_px + 1));
   cv::Mat grown, shrunk;
   cv::dilate(t, grown, disc);
   cv::erode(t, shrunk, disc);
@@ -493,11 +491,12 @@ int ScoreCommand(const Args& args) {
                       {"mae", s.mae},
                       {"edge_mae", s.has_edge ? nlohmann::json(s.edge_mae) : nlohmann::json()}});
     if (!json_out) {
-      std::printf("%-44s %5dx%-5d %7.4f %7.4f %8.4f\n", stem.c_str(), truth.cols, truth.rows,
-                  s.iou, s.mae, s.edge_mae);
+      std::printf("%-44s %5dx%-5d %7.4f %7.4f %8.4f\n", stem.c_str(), truth.cols, truth.rows, s.iou,
+                  s.mae, s.edge_mae);
     }
   }
-  if (all.n + static_cast<int>(missing.size()) == 0) Die("no truth images in " + truth_dir.string());
+  if (all.n + static_cast<int>(missing.size()) == 0)
+    Die("no truth images in " + truth_dir.string());
 
   nlohmann::json report = {{"set", set},
                            {"truth_dir", truth_dir.string()},

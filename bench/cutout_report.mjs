@@ -134,6 +134,7 @@ const p = report.peer;
 report.ratio_vitrine_over_peer = {
   images_per_s: v.ran && p ? v.images_per_s / p.images_per_s : null,
   images_per_s_end_to_end: v.ran && p ? v.images_per_s_end_to_end / p.images_per_s_end_to_end : null,
+  cpu_s_per_image: v.ran && p ? v.cpu_s_per_image / p.cpu_s_per_image : null,
   peak_rss: v.ran && p ? v.process.peak_rss_mb / p.process.peak_rss_mb : null,
 };
 const mv = report.memory_24mp.vitrine;
@@ -150,7 +151,8 @@ row("images/s (model loaded)", f(v.images_per_s, 3), f(p?.images_per_s, 3),
   f(report.ratio_vitrine_over_peer.images_per_s));
 row("images/s (whole process)", f(v.images_per_s_end_to_end, 3), f(p?.images_per_s_end_to_end, 3),
   f(report.ratio_vitrine_over_peer.images_per_s_end_to_end));
-row("CPU s per image", f(v.cpu_s_per_image), f(p?.cpu_s_per_image));
+row("CPU s per image", f(v.cpu_s_per_image), f(p?.cpu_s_per_image),
+  f(report.ratio_vitrine_over_peer.cpu_s_per_image));
 row("model load s", "-", p ? `${f(p.load_s)} + ${f(p.warmup_s)} warm-up` : "-");
 row("model run 1024² median ms", "-", f(p?.median_model_run_ms, 0));
 row("peak RSS MB", f(get(v, "process", "peak_rss_mb"), 0), f(get(p, "process", "peak_rss_mb"), 0),
