@@ -119,6 +119,16 @@ TEST_F(CliTest, WhiteJpegCroppedToTheSubject) {
   EXPECT_NEAR(out.rows, truth.height, 10);
 }
 
+TEST_F(CliTest, MaskOnlyWritesOneGreyChannel) {
+  testdata::Composite c = testdata::MakeComposite({640, 480}, testdata::Backdrop::kFlat, 8);
+  cv::imwrite(Path("in/m.png"), c.bgr);
+  CommandRun run = Vitrine("cutout --mask-only -o " + Path("out") + " " + Path("in/m.png"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  cv::Mat mask = cv::imread(Path("out/m.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(mask.type(), CV_8UC1);
+  EXPECT_GE(testdata::Iou(mask, c.alpha), 0.95);
+}
+
 TEST_F(CliTest, BadOptionsAndMissingModelsSayWhatToDo) {
   CommandRun bad_colour = Vitrine("cutout --background '#12' " + Path("in"));
   EXPECT_NE(bad_colour.exit_code, 0);

@@ -79,6 +79,7 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
     options.verb = "cut out";
     options.output_dir = args->output_dir;
     options.encode.format = *format;
+    options.encode.grey = args->mask_only;
     options.jobs = args->jobs;
     BatchReport report =
         RunBatch(inputs, missing, config.limits, options, [&](const Image& image) {

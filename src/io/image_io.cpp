@@ -769,7 +769,9 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
   const std::string format(FormatName(options.format));
   try {
     cv::Mat pixels = image.bgr;
-    if (image.has_alpha()) {
+    if (options.grey) {
+      cv::extractChannel(image.bgr, pixels, 0);
+    } else if (image.has_alpha()) {
       pixels = options.format == Format::kJpeg ? CompositeOverWhite(image) : image.ToBgra();
     }
     std::vector<uchar> encoded;

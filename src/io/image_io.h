@@ -69,6 +69,8 @@ Result<Image> ReadImageFile(const std::string& path, const LimitsConfig& limits)
 struct EncodeOptions {
   Format format = Format::kPng;
   int quality = 92;  // JPEG and WebP, 1..100
+  // Write one grey channel (the first of bgr; alpha ignored): for mattes and masks. PNG and JPEG.
+  bool grey = false;
 };
 // PNG and WebP keep alpha; JPEG has none, so a transparent image is composited over white.
 // PNG uses zlib level 3 (fast, a few percent larger than the default). No metadata is written:
