@@ -13,6 +13,17 @@
 namespace vitrine::app {
 namespace {
 
+// Images processed at once, and OpenCV's threads split between them. Inference scales poorly
+// across cores within one image (ISNet at 1024^2: 3.4 s on one core, 2.5 s on two), so a batch
+// runs one image per core; a single image gets every core.
+int ResolveJobs(int requested, int images, const Config& config) {
+  const int cores = config.models.threads > 0 ? config.models.threads : cv::getNumberOfCPUs();
+  int jobs = requested > 0 ? requested : std::min(cores, images);
+  jobs = std::max(1, jobs);
+  cv::setNumThreads(std::max(1, cores / jobs));
+  return jobs;
+}
+
 int Fail(const Status& status) {
   std::fprintf(stderr, "vitrine: %s\n", status.message().c_str());
   return status.code() == Code::kInvalidArgument ? 2 : 1;
@@ -29,7 +40,7 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
     bool mask_only = false;
     bool no_refine = false;
     bool no_decontaminate = false;
-    int jobs = 1;
+    int jobs = 0;
     std::vector<std::string> inputs;
   };
   auto args = std::make_shared<Args>();
@@ -46,7 +57,10 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
   cmd->add_flag("--mask-only", args->mask_only, "Write the alpha matte alone");
   cmd->add_flag("--no-refine", args->no_refine, "Skip edge refinement");
   cmd->add_flag("--no-decontaminate", args->no_decontaminate, "Skip edge colour cleaning");
-  cmd->add_option("-j,--jobs", args->jobs, "Images processed at once")->capture_default_str();
+  cmd->add_option("-j,--jobs", args->jobs,
+                  "Images processed at once; 0 = one per core (a net on one core each runs "
+                  "faster in total than one net on all cores)")
+      ->capture_default_str();
   cmd->add_option("inputs", args->inputs, "Image files or folders")->required();
   cmd->callback([args, &config, exit_code] {
     Result<io::Format> format = io::ParseFormat(args->format);
@@ -80,7 +94,7 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
     options.output_dir = args->output_dir;
     options.encode.format = *format;
     options.encode.grey = args->mask_only;
-    options.jobs = args->jobs;
+    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
     BatchReport report =
         RunBatch(inputs, missing, config.limits, options, [&](const Image& image) {
           ops::OpContext local = context;
