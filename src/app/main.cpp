@@ -121,10 +121,16 @@ void AddModels(CLI::App& cli, const Config& config, int* exit_code) {
   auto* prepare = cmd->add_subcommand("prepare", "Convert the packaged models for OpenCV DNN");
   prepare->callback([&config, exit_code] {
     models::ModelCatalog catalog(config.models);
-    Status status = catalog.PrepareAll([](const std::string& line) {
+    auto log = [](const std::string& line) {
       std::printf("%s\n", line.c_str());
       std::fflush(stdout);
-    });
+    };
+    Status status = catalog.PrepareAll(log);
+    // The segmentation net at the configured size, so the first cutout starts at once.
+    const int size = config.models.segment_size;
+    if (status.ok() && size != models::kDefaultSegmentSize) {
+      status = catalog.PrepareVariant("isnet", {1, 3, size, size}, log).status();
+    }
     if (!status.ok()) *exit_code = Fail(status);
   });
 }

@@ -38,6 +38,11 @@ Status LimitsConfig::Validate() const {
 Status ModelsConfig::Validate() const {
   if (cache_dir.empty()) return InvalidArgument("cache_dir (VITRINE_CACHE_DIR) is empty");
   if (threads < 0) return InvalidArgument("threads (VITRINE_THREADS) must be >= 0");
+  if (segment_size < 256 || segment_size > 2048 || segment_size % 64 != 0) {
+    return InvalidArgument("segment_size (VITRINE_SEGMENT_SIZE) is " +
+                           std::to_string(segment_size) +
+                           "; use a multiple of 64 from 256 to 2048");
+  }
   return Status::Ok();
 }
 
@@ -48,7 +53,10 @@ Status Config::Validate() const {
 
 nlohmann::json Config::ToJson() const {
   return {{"limits", {{"max_pixels", limits.max_pixels}, {"max_bytes", limits.max_bytes}}},
-          {"models", {{"cache_dir", models.cache_dir}, {"threads", models.threads}}}};
+          {"models",
+           {{"cache_dir", models.cache_dir},
+            {"threads", models.threads},
+            {"segment_size", models.segment_size}}}};
 }
 
 Result<Config> LoadConfig() {
@@ -67,6 +75,8 @@ Result<Config> LoadConfig() {
       if (j.contains("models")) {
         config.models.cache_dir = j["models"].value("cache_dir", config.models.cache_dir);
         config.models.threads = j["models"].value("threads", config.models.threads);
+        config.models.segment_size =
+            j["models"].value("segment_size", config.models.segment_size);
       }
     } catch (const nlohmann::json::exception& e) {
       return InvalidArgument(std::string("config file ") + path + " is not valid: " + e.what());
@@ -78,6 +88,9 @@ Result<Config> LoadConfig() {
   int64_t threads = config.models.threads;
   RETURN_IF_ERROR(ParseInt("VITRINE_THREADS", &threads));
   config.models.threads = static_cast<int>(threads);
+  int64_t segment_size = config.models.segment_size;
+  RETURN_IF_ERROR(ParseInt("VITRINE_SEGMENT_SIZE", &segment_size));
+  config.models.segment_size = static_cast<int>(segment_size);
   if (const char* dir = std::getenv("VITRINE_CACHE_DIR"); dir && *dir) {
     config.models.cache_dir = dir;
   }

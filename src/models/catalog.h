@@ -13,8 +13,14 @@
 //
 // Models (inputs are NCHW float32):
 //   isnet       ISNet segmentation; input 1x3x1024x1024 RGB scaled (x - 128) / 256, output
-//               "output" 1x1x1024x1024 in [0, 1] (1 = foreground). Fixed size: the graph has
-//               its resize targets baked in, other sizes fail to run.
+//               "output" 1x1x1024x1024 in [0, 1] (1 = foreground). The prepared file runs at
+//               that shape only (its resize targets are constants; other shapes fail to run).
+//               PrepareVariant() writes variants for 1x3xHxW, output 1x1xHxW: the rewrite
+//               re-derives each resize target at that shape. H and W must be multiples of 64:
+//               the graph downsamples by 64 in all (a stride-2 conv, then five 2x2 ceil-mode
+//               max-pools), so only then is every pooling and upsampling an exact factor of 2,
+//               as at 1024. Other sizes would run (ceil-mode pooling pads the odd levels) but
+//               give measurably worse masks.
 //   ppocr_det   PP-OCRv4 text detection (DB); input 1x3xHxW, H and W multiples of 32, BGR scaled
 //               to [0, 1] then ImageNet mean/std; output 1x1xHxW text probability. One net may be
 //               reused across sizes (the rewrite removes what broke that in OpenCV 4.6).
@@ -26,6 +32,7 @@
 // Thread-safe: all methods are const and touch only the file system.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -64,6 +71,28 @@ class ModelCatalog {
   // message naming the command that fixes it (`make setup` / scripts/setup when the package is
   // missing, `vitrine models prepare` when it is not prepared yet).
   Result<std::string> PreparedPath(const std::string& name) const;
+
+  // Shape variants: the same model rewritten to run at another input shape (see the header
+  // comment). Only isnet has them; `input_shape` must be {1, 3, H, W} with H and W multiples of
+  // 64 from 64 to 2048. The default shape (1x3x1024x1024) is the default prepared file.
+  //
+  // Prepares the variant on first use and returns its path,
+  // <cache_dir>/models/<name>-<hash12>-<H>x<W>.onnx (about as large as the default file; takes
+  // a few seconds). Idempotent, and safe across threads and processes as PrepareAll() is:
+  // written to a temporary name and renamed, never rewritten once there; threads of one process
+  // wait for each other's preparation instead of repeating it. Progress lines go to `log` (may be
+  // empty). Errors: InvalidArgument for an unknown name, a model without variants or a shape
+  // outside the above; otherwise as PrepareAll() (NotFound naming `make setup` if the package is
+  // missing, ModelFailure for a damaged source, Internal for file-system failures).
+  Result<std::string> PrepareVariant(const std::string& name,
+                                     const std::vector<int64_t>& input_shape,
+                                     const std::function<void(const std::string&)>& log = {}) const;
+
+  // Path of a prepared variant, without preparing it. InvalidArgument as PrepareVariant();
+  // NotFound when the package is missing (naming `make setup`) or the variant is not prepared
+  // yet (naming PrepareVariant()).
+  Result<std::string> PreparedPath(const std::string& name,
+                                   const std::vector<int64_t>& input_shape) const;
 
  private:
   ModelsConfig config_;

@@ -87,6 +87,35 @@ TEST(ModelCatalogTest, SourceThatIsNotThePinnedOneIsRefused) {
   EXPECT_FALSE(fs::exists(fs::path(config.cache_dir) / "models"));
 }
 
+TEST(ModelCatalogTest, VariantShapesAreChecked) {
+  ModelsConfig config;
+  config.cache_dir = FreshDir("variant_shapes");
+  ModelCatalog catalog(config);
+  const std::vector<std::vector<int64_t>> bad = {
+      {1, 3, 500, 640}, {1, 3, 640},       {2, 3, 512, 512}, {1, 1, 512, 512},
+      {1, 3, 32, 512},  {1, 3, 512, 4096}, {1, 3, 800, 800}};
+  for (const std::vector<int64_t>& shape : bad) {
+    Result<std::string> path = catalog.PrepareVariant("isnet", shape);
+    ASSERT_FALSE(path.ok());
+    EXPECT_EQ(path.status().code(), Code::kInvalidArgument);
+    EXPECT_TRUE(Contains(path.status().message(), "multiples of 64")) << path.status().message();
+    EXPECT_EQ(catalog.PreparedPath("isnet", shape).status().code(), Code::kInvalidArgument);
+  }
+  Result<std::string> detector = catalog.PrepareVariant("ppocr_det", {1, 3, 512, 512});
+  ASSERT_FALSE(detector.ok());
+  EXPECT_EQ(detector.status().code(), Code::kInvalidArgument);
+  EXPECT_TRUE(Contains(detector.status().message(), "no shape variants"))
+      << detector.status().message();
+  EXPECT_EQ(catalog.PrepareVariant("u2net", {1, 3, 512, 512}).status().code(),
+            Code::kInvalidArgument);
+
+  Result<std::string> missing = catalog.PrepareVariant("isnet", {1, 3, 768, 768});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), Code::kNotFound);
+  EXPECT_TRUE(Contains(missing.status().message(), "make setup")) << missing.status().message();
+  EXPECT_FALSE(fs::exists(fs::path(config.cache_dir) / "models"));
+}
+
 // The tests below use the real packages (scripts/setup installs them; `make test` runs it) and
 // the configured cache, where PrepareAll() leaves the prepared models.
 class PreparedModelsTest : public ::testing::Test {
@@ -163,18 +192,20 @@ TEST_F(PreparedModelsTest, DictionaryIsCopiedAsIs) {
 }
 
 // A textured coloured disc on a gradient: an object a product photo could hold.
-cv::Mat DiscScene(int size, cv::Mat* disc) {
-  cv::Mat image(size, size, CV_8UC3);
-  for (int y = 0; y < size; ++y) {
-    for (int x = 0; x < size; ++x) {
-      image.at<cv::Vec3b>(y, x) = cv::Vec3b(200 + 40 * y / size, 205 + 30 * x / size, 210);
+cv::Mat DiscScene(cv::Size size, cv::Mat* disc) {
+  cv::Mat image(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      image.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(200 + 40 * y / size.height, 205 + 30 * x / size.width, 210);
     }
   }
-  *disc = cv::Mat::zeros(size, size, CV_8U);
-  cv::circle(*disc, cv::Point(size / 2, size / 2), size / 4, 255, cv::FILLED);
-  cv::Mat texture(size, size, CV_8UC3);
-  for (int y = 0; y < size; ++y) {
-    for (int x = 0; x < size; ++x) {
+  *disc = cv::Mat::zeros(size, CV_8U);
+  cv::circle(*disc, cv::Point(size.width / 2, size.height / 2),
+             std::min(size.width, size.height) / 4, 255, cv::FILLED);
+  cv::Mat texture(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
       const int s = ((x / 24 + y / 24) % 2) * 40;
       texture.at<cv::Vec3b>(y, x) = cv::Vec3b(30 + s, 60 + s, 200 - s);
     }
@@ -182,6 +213,8 @@ cv::Mat DiscScene(int size, cv::Mat* disc) {
   texture.copyTo(image, *disc);
   return image;
 }
+
+cv::Mat DiscScene(int size, cv::Mat* disc) { return DiscScene(cv::Size(size, size), disc); }
 
 TEST_F(PreparedModelsTest, IsnetSeparatesAnObjectFromItsBackground) {
   cv::dnn::Net net = Load("isnet");
@@ -239,6 +272,73 @@ TEST_F(PreparedModelsTest, IsnetRefusesOtherSizesAndRecovers) {
   net.setInput(blob);
   cv::Mat again = net.forward().clone();
   EXPECT_LT(cv::norm(first.reshape(1, 1), again.reshape(1, 1), cv::NORM_INF), 1e-5);
+}
+
+// A variant at another shape (not square, to catch a swapped height and width) is prepared on
+// first use into a cache of its own, found afterwards, not rewritten by a second call, and
+// separates the disc as the default model does: same place, same size.
+TEST_F(PreparedModelsTest, IsnetVariantPreparedOnFirstUseRunsAtItsShape) {
+  ModelsConfig config = *config_;
+  config.cache_dir = FreshDir("variant");
+  struct RemoveOnExit {  // The variant is as large as the model; the link is not followed.
+    std::string dir;
+    ~RemoveOnExit() {
+      std::error_code error;
+      fs::remove_all(dir, error);
+    }
+  } remove_on_exit{config.cache_dir};
+  fs::create_directory_symlink(fs::absolute(fs::path(config_->cache_dir) / "packages"),
+                               fs::path(config.cache_dir) / "packages");
+  ModelCatalog catalog(config);
+  const std::vector<int64_t> shape = {1, 3, 512, 640};
+  EXPECT_EQ(catalog.PreparedPath("isnet", shape).status().code(), Code::kNotFound);
+
+  std::vector<std::string> lines;
+  Result<std::string> path =
+      catalog.PrepareVariant("isnet", shape, [&](const std::string& l) { lines.push_back(l); });
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  for (const ModelInfo& info : catalog.List()) {
+    if (info.name == "isnet") {
+      EXPECT_EQ(fs::path(*path).filename(),
+                "isnet-" + info.source_sha256.substr(0, 12) + "-512x640.onnx");
+    }
+  }
+  ASSERT_FALSE(lines.empty());
+  EXPECT_TRUE(Contains(lines.back(), "prepared " + *path)) << lines.back();
+  Result<std::string> found = catalog.PreparedPath("isnet", shape);
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  EXPECT_EQ(*found, *path);
+  const fs::file_time_type written = fs::last_write_time(*path);
+  Result<std::string> again = catalog.PrepareVariant("isnet", shape);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, *path);
+  EXPECT_EQ(fs::last_write_time(*path), written);
+  // The default shape is the default file.
+  Result<std::string> default_path =
+      ModelCatalog(*config_).PreparedPath("isnet", {1, 3, 1024, 1024});
+  ASSERT_TRUE(default_path.ok()) << default_path.status().ToString();
+  EXPECT_EQ(*default_path, Path("isnet"));
+
+  cv::dnn::Net net = cv::dnn::readNetFromONNX(*path);
+  cv::Mat disc;
+  net.setInput(cv::dnn::blobFromImage(DiscScene(cv::Size(640, 512), &disc), 1.0 / 256, cv::Size(),
+                                      cv::Scalar(128, 128, 128), true));
+  cv::Mat out = net.forward().clone();
+  ASSERT_EQ(out.dims, 4);
+  ASSERT_EQ(std::vector<int>(out.size.p, out.size.p + 4), (std::vector<int>{1, 1, 512, 640}));
+  cv::Mat map(512, 640, CV_32F, out.ptr<float>());
+  double low, high;
+  cv::minMaxLoc(map, &low, &high);
+  EXPECT_GE(low, 0.0);
+  EXPECT_LE(high, 1.0);
+  cv::Mat predicted = map > 0.5;
+  const double iou =
+      cv::countNonZero(predicted & disc) / double(cv::countNonZero(predicted | disc));
+  EXPECT_GE(iou, 0.95);
+  const cv::Moments moments = cv::moments(predicted, /*binaryImage=*/true);
+  ASSERT_GT(moments.m00, 0.0);
+  EXPECT_NEAR(moments.m10 / moments.m00, 320.0, 2.0);
+  EXPECT_NEAR(moments.m01 / moments.m00, 256.0, 2.0);
 }
 
 // PaddleOCR's detection input: BGR scaled to [0, 1], then ImageNet mean and deviation.

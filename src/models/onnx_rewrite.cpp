@@ -153,6 +153,54 @@ void AddValueInfo(const ValueInfoProto& value, bool with_shape, TensorInfo& info
   info.shapes.emplace(value.name(), std::move(dims));
 }
 
+bool IsIntegerType(int data_type) {
+  switch (data_type) {
+    case TensorProto::INT8:
+    case TensorProto::INT16:
+    case TensorProto::INT32:
+    case TensorProto::INT64:
+    case TensorProto::UINT8:
+    case TensorProto::UINT16:
+    case TensorProto::UINT32:
+    case TensorProto::UINT64:
+    case TensorProto::BOOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A copy of `model` for shape inference. Inference reads the values of integer initializers
+// (shape arguments) but only the type and dims of weights, so those are copied without their
+// data. Graph outputs keep their types but not their declared shapes, which are stale once input
+// shapes change.
+ModelProto LightCopy(const ModelProto& model) {
+  const GraphProto& graph = model.graph();
+  ModelProto light;
+  light.set_ir_version(model.ir_version());
+  *light.mutable_opset_import() = model.opset_import();
+  GraphProto& light_graph = *light.mutable_graph();
+  *light_graph.mutable_node() = graph.node();
+  *light_graph.mutable_input() = graph.input();
+  for (const auto& output : graph.output()) {
+    ValueInfoProto& copy = *light_graph.add_output();
+    copy.set_name(output.name());
+    const int type = output.type().tensor_type().elem_type();
+    if (type != 0) copy.mutable_type()->mutable_tensor_type()->set_elem_type(type);
+  }
+  for (const auto& tensor : graph.initializer()) {
+    TensorProto& copy = *light_graph.add_initializer();
+    if (IsIntegerType(tensor.data_type())) {
+      copy = tensor;
+      continue;
+    }
+    copy.set_name(tensor.name());
+    copy.set_data_type(tensor.data_type());
+    *copy.mutable_dims() = tensor.dims();
+  }
+  return light;
+}
+
 TensorInfo InferTensorInfo(const ModelProto& model) {
   TensorInfo info;
   const GraphProto& graph = model.graph();
@@ -169,32 +217,14 @@ TensorInfo InferTensorInfo(const ModelProto& model) {
     if (node.op_type() == "Cast") info.types.emplace(node.output(0), IntAttribute(node, "to", 0));
   }
 
-  // Inference reads the values of integer initializers (shape arguments) but only the type and
-  // dims of float weights, so those are copied without their data.
-  ModelProto light;
-  light.set_ir_version(model.ir_version());
-  *light.mutable_opset_import() = model.opset_import();
-  GraphProto& light_graph = *light.mutable_graph();
-  *light_graph.mutable_node() = graph.node();
-  *light_graph.mutable_input() = graph.input();
-  *light_graph.mutable_output() = graph.output();
-  for (const auto& tensor : graph.initializer()) {
-    TensorProto& copy = *light_graph.add_initializer();
-    if (tensor.data_type() != kFloat) {
-      copy = tensor;
-      continue;
-    }
-    copy.set_name(tensor.name());
-    copy.set_data_type(kFloat);
-    *copy.mutable_dims() = tensor.dims();
-  }
+  ModelProto light = LightCopy(model);
   try {
     onnx::shape_inference::InferShapes(light);
   } catch (const std::exception&) {
     return info;  // Inference only adds to what is declared.
   }
-  for (const auto& value : light_graph.value_info()) AddValueInfo(value, true, info);
-  for (const auto& output : light_graph.output()) AddValueInfo(output, true, info);
+  for (const auto& value : light.graph().value_info()) AddValueInfo(value, true, info);
+  for (const auto& output : light.graph().output()) AddValueInfo(output, true, info);
   return info;
 }
 
@@ -826,6 +856,169 @@ int FoldShapeComputations(ModelProto& model) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Resize targets.
+//
+// PyTorch traces `F.interpolate(x, size=y.shape[2:])` (DIS's `_upsample_like(x, y)`) at the
+// export's static input shape into Resize(x, sizes = Concat(Shape(x)[:2], [H, W])) with H and W
+// literals of that shape. At any other input shape the literals are stale: the resized map no
+// longer matches `y`, and OpenCV refuses the Concat that joins them. So when the input shapes
+// change, each Resize with a `sizes` input takes its spatial sizes from a tensor `y`:
+// sizes = Concat(sizes[:2], Shape(y)[2:]), which the shape folding then evaluates at the new
+// shapes. `y` is, first, a tensor the Resize output is joined with (another input of a Concat
+// along axis 0 or 1, or of an element-wise op, that reads the output, possibly through Casts)
+// whose spatial shape equals the output's at the declared input shapes: the join needs them
+// equal at any shape, so this is exact. Failing that, `y` is the one graph input that had the
+// output's spatial shape at the declared shapes (DIS's side outputs, resized to the input: a
+// guess, right for "resize to the input size"). Resizes with neither keep their sizes.
+
+// True if some input gets a static shape other than its declared static shape.
+bool InputShapesChange(const google::protobuf::RepeatedPtrField<ValueInfoProto>& declared,
+                       const RewriteOptions& options) {
+  for (const auto& input : declared) {
+    auto requested = options.input_shapes.find(input.name());
+    if (requested == options.input_shapes.end()) continue;
+    const auto& dims = input.type().tensor_type().shape().dim();
+    for (int i = 0; i < dims.size() && i < static_cast<int>(requested->second.size()); ++i) {
+      if (dims[i].has_dim_value() && dims[i].dim_value() != requested->second[i]) return true;
+    }
+  }
+  return false;
+}
+
+// The ops whose inputs must agree on their spatial shape with the resized tensor.
+bool JoinsSpatially(const NodeProto& node, size_t rank) {
+  const std::string& op = node.op_type();
+  if (op == "Concat") {
+    int64_t axis = IntAttribute(node, "axis", 0);
+    if (axis < 0) axis += static_cast<int64_t>(rank);
+    return axis == 0 || axis == 1;
+  }
+  return op == "Add" || op == "Sub" || op == "Mul" || op == "Div" || op == "Sum" || op == "Max" ||
+         op == "Min" || op == "Mean";
+}
+
+// `declared_inputs` are the graph inputs as the source declared them. Returns the Resizes
+// retargeted.
+int RetargetResizes(ModelProto& model,
+                    const google::protobuf::RepeatedPtrField<ValueInfoProto>& declared_inputs) {
+  // Shapes at the declared input shapes (Resize outputs become known once sizes are folded).
+  ModelProto light = LightCopy(model);
+  *light.mutable_graph()->mutable_input() = declared_inputs;
+  FoldShapeComputations(light);
+  const TensorInfo declared = InferTensorInfo(light);
+  auto declared_shape = [&declared](const std::string& name) -> const std::vector<int64_t>* {
+    auto it = declared.shapes.find(name);
+    return it == declared.shapes.end() ? nullptr : &it->second;
+  };
+
+  GraphProto& graph = *model.mutable_graph();
+  std::unordered_map<std::string, std::vector<int>> consumers;
+  for (int i = 0; i < graph.node_size(); ++i) {
+    for (const auto& name : graph.node(i).input()) consumers[name].push_back(i);
+  }
+  // Every tensor computed from `name`, which cannot size the Resize that makes `name`.
+  auto downstream = [&](const std::string& name) {
+    std::unordered_set<std::string> seen{name};
+    std::vector<std::string> stack{name};
+    while (!stack.empty()) {
+      const std::string current = stack.back();
+      stack.pop_back();
+      for (int i : consumers[current]) {
+        for (const auto& out : graph.node(i).output()) {
+          if (seen.insert(out).second) stack.push_back(out);
+        }
+      }
+    }
+    return seen;
+  };
+
+  struct Retarget {
+    int resize;
+    std::string target;
+  };
+  std::vector<Retarget> retargets;
+  for (int r = 0; r < graph.node_size(); ++r) {
+    const NodeProto& resize = graph.node(r);
+    if (resize.op_type() != "Resize" || resize.input_size() < 4 || resize.input(3).empty()) {
+      continue;
+    }
+    const std::vector<int64_t>* out = declared_shape(resize.output(0));
+    if (out == nullptr || out->size() < 3) continue;
+    const std::unordered_set<std::string> after = downstream(resize.output(0));
+    auto fits = [&](const std::string& name) {
+      const std::vector<int64_t>* shape = declared_shape(name);
+      return shape != nullptr && shape->size() == out->size() &&
+             std::equal(shape->begin() + 2, shape->end(), out->begin() + 2) &&
+             after.count(name) == 0;
+    };
+    std::string target;
+    std::vector<std::string> frontier{resize.output(0)};
+    while (!frontier.empty() && target.empty()) {
+      const std::string current = frontier.back();
+      frontier.pop_back();
+      for (int i : consumers[current]) {
+        const NodeProto& node = graph.node(i);
+        if ((node.op_type() == "Cast" || node.op_type() == "Identity") && node.output_size() == 1) {
+          frontier.push_back(node.output(0));
+        } else if (JoinsSpatially(node, out->size())) {
+          for (const auto& name : node.input()) {
+            if (target.empty() && name != current && fits(name)) target = name;
+          }
+        }
+      }
+    }
+    if (target.empty()) {
+      int matching_inputs = 0;
+      for (const auto& input : declared_inputs) {
+        if (fits(input.name())) {
+          target = input.name();
+          ++matching_inputs;
+        }
+      }
+      if (matching_inputs != 1) continue;
+    }
+    retargets.push_back({r, target});
+  }
+  if (retargets.empty()) return 0;
+
+  auto int64_initializer = [&graph](const std::string& name, int64_t value) {
+    TensorProto& tensor = *graph.add_initializer();
+    tensor.set_name(name);
+    tensor.set_data_type(TensorProto::INT64);
+    tensor.add_dims(1);
+    tensor.add_int64_data(value);
+  };
+  const std::string zero = "vitrine/retarget/zero", two = "vitrine/retarget/two",
+                    end = "vitrine/retarget/end";
+  int64_initializer(zero, 0);
+  int64_initializer(two, 2);
+  int64_initializer(end, INT64_MAX);
+  for (const Retarget& retarget : retargets) {
+    const std::string base = graph.node(retarget.resize).output(0) + "/retargeted_sizes";
+    const std::string sizes = graph.node(retarget.resize).input(3);
+    auto add = [&graph, &base](const std::string& op, std::vector<std::string> inputs,
+                               const std::string& output) {
+      NodeProto& node = *graph.add_node();
+      node.set_op_type(op);
+      node.set_name(output);
+      for (auto& name : inputs) node.add_input(std::move(name));
+      node.add_output(output);
+      return &node;
+    };
+    add("Slice", {sizes, zero, two}, base + "/head");
+    add("Shape", {retarget.target}, base + "/target_shape");
+    add("Slice", {base + "/target_shape", two, end}, base + "/target_spatial");
+    AttributeProto& axis =
+        *add("Concat", {base + "/head", base + "/target_spatial"}, base)->add_attribute();
+    axis.set_name("axis");
+    axis.set_type(AttributeProto::INT);
+    axis.set_i(0);
+    graph.mutable_node(retarget.resize)->set_input(3, base);
+  }
+  return static_cast<int>(retargets.size());
+}
+
+// ---------------------------------------------------------------------------------------------
 // Broadcast constants.
 //
 // OpenCV 4.6 turns Add/Sub/Mul/Div of a tensor and a constant into a Scale layer that applies
@@ -901,6 +1094,23 @@ int ExpandBroadcastConstants(ModelProto& model) {
   return expanded;
 }
 
+// Declares the graph outputs' shapes as inferred at the fixed input shapes: the declared ones
+// may be stale. A dimension inference cannot tell is left unknown.
+void DeclareOutputShapes(ModelProto& model) {
+  const TensorInfo info = InferTensorInfo(model);
+  for (auto& output : *model.mutable_graph()->mutable_output()) {
+    auto* tensor_type = output.mutable_type()->mutable_tensor_type();
+    auto inferred = info.shapes.find(output.name());
+    if (inferred == info.shapes.end()) {
+      if (!tensor_type->has_shape()) continue;
+      for (auto& dim : *tensor_type->mutable_shape()->mutable_dim()) dim.Clear();
+      continue;
+    }
+    tensor_type->mutable_shape()->clear_dim();
+    for (int64_t d : inferred->second) tensor_type->mutable_shape()->add_dim()->set_dim_value(d);
+  }
+}
+
 Result<std::string> Rewrite(std::string_view onnx_bytes, const RewriteOptions& options,
                             RewriteStats& stats) {
   if (onnx_bytes.size() >= static_cast<size_t>(INT_MAX)) {
@@ -913,6 +1123,7 @@ Result<std::string> Rewrite(std::string_view onnx_bytes, const RewriteOptions& o
     return InvalidArgument("not an ONNX model (" + std::to_string(onnx_bytes.size()) + " bytes)");
   }
   GraphProto& graph = *model->mutable_graph();
+  const google::protobuf::RepeatedPtrField<ValueInfoProto> declared_inputs = graph.input();
   RETURN_IF_ERROR(FixInputShapes(graph, options));
   RETURN_IF_ERROR(KeepOutputs(graph, options.outputs));
   RETURN_IF_ERROR(SortTopologically(graph));
@@ -921,9 +1132,14 @@ Result<std::string> Rewrite(std::string_view onnx_bytes, const RewriteOptions& o
   ASSIGN_OR_RETURN(stats.clips_rewritten, ClipBoundsToAttributes(graph));
   stats.bias_adds_folded = FoldBiasAdds(graph);
   stats.batch_norms_folded = FoldBatchNormIntoConvTranspose(graph);
+  if (InputShapesChange(declared_inputs, options)) {
+    stats.resizes_retargeted = RetargetResizes(*model, declared_inputs);
+    if (stats.resizes_retargeted > 0) RETURN_IF_ERROR(SortTopologically(graph));
+  }
   stats.shape_nodes_folded = FoldShapeComputations(*model);
   stats.constants_expanded = ExpandBroadcastConstants(*model);
   stats.nodes_dropped = DropDeadNodes(graph);
+  if (!options.input_shapes.empty()) DeclareOutputShapes(*model);
   // Declared intermediate shapes may be stale after fixing input shapes; OpenCV infers its own.
   graph.clear_value_info();
 

