@@ -112,10 +112,10 @@ BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<s
       ++report.failed;
       failures.push_back(status.message());
     }
-    int done = report.succeeded + report.failed;
-    double rate = report.succeeded + report.failed - static_cast<int>(missing.size());
-    rate = rate > 0 ? rate / elapsed() : 0;
-    int left = total - done;
+    const int done = report.succeeded + report.failed;
+    const int processed = done - static_cast<int>(missing.size());
+    const double rate = processed > 0 ? processed / elapsed() : 0;
+    const int left = total - done;
     if (live) {
       if (!status.ok()) std::fprintf(stderr, "\r\033[KFAILED %s\n", status.message().c_str());
       std::fprintf(stderr, "\r\033[K[%d/%d] %.2f images/s, ETA %s  %s", done, total, rate,

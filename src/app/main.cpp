@@ -80,13 +80,6 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
       *exit_code = Fail(validated.status());
       return;
     }
-    models::Runtime runtime(config);
-    // Load the model before the batch, so a missing model is one clear message, not N.
-    if (Result<const models::Segmenter*> s = runtime.segmenter(); !s.ok()) {
-      *exit_code = Fail(s.status());
-      return;
-    }
-    ops::OpContext context{&config, &runtime};
     std::vector<std::string> missing;
     std::vector<std::string> inputs = ExpandInputs(args->inputs, &missing);
     BatchOptions options;
@@ -95,6 +88,15 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
     options.encode.format = *format;
     options.encode.grey = args->mask_only;
     options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
+    // Load the nets before the batch: a missing model is one clear message, not one per image.
+    models::Runtime runtime(config);
+    Result<const models::Segmenter*> segmenter = runtime.segmenter();
+    Status ready = segmenter.ok() ? (*segmenter)->Reserve(options.jobs) : segmenter.status();
+    if (!ready.ok()) {
+      *exit_code = Fail(ready);
+      return;
+    }
+    ops::OpContext context{&config, &runtime};
     BatchReport report =
         RunBatch(inputs, missing, config.limits, options, [&](const Image& image) {
           ops::OpContext local = context;

@@ -29,7 +29,7 @@ struct ModelsConfig {
   int threads = 0;
   // Square input size of the segmentation net (ISNet), a multiple of 64 from 256 to 2048.
   // VITRINE_SEGMENT_SIZE. See docs/models.md for the speed and quality of each size.
-  int segment_size = 1024;
+  int segment_size = 832;
   Status Validate() const;
 };
 

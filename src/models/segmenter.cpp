@@ -46,6 +46,16 @@ Result<std::unique_ptr<cv::dnn::Net>> Segmenter::Borrow() const {
   }
 }
 
+Status Segmenter::Reserve(int count) const {
+  std::vector<std::unique_ptr<cv::dnn::Net>> nets;
+  for (int i = 0; i < count; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<cv::dnn::Net> net, Borrow());
+    nets.push_back(std::move(net));
+  }
+  for (auto& net : nets) Return(std::move(net));
+  return Status::Ok();
+}
+
 void Segmenter::Return(std::unique_ptr<cv::dnn::Net> net) const {
   std::lock_guard<std::mutex> lock(mutex_);
   idle_.push_back(std::move(net));

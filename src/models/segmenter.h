@@ -33,6 +33,10 @@ class Segmenter {
   static Result<std::unique_ptr<Segmenter>> Load(const std::string& onnx_path, Options options);
   ~Segmenter();
 
+  // Makes sure `count` nets are ready, so that many threads can start predicting without
+  // loading one first. ModelFailure if a net cannot be created.
+  Status Reserve(int count) const;
+
   // `bgr`: CV_8UC3, any size. Returns CV_32FC1 of input_size x input_size in [0, 1].
   Result<cv::Mat> Predict(const cv::Mat& bgr) const;
 

@@ -16,6 +16,11 @@ namespace {
 constexpr int kRefineSide = 2048;
 // An alpha below this (of 255) is treated as background when finding the subject's box.
 constexpr int kSubjectAlpha = 24;
+// The net leaves a faint haze (alpha of a few hundredths) over backgrounds and a slight
+// transparency inside solid products; mattes are stretched so that these become exactly 0 and
+// 255: a white export must be pure white where there is no product.
+constexpr double kAlphaFloor = 0.015;
+constexpr double kAlphaCeil = 0.985;
 
 struct CutoutParams {
   cv::Scalar background;  // [3] == 0 means transparent
@@ -99,7 +104,8 @@ Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContex
     cv::resize(prob, matte, work, 0, 0, cv::INTER_LINEAR);
   }
   cv::Mat alpha;
-  matte.convertTo(alpha, CV_8UC1, 255.0);
+  const double stretch = 255.0 / (kAlphaCeil - kAlphaFloor);
+  matte.convertTo(alpha, CV_8UC1, stretch, -kAlphaFloor * stretch);  // saturates to [0, 255]
   if (work != full) cv::resize(alpha, alpha, full, 0, 0, cv::INTER_LINEAR);
   if (input.has_alpha()) cv::min(alpha, input.alpha, alpha);
 

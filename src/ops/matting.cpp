@@ -100,14 +100,19 @@ cv::Mat RefineAlpha(const cv::Mat& prob, const cv::Mat& net_view, const cv::Mat&
     for (int y = rows.start; y < rows.end; ++y) {
       auto* out = coeffs.ptr<cv::Vec4f>(y);
       for (int x = 0; x < low.width; ++x) {
-        cv::Matx33f sigma(var[0].at<float>(y, x) + eps, var[1].at<float>(y, x),
-                          var[2].at<float>(y, x), var[1].at<float>(y, x),
-                          var[3].at<float>(y, x) + eps, var[4].at<float>(y, x),
-                          var[2].at<float>(y, x), var[4].at<float>(y, x),
-                          var[5].at<float>(y, x) + eps);
-        cv::Vec3f cov(cov_ip[0].at<float>(y, x), cov_ip[1].at<float>(y, x),
-                      cov_ip[2].at<float>(y, x));
-        cv::Vec3f a = sigma.solve(cov, cv::DECOMP_CHOLESKY);
+        // Symmetric 3x3 covariance (+ eps) inverted by cofactors: a = inv(sigma) * cov.
+        const float s00 = var[0].at<float>(y, x) + eps, s01 = var[1].at<float>(y, x),
+                    s02 = var[2].at<float>(y, x), s11 = var[3].at<float>(y, x) + eps,
+                    s12 = var[4].at<float>(y, x), s22 = var[5].at<float>(y, x) + eps;
+        const float c00 = s11 * s22 - s12 * s12, c01 = s02 * s12 - s01 * s22,
+                    c02 = s01 * s12 - s02 * s11, c11 = s00 * s22 - s02 * s02,
+                    c12 = s01 * s02 - s00 * s12, c22 = s00 * s11 - s01 * s01;
+        const float inv_det = 1.0f / (s00 * c00 + s01 * c01 + s02 * c02);
+        const float v0 = cov_ip[0].at<float>(y, x), v1 = cov_ip[1].at<float>(y, x),
+                    v2 = cov_ip[2].at<float>(y, x);
+        const cv::Vec3f a((c00 * v0 + c01 * v1 + c02 * v2) * inv_det,
+                          (c01 * v0 + c11 * v1 + c12 * v2) * inv_det,
+                          (c02 * v0 + c12 * v1 + c22 * v2) * inv_det);
         float b = mean_p.at<float>(y, x) - a.dot(cv::Vec3f(mean_i[0].at<float>(y, x),
                                                            mean_i[1].at<float>(y, x),
                                                            mean_i[2].at<float>(y, x)));
@@ -118,14 +123,13 @@ cv::Mat RefineAlpha(const cv::Mat& prob, const cv::Mat& net_view, const cv::Mat&
   cv::Mat mean_coeffs = mean(coeffs);
 
   // Apply at the guide's resolution, inside the unsure band only.
+  // The band is found at low resolution (cheap) and widened by one window.
+  cv::Mat unsure = (prob > options.band_low) & (prob < options.band_high);
+  cv::Mat low_band, band;
+  cv::dilate(unsure, low_band, cv::Mat::ones(box_size, CV_8U));
+  cv::resize(low_band, band, guide.size(), 0, 0, cv::INTER_NEAREST);
   cv::Mat coarse = ResizeTo(prob, guide.size(), cv::INTER_LINEAR);
   cv::Mat up_coeffs = ResizeTo(mean_coeffs, guide.size(), cv::INTER_LINEAR);
-  const float scale = static_cast<float>(guide.cols) / low.width;
-  const int reach = std::max(1, cvRound(options.radius * scale));
-  cv::Mat unsure = (coarse > options.band_low) & (coarse < options.band_high);
-  cv::Mat band;
-  cv::dilate(unsure, band,
-             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * reach + 1, 2 * reach + 1)));
   cv::Mat refined(guide.size(), CV_32FC1);
   cv::parallel_for_(cv::Range(0, guide.rows), [&](const cv::Range& rows) {
     for (int y = rows.start; y < rows.end; ++y) {
