@@ -91,8 +91,7 @@ Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContex
 
   // Refine at a working size, then bring the matte to full resolution.
   const cv::Size full = input.bgr.size();
-  double scale = std::min(1.0, static_cast<double>(kRefineSide) / std::max(full.width, full.height));
-  cv::Size work(std::max(1, cvRound(full.width * scale)), std::max(1, cvRound(full.height * scale)));
+  const cv::Size work = FitLongSide(full, kRefineSide);
   cv::Mat guide = input.bgr;
   if (work != full) cv::resize(input.bgr, guide, work, 0, 0, cv::INTER_AREA);
   cv::Mat matte;

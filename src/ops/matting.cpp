@@ -16,12 +16,12 @@ cv::Mat ResizeTo(const cv::Mat& src, cv::Size size, int shrink_mode = cv::INTER_
   return out;
 }
 
+}  // namespace
+
 cv::Size FitLongSide(cv::Size size, int long_side) {
   double scale = std::min(1.0, static_cast<double>(long_side) / std::max(size.width, size.height));
   return {std::max(1, cvRound(size.width * scale)), std::max(1, cvRound(size.height * scale))};
 }
-
-}  // namespace
 
 cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight) {
   CV_Assert(bgr.type() == CV_8UC3 && weight.type() == CV_32FC1 && bgr.size() == weight.size());

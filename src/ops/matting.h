@@ -7,6 +7,9 @@
 
 namespace vitrine::ops {
 
+// `size` scaled down (never up) so that its longer side is at most `long_side`.
+cv::Size FitLongSide(cv::Size size, int long_side);
+
 // Smooth fill of a colour image from the pixels where `weight` > 0 into everywhere else, by
 // pyramid push-pull (normalised convolution across scales). `bgr` CV_8UC3, `weight` CV_32FC1 in
 // [0, 1], same size. Returns CV_8UC3. Where no pixel has weight, returns mid grey.
