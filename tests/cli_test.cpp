@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -78,14 +77,15 @@ TEST_F(CliTest, BatchWritesGoodImagesAndReportsEachBadOne) {
   WriteBytes(Path("in/huge.png"), HugePngHeader());
   WriteBytes(Path("in/anim.gif"), std::string("GIF89a\x01\x00\x01\x00\x00\x00\x00;", 13));
 
-  CommandRun run = Vitrine("cutout --output-dir " + Path("out") + " " + Path("in") + " " +
-                    Path("missing.jpg"));
+  CommandRun run =
+      Vitrine("cutout --output-dir " + Path("out") + " " + Path("in") + " " + Path("missing.jpg"));
   EXPECT_EQ(run.exit_code, 1) << run.output;
   EXPECT_NE(run.output.find("truncated"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("3600.0 MP"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("VITRINE_MAX_PIXELS"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("GIF is not supported"), std::string::npos) << run.output;
-  EXPECT_NE(run.output.find("missing.jpg: no such file or folder"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("missing.jpg: no such file or folder"), std::string::npos)
+      << run.output;
   EXPECT_NE(run.output.find("cut out 2 of 6 images"), std::string::npos) << run.output;
 
   // The good ones are written, full size, with a matte that matches the truth.
@@ -109,8 +109,8 @@ TEST_F(CliTest, BatchWritesGoodImagesAndReportsEachBadOne) {
 TEST_F(CliTest, WhiteJpegCroppedToTheSubject) {
   testdata::Composite c = testdata::MakeComposite({800, 600}, testdata::Backdrop::kBlurredRoom, 5);
   cv::imwrite(Path("in/room.jpg"), c.bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
-  CommandRun run = Vitrine("cutout --background white --format jpg --crop --margin 0 -o " + Path("out") +
-                    " " + Path("in/room.jpg"));
+  CommandRun run = Vitrine("cutout --background white --format jpg --crop --margin 0 -o " +
+                           Path("out") + " " + Path("in/room.jpg"));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   cv::Mat out = cv::imread(Path("out/room.jpg"), cv::IMREAD_UNCHANGED);
   ASSERT_EQ(out.type(), CV_8UC3);
@@ -140,17 +140,17 @@ TEST_F(CliTest, BadOptionsAndMissingModelsSayWhatToDo) {
 
   cv::imwrite(Path("in/x.png"), cv::Mat(64, 64, CV_8UC3, cv::Scalar(9, 9, 9)));
   CommandRun no_models = Vitrine("cutout -o " + Path("out") + " " + Path("in"),
-                          "VITRINE_CACHE_DIR=" + Path("empty-cache"));
+                                 "VITRINE_CACHE_DIR=" + Path("empty-cache"));
   EXPECT_NE(no_models.exit_code, 0);
-  EXPECT_NE(no_models.output.find("vitrine models prepare"), std::string::npos)
-      << no_models.output;
+  EXPECT_NE(no_models.output.find("vitrine models prepare"), std::string::npos) << no_models.output;
 }
 
 TEST_F(CliTest, OpsJsonListsEverySchema) {
   CommandRun run = Vitrine("ops --json");
   ASSERT_EQ(run.exit_code, 0) << run.output;
   nlohmann::json ops = nlohmann::json::parse(run.output);
-  auto cutout = std::find_if(ops.begin(), ops.end(), [](auto& op) { return op["name"] == "cutout"; });
+  auto cutout =
+      std::find_if(ops.begin(), ops.end(), [](auto& op) { return op["name"] == "cutout"; });
   ASSERT_NE(cutout, ops.end());
   EXPECT_EQ((*cutout)["models"], nlohmann::json::array({"isnet"}));
   EXPECT_FALSE((*cutout)["fields"].empty());

@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -24,15 +23,16 @@ Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed) {
   cv::RNG rng(seed);
   Composite out;
   // Backdrop.
-  cv::Vec3b base(static_cast<uchar>(rng.uniform(170, 250)), static_cast<uchar>(rng.uniform(170, 250)),
+  cv::Vec3b base(static_cast<uchar>(rng.uniform(170, 250)),
+                 static_cast<uchar>(rng.uniform(170, 250)),
                  static_cast<uchar>(rng.uniform(170, 250)));
   out.backdrop = base;
   out.bgr = cv::Mat(size, CV_8UC3, cv::Scalar(base[0], base[1], base[2]));
   if (backdrop == Backdrop::kGradient) {
     for (int y = 0; y < size.height; ++y) {
       double t = static_cast<double>(y) / size.height;
-      out.bgr.row(y).setTo(cv::Scalar(base[0] * (1 - 0.3 * t), base[1] * (1 - 0.3 * t),
-                                      base[2] * (1 - 0.3 * t)));
+      out.bgr.row(y).setTo(
+          cv::Scalar(base[0] * (1 - 0.3 * t), base[1] * (1 - 0.3 * t), base[2] * (1 - 0.3 * t)));
     }
   } else if (backdrop == Backdrop::kBlurredRoom) {
     cv::resize(SamplePhoto("home.jpg"), out.bgr, size, 0, 0, cv::INTER_LINEAR);

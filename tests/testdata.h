@@ -2,9 +2,8 @@
 // photos that Debian's opencv-doc package installs (scripts/setup installs it).
 #pragma once
 
-#include <string>
-
 #include <opencv2/core.hpp>
+#include <string>
 
 namespace vitrine::testdata {
 

@@ -12,11 +12,13 @@
 #include <set>
 #include <thread>
 
+#include "core/file.h"
+
 namespace vitrine::app {
 namespace fs = std::filesystem;
 namespace {
 
-const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png", ".webp", ".gif",
+const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png",  ".webp", ".gif",
                                                 ".bmp", ".tif",  ".tiff", ".heic", ".avif"};
 
 std::string Lower(std::string s) {
@@ -74,9 +76,9 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& args,
   return files;
 }
 
-BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<std::string>& missing,
-                     const LimitsConfig& limits, const BatchOptions& options,
-                     const ImageStep& step) {
+BatchReport RunBatch(const std::vector<std::string>& inputs,
+                     const std::vector<std::string>& missing, const LimitsConfig& limits,
+                     const BatchOptions& options, const ImageStep& step) {
   const auto start = std::chrono::steady_clock::now();
   const bool live = isatty(STDERR_FILENO);
   const int total = static_cast<int>(inputs.size() + missing.size());
@@ -138,7 +140,7 @@ BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<s
     if (!result.ok()) return result.status().WithContext(inputs[index]);
     Result<std::string> bytes = io::EncodeImage(*result, options.encode);
     if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
-    return io::WriteFileAtomic(outputs[index], *bytes);
+    return WriteFileAtomic(outputs[index], *bytes);
   };
   auto worker = [&] {
     for (size_t i = next++; i < inputs.size(); i = next++) finish(i, process(i));
@@ -150,8 +152,8 @@ BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<s
   for (std::thread& t : threads) t.join();
 
   report.seconds = elapsed();
-  std::printf("%s %d of %d images in %.1f s (%.2f images/s); results in %s\n",
-              options.verb.c_str(), report.succeeded, total, report.seconds,
+  std::printf("%s %d of %d images in %.1f s (%.2f images/s); results in %s\n", options.verb.c_str(),
+              report.succeeded, total, report.seconds,
               report.seconds > 0 ? report.succeeded / report.seconds : 0.0,
               options.output_dir.c_str());
   if (!failures.empty()) {

@@ -38,7 +38,8 @@ struct BatchReport {
 // Decodes each input, runs `step`, writes DIR/<stem>.<ext> atomically (a second input with the
 // same stem gets <stem>_2, ...). Progress goes to stderr (a live line on a terminal, one line per
 // file otherwise); the summary goes to stdout.
-BatchReport RunBatch(const std::vector<std::string>& inputs, const std::vector<std::string>& missing,
-                     const LimitsConfig& limits, const BatchOptions& options, const ImageStep& step);
+BatchReport RunBatch(const std::vector<std::string>& inputs,
+                     const std::vector<std::string>& missing, const LimitsConfig& limits,
+                     const BatchOptions& options, const ImageStep& step);
 
 }  // namespace vitrine::app

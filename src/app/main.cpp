@@ -1,8 +1,7 @@
 // vitrine: the command line. Each subcommand is wired here; the work lives in the modules.
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
 #include <opencv2/core.hpp>
 
 #include "app/batch.h"
@@ -46,8 +45,7 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
   auto args = std::make_shared<Args>();
   cmd->add_option("-o,--output-dir", args->output_dir, "Folder for the results")
       ->capture_default_str();
-  cmd->add_option("-b,--background", args->background,
-                  "transparent, white, or a colour #RRGGBB")
+  cmd->add_option("-b,--background", args->background, "transparent, white, or a colour #RRGGBB")
       ->capture_default_str();
   cmd->add_option("-f,--format", args->format, "png, webp or jpg (jpg has no transparency)")
       ->capture_default_str();
@@ -69,12 +67,10 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
       return;
     }
     const ops::OpDef* op = ops::Registry::Global().Find("cutout");
-    nlohmann::json params = {{"background", args->background},
-                             {"crop", args->crop},
-                             {"margin", args->margin},
-                             {"output", args->mask_only ? "mask" : "cutout"},
-                             {"refine", !args->no_refine},
-                             {"decontaminate", !args->no_decontaminate}};
+    nlohmann::json params = {
+        {"background", args->background}, {"crop", args->crop},
+        {"margin", args->margin},         {"output", args->mask_only ? "mask" : "cutout"},
+        {"refine", !args->no_refine},     {"decontaminate", !args->no_decontaminate}};
     Result<nlohmann::json> validated = op->schema.Validate(params);
     if (!validated.ok()) {
       *exit_code = Fail(validated.status());
@@ -97,11 +93,10 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
       return;
     }
     ops::OpContext context{&config, &runtime};
-    BatchReport report =
-        RunBatch(inputs, missing, config.limits, options, [&](const Image& image) {
-          ops::OpContext local = context;
-          return op->run(image, *validated, local);
-        });
+    BatchReport report = RunBatch(inputs, missing, config.limits, options, [&](const Image& image) {
+      ops::OpContext local = context;
+      return op->run(image, *validated, local);
+    });
     *exit_code = report.failed > 0 ? 1 : 0;
   });
 }

@@ -65,7 +65,8 @@ Result<Config> LoadConfig() {
 
   if (const char* path = std::getenv("VITRINE_CONFIG"); path && *path) {
     std::ifstream in(path);
-    if (!in) return NotFound(std::string("VITRINE_CONFIG names ") + path + ", which cannot be read");
+    if (!in)
+      return NotFound(std::string("VITRINE_CONFIG names ") + path + ", which cannot be read");
     try {
       nlohmann::json j = nlohmann::json::parse(in);
       if (j.contains("limits")) {
@@ -75,8 +76,7 @@ Result<Config> LoadConfig() {
       if (j.contains("models")) {
         config.models.cache_dir = j["models"].value("cache_dir", config.models.cache_dir);
         config.models.threads = j["models"].value("threads", config.models.threads);
-        config.models.segment_size =
-            j["models"].value("segment_size", config.models.segment_size);
+        config.models.segment_size = j["models"].value("segment_size", config.models.segment_size);
       }
     } catch (const nlohmann::json::exception& e) {
       return InvalidArgument(std::string("config file ") + path + " is not valid: " + e.what());

@@ -11,8 +11,8 @@
 namespace vitrine {
 
 struct Image {
-  cv::Mat bgr;    // CV_8UC3
-  cv::Mat alpha;  // CV_8UC1, same size as bgr; empty = opaque
+  cv::Mat bgr;       // CV_8UC3
+  cv::Mat alpha;     // CV_8UC1, same size as bgr; empty = opaque
   std::string name;  // the source's stem, used to name outputs
 
   bool has_alpha() const { return !alpha.empty(); }

@@ -65,7 +65,7 @@ inline Status Cancelled(std::string m) { return {Code::kCancelled, std::move(m)}
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     assert(!status_.ok() && "a Result needs a value or an error");
   }
@@ -92,15 +92,14 @@ class [[nodiscard]] Result {
 #define VITRINE_CONCAT(a, b) VITRINE_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` is not OK.
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::vitrine::Status _st = (expr);             \
-    if (!_st.ok()) return _st;                  \
+#define RETURN_IF_ERROR(expr)       \
+  do {                              \
+    ::vitrine::Status _st = (expr); \
+    if (!_st.ok()) return _st;      \
   } while (0)
 
 // `ASSIGN_OR_RETURN(auto x, Fn());` binds the value or returns the error.
-#define ASSIGN_OR_RETURN(lhs, rexpr)                                        \
-  auto VITRINE_CONCAT(_res_, __LINE__) = (rexpr);                           \
-  if (!VITRINE_CONCAT(_res_, __LINE__).ok())                                \
-    return VITRINE_CONCAT(_res_, __LINE__).status();                        \
+#define ASSIGN_OR_RETURN(lhs, rexpr)                                                          \
+  auto VITRINE_CONCAT(_res_, __LINE__) = (rexpr);                                             \
+  if (!VITRINE_CONCAT(_res_, __LINE__).ok()) return VITRINE_CONCAT(_res_, __LINE__).status(); \
   lhs = std::move(VITRINE_CONCAT(_res_, __LINE__)).value()

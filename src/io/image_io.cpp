@@ -1,16 +1,13 @@
 #include "io/image_io.h"
 
 #include <fcntl.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cerrno>
-#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +16,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <vector>
+
+#include "core/file.h"
 
 namespace vitrine::io {
 namespace {
@@ -512,52 +511,11 @@ cv::Mat CompositeOverWhite(const Image& image) {
 
 // ---- Files.
 
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, so the caller sees close()'s error (delayed write errors surface there).
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-// `verb` is "read" or "write".
-Status ErrnoStatus(std::string_view verb, const std::string& path, int error) {
-  std::string message = "cannot " + std::string(verb) + " " + path + ": " + std::strerror(error);
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR:
-      return NotFound(message + "; check the path");
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return InvalidArgument(message + "; check the permissions");
-    case EISDIR:
-      return InvalidArgument(message + "; give a file, not a folder");
-    case ENOSPC:
-    case EDQUOT:
-      return ResourceExhausted(message + "; free some space and retry");
-    default:
-      return Unavailable(message);
-  }
-}
-
 Result<std::string> ReadFileWithin(const std::string& path, int64_t max_bytes,
                                    std::string_view limit_variable) {
   max_bytes = std::max<int64_t>(max_bytes, 0);
   // O_NONBLOCK: opening a FIFO must not hang; it has no effect on regular files.
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (fd.get() < 0) return ErrnoStatus("read", path, errno);
   struct stat st;
   if (::fstat(fd.get(), &st) != 0) return ErrnoStatus("read", path, errno);
@@ -586,38 +544,6 @@ Result<std::string> ReadFileWithin(const std::string& path, int64_t max_bytes,
   }
   data.resize(got);
   return data;
-}
-
-std::string RandomSuffix() {
-  uint64_t value = 0;
-  if (::getrandom(&value, sizeof(value), GRND_NONBLOCK) != sizeof(value)) {
-    // No entropy yet (early boot): O_EXCL still guarantees we never share a temporary file.
-    static std::atomic<uint64_t> counter{0};
-    value = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) ^
-            (counter.fetch_add(1) << 48);
-  }
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
-Status WriteAll(int fd, std::string_view bytes, const std::string& path) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus("write", path, errno);
-    }
-    bytes.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
-void SyncFolderOf(const std::string& path) {
-  std::filesystem::path folder = std::filesystem::path(path).parent_path();
-  FileDescriptor fd(
-      ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() >= 0) ::fsync(fd.get());
 }
 
 }  // namespace
@@ -785,25 +711,6 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
   } catch (const std::bad_alloc&) {
     return OutOfMemory("encode", image.width(), image.height());
   }
-}
-
-Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
-  if (path.empty()) return InvalidArgument("cannot write a file with an empty path");
-  const std::string temp = path + ".tmp-" + std::to_string(::getpid()) + "-" + RandomSuffix();
-  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666));
-  if (fd.get() < 0) return ErrnoStatus("write", path, errno);
-  Status status = WriteAll(fd.get(), bytes, path);
-  if (status.ok() && ::fsync(fd.get()) != 0) status = ErrnoStatus("write", path, errno);
-  if (fd.Close() != 0 && status.ok()) status = ErrnoStatus("write", path, errno);
-  if (status.ok() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    status = ErrnoStatus("write", path, errno);
-  }
-  if (!status.ok()) {
-    ::unlink(temp.c_str());
-    return status;
-  }
-  SyncFolderOf(path);
-  return Status::Ok();
 }
 
 Result<std::string> ReadFile(const std::string& path, int64_t max_bytes) {

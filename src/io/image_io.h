@@ -79,10 +79,7 @@ struct EncodeOptions {
 // 1..100, kUnknown, or a size the format cannot hold (JPEG 65500, WebP 16383 pixels a side).
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options);
 
-// Writes to a temporary name in the same folder ("<path>.tmp-<pid>-<random>"), fsyncs it, then
-// renames it over `path`: readers never see half a file. On failure the temporary file is
-// removed and `path` is untouched. The folder itself is synced best effort after the rename.
-Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+// Writing files atomically: WriteFileAtomic() in core/file.h.
 // Reads a whole regular file. Refuses it with ResourceExhausted if it is larger than max_bytes,
 // checked before reading (and again while reading, in case the file grows). NotFound if missing.
 Result<std::string> ReadFile(const std::string& path, int64_t max_bytes);

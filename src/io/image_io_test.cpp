@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/file.h"
+
 namespace vitrine::io {
 namespace {
 

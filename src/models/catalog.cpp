@@ -1,12 +1,5 @@
 #include "models/catalog.h"
 
-#include <fcntl.h>
-#include <stdio.h>
-#include <unistd.h>
-
-#include <atomic>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -14,6 +7,7 @@
 #include <sstream>
 #include <utility>
 
+#include "core/file.h"
 #include "core/sha256.h"
 #include "models/onnx_rewrite.h"
 
@@ -245,43 +239,15 @@ Result<std::string> ReadSource(const ModelsConfig& config, const ModelSpec& spec
   return bytes;
 }
 
-Status ErrnoStatus(const std::string& what, const fs::path& path, int error) {
-  return Internal("cannot " + what + " " + path.string() + ": " + std::strerror(error));
-}
-
-// Writes `bytes` to a temporary file beside `path`, then moves it into place without replacing
-// a file already there, so readers see no file or a whole one, and a prepared file, once there,
-// is never rewritten (another process may have prepared it first; its copy is as good).
+// Writes a prepared file once: another process may have prepared it first, and its copy, named
+// by the same source hash, is as good.
 Status WriteFileOnce(const fs::path& path, std::string_view bytes) {
-  static std::atomic<uint64_t> counter{0};
   std::error_code error;
   fs::create_directories(path.parent_path(), error);
   if (error) {
     return Internal("cannot create " + path.parent_path().string() + ": " + error.message());
   }
-  const fs::path temp = path.string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-                        std::to_string(counter.fetch_add(1));
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoStatus("create", temp, errno);
-  Status status;
-  for (size_t done = 0; done < bytes.size() && status.ok();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno != EINTR) status = ErrnoStatus("write", temp, errno);
-    if (n > 0) done += static_cast<size_t>(n);
-  }
-  if (status.ok() && ::fsync(fd) != 0) status = ErrnoStatus("write", temp, errno);
-  if (::close(fd) != 0 && status.ok()) status = ErrnoStatus("write", temp, errno);
-  if (status.ok() &&
-      ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, path.c_str(), RENAME_NOREPLACE) != 0) {
-    if (errno == EINVAL || errno == ENOSYS) {
-      // The file system cannot refuse to replace; a plain rename is still atomic.
-      if (::rename(temp.c_str(), path.c_str()) != 0) status = ErrnoStatus("rename to", path, errno);
-    } else if (errno != EEXIST) {
-      status = ErrnoStatus("rename to", path, errno);
-    }
-  }
-  ::unlink(temp.c_str());  // Left only if it could not be moved into place.
-  return status;
+  return WriteFileAtomic(path.string(), bytes, IfExists::kKeep);
 }
 
 std::string Describe(const RewriteStats& stats) {

@@ -12,11 +12,10 @@
 
 #include <memory>
 #include <mutex>
-#include <string>
-#include <vector>
-
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
+#include <string>
+#include <vector>
 
 #include "core/status.h"
 

@@ -2,7 +2,6 @@
 // resolution against the photo's own edges and the edge colours are decontaminated, so the
 // cutout carries no fringe of the old background.
 #include <algorithm>
-
 #include <opencv2/imgproc.hpp>
 
 #include "models/runtime.h"
@@ -49,16 +48,41 @@ OpSchema CutoutSchema() {
   s.doc = "Removes the background: ISNet segmentation, edge refinement, colour decontamination.";
   s.models = {"isnet"};
   s.fields = {
-      {"background", FieldType::kColor, "transparent", {}, {}, {},
+      {"background",
+       FieldType::kColor,
+       "transparent",
+       {},
+       {},
+       {},
        "transparent, or a colour (#RRGGBB or a name) to place the subject on"},
       {"crop", FieldType::kBoolean, false, {}, {}, {}, "crop to the subject plus the margin"},
-      {"margin", FieldType::kNumber, 0.05, 0.0, 1.0, {},
+      {"margin",
+       FieldType::kNumber,
+       0.05,
+       0.0,
+       1.0,
+       {},
        "with crop: space around the subject, as a fraction of its longer side"},
-      {"output", FieldType::kEnum, "cutout", {}, {}, {"cutout", "mask"},
+      {"output",
+       FieldType::kEnum,
+       "cutout",
+       {},
+       {},
+       {"cutout", "mask"},
        "cutout: the subject; mask: the alpha matte alone (white = subject)"},
-      {"refine", FieldType::kBoolean, true, {}, {}, {},
+      {"refine",
+       FieldType::kBoolean,
+       true,
+       {},
+       {},
+       {},
        "snap the matte's edges to the photo's edges at full resolution"},
-      {"decontaminate", FieldType::kBoolean, true, {}, {}, {},
+      {"decontaminate",
+       FieldType::kBoolean,
+       true,
+       {},
+       {},
+       {},
        "remove the old background's colour from semi-transparent edges"},
   };
   return s;

@@ -60,10 +60,11 @@ TEST_F(CutoutTest, EdgesCarryNoFringeOfTheOldBackground) {
     for (int x = 0; x < photo.cols; ++x) {
       float a = soft.at<uchar>(y, x) / 255.0f;
       cv::Vec3b inner = c.bgr.at<cv::Vec3b>(y, x);
-      photo.at<cv::Vec3b>(y, x) = a > 0.999f ? inner : cv::Vec3b(
-          cv::saturate_cast<uchar>(a * 120 + (1 - a) * 40),
-          cv::saturate_cast<uchar>(a * 120 + (1 - a) * 220),
-          cv::saturate_cast<uchar>(a * 120 + (1 - a) * 40));
+      photo.at<cv::Vec3b>(y, x) = a > 0.999f
+                                      ? inner
+                                      : cv::Vec3b(cv::saturate_cast<uchar>(a * 120 + (1 - a) * 40),
+                                                  cv::saturate_cast<uchar>(a * 120 + (1 - a) * 220),
+                                                  cv::saturate_cast<uchar>(a * 120 + (1 - a) * 40));
     }
   }
   Image out = Run(Image{photo, {}, "green"}, nullptr);

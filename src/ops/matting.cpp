@@ -1,9 +1,8 @@
 #include "ops/matting.h"
 
 #include <algorithm>
-#include <vector>
-
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace vitrine::ops {
 namespace {
@@ -113,9 +112,9 @@ cv::Mat RefineAlpha(const cv::Mat& prob, const cv::Mat& net_view, const cv::Mat&
         const cv::Vec3f a((c00 * v0 + c01 * v1 + c02 * v2) * inv_det,
                           (c01 * v0 + c11 * v1 + c12 * v2) * inv_det,
                           (c02 * v0 + c12 * v1 + c22 * v2) * inv_det);
-        float b = mean_p.at<float>(y, x) - a.dot(cv::Vec3f(mean_i[0].at<float>(y, x),
-                                                           mean_i[1].at<float>(y, x),
-                                                           mean_i[2].at<float>(y, x)));
+        float b = mean_p.at<float>(y, x) -
+                  a.dot(cv::Vec3f(mean_i[0].at<float>(y, x), mean_i[1].at<float>(y, x),
+                                  mean_i[2].at<float>(y, x)));
         out[x] = cv::Vec4f(a[0], a[1], a[2], b);
       }
     }

@@ -16,8 +16,8 @@ cv::Size FitLongSide(cv::Size size, int long_side);
 cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight);
 
 struct RefineOptions {
-  int radius = 2;        // window radius at the net's resolution, in pixels
-  double eps = 1e-3;     // regularisation, in (0..1 colour units)^2: larger = smoother matte
+  int radius = 2;           // window radius at the net's resolution, in pixels
+  double eps = 1e-3;        // regularisation, in (0..1 colour units)^2: larger = smoother matte
   double band_low = 0.01;   // the filter's result is used where the coarse matte is unsure:
   double band_high = 0.99;  // between these values, widened by `radius` pixels
 };

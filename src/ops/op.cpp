@@ -12,12 +12,18 @@ namespace {
 
 std::string_view TypeName(FieldType type) {
   switch (type) {
-    case FieldType::kBoolean: return "boolean";
-    case FieldType::kInteger: return "integer";
-    case FieldType::kNumber: return "number";
-    case FieldType::kString: return "string";
-    case FieldType::kEnum: return "enum";
-    case FieldType::kColor: return "color";
+    case FieldType::kBoolean:
+      return "boolean";
+    case FieldType::kInteger:
+      return "integer";
+    case FieldType::kNumber:
+      return "number";
+    case FieldType::kString:
+      return "string";
+    case FieldType::kEnum:
+      return "enum";
+    case FieldType::kColor:
+      return "color";
   }
   return "string";
 }
@@ -75,10 +81,8 @@ Status CheckField(const OpSchema& op, const Field& field, const nlohmann::json& 
 nlohmann::json OpSchema::ToJson() const {
   nlohmann::json fields_json = nlohmann::json::array();
   for (const Field& f : fields) {
-    nlohmann::json j = {{"name", f.name},
-                        {"type", TypeName(f.type)},
-                        {"default", f.default_value},
-                        {"doc", f.doc}};
+    nlohmann::json j = {
+        {"name", f.name}, {"type", TypeName(f.type)}, {"default", f.default_value}, {"doc", f.doc}};
     if (f.min) j["min"] = *f.min;
     if (f.max) j["max"] = *f.max;
     if (!f.choices.empty()) j["enum"] = f.choices;
@@ -103,8 +107,8 @@ Result<nlohmann::json> OpSchema::Validate(const nlohmann::json& params) const {
   for (const Field& field : fields) out[field.name] = field.default_value;
   if (params.is_null()) return out;
   for (const auto& [key, value] : params.items()) {
-    auto it = std::find_if(fields.begin(), fields.end(),
-                           [&](const Field& f) { return f.name == key; });
+    auto it =
+        std::find_if(fields.begin(), fields.end(), [&](const Field& f) { return f.name == key; });
     if (it == fields.end()) {
       std::vector<std::string> names;
       for (const Field& f : fields) names.push_back(f.name);
@@ -155,9 +159,9 @@ Result<Image> Registry::Run(const std::string& name, const Image& input,
 
 Result<cv::Scalar> ParseColor(const std::string& text) {
   static const std::map<std::string, cv::Scalar> kNamed = {
-      {"white", {255, 255, 255}}, {"black", {0, 0, 0}},     {"red", {0, 0, 255}},
-      {"green", {0, 128, 0}},     {"blue", {255, 0, 0}},    {"navy", {128, 0, 0}},
-      {"grey", {128, 128, 128}},  {"gray", {128, 128, 128}}, {"lightgrey", {211, 211, 211}},
+      {"white", {255, 255, 255}},    {"black", {0, 0, 0}},      {"red", {0, 0, 255}},
+      {"green", {0, 128, 0}},        {"blue", {255, 0, 0}},     {"navy", {128, 0, 0}},
+      {"grey", {128, 128, 128}},     {"gray", {128, 128, 128}}, {"lightgrey", {211, 211, 211}},
       {"lightgray", {211, 211, 211}}};
   std::string lower;
   for (char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

@@ -10,11 +10,10 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/config.h"
 #include "core/image.h"
@@ -91,6 +90,6 @@ Result<cv::Scalar> ParseColor(const std::string& text);
 }  // namespace vitrine::ops
 
 // One line per op, at namespace scope in the op's file: VITRINE_REGISTER_OP(MakeCutoutOp());
-#define VITRINE_REGISTER_OP(def_expr)                                             \
+#define VITRINE_REGISTER_OP(def_expr)                                                  \
   static const bool VITRINE_CONCAT(kVitrineOpRegistered_, __LINE__) [[maybe_unused]] = \
       ::vitrine::ops::Registry::Global().Add(def_expr)
