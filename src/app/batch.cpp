@@ -41,7 +41,7 @@ std::vector<std::string> OutputPaths(const std::vector<std::string>& inputs,
   for (const std::string& input : inputs) {
     std::string stem = fs::path(input).stem().string();
     int n = ++used[stem];
-    if (n > 1) stem += "_" + std::to_string(n);
+    if (n > 1) stem.append("_").append(std::to_string(n));
     paths.push_back((fs::path(options.output_dir) /
                      (stem + "." + std::string(io::FormatExtension(options.encode.format))))
                         .string());

@@ -160,7 +160,6 @@ void AddOps(CLI::App& cli) {
 int Main(int argc, char** argv) {
   Result<Config> config = LoadConfig();
   if (!config.ok()) return Fail(config.status());
-  if (config->models.threads > 0) cv::setNumThreads(config->models.threads);
 
   CLI::App cli("vitrine: supplier product photos to marketplace-ready images", "vitrine");
   cli.require_subcommand(1);

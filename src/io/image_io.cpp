@@ -548,41 +548,47 @@ Result<std::string> ReadFileWithin(const std::string& path, int64_t max_bytes,
 
 }  // namespace
 
-std::string_view FormatName(Format format) {
-  switch (format) {
-    case Format::kJpeg:
-      return "jpeg";
-    case Format::kPng:
-      return "png";
-    case Format::kWebp:
-      return "webp";
-    case Format::kUnknown:
-      break;
+namespace {
+
+// Each supported format's name, file extension, and every name ParseFormat() accepts.
+struct FormatNames {
+  Format format;
+  std::string_view name;
+  std::string_view extension;
+  std::string_view alias;
+};
+constexpr FormatNames kFormatNames[] = {
+    {Format::kJpeg, "jpeg", "jpg", "jpg"},
+    {Format::kPng, "png", "png", "png"},
+    {Format::kWebp, "webp", "webp", "webp"},
+};
+
+const FormatNames* Names(Format format) {
+  for (const FormatNames& names : kFormatNames) {
+    if (names.format == format) return &names;
   }
-  return "unknown";
+  return nullptr;
+}
+
+}  // namespace
+
+std::string_view FormatName(Format format) {
+  const FormatNames* names = Names(format);
+  return names ? names->name : "unknown";
 }
 
 std::string_view FormatExtension(Format format) {
-  switch (format) {
-    case Format::kJpeg:
-      return "jpg";
-    case Format::kPng:
-      return "png";
-    case Format::kWebp:
-      return "webp";
-    case Format::kUnknown:
-      break;
-  }
-  return "";
+  const FormatNames* names = Names(format);
+  return names ? names->extension : "";
 }
 
 Result<Format> ParseFormat(std::string_view name) {
   std::string lower(name);
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<uint8_t>(c))); });
-  if (lower == "png") return Format::kPng;
-  if (lower == "jpg" || lower == "jpeg") return Format::kJpeg;
-  if (lower == "webp") return Format::kWebp;
+  for (const FormatNames& names : kFormatNames) {
+    if (lower == names.name || lower == names.alias) return names.format;
+  }
   return InvalidArgument("unknown image format '" + std::string(name) +
                          "'; use png, jpg (or jpeg) or webp");
 }

@@ -61,14 +61,19 @@ void Segmenter::Return(std::unique_ptr<cv::dnn::Net> net) const {
   idle_.push_back(std::move(net));
 }
 
-cv::Mat Segmenter::MakeBlob(const cv::Mat& bgr) const {
+cv::Mat Segmenter::NetView(const cv::Mat& bgr) const {
   const int size = options_.input_size;
+  if (bgr.cols == size && bgr.rows == size) return bgr;
   cv::Mat resized;
   bool shrinking = bgr.cols >= size && bgr.rows >= size;
   cv::resize(bgr, resized, cv::Size(size, size), 0, 0,
              shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return resized;
+}
+
+cv::Mat Segmenter::MakeBlob(const cv::Mat& bgr) const {
   // (v - 128) / 256 per channel, RGB planes.
-  return cv::dnn::blobFromImage(resized, 1.0 / 256.0, cv::Size(), cv::Scalar(128, 128, 128),
+  return cv::dnn::blobFromImage(NetView(bgr), 1.0 / 256.0, cv::Size(), cv::Scalar(128, 128, 128),
                                 /*swapRB=*/true, /*crop=*/false, CV_32F);
 }
 

@@ -39,6 +39,10 @@ class Segmenter {
   // `bgr`: CV_8UC3, any size. Returns CV_32FC1 of input_size x input_size in [0, 1].
   Result<cv::Mat> Predict(const cv::Mat& bgr) const;
 
+  // `bgr` as the net sees it: resized to input_size x input_size (area averaging when shrinking).
+  // Returns `bgr` itself (shared) when it already has that size.
+  cv::Mat NetView(const cv::Mat& bgr) const;
+
   // Fills a 1x3xSxS blob from `bgr` (exposed for tests of the preprocessing).
   cv::Mat MakeBlob(const cv::Mat& bgr) const;
 

@@ -111,17 +111,17 @@ Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContex
   const CutoutParams params = CutoutParams::FromJson(json);
   if (!context.models) return Internal("cutout needs the model runtime");
   ASSIGN_OR_RETURN(const models::Segmenter* segmenter, context.models->segmenter());
-  ASSIGN_OR_RETURN(cv::Mat prob, segmenter->Predict(input.bgr));
 
-  // Refine at a working size, then bring the matte to full resolution.
+  // Refine at a working size, then bring the matte to full resolution. The net is fed the very
+  // image the refinement fits against, shrunk once from the working size.
   const cv::Size full = input.bgr.size();
   const cv::Size work = FitLongSide(full, kRefineSide);
   cv::Mat guide = input.bgr;
   if (work != full) cv::resize(input.bgr, guide, work, 0, 0, cv::INTER_AREA);
+  const cv::Mat net_view = segmenter->NetView(guide);
+  ASSIGN_OR_RETURN(cv::Mat prob, segmenter->Predict(net_view));
   cv::Mat matte;
   if (params.refine) {
-    cv::Mat net_view;
-    cv::resize(guide, net_view, prob.size(), 0, 0, cv::INTER_AREA);
     matte = RefineAlpha(prob, net_view, guide);
   } else {
     cv::resize(prob, matte, work, 0, 0, cv::INTER_LINEAR);
