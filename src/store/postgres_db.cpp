@@ -15,7 +15,8 @@ std::string Numbered(const std::string& sql) {
   int n = 0;
   for (char c : sql) {
     if (c == '?') {
-      out += '$' + std::to_string(++n);
+      out += '$';
+      out += std::to_string(++n);
     } else {
       out += c;
     }
@@ -50,7 +51,8 @@ class PostgresDb : public SqlDb {
   const std::string& Prepared(const std::string& sql) {
     auto it = prepared_.find(sql);
     if (it != prepared_.end()) return it->second;
-    std::string name = "s" + std::to_string(prepared_.size());
+    std::string name = "s";
+    name += std::to_string(prepared_.size());
     conn_->prepare(name, Numbered(sql));
     return prepared_.emplace(sql, std::move(name)).first->second;
   }
@@ -127,8 +129,12 @@ Status PostgresDb::Transact(TxKind kind, const std::function<Status(SqlTx&)>& bo
     } catch (const pqxx::unique_violation& e) {
       return InvalidArgument(std::string("that record already exists: ") + e.what());
     } catch (const pqxx::broken_connection& e) {
-      return Unavailable(std::string("lost the PostgreSQL connection: ") + e.what() +
-                         "; check that the server is up, the next call reconnects");
+      // Lost before COMMIT was sent, so the server rolled the transaction back: safe to run it
+      // again; libpqxx reconnects when the next transaction starts.
+      if (attempt == kTries) {
+        return Unavailable(std::string("lost the PostgreSQL connection: ") + e.what() +
+                           "; check that the server is up, the next call reconnects");
+      }
     } catch (const pqxx::in_doubt_error& e) {
       return Unavailable(std::string("PostgreSQL commit in doubt (connection lost): ") + e.what() +
                          "; read the job back before retrying");

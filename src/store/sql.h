@@ -69,7 +69,8 @@ class SqlDb {
   virtual ~SqlDb() = default;
   virtual std::string_view backend() const = 0;
   // Runs `body` in a transaction: commits if it returns OK, rolls back otherwise (its error is
-  // returned). Transient conflicts (deadlock, serialisation failure) are retried a few times.
+  // returned). Transient conflicts (deadlock, serialisation failure) and a connection lost
+  // before COMMIT are retried a few times, so `body` must be safe to run again.
   virtual Status Transact(TxKind kind, const std::function<Status(SqlTx&)>& body) = 0;
   // Column type of an auto-increment 64-bit primary key.
   virtual std::string_view IdColumnType() const = 0;

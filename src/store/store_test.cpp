@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <latch>
+#include <pqxx/pqxx>
 #include <random>
 #include <set>
 #include <thread>
@@ -708,6 +709,29 @@ TEST(OpenStoreTest, ExplainsBadUrls) {
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
   Result<std::unique_ptr<JobStore>> unreachable = OpenStore("postgresql://nobody@127.0.0.1:1/x");
   EXPECT_EQ(unreachable.status().code(), Code::kUnavailable);
+}
+
+TEST(PostgresStoreTest, SurvivesALostConnection) {
+  Result<testing::PgServer*> server = testing::PgServer::Shared();
+  ASSERT_TRUE(server.ok()) << "PostgreSQL did not start: " << server.status().ToString();
+  Result<std::string> url = (*server)->CreateDatabase();
+  ASSERT_TRUE(url.ok()) << url.status().ToString();
+  Result<std::unique_ptr<JobStore>> store = OpenStore(*url);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  int64_t id = (*store)->Enqueue({MakeJob("a")})->at(0);
+  {
+    pqxx::connection admin(*url);
+    pqxx::nontransaction tx(admin);
+    pqxx::result killed = tx.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+        "datname = current_database() AND pid <> pg_backend_pid()");
+    ASSERT_EQ(killed.size(), 1u) << "the store's connection should have been terminated";
+  }
+  Result<std::optional<Job>> job = (*store)->Claim("w", milliseconds(1000));
+  ASSERT_TRUE(job.ok()) << "the store should reconnect: " << job.status().ToString();
+  ASSERT_TRUE(job->has_value());
+  EXPECT_EQ((*job)->id, id);
+  EXPECT_TRUE((*store)->Complete(id, (*job)->attempt, {}).ok());
 }
 
 TEST(OpenStoreTest, RefusesASchemaFromTheFuture) {
