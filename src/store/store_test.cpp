@@ -20,6 +20,7 @@
 #include <set>
 #include <thread>
 
+#include "store/lease_keeper.h"
 #include "tests/pg_server.h"
 
 namespace vitrine::store {
@@ -232,6 +233,36 @@ TEST_P(StoreTest, HeartbeatKeepsTheLeaseAndProgressIsRecorded) {
   EXPECT_EQ(read.progress_note, "cutout");
   ASSERT_TRUE(store_->Progress(id, job.attempt, 7.0, "clamped").ok());
   EXPECT_DOUBLE_EQ(store_->GetJob(id)->progress, 1.0);
+}
+
+TEST_P(StoreTest, LeaseKeeperExtendsTheLeaseAndNoticesCancellation) {
+  int64_t id = EnqueueOne(MakeJob("a"));
+  // A lease of an hour of real time: the keeper's own thread does not beat during the test,
+  // BeatOnce stands in for it while the fake clock moves.
+  Job job = MustClaim("w", std::chrono::hours(1));
+  LeaseKeeper keeper(*store_, job, "w", std::chrono::hours(1));
+  clock_.Advance(3'000'000);
+  EXPECT_TRUE(keeper.BeatOnce()) << keeper.status().ToString();
+  clock_.Advance(3'000'000);  // past the first lease, within the renewed one
+  EXPECT_TRUE(NothingToClaim());
+  EXPECT_FALSE(keeper.lost());
+  ASSERT_TRUE(store_->Cancel(id).ok());
+  EXPECT_FALSE(keeper.BeatOnce());
+  EXPECT_TRUE(keeper.lost());
+  EXPECT_EQ(keeper.status().code(), Code::kCancelled);
+}
+
+TEST_P(StoreTest, LeaseKeeperThreadStopsWhenTheJobIsCancelled) {
+  std::unique_ptr<JobStore> real = Open();  // real clock: the keeper's thread runs on it
+  ASSERT_NE(real, nullptr);
+  int64_t id = real->Enqueue({MakeJob("a")})->at(0);
+  Job job = **real->Claim("w", milliseconds(300));
+  LeaseKeeper keeper(*real, job, "w", milliseconds(300));
+  ASSERT_TRUE(real->Cancel(id).ok());
+  // Not a timing assertion: the bound is only there so a broken keeper fails instead of hanging.
+  for (int i = 0; i < 1000 && !keeper.lost(); ++i) usleep(10'000);
+  EXPECT_TRUE(keeper.lost());
+  EXPECT_EQ(keeper.status().code(), Code::kCancelled);
 }
 
 TEST_P(StoreTest, TransientFailuresBackOffExponentiallyThenDie) {
