@@ -566,6 +566,7 @@ std::vector<int64_t> Drain(JobStore& store, const std::string& worker) {
       return completed;
     }
     if (!job->has_value()) return completed;
+    usleep(500);  // the "work", during which other workers can take the database lock
     Status st = store.Complete((*job)->id, (*job)->attempt, {{"worker", worker}});
     if (st.ok()) {
       completed.push_back((*job)->id);
