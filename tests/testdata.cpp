@@ -1,7 +1,11 @@
 #include "tests/testdata.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -84,6 +88,16 @@ double Iou(const cv::Mat& a, const cv::Mat& b) {
   cv::Mat fa = a >= 128, fb = b >= 128;
   double inter = cv::countNonZero(fa & fb), uni = cv::countNonZero(fa | fb);
   return uni == 0 ? 1.0 : inter / uni;
+}
+
+std::string FreshTestDir(const std::string& prefix) {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::temp_directory_path() / (prefix + "_" + std::to_string(getpid()) + "_" +
+                                   ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
 }
 
 }  // namespace vitrine::testdata

@@ -24,6 +24,11 @@ struct Composite {
 // and an anti-aliased edge) placed on a backdrop. Deterministic for a given seed.
 Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed);
 
+// An empty folder for the running test, under the system's temporary folder, named from
+// `prefix`, the process id and the test's name (so parallel tests never share one). The caller
+// removes it.
+std::string FreshTestDir(const std::string& prefix);
+
 // Intersection over union of two mattes thresholded at 128.
 double Iou(const cv::Mat& a, const cv::Mat& b);
 

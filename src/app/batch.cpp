@@ -9,7 +9,6 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "core/file.h"
@@ -17,14 +16,6 @@
 namespace vitrine::app {
 namespace fs = std::filesystem;
 namespace {
-
-const std::set<std::string> kImageExtensions = {".jpg", ".jpeg", ".png",  ".webp", ".gif",
-                                                ".bmp", ".tif",  ".tiff", ".heic", ".avif"};
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 std::string FormatDuration(double seconds) {
   int s = static_cast<int>(seconds + 0.5);
@@ -57,15 +48,7 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& args,
   for (const std::string& arg : args) {
     std::error_code ec;
     if (fs::is_directory(arg, ec)) {
-      std::vector<std::string> found;
-      for (const auto& entry : fs::directory_iterator(arg, ec)) {
-        std::string name = entry.path().filename().string();
-        if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
-        if (kImageExtensions.count(Lower(entry.path().extension().string()))) {
-          found.push_back(entry.path().string());
-        }
-      }
-      std::sort(found.begin(), found.end());
+      std::vector<std::string> found = io::ListImageFiles(arg);
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(arg, ec)) {
       files.push_back(arg);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/file.h"
+#include "core/text.h"
 
 namespace vitrine::io {
 namespace {
@@ -721,6 +722,26 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
 
 Result<std::string> ReadFile(const std::string& path, int64_t max_bytes) {
   return ReadFileWithin(path, max_bytes, "");
+}
+
+std::vector<std::string> ListImageFiles(const std::string& dir) {
+  static const char* const kImageExtensions[] = {".jpg", ".jpeg", ".png",  ".webp", ".gif",
+                                                 ".bmp", ".tif",  ".tiff", ".heic", ".avif"};
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.' || !entry.is_regular_file(ec)) continue;
+    const std::string ext = AsciiLower(entry.path().extension().string());
+    for (const char* known : kImageExtensions) {
+      if (ext == known) {
+        found.push_back(entry.path().string());
+        break;
+      }
+    }
+  }
+  std::sort(found.begin(), found.end());
+  return found;
 }
 
 }  // namespace vitrine::io

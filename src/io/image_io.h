@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/config.h"
 #include "core/image.h"
@@ -78,6 +79,12 @@ struct EncodeOptions {
 // image, pixels that are not CV_8UC3 (alpha not CV_8UC1 of the same size), quality outside
 // 1..100, kUnknown, or a size the format cannot hold (JPEG 65500, WebP 16383 pixels a side).
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options);
+
+// The image files directly inside the folder `dir`, sorted by name: regular files, not hidden,
+// whose extension (any case) is one a photo would have (jpg, jpeg, png, webp, and gif, bmp, tif,
+// tiff, heic, avif, so that formats we cannot read fail with a clear message instead of being
+// skipped silently). Empty when `dir` is not a readable folder.
+std::vector<std::string> ListImageFiles(const std::string& dir);
 
 // Writing files atomically: WriteFileAtomic() in core/file.h.
 // Reads a whole regular file. Refuses it with ResourceExhausted if it is larger than max_bytes,

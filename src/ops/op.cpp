@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <map>
 
+#include "core/text.h"
+
 namespace vitrine::ops {
 namespace {
 
@@ -28,15 +30,9 @@ std::string_view TypeName(FieldType type) {
   return "string";
 }
 
-std::string Join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
-  return out;
-}
-
 Status CheckField(const OpSchema& op, const Field& field, const nlohmann::json& value) {
   auto fail = [&](const std::string& what) {
-    return InvalidArgument(op.name + "." + field.name + ": " + what);
+    return InvalidArgument(op.name + ": field \"" + field.name + "\": " + what);
   };
   switch (field.type) {
     case FieldType::kBoolean:
@@ -49,9 +45,11 @@ Status CheckField(const OpSchema& op, const Field& field, const nlohmann::json& 
         return fail("expected a whole number, got " + value.dump());
       }
       double v = value.get<double>();
-      if ((field.min && v < *field.min) || (field.max && v > *field.max)) {
-        return fail(value.dump() + " is out of range [" + std::to_string(*field.min) + ", " +
-                    std::to_string(*field.max) + "]");
+      if (field.min && v < *field.min) {
+        return fail(value.dump() + " is below the minimum " + FormatNumber(*field.min));
+      }
+      if (field.max && v > *field.max) {
+        return fail(value.dump() + " is above the maximum " + FormatNumber(*field.max));
       }
       return Status::Ok();
     }
@@ -59,10 +57,10 @@ Status CheckField(const OpSchema& op, const Field& field, const nlohmann::json& 
       if (!value.is_string()) return fail("expected a string, got " + value.dump());
       return Status::Ok();
     case FieldType::kEnum: {
-      if (!value.is_string()) return fail("expected one of " + Join(field.choices));
+      if (!value.is_string()) return fail("expected one of " + Join(field.choices, ", "));
       const auto& s = value.get_ref<const std::string&>();
       if (std::find(field.choices.begin(), field.choices.end(), s) == field.choices.end()) {
-        return fail("'" + s + "' is not one of " + Join(field.choices));
+        return fail("'" + s + "' is not one of " + Join(field.choices, ", "));
       }
       return Status::Ok();
     }
@@ -112,7 +110,8 @@ Result<nlohmann::json> OpSchema::Validate(const nlohmann::json& params) const {
     if (it == fields.end()) {
       std::vector<std::string> names;
       for (const Field& f : fields) names.push_back(f.name);
-      return InvalidArgument(name + ": unknown parameter '" + key + "'; known: " + Join(names));
+      return InvalidArgument(name + ": unknown parameter '" + key +
+                             "'; known: " + Join(names, ", "));
     }
     RETURN_IF_ERROR(CheckField(*this, *it, value));
     out[key] = value;

@@ -20,7 +20,8 @@ TEST(OpSchemaTest, FillsDefaultsAndRejectsBadParams) {
   };
   EXPECT_NE(message({{"backgruond", "white"}}).find("unknown parameter 'backgruond'"),
             std::string::npos);
-  EXPECT_NE(message({{"margin", 3}}).find("cutout.margin"), std::string::npos);
+  EXPECT_NE(message({{"margin", 3}}).find("cutout: field \"margin\": 3 is above the maximum 1"),
+            std::string::npos);
   EXPECT_NE(message({{"output", "alpha"}}).find("not one of cutout, mask"), std::string::npos);
   EXPECT_NE(message({{"background", "#12345"}}).find("not a colour"), std::string::npos);
   EXPECT_NE(message({{"crop", "yes"}}).find("true or false"), std::string::npos);

@@ -1,0 +1,20 @@
+// Small string helpers shared by the parsers and messages (manifests, recipes, op schemas).
+// ASCII only: case folding and trimming leave UTF-8 bytes above 0x7f alone. Thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vitrine {
+
+std::string AsciiLower(std::string_view text);
+// Without leading and trailing white space.
+std::string Trim(std::string_view text);
+// Splits on any of `separators`, trims each item and drops empty ones: "a; b,,c" -> a, b, c.
+std::vector<std::string> SplitList(std::string_view text, std::string_view separators);
+std::string Join(const std::vector<std::string>& items, std::string_view separator);
+// Shortest readable form for messages: 1, 0.85, 1e+06 (printf %g).
+std::string FormatNumber(double value);
+
+}  // namespace vitrine

@@ -1,0 +1,130 @@
+#include "recipe/cache.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "core/file.h"
+#include "core/sha256.h"
+#include "io/image_io.h"
+
+namespace vitrine::recipe {
+namespace fs = std::filesystem;
+
+ModelHashes CatalogModelHashes(const models::ModelCatalog& catalog) {
+  ModelHashes hashes;
+  for (const models::ModelInfo& m : catalog.List()) hashes[m.name] = m.source_sha256;
+  return hashes;
+}
+
+Result<std::string> CacheKey(const std::string& source_hash, const ops::OpSchema& schema,
+                             const nlohmann::json& params, const ModelHashes& models,
+                             const std::string& previous_key) {
+  // One field per line; params.dump() is canonical because json objects keep keys sorted.
+  std::string text = "vitrine-cache-1\n" + source_hash + "\n" + schema.name + "\n" +
+                     std::to_string(schema.version) + "\n" + params.dump() + "\n";
+  for (const std::string& model : schema.models) {
+    auto it = models.find(model);
+    if (it == models.end()) {
+      return NotFound("op '" + schema.name + "' needs the model '" + model +
+                      "', which the model catalogue does not list; `vitrine models list` shows "
+                      "the models");
+    }
+    text += model + "=" + it->second + "\n";
+  }
+  text += previous_key;
+  return Sha256Hex(text);
+}
+
+ImageCache::ImageCache(std::string dir, LimitsConfig limits)
+    : dir_(std::move(dir)), limits_(limits) {}
+
+std::string ImageCache::PathFor(const std::string& key) const {
+  return (fs::path(dir_) / key.substr(0, 2) / (key + ".png")).string();
+}
+
+std::optional<Image> ImageCache::Get(const std::string& key) const {
+  const std::string path = PathFor(key);
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return std::nullopt;
+  Result<std::string> bytes = io::ReadFile(path, limits_.max_bytes);
+  Result<Image> image = bytes.ok() ? io::DecodeImage(*bytes, limits_, "") : bytes.status();
+  if (!image.ok()) {
+    fs::remove(path, ec);  // corrupt or truncated: recompute and rewrite
+    return std::nullopt;
+  }
+  return *std::move(image);
+}
+
+Status ImageCache::Put(const std::string& key, const Image& image) const {
+  ASSIGN_OR_RETURN(std::string png, io::EncodeImage(image, io::EncodeOptions{}));
+  const fs::path path = PathFor(key);
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) {
+    return ErrnoStatus("create the cache folder", path.parent_path().string(), ec.value());
+  }
+  return WriteFileAtomic(path.string(), png, IfExists::kKeep);
+}
+
+std::string_view StepSourceName(StepSource source) {
+  switch (source) {
+    case StepSource::kComputed:
+      return "computed";
+    case StepSource::kCache:
+      return "cache";
+    case StepSource::kMemory:
+      return "memory";
+  }
+  return "computed";
+}
+
+PlanExecutor::PlanExecutor(const ops::Registry& registry, ops::OpContext context,
+                           ModelHashes models, const ImageCache* cache, const Image& source,
+                           std::string source_hash)
+    : registry_(registry),
+      context_(context),
+      models_(std::move(models)),
+      cache_(cache),
+      source_(source),
+      source_hash_(std::move(source_hash)) {}
+
+Result<Image> PlanExecutor::Run(const PlanStep& step, std::vector<StepRecord>* records) {
+  ASSIGN_OR_RETURN(const Done* done, Obtain(step, records));
+  Image out = done->image;
+  out.name = source_.name;
+  return out;
+}
+
+Result<const PlanExecutor::Done*> PlanExecutor::Obtain(const PlanStep& step,
+                                                       std::vector<StepRecord>* records) {
+  if (auto it = done_.find(step.key); it != done_.end()) {
+    if (records)
+      records->push_back({step.id, step.op, it->second.cache_key, StepSource::kMemory, 0});
+    return &it->second;
+  }
+  const Done* previous = nullptr;
+  if (step.previous) {
+    ASSIGN_OR_RETURN(previous, Obtain(*step.previous, records));
+  }
+  const ops::OpDef* def = registry_.Find(step.op);
+  if (!def) return NotFound("unknown op '" + step.op + "'; `vitrine ops` lists them");
+  ASSIGN_OR_RETURN(std::string key, CacheKey(source_hash_, def->schema, step.params, models_,
+                                             previous ? previous->cache_key : ""));
+  const auto start = std::chrono::steady_clock::now();
+  StepRecord record{step.id, step.op, key, StepSource::kCache, 0};
+  std::optional<Image> image = cache_ ? cache_->Get(key) : std::nullopt;
+  if (!image) {
+    record.source = StepSource::kComputed;
+    const Image& input = previous ? previous->image : source_;
+    Result<Image> computed = def->run(input, step.params, context_);
+    if (!computed.ok()) return computed.status().WithContext(step.id + " (" + step.op + ")");
+    image = *std::move(computed);
+    // A failed write only costs a recomputation next time; the run goes on.
+    if (cache_) (void)cache_->Put(key, *image);
+  }
+  record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (records) records->push_back(record);
+  return &done_.emplace(step.key, Done{key, *std::move(image)}).first->second;
+}
+
+}  // namespace vitrine::recipe
