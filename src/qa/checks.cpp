@@ -1,0 +1,407 @@
+#include "qa/checks.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <filesystem>
+#include <opencv2/img_hash.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/quality/qualitybrisque.hpp>
+
+#include "qa/delta_e.h"
+
+namespace vitrine::qa {
+namespace {
+
+std::string Format(const char* fmt, ...) {
+  char buffer[512];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(buffer, sizeof(buffer), fmt, args);
+  va_end(args);
+  return buffer;
+}
+
+enum class Bound { kAtMost, kAtLeast };
+
+// A check of `value` against `limit`, with the reason for a reviewer in either outcome.
+Check Judge(const char* id, double value, double limit, Bound bound, bool hard,
+            std::string ok_reason, std::string fail_reason) {
+  bool passed = bound == Bound::kAtMost ? value <= limit : value >= limit;
+  return Check{id,     value, limit,
+               passed, hard,  passed ? std::move(ok_reason) : std::move(fail_reason)};
+}
+
+Status CheckImage(const cv::Mat& m, int type, const char* what) {
+  if (m.empty() || m.type() != type) {
+    return InvalidArgument(Format("%s must be a non-empty %s image", what,
+                                  type == CV_8UC3 ? "8-bit BGR" : "8-bit single-channel"));
+  }
+  return Status::Ok();
+}
+
+Status CheckSameSize(const cv::Mat& a, const cv::Mat& b, const char* what_a, const char* what_b) {
+  if (a.size() != b.size()) {
+    return InvalidArgument(Format("%s is %dx%d but %s is %dx%d; they must be the same size", what_a,
+                                  a.cols, a.rows, what_b, b.cols, b.rows));
+  }
+  return Status::Ok();
+}
+
+// Longest run of non-zero pixels in a single row or column.
+int LongestRun(const cv::Mat& line) {
+  int best = 0, run = 0;
+  const int n = static_cast<int>(line.total());
+  cv::Mat flat = line.isContinuous() ? line.reshape(1, 1) : line.clone().reshape(1, 1);
+  for (int i = 0; i < n; ++i) {
+    run = flat.at<uchar>(0, i) ? run + 1 : 0;
+    best = std::max(best, run);
+  }
+  return best;
+}
+
+Check CoverageCheck(const cv::Mat& alpha, const QaConfig& config) {
+  double coverage = cv::mean(alpha)[0] / 255.0;
+  Check c{"cutout.coverage", coverage, config.min_coverage, true, true, ""};
+  if (coverage < config.min_coverage) {
+    c.passed = false;
+    c.reason =
+        Format("product too small or missing: it covers %.1f%% of the frame (minimum %.1f%%)",
+               100 * coverage, 100 * config.min_coverage);
+  } else if (coverage > config.max_coverage) {
+    c.passed = false;
+    c.limit = config.max_coverage;
+    c.reason = Format(
+        "product fills %.1f%% of the frame (maximum %.1f%%): the background was probably kept",
+        100 * coverage, 100 * config.max_coverage);
+  } else {
+    c.reason = Format("product covers %.1f%% of the frame", 100 * coverage);
+  }
+  return c;
+}
+
+Check FragmentCheck(const cv::Mat& mask, double product_area, const QaConfig& config) {
+  cv::Mat labels, stats, centroids;
+  int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  int largest = 0;
+  for (int i = 1; i < n; ++i) largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
+  int fragments = 0;
+  double fragment_area = 0;
+  for (int i = 1; i < n; ++i) {
+    int area = stats.at<int>(i, cv::CC_STAT_AREA);
+    if (area * 4 < largest) {
+      ++fragments;
+      fragment_area += area;
+    }
+  }
+  double share = product_area > 0 ? fragment_area / product_area : 0;
+  Check c =
+      Judge("cutout.fragments", share, config.max_fragment_share, Bound::kAtMost, true,
+            Format("%d stray fragment(s), %.2f%% of the product", fragments, 100 * share),
+            Format("cutout broken into pieces: %d stray fragment(s) cover %.1f%% of the product "
+                   "(limit %.1f%%)",
+                   fragments, 100 * share, 100 * config.max_fragment_share));
+  return c;
+}
+
+Check HoleCheck(const cv::Mat& mask, double product_area, const QaConfig& config) {
+  // Transparent pixels not reachable from outside the frame are holes.
+  cv::Mat outside;
+  cv::copyMakeBorder(~mask, outside, 1, 1, 1, 1, cv::BORDER_CONSTANT, cv::Scalar(255));
+  cv::floodFill(outside, cv::Point(0, 0), cv::Scalar(0));
+  double holes = cv::countNonZero(outside);
+  double share = holes > 0 ? holes / (product_area + holes) : 0;
+  Check c = Judge("cutout.holes", share, config.max_hole_share, Bound::kAtMost, false,
+                  Format("enclosed holes: %.1f%% of the product", 100 * share),
+                  Format("holes inside the product: %.1f%% of its area is transparent (limit "
+                         "%.1f%%); check the cutout",
+                         100 * share, 100 * config.max_hole_share));
+  return c;
+}
+
+Check FrameCutCheck(const cv::Mat& mask, const QaConfig& config) {
+  const char* names[] = {"top", "bottom", "left", "right"};
+  const cv::Mat lines[] = {mask.row(0), mask.row(mask.rows - 1), mask.col(0),
+                           mask.col(mask.cols - 1)};
+  double worst = 0;
+  int worst_side = 0;
+  for (int i = 0; i < 4; ++i) {
+    double run = static_cast<double>(LongestRun(lines[i])) / lines[i].total();
+    if (run > worst) {
+      worst = run;
+      worst_side = i;
+    }
+  }
+  Check c = Judge("cutout.frame_cut", worst, config.max_border_run, Bound::kAtMost, true,
+                  Format("product clear of the frame (longest border contact %.1f%%)", 100 * worst),
+                  Format("subject cut by the frame: the product runs along %.0f%% of the %s "
+                         "border (limit %.0f%%); place it inside the canvas",
+                         100 * worst, names[worst_side], 100 * config.max_border_run));
+  return c;
+}
+
+// Mean squared Laplacian of Gaussian (sigma 1.5) of the grey image over `mask`: the detail energy
+// per pixel. The Gaussian makes it a band-pass that JPEG and resampling barely touch; an extra
+// blur of sigma s scales it by about (2.25 / (2.25 + s^2))^2: 0.6 for s = 0.8, 0.04 for s = 3.
+double DetailEnergy(const cv::Mat& bgr, const cv::Mat& mask) {
+  cv::Mat grey, lap;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  grey.convertTo(grey, CV_32F);
+  cv::GaussianBlur(grey, grey, cv::Size(), 1.5);
+  cv::Laplacian(grey, lap, CV_32F, 1);
+  cv::Mat sq = lap.mul(lap);
+  return cv::mean(sq, mask)[0];
+}
+
+struct Compared {
+  cv::Rect roi;    // bounding box of the core, inside the canvas
+  cv::Mat core;    // product core within roi
+  cv::Mat before;  // placed source within roi
+};
+
+Result<Compared> CompareRegion(const cv::Mat& source_bgr, const cv::Mat& source_alpha,
+                               const cv::Mat& candidate_bgr, cv::Rect placement) {
+  RETURN_IF_ERROR(CheckImage(source_bgr, CV_8UC3, "the source image"));
+  RETURN_IF_ERROR(CheckImage(source_alpha, CV_8UC1, "the source alpha"));
+  RETURN_IF_ERROR(CheckImage(candidate_bgr, CV_8UC3, "the candidate image"));
+  RETURN_IF_ERROR(CheckSameSize(source_bgr, source_alpha, "the source image", "its alpha"));
+  ASSIGN_OR_RETURN(PlacedProduct placed,
+                   PlaceProduct(source_bgr, source_alpha, placement, candidate_bgr.size()));
+  cv::Mat core = ProductCore(placed.alpha);
+  int pixels = cv::countNonZero(core);
+  if (pixels < 64) {
+    return InvalidArgument(
+        Format("only %d fully opaque product pixels are visible in the "
+               "candidate; too few to compare with the source",
+               pixels));
+  }
+  cv::Rect roi = cv::boundingRect(core);
+  return Compared{roi, core(roi), placed.bgr(roi)};
+}
+
+}  // namespace
+
+std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config) {
+  Status st = CheckImage(alpha, CV_8UC1, "the candidate's product alpha");
+  if (!st.ok()) return {Check{"cutout.input", 0, 0, false, true, st.message()}};
+  cv::Mat mask = alpha >= 128;
+  double area = cv::countNonZero(mask);
+  return {CoverageCheck(alpha, config), FragmentCheck(mask, area, config),
+          FrameCutCheck(mask, config), HoleCheck(mask, area, config)};
+}
+
+Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,
+                              const QaConfig& config) {
+  RETURN_IF_ERROR(CheckImage(alpha, CV_8UC1, "the cutout alpha"));
+  RETURN_IF_ERROR(CheckImage(segmenter_mask, CV_8UC1, "the segmenter mask"));
+  RETURN_IF_ERROR(CheckSameSize(alpha, segmenter_mask, "the cutout alpha", "the segmenter mask"));
+  cv::Mat a = alpha >= 128, m = segmenter_mask >= 128;
+  double inter = cv::countNonZero(a & m), uni = cv::countNonZero(a | m);
+  double in_mask = cv::countNonZero(m), in_alpha = cv::countNonZero(a);
+  double iou = uni > 0 ? inter / uni : 1.0;
+  double missing = in_mask > 0 ? 1 - inter / in_mask : 0;
+  double extra = in_alpha > 0 ? 1 - inter / in_alpha : 0;
+  Check c{"cutout.source_iou", iou, config.min_source_iou, iou >= config.min_source_iou, true, ""};
+  if (c.passed) {
+    c.reason = Format("cutout agrees with the segmenter (IoU %.2f)", iou);
+  } else if (missing >= extra) {
+    c.reason = Format(
+        "part of the product is missing: the cutout drops %.0f%% of what the "
+        "segmenter sees as product (IoU %.2f, limit %.2f)",
+        100 * missing, iou, config.min_source_iou);
+  } else {
+    c.reason = Format(
+        "the cutout keeps background: %.0f%% of it lies outside what the segmenter "
+        "sees as product (IoU %.2f, limit %.2f)",
+        100 * extra, iou, config.min_source_iou);
+  }
+  return c;
+}
+
+Result<cv::Mat> SegmenterMask(const models::Segmenter& segmenter, const cv::Mat& bgr) {
+  RETURN_IF_ERROR(CheckImage(bgr, CV_8UC3, "the source photo"));
+  ASSIGN_OR_RETURN(cv::Mat prob, segmenter.Predict(bgr));
+  cv::Mat full, mask;
+  cv::resize(prob, full, bgr.size(), 0, 0, cv::INTER_LINEAR);
+  full.convertTo(mask, CV_8UC1, 255);
+  return mask;
+}
+
+Result<PlacedProduct> PlaceProduct(const cv::Mat& bgr, const cv::Mat& alpha, cv::Rect placement,
+                                   cv::Size canvas) {
+  RETURN_IF_ERROR(CheckImage(bgr, CV_8UC3, "the source image"));
+  RETURN_IF_ERROR(CheckImage(alpha, CV_8UC1, "the source alpha"));
+  RETURN_IF_ERROR(CheckSameSize(bgr, alpha, "the source image", "its alpha"));
+  cv::Mat nonzero = alpha > 0;
+  cv::Rect box = cv::boundingRect(nonzero);
+  if (box.empty()) return InvalidArgument("the source alpha is fully transparent: no product");
+  if (placement.empty()) {
+    return InvalidArgument(
+        "the placement rectangle is empty; pass where the stage op put the "
+        "product");
+  }
+  cv::Rect visible = placement & cv::Rect(cv::Point(0, 0), canvas);
+  if (visible.empty()) {
+    return InvalidArgument(Format("the placement %dx%d at (%d,%d) lies outside the %dx%d candidate",
+                                  placement.width, placement.height, placement.x, placement.y,
+                                  canvas.width, canvas.height));
+  }
+  const int interpolation = placement.area() < box.area() ? cv::INTER_AREA : cv::INTER_LINEAR;
+  cv::Mat bgr_scaled, alpha_scaled;
+  cv::resize(bgr(box), bgr_scaled, placement.size(), 0, 0, interpolation);
+  cv::resize(alpha(box), alpha_scaled, placement.size(), 0, 0, interpolation);
+  PlacedProduct out{cv::Mat::zeros(canvas, CV_8UC3), cv::Mat::zeros(canvas, CV_8UC1)};
+  cv::Rect from = visible - placement.tl();
+  bgr_scaled(from).copyTo(out.bgr(visible));
+  alpha_scaled(from).copyTo(out.alpha(visible));
+  return out;
+}
+
+cv::Mat ProductCore(const cv::Mat& placed_alpha) {
+  cv::Mat core = placed_alpha >= 250;
+  // At least the reach of DetailEnergy's filters (6 px), so no backdrop pixel leaks in.
+  int r = std::max(
+      6, static_cast<int>(std::lround(0.005 * std::max(placed_alpha.cols, placed_alpha.rows))));
+  cv::erode(core, core, cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * r + 1, 2 * r + 1}));
+  return core;
+}
+
+Result<Check> Sharpness(const cv::Mat& source_bgr, const cv::Mat& source_alpha,
+                        const cv::Mat& candidate_bgr, cv::Rect placement, const QaConfig& config) {
+  ASSIGN_OR_RETURN(Compared cmp, CompareRegion(source_bgr, source_alpha, candidate_bgr, placement));
+  double before = DetailEnergy(cmp.before, cmp.core);
+  double after = DetailEnergy(candidate_bgr(cmp.roi), cmp.core);
+  if (before < 0.05) {
+    return Check{"sharpness", 1.0,  config.min_sharpness_ratio,
+                 true,        true, "product too flat to judge sharpness"};
+  }
+  double ratio = after / before;
+  Check c = Judge("sharpness", ratio, config.min_sharpness_ratio, Bound::kAtLeast, true,
+                  Format("product detail kept: %.2f of the source's at this scale", ratio),
+                  Format("product blurred: %.2f of the source's detail at this scale (minimum "
+                         "%.2f)",
+                         ratio, config.min_sharpness_ratio));
+  return c;
+}
+
+Result<std::vector<Check>> ColourFidelity(const cv::Mat& before_bgr, const cv::Mat& before_alpha,
+                                          const cv::Mat& after_bgr, cv::Rect placement,
+                                          const QaConfig& config) {
+  ASSIGN_OR_RETURN(Compared cmp, CompareRegion(before_bgr, before_alpha, after_bgr, placement));
+  // Sample about 40000 core pixels on a grid (mean and 95th percentile are stable well below
+  // that), and convert only those to CIELAB.
+  const int step = std::max(1, static_cast<int>(std::sqrt(cv::countNonZero(cmp.core) / 40000.0)));
+  cv::Mat after = after_bgr(cmp.roi);
+  std::vector<cv::Vec3b> before_px, after_px;
+  for (int y = 0; y < cmp.core.rows; y += step) {
+    const uchar* m = cmp.core.ptr<uchar>(y);
+    for (int x = 0; x < cmp.core.cols; x += step) {
+      if (!m[x]) continue;
+      before_px.push_back(cmp.before.at<cv::Vec3b>(y, x));
+      after_px.push_back(after.at<cv::Vec3b>(y, x));
+    }
+  }
+  cv::Mat lab_before = BgrToLab(cv::Mat(before_px, false));
+  cv::Mat lab_after = BgrToLab(cv::Mat(after_px, false));
+  std::vector<double> de(before_px.size());
+  for (size_t i = 0; i < de.size(); ++i) {
+    de[i] = Ciede2000(lab_before.at<cv::Vec3f>(static_cast<int>(i)),
+                      lab_after.at<cv::Vec3f>(static_cast<int>(i)));
+  }
+  double mean = 0;
+  for (double d : de) mean += d;
+  mean /= de.size();
+  auto p95_it = de.begin() + static_cast<std::ptrdiff_t>(0.95 * (de.size() - 1));
+  std::nth_element(de.begin(), p95_it, de.end());
+  double p95 = *p95_it;
+
+  return std::vector<Check>{
+      Judge("colour.mean", mean, config.max_colour_mean, Bound::kAtMost, true,
+            Format("product colour kept: mean ΔE2000 %.1f", mean),
+            Format("product colour shifted: mean ΔE2000 %.1f (limit %g)", mean,
+                   config.max_colour_mean)),
+      Judge("colour.p95", p95, config.max_colour_p95, Bound::kAtMost, true,
+            Format("95%% of product pixels within ΔE2000 %.1f", p95),
+            Format("part of the product changed colour: 95th-percentile ΔE2000 %.1f (limit %g)",
+                   p95, config.max_colour_p95))};
+}
+
+Brisque::Brisque(std::string model_path, std::string range_path)
+    : model_path_(std::move(model_path)), range_path_(std::move(range_path)) {}
+
+Result<std::unique_ptr<Brisque>> Brisque::Load(const std::string& dir) {
+  std::string model = dir + "/brisque_model_live.yml", range = dir + "/brisque_range_live.yml";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(model, ec) ||
+      !std::filesystem::is_regular_file(range, ec)) {
+    return Unavailable(
+        "BRISQUE model files brisque_model_live.yml and brisque_range_live.yml "
+        "are missing from " +
+        dir + "; install opencv-data: make setup");
+  }
+  return std::unique_ptr<Brisque>(new Brisque(model, range));
+}
+
+Result<double> Brisque::Score(const cv::Mat& bgr, int max_side) const {
+  RETURN_IF_ERROR(CheckImage(bgr, CV_8UC3, "the image to score"));
+  // QualityBRISQUE keeps state between calls, so each thread gets its own instance.
+  thread_local std::string loaded_from;
+  thread_local cv::Ptr<cv::quality::QualityBRISQUE> model;
+  try {
+    if (!model || loaded_from != model_path_) {
+      model = cv::quality::QualityBRISQUE::create(model_path_, range_path_);
+      loaded_from = model_path_;
+    }
+    cv::Mat input = bgr.isContinuous() ? bgr : bgr.clone();
+    int long_side = std::max(bgr.cols, bgr.rows);
+    if (long_side > max_side) {
+      double s = static_cast<double>(max_side) / long_side;
+      cv::resize(bgr, input, cv::Size(), s, s, cv::INTER_AREA);
+    }
+    double score = model->compute(input)[0];
+    if (!std::isfinite(score)) return ModelFailure("BRISQUE returned no finite score");
+    return score;
+  } catch (const cv::Exception& e) {
+    model.reset();
+    return ModelFailure(std::string("BRISQUE failed: ") + e.what() +
+                        "; check the opencv-data model files (make setup)");
+  }
+}
+
+Check QualityCheck(double brisque_score, const QaConfig& config) {
+  return Judge("quality.brisque", brisque_score, config.max_brisque, Bound::kAtMost, false,
+               Format("image quality BRISQUE %.0f", brisque_score),
+               Format("low image quality: BRISQUE %.0f (limit %.0f; noise, blocking or blur)",
+                      brisque_score, config.max_brisque));
+}
+
+Result<Check> TextLeft(const TextCoverageFn& text_coverage, const cv::Mat& bgr,
+                       const QaConfig& config) {
+  RETURN_IF_ERROR(CheckImage(bgr, CV_8UC3, "the candidate image"));
+  ASSIGN_OR_RETURN(double share, text_coverage(bgr));
+  return Judge("text.left", share, config.max_text_share, Bound::kAtMost, true,
+               Format("overlay text: %.2f%% of the image", 100 * share),
+               Format("overlay text left in: it covers %.2f%% of the image (limit %.2f%%)",
+                      100 * share, 100 * config.max_text_share));
+}
+
+std::vector<Check> Compliance(std::vector<Check> rules) {
+  for (Check& rule : rules) {
+    if (rule.id.rfind("compliance.", 0) != 0) rule.id = "compliance." + rule.id;
+    rule.hard = true;
+  }
+  return rules;
+}
+
+cv::Mat PerceptualHash(const cv::Mat& bgr) {
+  cv::Mat hash;
+  cv::img_hash::PHash::create()->compute(bgr, hash);
+  return hash;
+}
+
+int HashDistance(const cv::Mat& a, const cv::Mat& b) {
+  return static_cast<int>(cv::norm(a, b, cv::NORM_HAMMING));
+}
+
+}  // namespace vitrine::qa

@@ -1,0 +1,127 @@
+// Checks of one staged candidate image: each measures one thing and never edits an image.
+//
+// A Check carries the measured value, the limit it was held to, whether it passed, whether a
+// failure rejects the candidate (hard) or only lowers its score (soft), and a reason a reviewer
+// understands ("product colour shifted: mean ΔE2000 14.8 (limit 6)"). score.h combines them.
+//
+// Conventions: images are 8-bit BGR (CV_8UC3), alphas and masks CV_8UC1 of the same size as their
+// image (255 = product). `placement` is the rectangle of the candidate where the bounding box of
+// the source alpha's non-zero pixels landed (reported by the stage op); it may reach past the
+// candidate's borders. Functions returning Result fail with InvalidArgument when inputs are
+// malformed (empty, wrong type, mismatched sizes, no product pixels to compare) and say which.
+// Everything here is thread-safe: pure functions, and Brisque is safe to share (see below).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "models/segmenter.h"
+#include "qa/qa_config.h"
+
+namespace vitrine::qa {
+
+struct Check {
+  std::string id;    // stable, e.g. "cutout.coverage", "colour.mean", "compliance.<rule>"
+  double value = 0;  // what was measured
+  double limit = 0;  // what it was held to
+  bool passed = true;
+  bool hard = false;   // a failed hard check rejects the candidate
+  std::string reason;  // one line for a reviewer; says what is wrong when !passed
+};
+
+// --- Cutout sanity, from the product's alpha in the candidate frame.
+
+// Four hard checks: "cutout.coverage" (share of the frame; too small or too large),
+// "cutout.fragments" (stray pieces: components under a quarter of the largest one, as a share of
+// the product area; pairs of similar parts, like two shoes, are not fragments),
+// "cutout.frame_cut" (longest run of product pixels along a border, as a share of the border),
+// and one soft check, "cutout.holes" (enclosed transparent area over the filled product area).
+std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
+
+// "Half missing": the cutout alpha against the segmenter's mask of the same source photo (both
+// CV_8UC1, same size; thresholded at 128). Hard check "cutout.source_iou" = IoU.
+Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,
+                              const QaConfig& config);
+
+// The segmenter's mask of a source photo for SourceAgreement(): its foreground probability
+// upsampled to the photo's size, as CV_8UC1 (255 = certainly product). Errors from Predict().
+Result<cv::Mat> SegmenterMask(const models::Segmenter& segmenter, const cv::Mat& bgr);
+
+// --- Comparisons with the source cutout at the candidate's scale.
+
+// The source product resampled into `placement` on a canvas of `canvas` size (zero outside the
+// product's rectangle): area averaging when shrinking, bilinear when enlarging.
+struct PlacedProduct {
+  cv::Mat bgr;    // CV_8UC3, canvas size
+  cv::Mat alpha;  // CV_8UC1, canvas size
+};
+Result<PlacedProduct> PlaceProduct(const cv::Mat& bgr, const cv::Mat& alpha, cv::Rect placement,
+                                   cv::Size canvas);
+
+// Pixels where the placed product is fully opaque, eroded so edges (where the backdrop mixes in)
+// do not count. CV_8UC1 0/255.
+cv::Mat ProductCore(const cv::Mat& placed_alpha);
+
+// Hard check "sharpness": detail energy (mean squared Laplacian of Gaussian, sigma 1.5) of the
+// product core in the candidate over the same in the source product resampled to the placement,
+// so scale does not matter. Below min_sharpness_ratio = blurred (an extra Gaussian blur of
+// sigma s scales the ratio by about (2.25 / (2.25 + s^2))^2: 0.6 at s = 0.8, 0.04 at s = 3).
+// A product too flat to measure (source energy < 0.05) passes with value 1 and says so.
+Result<Check> Sharpness(const cv::Mat& source_bgr, const cv::Mat& source_alpha,
+                        const cv::Mat& candidate_bgr, cv::Rect placement, const QaConfig& config);
+
+// Hard checks "colour.mean" and "colour.p95": CIEDE2000 over the product core between the
+// source product resampled to `placement` and the candidate.
+Result<std::vector<Check>> ColourFidelity(const cv::Mat& before_bgr, const cv::Mat& before_alpha,
+                                          const cv::Mat& after_bgr, cv::Rect placement,
+                                          const QaConfig& config);
+
+// --- No-reference quality.
+
+// BRISQUE (OpenCV contrib quality module) with the LIVE model from Debian opencv-data.
+// Thread-safe: each thread lazily loads its own model instance.
+class Brisque {
+ public:
+  static constexpr const char* kDefaultDir = "/usr/share/opencv4/quality";
+  // Unavailable with "install opencv-data: make setup" if the model files are missing.
+  static Result<std::unique_ptr<Brisque>> Load(const std::string& dir = kDefaultDir);
+
+  // BRISQUE score of `bgr` (lower is better, ~0..100) after reducing its long side to `max_side`
+  // (no enlargement). ModelFailure if OpenCV fails.
+  Result<double> Score(const cv::Mat& bgr, int max_side) const;
+
+ private:
+  Brisque(std::string model_path, std::string range_path);
+  std::string model_path_;
+  std::string range_path_;
+};
+
+// Soft check "quality.brisque".
+Check QualityCheck(double brisque_score, const QaConfig& config);
+
+// --- Overlay text left in the candidate.
+
+// Returns the share of the image area covered by overlay text (the text detector provides it).
+using TextCoverageFn = std::function<Result<double>(const cv::Mat& bgr)>;
+// Hard check "text.left"; the detector's error is returned as is.
+Result<Check> TextLeft(const TextCoverageFn& text_coverage, const cv::Mat& bgr,
+                       const QaConfig& config);
+
+// --- Marketplace compliance (rules checked by the presets module).
+
+// The rules as checks; every failed rule is hard. Ids are prefixed with "compliance." unless
+// they already are.
+std::vector<Check> Compliance(std::vector<Check> rules);
+
+// --- Near-duplicates.
+
+// 64-bit perceptual hash (DCT pHash) as a 1x8 CV_8UC1.
+cv::Mat PerceptualHash(const cv::Mat& bgr);
+// Hamming distance between two PerceptualHash() values (0..64).
+int HashDistance(const cv::Mat& a, const cv::Mat& b);
+
+}  // namespace vitrine::qa

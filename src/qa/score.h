@@ -1,0 +1,84 @@
+// Evaluate one candidate (all checks of checks.h), then rank a SKU's candidates.
+//
+// Hard checks gate: a candidate with a failed hard check is rejected, with the reasons of every
+// failed hard check, scores 0 and is never ranked as accepted. A check that cannot be measured
+// (bad input, a detector error) counts as a failed hard check, because an unchecked candidate must
+// not be exported as accepted.
+//
+// Soft score in [0, 1]: the weighted mean of a goodness per scored check (weights in QaConfig):
+//   sharpness          0.30  g = (ratio - limit) / (1 - limit), clamped   (1 at or above 1)
+//   colour.mean        0.20  g = 1 - value / limit, clamped                (1 at ΔE 0)
+//   colour.p95         0.10  g = 1 - value / limit, clamped
+//   quality.brisque    0.20  g = 1 - value / limit, clamped
+//   cutout.source_iou  0.10  g = (iou - limit) / (1 - limit), clamped
+//   cutout.holes       0.05  g = 1 - value / limit, clamped
+//   text.left          0.05  g = 1 - value / limit, clamped
+// Checks that were not run (no source mask, no text detector...) leave the mean; with no scored
+// check at all the score is 1. Gate-only checks (coverage, fragments, frame cut, compliance) do
+// not score. A failed soft check has goodness 0, so it costs its whole weight.
+//
+// Rank: accepted candidates by score, best first; of a near-duplicate pair (pHash distance <=
+// max_duplicate_distance) the lower-scored one is demoted below every distinct accepted
+// candidate; rejected candidates come last. Deterministic (ties keep input order).
+//
+// Thread-safe: Evaluate may run concurrently for different candidates (share one Brisque).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "qa/checks.h"
+#include "qa/qa_config.h"
+
+namespace vitrine::qa {
+
+struct CandidateInputs {
+  std::string id;  // names the candidate in reasons and rankings
+  // The source cutout: the photo the product came from and the cutout's alpha (same size).
+  // Both empty = no source comparison (sharpness, colour and source agreement are skipped).
+  cv::Mat source_bgr;
+  cv::Mat source_alpha;
+  // Optional: the segmenter's mask of the source photo (CV_8UC1, same size), for "half missing".
+  cv::Mat source_mask;
+  // The staged candidate (CV_8UC3).
+  cv::Mat candidate_bgr;
+  // The product's alpha in the candidate frame. Empty: made from source_alpha and placement.
+  cv::Mat candidate_alpha;
+  // Where the bounding box of source_alpha landed in the candidate (the stage op reports it).
+  cv::Rect placement;
+  // Rules from the presets module; failed ones are hard.
+  std::vector<Check> compliance;
+  // Optional tools, borrowed: text coverage detector and BRISQUE model. Absent = check skipped.
+  // BRISQUE scores the product's rectangle (placement within the frame; the whole frame if that
+  // is under 64x64 px), because flat canvases make a whole-frame score meaningless.
+  TextCoverageFn text_coverage;
+  const Brisque* brisque = nullptr;
+};
+
+struct CandidateQa {
+  std::string id;
+  std::vector<Check> checks;
+  std::vector<std::string> skipped;  // checks not run and why
+  bool rejected = false;
+  std::vector<std::string> reasons;  // reasons of the failed hard checks
+  double score = 0;                  // soft score in [0, 1]; 0 when rejected
+  cv::Mat hash;                      // PerceptualHash of the candidate (empty if no image)
+};
+
+struct Ranked {
+  CandidateQa qa;
+  int rank = 0;           // 1 = best
+  bool accepted = false;  // not rejected (a demoted near-duplicate is still accepted)
+  bool near_duplicate = false;
+  std::string duplicate_of;    // id of the better candidate it duplicates
+  int duplicate_distance = 0;  // their pHash distance
+};
+
+CandidateQa Evaluate(const CandidateInputs& inputs, const QaConfig& config);
+
+// The soft score of a set of checks (see the table above).
+double SoftScore(const std::vector<Check>& checks, const QaConfig& config);
+
+std::vector<Ranked> Rank(std::vector<CandidateQa> candidates, const QaConfig& config = {});
+
+}  // namespace vitrine::qa

@@ -1,0 +1,264 @@
+#include "qa/score.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "qa/candidate_testdata.h"
+
+namespace vitrine::qa {
+namespace {
+
+using testdata::Canvas;
+
+const Brisque* SharedBrisque() {
+  static std::unique_ptr<Brisque> brisque = [] {
+    auto loaded = Brisque::Load();
+    if (!loaded.ok()) {
+      ADD_FAILURE() << loaded.status().ToString();
+      return std::unique_ptr<Brisque>();
+    }
+    return std::move(loaded).value();
+  }();
+  return brisque.get();
+}
+
+cv::Mat Jpeg(const cv::Mat& bgr, int quality) {
+  std::vector<uchar> bytes;
+  cv::imencode(".jpg", bgr, bytes, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return cv::imdecode(bytes, cv::IMREAD_COLOR);
+}
+
+// A candidate as the pipeline would hand it to QA.
+CandidateInputs Inputs(const std::string& id, const testdata::Source& source,
+                       const cv::Mat& cutout_alpha, const cv::Mat& candidate, cv::Rect placement) {
+  CandidateInputs in;
+  in.id = id;
+  in.source_bgr = source.bgr;
+  in.source_alpha = cutout_alpha;
+  in.source_mask = source.segmenter_mask;
+  in.candidate_bgr = candidate;
+  in.placement = placement;
+  in.text_coverage = [](const cv::Mat& bgr) -> Result<double> {
+    return testdata::MagentaShare(bgr);
+  };
+  in.brisque = SharedBrisque();
+  return in;
+}
+
+bool FailedHard(const CandidateQa& qa, const std::string& id_prefix) {
+  for (const Check& c : qa.checks) {
+    if (c.hard && !c.passed && c.id.rfind(id_prefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+std::string Describe(const CandidateQa& qa) {
+  std::string s = qa.id + (qa.rejected ? " rejected:" : " accepted:");
+  for (const std::string& r : qa.reasons) s += " [" + r + "]";
+  char score[32];
+  std::snprintf(score, sizeof(score), " score %.2f", qa.score);
+  return s + score;
+}
+
+// Good candidates: 8 products x 6 stagings (white, grey, studio colour, gradient and scene
+// canvases; sizes 240..520 px; the product filling 45..88% of the short side; half of them
+// JPEG-compressed as an export would be). None is broken, so QA should accept nearly all.
+TEST(QaEarnsItsPlace, RejectsAtMostFivePercentOfGoodCandidates) {
+  const Canvas canvases[] = {Canvas::kWhite,    Canvas::kLightGrey, Canvas::kStudioColour,
+                             Canvas::kGradient, Canvas::kScene,     Canvas::kWhite};
+  const cv::Size sizes[] = {{400, 400}, {520, 520}, {300, 400}, {480, 360}, {240, 240}, {500, 500}};
+  const double fills[] = {0.88, 0.75, 0.6, 0.45, 0.8, 0.7};
+  int total = 0, rejected = 0;
+  std::map<std::string, std::pair<double, double>> range;  // of each check's values
+  for (int seed = 0; seed < 8; ++seed) {
+    auto source = testdata::MakeSource(seed);
+    for (int k = 0; k < 6; ++k) {
+      cv::Rect placement = testdata::FitPlacement(source.alpha, sizes[k], fills[k], seed * 10 + k);
+      auto staged = testdata::Stage(source.bgr, source.alpha, sizes[k], placement, canvases[k],
+                                    seed * 10 + k);
+      cv::Mat candidate = (seed + k) % 2 ? Jpeg(staged.bgr, 90) : staged.bgr;
+      CandidateQa qa = Evaluate(Inputs("good" + std::to_string(seed) + "_" + std::to_string(k),
+                                       source, source.alpha, candidate, placement),
+                                QaConfig{});
+      for (const Check& c : qa.checks) {
+        auto [it, added] = range.try_emplace(c.id, c.value, c.value);
+        it->second = {std::min(it->second.first, c.value), std::max(it->second.second, c.value)};
+      }
+      ++total;
+      if (qa.rejected) {
+        ++rejected;
+        ADD_FAILURE() << "good candidate " << Describe(qa);
+      }
+      EXPECT_TRUE(qa.skipped.empty());
+    }
+  }
+  std::printf("good candidates: %d, rejected: %d (%.1f%%)\n", total, rejected,
+              100.0 * rejected / total);
+  for (const auto& [id, r] : range) {
+    std::printf("  %-18s %.3f .. %.3f\n", id.c_str(), r.first, r.second);
+  }
+  EXPECT_GE(total, 40);
+  EXPECT_LE(rejected, total * 5 / 100);
+}
+
+// Broken candidates, made on purpose, 6 of each defect: each must be rejected, for its reason.
+TEST(QaEarnsItsPlace, RejectsEveryBrokenCandidateForTheRightReason) {
+  const cv::Size size(400, 400);
+  std::map<std::string, int> made, caught;
+  for (int seed = 0; seed < 6; ++seed) {
+    auto source = testdata::MakeSource(seed);
+    const Canvas canvas = seed % 2 ? Canvas::kWhite : Canvas::kStudioColour;
+    cv::Rect placement = testdata::FitPlacement(source.alpha, size, 0.75, seed);
+    auto good = testdata::Stage(source.bgr, source.alpha, size, placement, canvas, seed);
+
+    auto expect = [&](const std::string& defect, const std::string& check,
+                      const CandidateInputs& in) {
+      CandidateQa qa = Evaluate(in, QaConfig{});
+      ++made[defect];
+      for (const Check& c : qa.checks) {
+        if (c.id.rfind(check, 0) == 0)
+          std::printf("  %s %s: %s\n", defect.c_str(), c.id.c_str(), c.reason.c_str());
+      }
+      if (qa.rejected && FailedHard(qa, check)) {
+        ++caught[defect];
+      } else {
+        ADD_FAILURE() << defect << " not caught by " << check << ": " << Describe(qa);
+      }
+    };
+
+    // A cutout missing half the product (the segmenter still sees all of it).
+    cv::Mat half = testdata::DropHalf(source.alpha);
+    cv::Rect half_place = testdata::FitPlacement(half, size, 0.75, seed);
+    auto half_staged = testdata::Stage(source.bgr, half, size, half_place, canvas, seed);
+    expect("half missing", "cutout.source_iou",
+           Inputs("half", source, half, half_staged.bgr, half_place));
+
+    // Overlay text left in.
+    expect("text left", "text.left",
+           Inputs("text", source, source.alpha, testdata::AddCaption(good.bgr, "NEW 2024"),
+                  placement));
+
+    // Product colour shifted by ΔE 15 (Euclidean in CIELAB), in a different direction each time.
+    const cv::Vec3f shifts[] = {{15, 0, 0}, {-15, 0, 0},        {0, 15, 0},
+                                {0, 0, 15}, {0, -10.6f, 10.6f}, {8.7f, 8.7f, -8.7f}};
+    expect("colour shifted", "colour",
+           Inputs("colour", source, source.alpha, testdata::ShiftProductColour(good, shifts[seed]),
+                  placement));
+
+    // Blurred (Gaussian sigma 3).
+    cv::Mat blurred;
+    cv::GaussianBlur(good.bgr, blurred, cv::Size(), 3);
+    expect("blurred", "sharpness", Inputs("blur", source, source.alpha, blurred, placement));
+
+    // Subject cut by the frame: placed a third past the right or bottom edge.
+    cv::Rect cut = placement;
+    if (seed % 2) {
+      cut.x = size.width - cut.width * 2 / 3;
+    } else {
+      cut.y = size.height - cut.height * 2 / 3;
+    }
+    auto cut_staged = testdata::Stage(source.bgr, source.alpha, size, cut, canvas, seed);
+    expect("frame cut", "cutout.frame_cut",
+           Inputs("cut", source, source.alpha, cut_staged.bgr, cut));
+
+    // Fragments: crumbs of the backdrop kept around the product.
+    cv::Mat crumbs = testdata::AddCrumbs(source.alpha, 6, 7, seed);
+    cv::Rect crumb_place = testdata::FitPlacement(crumbs, size, 0.75, seed);
+    auto crumb_staged = testdata::Stage(source.bgr, crumbs, size, crumb_place, canvas, seed);
+    expect("fragments", "cutout.fragments",
+           Inputs("crumbs", source, crumbs, crumb_staged.bgr, crumb_place));
+  }
+  for (const auto& [defect, n] : made) {
+    std::printf("%-15s caught %d of %d\n", defect.c_str(), caught[defect], n);
+  }
+  EXPECT_EQ(made.size(), 6u);
+}
+
+TEST(Evaluate, FailedComplianceRejectsAndAnUncheckableCandidateIsNotAccepted) {
+  auto source = testdata::MakeSource(5);
+  cv::Rect placement = testdata::FitPlacement(source.alpha, {300, 300}, 0.7, 5);
+  auto staged = testdata::Stage(source.bgr, source.alpha, {300, 300}, placement, Canvas::kWhite, 5);
+  CandidateInputs in = Inputs("c", source, source.alpha, staged.bgr, placement);
+  in.compliance = {Check{"amazon.white_background", 0.9, 1.0, false, false,
+                         "background is 90% pure white; Amazon needs 100%"}};
+  CandidateQa qa = Evaluate(in, QaConfig{});
+  EXPECT_TRUE(qa.rejected);
+  ASSERT_EQ(qa.reasons.size(), 1u);
+  EXPECT_EQ(qa.reasons[0], "background is 90% pure white; Amazon needs 100%");
+
+  in.compliance.clear();
+  in.text_coverage = [](const cv::Mat&) -> Result<double> {
+    return ModelFailure("text detector failed to load");
+  };
+  qa = Evaluate(in, QaConfig{});
+  EXPECT_TRUE(qa.rejected);
+  ASSERT_EQ(qa.reasons.size(), 1u);
+  EXPECT_NE(qa.reasons[0].find("could not check text.left: text detector failed to load"),
+            std::string::npos);
+}
+
+TEST(Evaluate, NeverModifiesItsInputs) {
+  auto source = testdata::MakeSource(6);
+  cv::Rect placement = testdata::FitPlacement(source.alpha, {300, 300}, 0.7, 6);
+  auto staged =
+      testdata::Stage(source.bgr, source.alpha, {300, 300}, placement, Canvas::kGradient, 6);
+  cv::Mat bgr = source.bgr.clone(), alpha = source.alpha.clone(), cand = staged.bgr.clone();
+  CandidateQa qa = Evaluate(Inputs("c", source, source.alpha, staged.bgr, placement), QaConfig{});
+  EXPECT_FALSE(qa.rejected) << Describe(qa);
+  EXPECT_EQ(cv::norm(bgr, source.bgr, cv::NORM_INF), 0);
+  EXPECT_EQ(cv::norm(alpha, source.alpha, cv::NORM_INF), 0);
+  EXPECT_EQ(cv::norm(cand, staged.bgr, cv::NORM_INF), 0);
+}
+
+TEST(Rank, OrdersBySoftScoreDemotesNearDuplicatesAndPutsRejectedLast) {
+  auto source = testdata::MakeSource(7);
+  const cv::Size size(360, 360);
+  cv::Rect placement = testdata::FitPlacement(source.alpha, size, 0.8, 7);
+  auto white = testdata::Stage(source.bgr, source.alpha, size, placement, Canvas::kWhite, 7);
+  cv::Rect other_place = testdata::FitPlacement(source.alpha, size, 0.5, 8);
+  auto colour =
+      testdata::Stage(source.bgr, source.alpha, size, other_place, Canvas::kStudioColour, 8);
+  cv::Mat soft;  // slightly soft: passes the gates, scores lower
+  cv::GaussianBlur(colour.bgr, soft, cv::Size(), 0.8);
+  cv::Mat blurred;
+  cv::GaussianBlur(white.bgr, blurred, cv::Size(), 3);
+
+  std::vector<CandidateQa> all;
+  all.push_back(Evaluate(Inputs("blurred", source, source.alpha, blurred, placement), {}));
+  all.push_back(Evaluate(Inputs("soft", source, source.alpha, soft, other_place), {}));
+  all.push_back(Evaluate(Inputs("white", source, source.alpha, white.bgr, placement), {}));
+  all.push_back(
+      Evaluate(Inputs("white_jpeg", source, source.alpha, Jpeg(white.bgr, 85), placement), {}));
+  all.push_back(Evaluate(Inputs("colour", source, source.alpha, colour.bgr, other_place), {}));
+  for (const CandidateQa& qa : all) std::printf("%s\n", Describe(qa).c_str());
+
+  std::vector<Ranked> ranked = Rank(all);
+  ASSERT_EQ(ranked.size(), 5u);
+  std::vector<std::string> order;
+  for (const Ranked& r : ranked) order.push_back(r.qa.id);
+  // The sharper of each near-identical pair ranks first among distinct candidates.
+  EXPECT_TRUE(ranked[0].accepted && !ranked[0].near_duplicate);
+  EXPECT_TRUE(ranked[1].accepted && !ranked[1].near_duplicate);
+  EXPECT_EQ(ranked[4].qa.id, "blurred");
+  EXPECT_FALSE(ranked[4].accepted);
+  // The JPEG re-encode duplicates the white candidate, the softened one the colour candidate:
+  // each pair keeps its better-scored member among the distinct ones.
+  const std::map<std::string, std::string> pair_of = {
+      {"white", "white_jpeg"}, {"white_jpeg", "white"}, {"colour", "soft"}, {"soft", "colour"}};
+  int demoted = 0;
+  for (const Ranked& r : ranked) {
+    if (!r.near_duplicate) continue;
+    ++demoted;
+    EXPECT_EQ(r.duplicate_of, pair_of.at(r.qa.id));
+    EXPECT_LE(r.qa.score, ranked[0].qa.score);
+  }
+  EXPECT_EQ(demoted, 2) << ::testing::PrintToString(order);
+  EXPECT_EQ(ranked[2].rank, 3);
+}
+
+}  // namespace
+}  // namespace vitrine::qa
