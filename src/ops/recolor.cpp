@@ -31,12 +31,13 @@ OpSchema RecolorSchema() {
       "shading, texture and highlights.";
   s.fields = {
       {"color",
-       FieldType::kColor,
+       FieldType::kString,
        "",
        {},
        {},
        {},
-       "target colour (#RRGGBB or a name such as navy); required"},
+       "target colour, #RRGGBB or a name such as navy; required (a string, so that no default "
+       "colour applies silently)"},
       {"keep_highlights",
        FieldType::kBoolean,
        true,
