@@ -145,6 +145,61 @@ TEST_F(CliTest, BadOptionsAndMissingModelsSayWhatToDo) {
   EXPECT_NE(no_models.output.find("vitrine models prepare"), std::string::npos) << no_models.output;
 }
 
+// The product's box in a staged image: pixels clearly off white.
+cv::Rect OffWhiteBox(const cv::Mat& bgr) {
+  cv::Mat off;
+  cv::inRange(bgr, cv::Scalar::all(0), cv::Scalar::all(230), off);
+  return cv::boundingRect(off);
+}
+
+TEST_F(CliTest, StageTurnsARawPhotoIntoACentredWhiteImage) {
+  testdata::Composite c = testdata::MakeComposite({480, 360}, testdata::Backdrop::kGradient, 21);
+  cv::imwrite(Path("in/photo.jpg"), c.bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
+  CommandRun run = Vitrine("stage --canvas 400x400 --fill 0.8 --shadow none -o " + Path("out") +
+                           " " + Path("in/photo.jpg"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("staged 1 of 1 images"), std::string::npos) << run.output;
+  cv::Mat out = cv::imread(Path("out/photo.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  ASSERT_EQ(out.size(), cv::Size(400, 400));
+  // The product's limiting side fills 80% of the canvas, centred.
+  const cv::Rect truth = cv::boundingRect(c.alpha > 128);
+  const cv::Rect product = OffWhiteBox(out);
+  const double scale = 0.8 * 400 / std::max(truth.width, truth.height);
+  EXPECT_NEAR(product.width, truth.width * scale, 10);
+  EXPECT_NEAR(product.height, truth.height * scale, 10);
+  EXPECT_NEAR(product.x + product.width / 2.0, 200, 5);
+  EXPECT_NEAR(product.y + product.height / 2.0, 200, 5);
+  // The border is pure white.
+  cv::Mat border = cv::Mat::ones(400, 400, CV_8UC1) * 255;
+  border(cv::Rect(20, 20, 360, 360)).setTo(0);
+  cv::Mat white;
+  cv::inRange(out, cv::Scalar::all(255), cv::Scalar::all(255), white);
+  EXPECT_EQ(cv::countNonZero(border & ~white), 0);
+}
+
+TEST_F(CliTest, StageColorsWritesOneRecolouredImagePerColour) {
+  testdata::Composite c = testdata::MakeComposite({400, 300}, testdata::Backdrop::kFlat, 22);
+  cv::imwrite(Path("in/item.png"), c.bgr);
+  CommandRun run = Vitrine("stage --canvas 300x300 --colors '#aa0000, navy' --format jpg -o " +
+                           Path("out") + " " + Path("in/item.png"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  cv::Mat red = cv::imread(Path("out/item_aa0000.jpg"));
+  cv::Mat navy = cv::imread(Path("out/item_navy.jpg"));
+  ASSERT_FALSE(red.empty()) << run.output;
+  ASSERT_FALSE(navy.empty()) << run.output;
+  const cv::Rect box = OffWhiteBox(red);
+  ASSERT_GT(box.area(), 100 * 100);
+  const cv::Rect middle(box.x + box.width / 3, box.y + box.height / 3, box.width / 3,
+                        box.height / 3);
+  const cv::Scalar r = cv::mean(red(middle)), n = cv::mean(navy(middle));
+  EXPECT_GT(r[2], r[0] + 40) << "red product expected, got BGR " << r;
+  EXPECT_GT(n[0], n[2] + 20) << "navy product expected, got BGR " << n;
+  CommandRun bad = Vitrine("stage --colors 'red,#12' " + Path("in"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("not a colour"), std::string::npos) << bad.output;
+}
+
 TEST_F(CliTest, OpsJsonListsEverySchema) {
   CommandRun run = Vitrine("ops --json");
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -157,7 +212,7 @@ TEST_F(CliTest, OpsJsonListsEverySchema) {
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"", "cutout", "models", "ops", "config"}) {
+  for (const char* command : {"", "cutout", "models", "ops", "config", "stage"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;

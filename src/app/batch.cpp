@@ -26,13 +26,14 @@ std::string FormatDuration(double seconds) {
 
 // Output paths decided up front, so workers never race on names.
 std::vector<std::string> OutputPaths(const std::vector<std::string>& inputs,
-                                     const BatchOptions& options) {
+                                     const BatchOptions& options, const std::string& variant) {
   std::map<std::string, int> used;
   std::vector<std::string> paths;
   for (const std::string& input : inputs) {
     std::string stem = fs::path(input).stem().string();
     int n = ++used[stem];
     if (n > 1) stem.append("_").append(std::to_string(n));
+    if (!variant.empty()) stem.append("_").append(variant);
     paths.push_back((fs::path(options.output_dir) /
                      (stem + "." + std::string(io::FormatExtension(options.encode.format))))
                         .string());
@@ -62,6 +63,18 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& args,
 BatchReport RunBatch(const std::vector<std::string>& inputs,
                      const std::vector<std::string>& missing, const LimitsConfig& limits,
                      const BatchOptions& options, const ImageStep& step) {
+  return RunBatch(inputs, missing, limits, options, {""},
+                  [&step](const Image& image) -> Result<std::vector<Image>> {
+                    Result<Image> result = step(image);
+                    if (!result.ok()) return result.status();
+                    return std::vector<Image>{std::move(result).value()};
+                  });
+}
+
+BatchReport RunBatch(const std::vector<std::string>& inputs,
+                     const std::vector<std::string>& missing, const LimitsConfig& limits,
+                     const BatchOptions& options, const std::vector<std::string>& variants,
+                     const MultiImageStep& step) {
   const auto start = std::chrono::steady_clock::now();
   const bool live = isatty(STDERR_FILENO);
   const int total = static_cast<int>(inputs.size() + missing.size());
@@ -82,7 +95,10 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
     return report;
   }
 
-  const std::vector<std::string> outputs = OutputPaths(inputs, options);
+  std::vector<std::vector<std::string>> outputs;  // [variant][input]
+  for (const std::string& variant : variants) {
+    outputs.push_back(OutputPaths(inputs, options, variant));
+  }
   std::atomic<size_t> next{0};
   std::mutex mutex;  // guards report, failures and the progress output
   auto elapsed = [&] {
@@ -108,8 +124,8 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
                    fs::path(input).filename().c_str());
       if (done == total) std::fprintf(stderr, "\n");
     } else if (status.ok()) {
-      std::fprintf(stderr, "[%d/%d] ok %s -> %s\n", done, total, input.c_str(),
-                   outputs[index].c_str());
+      std::fprintf(stderr, "[%d/%d] ok %s -> %s%s\n", done, total, input.c_str(),
+                   outputs.front()[index].c_str(), outputs.size() > 1 ? " ..." : "");
     } else {
       std::fprintf(stderr, "[%d/%d] FAILED %s\n", done, total, status.message().c_str());
     }
@@ -119,11 +135,18 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
   auto process = [&](size_t index) -> Status {
     Result<Image> image = io::ReadImageFile(inputs[index], limits);
     if (!image.ok()) return image.status();
-    Result<Image> result = step(*image);
-    if (!result.ok()) return result.status().WithContext(inputs[index]);
-    Result<std::string> bytes = io::EncodeImage(*result, options.encode);
-    if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
-    return WriteFileAtomic(outputs[index], *bytes);
+    Result<std::vector<Image>> results = step(*image);
+    if (!results.ok()) return results.status().WithContext(inputs[index]);
+    if (results->size() != outputs.size()) {
+      return Internal(inputs[index] + ": the step made " + std::to_string(results->size()) +
+                      " images for " + std::to_string(outputs.size()) + " outputs");
+    }
+    for (size_t v = 0; v < outputs.size(); ++v) {
+      Result<std::string> bytes = io::EncodeImage((*results)[v], options.encode);
+      if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
+      RETURN_IF_ERROR(WriteFileAtomic(outputs[v][index], *bytes));
+    }
+    return Status::Ok();
   };
   auto worker = [&] {
     for (size_t i = next++; i < inputs.size(); i = next++) finish(i, process(i));

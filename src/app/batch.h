@@ -42,4 +42,15 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
                      const std::vector<std::string>& missing, const LimitsConfig& limits,
                      const BatchOptions& options, const ImageStep& step);
 
+// Per image, one result per variant, in the order of `variants`. Must be thread-safe.
+using MultiImageStep = std::function<Result<std::vector<Image>>(const Image&)>;
+
+// The same with several outputs per input (colour variants): DIR/<stem>_<variant>.<ext> for each
+// of `variants` (an empty variant writes DIR/<stem>.<ext>). An input counts as done when all its
+// outputs are written; a step returning the wrong number of images is an Internal error.
+BatchReport RunBatch(const std::vector<std::string>& inputs,
+                     const std::vector<std::string>& missing, const LimitsConfig& limits,
+                     const BatchOptions& options, const std::vector<std::string>& variants,
+                     const MultiImageStep& step);
+
 }  // namespace vitrine::app

@@ -5,12 +5,12 @@
 #include <opencv2/core.hpp>
 
 #include "app/batch.h"
+#include "app/commands.h"
 #include "core/config.h"
 #include "models/runtime.h"
 #include "ops/op.h"
 
 namespace vitrine::app {
-namespace {
 
 // Images processed at once, and OpenCV's threads split between them. Inference scales poorly
 // across cores within one image (ISNet at 1024^2: 3.4 s on one core, 2.5 s on two), so a batch
@@ -27,6 +27,8 @@ int Fail(const Status& status) {
   std::fprintf(stderr, "vitrine: %s\n", status.message().c_str());
   return status.code() == Code::kInvalidArgument ? 2 : 1;
 }
+
+namespace {
 
 void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
   auto* cmd = cli.add_subcommand("cutout", "Remove the background of product photos");
@@ -166,6 +168,7 @@ int Main(int argc, char** argv) {
   int exit_code = 0;
   AddCutout(cli, *config, &exit_code);
   AddModels(cli, *config, &exit_code);
+  AddStage(cli, *config, &exit_code);
   AddOps(cli);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());

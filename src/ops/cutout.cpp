@@ -13,8 +13,6 @@ namespace {
 
 // Long side at which the alpha is refined; larger photos get the refined alpha upsampled.
 constexpr int kRefineSide = 2048;
-// An alpha below this (of 255) is treated as background when finding the subject's box.
-constexpr int kSubjectAlpha = 24;
 // The net leaves a faint haze (alpha of a few hundredths) over backgrounds and a slight
 // transparency inside solid products; mattes are stretched so that these become exactly 0 and
 // 255: a white export must be pure white where there is no product.
@@ -86,25 +84,6 @@ OpSchema CutoutSchema() {
        "remove the old background's colour from semi-transparent edges"},
   };
   return s;
-}
-
-// Box of the subject: rows and columns holding at least two clearly non-background pixels.
-cv::Rect SubjectBox(const cv::Mat& alpha) {
-  cv::Mat solid = alpha > kSubjectAlpha;
-  cv::Mat rows, cols;
-  cv::reduce(solid / 255, rows, 1, cv::REDUCE_SUM, CV_32S);
-  cv::reduce(solid / 255, cols, 0, cv::REDUCE_SUM, CV_32S);
-  auto span = [](const cv::Mat& counts) {
-    const int* v = counts.ptr<int>();
-    int n = static_cast<int>(counts.total()), first = 0, last = n - 1;
-    while (first < n && v[first] < 2) ++first;
-    while (last >= first && v[last] < 2) --last;
-    return std::pair<int, int>(first, last);
-  };
-  auto [top, bottom] = span(rows);
-  auto [left, right] = span(cols);
-  if (top > bottom || left > right) return {};
-  return {left, top, right - left + 1, bottom - top + 1};
 }
 
 Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContext& context) {

@@ -194,4 +194,24 @@ cv::Mat EstimateForeground(const cv::Mat& bgr, const cv::Mat& alpha, int work_si
   return foreground;
 }
 
+cv::Rect SubjectBox(const cv::Mat& alpha) {
+  // An alpha at or below this (of 255) is treated as background.
+  constexpr int kSubjectAlpha = 24;
+  cv::Mat solid = alpha > kSubjectAlpha;
+  cv::Mat rows, cols;
+  cv::reduce(solid / 255, rows, 1, cv::REDUCE_SUM, CV_32S);
+  cv::reduce(solid / 255, cols, 0, cv::REDUCE_SUM, CV_32S);
+  auto span = [](const cv::Mat& counts) {
+    const int* v = counts.ptr<int>();
+    int n = static_cast<int>(counts.total()), first = 0, last = n - 1;
+    while (first < n && v[first] < 2) ++first;
+    while (last >= first && v[last] < 2) --last;
+    return std::pair<int, int>(first, last);
+  };
+  auto [top, bottom] = span(rows);
+  auto [left, right] = span(cols);
+  if (top > bottom || left > right) return {};
+  return {left, top, right - left + 1, bottom - top + 1};
+}
+
 }  // namespace vitrine::ops

@@ -15,6 +15,10 @@ cv::Size FitLongSide(cv::Size size, int long_side);
 // [0, 1], same size. Returns CV_8UC3. Where no pixel has weight, returns mid grey.
 cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight);
 
+// Box of the subject in a matte (CV_8UC1): the rows and columns holding at least two clearly
+// non-background pixels (alpha > 24), so a stray speck does not widen it. Empty if none.
+cv::Rect SubjectBox(const cv::Mat& alpha);
+
 struct RefineOptions {
   int radius = 2;           // window radius at the net's resolution, in pixels
   double eps = 1e-3;        // regularisation, in (0..1 colour units)^2: larger = smoother matte

@@ -156,6 +156,10 @@ Result<Image> Registry::Run(const std::string& name, const Image& input,
   return op->run(input, validated, context);
 }
 
+void Warn(OpContext& context, std::string message) {
+  if (context.warnings) context.warnings->push_back(std::move(message));
+}
+
 Result<cv::Scalar> ParseColor(const std::string& text) {
   static const std::map<std::string, cv::Scalar> kNamed = {
       {"white", {255, 255, 255}},    {"black", {0, 0, 0}},      {"red", {0, 0, 255}},

@@ -57,7 +57,14 @@ struct OpSchema {
 struct OpContext {
   const Config* config = nullptr;
   models::Runtime* models = nullptr;
+  // Where an op leaves warnings for the user (a product upscaled 3x, a scene without its
+  // sidecar): one line each, no trailing period needed. May be null; per run, never shared
+  // between threads.
+  std::vector<std::string>* warnings = nullptr;
 };
+
+// Appends `message` to context.warnings when there is one.
+void Warn(OpContext& context, std::string message);
 
 using RunFn = std::function<Result<Image>(const Image& input, const nlohmann::json& params,
                                           OpContext& context)>;

@@ -1,0 +1,194 @@
+// `vitrine stage`: product photos or cutouts onto a colour, gradient or scene, with a shadow;
+// opaque photos are cut out first, and --colors makes one recoloured output per colour.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include "app/batch.h"
+#include "app/commands.h"
+#include "models/runtime.h"
+#include "ops/op.h"
+
+namespace vitrine::app {
+namespace {
+
+// What a user asks for on the command line (a preset will fill the same fields).
+struct StageOptions {
+  std::string background = "white";
+  std::string background2 = "#d9d9d9";
+  std::string gradient = "none";
+  std::string scene;
+  std::string shadow = "contact";
+  double shadow_opacity = 0.35;
+  std::string size_cm;
+  std::string canvas;  // "WxH"; empty = 2000x2000, or the scene's size
+  double fill = 0.85;
+  double margin = 0.03;
+  std::string align = "center";
+  double harmonize = 0.5;
+};
+
+// The `stage` op's params for these options, validated against its schema.
+Result<nlohmann::json> StageParams(const StageOptions& o) {
+  int width = 0, height = 0;
+  if (!o.canvas.empty()) {
+    std::istringstream in(o.canvas);
+    char x = 0;
+    if (!(in >> width >> x >> height) || (x != 'x' && x != 'X') || width <= 0 || height <= 0 ||
+        !(in >> std::ws).eof()) {
+      return InvalidArgument("--canvas '" + o.canvas +
+                             "' is not a size; give width x height in pixels, e.g. 2000x2000");
+    }
+  }
+  const nlohmann::json params = {{"width", width},
+                                 {"height", height},
+                                 {"background", o.background},
+                                 {"background2", o.background2},
+                                 {"gradient", o.gradient},
+                                 {"scene", o.scene},
+                                 {"shadow", o.shadow},
+                                 {"shadow_opacity", o.shadow_opacity},
+                                 {"size_cm", o.size_cm},
+                                 {"fill", o.fill},
+                                 {"margin", o.margin},
+                                 {"align", o.align},
+                                 {"harmonize", o.harmonize}};
+  return ops::Registry::Global().Find("stage")->schema.Validate(params);
+}
+
+// "#aa0000,navy" -> {"#aa0000", "navy"}, each checked.
+Result<std::vector<std::string>> ParseColours(const std::string& text) {
+  std::vector<std::string> colours;
+  std::istringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    item.erase(0, item.find_first_not_of(" \t"));
+    item.erase(item.find_last_not_of(" \t") + 1);
+    if (item.empty()) continue;
+    Result<cv::Scalar> colour = ops::ParseColor(item);
+    if (!colour.ok()) return InvalidArgument("--colors: " + colour.status().message());
+    if ((*colour)[3] == 0) return InvalidArgument("--colors: transparent is not a product colour");
+    colours.push_back(item);
+  }
+  return colours;
+}
+
+// A colour as a file-name suffix: "#AA0000" -> "aa0000", "navy" -> "navy".
+std::string ColourSuffix(const std::string& colour) {
+  std::string suffix;
+  for (char c : colour) {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+  }
+  return suffix;
+}
+
+}  // namespace
+
+void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
+  auto* cmd = cli.add_subcommand(
+      "stage",
+      "Place products on a colour, gradient or scene, with a shadow (cuts out photos first)");
+  struct Args {
+    StageOptions stage;
+    std::string output_dir = "staged";
+    std::string format = "png";
+    std::string colors;
+    int jobs = 0;
+    std::vector<std::string> inputs;
+  };
+  auto args = std::make_shared<Args>();
+  StageOptions& s = args->stage;
+  cmd->add_option("-b,--background", s.background,
+                  "Canvas colour: white, #RRGGBB, a name, or transparent")
+      ->capture_default_str();
+  cmd->add_option("--scene", s.scene,
+                  "Scene photo to stage in; its sidecar <stem>.json gives floor and scale "
+                  "(docs/staging.md)");
+  cmd->add_option("--gradient", s.gradient, "none, vertical or radial (background to background2)")
+      ->capture_default_str();
+  cmd->add_option("--background2", s.background2, "The gradient's second colour")
+      ->capture_default_str();
+  cmd->add_option("--shadow", s.shadow, "contact, drop or none")->capture_default_str();
+  cmd->add_option("--shadow-opacity", s.shadow_opacity, "Darkness of the shadow, 0..1")
+      ->capture_default_str();
+  cmd->add_option("--size-cm", s.size_cm,
+                  "Real product size W,H in cm: with a scene's scale, the product's true size");
+  cmd->add_option("--canvas", s.canvas,
+                  "Canvas WxH in px (default 2000x2000, or the scene's size)");
+  cmd->add_option("--fill", s.fill, "Share of the canvas the product's box fills")
+      ->capture_default_str();
+  cmd->add_option("--margin", s.margin, "Minimum margin, fraction of the canvas side")
+      ->capture_default_str();
+  cmd->add_option("--align", s.align, "center, bottom or top")->capture_default_str();
+  cmd->add_option("--harmonize", s.harmonize, "In scenes: match to the scene's light, 0..1")
+      ->capture_default_str();
+  cmd->add_option("--colors", args->colors,
+                  "Recolour the product first, one output per colour: \"#aa0000,navy\"");
+  cmd->add_option("-o,--output-dir", args->output_dir, "Folder for the results")
+      ->capture_default_str();
+  cmd->add_option("-f,--format", args->format, "png, jpg or webp")->capture_default_str();
+  cmd->add_option("-j,--jobs", args->jobs, "Images processed at once; 0 = one per core")
+      ->capture_default_str();
+  cmd->add_option("inputs", args->inputs, "Image files or folders (photos or cutouts)")->required();
+  cmd->callback([args, &config, exit_code] {
+    Result<io::Format> format = io::ParseFormat(args->format);
+    if (!format.ok()) {
+      *exit_code = Fail(format.status());
+      return;
+    }
+    Result<nlohmann::json> params = StageParams(args->stage);
+    if (!params.ok()) {
+      *exit_code = Fail(params.status());
+      return;
+    }
+    Result<std::vector<std::string>> colours = ParseColours(args->colors);
+    if (!colours.ok()) {
+      *exit_code = Fail(colours.status());
+      return;
+    }
+    std::vector<std::string> variants;
+    for (const std::string& c : *colours) variants.push_back(ColourSuffix(c));
+    if (variants.empty()) variants.push_back("");
+
+    std::vector<std::string> missing;
+    std::vector<std::string> inputs = ExpandInputs(args->inputs, &missing);
+    BatchOptions options;
+    options.verb = "staged";
+    options.output_dir = args->output_dir;
+    options.encode.format = *format;
+    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
+    // Models load on the first photo that needs a cutout; cutouts alone never load them.
+    models::Runtime runtime(config);
+    const ops::Registry& registry = ops::Registry::Global();
+    auto step = [&](const Image& image) -> Result<std::vector<Image>> {
+      std::vector<std::string> warnings;
+      ops::OpContext context{&config, &runtime, &warnings};
+      Image cutout = image;
+      if (!image.has_alpha()) {
+        ASSIGN_OR_RETURN(cutout, registry.Run("cutout", image, nullptr, context));
+      }
+      std::vector<Image> results;
+      for (const std::string& colour : *colours) {
+        ASSIGN_OR_RETURN(Image recoloured,
+                         registry.Run("recolor", cutout, {{"color", colour}}, context));
+        ASSIGN_OR_RETURN(Image staged, registry.Run("stage", recoloured, *params, context));
+        results.push_back(std::move(staged));
+      }
+      if (colours->empty()) {
+        ASSIGN_OR_RETURN(Image staged, registry.Run("stage", cutout, *params, context));
+        results.push_back(std::move(staged));
+      }
+      for (const std::string& w : std::set<std::string>(warnings.begin(), warnings.end())) {
+        std::fprintf(stderr, "warning: %s: %s\n", image.name.c_str(), w.c_str());
+      }
+      return results;
+    };
+    BatchReport report = RunBatch(inputs, missing, config.limits, options, variants, step);
+    *exit_code = report.failed > 0 ? 1 : 0;
+  });
+}
+
+}  // namespace vitrine::app

@@ -1,0 +1,23 @@
+// The CLI's subcommands: one file src/app/cmd_<name>.cpp each, wired by one call in main.cpp.
+//
+// Each Add<Name> registers its subcommand on `cli`; its callback runs the command and stores the
+// process exit code in *exit_code. `config` must outlive cli.parse().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace vitrine::app {
+
+// Helpers the commands share (defined in main.cpp).
+// Prints the status's message to stderr; returns 2 for InvalidArgument (bad usage), else 1.
+int Fail(const Status& status);
+// Images processed at once: `requested`, or one per core (at most `images`); also splits
+// OpenCV's threads between them.
+int ResolveJobs(int requested, int images, const Config& config);
+
+void AddStage(CLI::App& cli, const Config& config, int* exit_code);
+
+}  // namespace vitrine::app
