@@ -24,6 +24,11 @@ struct Composite {
 // and an anti-aliased edge) placed on a backdrop. Deterministic for a given seed.
 Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed);
 
+// A staged product: MakeComposite's object cut out with its true alpha, scaled so its bounding
+// box spans `fill` of the canvas along its limiting axis, centred on a flat `background` (BGR).
+// `alpha` is the product's alpha on the canvas.
+Composite ProductOnColour(cv::Size canvas, double fill, cv::Vec3b background, int seed);
+
 // Intersection over union of two mattes thresholded at 128.
 double Iou(const cv::Mat& a, const cv::Mat& b);
 

@@ -251,7 +251,31 @@ struct ContainerInfo {
   ImageHeader header;
   std::string_view exif;  // TIFF structure, or empty
   bool animated = false;
+  EmbeddedMetadata metadata;
 };
+
+// A PNG iCCP chunk: profile name, NUL, compression method 0, then the zlib stream.
+std::string InflateIccp(std::string_view chunk) {
+  const size_t nul = chunk.find('\0');
+  if (nul == std::string_view::npos || nul + 2 > chunk.size() || U8(chunk, nul + 1) != 0) return {};
+  std::string_view stream = chunk.substr(nul + 2);
+  constexpr size_t kMaxProfile = 16 << 20;  // real profiles are kilobytes
+  std::string out;
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return {};
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(stream.data()));
+  z.avail_in = static_cast<uInt>(stream.size());
+  int rc = Z_OK;
+  char buffer[16384];
+  while (rc == Z_OK && out.size() < kMaxProfile) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof buffer;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - z.avail_out);
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
 
 bool IsSof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
 
@@ -313,6 +337,14 @@ Result<ContainerInfo> WalkJpeg(std::string_view b, bool to_end) {
       if (!to_end) return info;
     } else if (marker == 0xE1 && info.exif.empty() && StartsWith(segment, "Exif\0"sv)) {
       info.exif = StripExifPrefix(segment);
+      info.metadata.exif = true;
+    } else if (marker == 0xE1 && StartsWith(segment, "http://ns.adobe.com/xap/1.0/\0"sv)) {
+      info.metadata.xmp = true;
+    } else if (marker == 0xED && StartsWith(segment, "Photoshop 3.0\0"sv)) {
+      info.metadata.iptc = true;
+    } else if (marker == 0xE2 && StartsWith(segment, "ICC_PROFILE\0"sv) && segment.size() > 14) {
+      // Chunks carry their sequence number (1-based) and count; writers emit them in order.
+      info.metadata.icc_profile.append(segment.substr(14));
     } else if (marker == 0xDA) {  // SOS; its entropy-coded data is skipped by the search above
       if (!have_frame) return Corrupt("JPEG has image data before its frame header");
       have_scan = true;
@@ -376,6 +408,13 @@ Result<ContainerInfo> WalkPng(std::string_view b, bool to_end) {
       return info;
     } else if (type == "eXIf" && info.exif.empty() && PngCrcMatches(b, pos, length)) {
       info.exif = StripExifPrefix(b.substr(pos + 8, length));
+      info.metadata.exif = true;
+    } else if (type == "iCCP" && info.metadata.icc_profile.empty()) {
+      info.metadata.icc_profile = InflateIccp(b.substr(pos + 8, length));
+    } else if (type == "sRGB") {
+      info.metadata.srgb_chunk = true;
+    } else if (type == "iTXt" && StartsWith(b.substr(pos + 8, length), "XML:com.adobe.xmp\0"sv)) {
+      info.metadata.xmp = true;
     }
     pos += 12 + length;
   }
@@ -432,6 +471,11 @@ Result<ContainerInfo> WalkWebp(std::string_view b, bool to_end) {
       info.animated = true;
     } else if (type == "EXIF" && info.exif.empty()) {
       info.exif = StripExifPrefix(b.substr(pos + 8, length));
+      info.metadata.exif = true;
+    } else if (type == "ICCP") {
+      info.metadata.icc_profile = std::string(b.substr(pos + 8, length));
+    } else if (type == "XMP ") {
+      info.metadata.xmp = true;
     }
     pos += 8 + length + (length & 1);
   }
@@ -605,6 +649,11 @@ Format SniffFormat(std::string_view bytes) {
 Result<ImageHeader> ReadHeader(std::string_view bytes) {
   ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/false));
   return info.header;
+}
+
+Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes) {
+  ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/true));
+  return std::move(info.metadata);
 }
 
 Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name) {

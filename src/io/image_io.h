@@ -48,6 +48,18 @@ struct ImageHeader {
 // may still be truncated; DecodeImage checks the whole structure.
 Result<ImageHeader> ReadHeader(std::string_view bytes);
 
+// What a file carries besides its pixels.
+struct EmbeddedMetadata {
+  std::string icc_profile;  // the raw ICC profile (JPEG APP2, PNG iCCP, WebP ICCP); empty if none
+  bool srgb_chunk = false;  // PNG sRGB chunk: the pixels are declared sRGB
+  bool exif = false;        // JPEG APP1 Exif, PNG eXIf, WebP EXIF
+  bool xmp = false;         // JPEG APP1 XMP, PNG iTXt XML:com.adobe.xmp, WebP XMP
+  bool iptc = false;        // JPEG APP13 Photoshop IRB (where IPTC lives)
+};
+// Walks the whole container (same checks and errors as DecodeImage's structure walk, no pixel
+// decode). A PNG iCCP chunk that does not inflate yields an empty icc_profile.
+Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes);
+
 // Full decode: limits, then pixels (8-bit BGR + optional alpha; 16-bit input is scaled to
 // 8 bits, grey is expanded), then EXIF orientation. `name` becomes Image::name.
 //
