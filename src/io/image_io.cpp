@@ -726,7 +726,11 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
   switch (options.format) {
     case Format::kPng:
       extension = ".png";
-      params = {cv::IMWRITE_PNG_COMPRESSION, 3};
+      if (options.png_compression < 0 || options.png_compression > 9) {
+        return InvalidArgument("PNG compression must be between 0 and 9; got " +
+                               std::to_string(options.png_compression));
+      }
+      params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression};
       break;
     case Format::kJpeg:
       if (image.width() > 65500 || image.height() > 65500) {
