@@ -83,6 +83,30 @@ Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed) {
   return out;
 }
 
+Composite ProductOnColour(cv::Size canvas, double fill, cv::Vec3b background, int seed) {
+  Composite source = MakeComposite(canvas, Backdrop::kFlat, seed);
+  const cv::Rect box = cv::boundingRect(source.alpha);
+  const double scale = fill * std::min(static_cast<double>(canvas.width) / box.width,
+                                       static_cast<double>(canvas.height) / box.height);
+  const cv::Size size(cvRound(box.width * scale), cvRound(box.height * scale));
+  const cv::Rect at((canvas.width - size.width) / 2, (canvas.height - size.height) / 2, size.width,
+                    size.height);
+  Composite out;
+  out.backdrop = background;
+  out.bgr = cv::Mat(canvas, CV_8UC3, cv::Scalar(background[0], background[1], background[2]));
+  out.alpha = cv::Mat::zeros(canvas, CV_8UC1);
+  cv::Mat object;
+  cv::resize(source.bgr(box), object, size, 0, 0, cv::INTER_AREA);
+  cv::resize(source.alpha(box), out.alpha(at), size, 0, 0, cv::INTER_AREA);
+  cv::Mat weight, inverse;
+  out.alpha(at).convertTo(weight, CV_32FC1, 1.0 / 255.0);
+  cv::subtract(1.0, weight, inverse);
+  cv::Mat blended;
+  cv::blendLinear(object, out.bgr(at), weight, inverse, blended);
+  blended.copyTo(out.bgr(at));
+  return out;
+}
+
 double Iou(const cv::Mat& a, const cv::Mat& b) {
   CV_Assert(a.size() == b.size() && a.type() == CV_8UC1 && b.type() == CV_8UC1);
   cv::Mat fa = a >= 128, fb = b >= 128;

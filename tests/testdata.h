@@ -28,6 +28,10 @@ Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed);
 // `prefix`, the process id and the test's name (so parallel tests never share one). The caller
 // removes it.
 std::string FreshTestDir(const std::string& prefix);
+// A staged product: MakeComposite's object cut out with its true alpha, scaled so its bounding
+// box spans `fill` of the canvas along its limiting axis, centred on a flat `background` (BGR).
+// `alpha` is the product's alpha on the canvas.
+Composite ProductOnColour(cv::Size canvas, double fill, cv::Vec3b background, int seed);
 
 // Intersection over union of two mattes thresholded at 128.
 double Iou(const cv::Mat& a, const cv::Mat& b);

@@ -56,7 +56,8 @@ nlohmann::json Config::ToJson() const {
           {"models",
            {{"cache_dir", models.cache_dir},
             {"threads", models.threads},
-            {"segment_size", models.segment_size}}}};
+            {"segment_size", models.segment_size}}},
+          {"qa", {{"presets_file", qa.presets_file}}}};
 }
 
 Result<Config> LoadConfig() {
@@ -78,6 +79,9 @@ Result<Config> LoadConfig() {
         config.models.threads = j["models"].value("threads", config.models.threads);
         config.models.segment_size = j["models"].value("segment_size", config.models.segment_size);
       }
+      if (j.contains("qa")) {
+        config.qa.presets_file = j["qa"].value("presets_file", config.qa.presets_file);
+      }
     } catch (const nlohmann::json::exception& e) {
       return InvalidArgument(std::string("config file ") + path + " is not valid: " + e.what());
     }
@@ -93,6 +97,9 @@ Result<Config> LoadConfig() {
   config.models.segment_size = static_cast<int>(segment_size);
   if (const char* dir = std::getenv("VITRINE_CACHE_DIR"); dir && *dir) {
     config.models.cache_dir = dir;
+  }
+  if (const char* presets = std::getenv("VITRINE_PRESETS"); presets && *presets) {
+    config.qa.presets_file = presets;
   }
   RETURN_IF_ERROR(config.Validate());
   return config;

@@ -32,9 +32,16 @@ struct ModelsConfig {
   Status Validate() const;
 };
 
+struct QaConfig {
+  // A user presets file merged over the built-in marketplace presets (docs/presets.md);
+  // empty = built-ins only. VITRINE_PRESETS.
+  std::string presets_file;
+};
+
 struct Config {
   LimitsConfig limits;
   ModelsConfig models;
+  QaConfig qa;
   Status Validate() const;
   nlohmann::json ToJson() const;
 };

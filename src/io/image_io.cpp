@@ -252,7 +252,31 @@ struct ContainerInfo {
   ImageHeader header;
   std::string_view exif;  // TIFF structure, or empty
   bool animated = false;
+  EmbeddedMetadata metadata;
 };
+
+// A PNG iCCP chunk: profile name, NUL, compression method 0, then the zlib stream.
+std::string InflateIccp(std::string_view chunk) {
+  const size_t nul = chunk.find('\0');
+  if (nul == std::string_view::npos || nul + 2 > chunk.size() || U8(chunk, nul + 1) != 0) return {};
+  std::string_view stream = chunk.substr(nul + 2);
+  constexpr size_t kMaxProfile = 16 << 20;  // real profiles are kilobytes
+  std::string out;
+  z_stream z{};
+  if (inflateInit(&z) != Z_OK) return {};
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(stream.data()));
+  z.avail_in = static_cast<uInt>(stream.size());
+  int rc = Z_OK;
+  char buffer[16384];
+  while (rc == Z_OK && out.size() < kMaxProfile) {
+    z.next_out = reinterpret_cast<Bytef*>(buffer);
+    z.avail_out = sizeof buffer;
+    rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buffer, sizeof buffer - z.avail_out);
+  }
+  inflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
 
 bool IsSof(uint8_t m) { return m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC; }
 
@@ -314,6 +338,14 @@ Result<ContainerInfo> WalkJpeg(std::string_view b, bool to_end) {
       if (!to_end) return info;
     } else if (marker == 0xE1 && info.exif.empty() && StartsWith(segment, "Exif\0"sv)) {
       info.exif = StripExifPrefix(segment);
+      info.metadata.exif = true;
+    } else if (marker == 0xE1 && StartsWith(segment, "http://ns.adobe.com/xap/1.0/\0"sv)) {
+      info.metadata.xmp = true;
+    } else if (marker == 0xED && StartsWith(segment, "Photoshop 3.0\0"sv)) {
+      info.metadata.iptc = true;
+    } else if (marker == 0xE2 && StartsWith(segment, "ICC_PROFILE\0"sv) && segment.size() > 14) {
+      // Chunks carry their sequence number (1-based) and count; writers emit them in order.
+      info.metadata.icc_profile.append(segment.substr(14));
     } else if (marker == 0xDA) {  // SOS; its entropy-coded data is skipped by the search above
       if (!have_frame) return Corrupt("JPEG has image data before its frame header");
       have_scan = true;
@@ -377,6 +409,13 @@ Result<ContainerInfo> WalkPng(std::string_view b, bool to_end) {
       return info;
     } else if (type == "eXIf" && info.exif.empty() && PngCrcMatches(b, pos, length)) {
       info.exif = StripExifPrefix(b.substr(pos + 8, length));
+      info.metadata.exif = true;
+    } else if (type == "iCCP" && info.metadata.icc_profile.empty()) {
+      info.metadata.icc_profile = InflateIccp(b.substr(pos + 8, length));
+    } else if (type == "sRGB") {
+      info.metadata.srgb_chunk = true;
+    } else if (type == "iTXt" && StartsWith(b.substr(pos + 8, length), "XML:com.adobe.xmp\0"sv)) {
+      info.metadata.xmp = true;
     }
     pos += 12 + length;
   }
@@ -433,6 +472,11 @@ Result<ContainerInfo> WalkWebp(std::string_view b, bool to_end) {
       info.animated = true;
     } else if (type == "EXIF" && info.exif.empty()) {
       info.exif = StripExifPrefix(b.substr(pos + 8, length));
+      info.metadata.exif = true;
+    } else if (type == "ICCP") {
+      info.metadata.icc_profile = std::string(b.substr(pos + 8, length));
+    } else if (type == "XMP ") {
+      info.metadata.xmp = true;
     }
     pos += 8 + length + (length & 1);
   }
@@ -608,6 +652,11 @@ Result<ImageHeader> ReadHeader(std::string_view bytes) {
   return info.header;
 }
 
+Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes) {
+  ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/true));
+  return std::move(info.metadata);
+}
+
 Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name) {
   const int64_t size = static_cast<int64_t>(bytes.size());
   if (size > limits.max_bytes) return TooManyBytes(size, limits.max_bytes, "VITRINE_MAX_BYTES");
@@ -678,7 +727,11 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
   switch (options.format) {
     case Format::kPng:
       extension = ".png";
-      params = {cv::IMWRITE_PNG_COMPRESSION, 3};
+      if (options.png_compression < 0 || options.png_compression > 9) {
+        return InvalidArgument("PNG compression must be between 0 and 9; got " +
+                               std::to_string(options.png_compression));
+      }
+      params = {cv::IMWRITE_PNG_COMPRESSION, options.png_compression};
       break;
     case Format::kJpeg:
       if (image.width() > 65500 || image.height() > 65500) {

@@ -49,6 +49,18 @@ struct ImageHeader {
 // may still be truncated; DecodeImage checks the whole structure.
 Result<ImageHeader> ReadHeader(std::string_view bytes);
 
+// What a file carries besides its pixels.
+struct EmbeddedMetadata {
+  std::string icc_profile;  // the raw ICC profile (JPEG APP2, PNG iCCP, WebP ICCP); empty if none
+  bool srgb_chunk = false;  // PNG sRGB chunk: the pixels are declared sRGB
+  bool exif = false;        // JPEG APP1 Exif, PNG eXIf, WebP EXIF
+  bool xmp = false;         // JPEG APP1 XMP, PNG iTXt XML:com.adobe.xmp, WebP XMP
+  bool iptc = false;        // JPEG APP13 Photoshop IRB (where IPTC lives)
+};
+// Walks the whole container (same checks and errors as DecodeImage's structure walk, no pixel
+// decode). A PNG iCCP chunk that does not inflate yields an empty icc_profile.
+Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes);
+
 // Full decode: limits, then pixels (8-bit BGR + optional alpha; 16-bit input is scaled to
 // 8 bits, grey is expanded), then EXIF orientation. `name` becomes Image::name.
 //
@@ -69,14 +81,15 @@ Result<Image> ReadImageFile(const std::string& path, const LimitsConfig& limits)
 
 struct EncodeOptions {
   Format format = Format::kPng;
-  int quality = 92;  // JPEG and WebP, 1..100
+  int quality = 92;         // JPEG and WebP, 1..100
+  int png_compression = 3;  // PNG zlib level, 0..9: 3 is fast, 9 a few percent smaller
   // Write one grey channel (the first of bgr; alpha ignored): for mattes and masks. PNG and JPEG.
   bool grey = false;
 };
 // PNG and WebP keep alpha; JPEG has none, so a transparent image is composited over white.
-// PNG uses zlib level 3 (fast, a few percent larger than the default). No metadata is written:
-// pixels are already upright, so no orientation tag is needed. InvalidArgument for an empty
-// image, pixels that are not CV_8UC3 (alpha not CV_8UC1 of the same size), quality outside
+// PNG uses zlib level png_compression (default 3: fast, a few percent larger than 9). No metadata
+// is written: pixels are already upright, so no orientation tag is needed. InvalidArgument for an
+// empty image, pixels that are not CV_8UC3 (alpha not CV_8UC1 of the same size), quality outside
 // 1..100, kUnknown, or a size the format cannot hold (JPEG 65500, WebP 16383 pixels a side).
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options);
 

@@ -1,0 +1,241 @@
+// export: a staged image made ready for one marketplace (see ops/export.h).
+#include "ops/export.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+
+#include "ops/op.h"
+
+namespace vitrine::ops {
+namespace {
+
+constexpr int kBestQuality = 92;
+// Below this JPEG/WebP quality artefacts show on product edges; export downscales instead.
+constexpr int kLowestQuality = 50;
+
+// Pads `image` with the background (transparent when alpha is kept) to the canvas aspect, then
+// scales it uniformly to the canvas size.
+Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
+                    std::vector<std::string>* notes) {
+  Image out;
+  out.name = image.name;
+  const cv::Scalar colour(preset.background[0], preset.background[1], preset.background[2]);
+  if (keep_alpha) {
+    out.bgr = image.bgr;
+    out.alpha = image.alpha;
+  } else {
+    out.bgr = qa::FlattenOnto(image, preset.background);
+    if (image.has_alpha()) notes->push_back("transparency flattened onto the background");
+  }
+  const double canvas_aspect = static_cast<double>(preset.canvas_width) / preset.canvas_height;
+  const double aspect = static_cast<double>(image.width()) / image.height();
+  int pad_x = 0, pad_y = 0;
+  if (aspect < canvas_aspect) {
+    pad_x = cvRound(image.height() * canvas_aspect) - image.width();
+  } else if (aspect > canvas_aspect) {
+    pad_y = cvRound(image.width() / canvas_aspect) - image.height();
+  }
+  if (pad_x > 0 || pad_y > 0) {
+    const int left = pad_x / 2, top = pad_y / 2;
+    cv::copyMakeBorder(out.bgr, out.bgr, top, pad_y - top, left, pad_x - left, cv::BORDER_CONSTANT,
+                       colour);
+    if (out.has_alpha()) {
+      cv::copyMakeBorder(out.alpha, out.alpha, top, pad_y - top, left, pad_x - left,
+                         cv::BORDER_CONSTANT, cv::Scalar(0));
+    }
+    notes->push_back("padded " + std::to_string(image.width()) + "x" +
+                     std::to_string(image.height()) + " to the canvas aspect with the background");
+  }
+  const cv::Size canvas(preset.canvas_width, preset.canvas_height);
+  if (out.bgr.size() != canvas) {
+    const int interpolation = out.width() > canvas.width ? cv::INTER_AREA : cv::INTER_CUBIC;
+    cv::resize(out.bgr, out.bgr, canvas, 0, 0, interpolation);
+    if (out.has_alpha()) cv::resize(out.alpha, out.alpha, canvas, 0, 0, interpolation);
+    if (interpolation == cv::INTER_CUBIC) {
+      notes->push_back("upscaled to " + std::to_string(canvas.width) + "x" +
+                       std::to_string(canvas.height) + ": details may look soft");
+    }
+  }
+  if (out.bgr.data == image.bgr.data) out = out.Clone();  // never share the input's buffers
+  return out;
+}
+
+struct Encoded {
+  std::string bytes;
+  int quality = 0;
+};
+
+// The best encoding of `image` within max_bytes, or the smallest one tried when none fits.
+Result<Encoded> EncodeWithin(const Image& image, io::Format format, int64_t max_bytes) {
+  io::EncodeOptions options;
+  options.format = format;
+  auto encode = [&](int quality) -> Result<Encoded> {
+    if (format == io::Format::kPng) {
+      options.png_compression = quality;
+    } else {
+      options.quality = quality;
+    }
+    ASSIGN_OR_RETURN(std::string bytes, io::EncodeImage(image, options));
+    return Encoded{std::move(bytes), quality};
+  };
+  auto fits = [&](const Encoded& e) {
+    return max_bytes <= 0 || static_cast<int64_t>(e.bytes.size()) <= max_bytes;
+  };
+  if (format == io::Format::kPng) {
+    ASSIGN_OR_RETURN(Encoded fast, encode(3));
+    if (fits(fast)) return fast;
+    return encode(9);
+  }
+  ASSIGN_OR_RETURN(Encoded best, encode(kBestQuality));
+  if (fits(best)) return best;
+  // Highest quality in [kLowestQuality, kBestQuality) that fits: size grows with quality.
+  ASSIGN_OR_RETURN(Encoded lowest, encode(kLowestQuality));
+  if (!fits(lowest)) return lowest;
+  int lo = kLowestQuality, hi = kBestQuality;  // lo fits, hi does not
+  Encoded found = std::move(lowest);
+  while (hi - lo > 1) {
+    const int mid = (lo + hi) / 2;
+    ASSIGN_OR_RETURN(Encoded e, encode(mid));
+    if (fits(e)) {
+      lo = mid;
+      found = std::move(e);
+    } else {
+      hi = mid;
+    }
+  }
+  return found;
+}
+
+std::string FailureMessage(const qa::ComplianceReport& report) {
+  std::string message = "the exported image fails the " + report.preset + " preset:";
+  for (const qa::RuleResult* r : report.Failed()) {
+    message += " " + r->id + ": " + r->message + " (measured " + r->measured + ", limit " +
+               r->limit + ");";
+  }
+  message += " stage the product for this preset (vitrine stage --preset " + report.preset +
+             ") and export again";
+  return message;
+}
+
+}  // namespace
+
+Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
+                            const ExportOptions& options) {
+  if (image.bgr.empty()) return InvalidArgument("cannot export an empty image");
+  ExportResult result;
+  result.format = options.format.value_or(preset.formats.front());
+  if (std::find(preset.formats.begin(), preset.formats.end(), result.format) ==
+      preset.formats.end()) {
+    std::string allowed;
+    for (io::Format f : preset.formats) allowed.append(" ").append(io::FormatName(f));
+    return InvalidArgument("the " + preset.name + " preset does not accept " +
+                           std::string(io::FormatName(result.format)) + "; use one of:" + allowed);
+  }
+  const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
+  result.image = ConformCanvas(image, preset, keep_alpha, &result.notes);
+
+  // Downscale as a last resort, keeping the aspect and the preset's minimum size.
+  const double min_scale =
+      std::max({preset.min_long_side > 0 ? static_cast<double>(preset.min_long_side) /
+                                               std::max(preset.canvas_width, preset.canvas_height)
+                                         : 0.0,
+                static_cast<double>(preset.min_width) / preset.canvas_width,
+                static_cast<double>(preset.min_height) / preset.canvas_height,
+                16.0 / preset.canvas_width, 16.0 / preset.canvas_height});
+  double scale = 1.0;
+  Image encoded_image = result.image;
+  while (true) {
+    ASSIGN_OR_RETURN(Encoded e, EncodeWithin(encoded_image, result.format, preset.max_bytes));
+    const int64_t size = static_cast<int64_t>(e.bytes.size());
+    if (preset.max_bytes <= 0 || size <= preset.max_bytes) {
+      result.bytes = std::move(e.bytes);
+      result.quality = e.quality;
+      break;
+    }
+    if (scale <= min_scale + 1e-9) {
+      return ResourceExhausted(
+          "cannot fit the " + preset.name + " limit of " + std::to_string(preset.max_bytes) +
+          " bytes: the smallest encoding within the preset's minimum size is " +
+          std::to_string(size) +
+          " bytes; the image is unusually detailed or noisy, so denoise "
+          "it, or raise max_bytes in a user preset");
+    }
+    // Bytes grow about with the pixel count.
+    scale =
+        std::max(min_scale, scale * std::sqrt(static_cast<double>(preset.max_bytes) / size) * 0.95);
+    const cv::Size size_now(std::max(1, cvRound(preset.canvas_width * scale)),
+                            std::max(1, cvRound(preset.canvas_height * scale)));
+    cv::resize(result.image.bgr, encoded_image.bgr, size_now, 0, 0, cv::INTER_AREA);
+    if (result.image.has_alpha()) {
+      cv::resize(result.image.alpha, encoded_image.alpha, size_now, 0, 0, cv::INTER_AREA);
+    }
+  }
+  if (scale < 1.0) {
+    result.image = encoded_image;
+    result.notes.push_back("downscaled to " + std::to_string(encoded_image.width()) + "x" +
+                           std::to_string(encoded_image.height()) + " to fit " +
+                           std::to_string(preset.max_bytes) + " bytes");
+  }
+  if (result.format != io::Format::kPng && result.quality < kBestQuality) {
+    result.notes.push_back("quality " + std::to_string(result.quality) + " to fit " +
+                           std::to_string(preset.max_bytes) + " bytes");
+  }
+
+  // The gate: what was written is what is checked.
+  ASSIGN_OR_RETURN(Image decoded, io::DecodeImage(result.bytes, LimitsConfig{}, image.name));
+  result.report = qa::Check(result.bytes, decoded, preset, options.compliance);
+  if (!result.report.passed()) return InvalidArgument(FailureMessage(result.report));
+  return result;
+}
+
+namespace {
+
+OpSchema ExportSchema() {
+  OpSchema s;
+  s.name = "export";
+  s.version = 1;
+  s.doc =
+      "Conforms a staged image to a marketplace preset (canvas, background, bytes) and "
+      "refuses it unless it passes the preset's compliance check.";
+  s.fields = {
+      {"preset",
+       FieldType::kString,
+       "amazon",
+       {},
+       {},
+       {},
+       "marketplace preset (vitrine presets lists them)"},
+      {"format",
+       FieldType::kEnum,
+       "preset",
+       {},
+       {},
+       {"preset", "jpeg", "png", "webp"},
+       "file format; preset = the preset's first format"},
+  };
+  return s;
+}
+
+Result<Image> RunExport(const Image& input, const nlohmann::json& params, OpContext& context) {
+  const std::string presets_file = context.config ? context.config->qa.presets_file : "";
+  ASSIGN_OR_RETURN(qa::PresetBook book, qa::LoadPresets(presets_file));
+  const std::string name = params["preset"];
+  const qa::Preset* preset = book.Find(name);
+  if (!preset) {
+    return InvalidArgument("export: unknown preset '" + name + "'; choose one of " + book.Names() +
+                           " or add it to a presets file");
+  }
+  ExportOptions options;
+  if (params["format"] != "preset") {
+    ASSIGN_OR_RETURN(options.format, io::ParseFormat(params["format"].get<std::string>()));
+  }
+  ASSIGN_OR_RETURN(ExportResult result, Export(input, *preset, options));
+  return std::move(result.image);
+}
+
+}  // namespace
+
+VITRINE_REGISTER_OP((OpDef{ExportSchema(), RunExport}));
+
+}  // namespace vitrine::ops

@@ -1,0 +1,50 @@
+// Export: conform a staged image to a marketplace preset, encode it within the preset's byte
+// limit, and pass it through the compliance gate. An image that fails the gate is an error, never
+// an output.
+//
+// Steps: alpha is flattened onto the preset background when the preset or the format does not
+// allow it; the image is padded with the background to the preset's canvas aspect (never
+// stretched: the product is not distorted, only the canvas grows) and scaled uniformly to the
+// canvas size; it is encoded in the preset's first format (or `format` when given, which must be
+// one of the preset's), searching JPEG/WebP quality (binary search, highest quality that fits)
+// or PNG compression to stay under max_bytes, and downscaling (never below the preset's minimum
+// size) as a last resort, with a note; no metadata is written (the encoder writes none, so EXIF,
+// XMP and foreign ICC profiles of the source never reach the output). Finally the encoded bytes
+// are decoded again and checked with qa::Check.
+//
+// Errors: InvalidArgument for a format the preset does not accept, and when the result fails the
+// gate (the message lists each failed rule with its measured value and limit: usually the staged
+// image does not fill the frame as the preset wants; stage it with the preset); ResourceExhausted
+// when no quality or size within the preset's limits fits max_bytes. Thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/image.h"
+#include "core/status.h"
+#include "io/image_io.h"
+#include "qa/compliance.h"
+#include "qa/presets.h"
+
+namespace vitrine::ops {
+
+struct ExportOptions {
+  std::optional<io::Format> format;  // default: the preset's first format
+  qa::ComplianceOptions compliance;  // the overlay-text detector, when there is one
+};
+
+struct ExportResult {
+  std::string bytes;  // the encoded file, ready to write
+  io::Format format = io::Format::kUnknown;
+  Image image;                     // the conformed pixels, as encoded (before lossy compression)
+  int quality = 0;                 // JPEG/WebP quality used; PNG: the zlib level
+  qa::ComplianceReport report;     // passed() is always true here
+  std::vector<std::string> notes;  // what export had to do: "quality 71 to fit 2000000 bytes"
+};
+
+Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
+                            const ExportOptions& options = {});
+
+}  // namespace vitrine::ops

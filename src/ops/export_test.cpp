@@ -1,0 +1,189 @@
+#include "ops/export.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgproc.hpp>
+
+#include "ops/op.h"
+#include "tests/testdata.h"
+
+namespace vitrine::ops {
+namespace {
+
+const cv::Vec3b kWhite(255, 255, 255);
+
+qa::Preset Small(const std::string& name) {
+  static const qa::PresetBook book = *qa::LoadPresets();
+  qa::Preset p = *book.Find(name);
+  p.min_long_side = 200;
+  p.min_width = p.min_height = 0;
+  p.canvas_width = 300;
+  p.canvas_height = p.aspect ? cvRound(300 / *p.aspect) : 300;
+  return p;
+}
+
+Image Staged(cv::Size size, double fill, int seed = 3) {
+  testdata::Composite c = testdata::ProductOnColour(size, fill, kWhite, seed);
+  return Image{c.bgr, {}, "staged"};
+}
+
+Image Decode(const std::string& bytes) {
+  Result<Image> image = io::DecodeImage(bytes, LimitsConfig{}, "out");
+  EXPECT_TRUE(image.ok()) << image.status().ToString();
+  return image.ok() ? *image : Image{};
+}
+
+// Box of the non-white pixels.
+cv::Rect ProductBox(const cv::Mat& bgr) {
+  cv::Mat grey;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  return cv::boundingRect(grey < 230);
+}
+
+TEST(ExportTest, PadsToTheCanvasWithoutStretchingAndPassesTheGate) {
+  const Image input = Staged({300, 400}, 0.9);  // tall: padding keeps the fill
+  const Image before = input.Clone();
+  Result<ExportResult> result = Export(input, Small("amazon"));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_TRUE(result->report.passed());
+  EXPECT_EQ(result->format, io::Format::kJpeg);
+  const Image out = Decode(result->bytes);
+  EXPECT_EQ(out.bgr.size(), cv::Size(300, 300));
+  // The product keeps its shape: same aspect, scaled by 300/400.
+  const cv::Rect in_box = ProductBox(input.bgr), out_box = ProductBox(out.bgr);
+  EXPECT_NEAR(double(out_box.width) / out_box.height, double(in_box.width) / in_box.height, 0.03);
+  EXPECT_NEAR(out_box.width, in_box.width * 0.75, 3);
+  // Pure white where there is no product, including the padding.
+  EXPECT_EQ(out.bgr.at<cv::Vec3b>(150, 2), kWhite);
+  EXPECT_EQ(out.bgr.at<cv::Vec3b>(150, 297), kWhite);
+  // The input was not touched; no metadata was written.
+  EXPECT_EQ(cv::norm(input.bgr, before.bgr, cv::NORM_INF), 0);
+  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(result->bytes);
+  ASSERT_TRUE(metadata.ok());
+  EXPECT_FALSE(metadata->exif || metadata->xmp || metadata->iptc);
+  EXPECT_TRUE(metadata->icc_profile.empty());
+}
+
+TEST(ExportTest, FlattensTransparencyOnlyWhereThePresetForbidsIt) {
+  testdata::Composite c = testdata::ProductOnColour({300, 300}, 0.9, kWhite, 5);
+  cv::Mat see_through = c.bgr.clone();
+  see_through.setTo(cv::Scalar(0, 0, 255), c.alpha == 0);  // red where transparent
+  const Image cutout{see_through, c.alpha, "cutout"};
+
+  Result<ExportResult> amazon = Export(cutout, Small("amazon"));
+  ASSERT_TRUE(amazon.ok()) << amazon.status().ToString();
+  const Image flat = Decode(amazon->bytes);
+  EXPECT_FALSE(flat.has_alpha());
+  EXPECT_EQ(flat.bgr.at<cv::Vec3b>(2, 2), kWhite);  // not the hidden red
+
+  qa::Preset shopify = Small("shopify");
+  Result<ExportResult> kept = Export(cutout, shopify, {io::Format::kPng, {}});
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  const Image png = Decode(kept->bytes);
+  ASSERT_TRUE(png.has_alpha());
+  EXPECT_GE(testdata::Iou(png.alpha, c.alpha), 0.98);
+}
+
+// A product covered in fine noise: expensive to compress.
+Image Detailed() {
+  Image image = Staged({300, 300}, 0.9, 7);
+  cv::Mat noise(image.bgr.size(), CV_8UC3);
+  cv::randu(noise, cv::Scalar::all(0), cv::Scalar::all(60));
+  cv::Mat mask;
+  cv::cvtColor(image.bgr, mask, cv::COLOR_BGR2GRAY);
+  cv::subtract(image.bgr, noise, image.bgr, mask < 250);
+  return image;
+}
+
+TEST(ExportTest, QualitySearchGetsUnderMaxBytes) {
+  const Image input = Detailed();
+  qa::Preset preset = Small("amazon");
+  preset.max_bytes = 0;
+  Result<ExportResult> unlimited = Export(input, preset);
+  ASSERT_TRUE(unlimited.ok()) << unlimited.status().ToString();
+  EXPECT_EQ(unlimited->quality, 92);
+
+  preset.max_bytes = static_cast<int64_t>(unlimited->bytes.size() * 0.6);
+  Result<ExportResult> limited = Export(input, preset);
+  ASSERT_TRUE(limited.ok()) << limited.status().ToString();
+  EXPECT_LE(static_cast<int64_t>(limited->bytes.size()), preset.max_bytes);
+  EXPECT_LT(limited->quality, 92);
+  EXPECT_GE(limited->quality, 50);
+  EXPECT_TRUE(limited->report.passed());
+  EXPECT_EQ(Decode(limited->bytes).bgr.size(), cv::Size(300, 300));  // quality, not size
+  ASSERT_FALSE(limited->notes.empty());
+  EXPECT_NE(limited->notes.back().find("quality"), std::string::npos);
+
+  // One step higher quality would not have fitted: the search found the best that fits.
+  io::EncodeOptions higher{io::Format::kJpeg, limited->quality + 1};
+  Result<std::string> bigger = io::EncodeImage(limited->image, higher);
+  ASSERT_TRUE(bigger.ok());
+  EXPECT_GT(static_cast<int64_t>(bigger->size()), preset.max_bytes);
+}
+
+TEST(ExportTest, DownscalesAsALastResortWithinTheMinimumSize) {
+  const Image input = Detailed();
+  qa::Preset preset = Small("amazon");
+  preset.min_long_side = 150;
+  io::EncodeOptions lowest{io::Format::kJpeg, 50};
+  const int64_t at_lowest = static_cast<int64_t>(io::EncodeImage(input, lowest)->size());
+  preset.max_bytes = at_lowest / 2;
+  Result<ExportResult> result = Export(input, preset);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_LE(static_cast<int64_t>(result->bytes.size()), preset.max_bytes);
+  const Image out = Decode(result->bytes);
+  EXPECT_LT(out.width(), 300);
+  EXPECT_GE(out.width(), 150);
+  EXPECT_EQ(out.width(), out.height());
+  bool noted = false;
+  for (const std::string& note : result->notes) noted |= note.find("downscaled") == 0;
+  EXPECT_TRUE(noted);
+
+  preset.min_long_side = 290;  // no room left to shrink
+  preset.max_bytes = at_lowest / 4;
+  Result<ExportResult> impossible = Export(input, preset);
+  ASSERT_FALSE(impossible.ok());
+  EXPECT_EQ(impossible.status().code(), Code::kResourceExhausted);
+  EXPECT_NE(impossible.status().message().find("max_bytes"), std::string::npos);
+}
+
+TEST(ExportTest, RefusesAnImageThatFailsThePreset) {
+  Result<ExportResult> result = Export(Staged({300, 300}, 0.5), Small("amazon"));
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), Code::kInvalidArgument);
+  const std::string& m = result.status().message();
+  EXPECT_NE(m.find("fails the amazon preset"), std::string::npos) << m;
+  EXPECT_NE(m.find("fill:"), std::string::npos) << m;
+  EXPECT_NE(m.find("limit 85.0% to 98.0%"), std::string::npos) << m;
+
+  Result<ExportResult> webp =
+      Export(Staged({300, 300}, 0.9), Small("amazon"), {io::Format::kWebp, {}});
+  ASSERT_FALSE(webp.ok());
+  EXPECT_NE(webp.status().message().find("does not accept webp"), std::string::npos);
+}
+
+TEST(ExportTest, OpUsesTheConfiguredPresetsFile) {
+  const std::string path =
+      ::testing::TempDir() + "/vitrine_export_presets_" + std::to_string(getpid()) + ".json";
+  std::ofstream(path) << R"({"tiny-shop": {"canvas": [240, 320], "aspect": {"ratio": 0.75},
+      "background": "#FFFFFF", "pure_background": true, "fill": {"target": 0.8, "min": 0.6},
+      "formats": ["png"], "max_bytes": 200000}})";
+  Config config;
+  config.qa.presets_file = path;
+  OpContext context{&config, nullptr};
+  const Image input = Staged({300, 400}, 0.8);
+  Result<Image> out = Registry::Global().Run("export", input, {{"preset", "tiny-shop"}}, context);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(out->bgr.size(), cv::Size(240, 320));
+
+  Result<Image> unknown = Registry::Global().Run("export", input, {{"preset", "nope"}}, context);
+  std::filesystem::remove(path);
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown preset 'nope'"), std::string::npos);
+  EXPECT_NE(unknown.status().message().find("tiny-shop"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vitrine::ops

@@ -1,0 +1,490 @@
+#include "qa/compliance.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "io/image_io.h"
+
+namespace vitrine::qa {
+namespace {
+
+// A pixel is background-like when every channel is within this of the background colour: wide
+// enough for a light shadow and JPEG noise, narrow enough that a pale product stays product.
+constexpr int kNearTolerance = 24;
+// Below this share of the border being background, the product cannot be told from the backdrop.
+constexpr double kMinBorderBackground = 0.5;
+// Pixels this close to the product are its anti-aliased edge, exempt from the purity rule; JPEG
+// spreads an edge over its 16x16 colour block (up to 22 px away on the diagonal), so JPEG gets
+// the wider band.
+constexpr int kEdgeBand = 2;
+constexpr int kJpegEdgeBand = 24;
+// With light shadows allowed, the shadow may reach this far from the product, as a fraction of
+// the product's longer side.
+constexpr double kShadowReach = 0.15;
+
+std::string Percent(double share) {
+  char text[32];
+  const double p = share * 100;
+  std::snprintf(text, sizeof text, p != 0 && p < 1 ? "%.2f%%" : "%.1f%%", p);
+  return text;
+}
+
+std::string Number(double v, int decimals) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.*f", decimals, v);
+  return text;
+}
+
+std::string Hex(cv::Vec3b bgr) {
+  char text[8];
+  std::snprintf(text, sizeof text, "#%02X%02X%02X", bgr[2], bgr[1], bgr[0]);
+  return text;
+}
+
+RuleResult Rule(std::string id, bool passed, std::string measured, std::string limit,
+                std::string message) {
+  return {std::move(id), passed ? Outcome::kPassed : Outcome::kFailed, std::move(measured),
+          std::move(limit), std::move(message)};
+}
+
+RuleResult NotChecked(std::string id, std::string why) {
+  return {std::move(id), Outcome::kNotChecked, "", "", "not checked: " + std::move(why)};
+}
+
+// Pixels of the one-pixel frame around the image, in a mask.
+cv::Mat BorderMask(cv::Size size, int width) {
+  cv::Mat mask(size, CV_8UC1, cv::Scalar(255));
+  cv::Rect inner(width, width, size.width - 2 * width, size.height - 2 * width);
+  inner &= cv::Rect(0, 0, size.width, size.height);
+  if (inner.area() > 0) mask(inner).setTo(0);
+  return mask;
+}
+
+cv::Vec3b BorderMedian(const cv::Mat& bgr) {
+  cv::Mat border = BorderMask(bgr.size(), 1);
+  cv::Vec3b median;
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat channel;
+    cv::extractChannel(bgr, channel, c);
+    cv::Mat hist;
+    const int channels[] = {0};
+    const int bins[] = {256};
+    const float range[] = {0, 256};
+    const float* ranges[] = {range};
+    cv::calcHist(&channel, 1, channels, border, hist, 1, bins, ranges);
+    const double half = cv::sum(hist)[0] / 2;
+    double seen = 0;
+    int v = 0;
+    while (v < 255 && (seen += hist.at<float>(v)) < half) ++v;
+    median[c] = static_cast<uchar>(v);
+  }
+  return median;
+}
+
+// 255 where a pixel differs from `colour` in any channel.
+cv::Mat DiffersFrom(const cv::Mat& bgr, cv::Vec3b colour, int tolerance) {
+  cv::Mat diff;
+  cv::absdiff(bgr, cv::Scalar(colour[0], colour[1], colour[2]), diff);
+  cv::Mat channels[3];
+  cv::split(diff, channels);
+  cv::Mat largest = cv::max(cv::max(channels[0], channels[1]), channels[2]);
+  return largest > tolerance;
+}
+
+double Share(const cv::Mat& mask, const cv::Mat& within) {
+  const int total = cv::countNonZero(within);
+  if (total == 0) return 0;
+  cv::Mat both;
+  cv::bitwise_and(mask, within, both);
+  return static_cast<double>(cv::countNonZero(both)) / total;
+}
+
+std::string Size(int w, int h) { return std::to_string(w) + "x" + std::to_string(h); }
+
+void CheckDimensions(const Preset& p, int w, int h, ComplianceReport* report) {
+  const int long_side = std::max(w, h);
+  std::vector<std::string> limits;
+  std::string problem;
+  if (p.min_long_side > 0) {
+    limits.push_back("longest side >= " + std::to_string(p.min_long_side));
+    if (long_side < p.min_long_side) {
+      problem = "the longest side is " + std::to_string(long_side) + " px, under the minimum " +
+                std::to_string(p.min_long_side) + " px; export a larger image";
+    }
+  }
+  if (p.max_long_side > 0) {
+    limits.push_back("longest side <= " + std::to_string(p.max_long_side));
+    if (long_side > p.max_long_side) {
+      problem = "the longest side is " + std::to_string(long_side) + " px, over the maximum " +
+                std::to_string(p.max_long_side) + " px; downscale it";
+    }
+  }
+  if (p.min_width > 0 || p.min_height > 0) {
+    limits.push_back("at least " + Size(p.min_width, p.min_height));
+    if (w < p.min_width || h < p.min_height) {
+      problem = "the image is " + Size(w, h) + ", smaller than the minimum " +
+                Size(p.min_width, p.min_height) + "; export a larger image";
+    }
+  }
+  std::string limit;
+  for (const std::string& l : limits) limit += (limit.empty() ? "" : ", ") + l;
+  report->rules.push_back(
+      Rule("dimensions", problem.empty(), Size(w, h), limit,
+           problem.empty() ? "size " + Size(w, h) + " is within limits" : problem));
+}
+
+void CheckAspect(const Preset& p, int w, int h, ComplianceReport* report) {
+  if (!p.aspect) return;
+  const double ratio = static_cast<double>(w) / h;
+  const bool ok = std::abs(ratio - *p.aspect) <= p.aspect_tolerance * *p.aspect;
+  const std::string limit =
+      Number(*p.aspect, 3) + " +/- " + Number(p.aspect_tolerance * 100, 0) + "%";
+  report->rules.push_back(Rule(
+      "aspect", ok, Number(ratio, 3), limit,
+      ok ? "aspect ratio (width/height) " + Number(ratio, 3) + " matches " + Number(*p.aspect, 3)
+         : "aspect ratio (width/height) is " + Number(ratio, 3) + "; the preset needs " + limit +
+               " (for example " + Size(p.canvas_width, p.canvas_height) +
+               "); pad the image, do not stretch it"));
+}
+
+void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format format,
+                         ComplianceReport* report) {
+  std::string allowed;
+  bool format_ok = false;
+  for (io::Format f : p.formats) {
+    allowed += (allowed.empty() ? "" : ", ") + std::string(io::FormatName(f));
+    format_ok = format_ok || f == format;
+  }
+  const std::string name(io::FormatName(format));
+  report->rules.push_back(Rule("format", format_ok, name, allowed,
+                               format_ok
+                                   ? "format " + name + " is accepted"
+                                   : "format " + name + " is not accepted; export as " + allowed));
+  if (p.max_bytes > 0) {
+    const int64_t size = static_cast<int64_t>(bytes.size());
+    const bool ok = size <= p.max_bytes;
+    report->rules.push_back(Rule(
+        "bytes", ok, std::to_string(size), "<= " + std::to_string(p.max_bytes),
+        ok ? "file size " + std::to_string(size) + " bytes is within the limit"
+           : "file is " + std::to_string(size) + " bytes, over the limit of " +
+                 std::to_string(p.max_bytes) + "; export with a lower quality or a smaller size"));
+  }
+}
+
+void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport* report) {
+  if (!p.srgb) return;
+  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
+  if (!metadata.ok()) {
+    report->rules.push_back(NotChecked("color_space", metadata.status().message()));
+    return;
+  }
+  if (metadata->icc_profile.empty()) {
+    report->rules.push_back(Rule("color_space", true, metadata->srgb_chunk ? "sRGB chunk" : "none",
+                                 "sRGB or none",
+                                 "no ICC profile: viewers and marketplaces assume sRGB"));
+    return;
+  }
+  const IccInfo icc = DescribeIcc(metadata->icc_profile);
+  const std::string measured = icc.description.empty() ? "unreadable ICC profile" : icc.description;
+  report->rules.push_back(
+      Rule("color_space", icc.srgb, measured, "sRGB",
+           icc.srgb ? "ICC profile is sRGB (" + measured + ")"
+                    : "ICC profile is " + measured + " (" + icc.colour_space +
+                          "), not sRGB: colours will shift on the marketplace; convert to sRGB"));
+}
+
+void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, ComplianceReport* report) {
+  const int w = bgr.cols, h = bgr.rows;
+  const Layout layout =
+      FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt);
+  const std::string colour = Hex(layout.background_colour);
+  const bool found = layout.border_background >= kMinBorderBackground;
+
+  if (p.plain_background) {
+    const bool ok = found;
+    report->rules.push_back(Rule(
+        "background_plain", ok, Percent(layout.border_background),
+        ">= " + Percent(kMinBorderBackground),
+        ok ? Percent(layout.border_background) + " of border pixels are close to " + colour
+           : "background is not plain " + colour + ": only " + Percent(layout.border_background) +
+                 " of border pixels are close to it; remove the background (vitrine cutout) "
+                 "and place the product on " +
+                 colour));
+  }
+  if (p.pure_background) {
+    // Background pixels away from the product's edge (and its light shadow, when allowed).
+    cv::Mat distance;
+    cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
+    double reach = format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand;
+    if (p.light_shadow && !layout.product.empty()) {
+      reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
+    }
+    const cv::Mat away = distance > reach;
+    const cv::Mat impure = DiffersFrom(bgr, p.background, 0);
+
+    const int band = std::max(2, std::min(w, h) / 200);
+    cv::Mat border = BorderMask(bgr.size(), band);
+    if (found) border &= away;  // JPEG may smear a product near the frame into the border
+    const double border_share = Share(impure, border);
+    report->rules.push_back(Rule(
+        "background_border", border_share == 0, Percent(border_share), "0%",
+        border_share == 0
+            ? "the border is pure " + colour
+            : "background is not pure " + colour + ": " + Percent(border_share) +
+                  " of border pixels differ from it (limit 0%); set the background to exactly " +
+                  colour));
+
+    const double share = found ? Share(impure, away & layout.background) : 1.0;
+    const bool ok = found && share == 0;
+    report->rules.push_back(
+        Rule("background_pure", ok, Percent(share), "0%",
+             ok ? "the background is pure " + colour
+                : "background is not pure " + colour + ": " + Percent(share) +
+                      " of background pixels differ from it (limit 0%" +
+                      (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
+                      "); set the background to exactly " + colour));
+  }
+
+  if (!found && !p.plain_background) {
+    report->rules.push_back(NotChecked("fill",
+                                       "the backdrop is not plain, so the product cannot "
+                                       "be told from it"));
+    report->rules.push_back(NotChecked("margins", "the backdrop is not plain"));
+    return;
+  }
+  const cv::Rect box = found ? layout.product : cv::Rect(0, 0, w, h);
+  if (box.empty()) {
+    report->rules.push_back(Rule("fill", false, "0%", Number(p.fill_min * 100, 0) + "%",
+                                 "no product found: the image is all background"));
+    return;
+  }
+  const double fill =
+      std::max(static_cast<double>(box.width) / w, static_cast<double>(box.height) / h);
+  const std::string range = Percent(p.fill_min) + " to " + Percent(p.fill_max);
+  const bool fill_ok = fill >= p.fill_min && fill <= p.fill_max;
+  std::string fill_message = "the product fills " + Percent(fill) + " of the frame";
+  if (!found) {
+    fill_message = "the product cannot be told from the background, so it fills " + Percent(fill) +
+                   " of the frame (allowed " + range +
+                   "); remove the background and place the "
+                   "product at " +
+                   Percent(p.fill_target);
+  } else if (!fill_ok) {
+    fill_message += " (allowed " + range + "); " +
+                    (fill < p.fill_min ? "enlarge the product or crop the background"
+                                       : "shrink the product so it is not cut off") +
+                    " (target " + Percent(p.fill_target) + ")";
+  }
+  report->rules.push_back(Rule("fill", fill_ok, Percent(fill), range, fill_message));
+
+  const double left = static_cast<double>(box.x) / w;
+  const double right = static_cast<double>(w - box.br().x) / w;
+  const double top = static_cast<double>(box.y) / h;
+  const double bottom = static_cast<double>(h - box.br().y) / h;
+  const double horizontal = std::min(left, right), vertical = std::min(top, bottom);
+  const bool touches = box.x == 0 || box.y == 0 || box.br().x == w || box.br().y == h;
+  const bool margins_ok =
+      !touches && horizontal >= p.margin_horizontal - 1e-9 && vertical >= p.margin_vertical - 1e-9;
+  const std::string measured = Percent(horizontal) + " / " + Percent(vertical);
+  const std::string limit = ">= " + Percent(p.margin_horizontal) + " / " +
+                            Percent(p.margin_vertical) + " (horizontal / vertical), not touching";
+  std::string margins_message = "smallest margins " + measured + " (horizontal / vertical)";
+  if (touches) {
+    margins_message =
+        "the product touches the edge of the frame and may be cut off; leave a "
+        "margin around it";
+  } else if (!margins_ok) {
+    margins_message += " are under " + Percent(p.margin_horizontal) + " / " +
+                       Percent(p.margin_vertical) + "; shrink or centre the product";
+  }
+  report->rules.push_back(Rule("margins", margins_ok, measured, limit, margins_message));
+}
+
+void CheckText(const Preset& p, const cv::Mat& bgr, const ComplianceOptions& options,
+               ComplianceReport* report) {
+  if (!p.no_text) return;
+  if (!options.overlay_text_area) {
+    report->rules.push_back(NotChecked("overlay_text", "no text detector is configured"));
+    return;
+  }
+  Result<double> area = options.overlay_text_area(bgr);
+  if (!area.ok()) {
+    report->rules.push_back(NotChecked("overlay_text", area.status().message()));
+    return;
+  }
+  const bool ok = *area <= options.max_text_area;
+  report->rules.push_back(
+      Rule("overlay_text", ok, Percent(*area), "<= " + Percent(options.max_text_area),
+           ok ? "no overlay text found"
+              : "overlay text, logos or watermarks cover " + Percent(*area) +
+                    " of the image; the preset allows none: remove them (vitrine remove-text)"));
+}
+
+uint32_t Be32(std::string_view b, size_t at) {
+  return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
+         (uint32_t{static_cast<uint8_t>(b[at + 1])} << 16) |
+         (uint32_t{static_cast<uint8_t>(b[at + 2])} << 8) | static_cast<uint8_t>(b[at + 3]);
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+bool ComplianceReport::passed() const {
+  return std::none_of(rules.begin(), rules.end(), [](const RuleResult& r) { return r.failed(); });
+}
+
+std::vector<const RuleResult*> ComplianceReport::Failed() const {
+  std::vector<const RuleResult*> failed;
+  for (const RuleResult& r : rules) {
+    if (r.failed()) failed.push_back(&r);
+  }
+  return failed;
+}
+
+std::string ComplianceReport::FailedIds() const {
+  std::string ids;
+  for (const RuleResult* r : Failed()) ids += (ids.empty() ? "" : ", ") + r->id;
+  return ids;
+}
+
+nlohmann::json ComplianceReport::ToJson() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const RuleResult& r : rules) {
+    const char* outcome = r.outcome == Outcome::kPassed   ? "passed"
+                          : r.outcome == Outcome::kFailed ? "failed"
+                                                          : "not_checked";
+    list.push_back({{"id", r.id},
+                    {"outcome", outcome},
+                    {"measured", r.measured},
+                    {"limit", r.limit},
+                    {"message", r.message}});
+  }
+  return {{"preset", preset}, {"passed", passed()}, {"rules", list}};
+}
+
+Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
+  Layout layout;
+  layout.background_colour = colour ? *colour : BorderMedian(bgr);
+  cv::Mat near;
+  cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, kNearTolerance), near);
+  cv::Mat labels;
+  const int count = cv::connectedComponents(near, labels, 4, CV_32S);
+  // Components that reach the border are background.
+  std::vector<uchar> touches(count, 0);
+  const int w = bgr.cols, h = bgr.rows;
+  int border_total = 0, border_near = 0;
+  auto visit = [&](int y, int x) {
+    ++border_total;
+    if (near.at<uchar>(y, x)) {
+      ++border_near;
+      touches[labels.at<int>(y, x)] = 255;
+    }
+  };
+  for (int x = 0; x < w; ++x) {
+    visit(0, x);
+    if (h > 1) visit(h - 1, x);
+  }
+  for (int y = 1; y + 1 < h; ++y) {
+    visit(y, 0);
+    if (w > 1) visit(y, w - 1);
+  }
+  layout.border_background = border_total ? static_cast<double>(border_near) / border_total : 0;
+  layout.background.create(bgr.size(), CV_8UC1);
+  for (int y = 0; y < h; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* out = layout.background.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) out[x] = l[x] > 0 ? touches[l[x]] : 0;
+  }
+  // Product: what is not background, without isolated specks (noise, dust).
+  cv::Mat product;
+  cv::bitwise_not(layout.background, product);
+  cv::morphologyEx(product, product, cv::MORPH_OPEN, cv::Mat::ones(3, 3, CV_8UC1));
+  layout.product = cv::boundingRect(product);
+  return layout;
+}
+
+cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {
+  if (!image.has_alpha()) return image.bgr;
+  cv::Mat weight, inverse, out;
+  image.alpha.convertTo(weight, CV_32FC1, 1.0 / 255.0);
+  cv::subtract(1.0, weight, inverse);
+  cv::Mat backdrop(image.bgr.size(), CV_8UC3, cv::Scalar(colour[0], colour[1], colour[2]));
+  cv::blendLinear(image.bgr, backdrop, weight, inverse, out);
+  return out;
+}
+
+IccInfo DescribeIcc(std::string_view b) {
+  IccInfo info;
+  if (b.size() < 132 || b.substr(36, 4) != "acsp") return info;
+  info.colour_space = Trim(std::string(b.substr(16, 4)));
+  const uint32_t count = Be32(b, 128);
+  for (uint32_t i = 0; i < count && 132 + 12 * (i + 1) <= b.size(); ++i) {
+    const size_t entry = 132 + 12 * i;
+    if (b.substr(entry, 4) != "desc") continue;
+    const size_t offset = Be32(b, entry + 4), size = Be32(b, entry + 8);
+    if (offset > b.size() || size > b.size() - offset || size < 12) break;
+    std::string_view tag = b.substr(offset, size);
+    if (tag.substr(0, 4) == "desc") {  // ICC v2: ASCII count then text
+      const size_t length = Be32(tag, 8);
+      if (length <= tag.size() - 12) info.description = Trim(std::string(tag.substr(12, length)));
+    } else if (tag.substr(0, 4) == "mluc" && tag.size() >= 28) {  // ICC v4: UTF-16BE records
+      const size_t length = Be32(tag, 20), at = Be32(tag, 24);
+      if (at <= tag.size() && length <= tag.size() - at) {
+        for (size_t k = 0; k + 1 < length; k += 2) {
+          const char c = tag[at + k + 1];
+          if (tag[at + k] == 0 && c >= 0x20 && c < 0x7F) info.description.push_back(c);
+        }
+      }
+    }
+    break;
+  }
+  std::string lower = info.description;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  info.srgb = info.colour_space == "RGB" && (lower.find("srgb") != std::string::npos ||
+                                             lower.find("61966-2") != std::string::npos);
+  return info;
+}
+
+ComplianceReport Check(std::string_view bytes, const Image& decoded, const Preset& preset,
+                       const ComplianceOptions& options) {
+  ComplianceReport report;
+  report.preset = preset.name;
+  const io::Format format = io::SniffFormat(bytes);
+  const int w = decoded.width(), h = decoded.height();
+  CheckDimensions(preset, w, h, &report);
+  CheckAspect(preset, w, h, &report);
+  CheckFormatAndBytes(preset, bytes, format, &report);
+  if (!preset.alpha) {
+    report.rules.push_back(
+        Rule("alpha", !decoded.has_alpha(), decoded.has_alpha() ? "transparent pixels" : "opaque",
+             "opaque",
+             decoded.has_alpha()
+                 ? "the image has transparent pixels, which the preset does not allow; flatten "
+                   "it onto the background (vitrine export does)"
+                 : "the image is opaque"));
+  }
+  CheckColourSpace(preset, bytes, &report);
+  // Transparent pixels show the page behind them, which is white on every marketplace.
+  const cv::Mat bgr = FlattenOnto(decoded, preset.background);
+  CheckLayout(preset, bgr, format, &report);
+  CheckText(preset, bgr, options, &report);
+  return report;
+}
+
+Result<ComplianceReport> CheckFile(const std::string& path, const LimitsConfig& limits,
+                                   const Preset& preset, const ComplianceOptions& options) {
+  Result<std::string> bytes = io::ReadFile(path, limits.max_bytes);
+  if (!bytes.ok()) return bytes.status();
+  Result<Image> image = io::DecodeImage(*bytes, limits, path);
+  if (!image.ok()) return image.status().WithContext(path);
+  return Check(*bytes, *image, preset, options);
+}
+
+}  // namespace vitrine::qa

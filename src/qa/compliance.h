@@ -1,0 +1,92 @@
+// The compliance gate: checks an encoded image against a marketplace preset, rule by rule.
+//
+// Each rule reports what it measured, the limit, and a message a seller can act on. A rule is
+// passed, failed, or not checked (said visibly: for instance no text detector was configured, or
+// the backdrop is not plain so the product cannot be told from it). A report passes when no rule
+// failed. Checking never edits the image.
+//
+// How the product is found: background pixels are those close to the background colour (the
+// preset's when it requires a plain background, otherwise the border's median) and connected to
+// the image border; everything else is the product. Fill is the product box's span along its
+// limiting axis, max(box width / width, box height / height).
+//
+// Thread safety: every function is thread-safe if the overlay_text_area hook is.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json_fwd.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/config.h"
+#include "core/image.h"
+#include "core/status.h"
+#include "qa/presets.h"
+
+namespace vitrine::qa {
+
+enum class Outcome { kPassed, kFailed, kNotChecked };
+
+struct RuleResult {
+  std::string id;  // stable: "dimensions", "aspect", "background_border", ...
+  Outcome outcome = Outcome::kPassed;
+  std::string measured;  // "1500x1500", "3.2%"
+  std::string limit;     // ">= 1000 px", "0%"
+  std::string message;   // the whole sentence, with what to do when failed
+
+  bool failed() const { return outcome == Outcome::kFailed; }
+};
+
+struct ComplianceReport {
+  std::string preset;
+  std::vector<RuleResult> rules;
+
+  bool passed() const;
+  std::vector<const RuleResult*> Failed() const;
+  // "background_border, fill" (the ids of the failed rules).
+  std::string FailedIds() const;
+  // {"preset", "passed", "rules": [{"id", "outcome", "measured", "limit", "message"}]}
+  nlohmann::json ToJson() const;
+};
+
+struct ComplianceOptions {
+  // Share (0..1) of the image covered by detected overlay text (captions, logos, watermarks),
+  // given the flattened BGR image. Empty: the no-text rule is reported as not checked.
+  std::function<Result<double>(const cv::Mat& bgr)> overlay_text_area;
+  // Largest share of detected text tolerated before the rule fails (detectors see specks).
+  double max_text_area = 0.001;
+};
+
+// Where the product is in an opaque image (see the header comment).
+struct Layout {
+  cv::Mat background;            // CV_8UC1, 255 where background
+  cv::Vec3b background_colour;   // the colour the background was measured against (BGR)
+  double border_background = 0;  // share of border pixels that are background, 0..1
+  cv::Rect product;              // bounding box of the non-background pixels; empty if none
+};
+// `colour`: the expected background colour, or nullopt to take the border's median.
+Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour);
+
+// The image composited over `colour` (alpha dropped); the pixels themselves when opaque.
+cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
+
+// Checks `bytes` (an encoded file) whose decoded pixels are `decoded` (io::DecodeImage of the
+// same bytes) against `preset`. Never fails: problems are rules that fail.
+ComplianceReport Check(std::string_view bytes, const Image& decoded, const Preset& preset,
+                       const ComplianceOptions& options);
+
+// Reads and decodes the file, then Check(). An unreadable or undecodable file is an error (its
+// message carries the path and what to do), not a report.
+Result<ComplianceReport> CheckFile(const std::string& path, const LimitsConfig& limits,
+                                   const Preset& preset, const ComplianceOptions& options);
+
+// Whether an ICC profile describes sRGB (by its description tag), with that description.
+struct IccInfo {
+  bool srgb = false;
+  std::string description;   // "sRGB IEC61966-2.1", "Display P3", or "" when unreadable
+  std::string colour_space;  // "RGB", "CMYK", "GRAY"
+};
+IccInfo DescribeIcc(std::string_view profile);
+
+}  // namespace vitrine::qa
