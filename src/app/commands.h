@@ -19,5 +19,6 @@ int Fail(const Status& status);
 int ResolveJobs(int requested, int images, const Config& config);
 
 void AddStage(CLI::App& cli, const Config& config, int* exit_code);
+void AddRun(CLI::App& cli, const Config& config, int* exit_code);
 
 }  // namespace vitrine::app

@@ -169,6 +169,7 @@ int Main(int argc, char** argv) {
   AddCutout(cli, *config, &exit_code);
   AddModels(cli, *config, &exit_code);
   AddStage(cli, *config, &exit_code);
+  AddRun(cli, *config, &exit_code);
   AddOps(cli);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());

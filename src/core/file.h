@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <utility>
+
 #include "core/status.h"
 
 namespace vitrine {
@@ -18,6 +20,8 @@ class UniqueFd {
   explicit UniqueFd(int fd) : fd_(fd) {}
   UniqueFd(const UniqueFd&) = delete;
   UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&&) = delete;
   ~UniqueFd();
   int get() const { return fd_; }
   // Closes now and returns close()'s result (delayed write errors surface there).

@@ -184,7 +184,7 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
 
   // The gate: what was written is what is checked.
   ASSIGN_OR_RETURN(Image decoded, io::DecodeImage(result.bytes, LimitsConfig{}, image.name));
-  result.report = qa::Check(result.bytes, decoded, preset, options.compliance);
+  result.report = qa::CheckCompliance(result.bytes, decoded, preset, options.compliance);
   if (!result.report.passed()) return InvalidArgument(FailureMessage(result.report));
   return result;
 }

@@ -61,6 +61,11 @@ struct OpContext {
   // sidecar): one line each, no trailing period needed. May be null; per run, never shared
   // between threads.
   std::vector<std::string>* warnings = nullptr;
+  // Where an op reports structured facts about its result for reports and QA (stage: the
+  // product's "placement" [x, y, w, h]; remove_text: the "regions" it removed). A JSON object;
+  // may be null. Facts must follow from the input and params alone: caches store them with the
+  // image.
+  nlohmann::json* facts = nullptr;
 };
 
 // Appends `message` to context.warnings when there is one.

@@ -562,6 +562,15 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
     canvas_alpha = cv::Mat::zeros(size, CV_8UC1);
   }
   CompositeOver(premultiplied, weight, dest, canvas, transparent ? &canvas_alpha : nullptr);
+  if (context.facts) {
+    // Where the cutout's subject box landed: QA compares the product before and after with it.
+    // QA's convention: the box of every non-zero alpha pixel, mapped as the subject box was.
+    const cv::Rect nonzero = cv::boundingRect(input.alpha);
+    const cv::Point2d corner = at + cv::Point2d(nonzero.x - box.x, nonzero.y - box.y) * scale;
+    (*context.facts)["placement"] = {std::lround(corner.x), std::lround(corner.y),
+                                     std::lround(nonzero.width * scale),
+                                     std::lround(nonzero.height * scale)};
+  }
 
   Image out;
   out.name = input.name;

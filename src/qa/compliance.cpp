@@ -452,7 +452,7 @@ IccInfo DescribeIcc(std::string_view b) {
   return info;
 }
 
-ComplianceReport Check(std::string_view bytes, const Image& decoded, const Preset& preset,
+ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, const Preset& preset,
                        const ComplianceOptions& options) {
   ComplianceReport report;
   report.preset = preset.name;
@@ -484,7 +484,7 @@ Result<ComplianceReport> CheckFile(const std::string& path, const LimitsConfig& 
   if (!bytes.ok()) return bytes.status();
   Result<Image> image = io::DecodeImage(*bytes, limits, path);
   if (!image.ok()) return image.status().WithContext(path);
-  return Check(*bytes, *image, preset, options);
+  return CheckCompliance(*bytes, *image, preset, options);
 }
 
 }  // namespace vitrine::qa

@@ -73,10 +73,10 @@ cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
 
 // Checks `bytes` (an encoded file) whose decoded pixels are `decoded` (io::DecodeImage of the
 // same bytes) against `preset`. Never fails: problems are rules that fail.
-ComplianceReport Check(std::string_view bytes, const Image& decoded, const Preset& preset,
+ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, const Preset& preset,
                        const ComplianceOptions& options);
 
-// Reads and decodes the file, then Check(). An unreadable or undecodable file is an error (its
+// Reads and decodes the file, then CheckCompliance(). An unreadable or undecodable file is an error (its
 // message carries the path and what to do), not a report.
 Result<ComplianceReport> CheckFile(const std::string& path, const LimitsConfig& limits,
                                    const Preset& preset, const ComplianceOptions& options);

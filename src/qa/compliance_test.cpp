@@ -44,7 +44,7 @@ ComplianceReport CheckBytes(const std::string& bytes, const Preset& preset,
                             const ComplianceOptions& options = {}) {
   Result<Image> decoded = io::DecodeImage(bytes, LimitsConfig{}, "x");
   EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
-  return Check(bytes, *decoded, preset, options);
+  return CheckCompliance(bytes, *decoded, preset, options);
 }
 
 const RuleResult& RuleOf(const ComplianceReport& report, const std::string& id) {

@@ -42,7 +42,7 @@ std::string ImageCache::PathFor(const std::string& key) const {
   return (fs::path(dir_) / key.substr(0, 2) / (key + ".png")).string();
 }
 
-std::optional<Image> ImageCache::Get(const std::string& key) const {
+std::optional<Image> ImageCache::Get(const std::string& key, nlohmann::json* facts) const {
   const std::string path = PathFor(key);
   std::error_code ec;
   if (!fs::is_regular_file(path, ec)) return std::nullopt;
@@ -52,16 +52,34 @@ std::optional<Image> ImageCache::Get(const std::string& key) const {
     fs::remove(path, ec);  // corrupt or truncated: recompute and rewrite
     return std::nullopt;
   }
+  if (facts) {
+    *facts = nlohmann::json::object();
+    if (fs::exists(path + ".json", ec)) {
+      Result<std::string> text = io::ReadFile(path + ".json", limits_.max_bytes);
+      nlohmann::json parsed =
+          text.ok() ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+      if (!parsed.is_object()) {  // a torn sidecar: recompute
+        fs::remove(path, ec);
+        return std::nullopt;
+      }
+      *facts = std::move(parsed);
+    }
+  }
   return *std::move(image);
 }
 
-Status ImageCache::Put(const std::string& key, const Image& image) const {
+Status ImageCache::Put(const std::string& key, const Image& image,
+                       const nlohmann::json& facts) const {
   ASSIGN_OR_RETURN(std::string png, io::EncodeImage(image, io::EncodeOptions{}));
   const fs::path path = PathFor(key);
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) {
     return ErrnoStatus("create the cache folder", path.parent_path().string(), ec.value());
+  }
+  // The sidecar first: an image without its facts would be read as an entry with none.
+  if (!facts.empty()) {
+    RETURN_IF_ERROR(WriteFileAtomic(path.string() + ".json", facts.dump(), IfExists::kKeep));
   }
   return WriteFileAtomic(path.string(), png, IfExists::kKeep);
 }
@@ -112,19 +130,29 @@ Result<const PlanExecutor::Done*> PlanExecutor::Obtain(const PlanStep& step,
                                              previous ? previous->cache_key : ""));
   const auto start = std::chrono::steady_clock::now();
   StepRecord record{step.id, step.op, key, StepSource::kCache, 0};
-  std::optional<Image> image = cache_ ? cache_->Get(key) : std::nullopt;
+  nlohmann::json facts = nlohmann::json::object();
+  std::optional<Image> image = cache_ ? cache_->Get(key, &facts) : std::nullopt;
   if (!image) {
     record.source = StepSource::kComputed;
     const Image& input = previous ? previous->image : source_;
-    Result<Image> computed = def->run(input, step.params, context_);
+    ops::OpContext context = context_;
+    facts = nlohmann::json::object();
+    context.facts = &facts;
+    Result<Image> computed = def->run(input, step.params, context);
     if (!computed.ok()) return computed.status().WithContext(step.id + " (" + step.op + ")");
     image = *std::move(computed);
     // A failed write only costs a recomputation next time; the run goes on.
-    if (cache_) (void)cache_->Put(key, *image);
+    if (cache_) (void)cache_->Put(key, *image, facts);
   }
   record.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (records) records->push_back(record);
-  return &done_.emplace(step.key, Done{key, *std::move(image)}).first->second;
+  return &done_.emplace(step.key, Done{key, *std::move(image), std::move(facts)}).first->second;
+}
+
+const nlohmann::json& PlanExecutor::Facts(const PlanStep& step) const {
+  static const nlohmann::json kNone = nlohmann::json::object();
+  auto it = done_.find(step.key);
+  return it == done_.end() ? kNone : it->second.facts;
 }
 
 }  // namespace vitrine::recipe

@@ -52,11 +52,13 @@ class ImageCache {
 
   // The image stored under `key` (Image::name empty), or nullopt on a miss. A corrupt entry is a
   // miss and is removed.
-  std::optional<Image> Get(const std::string& key) const;
+  std::optional<Image> Get(const std::string& key, nlohmann::json* facts = nullptr) const;
   // Stores `image` under `key`; an existing entry is kept (its content is the same by
   // construction). Errors from encoding or writing (ResourceExhausted for a full disk, ...):
   // callers may ignore them and carry on uncached.
-  Status Put(const std::string& key, const Image& image) const;
+  // `facts` (the op's OpContext::facts), when not empty, go to <key>.json beside the image.
+  Status Put(const std::string& key, const Image& image,
+             const nlohmann::json& facts = nlohmann::json::object()) const;
 
  private:
   std::string dir_;
@@ -95,11 +97,15 @@ class PlanExecutor {
   // with the executor's memory (and with later results that start from it): clone before
   // writing into it.
   Result<Image> Run(const PlanStep& step, std::vector<StepRecord>* records = nullptr);
+  // The facts the op of `step` reported (OpContext::facts) when it was obtained by Run; an
+  // empty object if it reported none or has not run.
+  const nlohmann::json& Facts(const PlanStep& step) const;
 
  private:
   struct Done {
     std::string cache_key;
     Image image;
+    nlohmann::json facts = nlohmann::json::object();
   };
   Result<const Done*> Obtain(const PlanStep& step, std::vector<StepRecord>* records);
 

@@ -1,0 +1,60 @@
+// `vitrine run`: a recipe over a SKU manifest, durable and resumable.
+//
+// The run's state lives in OUT/state.db (the SQLite JobStore: one job per SKU). Killing the
+// process at any moment and running the same command again continues where it stopped: SKUs
+// already done are not redone (their jobs succeeded), the SKU that was running is redone from
+// its cached intermediate images, and no output file is ever half-written (every file is
+// written to a temporary name and renamed). A SKU's report.json is written last: a SKU folder
+// without one is unfinished.
+//
+// Outputs:
+//   OUT/<sku>/candidates/<NN>.png            every candidate, accepted or not (NN = plan index)
+//   OUT/<sku>/exports/<preset>/<rank>.<ext>  accepted candidates that pass the preset's gate
+//   OUT/<sku>/report.json                    steps, timings, QA values, reasons, removed text
+//   OUT/index.html                           contact sheet of every SKU, opens from disk
+//   OUT/.cache/                              content-addressed intermediate images
+//
+// One `vitrine run` at a time per OUT: a second one is refused (an flock on OUT/.lock).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/config.h"
+#include "core/status.h"
+
+namespace vitrine::batch {
+
+struct RunOptions {
+  std::string recipe;    // a built-in recipe's name or a recipe file
+  std::string manifest;  // a CSV manifest or a folder
+  std::string output_dir;
+  std::vector<std::string> presets;  // non-empty overrides the SKUs' and the recipe's
+  int candidates = 0;                // > 0 overrides the recipe's count
+  int jobs = 1;                      // SKUs processed at once
+  bool quiet = false;                // no progress lines
+};
+
+struct RunSummary {
+  int skus = 0;          // SKUs in the manifest that were loaded
+  int skipped_rows = 0;  // manifest rows reported and skipped
+  int succeeded = 0;     // SKUs with a report (this run or an earlier one)
+  int failed = 0;        // SKUs that failed for good
+  int accepted = 0;      // candidates accepted, over the succeeded SKUs
+  int rejected = 0;
+  int exports = 0;
+  double seconds = 0;
+  std::string index_html;
+};
+
+// Runs (or resumes) the run. Errors are about the run as a whole (bad recipe, unreadable
+// manifest, OUT not writable, another run holding OUT); a SKU's failure is counted in the summary
+// and described in its report and on stderr.
+Result<RunSummary> Run(const RunOptions& options, const Config& config);
+
+// Asks a running Run to stop soon (async-signal-safe: for SIGINT/SIGTERM handlers). SKUs in
+// progress are given back to the queue; Run then returns Cancelled.
+void RequestStop();
+
+}  // namespace vitrine::batch

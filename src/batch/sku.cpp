@@ -1,0 +1,321 @@
+#include "batch/sku.h"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <opencv2/imgproc.hpp>
+
+#include "core/file.h"
+#include "core/sha256.h"
+#include "io/image_io.h"
+#include "ops/export.h"
+#include "qa/score.h"
+
+namespace vitrine::batch {
+namespace fs = std::filesystem;
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Thumbnails in index.html: small JPEGs, so a contact sheet of hundreds of SKUs opens quickly.
+constexpr int kThumbSide = 360;
+
+struct Photo {
+  std::string path;
+  Image image;
+  std::string hash;  // sha256 of the file's bytes
+};
+
+Result<Photo> LoadPhoto(const std::string& path, const LimitsConfig& limits) {
+  ASSIGN_OR_RETURN(std::string bytes, io::ReadFile(path, limits.max_bytes));
+  Result<Image> image = io::DecodeImage(bytes, limits, fs::path(path).stem().string());
+  if (!image.ok()) return image.status().WithContext(path);
+  return Photo{path, *std::move(image), Sha256Hex(bytes)};
+}
+
+Status WriteImage(const std::string& path, const Image& image, const io::EncodeOptions& options) {
+  ASSIGN_OR_RETURN(std::string bytes, io::EncodeImage(image, options));
+  return WriteFileAtomic(path, bytes, IfExists::kReplace);
+}
+
+Status WriteThumb(const std::string& path, const cv::Mat& bgr) {
+  Image thumb;
+  const double scale = std::min(1.0, double(kThumbSide) / std::max(bgr.cols, bgr.rows));
+  cv::resize(bgr, thumb.bgr, cv::Size(), scale, scale, cv::INTER_AREA);
+  io::EncodeOptions options;
+  options.format = io::Format::kJpeg;
+  options.quality = 85;
+  return WriteImage(path, thumb, options);
+}
+
+const recipe::PlanStep* FindStep(const recipe::CandidatePlan& plan, const std::string& op) {
+  for (const auto& step : plan.steps) {
+    if (step->op == op) return step.get();
+  }
+  return nullptr;
+}
+
+// A candidate meant as a main image: staged on plain white. Those must pass the preset's gate;
+// a candidate on a scene or a colour is a secondary image and is only not exported where a
+// preset wants white.
+bool IsMainImage(const recipe::CandidatePlan& plan) {
+  const recipe::PlanStep* stage = FindStep(plan, "stage");
+  if (!stage) return true;
+  const nlohmann::json& p = stage->params;
+  const std::string scene = p.value("scene", "");
+  const std::string gradient = p.value("gradient", "none");
+  Result<cv::Scalar> colour = ops::ParseColor(p.value("background", "white"));
+  return scene.empty() && gradient == "none" && colour.ok() &&
+         (*colour)[0] == 255 && (*colour)[1] == 255 && (*colour)[2] == 255;
+}
+
+nlohmann::json StepsJson(const std::vector<recipe::StepRecord>& records) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const recipe::StepRecord& r : records) {
+    steps.push_back({{"step", r.id},
+                     {"op", r.op},
+                     {"source", std::string(recipe::StepSourceName(r.source))},
+                     {"seconds", r.seconds},
+                     {"cache_key", r.cache_key}});
+  }
+  return steps;
+}
+
+nlohmann::json ChecksJson(const qa::CandidateQa& qa) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const qa::Check& c : qa.checks) {
+    checks.push_back({{"id", c.id},
+                      {"value", c.value},
+                      {"limit", c.limit},
+                      {"passed", c.passed},
+                      {"hard", c.hard},
+                      {"reason", c.reason}});
+  }
+  return checks;
+}
+
+// A candidate on its way through the SKU.
+struct Candidate {
+  const recipe::CandidatePlan* plan = nullptr;
+  const Photo* photo = nullptr;
+  Image image;
+  Status status;  // not OK: the plan failed; the candidate is rejected with this reason
+  std::vector<recipe::StepRecord> steps;
+  nlohmann::json facts = nlohmann::json::object();  // what the ops reported (placement, text)
+  std::map<std::string, ops::ExportResult> exports;  // preset -> passing export
+  nlohmann::json not_exported = nlohmann::json::object();
+  double seconds = 0;
+};
+
+}  // namespace
+
+qa::TextCoverageFn MakeTextCoverage(models::Runtime& models) { return {}; }
+
+std::string SkuFolderName(const std::string& sku) {
+  std::string name;
+  bool replaced = sku.empty() || sku[0] == '.';
+  for (unsigned char c : sku) {
+    const bool safe = std::isalnum(c) || c == '-' || c == '_' || c == '.' || c >= 0x80;
+    name += safe ? static_cast<char>(c) : '_';
+    replaced = replaced || !safe;
+  }
+  if (replaced) name += "-" + Sha256Hex(sku).substr(0, 8);
+  return name;
+}
+
+Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recipe,
+                                  const recipe::SkuInfo& sku,
+                                  const recipe::ExpandOptions& expand, const StopFn& stop) {
+  const auto start = Clock::now();
+  ASSIGN_OR_RETURN(std::vector<recipe::CandidatePlan> plans, recipe::Expand(recipe, sku, expand));
+  // Every preset must exist before any work is done: a typo is the user's to fix, once.
+  for (const auto& plan : plans) {
+    for (const auto& [name, step] : plan.exports) {
+      if (!env.presets->Find(name)) {
+        return InvalidArgument("unknown preset '" + name + "'; the presets are " +
+                               env.presets->Names() + " (`vitrine presets` describes them)");
+      }
+    }
+  }
+  if (sku.images.empty()) return InvalidArgument("SKU '" + sku.sku + "' has no images");
+
+  std::vector<Photo> photos;
+  for (const std::string& path : sku.images) {
+    ASSIGN_OR_RETURN(Photo photo, LoadPhoto(path, env.config->limits));
+    photos.push_back(std::move(photo));
+  }
+
+  const fs::path dir = fs::path(env.output_dir) / SkuFolderName(sku.sku);
+  std::error_code ec;
+  fs::create_directories(dir / "candidates", ec);
+  if (ec) return ErrnoStatus("create", (dir / "candidates").string(), ec.value());
+
+  std::vector<std::string> warnings;
+  ops::OpContext context{env.config, env.models};
+  context.warnings = &warnings;
+  std::vector<std::unique_ptr<recipe::PlanExecutor>> executors;
+  for (const Photo& photo : photos) {
+    executors.push_back(std::make_unique<recipe::PlanExecutor>(
+        ops::Registry::Global(), context, env.model_hashes, env.cache, photo.image, photo.hash));
+  }
+
+  // Run every plan. Candidates spread over the SKU's photos, so a supplier's second and third
+  // photo give candidates too.
+  std::vector<Candidate> candidates(plans.size());
+  for (size_t i = 0; i < plans.size(); ++i) {
+    if (stop && stop()) return Cancelled("the run stopped before SKU '" + sku.sku + "' finished");
+    const auto candidate_start = Clock::now();
+    Candidate& c = candidates[i];
+    c.plan = &plans[i];
+    const size_t p = i % photos.size();
+    c.photo = &photos[p];
+    recipe::PlanExecutor& executor = *executors[p];
+    Result<Image> image = executor.Run(*c.plan->steps.back(), &c.steps);
+    if (!image.ok()) {
+      // A model that fails is the machine's problem, not this candidate's: retry the SKU later.
+      if (image.status().code() == Code::kModelFailure) return image.status();
+      c.status = image.status();
+      continue;
+    }
+    c.image = *std::move(image);
+    for (const auto& step : c.plan->steps) {
+      const nlohmann::json& facts = executor.Facts(*step);
+      if (!facts.empty()) c.facts[step->id] = facts;
+    }
+    for (const auto& [name, step] : c.plan->exports) {
+      ops::ExportOptions options;
+      options.compliance.overlay_text_area = env.text_coverage;
+      if (step->params.contains("format")) {
+        Result<io::Format> format = io::ParseFormat(step->params["format"].get<std::string>());
+        if (format.ok()) options.format = *format;
+      }
+      Result<ops::ExportResult> exported = ops::Export(c.image, *env.presets->Find(name), options);
+      if (exported.ok()) {
+        c.exports.emplace(name, *std::move(exported));
+      } else {
+        c.not_exported[name] = exported.status().message();
+      }
+    }
+    c.seconds = SecondsSince(candidate_start);
+  }
+
+  // QA: every candidate, then rank.
+  const auto qa_start = Clock::now();
+  std::vector<qa::CandidateQa> evaluated;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    Candidate& c = candidates[i];
+    const std::string id = std::to_string(i + 1);
+    if (!c.status.ok()) {
+      qa::CandidateQa failed;
+      failed.id = id;
+      failed.rejected = true;
+      failed.reasons.push_back("the recipe failed: " + c.status.message());
+      evaluated.push_back(std::move(failed));
+      continue;
+    }
+    qa::CandidateInputs in;
+    in.id = id;
+    in.candidate_bgr = c.image.bgr;
+    if (const recipe::PlanStep* cut = FindStep(*c.plan, "cutout")) {
+      recipe::PlanExecutor& executor = *executors[i % photos.size()];
+      Result<Image> cutout = executor.Run(*cut);
+      const nlohmann::json* placement = nullptr;
+      for (const auto& [step_id, facts] : c.facts.items()) {
+        if (facts.contains("placement")) placement = &facts["placement"];
+      }
+      if (cutout.ok() && !cutout->alpha.empty() && placement && placement->size() == 4) {
+        in.source_bgr = cutout->bgr;
+        in.source_alpha = cutout->alpha;
+        in.placement = cv::Rect((*placement)[0].get<int>(), (*placement)[1].get<int>(),
+                                (*placement)[2].get<int>(), (*placement)[3].get<int>());
+      }
+    }
+    in.text_coverage = env.text_coverage;
+    in.brisque = env.brisque;
+    if (IsMainImage(*c.plan)) {
+      for (const auto& [preset, reason] : c.not_exported.items()) {
+        in.compliance.push_back({"compliance." + preset, 1, 0, false, true,
+                                 "fails the " + preset + " rules: " + reason.get<std::string>()});
+      }
+    }
+    evaluated.push_back(qa::Evaluate(in, env.qa));
+  }
+  std::vector<qa::Ranked> ranked = qa::Rank(std::move(evaluated), env.qa);
+  const double qa_seconds = SecondsSince(qa_start);
+
+  // Write the candidates, the exports of the accepted ones (in rank order), and the report.
+  nlohmann::json report = {{"sku", sku.ToJson()},
+                           {"recipe", recipe.name},
+                           {"photos", nlohmann::json::array()},
+                           {"candidates", nlohmann::json::array()}};
+  for (const Photo& photo : photos) {
+    report["photos"].push_back({{"path", photo.path}, {"sha256", photo.hash}});
+  }
+  int accepted = 0;
+  int exports = 0;
+  for (const qa::Ranked& r : ranked) {
+    const size_t i = std::stoul(r.qa.id) - 1;
+    Candidate& c = candidates[i];
+    char nn[8];
+    std::snprintf(nn, sizeof nn, "%02zu", i + 1);
+    nlohmann::json entry = {{"index", i + 1},
+                            {"label", c.plan->label},
+                            {"choices", c.plan->choices},
+                            {"photo", c.photo->path},
+                            {"rank", r.rank},
+                            {"accepted", r.accepted},
+                            {"score", r.qa.score},
+                            {"reasons", r.qa.reasons},
+                            {"skipped_checks", r.qa.skipped},
+                            {"checks", ChecksJson(r.qa)},
+                            {"steps", StepsJson(c.steps)},
+                            {"facts", c.facts},
+                            {"seconds", c.seconds},
+                            {"exports", nlohmann::json::object()},
+                            {"not_exported", c.not_exported}};
+    if (r.near_duplicate) entry["duplicate_of"] = r.duplicate_of;
+    if (!c.status.ok()) entry["error"] = c.status.message();
+    if (!c.image.bgr.empty()) {
+      const std::string file = std::string("candidates/") + nn + ".png";
+      RETURN_IF_ERROR(WriteImage((dir / file).string(), c.image, io::EncodeOptions{}));
+      RETURN_IF_ERROR(WriteThumb((dir / "candidates" / (std::string(nn) + ".thumb.jpg")).string(),
+                                 c.image.bgr));
+      entry["file"] = file;
+      entry["thumb"] = std::string("candidates/") + nn + ".thumb.jpg";
+    }
+    if (r.accepted) {
+      ++accepted;
+      for (const auto& [preset, result] : c.exports) {
+        const fs::path folder = dir / "exports" / preset;
+        fs::create_directories(folder, ec);
+        if (ec) return ErrnoStatus("create", folder.string(), ec.value());
+        const std::string file = "exports/" + preset + "/" + std::to_string(r.rank) + "-" + nn +
+                                 "." + std::string(io::FormatExtension(result.format));
+        RETURN_IF_ERROR(WriteFileAtomic((dir / file).string(), result.bytes, IfExists::kReplace));
+        entry["exports"][preset] = {{"file", file},
+                                    {"bytes", result.bytes.size()},
+                                    {"quality", result.quality},
+                                    {"notes", result.notes},
+                                    {"compliance", result.report.ToJson()}};
+        ++exports;
+      }
+    }
+    report["candidates"].push_back(std::move(entry));
+  }
+  report["accepted"] = accepted;
+  report["rejected"] = static_cast<int>(ranked.size()) - accepted;
+  report["exports"] = exports;
+  report["warnings"] = warnings;
+  report["qa_seconds"] = qa_seconds;
+  report["seconds"] = SecondsSince(start);
+  // Last, so a SKU folder with a report is complete.
+  RETURN_IF_ERROR(WriteFileAtomic((dir / "report.json").string(), report.dump(2),
+                                  IfExists::kReplace));
+  return report;
+}
+
+}  // namespace vitrine::batch

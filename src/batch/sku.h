@@ -1,0 +1,55 @@
+// One SKU of a run: expand the recipe into candidate plans, run them (shared steps once, through
+// the content-addressed cache), check and rank the candidates, export the accepted ones for each
+// preset, and write the SKU's folder with report.json last.
+#pragma once
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/config.h"
+#include "core/status.h"
+#include "models/runtime.h"
+#include "ops/op.h"
+#include "qa/checks.h"
+#include "qa/presets.h"
+#include "qa/qa_config.h"
+#include "recipe/cache.h"
+#include "recipe/recipe.h"
+
+namespace vitrine::batch {
+
+// What every SKU of a run shares; borrowed, and must outlive ProcessSku. Thread-safe to share.
+struct SkuEnv {
+  const Config* config = nullptr;
+  models::Runtime* models = nullptr;
+  const recipe::ImageCache* cache = nullptr;
+  recipe::ModelHashes model_hashes;
+  const qa::PresetBook* presets = nullptr;
+  const qa::Brisque* brisque = nullptr;  // may be null: BRISQUE not scored
+  qa::QaConfig qa;
+  qa::TextCoverageFn text_coverage;  // may be empty: text left not checked
+  std::string output_dir;
+};
+
+// Called between candidates; returning true abandons the SKU with Cancelled (the job's lease was
+// lost, or the run is shutting down).
+using StopFn = std::function<bool()>;
+
+// Processes one SKU and returns its report (also written to OUT/<sku>/report.json). Errors: the
+// SKU cannot be processed at all (unreadable photo, a recipe that does not fit it: permanent;
+// a model failure: transient). A candidate that fails only rejects that candidate.
+Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recipe,
+                                  const recipe::SkuInfo& sku,
+                                  const recipe::ExpandOptions& expand, const StopFn& stop);
+
+// The share of an image covered by overlay text, from the runtime's text detector; empty when
+// the detector cannot be loaded (the QA check is then reported as skipped).
+qa::TextCoverageFn MakeTextCoverage(models::Runtime& models);
+
+// The folder name of a SKU under OUT: the SKU with characters that are unsafe in file names
+// replaced by '_' (and a short hash appended when anything was replaced, so two SKUs never share
+// a folder).
+std::string SkuFolderName(const std::string& sku);
+
+}  // namespace vitrine::batch
