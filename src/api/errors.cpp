@@ -3,6 +3,12 @@
 #include <nlohmann/json.hpp>
 
 namespace vitrine::api {
+namespace {
+
+// A store failover or a restart takes seconds; clients that honour Retry-After should not hammer.
+constexpr int kUnavailableRetryAfterSeconds = 5;
+
+}  // namespace
 
 ApiError FromStatus(const Status& status) {
   switch (status.code()) {
@@ -21,7 +27,7 @@ ApiError FromStatus(const Status& status) {
     case Code::kDeadlineExceeded:
       return {503, "deadline_exceeded", status.message(), true, 0};
     case Code::kUnavailable:
-      return {503, "unavailable", status.message(), true, 0};
+      return {503, "unavailable", status.message(), true, kUnavailableRetryAfterSeconds};
     case Code::kModelFailure:
     case Code::kInternal:
       break;

@@ -24,7 +24,8 @@ struct ApiError {
 //   InvalidArgument 400 invalid_argument     NotFound 404 not_found
 //   Unsupported 422 unsupported              ResourceExhausted 413 too_large
 //   Cancelled 409 conflict                   DeadlineExceeded 503 deadline_exceeded (retryable)
-//   Unavailable 503 unavailable (retryable)  ModelFailure, Internal 500 internal (retryable)
+//   Unavailable 503 unavailable (retryable, Retry-After: 5)
+//   ModelFailure, Internal 500 internal (retryable)
 // The message of Internal errors is replaced by a generic one (it may name server paths).
 ApiError FromStatus(const Status& status);
 

@@ -333,6 +333,12 @@ Result<int> Server::Impl::Start() {
   const int threads = config_.threads;
   http_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   http_.set_payload_max_length(static_cast<size_t>(config_.max_body_bytes));
+  // httplib closes a keep-alive connection after 5 requests by default; polling clients (GET
+  // /v1/jobs/{id} in a loop) would pay a new connection every 5 requests.
+  http_.set_keep_alive_max_count(1000);
+  // Headers and body go out in two writes; with Nagle's algorithm the second waits for the
+  // client's delayed ACK (~40 ms per request).
+  http_.set_tcp_nodelay(true);
   for (const Route& route : Table()) {
     // "{name}" segments become captures, in order.
     const std::string pattern =
@@ -480,14 +486,21 @@ Reply Server::Impl::RunIdempotent(const Route& route, const Call& call, const st
           "a request with this Idempotency-Key is still being handled; retry in a moment"));
     }
   }
+  // Released however the handler ends (httplib turns exceptions into 500s).
+  struct Release {
+    Impl* impl;
+    std::pair<std::string, std::string> entry;
+    ~Release() {
+      std::lock_guard lock(impl->in_flight_mutex_);
+      impl->in_flight_.erase(entry);
+    }
+  } release{this, {tenant, key}};
   Reply reply = (this->*route.handler)(call);
   if (reply.status < 500) {
     Status put = backend_.PutIdempotent(
         tenant, key, {request_sha256, reply.status, reply.content_type, reply.body});
     if (!put.ok()) spdlog::warn("api: idempotency record not kept: {}", put.ToString());
   }
-  std::lock_guard lock(in_flight_mutex_);
-  in_flight_.erase({tenant, key});
   return reply;
 }
 

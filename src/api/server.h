@@ -32,8 +32,10 @@ namespace vitrine::api {
 
 struct ServerConfig {
   std::string host = "127.0.0.1";
-  int port = 8080;                       // 0: any free port (Start() returns it)
-  int threads = 8;                       // request handler threads
+  int port = 8080;  // 0: any free port (Start() returns it)
+  // Request handler threads. httplib holds one per open keep-alive connection, so this caps the
+  // connections served at once; others wait (wrk -c32 with 8 threads: p99 0.9 s, with 32: 19 ms).
+  int threads = 32;
   int64_t max_body_bytes = 100'000'000;  // a whole request; 413 above
   LimitsConfig limits;                   // per image, checked from its header before storing
   int max_images_per_request = 50;
