@@ -94,6 +94,7 @@ JobView FakeBackend::NewJob(const std::string& tenant, const std::string& sku,
 }
 
 Result<JobView> FakeBackend::CreateJob(const JobRequest& request) {
+  if (before_create_job) before_create_job();
   std::lock_guard lock(mutex_);
   RETURN_IF_ERROR(CheckRecipe(request.spec.recipe));
   RETURN_IF_ERROR(CheckImages(request.tenant, request.images));

@@ -2,6 +2,7 @@
 // by hash, idempotency records, recorded webhook deliveries. Thread-safe (one mutex).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -21,6 +22,8 @@ class FakeBackend : public Backend {
               std::map<std::string, std::string> export_paths = {});
   void AddBatch(const std::string& tenant, BatchView batch);
   int JobCount() const;
+  // Called at the start of CreateJob, outside the lock: lets a test hold a request in flight.
+  std::function<void()> before_create_job;
   std::vector<JobRequest> created_jobs() const;
   std::vector<BatchRequest> created_batches() const;
   std::vector<DeliveryAttempt> deliveries() const;

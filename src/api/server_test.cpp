@@ -5,9 +5,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <regex>
+#include <thread>
 
 #include "api/fake_backend.h"
 
@@ -77,7 +79,8 @@ class ServerTest : public ::testing::Test {
     server_ = std::make_unique<Server>(backend_, config);
     Result<int> port = server_->Start();
     ASSERT_TRUE(port.ok()) << port.status().ToString();
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    port_ = *port;
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
   }
 
   virtual ServerConfig Config() {
@@ -123,6 +126,7 @@ class ServerTest : public ::testing::Test {
   std::string key_a_, key_b_, revoked_;
   std::string candidate_png_;
   std::unique_ptr<Server> server_;
+  int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
 };
 
@@ -321,6 +325,38 @@ TEST_F(ServerTest, IdempotencyKeyReplaysTheFirstAnswerAndRefusesAnotherBody) {
   ExpectError(client_->Post("/v1/uploads", multipart,
                             httplib::MultipartFormDataItems{{"image", Png(60, 50), "a.png", ""}}),
               422);
+}
+
+TEST_F(ServerTest, AKeyStillInFlightIs409ThenReplays) {
+  std::promise<void> entered;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  backend_.before_create_job = [&] {
+    entered.set_value();
+    released.wait();
+  };
+  const std::string body =
+      json{{"images", {"https://93.184.215.14/a.jpg"}}, {"recipe", "cutout-white"}}.dump();
+  const httplib::Headers headers = {{"X-API-Key", key_a_}, {"Idempotency-Key", "slow-1"}};
+  int first_status = 0;
+  std::string first_body;
+  std::thread first([&] {
+    httplib::Client other("127.0.0.1", port_);
+    httplib::Result response = other.Post("/v1/jobs", headers, body, "application/json");
+    first_status = response ? response->status : -1;
+    first_body = response ? response->body : "";
+  });
+  entered.get_future().wait();  // the first request is inside CreateJob now
+  json error =
+      ExpectError(client_->Post("/v1/jobs", headers, body, "application/json"), 409, "conflict");
+  EXPECT_NE(error["message"].get<std::string>().find("still being handled"), std::string::npos);
+  release.set_value();
+  first.join();
+  EXPECT_EQ(first_status, 202) << first_body;
+  httplib::Result replay = client_->Post("/v1/jobs", headers, body, "application/json");
+  EXPECT_EQ(replay->status, 202);
+  EXPECT_EQ(replay->body, first_body);
+  EXPECT_EQ(backend_.created_jobs().size(), 1u);
 }
 
 TEST_F(ServerTest, BatchesTakeAManifestAndASchedule) {
