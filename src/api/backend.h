@@ -139,7 +139,8 @@ struct DeliveryAttempt {
   int http_status = 0;  // 0 when no response came
   std::string error;    // empty on success
   int64_t at_unix = 0;
-  bool final = false;  // no further attempt will be made
+  bool final = false;             // no further attempt will be made
+  int64_t next_attempt_unix = 0;  // when not final: when the next attempt is due
 };
 
 class Backend {

@@ -37,11 +37,42 @@ Result<std::string> SignWebhook(const std::string& secret, const std::string& id
   return "v1," + Base64Encode(HmacSha256(*key, signed_content));
 }
 
+Result<DeliveryAttempt> AttemptWebhook(const WebhookMessage& message, int attempt,
+                                       int64_t timestamp, const DeliveryOptions& options) {
+  ASSIGN_OR_RETURN(std::string signature,
+                   SignWebhook(message.secret, message.id, timestamp, message.body));
+  Result<int> status = Post(message.url, message.body, "application/json",
+                            {{"webhook-id", message.id},
+                             {"webhook-timestamp", std::to_string(timestamp)},
+                             {"webhook-signature", signature}},
+                            options.fetch);
+  DeliveryAttempt record;
+  record.webhook_id = message.id;
+  record.url = message.url;
+  record.attempt = attempt;
+  record.at_unix = timestamp;
+  bool delivered = false;
+  // A refused target stays refused: retrying would only knock on the same door.
+  const bool refused = !status.ok() && status.status().code() == Code::kInvalidArgument;
+  if (status.ok()) {
+    record.http_status = *status;
+    delivered = *status >= 200 && *status < 300;
+    if (!delivered) {
+      record.error = "the endpoint answered " + std::to_string(*status) + "; expected 2xx";
+    }
+  } else {
+    record.error = status.status().message();
+  }
+  const bool last = attempt >= static_cast<int>(options.schedule.size());
+  record.final = delivered || refused || last;
+  if (!record.final) record.next_attempt_unix = timestamp + options.schedule[attempt].count();
+  return record;
+}
+
 Result<DeliveryOutcome> DeliverWebhook(const WebhookMessage& message, Backend& backend,
                                        const DeliveryOptions& options) {
   DeliveryOutcome outcome;
-  const int attempts = static_cast<int>(options.schedule.size());
-  for (int attempt = 1; attempt <= attempts; ++attempt) {
+  for (int attempt = 1; attempt <= static_cast<int>(options.schedule.size()); ++attempt) {
     const std::chrono::seconds delay = options.schedule[attempt - 1];
     if (delay.count() > 0) {
       if (options.sleep) {
@@ -50,34 +81,12 @@ Result<DeliveryOutcome> DeliverWebhook(const WebhookMessage& message, Backend& b
         std::this_thread::sleep_for(delay);
       }
     }
-    const int64_t timestamp = options.now();
-    ASSIGN_OR_RETURN(std::string signature,
-                     SignWebhook(message.secret, message.id, timestamp, message.body));
-    Result<int> status = Post(message.url, message.body, "application/json",
-                              {{"webhook-id", message.id},
-                               {"webhook-timestamp", std::to_string(timestamp)},
-                               {"webhook-signature", signature}},
-                              options.fetch);
-    DeliveryAttempt record;
-    record.webhook_id = message.id;
-    record.url = message.url;
-    record.attempt = attempt;
-    record.at_unix = timestamp;
-    outcome.attempts = attempt;
-    // A refused target stays refused: retrying would only knock on the same door.
-    const bool refused = !status.ok() && status.status().code() == Code::kInvalidArgument;
-    if (status.ok()) {
-      record.http_status = *status;
-      outcome.last_http_status = *status;
-      outcome.delivered = *status >= 200 && *status < 300;
-      if (!outcome.delivered) {
-        record.error = "the endpoint answered " + std::to_string(*status) + "; expected 2xx";
-      }
-    } else {
-      record.error = status.status().message();
-    }
-    record.final = outcome.delivered || refused || attempt == attempts;
+    ASSIGN_OR_RETURN(DeliveryAttempt record,
+                     AttemptWebhook(message, attempt, options.now(), options));
     RETURN_IF_ERROR(backend.RecordDelivery(record));
+    outcome.attempts = attempt;
+    outcome.last_http_status = record.http_status;
+    outcome.delivered = record.error.empty();
     if (record.final) break;
   }
   return outcome;

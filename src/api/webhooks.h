@@ -60,14 +60,23 @@ struct DeliveryOptions {
   std::function<void(std::chrono::seconds)> sleep;  // empty: std::this_thread::sleep_for
 };
 
+// One attempt: a signed POST with `timestamp` as webhook-timestamp. `attempt` is 1-based; the
+// record says whether it is final (delivered, refused target, or no later slot in the schedule)
+// and, if not, when the next attempt is due (at_unix + the schedule's next delay). A store-driven
+// delivery loop (after a restart, say) calls this for each due delivery and saves the record.
+// InvalidArgument only for a bad secret.
+Result<DeliveryAttempt> AttemptWebhook(const WebhookMessage& message, int attempt,
+                                       int64_t timestamp, const DeliveryOptions& options);
+
 struct DeliveryOutcome {
   bool delivered = false;
   int attempts = 0;
   int last_http_status = 0;  // 0 if no answer came
 };
 
-// Delivers `message`, blocking through the retry schedule (run it on a delivery thread).
-// Returns the outcome; an error only for a bad secret or when recording an attempt fails.
+// Delivers `message`, blocking through the retry schedule (run it on a delivery thread);
+// every attempt is recorded through Backend::RecordDelivery. Returns the outcome; an error only
+// for a bad secret or when recording an attempt fails.
 Result<DeliveryOutcome> DeliverWebhook(const WebhookMessage& message, Backend& backend,
                                        const DeliveryOptions& options);
 

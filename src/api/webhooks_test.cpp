@@ -129,6 +129,10 @@ TEST_F(WebhookDeliveryTest, RetriesWithGrowingDelaysAndRecordsEveryAttempt) {
     EXPECT_EQ(recorded[i].error.empty(), i == 3) << recorded[i].error;
     EXPECT_EQ(recorded[i].final, i == 3);
   }
+  // Each non-final record says when the next attempt is due: what a store-driven loop needs.
+  EXPECT_EQ(recorded[0].next_attempt_unix, recorded[1].at_unix);
+  EXPECT_EQ(recorded[2].next_attempt_unix - recorded[2].at_unix, 120);  // before attempt 4
+  EXPECT_EQ(recorded[3].next_attempt_unix, 0);
   EXPECT_EQ(recorded[3].at_unix - recorded[0].at_unix, 5 + 30 + 120);
 }
 
