@@ -40,6 +40,10 @@ Reply JsonReply(int status, const json& body) { return {status, "application/jso
 
 Reply ErrorReply(const ApiError& error) {
   Reply reply{error.http_status, "application/json", ErrorBody(error)};
+  if (error.http_status == 401) {
+    // RFC 9110: a 401 names the scheme that would work.
+    reply.headers.emplace("WWW-Authenticate", "Bearer realm=\"vitrine\"");
+  }
   if (error.retry_after_seconds > 0) {
     reply.headers.emplace("Retry-After", std::to_string(error.retry_after_seconds));
   }

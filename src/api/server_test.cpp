@@ -143,7 +143,9 @@ TEST_F(ServerTest, EveryRouteButHealthzNeedsAValidKey) {
       continue;
     }
     SCOPED_TRACE(label);
-    ExpectError(Send(std::string(route.method), path, {}), 401, "unauthenticated");
+    httplib::Result anonymous = Send(std::string(route.method), path, {});
+    ExpectError(anonymous, 401, "unauthenticated");
+    EXPECT_EQ(anonymous->get_header_value("WWW-Authenticate"), "Bearer realm=\"vitrine\"");
     json revoked = ExpectError(Send(std::string(route.method), path, Key(revoked_)), 401);
     EXPECT_NE(revoked["message"].get<std::string>().find("revoked"), std::string::npos);
     ExpectError(Send(std::string(route.method), path, Key("vt_notakey")), 401);
