@@ -187,6 +187,30 @@ std::string RequestDigest(const httplib::Request& request) {
   return Sha256Hex(content);
 }
 
+// Submission-time URL checks, one DNS lookup per distinct host and port in a request (a batch
+// lists hundreds of URLs on a few hosts). Workers vet again when they fetch.
+class UrlVetter {
+ public:
+  explicit UrlVetter(const GuardOptions& guard) : guard_(guard) {}
+  Status Check(const std::string& url) {
+    ASSIGN_OR_RETURN(Url parsed, ParseUrl(url));
+    const std::string endpoint = parsed.host + " " + std::to_string(parsed.port);
+    auto [it, inserted] = checked_.try_emplace(endpoint);
+    if (inserted) {
+      Result<VettedTarget> vetted = Vet(parsed, guard_);
+      // A name that does not resolve is a mistake in the request, not a missing resource.
+      it->second = vetted.ok() || vetted.status().code() != Code::kNotFound
+                       ? (vetted.ok() ? Status::Ok() : vetted.status())
+                       : InvalidArgument(vetted.status().message());
+    }
+    return it->second;
+  }
+
+ private:
+  const GuardOptions& guard_;
+  std::map<std::string, Status> checked_;
+};
+
 constexpr const char* kNoImage =
     "no image in the request; send one multipart field named 'image' per file";
 
@@ -246,8 +270,9 @@ class Server::Impl {
 
   // Reads what to run from a request object, checking params against the op schemas and
   // vetting the webhook target.
-  Result<RecipeSpec> ReadSpec(const json& body);
-  Result<std::vector<std::string>> ReadImages(const json& value, const std::string& field);
+  Result<RecipeSpec> ReadSpec(const json& body, UrlVetter& urls);
+  Result<std::vector<std::string>> ReadImages(const json& value, const std::string& field,
+                                              UrlVetter& urls);
   // Checks every image part against the limits, then stores them all (all or none checked).
   Result<std::vector<UploadInfo>> StoreUploads(const httplib::Request& request,
                                                const std::string& tenant);
@@ -355,34 +380,34 @@ Result<int> Server::Impl::Start() {
     if (route.spec.method == "DELETE") http_.Delete(pattern, handler);
   }
   // httplib's own answers (no route, body over the limit, malformed request) get the JSON shape.
-  http_.set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request&, httplib::Response& response) {
-        if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        ApiError error;
-        switch (response.status) {
-          case 404:
-            error = FromStatus(NotFound("no such route; see GET /openapi.json for the routes"));
-            break;
-          case 413:
-            error = FromStatus(ResourceExhausted(
-                "the request body is over the server's limit; send fewer or smaller images per "
-                "request"));
-            break;
-          case 405:
-            error = {405, "method_not_allowed",
-                     "this route does not take that method; see GET "
-                     "/openapi.json",
-                     false, 0};
-            break;
-          default:
-            error = {response.status, "bad_request",
-                     "the server could not read the request (HTTP " +
-                         std::to_string(response.status) + "); check its headers and body",
-                     false, 0};
-        }
-        response.set_content(ErrorBody(error), "application/json");
-        return httplib::Server::HandlerResponse::Handled;
-      }));
+  http_.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request&,
+                                                                  httplib::Response& response) {
+    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    ApiError error;
+    switch (response.status) {
+      case 404:
+        error = FromStatus(NotFound("no such route; see GET /openapi.json for the routes"));
+        break;
+      case 413:
+        error = FromStatus(ResourceExhausted(
+            "the request body is over the server's limit; send fewer or smaller images per "
+            "request"));
+        break;
+      case 405:
+        error = {405, "method_not_allowed",
+                 "this route does not take that method; see GET "
+                 "/openapi.json",
+                 false, 0};
+        break;
+      default:
+        error = {response.status, "bad_request",
+                 "the server could not read the request (HTTP " + std::to_string(response.status) +
+                     "): malformed, or a method this API does not use (GET, POST, DELETE)",
+                 false, 0};
+    }
+    response.set_content(ErrorBody(error), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
   http_.set_exception_handler(
       [](const httplib::Request& request, httplib::Response& response, std::exception_ptr error) {
         std::string what = "unknown exception";
@@ -509,7 +534,8 @@ Reply Server::Impl::RunIdempotent(const Route& route, const Call& call, const st
 }
 
 Result<std::vector<std::string>> Server::Impl::ReadImages(const json& value,
-                                                          const std::string& field) {
+                                                          const std::string& field,
+                                                          UrlVetter& urls) {
   ASSIGN_OR_RETURN(std::vector<std::string> images, StringList(value, field));
   if (images.empty()) {
     return InvalidArgument("'" + field + "' is empty; list upload ids or http(s) URLs");
@@ -521,14 +547,13 @@ Result<std::vector<std::string>> Server::Impl::ReadImages(const json& value,
   }
   for (const std::string& image : images) {
     if (image.find(':') != std::string::npos) {  // a URL, not an upload id
-      Result<VettedTarget> vetted = VetUrl(image, config_.guard);
-      if (!vetted.ok()) return vetted.status();
+      RETURN_IF_ERROR(urls.Check(image));
     }
   }
   return images;
 }
 
-Result<RecipeSpec> Server::Impl::ReadSpec(const json& body) {
+Result<RecipeSpec> Server::Impl::ReadSpec(const json& body, UrlVetter& urls) {
   RecipeSpec common;
   if (!body.contains("recipe") || !(body["recipe"].is_string() || body["recipe"].is_object())) {
     return InvalidArgument(
@@ -564,8 +589,8 @@ Result<RecipeSpec> Server::Impl::ReadSpec(const json& body) {
       return InvalidArgument("'webhook_url' must be a string (an https URL)");
     }
     common.webhook_url = body["webhook_url"].get<std::string>();
-    Result<VettedTarget> vetted = VetUrl(common.webhook_url, config_.guard);
-    if (!vetted.ok()) return vetted.status().WithContext("webhook_url");
+    Status vetted = urls.Check(common.webhook_url);
+    if (!vetted.ok()) return vetted.WithContext("webhook_url");
   }
   if (body.contains("priority")) {
     if (!body["priority"].is_number_integer() || body["priority"].get<int64_t>() < -100 ||
@@ -623,6 +648,7 @@ Reply Server::Impl::CreateUploads(const Call& call) {
 Reply Server::Impl::CreateJob(const Call& call) {
   static const std::set<std::string> kKnown = {"images",  "recipe",      "params",  "sku",
                                                "presets", "webhook_url", "priority"};
+  UrlVetter urls(config_.guard);
   Result<json> body = InvalidArgument(kNoImage);
   if (call.http.is_multipart_form_data()) {
     // Multipart fields map onto the JSON request: images become uploads, recipe and params are
@@ -641,7 +667,7 @@ Reply Server::Impl::CreateJob(const Call& call) {
     body = CheckFields(std::move(fields), kKnown, "the multipart form of POST /v1/jobs");
     // Everything else is checked before any image is stored.
     if (body.ok()) {
-      Result<RecipeSpec> early = ReadSpec(*body);
+      Result<RecipeSpec> early = ReadSpec(*body, urls);
       if (!early.ok()) return ErrorReply(early.status());
       Result<std::vector<UploadInfo>> uploads = StoreUploads(call.http, call.principal.tenant);
       if (!uploads.ok()) return ErrorReply(uploads.status());
@@ -654,11 +680,11 @@ Reply Server::Impl::CreateJob(const Call& call) {
   if (!body.ok()) return ErrorReply(body.status());
   JobRequest request;
   request.tenant = call.principal.tenant;
-  Result<RecipeSpec> spec = ReadSpec(*body);
+  Result<RecipeSpec> spec = ReadSpec(*body, urls);
   if (!spec.ok()) return ErrorReply(spec.status());
   request.spec = std::move(spec).value();
   Result<std::vector<std::string>> images =
-      ReadImages(body->contains("images") ? (*body)["images"] : json(), "images");
+      ReadImages(body->contains("images") ? (*body)["images"] : json(), "images", urls);
   if (!images.ok()) return ErrorReply(images.status());
   request.images = std::move(images).value();
   if (body->contains("sku")) {
@@ -680,9 +706,10 @@ Reply Server::Impl::CreateBatch(const Call& call) {
       "BatchRequest");
   if (!parsed.ok()) return ErrorReply(parsed.status());
   const json& body = *parsed;
+  UrlVetter urls(config_.guard);
   BatchRequest request;
   request.tenant = call.principal.tenant;
-  Result<RecipeSpec> spec = ReadSpec(body);
+  Result<RecipeSpec> spec = ReadSpec(body, urls);
   if (!spec.ok()) return ErrorReply(spec.status());
   request.spec = std::move(spec).value();
   if (!body.contains("manifest") || !body["manifest"].is_array() || body["manifest"].empty()) {
@@ -709,7 +736,7 @@ Reply Server::Impl::CreateBatch(const Call& call) {
                                         "'; list each SKU once with all its images"));
     }
     Result<std::vector<std::string>> images =
-        ReadImages(item.contains("images") ? item["images"] : json(), where + ".images");
+        ReadImages(item.contains("images") ? item["images"] : json(), where + ".images", urls);
     if (!images.ok()) return ErrorReply(images.status());
     entry.images = std::move(images).value();
     request.manifest.push_back(std::move(entry));
