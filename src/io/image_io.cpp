@@ -657,7 +657,7 @@ Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes) {
   return std::move(info.metadata);
 }
 
-Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name) {
+Result<ImageHeader> CheckLimits(std::string_view bytes, const LimitsConfig& limits) {
   const int64_t size = static_cast<int64_t>(bytes.size());
   if (size > limits.max_bytes) return TooManyBytes(size, limits.max_bytes, "VITRINE_MAX_BYTES");
   if (size > std::numeric_limits<int>::max()) {  // cv::Mat cannot wrap more
@@ -671,6 +671,12 @@ Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, st
                              "); the limit is " + Millions(limits.max_pixels, true) +
                              " MP (VITRINE_MAX_PIXELS)");
   }
+  return header;
+}
+
+Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name) {
+  const int64_t size = static_cast<int64_t>(bytes.size());
+  ASSIGN_OR_RETURN(ImageHeader header, CheckLimits(bytes, limits));
   ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/true));
   if (info.animated) {
     return Unsupported("animated WebP is not supported; export one frame as PNG or JPEG");

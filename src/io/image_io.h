@@ -60,6 +60,9 @@ struct EmbeddedMetadata {
 // Walks the whole container (same checks and errors as DecodeImage's structure walk, no pixel
 // decode). A PNG iCCP chunk that does not inflate yields an empty icc_profile.
 Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes);
+// The checks DecodeImage makes before allocating pixels: the byte limit, a well-formed header of a
+// supported format, the pixel limit. For servers that accept an image now and decode it later.
+Result<ImageHeader> CheckLimits(std::string_view bytes, const LimitsConfig& limits);
 
 // Full decode: limits, then pixels (8-bit BGR + optional alpha; 16-bit input is scaled to
 // 8 bits, grey is expanded), then EXIF orientation. `name` becomes Image::name.

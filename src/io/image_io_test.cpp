@@ -479,6 +479,18 @@ TEST(LimitsTest, ByteLimitIsCheckedFirst) {
   EXPECT_TRUE(DecodeImage(png, limits, "ok").ok());
 }
 
+TEST(LimitsTest, CheckLimitsReadsOnlyTheHeader) {
+  // A header with no pixels behind it passes when within the limits: nothing is decoded.
+  Result<ImageHeader> header = CheckLimits(PngHeader(300, 200, 8, 6), Limits());
+  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_EQ(header->format, Format::kPng);
+  EXPECT_EQ(header->width, 300);
+  Result<ImageHeader> huge = CheckLimits(PngHeader(60000, 60000, 8, 6), Limits());
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().code(), Code::kResourceExhausted);
+  EXPECT_EQ(CheckLimits("GIF89a", Limits()).status().code(), Code::kUnsupported);
+}
+
 // ---- Not images, or not ours.
 
 TEST(UnsupportedTest, KnownFormatsAreNamed) {
