@@ -5,11 +5,18 @@
 #include <opencv2/core.hpp>
 
 #include "app/batch.h"
+#include "app/commands.h"
 #include "core/config.h"
 #include "models/runtime.h"
 #include "ops/op.h"
 
 namespace vitrine::app {
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "vitrine: %s\n", status.message().c_str());
+  return status.code() == Code::kInvalidArgument ? 2 : 1;
+}
+
 namespace {
 
 // Images processed at once, and OpenCV's threads split between them. Inference scales poorly
@@ -21,11 +28,6 @@ int ResolveJobs(int requested, int images, const Config& config) {
   jobs = std::max(1, jobs);
   cv::setNumThreads(std::max(1, cores / jobs));
   return jobs;
-}
-
-int Fail(const Status& status) {
-  std::fprintf(stderr, "vitrine: %s\n", status.message().c_str());
-  return status.code() == Code::kInvalidArgument ? 2 : 1;
 }
 
 void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
@@ -167,6 +169,7 @@ int Main(int argc, char** argv) {
   AddCutout(cli, *config, &exit_code);
   AddModels(cli, *config, &exit_code);
   AddOps(cli);
+  AddRecipes(cli, *config, &exit_code);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());
   });
