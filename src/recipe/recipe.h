@@ -62,7 +62,7 @@ namespace vitrine::recipe {
 // Most candidates one SKU may get (a guard against a recipe that explodes).
 inline constexpr int kMaxCandidates = 64;
 // Most combinations the axes of a recipe may span before candidates are chosen.
-inline constexpr int kMaxCombinations = 100000;
+inline constexpr int kMaxCombinations = 4096;
 
 struct Step {
   std::string id;  // unique in the recipe
