@@ -19,9 +19,8 @@ ModelHashes CatalogModelHashes(const models::ModelCatalog& catalog) {
 Result<std::string> CacheKey(const std::string& source_hash, const ops::OpSchema& schema,
                              const nlohmann::json& params, const ModelHashes& models,
                              const std::string& previous_key) {
-  // One field per line; params.dump() is canonical because json objects keep keys sorted.
   std::string text = "vitrine-cache-1\n" + source_hash + "\n" + schema.name + "\n" +
-                     std::to_string(schema.version) + "\n" + params.dump() + "\n";
+                     std::to_string(schema.version) + "\n" + CanonicalJson(params) + "\n";
   for (const std::string& model : schema.models) {
     auto it = models.find(model);
     if (it == models.end()) {

@@ -96,7 +96,7 @@ struct Recipe {
   int version = 1;
   std::vector<Step> steps;
   std::vector<Axis> axes;  // sorted by name
-  int candidates = 1;      // 0 = every combination
+  int candidates = 0;      // 0 (the default) = every combination
   std::optional<Step> export_step;
   std::vector<std::string> presets;
   nlohmann::json qa = nlohmann::json::object();
@@ -153,6 +153,10 @@ Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& s
                                           const ExpandOptions& options,
                                           const ops::Registry& registry = ops::Registry::Global());
 Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& sku, int candidates);
+
+// The JSON text that keys hash: object keys sorted (nlohmann::json keeps them so), no spaces,
+// invalid UTF-8 replaced rather than thrown on.
+std::string CanonicalJson(const nlohmann::json& value);
 
 // Built-in recipes (data/recipes/*.json, compiled in): name -> JSON text, sorted by name.
 struct BuiltinRecipe {
