@@ -51,12 +51,24 @@ class ImageCache {
   std::string PathFor(const std::string& key) const;
 
   // The image stored under `key` (Image::name empty), or nullopt on a miss. A corrupt entry is a
-  // miss and is removed.
+  // miss and is removed. A hit marks the entry as recently used (its modification time), for
+  // Prune.
   std::optional<Image> Get(const std::string& key) const;
   // Stores `image` under `key`; an existing entry is kept (its content is the same by
   // construction). Errors from encoding or writing (ResourceExhausted for a full disk, ...):
   // callers may ignore them and carry on uncached.
   Status Put(const std::string& key, const Image& image) const;
+
+  struct PruneStats {
+    int64_t kept_bytes = 0;
+    int kept = 0;
+    int removed = 0;
+  };
+  // Removes the least recently used entries (oldest modification time first; ties by key) until
+  // the entries left hold at most `max_bytes`, and temporary files left by a crashed writer that
+  // are older than an hour. Safe while other threads or processes use the cache: an entry
+  // removed under a reader is a miss there. Unavailable if the folder cannot be listed.
+  Result<PruneStats> Prune(int64_t max_bytes) const;
 
  private:
   std::string dir_;
