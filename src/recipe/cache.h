@@ -7,7 +7,8 @@
 // model the op's schema lists (the catalogue's pinned source hashes), and the previous step's
 // cache key (empty for the first step). So changing a step's params, bumping its op's version or
 // replacing one of its models misses for that step and every step after it, while the steps
-// before it still hit.
+// before it still hit. Ops flagged non-deterministic (generative backends) are cached like the
+// others: a re-run reproduces the first result, and a new sample needs a new param (a seed).
 //
 // Entries are PNG files (8-bit BGR with alpha when the image has transparency) at
 // <dir>/<key[0:2]>/<key>.png, written to a temporary name and renamed, so a reader never sees a
