@@ -201,6 +201,28 @@ TEST_F(CliTest, RecipesChecksAUserRecipeFile) {
       << unknown.output;
 }
 
+TEST_F(CliTest, RecipesPreviewsTheCandidatesOfAManifest) {
+  cv::imwrite(Path("in/a.png"), cv::Mat(32, 32, CV_8UC3, cv::Scalar(9, 9, 9)));
+  WriteBytes(Path("two.json"), R"({"name": "two", "steps": [{"op": "cutout"}],
+    "variants": {"margin": [{"label": "tight", "step": "cutout", "params": {"margin": 0.02}},
+                            {"label": "loose", "step": "cutout", "params": {"margin": 0.2}}]}})");
+  WriteBytes(Path("m.csv"), "sku,images\nA1,in/a.png\nB2,in/missing.png\n");
+  CommandRun run = Vitrine("recipes " + Path("two.json") + " --manifest " + Path("m.csv"));
+  EXPECT_EQ(run.exit_code, 2) << "a skipped row is worth a non-zero exit before a night's run";
+  EXPECT_NE(run.output.find("A1: 2 candidates"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("margin=tight"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("line 3: sku 'B2': images: 'in/missing.png' is not a file"),
+            std::string::npos)
+      << run.output;
+
+  WriteBytes(Path("m.csv"), "sku,images\nA1,in/a.png\n");
+  run = Vitrine("recipes --json " + Path("two.json") + " --manifest " + Path("m.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json preview = nlohmann::json::parse(run.output);
+  ASSERT_EQ(preview["skus"][0]["candidates"].size(), 2u);
+  EXPECT_EQ(preview["skus"][0]["candidates"][1]["steps"][0]["params"]["margin"], 0.2);
+}
+
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* command : {"", "cutout", "models", "ops", "recipes", "config"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");

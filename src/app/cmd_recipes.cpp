@@ -1,5 +1,6 @@
-// `vitrine recipes [--json] [NAME|FILE]`: the built-in recipes, or one recipe (built-in or a
-// file) with its steps and variants, checked against the ops of this build.
+// `vitrine recipes [--json] [NAME|FILE [--manifest CSV|DIR [--candidates N] [--presets P,...]]]`:
+// the built-in recipes, or one recipe (built-in or a file) with its steps and variants, checked
+// against the ops of this build, or the candidates it would make for each SKU of a manifest.
 #include <cstdio>
 
 #include "app/commands.h"
@@ -38,18 +39,77 @@ void PrintRecipe(const recipe::Recipe& r) {
   }
 }
 
+struct Args {
+  bool json = false;
+  std::string name;
+  std::string manifest;
+  int candidates = 0;
+  std::vector<std::string> presets;
+};
+
+// The candidates the recipe would make for each SKU of the manifest, without running anything:
+// a dry run before a night's batch. Returns the exit code.
+int Preview(const recipe::Recipe& r, const Args& args) {
+  Result<recipe::Manifest> manifest = recipe::LoadManifest(args.manifest);
+  if (!manifest.ok()) return Fail(manifest.status());
+  recipe::ExpandOptions options;
+  options.candidates = args.candidates;
+  options.presets = args.presets;
+  nlohmann::json out = {{"recipe", r.name}, {"problems", nlohmann::json::array()}, {"skus", {}}};
+  bool failed = !manifest->problems.empty();
+  for (const recipe::ManifestProblem& p : manifest->problems) {
+    out["problems"].push_back({{"line", p.line}, {"message", p.message}});
+    std::fprintf(stderr, "vitrine: %s: line %d: %s\n", args.manifest.c_str(), p.line,
+                 p.message.c_str());
+  }
+  for (const recipe::SkuInfo& sku : manifest->skus) {
+    Result<std::vector<recipe::CandidatePlan>> plans = recipe::Expand(r, sku, options);
+    nlohmann::json entry = {{"sku", sku.sku}};
+    if (!plans.ok()) {
+      failed = true;
+      entry["error"] = plans.status().message();
+      std::fprintf(stderr, "vitrine: %s\n", plans.status().message().c_str());
+    } else {
+      entry["candidates"] = nlohmann::json::array();
+      for (const recipe::CandidatePlan& plan : *plans) entry["candidates"].push_back(plan.ToJson());
+    }
+    if (!args.json && plans.ok()) {
+      std::printf("%s: %zu candidates\n", sku.sku.c_str(), plans->size());
+      for (const recipe::CandidatePlan& plan : *plans) {
+        std::vector<std::string> presets;
+        for (const auto& [preset, step] : plan.exports) presets.push_back(preset);
+        std::printf("  %d. %s%s%s\n", plan.index + 1,
+                    plan.label.empty() ? "(no variants)" : plan.label.c_str(),
+                    presets.empty() ? "" : " -> ", Join(presets, ", ").c_str());
+      }
+    }
+    out["skus"].push_back(std::move(entry));
+  }
+  if (args.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("SKUs: %zu, rows skipped: %zu%s\n", manifest->skus.size(),
+                manifest->problems.size(), failed ? " (see the messages above)" : "");
+  }
+  return failed ? 2 : 0;
+}
+
 }  // namespace
 
 void AddRecipes(CLI::App& cli, const Config& /*config*/, int* exit_code) {
   auto* cmd = cli.add_subcommand(
       "recipes", "List the built-in recipes, or show and check one (a name or a JSON file)");
-  struct Args {
-    bool json = false;
-    std::string name;
-  };
   auto args = std::make_shared<Args>();
   cmd->add_flag("--json", args->json, "Print as JSON");
   cmd->add_option("recipe", args->name, "A built-in recipe's name or a recipe file to check");
+  cmd->add_option("--manifest", args->manifest,
+                  "With a recipe: list the candidates it would make for each SKU of this CSV "
+                  "or folder (nothing is run)");
+  cmd->add_option("--candidates", args->candidates,
+                  "With --manifest: candidates per SKU (default: the recipe's)");
+  cmd->add_option("--presets", args->presets,
+                  "With --manifest: presets to export to (default: the SKU's, else the recipe's)")
+      ->delimiter(',');
   cmd->callback([args, exit_code] {
     if (args->name.empty()) {
       nlohmann::json all = nlohmann::json::array();
@@ -71,6 +131,11 @@ void AddRecipes(CLI::App& cli, const Config& /*config*/, int* exit_code) {
     Result<recipe::Recipe> r = recipe::LoadRecipe(args->name);
     if (!r.ok()) {
       *exit_code = Fail(r.status());
+      return;
+    }
+    if (!args->manifest.empty()) {
+      Status valid = recipe::Validate(*r, ops::Registry::Global());
+      *exit_code = valid.ok() ? Preview(*r, *args) : Fail(valid);
       return;
     }
     if (args->json) {

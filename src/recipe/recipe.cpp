@@ -660,6 +660,24 @@ Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& s
   return plans;
 }
 
+json CandidatePlan::ToJson() const {
+  auto step_json = [](const PlanStep& step) {
+    return json{{"id", step.id},
+                {"op", step.op},
+                {"version", step.op_version},
+                {"params", step.params},
+                {"key", step.key}};
+  };
+  json j = {{"index", index},
+            {"label", label},
+            {"choices", choices},
+            {"steps", json::array()},
+            {"exports", json::object()}};
+  for (const auto& step : steps) j["steps"].push_back(step_json(*step));
+  for (const auto& [preset, step] : exports) j["exports"][preset] = step_json(*step);
+  return j;
+}
+
 Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& sku,
                                           int candidates) {
   ExpandOptions options;

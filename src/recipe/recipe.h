@@ -137,6 +137,10 @@ struct CandidatePlan {
   std::vector<std::shared_ptr<const PlanStep>> steps;  // in order; steps[i]->previous == steps[i-1]
   std::map<std::string, std::shared_ptr<const PlanStep>>
       exports;  // preset -> export step (after steps.back())
+
+  // {index, label, choices, steps: [{id, op, version, params, key}], exports: {preset: {...}}},
+  // for reports and previews.
+  nlohmann::json ToJson() const;
 };
 
 struct ExpandOptions {
