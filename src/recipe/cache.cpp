@@ -141,6 +141,8 @@ Result<Image> PlanExecutor::Run(const PlanStep& step, std::vector<StepRecord>* r
   return out;
 }
 
+void PlanExecutor::Forget(const PlanStep& step) { done_.erase(step.key); }
+
 Result<const PlanExecutor::Done*> PlanExecutor::Obtain(const PlanStep& step,
                                                        std::vector<StepRecord>* records) {
   if (auto it = done_.find(step.key); it != done_.end()) {

@@ -109,6 +109,11 @@ class PlanExecutor {
   // writing into it.
   Result<Image> Run(const PlanStep& step, std::vector<StepRecord>* records = nullptr);
 
+  // Drops `step`'s image from memory (the disk cache keeps it), for a runner done with a
+  // candidate's last steps: 8 staged 2000x2000 candidates hold about 100 MB otherwise. A later
+  // Run that needs it reads it from the cache or recomputes it.
+  void Forget(const PlanStep& step);
+
  private:
   struct Done {
     std::string cache_key;

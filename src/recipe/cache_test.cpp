@@ -243,6 +243,15 @@ TEST_F(CacheTest, SharedPrefixesRunOncePerExecutor) {
   }
   EXPECT_EQ(g_runs, (std::map<std::string, int>{{"brighten", 1}, {"fade", 1}, {"shift", 3}}));
   EXPECT_EQ(records[3].source, StepSource::kMemory) << "the second candidate starts from memory";
+
+  // Forgotten without a disk cache: computed again, from the prefix still in memory.
+  executor.Forget(*plans->at(0).steps.back());
+  records.clear();
+  ASSERT_TRUE(executor.Run(*plans->at(0).steps.back(), &records).ok());
+  EXPECT_EQ(g_runs["shift"], 4);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].source, StepSource::kMemory);
+  EXPECT_EQ(records[1].source, StepSource::kComputed);
   EXPECT_EQ(cv::norm(before.bgr, source_.bgr, cv::NORM_INF), 0) << "the source is untouched";
 }
 
