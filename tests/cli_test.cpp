@@ -211,8 +211,76 @@ TEST_F(CliTest, OpsJsonListsEverySchema) {
   EXPECT_FALSE((*cutout)["fields"].empty());
 }
 
+TEST_F(CliTest, RecipesAreBuiltIntoTheBinary) {
+  // A copy of the binary elsewhere still has its recipes: they are compiled in.
+  fs::copy_file(VITRINE_BINARY, Path("vitrine"));
+  std::string command = Path("vitrine") + " recipes --json 2>&1";
+  std::string output;
+  FILE* pipe = popen(command.c_str(), "r");
+  char buffer[4096];
+  while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) output.append(buffer, n);
+  ASSERT_EQ(pclose(pipe), 0) << output;
+  nlohmann::json recipes = nlohmann::json::parse(output);
+  std::vector<std::string> names;
+  for (const auto& r : recipes) names.push_back(r["name"]);
+  EXPECT_EQ(names, (std::vector<std::string>{"localize", "variants", "white-main"}));
+  EXPECT_EQ(recipes[0]["candidates"], 8);
+  EXPECT_EQ(recipes[0]["variants"].size(), 3u) << "background, composition, shadow";
+}
+
+TEST_F(CliTest, RecipesChecksAUserRecipeFile) {
+  WriteBytes(Path("good.json"),
+             R"({"name": "mine", "steps": [{"op": "cutout", "params": {"crop": true}}]})");
+  CommandRun good = Vitrine("recipes " + Path("good.json"));
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_NE(good.output.find("1. cutout"), std::string::npos) << good.output;
+
+  WriteBytes(Path("bad.json"),
+             R"({"name": "mine", "steps": [{"op": "cutout", "params": {"margin": 3}}]})");
+  CommandRun bad = Vitrine("recipes " + Path("bad.json"));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.output.find("recipe \"mine\": steps[0] (cutout): field \"margin\": 3 is above "
+                            "the maximum 1"),
+            std::string::npos)
+      << bad.output;
+
+  WriteBytes(Path("broken.json"), "{\"name\": \"mine\",\n \"steps\": [}");
+  CommandRun broken = Vitrine("recipes " + Path("broken.json"));
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.output.find("line 2"), std::string::npos) << broken.output;
+
+  CommandRun unknown = Vitrine("recipes localise");
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("built-in recipes: localize, variants, white-main"),
+            std::string::npos)
+      << unknown.output;
+}
+
+TEST_F(CliTest, RecipesPreviewsTheCandidatesOfAManifest) {
+  cv::imwrite(Path("in/a.png"), cv::Mat(32, 32, CV_8UC3, cv::Scalar(9, 9, 9)));
+  WriteBytes(Path("two.json"), R"({"name": "two", "steps": [{"op": "cutout"}],
+    "variants": {"margin": [{"label": "tight", "step": "cutout", "params": {"margin": 0.02}},
+                            {"label": "loose", "step": "cutout", "params": {"margin": 0.2}}]}})");
+  WriteBytes(Path("m.csv"), "sku,images\nA1,in/a.png\nB2,in/missing.png\n");
+  CommandRun run = Vitrine("recipes " + Path("two.json") + " --manifest " + Path("m.csv"));
+  EXPECT_EQ(run.exit_code, 2) << "a skipped row is worth a non-zero exit before a night's run";
+  EXPECT_NE(run.output.find("A1: 2 candidates"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("margin=tight"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("line 3: sku 'B2': images: 'in/missing.png' is not a file"),
+            std::string::npos)
+      << run.output;
+
+  WriteBytes(Path("m.csv"), "sku,images\nA1,in/a.png\n");
+  run = Vitrine("recipes --json " + Path("two.json") + " --manifest " + Path("m.csv"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json preview = nlohmann::json::parse(run.output);
+  ASSERT_EQ(preview["skus"][0]["candidates"].size(), 2u);
+  EXPECT_EQ(preview["skus"][0]["candidates"][1]["steps"][0]["params"]["margin"], 0.2);
+}
+
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* command : {"", "cutout", "models", "ops", "config", "stage"}) {
+  for (const char* command : {"", "cutout", "models", "ops", "recipes", "config"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;

@@ -18,6 +18,7 @@ int Fail(const Status& status);
 // OpenCV's threads between them.
 int ResolveJobs(int requested, int images, const Config& config);
 
+void AddRecipes(CLI::App& cli, const Config& config, int* exit_code);
 void AddStage(CLI::App& cli, const Config& config, int* exit_code);
 void AddRun(CLI::App& cli, const Config& config, int* exit_code);
 

@@ -171,6 +171,7 @@ int Main(int argc, char** argv) {
   AddStage(cli, *config, &exit_code);
   AddRun(cli, *config, &exit_code);
   AddOps(cli);
+  AddRecipes(cli, *config, &exit_code);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());
   });

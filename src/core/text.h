@@ -14,6 +14,9 @@ std::string Trim(std::string_view text);
 // Splits on any of `separators`, trims each item and drops empty ones: "a; b,,c" -> a, b, c.
 std::vector<std::string> SplitList(std::string_view text, std::string_view separators);
 std::string Join(const std::vector<std::string>& items, std::string_view separator);
+// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
+// U+10FFFF). JSON output needs it; spreadsheets exported as GBK or Latin-1 fail it.
+bool IsValidUtf8(std::string_view text);
 // Shortest readable form for messages: 1, 0.85, 1e+06 (printf %g).
 std::string FormatNumber(double value);
 

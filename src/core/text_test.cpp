@@ -16,5 +16,14 @@ TEST(TextTest, SplitTrimJoinLower) {
   EXPECT_EQ(FormatNumber(0.85), "0.85");
 }
 
+TEST(TextTest, Utf8) {
+  EXPECT_TRUE(IsValidUtf8("plain"));
+  EXPECT_TRUE(IsValidUtf8("台灯 É 😀"));
+  EXPECT_FALSE(IsValidUtf8("\xcc\xa8\xb5\xc6"));  // 台灯 in GBK
+  EXPECT_FALSE(IsValidUtf8("\xe5\x8f"));          // truncated
+  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
+}
+
 }  // namespace
 }  // namespace vitrine

@@ -1,5 +1,6 @@
 #include "recipe/cache.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -19,9 +20,8 @@ ModelHashes CatalogModelHashes(const models::ModelCatalog& catalog) {
 Result<std::string> CacheKey(const std::string& source_hash, const ops::OpSchema& schema,
                              const nlohmann::json& params, const ModelHashes& models,
                              const std::string& previous_key) {
-  // One field per line; params.dump() is canonical because json objects keep keys sorted.
   std::string text = "vitrine-cache-1\n" + source_hash + "\n" + schema.name + "\n" +
-                     std::to_string(schema.version) + "\n" + params.dump() + "\n";
+                     std::to_string(schema.version) + "\n" + CanonicalJson(params) + "\n";
   for (const std::string& model : schema.models) {
     auto it = models.find(model);
     if (it == models.end()) {
@@ -52,6 +52,7 @@ std::optional<Image> ImageCache::Get(const std::string& key, nlohmann::json* fac
     fs::remove(path, ec);  // corrupt or truncated: recompute and rewrite
     return std::nullopt;
   }
+  fs::last_write_time(path, fs::file_time_type::clock::now(), ec);  // recently used
   if (facts) {
     *facts = nlohmann::json::object();
     if (fs::exists(path + ".json", ec)) {
@@ -84,6 +85,51 @@ Status ImageCache::Put(const std::string& key, const Image& image,
   return WriteFileAtomic(path.string(), png, IfExists::kKeep);
 }
 
+Result<ImageCache::PruneStats> ImageCache::Prune(int64_t max_bytes) const {
+  struct Entry {
+    fs::file_time_type used;
+    std::string path;
+    int64_t bytes;
+  };
+  std::vector<Entry> entries;
+  const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  PruneStats stats;
+  std::error_code ec;
+  if (!fs::exists(dir_, ec)) return stats;
+  for (auto it = fs::recursive_directory_iterator(dir_, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    std::error_code entry_ec;
+    if (!it->is_regular_file(entry_ec)) continue;
+    const std::string path = it->path().string();
+    const auto used = fs::last_write_time(it->path(), entry_ec);
+    const auto bytes = static_cast<int64_t>(fs::file_size(it->path(), entry_ec));
+    if (entry_ec) continue;  // removed meanwhile
+    if (it->path().extension() == ".png") {
+      entries.push_back({used, path, bytes});
+    } else if (path.find(".png.tmp-") != std::string::npos && used < stale) {
+      stats.removed += fs::remove(it->path(), entry_ec) ? 1 : 0;
+    }
+  }
+  if (ec) {
+    return Unavailable("cannot list the cache folder " + dir_ + " (" + ec.message() +
+                       "); check its permissions");
+  }
+  // Newest first; keep while the budget lasts.
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.used != b.used ? a.used > b.used : a.path < b.path;
+  });
+  for (const Entry& entry : entries) {
+    if (stats.kept_bytes + entry.bytes <= max_bytes) {
+      stats.kept_bytes += entry.bytes;
+      ++stats.kept;
+      continue;
+    }
+    std::error_code remove_ec;
+    if (fs::remove(entry.path, remove_ec)) ++stats.removed;
+  }
+  return stats;
+}
+
 std::string_view StepSourceName(StepSource source) {
   switch (source) {
     case StepSource::kComputed:
@@ -112,6 +158,8 @@ Result<Image> PlanExecutor::Run(const PlanStep& step, std::vector<StepRecord>* r
   out.name = source_.name;
   return out;
 }
+
+void PlanExecutor::Forget(const PlanStep& step) { done_.erase(step.key); }
 
 Result<const PlanExecutor::Done*> PlanExecutor::Obtain(const PlanStep& step,
                                                        std::vector<StepRecord>* records) {

@@ -7,7 +7,8 @@
 // model the op's schema lists (the catalogue's pinned source hashes), and the previous step's
 // cache key (empty for the first step). So changing a step's params, bumping its op's version or
 // replacing one of its models misses for that step and every step after it, while the steps
-// before it still hit.
+// before it still hit. Ops flagged non-deterministic (generative backends) are cached like the
+// others: a re-run reproduces the first result, and a new sample needs a new param (a seed).
 //
 // Entries are PNG files (8-bit BGR with alpha when the image has transparency) at
 // <dir>/<key[0:2]>/<key>.png, written to a temporary name and renamed, so a reader never sees a
@@ -51,7 +52,8 @@ class ImageCache {
   std::string PathFor(const std::string& key) const;
 
   // The image stored under `key` (Image::name empty), or nullopt on a miss. A corrupt entry is a
-  // miss and is removed.
+  // miss and is removed. A hit marks the entry as recently used (its modification time), for
+  // Prune. `facts`, when given, receives the facts stored with the image (an empty object if none).
   std::optional<Image> Get(const std::string& key, nlohmann::json* facts = nullptr) const;
   // Stores `image` under `key`; an existing entry is kept (its content is the same by
   // construction). Errors from encoding or writing (ResourceExhausted for a full disk, ...):
@@ -59,6 +61,17 @@ class ImageCache {
   // `facts` (the op's OpContext::facts), when not empty, go to <key>.json beside the image.
   Status Put(const std::string& key, const Image& image,
              const nlohmann::json& facts = nlohmann::json::object()) const;
+
+  struct PruneStats {
+    int64_t kept_bytes = 0;
+    int kept = 0;
+    int removed = 0;
+  };
+  // Removes the least recently used entries (oldest modification time first; ties by key) until
+  // the entries left hold at most `max_bytes`, and temporary files left by a crashed writer that
+  // are older than an hour. Safe while other threads or processes use the cache: an entry
+  // removed under a reader is a miss there. Unavailable if the folder cannot be listed.
+  Result<PruneStats> Prune(int64_t max_bytes) const;
 
  private:
   std::string dir_;
@@ -100,6 +113,11 @@ class PlanExecutor {
   // The facts the op of `step` reported (OpContext::facts) when it was obtained by Run; an
   // empty object if it reported none or has not run.
   const nlohmann::json& Facts(const PlanStep& step) const;
+
+  // Drops `step`'s image from memory (the disk cache keeps it), for a runner done with a
+  // candidate's last steps: 8 staged 2000x2000 candidates hold about 100 MB otherwise. A later
+  // Run that needs it reads it from the cache or recomputes it.
+  void Forget(const PlanStep& step);
 
  private:
   struct Done {

@@ -193,6 +193,35 @@ TEST_F(CacheTest, CorruptEntriesAreMissesAndRemoved) {
   EXPECT_EQ(sources, std::vector<StepSource>(3, StepSource::kCache)) << "rewritten whole";
 }
 
+TEST_F(CacheTest, PruneRemovesTheLeastRecentlyUsed) {
+  ImageCache cache((dir_ / "cache").string(), LimitsConfig{});
+  const std::vector<std::string> keys = {std::string(64, 'a'), std::string(64, 'b'),
+                                         std::string(64, 'c')};
+  int64_t each = 0;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    ASSERT_TRUE(cache.Put(keys[i], source_).ok());
+    each = static_cast<int64_t>(fs::file_size(cache.PathFor(keys[i])));
+    // a is the oldest, c the newest.
+    fs::last_write_time(cache.PathFor(keys[i]),
+                        fs::file_time_type::clock::now() - std::chrono::hours(10 - i));
+  }
+  const std::string stale_temp = cache.PathFor(keys[0]) + ".tmp-1-x";
+  std::ofstream(stale_temp) << "half";
+  fs::last_write_time(stale_temp, fs::file_time_type::clock::now() - std::chrono::hours(2));
+
+  ASSERT_TRUE(cache.Get(keys[0]).has_value());  // a is used again: now the newest
+  Result<ImageCache::PruneStats> stats = cache.Prune(2 * each);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->kept, 2);
+  EXPECT_EQ(stats->kept_bytes, 2 * each);
+  EXPECT_EQ(stats->removed, 2) << "b and the stale temporary file";
+  EXPECT_TRUE(cache.Get(keys[0]).has_value());
+  EXPECT_FALSE(cache.Get(keys[1]).has_value());
+  EXPECT_TRUE(cache.Get(keys[2]).has_value());
+  EXPECT_FALSE(fs::exists(stale_temp));
+  EXPECT_EQ(cache.Prune(0)->kept, 0);
+}
+
 TEST_F(CacheTest, SharedPrefixesRunOncePerExecutor) {
   const ops::Registry registry = TestRegistry();
   json j = {{"name", "fan"},
@@ -214,6 +243,15 @@ TEST_F(CacheTest, SharedPrefixesRunOncePerExecutor) {
   }
   EXPECT_EQ(g_runs, (std::map<std::string, int>{{"brighten", 1}, {"fade", 1}, {"shift", 3}}));
   EXPECT_EQ(records[3].source, StepSource::kMemory) << "the second candidate starts from memory";
+
+  // Forgotten without a disk cache: computed again, from the prefix still in memory.
+  executor.Forget(*plans->at(0).steps.back());
+  records.clear();
+  ASSERT_TRUE(executor.Run(*plans->at(0).steps.back(), &records).ok());
+  EXPECT_EQ(g_runs["shift"], 4);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].source, StepSource::kMemory);
+  EXPECT_EQ(records[1].source, StepSource::kComputed);
   EXPECT_EQ(cv::norm(before.bgr, source_.bgr, cv::NORM_INF), 0) << "the source is untouched";
 }
 

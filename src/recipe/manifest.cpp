@@ -54,14 +54,23 @@ Result<std::vector<std::string>> ResolvePaths(const std::string& column, const s
 }
 
 // Fills `sku` from one CSV row; the error says what is wrong with the row.
-Status ParseRow(const std::map<std::string, size_t>& columns, const CsvRecord& record,
-                const std::string& base_dir, SkuInfo* sku) {
+Status ParseRow(const std::map<std::string, size_t>& columns, size_t header_size,
+                const CsvRecord& record, const std::string& base_dir, SkuInfo* sku) {
   auto field = [&](const std::string& name) -> std::string {
     auto it = columns.find(name);
     if (it == columns.end() || it->second >= record.fields.size()) return "";
     return Trim(record.fields[it->second]);
   };
   sku->line = record.line;
+  if (size_t extra = record.fields.size(); extra > header_size) {
+    bool filled = std::any_of(record.fields.begin() + header_size, record.fields.end(),
+                              [](const std::string& f) { return !Trim(f).empty(); });
+    if (filled) {
+      return InvalidArgument("the row has " + std::to_string(extra) + " fields but the header " +
+                             std::to_string(header_size) +
+                             "; quote values that hold commas, e.g. \"40,60\"");
+    }
+  }
   sku->sku = field("sku");
   if (sku->sku.empty()) return InvalidArgument("no sku; every row needs one");
   const std::string images = field("images");
@@ -240,6 +249,10 @@ Result<std::vector<CsvRecord>> ParseCsv(std::string_view text) {
 Result<Manifest> ParseManifestCsv(std::string_view text, const std::string& base_dir,
                                   const std::string& path) {
   ASSIGN_OR_RETURN(std::vector<CsvRecord> records, ParseCsv(text));
+  if (!IsValidUtf8(text)) {
+    return InvalidArgument(path +
+                           " is not UTF-8 text (perhaps GBK or Latin-1); save it as \"CSV UTF-8\"");
+  }
   auto blank = [](const CsvRecord& r) {
     return std::all_of(r.fields.begin(), r.fields.end(),
                        [](const std::string& f) { return Trim(f).empty(); });
@@ -273,7 +286,7 @@ Result<Manifest> ParseManifestCsv(std::string_view text, const std::string& base
   for (auto it = first + 1; it != records.end(); ++it) {
     if (blank(*it)) continue;
     SkuInfo sku;
-    Status status = ParseRow(columns, *it, base_dir, &sku);
+    Status status = ParseRow(columns, first->fields.size(), *it, base_dir, &sku);
     if (status.ok()) {
       if (auto [where, added] = seen.emplace(sku.sku, it->line); !added) {
         status = InvalidArgument("sku '" + sku.sku + "' is already on line " +

@@ -69,15 +69,16 @@ TEST_F(ManifestTest, BadRowsAreReportedWithTheirLinesAndSkipped) {
       "D4,photos/b.png,,beige\n"       // 6: unknown colour
       "E5,photos/c.webp,\"10,20\",\n"  // 7: good
       "E5,photos/a.jpg,,\n"            // 8: duplicate
-      "F6,photos/a.jpg,\"0,20\",\n";   // 9: size must be above 0
+      "F6,photos/a.jpg,\"0,20\",\n"    // 9: size must be above 0
+      "G7,photos/a.jpg,40,60,red\n";   // 10: unquoted size spills into more fields
   Result<Manifest> m = LoadManifest(Write("m.csv", csv));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   ASSERT_EQ(m->skus.size(), 1u);
   EXPECT_EQ(m->skus[0].sku, "E5");
-  ASSERT_EQ(m->problems.size(), 7u);
+  ASSERT_EQ(m->problems.size(), 8u);
   std::vector<int> lines;
   for (const ManifestProblem& p : m->problems) lines.push_back(p.line);
-  EXPECT_EQ(lines, (std::vector<int>{2, 3, 4, 5, 6, 8, 9}));
+  EXPECT_EQ(lines, (std::vector<int>{2, 3, 4, 5, 6, 8, 9, 10}));
   auto has = [&](size_t i, const std::string& text) {
     EXPECT_NE(m->problems[i].message.find(text), std::string::npos) << m->problems[i].message;
   };
@@ -88,6 +89,7 @@ TEST_F(ManifestTest, BadRowsAreReportedWithTheirLinesAndSkipped) {
   has(4, "sku 'D4': colors: 'beige' is not a colour");
   has(5, "sku 'E5' is already on line 7");
   has(6, "size_cm '0,20'");
+  has(7, "the row has 5 fields but the header 4; quote values that hold commas");
 }
 
 TEST_F(ManifestTest, UnusableFilesAreErrors) {
@@ -105,6 +107,8 @@ TEST_F(ManifestTest, UnusableFilesAreErrors) {
   EXPECT_NE(error("sku,images\nA,\"photos/a.jpg\n").find("line 2: a quoted field is never closed"),
             std::string::npos);
   EXPECT_NE(error("sku,images,SKU\n").find("the column 'sku' appears twice"), std::string::npos);
+  EXPECT_NE(error("sku,images,title\nA,photos/a.jpg,\xcc\xa8\xb5\xc6\n").find("not UTF-8"),
+            std::string::npos);
   Result<Manifest> missing = LoadManifest((dir_ / "nope.csv").string());
   EXPECT_EQ(missing.status().code(), Code::kNotFound);
 }

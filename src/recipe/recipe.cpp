@@ -474,8 +474,8 @@ std::vector<std::vector<int>> ChooseCombinations(const std::vector<int>& counts,
 
 std::string PlanKey(const std::string& previous, const std::string& op, int version,
                     const json& params) {
-  // json objects keep their keys sorted, so dump() is canonical.
-  return Sha256Hex(previous + "\n" + op + "\n" + std::to_string(version) + "\n" + params.dump());
+  return Sha256Hex(previous + "\n" + op + "\n" + std::to_string(version) + "\n" +
+                   CanonicalJson(params));
 }
 
 // Builds the step after `previous`, reusing an identical one made earlier for another candidate.
@@ -660,11 +660,33 @@ Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& s
   return plans;
 }
 
+json CandidatePlan::ToJson() const {
+  auto step_json = [](const PlanStep& step) {
+    return json{{"id", step.id},
+                {"op", step.op},
+                {"version", step.op_version},
+                {"params", step.params},
+                {"key", step.key}};
+  };
+  json j = {{"index", index},
+            {"label", label},
+            {"choices", choices},
+            {"steps", json::array()},
+            {"exports", json::object()}};
+  for (const auto& step : steps) j["steps"].push_back(step_json(*step));
+  for (const auto& [preset, step] : exports) j["exports"][preset] = step_json(*step);
+  return j;
+}
+
 Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& sku,
                                           int candidates) {
   ExpandOptions options;
   options.candidates = candidates;
   return Expand(recipe, sku, options);
+}
+
+std::string CanonicalJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 const std::vector<BuiltinRecipe>& BuiltinRecipes() {

@@ -62,7 +62,7 @@ namespace vitrine::recipe {
 // Most candidates one SKU may get (a guard against a recipe that explodes).
 inline constexpr int kMaxCandidates = 64;
 // Most combinations the axes of a recipe may span before candidates are chosen.
-inline constexpr int kMaxCombinations = 100000;
+inline constexpr int kMaxCombinations = 4096;
 
 struct Step {
   std::string id;  // unique in the recipe
@@ -96,7 +96,7 @@ struct Recipe {
   int version = 1;
   std::vector<Step> steps;
   std::vector<Axis> axes;  // sorted by name
-  int candidates = 1;      // 0 = every combination
+  int candidates = 0;      // 0 (the default) = every combination
   std::optional<Step> export_step;
   std::vector<std::string> presets;
   nlohmann::json qa = nlohmann::json::object();
@@ -137,6 +137,10 @@ struct CandidatePlan {
   std::vector<std::shared_ptr<const PlanStep>> steps;  // in order; steps[i]->previous == steps[i-1]
   std::map<std::string, std::shared_ptr<const PlanStep>>
       exports;  // preset -> export step (after steps.back())
+
+  // {index, label, choices, steps: [{id, op, version, params, key}], exports: {preset: {...}}},
+  // for reports and previews.
+  nlohmann::json ToJson() const;
 };
 
 struct ExpandOptions {
@@ -153,6 +157,10 @@ Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& s
                                           const ExpandOptions& options,
                                           const ops::Registry& registry = ops::Registry::Global());
 Result<std::vector<CandidatePlan>> Expand(const Recipe& recipe, const SkuInfo& sku, int candidates);
+
+// The JSON text that keys hash: object keys sorted (nlohmann::json keeps them so), no spaces,
+// invalid UTF-8 replaced rather than thrown on.
+std::string CanonicalJson(const nlohmann::json& value);
 
 // Built-in recipes (data/recipes/*.json, compiled in): name -> JSON text, sorted by name.
 struct BuiltinRecipe {

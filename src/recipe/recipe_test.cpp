@@ -212,6 +212,11 @@ TEST(RecipeTest, PlansShareTheirCommonPrefixAndCarrySkuValues) {
   EXPECT_EQ(a.steps[2]->params["size_cm"], "40,60.5");
   EXPECT_EQ(a.steps[2]->params["fill"], 0.85) << "defaults are filled in";
   ASSERT_EQ(a.exports.size(), 2u) << "one export per distinct preset";
+  json report = a.ToJson();
+  EXPECT_EQ(report["steps"][2]["params"]["size_cm"], "40,60.5");
+  EXPECT_EQ(report["steps"][1]["key"], a.steps[1]->key);
+  EXPECT_EQ(report["exports"]["noon"]["params"]["preset"], "noon");
+  EXPECT_EQ(report["choices"]["background"], a.choices.at("background"));
   EXPECT_EQ(a.exports.at("noon")->params["preset"], "noon");
   EXPECT_EQ(a.exports.at("noon")->previous.get(), a.steps[2].get());
 
