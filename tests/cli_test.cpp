@@ -279,8 +279,7 @@ TEST_F(CliTest, RecipesPreviewsTheCandidatesOfAManifest) {
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"", "cutout", "models", "ops", "config", "stage"}) {
-  for (const char* command : {"", "cutout", "models", "ops", "recipes", "config"}) {
+  for (const char* command : {"", "cutout", "models", "ops", "config", "stage", "recipes", "run"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;
