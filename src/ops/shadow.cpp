@@ -19,6 +19,7 @@ struct Geometry {
   double sigma_near;      // blur of the cast shadow near the product
   double sigma_far;       // blur of the cast shadow's far end
   double kx = 0, ky = 0;  // cast shadow displacement per unit of height above the floor
+  double footprint = 1;   // depth of the contact footprint, relative to a 0.3 floor squash
 };
 
 Geometry MakeGeometry(cv::Rect box, const ShadowOptions& o) {
@@ -31,6 +32,7 @@ Geometry MakeGeometry(cv::Rect box, const ShadowOptions& o) {
   g.sigma_wide = std::max(2.0, (0.03 + 0.08 * soft) * g.w);
   g.sigma_near = std::max(1.0, (0.01 + 0.02 * soft) * g.w);
   g.sigma_far = std::max(2.0, (0.04 + 0.1 * soft) * std::max(g.w, g.h));
+  g.footprint = std::clamp(o.floor_squash, 0.05, 1.0) / 0.3;
   if (o.kind == ShadowKind::kDrop) {
     // The shadow falls away from the light, foreshortened by the floor's perspective.
     const double angle = o.light_angle * kPi / 180.0;
@@ -43,8 +45,8 @@ Geometry MakeGeometry(cv::Rect box, const ShadowOptions& o) {
 }
 
 // Rows [top, base) of `a`, weighted by nearness to the floor (decay in rows; 0 = no weighting),
-// squashed vertically by `q` and centred on the floor row: a weighted mean over each column, so
-// a solid column gives 1. Same size as `a`.
+// squashed vertically by `q` and laid on the floor row, a quarter behind it: a weighted mean over
+// each column, so a solid column gives 1. Same size as `a`.
 cv::Mat SquashOntoFloor(const cv::Mat& a, int top, int base, double q, double decay) {
   cv::Mat out = cv::Mat::zeros(a.size(), CV_32FC1);
   top = std::clamp(top, 0, a.rows);
@@ -64,7 +66,7 @@ cv::Mat SquashOntoFloor(const cv::Mat& a, int top, int base, double q, double de
   cv::resize(band, squashed, cv::Size(band.cols, rows), 0, 0, cv::INTER_AREA);
   cv::resize(weights, norm, cv::Size(1, rows), 0, 0, cv::INTER_AREA);
   for (int y = 0; y < rows; ++y) squashed.row(y) /= std::max(1e-6f, norm.at<float>(y));
-  const int start = base - rows / 2;
+  const int start = base - rows / 4;  // mostly in front of the base, where it shows
   for (int y = 0; y < rows; ++y) {
     const int row = start + y;
     if (row >= 0 && row < out.rows) squashed.row(y).copyTo(out.row(row));
@@ -85,7 +87,8 @@ cv::Rect ShadowBound(cv::Rect box, cv::Size canvas, const ShadowOptions& options
   const Geometry g = MakeGeometry(box, options);
   const double spread = 0.1 * g.w + 3 * g.sigma_wide;
   double x0 = box.x - spread, x1 = box.x + box.width + spread;
-  double y0 = g.base - 0.25 * g.h, y1 = g.base + 0.05 * g.h + 3 * g.sigma_wide;
+  double y0 = g.base - 0.25 * g.h;
+  double y1 = g.base + (0.02 + 0.04 * g.footprint) * g.h + 3 * g.sigma_wide;
   if (options.kind == ShadowKind::kDrop) {
     const double reach = 3 * g.sigma_far;
     x0 = std::min(x0, box.x + std::min(0.0, g.kx * g.h) - reach);
@@ -130,14 +133,15 @@ ShadowLayer MakeShadow(const cv::Mat& alpha, cv::Rect box, cv::Size canvas,
   // gives a dark core. The soft occlusion around it comes from the space under the product: each
   // column filled from its highest opaque pixel down to the floor (under a chair's seat, between
   // its legs, is in shade too), squashed flatter and blurred wider.
-  cv::Mat core = Blur(SquashOntoFloor(a, base - static_cast<int>(0.2 * h), base, 0.12, 0.04 * h),
-                      g.sigma_core * f);
+  cv::Mat core =
+      Blur(SquashOntoFloor(a, base - static_cast<int>(0.2 * h), base, 0.12 * g.footprint, 0.04 * h),
+           g.sigma_core * f);
   cv::Mat under = a.clone();
   for (int y = std::max(1, top); y < std::min(base, under.rows); ++y) {
     cv::Mat row = under.row(y);
     cv::max(row, under.row(y - 1), row);
   }
-  cv::Mat wide = Blur(SquashOntoFloor(under, top, base, 0.05, 0), g.sigma_wide * f);
+  cv::Mat wide = Blur(SquashOntoFloor(under, top, base, 0.05 * g.footprint, 0), g.sigma_wide * f);
   cv::Mat shadow = cv::min(core + 0.5 * wide, 1.0);
 
   if (options.kind == ShadowKind::kDrop) {

@@ -23,8 +23,9 @@ struct ShadowOptions {
   // top (above and behind the product), 180 = from the left. The cast shadow falls the opposite
   // way: with 120 (upper left, the studio habit) it falls to the front right.
   double light_angle = 120;
-  // How much a length on the floor is foreshortened in the image (0..1): small for a camera
-  // looking along the floor, 1 for a camera looking straight down.
+  // How much a length on the floor is foreshortened in the image (0.05..1): small for a camera
+  // looking along the floor, 1 for a camera looking straight down. Sets how far the cast shadow
+  // and the contact footprint reach toward the camera.
   double floor_squash = 0.3;
 };
 

@@ -24,6 +24,10 @@ namespace fs = std::filesystem;
 constexpr int kDefaultCanvas = 2000;
 // Upscaling beyond this makes a product visibly soft: the user is told.
 constexpr double kMaxCleanUpscale = 2.05;
+// Default shadow darkness: light on studio colours, deeper on real floors, whose texture and
+// ambient light need more to ground a product.
+constexpr double kStudioShadow = 0.35;
+constexpr double kSceneShadow = 0.55;
 // A product's crop keeps this many pixels around its box, for its soft edge.
 constexpr int kEdgePad = 2;
 
@@ -58,7 +62,9 @@ struct StageParams {
     s.shadow.kind = shadow == "none"   ? ShadowKind::kNone
                     : shadow == "drop" ? ShadowKind::kDrop
                                        : ShadowKind::kContact;
-    s.shadow.opacity = p["shadow_opacity"];
+    s.shadow.opacity = p["shadow_opacity"].get<double>() >= 0
+                           ? p["shadow_opacity"].get<double>()
+                           : (s.scene.empty() ? kStudioShadow : kSceneShadow);
     s.shadow.softness = p["shadow_softness"];
     s.shadow.light_angle = p["shadow_angle"];
     s.size_cm = p["size_cm"];
@@ -155,11 +161,12 @@ OpSchema StageSchema() {
        "contact: soft shadow where the product meets the floor; drop: plus a cast shadow"},
       {"shadow_opacity",
        FieldType::kNumber,
-       0.35,
-       0.0,
+       -1.0,
+       -1.0,
        1.0,
        {},
-       "darkness of the shadow where the product touches the floor"},
+       "darkness of the shadow where the product touches the floor; -1 = 0.35 on colours, 0.55 "
+       "in scenes"},
       {"shadow_softness", FieldType::kNumber, 0.5, 0.0, 1.0, {}, "0 = crisp, 1 = very soft"},
       {"shadow_angle",
        FieldType::kNumber,
@@ -196,6 +203,7 @@ struct SceneLayout {
   double px_per_cm = 0;     // at the spot; 0 = unknown
   double region_width = 0;  // width available at the spot (polygon), 0 = unbounded
   std::optional<double> light_angle;
+  std::optional<double> floor_squash;
 };
 
 Result<cv::Point2d> ReadPoint(const nlohmann::json& j, const std::string& what) {
@@ -267,6 +275,15 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
     // Scale changes linearly with the floor row: nearer the camera, more pixels per cm.
     layout.px_per_cm = (j["px_per_cm"].get<double>() + perspective * (spot->y - anchor->y)) * scale;
     if (layout.px_per_cm <= 0) return bad("perspective makes px_per_cm negative at the spot");
+  }
+  if (j.contains("floor_squash")) {
+    const nlohmann::json& q = j["floor_squash"];
+    if (!q.is_number() || q.get<double>() < 0.05 || q.get<double>() > 1) {
+      return bad(
+          "floor_squash must be a number from 0.05 to 1 (how much the floor's depth is "
+          "foreshortened)");
+    }
+    layout.floor_squash = q.get<double>();
   }
   if (j.contains("light")) {
     const nlohmann::json& light = j["light"];
@@ -450,6 +467,7 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
                         "at its real size");
     }
     if (layout->light_angle) p.shadow.light_angle = *layout->light_angle;
+    if (layout->floor_squash) p.shadow.floor_squash = *layout->floor_squash;
   } else {
     const cv::Size size(p.canvas.width > 0 ? p.canvas.width : kDefaultCanvas,
                         p.canvas.height > 0 ? p.canvas.height : kDefaultCanvas);
