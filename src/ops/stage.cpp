@@ -8,6 +8,7 @@
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "io/image_io.h"
@@ -235,6 +236,15 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
     return InvalidArgument("scene sidecar " + path + ": " + what + "; see docs/staging.md");
   };
   if (!j.is_object()) return bad("expected a JSON object");
+  static const std::set<std::string> kKnown = {"floor_y", "polygon",     "anchor",      "px_per_cm",
+                                               "light",   "perspective", "floor_squash"};
+  for (const auto& [key, value] : j.items()) {
+    if (!key.empty() && key[0] != '_' && !kKnown.count(key)) {
+      return bad("unknown key '" + key +
+                 "' (known: floor_y, polygon, anchor, px_per_cm, perspective, light, "
+                 "floor_squash; keys starting with _ are comments)");
+    }
+  }
   SceneLayout layout;
   layout.from_sidecar = true;
   std::optional<cv::Point2d> anchor, spot;

@@ -266,6 +266,11 @@ TEST_F(StageTest, BadInputsSayWhatToDo) {
   ASSERT_FALSE(no_floor.ok());
   EXPECT_NE(no_floor.status().message().find("floor_y"), std::string::npos);
 
+  std::ofstream((dir_ / "room.json").string()) << "{\"floor_y\": 300, \"px_per_cn\": 3}";
+  Result<Image> typo = Stage(cutout, {{"scene", scene}});
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("px_per_cn"), std::string::npos);
+
   Result<Image> missing = Stage(cutout, {{"scene", (dir_ / "nope.jpg").string()}});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("nope.jpg"), std::string::npos);
