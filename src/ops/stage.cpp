@@ -461,6 +461,11 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
     cv::Point2d offset(0, 0);
     canvas = size == scene->bgr.size() ? scene->bgr.clone()
                                        : CoverScene(scene->bgr, size, &scale, &offset);
+    if (scale > kMaxCleanUpscale) {
+      Warn(context, "the scene was enlarged " + Fixed(scale) + "x to fill the " +
+                        std::to_string(size.width) + "x" + std::to_string(size.height) +
+                        " canvas and will look soft; use a larger scene photo or a smaller canvas");
+    }
     const fs::path sidecar = fs::path(p.scene).replace_extension(".json");
     std::error_code ec;
     if (fs::exists(sidecar, ec)) {
@@ -525,6 +530,11 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
            "the top; use a taller canvas or check size_cm");
     }
   } else {
+    if (size_cm) {
+      Warn(context,
+           "size_cm is ignored on a colour or gradient (there is nothing to be to scale "
+           "with); the product fills the canvas by fill. Use it with a scene");
+    }
     const double w = size.width, h = size.height;
     scale = p.fill * std::min(w / box.width, h / box.height);
     scale = std::min(

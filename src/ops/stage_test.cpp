@@ -281,6 +281,19 @@ TEST_F(StageTest, WarnsWhenAProductIsEnlargedTooMuch) {
       Stage(MakeCutout({40, 40}, cv::Scalar(9, 9, 9)), {{"width", 400}, {"height", 400}});
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(Warned("enlarged")) << ::testing::PrintToString(warnings_);
+
+  const std::string scene = WriteScene({{"floor_y", 300}});
+  ASSERT_TRUE(Stage(MakeCutout({200, 200}, cv::Scalar(9, 9, 9)),
+                    {{"scene", scene}, {"width", 1500}, {"height", 1500}})
+                  .ok());
+  EXPECT_TRUE(Warned("scene was enlarged")) << ::testing::PrintToString(warnings_);
+}
+
+TEST_F(StageTest, SizeOnAPlainBackgroundIsIgnoredWithAWarning) {
+  Result<Image> out = Stage(MakeCutout({100, 100}, cv::Scalar(9, 9, 9)),
+                            {{"width", 200}, {"height", 200}, {"size_cm", "30,30"}});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(Warned("size_cm is ignored")) << ::testing::PrintToString(warnings_);
 }
 
 }  // namespace
