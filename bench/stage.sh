@@ -71,5 +71,10 @@ for entry in "${PRODUCTS[@]}"; do
 done
 "$BUILD/stage_bench" sheet "$OUT/sheet.png" 4 360 "${sheet[@]}"
 
+# Harmonization: how far each product's colours move in the two scenes.
+for scene in "$ROOM" "$TABLE"; do
+  "$BUILD/stage_bench" harmonize "$DATA/$scene" "$OUT"/cutouts/*.png
+done | tee "$OUT/harmonize.txt"
+
 # Time: staging alone (decode and cutout excluded) on a 2000x2000 canvas.
 "$BUILD/stage_bench" time "$OUT/cutouts/backpack_02.png" 9 | tee "$OUT/timing.txt"

@@ -4,6 +4,9 @@
 //                                                     into CELL x CELL px and labelled
 //   stage_bench time CUTOUT.png [REPEATS]             time the `stage` op on a 2000x2000 canvas
 //                                                     (cutout already made), per shadow kind
+//   stage_bench harmonize SCENE CUTOUT...             the gains and colour change (ΔE2000 over
+//                                                     all opaque pixels) harmonize gives each
+//                                                     cutout against the lower middle of SCENE
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,6 +17,8 @@
 #include <vector>
 
 #include "io/image_io.h"
+#include "ops/colour.h"
+#include "ops/harmonize.h"
 #include "ops/op.h"
 
 namespace {
@@ -100,6 +105,39 @@ int Time(const std::string& cutout_path, int repeats) {
   return 0;
 }
 
+int HarmonizeReport(const std::string& scene_path, const std::vector<std::string>& cutouts) {
+  const vitrine::LimitsConfig limits;
+  Result<Image> scene = vitrine::io::ReadImageFile(scene_path, limits);
+  if (!scene.ok()) {
+    std::fprintf(stderr, "stage_bench: %s\n", scene.status().message().c_str());
+    return 1;
+  }
+  const cv::Mat region = scene->bgr(
+      cv::Rect(scene->width() / 4, scene->height() / 2, scene->width() / 2, scene->height() / 2));
+  for (const std::string& path : cutouts) {
+    Result<Image> cutout = vitrine::io::ReadImageFile(path, limits);
+    if (!cutout.ok() || !cutout->has_alpha()) {
+      std::fprintf(stderr, "stage_bench: %s: not a cutout\n", path.c_str());
+      return 1;
+    }
+    for (double strength : {0.5, 1.0}) {
+      vitrine::ops::HarmonizeOptions options;
+      options.strength = strength;
+      vitrine::ops::HarmonizeReport report;
+      const cv::Mat out =
+          vitrine::ops::Harmonize(cutout->bgr, cutout->alpha, region, options, &report);
+      const vitrine::ops::DeltaEStats measured =
+          vitrine::ops::CompareColours(cutout->bgr, out, cutout->alpha);
+      std::printf(
+          "%-28s strength %.1f gains B %.3f G %.3f R %.3f  ΔE2000 mean %.2f max %.2f "
+          "(estimate %.2f / %.2f)\n",
+          fs::path(path).stem().c_str(), strength, report.gains[0], report.gains[1],
+          report.gains[2], measured.mean, measured.max, report.mean_delta_e, report.max_delta_e);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,8 +149,12 @@ int main(int argc, char** argv) {
   if (args.size() >= 2 && args[0] == "time") {
     return Time(args[1], args.size() > 2 ? std::stoi(args[2]) : 9);
   }
+  if (args.size() >= 3 && args[0] == "harmonize") {
+    return HarmonizeReport(args[1], std::vector<std::string>(args.begin() + 2, args.end()));
+  }
   std::fprintf(stderr,
                "usage: stage_bench sheet OUT.png COLUMNS CELL IMAGE...\n"
-               "       stage_bench time CUTOUT.png [REPEATS]\n");
+               "       stage_bench time CUTOUT.png [REPEATS]\n"
+               "       stage_bench harmonize SCENE CUTOUT...\n");
   return 2;
 }
