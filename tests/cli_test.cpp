@@ -200,6 +200,38 @@ TEST_F(CliTest, StageColorsWritesOneRecolouredImagePerColour) {
   EXPECT_NE(bad.output.find("not a colour"), std::string::npos) << bad.output;
 }
 
+TEST_F(CliTest, StageCutoutInASceneAtItsRealSize) {
+  // A room: wall over floor at row 300; 4 px per cm there. A cutout (PNG with alpha) of a red box.
+  cv::Mat scene(400, 600, CV_8UC3, cv::Scalar(200, 205, 210));
+  scene.rowRange(300, 400).setTo(cv::Scalar(60, 90, 120));
+  cv::imwrite(Path("room.png"), scene);
+  std::ofstream(Path("room.json")) << R"({"floor_y": 300, "px_per_cm": 4, "light": 150})";
+  cv::Mat cutout(160, 200, CV_8UC4, cv::Scalar(0, 0, 0, 0));
+  cv::rectangle(cutout, cv::Rect(20, 30, 150, 100), cv::Scalar(20, 20, 220, 255), cv::FILLED);
+  cv::imwrite(Path("in/box.png"), cutout);
+  CommandRun run = Vitrine("stage --scene " + Path("room.png") + " --size-cm 60,40 -o " +
+                           Path("out") + " " + Path("in/box.png"));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.output.find("warning"), std::string::npos) << run.output;
+  cv::Mat out = cv::imread(Path("out/box.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  ASSERT_EQ(out.size(), scene.size());
+  cv::Mat red;
+  cv::inRange(out, cv::Scalar(0, 0, 150), cv::Scalar(120, 120, 255), red);
+  const cv::Rect box = cv::boundingRect(red);
+  EXPECT_NEAR(box.width, 240, 4) << "60 cm at 4 px/cm";
+  EXPECT_NEAR(box.height, 160, 4);
+  EXPECT_NEAR(box.br().y, 300, 3) << "stands on the floor";
+
+  // Without the sidecar it still works, and says how to do better.
+  fs::remove(Path("room.json"));
+  CommandRun plain = Vitrine("stage --scene " + Path("room.png") + " -o " + Path("out2") + " " +
+                             Path("in/box.png"));
+  ASSERT_EQ(plain.exit_code, 0) << plain.output;
+  EXPECT_NE(plain.output.find("warning: box: scene"), std::string::npos) << plain.output;
+  EXPECT_NE(plain.output.find("docs/staging.md"), std::string::npos) << plain.output;
+}
+
 TEST_F(CliTest, OpsJsonListsEverySchema) {
   CommandRun run = Vitrine("ops --json");
   ASSERT_EQ(run.exit_code, 0) << run.output;

@@ -21,7 +21,7 @@ struct StageOptions {
   std::string gradient = "none";
   std::string scene;
   std::string shadow = "contact";
-  double shadow_opacity = 0.35;
+  double shadow_opacity = -1;  // the op's default: 0.35 on colours, 0.55 in scenes
   std::string size_cm;
   std::string canvas;  // "WxH"; empty = 2000x2000, or the scene's size
   double fill = 0.85;
@@ -112,7 +112,8 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
   cmd->add_option("--background2", s.background2, "The gradient's second colour")
       ->capture_default_str();
   cmd->add_option("--shadow", s.shadow, "contact, drop or none")->capture_default_str();
-  cmd->add_option("--shadow-opacity", s.shadow_opacity, "Darkness of the shadow, 0..1")
+  cmd->add_option("--shadow-opacity", s.shadow_opacity,
+                  "Darkness of the shadow, 0..1; -1 = 0.35 on colours, 0.55 in scenes")
       ->capture_default_str();
   cmd->add_option("--size-cm", s.size_cm,
                   "Real product size W,H in cm: with a scene's scale, the product's true size");

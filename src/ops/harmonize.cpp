@@ -13,8 +13,8 @@ namespace {
 // Limits on the raw estimate, before the ΔE bound scales it back further.
 constexpr double kMaxBalance = 0.12;   // per-channel white-balance gain within 1 ± this
 constexpr double kMaxExposure = 0.15;  // exposure gain within 1 ± this
-// The bounds are checked on one representative per colour cell (5 bits a channel); a pixel may
-// differ from its representative by a few codes, so the search aims this far inside the bounds.
+// The search runs on one representative per colour cell (5 bits a channel); a pixel may differ
+// from its representative by a few codes, so it aims this far inside the bounds.
 constexpr double kSafety = 0.5;
 
 struct Swatch {
@@ -22,15 +22,18 @@ struct Swatch {
   double weight;
 };
 
-// The product's colours: the mean colour of each occupied 32x32x32 cell and its pixel count.
-std::vector<Swatch> Palette(const cv::Mat& bgr, const cv::Mat& alpha) {
+// The product's colours: the mean colour of each occupied cell of `bits` bits a channel, and its
+// pixel count (8 bits: every distinct colour exactly).
+std::vector<Swatch> Palette(const cv::Mat& bgr, const cv::Mat& alpha, int bits) {
+  const int shift = 8 - bits;
   std::unordered_map<int, std::pair<cv::Vec3d, int>> cells;
   for (int y = 0; y < bgr.rows; ++y) {
     const cv::Vec3b* p = bgr.ptr<cv::Vec3b>(y);
     const uchar* a = alpha.ptr<uchar>(y);
     for (int x = 0; x < bgr.cols; ++x) {
       if (a[x] < 128) continue;
-      const int key = (p[x][0] >> 3) << 10 | (p[x][1] >> 3) << 5 | (p[x][2] >> 3);
+      const int key =
+          (p[x][0] >> shift) << (2 * bits) | (p[x][1] >> shift) << bits | (p[x][2] >> shift);
       auto& cell = cells[key];
       cell.first += cv::Vec3d(p[x][0], p[x][1], p[x][2]);
       ++cell.second;
@@ -80,26 +83,60 @@ cv::Mat GainTable(const cv::Vec3d& gains) {
   return lut;
 }
 
-// Weighted mean and max ΔE2000 between the palette's colours (`colours`, N x 1 CV_8UC3, and their
-// Lab values) and the same colours under `lut`.
-std::pair<double, double> PaletteChange(const std::vector<Swatch>& palette, const cv::Mat& colours,
-                                        const cv::Mat& labs, const cv::Mat& lut) {
-  cv::Mat moved;
-  cv::LUT(colours, lut, moved);
-  const cv::Mat moved_labs = BgrToLab(moved);
-  double sum = 0, total = 0, max = 0;
-  for (size_t i = 0; i < palette.size(); ++i) {
-    const int row = static_cast<int>(i);
-    const double d = DeltaE2000(labs.at<cv::Vec3f>(row, 0), moved_labs.at<cv::Vec3f>(row, 0));
-    sum += d * palette[i].weight;
-    total += palette[i].weight;
-    max = std::max(max, d);
+// A palette with its colours as an N x 1 image and their Lab values, ready to measure changes.
+struct PaletteSet {
+  std::vector<Swatch> swatches;
+  cv::Mat colours;  // CV_8UC3, N x 1
+  cv::Mat labs;     // CV_32FC3, N x 1
+
+  explicit PaletteSet(std::vector<Swatch> palette) : swatches(std::move(palette)) {
+    if (swatches.empty()) return;
+    colours.create(static_cast<int>(swatches.size()), 1, CV_8UC3);
+    for (size_t i = 0; i < swatches.size(); ++i) {
+      colours.at<cv::Vec3b>(static_cast<int>(i)) = swatches[i].bgr;
+    }
+    labs = BgrToLab(colours);
   }
-  return {total > 0 ? sum / total : 0, max};
-}
+
+  // Weighted mean and max ΔE2000 between the colours and the same colours under `lut`.
+  std::pair<double, double> Change(const cv::Mat& lut) const {
+    cv::Mat moved;
+    cv::LUT(colours, lut, moved);
+    const cv::Mat moved_labs = BgrToLab(moved);
+    double sum = 0, total = 0, max = 0;
+    for (int i = 0; i < colours.rows; ++i) {
+      const double d = DeltaE2000(labs.at<cv::Vec3f>(i), moved_labs.at<cv::Vec3f>(i));
+      sum += d * swatches[i].weight;
+      total += swatches[i].weight;
+      max = std::max(max, d);
+    }
+    return {total > 0 ? sum / total : 0, max};
+  }
+};
 
 cv::Vec3d Pow(const cv::Vec3d& v, double t) {
   return {std::pow(v[0], t), std::pow(v[1], t), std::pow(v[2], t)};
+}
+
+// The largest t in [lo, hi] (hi first, then bisection) for which gains^t keeps the palette's
+// change `margin` inside the bounds.
+double LargestWithin(const PaletteSet& set, const cv::Vec3d& full, double lo, double hi,
+                     const HarmonizeOptions& options, double margin) {
+  auto within = [&](double t) {
+    const std::pair<double, double> change = set.Change(GainTable(Pow(full, t)));
+    return change.first <= options.max_mean_delta_e - margin &&
+           change.second <= options.max_delta_e - margin;
+  };
+  if (within(hi)) return hi;
+  for (int i = 0; i < 10; ++i) {
+    const double mid = (lo + hi) / 2;
+    if (within(mid)) {
+      lo = mid;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 }  // namespace
@@ -129,33 +166,17 @@ cv::Mat Harmonize(const cv::Mat& product_bgr, const cv::Mat& product_alpha,
                                      1 - kMaxExposure, 1 + kMaxExposure);
   const cv::Vec3d full = balance * exposure;
 
-  // Scale the correction back (gains^t) until the colour change is within the bounds.
-  const std::vector<Swatch> palette = Palette(product_bgr, product_alpha);
-  if (palette.empty()) return product_bgr.clone();
-  cv::Mat colours(static_cast<int>(palette.size()), 1, CV_8UC3);
-  for (size_t i = 0; i < palette.size(); ++i)
-    colours.at<cv::Vec3b>(static_cast<int>(i)) = palette[i].bgr;
-  const cv::Mat labs = BgrToLab(colours);
-  auto within = [&](double t, std::pair<double, double>* change) {
-    *change = PaletteChange(palette, colours, labs, GainTable(Pow(full, t)));
-    return change->first <= options.max_mean_delta_e - kSafety &&
-           change->second <= options.max_delta_e - kSafety;
-  };
-  std::pair<double, double> change{0, 0};
-  double t = 1;
-  if (!within(1, &change)) {
-    double lo = 0, hi = 1;
-    for (int i = 0; i < 10; ++i) {
-      const double mid = (lo + hi) / 2;
-      std::pair<double, double> c;
-      if (within(mid, &c)) {
-        lo = mid;
-      } else {
-        hi = mid;
-      }
-    }
-    t = lo;
-    within(t, &change);
+  // Scale the correction back (gains^t) until the colour change is within the bounds: a fast
+  // search on a coarse palette (aiming kSafety inside the bounds), then a check on every distinct
+  // colour, which continues the search there if the coarse palette was too optimistic.
+  const PaletteSet coarse(Palette(product_bgr, product_alpha, 5));
+  if (coarse.swatches.empty()) return product_bgr.clone();
+  const PaletteSet exact(Palette(product_bgr, product_alpha, 8));
+  double t = LargestWithin(coarse, full, 0, 1, options, kSafety);
+  std::pair<double, double> change = exact.Change(GainTable(Pow(full, t)));
+  if (change.first > options.max_mean_delta_e || change.second > options.max_delta_e) {
+    t = LargestWithin(exact, full, 0, t, options, 0);
+    change = exact.Change(GainTable(Pow(full, t)));
   }
   const cv::Vec3d gains = Pow(full, t);
   cv::Mat out;

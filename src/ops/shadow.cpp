@@ -10,8 +10,6 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 // Shadows are smooth: they are computed with the product at most this many pixels across.
 constexpr double kWorkSide = 360;
-// Darkness below half a grey level is cut to 0: no faint tail over a white background.
-constexpr float kCutoff = 0.5f / 255.0f;
 
 struct Geometry {
   double w, h;            // product box size
@@ -21,6 +19,7 @@ struct Geometry {
   double sigma_near;      // blur of the cast shadow near the product
   double sigma_far;       // blur of the cast shadow's far end
   double kx = 0, ky = 0;  // cast shadow displacement per unit of height above the floor
+  double footprint = 1;   // depth of the contact footprint, relative to a 0.3 floor squash
 };
 
 Geometry MakeGeometry(cv::Rect box, const ShadowOptions& o) {
@@ -33,6 +32,7 @@ Geometry MakeGeometry(cv::Rect box, const ShadowOptions& o) {
   g.sigma_wide = std::max(2.0, (0.03 + 0.08 * soft) * g.w);
   g.sigma_near = std::max(1.0, (0.01 + 0.02 * soft) * g.w);
   g.sigma_far = std::max(2.0, (0.04 + 0.1 * soft) * std::max(g.w, g.h));
+  g.footprint = std::clamp(o.floor_squash, 0.05, 1.0) / 0.3;
   if (o.kind == ShadowKind::kDrop) {
     // The shadow falls away from the light, foreshortened by the floor's perspective.
     const double angle = o.light_angle * kPi / 180.0;
@@ -45,8 +45,8 @@ Geometry MakeGeometry(cv::Rect box, const ShadowOptions& o) {
 }
 
 // Rows [top, base) of `a`, weighted by nearness to the floor (decay in rows; 0 = no weighting),
-// squashed vertically by `q` and centred on the floor row: a weighted mean over each column, so
-// a solid column gives 1. Same size as `a`.
+// squashed vertically by `q` and laid on the floor row, a quarter behind it: a weighted mean over
+// each column, so a solid column gives 1. Same size as `a`.
 cv::Mat SquashOntoFloor(const cv::Mat& a, int top, int base, double q, double decay) {
   cv::Mat out = cv::Mat::zeros(a.size(), CV_32FC1);
   top = std::clamp(top, 0, a.rows);
@@ -66,7 +66,7 @@ cv::Mat SquashOntoFloor(const cv::Mat& a, int top, int base, double q, double de
   cv::resize(band, squashed, cv::Size(band.cols, rows), 0, 0, cv::INTER_AREA);
   cv::resize(weights, norm, cv::Size(1, rows), 0, 0, cv::INTER_AREA);
   for (int y = 0; y < rows; ++y) squashed.row(y) /= std::max(1e-6f, norm.at<float>(y));
-  const int start = base - rows / 2;
+  const int start = base - rows / 4;  // mostly in front of the base, where it shows
   for (int y = 0; y < rows; ++y) {
     const int row = start + y;
     if (row >= 0 && row < out.rows) squashed.row(y).copyTo(out.row(row));
@@ -87,7 +87,8 @@ cv::Rect ShadowBound(cv::Rect box, cv::Size canvas, const ShadowOptions& options
   const Geometry g = MakeGeometry(box, options);
   const double spread = 0.1 * g.w + 3 * g.sigma_wide;
   double x0 = box.x - spread, x1 = box.x + box.width + spread;
-  double y0 = g.base - 0.25 * g.h, y1 = g.base + 0.05 * g.h + 3 * g.sigma_wide;
+  double y0 = g.base - 0.25 * g.h;
+  double y1 = g.base + (0.02 + 0.04 * g.footprint) * g.h + 3 * g.sigma_wide;
   if (options.kind == ShadowKind::kDrop) {
     const double reach = 3 * g.sigma_far;
     x0 = std::min(x0, box.x + std::min(0.0, g.kx * g.h) - reach);
@@ -100,31 +101,47 @@ cv::Rect ShadowBound(cv::Rect box, cv::Size canvas, const ShadowOptions& options
   return bound & cv::Rect(cv::Point(0, 0), canvas);
 }
 
-ShadowLayer MakeShadow(const cv::Mat& alpha, cv::Rect box, const ShadowOptions& options) {
+ShadowLayer MakeShadow(const cv::Mat& alpha, cv::Rect box, cv::Size canvas,
+                       const ShadowOptions& options) {
   CV_Assert(alpha.type() == CV_8UC1);
   ShadowLayer layer;
-  layer.bound = ShadowBound(box, alpha.size(), options);
-  if (layer.bound.empty()) return layer;
+  layer.bound = ShadowBound(box, canvas, options);
+  if (layer.bound.empty() || alpha.empty()) return layer;
   const Geometry g = MakeGeometry(box, options);
 
   // Work on the bound and the product together, shrunk: shadows carry no fine detail.
-  const cv::Rect area = (layer.bound | box) & cv::Rect(cv::Point(0, 0), alpha.size());
+  const cv::Rect area = layer.bound | box;
   const double f = std::min(1.0, kWorkSide / std::max(g.w, g.h));
   const cv::Size work(std::max(1, static_cast<int>(std::lround(area.width * f))),
                       std::max(1, static_cast<int>(std::lround(area.height * f))));
-  cv::Mat a;
-  cv::resize(alpha(area), a, work, 0, 0, cv::INTER_AREA);
-  a.convertTo(a, CV_32FC1, 1.0 / 255.0);
+  cv::Mat a = cv::Mat::zeros(work, CV_32FC1);
+  {
+    const cv::Rect at(static_cast<int>(std::lround((box.x - area.x) * f)),
+                      static_cast<int>(std::lround((box.y - area.y) * f)),
+                      std::max(1, static_cast<int>(std::lround(box.width * f))),
+                      std::max(1, static_cast<int>(std::lround(box.height * f))));
+    cv::Mat small;
+    cv::resize(alpha, small, at.size(), 0, 0, cv::INTER_AREA);
+    const cv::Rect inside = at & cv::Rect(cv::Point(0, 0), work);
+    small(inside - at.tl()).convertTo(a(inside), CV_32FC1, 1.0 / 255.0);
+  }
   const int base = static_cast<int>(std::lround((g.base - area.y) * f));
   const int top = static_cast<int>(std::lround((box.y - area.y) * f));
   const double h = g.h * f;
 
   // Contact: the lowest fifth of the silhouette, weighted toward the floor and squashed flat,
-  // gives a dark core; the whole silhouette squashed flatter and blurred wider gives the
-  // surrounding soft occlusion.
-  cv::Mat core = Blur(SquashOntoFloor(a, base - static_cast<int>(0.2 * h), base, 0.12, 0.04 * h),
-                      g.sigma_core * f);
-  cv::Mat wide = Blur(SquashOntoFloor(a, top, base, 0.05, 0), g.sigma_wide * f);
+  // gives a dark core. The soft occlusion around it comes from the space under the product: each
+  // column filled from its highest opaque pixel down to the floor (under a chair's seat, between
+  // its legs, is in shade too), squashed flatter and blurred wider.
+  cv::Mat core =
+      Blur(SquashOntoFloor(a, base - static_cast<int>(0.2 * h), base, 0.12 * g.footprint, 0.04 * h),
+           g.sigma_core * f);
+  cv::Mat under = a.clone();
+  for (int y = std::max(1, top); y < std::min(base, under.rows); ++y) {
+    cv::Mat row = under.row(y);
+    cv::max(row, under.row(y - 1), row);
+  }
+  cv::Mat wide = Blur(SquashOntoFloor(under, top, base, 0.05 * g.footprint, 0), g.sigma_wide * f);
   cv::Mat shadow = cv::min(core + 0.5 * wide, 1.0);
 
   if (options.kind == ShadowKind::kDrop) {
@@ -151,24 +168,28 @@ ShadowLayer MakeShadow(const cv::Mat& alpha, cv::Rect box, const ShadowOptions& 
     shadow = cv::max(shadow, 0.8 * soft.mul(fade));
   }
 
-  shadow *= std::clamp(options.opacity, 0.0, 1.0);
-  cv::Mat full;
-  cv::resize(shadow, full, area.size(), 0, 0, cv::INTER_LINEAR);
-  layer.darkness = full(layer.bound - area.tl()).clone();
-  cv::threshold(layer.darkness, layer.darkness, kCutoff, 0, cv::THRESH_TOZERO);
+  // Back to full resolution over the bound only, as 8-bit darkness (exact mapping of the work
+  // grid onto the bound's pixels).
+  cv::Mat dark8;
+  shadow.convertTo(dark8, CV_8UC1, 255.0 * std::clamp(options.opacity, 0.0, 1.0));
+  const cv::Matx23d to_work(f, 0, (layer.bound.x - area.x) * f + 0.5 * f - 0.5, 0, f,
+                            (layer.bound.y - area.y) * f + 0.5 * f - 0.5);
+  cv::warpAffine(dark8, layer.darkness, to_work, layer.bound.size(),
+                 cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT);
   return layer;
 }
 
 void DarkenWithShadow(const ShadowLayer& layer, cv::Mat& bgr) {
   if (layer.bound.empty()) return;
-  CV_Assert(bgr.type() == CV_8UC3 && layer.darkness.size() == layer.bound.size());
+  CV_Assert(bgr.type() == CV_8UC3 && layer.darkness.type() == CV_8UC1 &&
+            layer.darkness.size() == layer.bound.size());
   for (int y = 0; y < layer.bound.height; ++y) {
-    const float* d = layer.darkness.ptr<float>(y);
+    const uchar* d = layer.darkness.ptr<uchar>(y);
     cv::Vec3b* p = bgr.ptr<cv::Vec3b>(layer.bound.y + y) + layer.bound.x;
     for (int x = 0; x < layer.bound.width; ++x) {
-      if (d[x] <= 0) continue;
-      const float keep = 1.0f - d[x];
-      for (int c = 0; c < 3; ++c) p[x][c] = cv::saturate_cast<uchar>(p[x][c] * keep);
+      if (d[x] == 0) continue;
+      const int keep = 255 - d[x];
+      for (int c = 0; c < 3; ++c) p[x][c] = static_cast<uchar>((p[x][c] * keep + 127) / 255);
     }
   }
 }

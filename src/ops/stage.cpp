@@ -8,6 +8,7 @@
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "io/image_io.h"
@@ -24,6 +25,10 @@ namespace fs = std::filesystem;
 constexpr int kDefaultCanvas = 2000;
 // Upscaling beyond this makes a product visibly soft: the user is told.
 constexpr double kMaxCleanUpscale = 2.05;
+// Default shadow darkness: light on studio colours, deeper on real floors, whose texture and
+// ambient light need more to ground a product.
+constexpr double kStudioShadow = 0.35;
+constexpr double kSceneShadow = 0.55;
 // A product's crop keeps this many pixels around its box, for its soft edge.
 constexpr int kEdgePad = 2;
 
@@ -58,7 +63,9 @@ struct StageParams {
     s.shadow.kind = shadow == "none"   ? ShadowKind::kNone
                     : shadow == "drop" ? ShadowKind::kDrop
                                        : ShadowKind::kContact;
-    s.shadow.opacity = p["shadow_opacity"];
+    s.shadow.opacity = p["shadow_opacity"].get<double>() >= 0
+                           ? p["shadow_opacity"].get<double>()
+                           : (s.scene.empty() ? kStudioShadow : kSceneShadow);
     s.shadow.softness = p["shadow_softness"];
     s.shadow.light_angle = p["shadow_angle"];
     s.size_cm = p["size_cm"];
@@ -155,11 +162,12 @@ OpSchema StageSchema() {
        "contact: soft shadow where the product meets the floor; drop: plus a cast shadow"},
       {"shadow_opacity",
        FieldType::kNumber,
-       0.35,
-       0.0,
+       -1.0,
+       -1.0,
        1.0,
        {},
-       "darkness of the shadow where the product touches the floor"},
+       "darkness of the shadow where the product touches the floor; -1 = 0.35 on colours, 0.55 "
+       "in scenes"},
       {"shadow_softness", FieldType::kNumber, 0.5, 0.0, 1.0, {}, "0 = crisp, 1 = very soft"},
       {"shadow_angle",
        FieldType::kNumber,
@@ -196,6 +204,7 @@ struct SceneLayout {
   double px_per_cm = 0;     // at the spot; 0 = unknown
   double region_width = 0;  // width available at the spot (polygon), 0 = unbounded
   std::optional<double> light_angle;
+  std::optional<double> floor_squash;
 };
 
 Result<cv::Point2d> ReadPoint(const nlohmann::json& j, const std::string& what) {
@@ -227,6 +236,15 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
     return InvalidArgument("scene sidecar " + path + ": " + what + "; see docs/staging.md");
   };
   if (!j.is_object()) return bad("expected a JSON object");
+  static const std::set<std::string> kKnown = {"floor_y", "polygon",     "anchor",      "px_per_cm",
+                                               "light",   "perspective", "floor_squash"};
+  for (const auto& [key, value] : j.items()) {
+    if (!key.empty() && key[0] != '_' && !kKnown.count(key)) {
+      return bad("unknown key '" + key +
+                 "' (known: floor_y, polygon, anchor, px_per_cm, perspective, light, "
+                 "floor_squash; keys starting with _ are comments)");
+    }
+  }
   SceneLayout layout;
   layout.from_sidecar = true;
   std::optional<cv::Point2d> anchor, spot;
@@ -267,6 +285,15 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
     // Scale changes linearly with the floor row: nearer the camera, more pixels per cm.
     layout.px_per_cm = (j["px_per_cm"].get<double>() + perspective * (spot->y - anchor->y)) * scale;
     if (layout.px_per_cm <= 0) return bad("perspective makes px_per_cm negative at the spot");
+  }
+  if (j.contains("floor_squash")) {
+    const nlohmann::json& q = j["floor_squash"];
+    if (!q.is_number() || q.get<double>() < 0.05 || q.get<double>() > 1) {
+      return bad(
+          "floor_squash must be a number from 0.05 to 1 (how much the floor's depth is "
+          "foreshortened)");
+    }
+    layout.floor_squash = q.get<double>();
   }
   if (j.contains("light")) {
     const nlohmann::json& light = j["light"];
@@ -337,55 +364,55 @@ cv::Mat CoverScene(const cv::Mat& scene, cv::Size canvas, double* scale, cv::Poi
   return resized(cv::Rect(crop, canvas)).clone();
 }
 
-// The product resampled to `size`: premultiplied colour (CV_32FC3, 0..255) and alpha (CV_32FC1,
-// 0..1). Cubic upsampling overshoots; the result is clamped so colour never exceeds alpha.
-void ResamplePremultiplied(const cv::Mat& bgr, const cv::Mat& alpha, cv::Size size,
-                           cv::Mat* premultiplied, cv::Mat* weight) {
-  cv::Mat a, colour;
-  alpha.convertTo(a, CV_32FC1, 1.0 / 255.0);
-  bgr.convertTo(colour, CV_32FC3);
-  cv::Mat a3;
-  cv::merge(std::vector<cv::Mat>{a, a, a}, a3);
-  colour = colour.mul(a3);
-  const bool shrink = size.width < bgr.cols;
-  const int interpolation = shrink ? cv::INTER_AREA : cv::INTER_CUBIC;
-  cv::resize(colour, *premultiplied, size, 0, 0, interpolation);
-  cv::resize(a, *weight, size, 0, 0, interpolation);
-  cv::threshold(*weight, *weight, 1.0, 1.0, cv::THRESH_TRUNC);
-  cv::threshold(*weight, *weight, 0.5 / 255.0, 0, cv::THRESH_TOZERO);
-  for (int y = 0; y < size.height; ++y) {
-    cv::Vec3f* p = premultiplied->ptr<cv::Vec3f>(y);
-    const float* w = weight->ptr<float>(y);
-    for (int x = 0; x < size.width; ++x) {
-      const float limit = 255.0f * w[x];
-      for (int c = 0; c < 3; ++c) p[x][c] = std::clamp(p[x][c], 0.0f, limit);
+// The product resampled to `size` with premultiplied alpha, as CV_16UC4: colour x alpha in
+// [0, 255 * 255] and alpha x 257 in [0, 65535]. Premultiplying first keeps the colours hidden
+// under alpha 0 out of the edge; 16 bits keep the precision at half the memory of floats.
+cv::Mat ResamplePremultiplied(const cv::Mat& bgr, const cv::Mat& alpha, cv::Size size) {
+  cv::Mat packed(bgr.size(), CV_16UC4);
+  for (int y = 0; y < bgr.rows; ++y) {
+    const cv::Vec3b* p = bgr.ptr<cv::Vec3b>(y);
+    const uchar* a = alpha.ptr<uchar>(y);
+    cv::Vec4w* q = packed.ptr<cv::Vec4w>(y);
+    for (int x = 0; x < bgr.cols; ++x) {
+      q[x] = cv::Vec4w(static_cast<ushort>(p[x][0] * a[x]), static_cast<ushort>(p[x][1] * a[x]),
+                       static_cast<ushort>(p[x][2] * a[x]), static_cast<ushort>(a[x] * 257));
     }
   }
+  cv::Mat out;
+  const bool shrink = size.width < bgr.cols;
+  cv::resize(packed, out, size, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
 }
 
-// out = P + (1 - a) * background, over the part of `dest` inside the canvas. With a background
-// alpha plane (transparent canvas), alpha composes the same way and colour is un-premultiplied.
-void CompositeOver(const cv::Mat& premultiplied, const cv::Mat& weight, cv::Point dest,
-                   cv::Mat& canvas, cv::Mat* canvas_alpha) {
-  const cv::Rect placed(dest, premultiplied.size());
+// out = P + (1 - a) * background, over the part of `dest` inside the canvas (`packed` from
+// ResamplePremultiplied). Cubic overshoot is clamped so colour never exceeds alpha. With a
+// background alpha plane (transparent canvas), alpha composes the same way and colour is
+// un-premultiplied.
+void CompositeOver(const cv::Mat& packed, cv::Point dest, cv::Mat& canvas, cv::Mat* canvas_alpha) {
+  const cv::Rect placed(dest, packed.size());
   const cv::Rect visible = placed & cv::Rect(cv::Point(0, 0), canvas.size());
+  // Below half a grey level of alpha, nothing is drawn: no faint haze over a pure background.
+  constexpr int kMinAlpha = 128;
   for (int y = visible.y; y < visible.y + visible.height; ++y) {
-    const cv::Vec3f* p = premultiplied.ptr<cv::Vec3f>(y - dest.y) + (visible.x - dest.x);
-    const float* w = weight.ptr<float>(y - dest.y) + (visible.x - dest.x);
+    const cv::Vec4w* p = packed.ptr<cv::Vec4w>(y - dest.y) + (visible.x - dest.x);
     cv::Vec3b* out = canvas.ptr<cv::Vec3b>(y) + visible.x;
     uchar* out_a = canvas_alpha ? canvas_alpha->ptr<uchar>(y) + visible.x : nullptr;
     for (int x = 0; x < visible.width; ++x) {
-      if (w[x] <= 0) continue;
-      const float rest = 1.0f - w[x];
+      if (p[x][3] < kMinAlpha) continue;
+      const float w = p[x][3] / 65535.0f;
+      const float rest = 1.0f - w;
+      const float limit = 255.0f * w;
+      float colour[3];
+      for (int c = 0; c < 3; ++c) colour[c] = std::min(p[x][c] / 255.0f, limit);
       if (!out_a) {
         for (int c = 0; c < 3; ++c)
-          out[x][c] = cv::saturate_cast<uchar>(p[x][c] + rest * out[x][c]);
+          out[x][c] = cv::saturate_cast<uchar>(colour[c] + rest * out[x][c]);
         continue;
       }
       const float below = out_a[x] / 255.0f;
-      const float total = w[x] + rest * below;
+      const float total = w + rest * below;
       for (int c = 0; c < 3; ++c) {
-        const float premult = p[x][c] + rest * below * out[x][c];
+        const float premult = colour[c] + rest * below * out[x][c];
         out[x][c] = cv::saturate_cast<uchar>(total > 0 ? premult / total : 0);
       }
       out_a[x] = cv::saturate_cast<uchar>(255.0f * total);
@@ -434,6 +461,11 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
     cv::Point2d offset(0, 0);
     canvas = size == scene->bgr.size() ? scene->bgr.clone()
                                        : CoverScene(scene->bgr, size, &scale, &offset);
+    if (scale > kMaxCleanUpscale) {
+      Warn(context, "the scene was enlarged " + Fixed(scale) + "x to fill the " +
+                        std::to_string(size.width) + "x" + std::to_string(size.height) +
+                        " canvas and will look soft; use a larger scene photo or a smaller canvas");
+    }
     const fs::path sidecar = fs::path(p.scene).replace_extension(".json");
     std::error_code ec;
     if (fs::exists(sidecar, ec)) {
@@ -450,6 +482,7 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
                         "at its real size");
     }
     if (layout->light_angle) p.shadow.light_angle = *layout->light_angle;
+    if (layout->floor_squash) p.shadow.floor_squash = *layout->floor_squash;
   } else {
     const cv::Size size(p.canvas.width > 0 ? p.canvas.width : kDefaultCanvas,
                         p.canvas.height > 0 ? p.canvas.height : kDefaultCanvas);
@@ -497,6 +530,11 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
            "the top; use a taller canvas or check size_cm");
     }
   } else {
+    if (size_cm) {
+      Warn(context,
+           "size_cm is ignored on a colour or gradient (there is nothing to be to scale "
+           "with); the product fills the canvas by fill. Use it with a scene");
+    }
     const double w = size.width, h = size.height;
     scale = p.fill * std::min(w / box.width, h / box.height);
     scale = std::min(
@@ -534,34 +572,23 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
       product = Harmonize(product, input.alpha(crop), canvas(around), options);
     }
   }
-  cv::Mat premultiplied, weight;
-  ResamplePremultiplied(product, input.alpha(crop), placed_size, &premultiplied, &weight);
+  const cv::Mat packed = ResamplePremultiplied(product, input.alpha(crop), placed_size);
 
-  // Shadow from the placed alpha, under the product.
+  // The shadow, under the product: darkens the background, or is the only alpha of a
+  // transparent one.
   cv::Mat canvas_alpha;
-  if (p.shadow.kind != ShadowKind::kNone) {
-    cv::Mat placed_alpha = cv::Mat::zeros(size, CV_8UC1);
-    const cv::Rect visible = cv::Rect(dest, placed_size) & cv::Rect(cv::Point(0, 0), size);
-    if (!visible.empty()) {
-      weight(visible - dest).convertTo(placed_alpha(visible), CV_8UC1, 255.0);
-    }
-    const cv::Rect placed_box(
-        cv::Point(static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y))),
-        cv::Size(static_cast<int>(std::lround(box.width * scale)),
-                 static_cast<int>(std::lround(box.height * scale))));
-    const ShadowLayer shadow = MakeShadow(placed_alpha, placed_box, p.shadow);
-    if (transparent) {
-      canvas_alpha = cv::Mat::zeros(size, CV_8UC1);
-      if (!shadow.bound.empty()) {
-        shadow.darkness.convertTo(canvas_alpha(shadow.bound), CV_8UC1, 255.0);
-      }
-    } else {
-      DarkenWithShadow(shadow, canvas);
-    }
-  } else if (transparent) {
-    canvas_alpha = cv::Mat::zeros(size, CV_8UC1);
+  if (transparent) canvas_alpha = cv::Mat::zeros(size, CV_8UC1);
+  const cv::Rect placed_box(
+      cv::Point(static_cast<int>(std::lround(at.x)), static_cast<int>(std::lround(at.y))),
+      cv::Size(static_cast<int>(std::lround(box.width * scale)),
+               static_cast<int>(std::lround(box.height * scale))));
+  const ShadowLayer shadow = MakeShadow(input.alpha(box), placed_box, size, p.shadow);
+  if (transparent) {
+    if (!shadow.bound.empty()) shadow.darkness.copyTo(canvas_alpha(shadow.bound));
+  } else {
+    DarkenWithShadow(shadow, canvas);
   }
-  CompositeOver(premultiplied, weight, dest, canvas, transparent ? &canvas_alpha : nullptr);
+  CompositeOver(packed, dest, canvas, transparent ? &canvas_alpha : nullptr);
   if (context.facts) {
     // Where the cutout's subject box landed: QA compares the product before and after with it.
     // QA's convention: the box of every non-zero alpha pixel, mapped as the subject box was.

@@ -266,6 +266,11 @@ TEST_F(StageTest, BadInputsSayWhatToDo) {
   ASSERT_FALSE(no_floor.ok());
   EXPECT_NE(no_floor.status().message().find("floor_y"), std::string::npos);
 
+  std::ofstream((dir_ / "room.json").string()) << "{\"floor_y\": 300, \"px_per_cn\": 3}";
+  Result<Image> typo = Stage(cutout, {{"scene", scene}});
+  ASSERT_FALSE(typo.ok());
+  EXPECT_NE(typo.status().message().find("px_per_cn"), std::string::npos);
+
   Result<Image> missing = Stage(cutout, {{"scene", (dir_ / "nope.jpg").string()}});
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("nope.jpg"), std::string::npos);
@@ -276,6 +281,19 @@ TEST_F(StageTest, WarnsWhenAProductIsEnlargedTooMuch) {
       Stage(MakeCutout({40, 40}, cv::Scalar(9, 9, 9)), {{"width", 400}, {"height", 400}});
   ASSERT_TRUE(out.ok());
   EXPECT_TRUE(Warned("enlarged")) << ::testing::PrintToString(warnings_);
+
+  const std::string scene = WriteScene({{"floor_y", 300}});
+  ASSERT_TRUE(Stage(MakeCutout({200, 200}, cv::Scalar(9, 9, 9)),
+                    {{"scene", scene}, {"width", 1500}, {"height", 1500}})
+                  .ok());
+  EXPECT_TRUE(Warned("scene was enlarged")) << ::testing::PrintToString(warnings_);
+}
+
+TEST_F(StageTest, SizeOnAPlainBackgroundIsIgnoredWithAWarning) {
+  Result<Image> out = Stage(MakeCutout({100, 100}, cv::Scalar(9, 9, 9)),
+                            {{"width", 200}, {"height", 200}, {"size_cm", "30,30"}});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(Warned("size_cm is ignored")) << ::testing::PrintToString(warnings_);
 }
 
 }  // namespace
