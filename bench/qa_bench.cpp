@@ -119,6 +119,26 @@ int main(int argc, char** argv) {
         names[k], lo, sum / 8, hi, clo, csum / 8, chi);
   }
 
+  // Likeness of one product's candidates on each canvas, same placement.
+  {
+    td::Source s = td::MakeSource(0);
+    cv::Rect place = td::FitPlacement(s.alpha, {400, 400}, 0.75, 0);
+    std::vector<qa::Fingerprint> prints;
+    for (int k = 0; k < 5; ++k) {
+      auto staged = td::Stage(s.bgr, s.alpha, {400, 400}, place, static_cast<td::Canvas>(k), 0);
+      prints.push_back(qa::MakeFingerprint(staged.bgr));
+    }
+    std::printf("pHash distance / thumbnail ΔE2000 between canvases (same product, placement):\n");
+    for (int a = 0; a < 5; ++a) {
+      std::printf("  %-14s", names[a]);
+      for (int b = 0; b < 5; ++b) {
+        qa::Likeness l = qa::Compare(prints[a], prints[b]);
+        std::printf(" %3d/%4.1f", l.hash_distance, l.colour_difference);
+      }
+      std::printf("\n");
+    }
+  }
+
   // A contact sheet: one good candidate and each defect, with the verdict written under it.
   const cv::Size size(300, 300);
   td::Source s = td::MakeSource(2);

@@ -404,4 +404,21 @@ int HashDistance(const cv::Mat& a, const cv::Mat& b) {
   return static_cast<int>(cv::norm(a, b, cv::NORM_HAMMING));
 }
 
+Fingerprint MakeFingerprint(const cv::Mat& bgr) {
+  if (bgr.empty() || bgr.type() != CV_8UC3) return {};
+  cv::Mat thumb;
+  cv::resize(bgr, thumb, {8, 8}, 0, 0, cv::INTER_AREA);
+  return {PerceptualHash(bgr), BgrToLab(thumb)};
+}
+
+Likeness Compare(const Fingerprint& a, const Fingerprint& b) {
+  if (a.hash.empty() || b.hash.empty()) return {};
+  double sum = 0;
+  for (int y = 0; y < 8; ++y) {
+    for (int x = 0; x < 8; ++x)
+      sum += Ciede2000(a.lab.at<cv::Vec3f>(y, x), b.lab.at<cv::Vec3f>(y, x));
+  }
+  return {HashDistance(a.hash, b.hash), sum / 64};
+}
+
 }  // namespace vitrine::qa

@@ -124,4 +124,20 @@ cv::Mat PerceptualHash(const cv::Mat& bgr);
 // Hamming distance between two PerceptualHash() values (0..64).
 int HashDistance(const cv::Mat& a, const cv::Mat& b);
 
+// What near-duplicate detection compares: the pHash (layout, luminance only) and an 8x8 CIELAB
+// thumbnail (colour, which pHash ignores: the same shot on white and on a coloured canvas is two
+// looks, not a duplicate).
+struct Fingerprint {
+  cv::Mat hash;  // PerceptualHash()
+  cv::Mat lab;   // 8x8 CV_32FC3 CIELAB, area-averaged
+};
+Fingerprint MakeFingerprint(const cv::Mat& bgr);
+
+struct Likeness {
+  int hash_distance = 64;        // pHash Hamming distance
+  double colour_difference = 0;  // mean CIEDE2000 between the thumbnails' cells
+};
+// Empty fingerprints compare as entirely different.
+Likeness Compare(const Fingerprint& a, const Fingerprint& b);
+
 }  // namespace vitrine::qa

@@ -38,9 +38,11 @@ struct QaConfig {
   double brisque_max_side = 512;
 
   // --- Ranking.
-  // Perceptual-hash (64-bit pHash) Hamming distance at or below which two candidates are
-  // near-duplicates; the lower-scored one of a pair is demoted.
+  // Two candidates are near-duplicates when their 64-bit pHash Hamming distance is at most
+  // max_duplicate_distance and their 8x8 colour thumbnails differ by at most
+  // max_duplicate_colour (mean ΔE2000); the lower-scored one of a pair is demoted.
   double max_duplicate_distance = 6;
+  double max_duplicate_colour = 5;
   // Weights of the soft score (see score.h); they need not sum to 1.
   double weight_sharpness = 0.30;
   double weight_colour_mean = 0.20;

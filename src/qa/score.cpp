@@ -1,6 +1,7 @@
 #include "qa/score.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <numeric>
 
 namespace vitrine::qa {
@@ -119,7 +120,7 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     } else {
       qa.skipped.push_back("text.left: no text detector");
     }
-    qa.hash = PerceptualHash(in.candidate_bgr);
+    qa.fingerprint = MakeFingerprint(in.candidate_bgr);
   }
   for (Check& c : Compliance(in.compliance)) checks.push_back(std::move(c));
 
@@ -152,12 +153,12 @@ std::vector<Ranked> Rank(std::vector<CandidateQa> candidates, const QaConfig& co
     // Compare with the better candidates kept so far (distinct ones only: a duplicate of a
     // duplicate is judged against the original it resembles).
     for (const Ranked& kept : distinct) {
-      if (r.qa.hash.empty() || kept.qa.hash.empty()) continue;
-      int d = HashDistance(r.qa.hash, kept.qa.hash);
-      if (d <= config.max_duplicate_distance) {
+      Likeness likeness = Compare(r.qa.fingerprint, kept.qa.fingerprint);
+      if (likeness.hash_distance <= config.max_duplicate_distance &&
+          likeness.colour_difference <= config.max_duplicate_colour) {
         r.near_duplicate = true;
         r.duplicate_of = kept.qa.id;
-        r.duplicate_distance = d;
+        r.likeness = likeness;
         break;
       }
     }
@@ -169,6 +170,30 @@ std::vector<Ranked> Rank(std::vector<CandidateQa> candidates, const QaConfig& co
   }
   for (size_t i = 0; i < out.size(); ++i) out[i].rank = static_cast<int>(i) + 1;
   return out;
+}
+
+nlohmann::json ToJson(const Check& check) {
+  return {{"id", check.id},         {"value", check.value}, {"limit", check.limit},
+          {"passed", check.passed}, {"hard", check.hard},   {"reason", check.reason}};
+}
+
+nlohmann::json ToJson(const CandidateQa& qa) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const Check& c : qa.checks) checks.push_back(ToJson(c));
+  return {{"id", qa.id},           {"rejected", qa.rejected}, {"score", qa.score},
+          {"reasons", qa.reasons}, {"skipped", qa.skipped},   {"checks", checks}};
+}
+
+nlohmann::json ToJson(const Ranked& ranked) {
+  nlohmann::json j = ToJson(ranked.qa);
+  j["rank"] = ranked.rank;
+  j["accepted"] = ranked.accepted;
+  if (ranked.near_duplicate) {
+    j["duplicate_of"] = ranked.duplicate_of;
+    j["hash_distance"] = ranked.likeness.hash_distance;
+    j["colour_difference"] = ranked.likeness.colour_difference;
+  }
+  return j;
 }
 
 }  // namespace vitrine::qa

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -226,6 +227,10 @@ TEST(Rank, OrdersBySoftScoreDemotesNearDuplicatesAndPutsRejectedLast) {
   cv::GaussianBlur(colour.bgr, soft, cv::Size(), 0.8);
   cv::Mat blurred;
   cv::GaussianBlur(white.bgr, blurred, cv::Size(), 3);
+  // Same layout as `white` on a coloured canvas: another look, not a duplicate (pHash alone,
+  // which sees luminance only, would call it one).
+  auto recoloured =
+      testdata::Stage(source.bgr, source.alpha, size, placement, Canvas::kStudioColour, 9);
 
   std::vector<CandidateQa> all;
   all.push_back(Evaluate(Inputs("blurred", source, source.alpha, blurred, placement), {}));
@@ -234,17 +239,26 @@ TEST(Rank, OrdersBySoftScoreDemotesNearDuplicatesAndPutsRejectedLast) {
   all.push_back(
       Evaluate(Inputs("white_jpeg", source, source.alpha, Jpeg(white.bgr, 85), placement), {}));
   all.push_back(Evaluate(Inputs("colour", source, source.alpha, colour.bgr, other_place), {}));
+  all.push_back(
+      Evaluate(Inputs("recoloured", source, source.alpha, recoloured.bgr, placement), {}));
   for (const CandidateQa& qa : all) std::printf("%s\n", Describe(qa).c_str());
 
   std::vector<Ranked> ranked = Rank(all);
-  ASSERT_EQ(ranked.size(), 5u);
+  ASSERT_EQ(ranked.size(), 6u);
   std::vector<std::string> order;
   for (const Ranked& r : ranked) order.push_back(r.qa.id);
-  // The sharper of each near-identical pair ranks first among distinct candidates.
-  EXPECT_TRUE(ranked[0].accepted && !ranked[0].near_duplicate);
-  EXPECT_TRUE(ranked[1].accepted && !ranked[1].near_duplicate);
-  EXPECT_EQ(ranked[4].qa.id, "blurred");
-  EXPECT_FALSE(ranked[4].accepted);
+  // Three distinct looks first, by score; then the two demoted near-duplicates; then the reject.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(ranked[i].accepted && !ranked[i].near_duplicate) << ranked[i].qa.id;
+    if (i > 0) {
+      EXPECT_GE(ranked[i - 1].qa.score, ranked[i].qa.score);
+    }
+  }
+  EXPECT_EQ(ranked[5].qa.id, "blurred");
+  EXPECT_FALSE(ranked[5].accepted);
+  EXPECT_EQ(ranked[5].rank, 6);
+  std::map<std::string, double> score_of;
+  for (const Ranked& r : ranked) score_of[r.qa.id] = r.qa.score;
   // The JPEG re-encode duplicates the white candidate, the softened one the colour candidate:
   // each pair keeps its better-scored member among the distinct ones.
   const std::map<std::string, std::string> pair_of = {
@@ -253,11 +267,29 @@ TEST(Rank, OrdersBySoftScoreDemotesNearDuplicatesAndPutsRejectedLast) {
   for (const Ranked& r : ranked) {
     if (!r.near_duplicate) continue;
     ++demoted;
+    EXPECT_TRUE(r.accepted);
     EXPECT_EQ(r.duplicate_of, pair_of.at(r.qa.id));
-    EXPECT_LE(r.qa.score, ranked[0].qa.score);
+    EXPECT_LE(r.qa.score, score_of[r.duplicate_of]) << r.qa.id;
+    EXPECT_LE(r.likeness.hash_distance, 6);
   }
   EXPECT_EQ(demoted, 2) << ::testing::PrintToString(order);
-  EXPECT_EQ(ranked[2].rank, 3);
+
+  // What report.json gets: the verdict, the reasons and every measured value.
+  nlohmann::json rejected = ToJson(ranked[5]);
+  EXPECT_EQ(rejected["accepted"], false);
+  EXPECT_EQ(rejected["reasons"][0], ranked[5].qa.reasons[0]);
+  bool has_sharpness = false;
+  for (const auto& c : rejected["checks"]) {
+    if (c["id"] == "sharpness") {
+      has_sharpness = true;
+      EXPECT_FALSE(c["passed"].get<bool>());
+      EXPECT_LT(c["value"].get<double>(), c["limit"].get<double>());
+    }
+  }
+  EXPECT_TRUE(has_sharpness);
+  nlohmann::json demoted_json = ToJson(ranked[3]);
+  EXPECT_EQ(demoted_json["duplicate_of"], ranked[3].duplicate_of);
+  EXPECT_EQ(demoted_json["rank"], 4);
 }
 
 }  // namespace
