@@ -120,25 +120,31 @@ Check HoleCheck(const cv::Mat& mask, double product_area, const QaConfig& config
   return c;
 }
 
-Check FrameCutCheck(const cv::Mat& mask, const QaConfig& config) {
+struct BorderContact {
+  double share = 0;  // longest run of product pixels along one border over its length
+  const char* side = "top";
+};
+
+BorderContact LongestBorderContact(const cv::Mat& mask) {
   const char* names[] = {"top", "bottom", "left", "right"};
   const cv::Mat lines[] = {mask.row(0), mask.row(mask.rows - 1), mask.col(0),
                            mask.col(mask.cols - 1)};
-  double worst = 0;
-  int worst_side = 0;
+  BorderContact worst;
   for (int i = 0; i < 4; ++i) {
     double run = static_cast<double>(LongestRun(lines[i])) / lines[i].total();
-    if (run > worst) {
-      worst = run;
-      worst_side = i;
-    }
+    if (run > worst.share) worst = {run, names[i]};
   }
-  Check c = Judge("cutout.frame_cut", worst, config.max_border_run, Bound::kAtMost, true,
-                  Format("product clear of the frame (longest border contact %.1f%%)", 100 * worst),
-                  Format("subject cut by the frame: the product runs along %.0f%% of the %s "
-                         "border (limit %.0f%%); place it inside the canvas",
-                         100 * worst, names[worst_side], 100 * config.max_border_run));
-  return c;
+  return worst;
+}
+
+Check FrameCutCheck(const cv::Mat& mask, const QaConfig& config) {
+  BorderContact contact = LongestBorderContact(mask);
+  return Judge(
+      "cutout.frame_cut", contact.share, config.max_border_run, Bound::kAtMost, true,
+      Format("product clear of the frame (longest border contact %.1f%%)", 100 * contact.share),
+      Format("subject cut by the frame: the product runs along %.0f%% of the %s border (limit "
+             "%.0f%%); place it inside the canvas",
+             100 * contact.share, contact.side, 100 * config.max_border_run));
 }
 
 // Mean squared Laplacian of Gaussian (sigma 1.5) of the grey image over `mask`: the detail energy
@@ -189,6 +195,19 @@ std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config) {
   double area = cv::countNonZero(mask);
   return {CoverageCheck(alpha, config), FragmentCheck(mask, area, config),
           FrameCutCheck(mask, config), HoleCheck(mask, area, config)};
+}
+
+Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config) {
+  RETURN_IF_ERROR(CheckImage(source_alpha, CV_8UC1, "the source alpha"));
+  BorderContact contact = LongestBorderContact(source_alpha >= 128);
+  return Judge(
+      "cutout.source_frame_cut", contact.share, config.max_border_run, Bound::kAtMost, true,
+      Format("the source photo shows the whole product (longest border contact %.1f%%)",
+             100 * contact.share),
+      Format("the source photo cuts the product: it runs along %.0f%% of the photo's %s border "
+             "(limit %.0f%%), so every candidate shows it truncated; use a photo of the whole "
+             "product",
+             100 * contact.share, contact.side, 100 * config.max_border_run));
 }
 
 Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,

@@ -42,6 +42,11 @@ struct Check {
 // and one soft check, "cutout.holes" (enclosed transparent area over the filled product area).
 std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
 
+// Hard check "cutout.source_frame_cut": the product in the source photo runs along a border
+// (longest run over the border's length, limit max_border_run), so it is truncated in every
+// candidate made from it.
+Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config);
+
 // "Half missing": the cutout alpha against the segmenter's mask of the same source photo (both
 // CV_8UC1, same size; thresholded at 128). Hard check "cutout.source_iou" = IoU.
 Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,

@@ -93,6 +93,7 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
       qa.skipped.push_back("cutout.source_iou: no segmenter mask of the source");
     }
     if (has_source) {
+      AddOrFail(SourceFrameCut(in.source_alpha, config), "cutout.source_frame_cut", &checks);
       AddOrFail(Sharpness(in.source_bgr, in.source_alpha, in.candidate_bgr, in.placement, config),
                 "sharpness", &checks);
       AddOrFail(

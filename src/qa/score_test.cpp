@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "qa/candidate_testdata.h"
 
@@ -106,7 +107,9 @@ TEST(QaEarnsItsPlace, RejectsAtMostFivePercentOfGoodCandidates) {
   EXPECT_LE(rejected, total * 5 / 100);
 }
 
-// Broken candidates, made on purpose, 6 of each defect: each must be rejected, for its reason.
+// Broken candidates, made on purpose, 6 of each of 7 defects (the four of the issue plus a
+// frame-cut subject, fragments and a source photo that cuts the product): each must be rejected,
+// and for its own reason.
 TEST(QaEarnsItsPlace, RejectsEveryBrokenCandidateForTheRightReason) {
   const cv::Size size(400, 400);
   std::map<std::string, int> made, caught;
@@ -166,6 +169,16 @@ TEST(QaEarnsItsPlace, RejectsEveryBrokenCandidateForTheRightReason) {
     expect("frame cut", "cutout.frame_cut",
            Inputs("cut", source, source.alpha, cut_staged.bgr, cut));
 
+    // The supplier photo itself cuts the product (its lower third is cropped away).
+    cv::Rect kept(0, 0, source.bgr.cols, source.bgr.rows * 2 / 3);
+    testdata::Source cropped{source.bgr(kept).clone(), source.alpha(kept).clone(),
+                             source.segmenter_mask(kept).clone()};
+    cv::Rect cropped_place = testdata::FitPlacement(cropped.alpha, size, 0.75, seed);
+    auto cropped_staged =
+        testdata::Stage(cropped.bgr, cropped.alpha, size, cropped_place, canvas, seed);
+    expect("source cut", "cutout.source_frame_cut",
+           Inputs("source_cut", cropped, cropped.alpha, cropped_staged.bgr, cropped_place));
+
     // Fragments: crumbs of the backdrop kept around the product.
     cv::Mat crumbs = testdata::AddCrumbs(source.alpha, 6, 7, seed);
     cv::Rect crumb_place = testdata::FitPlacement(crumbs, size, 0.75, seed);
@@ -176,7 +189,7 @@ TEST(QaEarnsItsPlace, RejectsEveryBrokenCandidateForTheRightReason) {
   for (const auto& [defect, n] : made) {
     std::printf("%-15s caught %d of %d\n", defect.c_str(), caught[defect], n);
   }
-  EXPECT_EQ(made.size(), 6u);
+  EXPECT_EQ(made.size(), 7u);
 }
 
 TEST(Evaluate, FailedComplianceRejectsAndAnUncheckableCandidateIsNotAccepted) {
@@ -200,6 +213,36 @@ TEST(Evaluate, FailedComplianceRejectsAndAnUncheckableCandidateIsNotAccepted) {
   ASSERT_EQ(qa.reasons.size(), 1u);
   EXPECT_NE(qa.reasons[0].find("could not check text.left: text detector failed to load"),
             std::string::npos);
+}
+
+TEST(Evaluate, GivesTheSameVerdictsFromConcurrentThreadsSharingOneBrisque) {
+  std::vector<CandidateInputs> inputs;
+  std::vector<testdata::Source> sources;
+  for (int seed = 0; seed < 4; ++seed) sources.push_back(testdata::MakeSource(seed));
+  for (int seed = 0; seed < 4; ++seed) {
+    const testdata::Source& source = sources[seed];
+    cv::Rect placement = testdata::FitPlacement(source.alpha, {320, 320}, 0.7, seed);
+    auto staged = testdata::Stage(source.bgr, source.alpha, {320, 320}, placement,
+                                  seed % 2 ? Canvas::kScene : Canvas::kWhite, seed);
+    cv::Mat candidate = staged.bgr;
+    if (seed == 3) cv::GaussianBlur(staged.bgr, candidate, cv::Size(), 3);
+    inputs.push_back(Inputs(std::to_string(seed), source, source.alpha, candidate, placement));
+  }
+  std::vector<CandidateQa> sequential, parallel(inputs.size());
+  for (const CandidateInputs& in : inputs) sequential.push_back(Evaluate(in, QaConfig{}));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = t; i < inputs.size(); i += 2) parallel[i] = Evaluate(inputs[i], QaConfig{});
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    EXPECT_EQ(parallel[i].rejected, sequential[i].rejected);
+    EXPECT_DOUBLE_EQ(parallel[i].score, sequential[i].score);
+    EXPECT_EQ(parallel[i].reasons, sequential[i].reasons);
+  }
+  EXPECT_TRUE(sequential[3].rejected);
 }
 
 TEST(Evaluate, NeverModifiesItsInputs) {
