@@ -364,7 +364,8 @@ Result<std::unique_ptr<Brisque>> Brisque::Load(const std::string& dir) {
 
 Result<double> Brisque::Score(const cv::Mat& bgr, int max_side) const {
   RETURN_IF_ERROR(CheckImage(bgr, CV_8UC3, "the image to score"));
-  // QualityBRISQUE keeps state between calls, so each thread gets its own instance.
+  // QualityBRISQUE is not documented as safe to share between threads (it holds an SVM and
+  // per-call state in its base class), so each thread loads its own instance once.
   thread_local std::string loaded_from;
   thread_local cv::Ptr<cv::quality::QualityBRISQUE> model;
   try {

@@ -104,14 +104,16 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     }
     if (in.brisque != nullptr) {
       // On the product's rectangle: over a flat canvas, whole-frame BRISQUE swings from 0 to 67
-      // for the same product (bench/README.md), while the product's own rendering is stable.
+      // for the same product (docs/qa.md), while the product's own rendering is stable.
       cv::Rect product = in.placement & cv::Rect(cv::Point(0, 0), in.candidate_bgr.size());
-      cv::Mat view = product.area() >= 64 * 64 ? in.candidate_bgr(product) : in.candidate_bgr;
+      cv::Mat view = std::min(product.width, product.height) >= 64 ? in.candidate_bgr(product)
+                                                                   : in.candidate_bgr;
       Result<double> brisque = in.brisque->Score(view, static_cast<int>(config.brisque_max_side));
       if (brisque.ok()) {
         checks.push_back(QualityCheck(*brisque, config));
       } else {
-        checks.push_back(Unmeasured("quality.brisque", brisque.status()));
+        // A soft check gates nothing, so a failed measurement only leaves the score.
+        qa.skipped.push_back("quality.brisque: " + brisque.status().message());
       }
     } else {
       qa.skipped.push_back("quality.brisque: no BRISQUE model");

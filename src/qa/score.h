@@ -1,9 +1,10 @@
 // Evaluate one candidate (all checks of checks.h), then rank a SKU's candidates.
 //
 // Hard checks gate: a candidate with a failed hard check is rejected, with the reasons of every
-// failed hard check, scores 0 and is never ranked as accepted. A check that cannot be measured
-// (bad input, a detector error) counts as a failed hard check, because an unchecked candidate must
-// not be exported as accepted.
+// failed hard check, scores 0 and is never ranked as accepted. A hard check that cannot be
+// measured (bad input, a detector error) counts as failed, because an unchecked candidate must
+// not be exported as accepted; a soft one (BRISQUE) that cannot be measured is listed in
+// `skipped` and leaves the score.
 //
 // Soft score in [0, 1]: the weighted mean of a goodness per scored check (weights in QaConfig):
 //   sharpness          0.30  g = (ratio - limit) / (1 - limit), clamped   (1 at or above 1)
