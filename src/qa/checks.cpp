@@ -49,18 +49,6 @@ Status CheckSameSize(const cv::Mat& a, const cv::Mat& b, const char* what_a, con
   return Status::Ok();
 }
 
-// Longest run of non-zero pixels in a single row or column.
-int LongestRun(const cv::Mat& line) {
-  int best = 0, run = 0;
-  const int n = static_cast<int>(line.total());
-  cv::Mat flat = line.isContinuous() ? line.reshape(1, 1) : line.clone().reshape(1, 1);
-  for (int i = 0; i < n; ++i) {
-    run = flat.at<uchar>(0, i) ? run + 1 : 0;
-    best = std::max(best, run);
-  }
-  return best;
-}
-
 Check CoverageCheck(const cv::Mat& alpha, const QaConfig& config) {
   double coverage = cv::mean(alpha)[0] / 255.0;
   Check c{"cutout.coverage", coverage, config.min_coverage, true, true, ""};
@@ -121,30 +109,29 @@ Check HoleCheck(const cv::Mat& mask, double product_area, const QaConfig& config
 }
 
 struct BorderContact {
-  double share = 0;  // longest run of product pixels along one border over its length
+  double share = 0;  // product pixels on one border over its length
   const char* side = "top";
 };
 
-BorderContact LongestBorderContact(const cv::Mat& mask) {
+BorderContact WorstBorderContact(const cv::Mat& mask) {
   const char* names[] = {"top", "bottom", "left", "right"};
   const cv::Mat lines[] = {mask.row(0), mask.row(mask.rows - 1), mask.col(0),
                            mask.col(mask.cols - 1)};
   BorderContact worst;
   for (int i = 0; i < 4; ++i) {
-    double run = static_cast<double>(LongestRun(lines[i])) / lines[i].total();
-    if (run > worst.share) worst = {run, names[i]};
+    double share = static_cast<double>(cv::countNonZero(lines[i])) / lines[i].total();
+    if (share > worst.share) worst = {share, names[i]};
   }
   return worst;
 }
 
 Check FrameCutCheck(const cv::Mat& mask, const QaConfig& config) {
-  BorderContact contact = LongestBorderContact(mask);
-  return Judge(
-      "cutout.frame_cut", contact.share, config.max_border_run, Bound::kAtMost, true,
-      Format("product clear of the frame (longest border contact %.1f%%)", 100 * contact.share),
-      Format("subject cut by the frame: the product runs along %.0f%% of the %s border (limit "
-             "%.0f%%); place it inside the canvas",
-             100 * contact.share, contact.side, 100 * config.max_border_run));
+  BorderContact contact = WorstBorderContact(mask);
+  return Judge("cutout.frame_cut", contact.share, config.max_border_contact, Bound::kAtMost, true,
+               Format("product clear of the frame (border contact %.1f%%)", 100 * contact.share),
+               Format("subject cut by the frame: the product covers %.0f%% of the %s border (limit "
+                      "%.0f%%); place it inside the canvas",
+                      100 * contact.share, contact.side, 100 * config.max_border_contact));
 }
 
 // Mean squared Laplacian of Gaussian (sigma 1.5) of the grey image over `mask`: the detail energy
@@ -197,17 +184,25 @@ std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config) {
           FrameCutCheck(mask, config), HoleCheck(mask, area, config)};
 }
 
+Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config) {
+  return Judge("cutout.outside_frame", placed.outside_share, config.max_outside_share,
+               Bound::kAtMost, true, "the whole product lies inside the frame",
+               Format("subject cut by the frame: %.1f%% of the product is placed outside the "
+                      "candidate (limit %.1f%%); place it inside the canvas",
+                      100 * placed.outside_share, 100 * config.max_outside_share));
+}
+
 Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config) {
   RETURN_IF_ERROR(CheckImage(source_alpha, CV_8UC1, "the source alpha"));
-  BorderContact contact = LongestBorderContact(source_alpha >= 128);
+  BorderContact contact = WorstBorderContact(source_alpha >= 128);
   return Judge(
-      "cutout.source_frame_cut", contact.share, config.max_border_run, Bound::kAtMost, true,
-      Format("the source photo shows the whole product (longest border contact %.1f%%)",
+      "cutout.source_frame_cut", contact.share, config.max_border_contact, Bound::kAtMost, true,
+      Format("the source photo shows the whole product (border contact %.1f%%)",
              100 * contact.share),
-      Format("the source photo cuts the product: it runs along %.0f%% of the photo's %s border "
+      Format("the source photo cuts the product: it covers %.0f%% of the photo's %s border "
              "(limit %.0f%%), so every candidate shows it truncated; use a photo of the whole "
              "product",
-             100 * contact.share, contact.side, 100 * config.max_border_run));
+             100 * contact.share, contact.side, 100 * config.max_border_contact));
 }
 
 Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,
@@ -274,6 +269,8 @@ Result<PlacedProduct> PlaceProduct(const cv::Mat& bgr, const cv::Mat& alpha, cv:
   cv::Rect from = visible - placement.tl();
   bgr_scaled(from).copyTo(out.bgr(visible));
   alpha_scaled(from).copyTo(out.alpha(visible));
+  double total = cv::sum(alpha_scaled)[0];
+  out.outside_share = total > 0 ? 1 - cv::sum(alpha_scaled(from))[0] / total : 0;
   return out;
 }
 

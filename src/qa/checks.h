@@ -38,13 +38,14 @@ struct Check {
 // Four hard checks: "cutout.coverage" (share of the frame; too small or too large),
 // "cutout.fragments" (stray pieces: components under a quarter of the largest one, as a share of
 // the product area; pairs of similar parts, like two shoes, are not fragments),
-// "cutout.frame_cut" (longest run of product pixels along a border, as a share of the border),
+// "cutout.frame_cut" (product pixels on one border, as a share of that border),
 // and one soft check, "cutout.holes" (enclosed transparent area over the filled product area).
 std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
 
-// Hard check "cutout.source_frame_cut": the product in the source photo runs along a border
-// (longest run over the border's length, limit max_border_run), so it is truncated in every
-// candidate made from it.
+// Hard check "cutout.source_frame_cut": the product in the source photo touches a border (product
+// pixels over the border's length, limit max_border_contact), so it is truncated in every
+// candidate made from it. `source_alpha` must be in the photo's own frame, not cropped to the
+// product.
 Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config);
 
 // "Half missing": the cutout alpha against the segmenter's mask of the same source photo (both
@@ -61,11 +62,16 @@ Result<cv::Mat> SegmenterMask(const models::Segmenter& segmenter, const cv::Mat&
 // The source product resampled into `placement` on a canvas of `canvas` size (zero outside the
 // product's rectangle): area averaging when shrinking, bilinear when enlarging.
 struct PlacedProduct {
-  cv::Mat bgr;    // CV_8UC3, canvas size
-  cv::Mat alpha;  // CV_8UC1, canvas size
+  cv::Mat bgr;               // CV_8UC3, canvas size
+  cv::Mat alpha;             // CV_8UC1, canvas size
+  double outside_share = 0;  // share of the product's alpha mass that fell outside the canvas
 };
 Result<PlacedProduct> PlaceProduct(const cv::Mat& bgr, const cv::Mat& alpha, cv::Rect placement,
                                    cv::Size canvas);
+
+// Hard check "cutout.outside_frame": the share of the product the placement puts outside the
+// candidate (catches cuts through thin parts that barely touch the border).
+Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config);
 
 // Pixels where the placed product is fully opaque, eroded so edges (where the backdrop mixes in)
 // do not count. CV_8UC1 0/255.

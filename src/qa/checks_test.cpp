@@ -122,6 +122,18 @@ TEST(PlaceProduct, PutsTheProductBoxIntoThePlacementAndClipsAtTheCanvas) {
       PlaceProduct(source.bgr, source.alpha, {150, 40, 200, 240}, {300, 300});
   ASSERT_TRUE(placed.ok());
   EXPECT_EQ(cv::boundingRect(placed->alpha > 0), cv::Rect(150, 40, 150, 240));
+  // A quarter of the placement is past the right edge: that much of the product is cut off.
+  EXPECT_GT(placed->outside_share, 0.15);
+  EXPECT_LT(placed->outside_share, 0.35);
+  Check cut = OutsideFrame(*placed, QaConfig{});
+  EXPECT_FALSE(cut.passed);
+  EXPECT_TRUE(cut.hard);
+  EXPECT_NE(cut.reason.find("outside the candidate"), std::string::npos) << cut.reason;
+  Result<PlacedProduct> inside =
+      PlaceProduct(source.bgr, source.alpha, {20, 40, 200, 240}, {300, 300});
+  ASSERT_TRUE(inside.ok());
+  EXPECT_EQ(inside->outside_share, 0);
+  EXPECT_TRUE(OutsideFrame(*inside, QaConfig{}).passed);
   Result<PlacedProduct> outside =
       PlaceProduct(source.bgr, source.alpha, {400, 40, 100, 100}, {300, 300});
   EXPECT_EQ(outside.status().code(), Code::kInvalidArgument);

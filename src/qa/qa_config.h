@@ -18,8 +18,11 @@ struct QaConfig {
   double max_coverage = 0.92;
   // Area of stray pieces (components smaller than a quarter of the largest) over the product's.
   double max_fragment_share = 0.01;
-  // Longest run of product pixels along one image border, as a share of that border's length.
-  double max_border_run = 0.05;
+  // Product pixels on one image border, as a share of that border's length (all of them, not the
+  // longest run: a chair cut through its legs touches in several short runs).
+  double max_border_contact = 0.05;
+  // Share of the product (alpha mass) that the placement puts outside the candidate's frame.
+  double max_outside_share = 0.005;
   // IoU of the cutout alpha with the segmenter's mask of the source photo ("half missing").
   double min_source_iou = 0.85;
   // Product high-frequency energy in the candidate over the source's at the same scale.

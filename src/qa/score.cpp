@@ -77,7 +77,10 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     if (alpha.empty() && has_source) {
       Result<PlacedProduct> placed =
           PlaceProduct(in.source_bgr, in.source_alpha, in.placement, in.candidate_bgr.size());
-      if (placed.ok()) alpha = placed->alpha;
+      if (placed.ok()) {
+        alpha = placed->alpha;
+        checks.push_back(OutsideFrame(*placed, config));
+      }
     }
     if (!alpha.empty()) {
       for (Check& c : CutoutSanity(alpha, config)) checks.push_back(std::move(c));

@@ -51,13 +51,6 @@ CandidateInputs Inputs(const std::string& id, const testdata::Source& source,
   return in;
 }
 
-bool FailedHard(const CandidateQa& qa, const std::string& id_prefix) {
-  for (const Check& c : qa.checks) {
-    if (c.hard && !c.passed && c.id.rfind(id_prefix, 0) == 0) return true;
-  }
-  return false;
-}
-
 std::string Describe(const CandidateQa& qa) {
   std::string s = qa.id + (qa.rejected ? " rejected:" : " accepted:");
   for (const std::string& r : qa.reasons) s += " [" + r + "]";
@@ -111,80 +104,21 @@ TEST(QaEarnsItsPlace, RejectsAtMostFivePercentOfGoodCandidates) {
 // frame-cut subject, fragments and a source photo that cuts the product): each must be rejected,
 // and for its own reason.
 TEST(QaEarnsItsPlace, RejectsEveryBrokenCandidateForTheRightReason) {
-  const cv::Size size(400, 400);
   std::map<std::string, int> made, caught;
   for (int seed = 0; seed < 6; ++seed) {
     auto source = testdata::MakeSource(seed);
-    const Canvas canvas = seed % 2 ? Canvas::kWhite : Canvas::kStudioColour;
-    cv::Rect placement = testdata::FitPlacement(source.alpha, size, 0.75, seed);
-    auto good = testdata::Stage(source.bgr, source.alpha, size, placement, canvas, seed);
-
-    auto expect = [&](const std::string& defect, const std::string& check,
-                      const CandidateInputs& in) {
-      CandidateQa qa = Evaluate(in, QaConfig{});
-      ++made[defect];
-      for (const Check& c : qa.checks) {
-        if (c.id.rfind(check, 0) == 0)
-          std::printf("  %s %s: %s\n", defect.c_str(), c.id.c_str(), c.reason.c_str());
-      }
-      if (qa.rejected && FailedHard(qa, check)) {
-        ++caught[defect];
+    cv::Mat backdrop =
+        testdata::MakeCanvas({400, 400}, seed % 2 ? Canvas::kWhite : Canvas::kStudioColour, seed);
+    for (const testdata::Defective& d : testdata::MakeDefects(source, backdrop, 0.75, seed)) {
+      CandidateQa qa = Evaluate(
+          Inputs(d.defect, d.source, d.cutout_alpha, d.candidate, d.placement), QaConfig{});
+      ++made[d.defect];
+      if (testdata::CaughtForTheRightReason(qa, d)) {
+        ++caught[d.defect];
       } else {
-        ADD_FAILURE() << defect << " not caught by " << check << ": " << Describe(qa);
+        ADD_FAILURE() << d.defect << " not caught by " << d.checks[0] << ": " << Describe(qa);
       }
-    };
-
-    // A cutout missing half the product (the segmenter still sees all of it).
-    cv::Mat half = testdata::DropHalf(source.alpha);
-    cv::Rect half_place = testdata::FitPlacement(half, size, 0.75, seed);
-    auto half_staged = testdata::Stage(source.bgr, half, size, half_place, canvas, seed);
-    expect("half missing", "cutout.source_iou",
-           Inputs("half", source, half, half_staged.bgr, half_place));
-
-    // Overlay text left in.
-    expect("text left", "text.left",
-           Inputs("text", source, source.alpha, testdata::AddCaption(good.bgr, "NEW 2024"),
-                  placement));
-
-    // Product colour shifted by ΔE 15 (Euclidean in CIELAB), in a different direction each time.
-    const cv::Vec3f shifts[] = {{15, 0, 0}, {-15, 0, 0},        {0, 15, 0},
-                                {0, 0, 15}, {0, -10.6f, 10.6f}, {8.7f, 8.7f, -8.7f}};
-    expect("colour shifted", "colour",
-           Inputs("colour", source, source.alpha, testdata::ShiftProductColour(good, shifts[seed]),
-                  placement));
-
-    // Blurred (Gaussian sigma 3).
-    cv::Mat blurred;
-    cv::GaussianBlur(good.bgr, blurred, cv::Size(), 3);
-    expect("blurred", "sharpness", Inputs("blur", source, source.alpha, blurred, placement));
-
-    // Subject cut by the frame: placed a third past the right or bottom edge.
-    cv::Rect cut = placement;
-    if (seed % 2) {
-      cut.x = size.width - cut.width * 2 / 3;
-    } else {
-      cut.y = size.height - cut.height * 2 / 3;
     }
-    auto cut_staged = testdata::Stage(source.bgr, source.alpha, size, cut, canvas, seed);
-    expect("frame cut", "cutout.frame_cut",
-           Inputs("cut", source, source.alpha, cut_staged.bgr, cut));
-
-    // The supplier photo itself cuts the product (its lower third is cropped away).
-    cv::Rect kept(0, 0, source.bgr.cols, source.bgr.rows * 2 / 3);
-    testdata::Source cropped{source.bgr(kept).clone(), source.alpha(kept).clone(),
-                             source.segmenter_mask(kept).clone()};
-    cv::Rect cropped_place = testdata::FitPlacement(cropped.alpha, size, 0.75, seed);
-    auto cropped_staged =
-        testdata::Stage(cropped.bgr, cropped.alpha, size, cropped_place, canvas, seed);
-    expect("source cut", "cutout.source_frame_cut",
-           Inputs("source_cut", cropped, cropped.alpha, cropped_staged.bgr, cropped_place));
-
-    // Fragments: crumbs of the backdrop kept around the product.
-    cv::Mat crumbs = testdata::AddCrumbs(source.alpha, 6, 7, seed);
-    cv::Rect crumb_place = testdata::FitPlacement(crumbs, size, 0.75, seed);
-    auto crumb_staged = testdata::Stage(source.bgr, crumbs, size, crumb_place, canvas, seed);
-    expect("fragments", "cutout.fragments",
-           Inputs("crumbs", source, crumbs, crumb_staged.bgr, crumb_place));
   }
   for (const auto& [defect, n] : made) {
     std::printf("%-15s caught %d of %d\n", defect.c_str(), caught[defect], n);
