@@ -86,7 +86,9 @@ Result<Check> Sharpness(const cv::Mat& source_bgr, const cv::Mat& source_alpha,
                         const cv::Mat& candidate_bgr, cv::Rect placement, const QaConfig& config);
 
 // Hard checks "colour.mean" and "colour.p95": CIEDE2000 over the product core between the
-// source product resampled to `placement` and the candidate.
+// source product resampled to `placement` and the candidate, registered within +-3 px and
+// smoothed (Gaussian sigma 2 px) so that a placement a few pixels off does not read as a colour
+// change. Sharpness uses the same registration.
 Result<std::vector<Check>> ColourFidelity(const cv::Mat& before_bgr, const cv::Mat& before_alpha,
                                           const cv::Mat& after_bgr, cv::Rect placement,
                                           const QaConfig& config);

@@ -176,6 +176,27 @@ TEST(ColourFidelity, MeasuresTheShiftOfTheProductOnly) {
   EXPECT_NE((*moved)[0].reason.find("colour shifted"), std::string::npos);
 }
 
+TEST(ColourFidelity, ToleratesAPlacementOffByAFewPixelsButNotAColourShift) {
+  // A stage op may round its placement differently: 3 px off, or 3 px larger.
+  auto source = testdata::MakeSource(1);  // the fruits texture: misregistration shows most
+  cv::Rect placement = testdata::FitPlacement(source.alpha, {400, 400}, 0.75, 1);
+  auto staged =
+      testdata::Stage(source.bgr, source.alpha, {400, 400}, placement, testdata::Canvas::kWhite, 1);
+  for (cv::Rect reported : {placement + cv::Point(3, -2), placement + cv::Size(3, 3)}) {
+    auto off = ColourFidelity(source.bgr, source.alpha, staged.bgr, reported, QaConfig{});
+    ASSERT_TRUE(off.ok());
+    EXPECT_LT((*off)[0].value, 1.5) << (*off)[0].reason;
+    EXPECT_TRUE((*off)[0].passed && (*off)[1].passed) << (*off)[1].reason;
+    auto sharp = Sharpness(source.bgr, source.alpha, staged.bgr, reported, QaConfig{});
+    ASSERT_TRUE(sharp.ok());
+    EXPECT_TRUE(sharp->passed) << sharp->reason;
+    cv::Mat shifted = testdata::ShiftProductColour(staged, {0, 15, 0});
+    auto moved = ColourFidelity(source.bgr, source.alpha, shifted, reported, QaConfig{});
+    ASSERT_TRUE(moved.ok());
+    EXPECT_FALSE((*moved)[0].passed);
+  }
+}
+
 TEST(Brisque, ScoresBlurredAndNoisyPhotosWorseThanTheOriginal) {
   auto brisque = Brisque::Load();
   ASSERT_TRUE(brisque.ok()) << brisque.status().ToString();
