@@ -460,12 +460,14 @@ std::vector<Check> Compliance(std::vector<Check> rules) {
 }
 
 cv::Mat PerceptualHash(const cv::Mat& bgr) {
+  if (bgr.empty() || bgr.type() != CV_8UC3) return {};
   cv::Mat hash;
   cv::img_hash::PHash::create()->compute(bgr, hash);
   return hash;
 }
 
 int HashDistance(const cv::Mat& a, const cv::Mat& b) {
+  if (a.empty() || a.size() != b.size() || a.type() != b.type()) return 64;
   return static_cast<int>(cv::norm(a, b, cv::NORM_HAMMING));
 }
 

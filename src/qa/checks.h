@@ -2,7 +2,7 @@
 //
 // A Check carries the measured value, the limit it was held to, whether it passed, whether a
 // failure rejects the candidate (hard) or only lowers its score (soft), and a reason a reviewer
-// understands ("product colour shifted: mean ΔE2000 14.8 (limit 6)"). score.h combines them.
+// understands ("product colour shifted: mean ΔE2000 10.7 (limit 4.5)"). score.h combines them.
 //
 // Conventions: images are 8-bit BGR (CV_8UC3), alphas and masks CV_8UC1 of the same size as their
 // image (255 = product). `placement` is the rectangle of the candidate where the bounding box of
@@ -10,6 +10,7 @@
 // candidate's borders. Functions returning Result fail with InvalidArgument when inputs are
 // malformed (empty, wrong type, mismatched sizes, no product pixels to compare) and say which.
 // Everything here is thread-safe: pure functions, and Brisque is safe to share (see below).
+// Nothing here keeps a reference to its arguments.
 #pragma once
 
 #include <functional>
@@ -35,11 +36,12 @@ struct Check {
 
 // --- Cutout sanity, from the product's alpha in the candidate frame.
 
-// Four hard checks: "cutout.coverage" (share of the frame; too small or too large),
+// Four checks, in this order. Hard: "cutout.coverage" (share of the frame; too small or too large),
 // "cutout.fragments" (stray pieces: components under a quarter of the largest one, as a share of
 // the product area; pairs of similar parts, like two shoes, are not fragments),
 // "cutout.frame_cut" (product pixels on one border, as a share of that border),
-// and one soft check, "cutout.holes" (enclosed transparent area over the filled product area).
+// and soft: "cutout.holes" (enclosed transparent area over the filled product area). An empty or
+// non-8-bit alpha gives one failed hard check "cutout.input" instead.
 std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
 
 // Hard check "cutout.source_frame_cut": the product in the source photo touches a border (product
@@ -132,9 +134,9 @@ std::vector<Check> Compliance(std::vector<Check> rules);
 
 // --- Near-duplicates.
 
-// 64-bit perceptual hash (DCT pHash) as a 1x8 CV_8UC1.
+// 64-bit perceptual hash (DCT pHash) as a 1x8 CV_8UC1; empty for an empty or non-BGR image.
 cv::Mat PerceptualHash(const cv::Mat& bgr);
-// Hamming distance between two PerceptualHash() values (0..64).
+// Hamming distance between two PerceptualHash() values (0..64); 64 if either is empty.
 int HashDistance(const cv::Mat& a, const cv::Mat& b);
 
 // What near-duplicate detection compares: the pHash (layout, luminance only) and an 8x8 CIELAB

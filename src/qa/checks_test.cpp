@@ -260,6 +260,7 @@ TEST(PerceptualHash, IsStableUnderRecompressionAndTellsImagesApart) {
   cv::Mat recompressed = cv::imdecode(jpeg, cv::IMREAD_COLOR), smaller;
   cv::resize(recompressed, smaller, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
   EXPECT_LE(HashDistance(PerceptualHash(photo), PerceptualHash(smaller)), 4);
+  EXPECT_EQ(HashDistance(PerceptualHash(photo), PerceptualHash(cv::Mat())), 64);
   EXPECT_GT(HashDistance(PerceptualHash(photo),
                          PerceptualHash(vitrine::testdata::SamplePhoto("baboon.jpg"))),
             16);
