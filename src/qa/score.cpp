@@ -72,13 +72,14 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
                                                              "8-bit BGR image")));
   } else {
     const bool has_source = !in.source_bgr.empty() || !in.source_alpha.empty();
-    // The product's alpha in the candidate frame.
+    // The product's alpha in the candidate frame: given, or the source's at the placement.
+    // (An unusable placement is reported by the sharpness and colour checks below.)
     cv::Mat alpha = in.candidate_alpha;
-    if (alpha.empty() && has_source) {
+    if (has_source) {
       Result<PlacedProduct> placed =
           PlaceProduct(in.source_bgr, in.source_alpha, in.placement, in.candidate_bgr.size());
       if (placed.ok()) {
-        alpha = placed->alpha;
+        if (alpha.empty()) alpha = placed->alpha;
         checks.push_back(OutsideFrame(*placed, config));
       }
     }
