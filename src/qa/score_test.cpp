@@ -179,6 +179,24 @@ TEST(Evaluate, GivesTheSameVerdictsFromConcurrentThreadsSharingOneBrisque) {
   EXPECT_TRUE(sequential[3].rejected);
 }
 
+TEST(Evaluate, JudgesTheCandidatesOwnAlphaWhenGiven) {
+  // The stage op reports the product's alpha in the candidate; here it left crumbs that the
+  // source cutout does not have.
+  auto source = testdata::MakeSource(4);
+  cv::Rect placement = testdata::FitPlacement(source.alpha, {360, 360}, 0.7, 4);
+  auto staged =
+      testdata::Stage(source.bgr, source.alpha, {360, 360}, placement, Canvas::kLightGrey, 4);
+  CandidateInputs in = Inputs("own alpha", source, source.alpha, staged.bgr, placement);
+  in.candidate_alpha = staged.alpha;
+  CandidateQa clean = Evaluate(in, QaConfig{});
+  EXPECT_FALSE(clean.rejected) << Describe(clean);
+  in.candidate_alpha = testdata::AddCrumbs(staged.alpha, 6, 7, 4);
+  CandidateQa crumbs = Evaluate(in, QaConfig{});
+  EXPECT_TRUE(crumbs.rejected);
+  ASSERT_EQ(crumbs.reasons.size(), 1u) << Describe(crumbs);
+  EXPECT_NE(crumbs.reasons[0].find("stray fragment"), std::string::npos);
+}
+
 TEST(Evaluate, NeverModifiesItsInputs) {
   auto source = testdata::MakeSource(6);
   cv::Rect placement = testdata::FitPlacement(source.alpha, {300, 300}, 0.7, 6);
