@@ -2,9 +2,10 @@
 //
 //   qa_bench [OUTDIR]
 //
-// 1. Time per candidate of the whole Evaluate() and of each check on a 2000x2000 candidate (and a
-//    1000x1000 one), median of 5 runs, one thread; BRISQUE at full size and reduced to 1024 and
-//    512 px (the default, QaConfig::brisque_max_side).
+// 1. Time per candidate of the whole Evaluate() (which works at QaConfig::work_side, 1024) and of
+//    each check called at full size on a 2000x2000 candidate (and a 1000x1000 one), median of 5
+//    runs, one thread; BRISQUE at full size and reduced to 1024 and 512 px (the default,
+//    QaConfig::brisque_max_side).
 // 2. BRISQUE of good staged candidates per canvas kind, on the whole frame and on the product's
 //    rectangle (what Evaluate() scores).
 // 3. Writes a contact sheet of a good candidate and each defect with QA's verdicts to
@@ -70,8 +71,8 @@ void Timing(const qa::Brisque* brisque, int side) {
   td::Staged staged = td::Stage(s.bgr, s.alpha, size, place, td::Canvas::kWhite, 1);
   qa::CandidateInputs in = Inputs(s, s.alpha, staged.bgr, place, brisque);
   std::printf("candidate %dx%d (source %dx%d):\n", side, side, s.bgr.cols, s.bgr.rows);
-  std::printf("  Evaluate (all checks, BRISQUE at %d)  %7.1f ms\n",
-              static_cast<int>(config.brisque_max_side),
+  std::printf("  Evaluate (checks at %d px, BRISQUE %d) %7.1f ms\n",
+              static_cast<int>(config.work_side), static_cast<int>(config.brisque_max_side),
               MedianMs([&] { (void)qa::Evaluate(in, config); }));
   std::printf("  CutoutSanity                        %7.1f ms\n",
               MedianMs([&] { (void)qa::CutoutSanity(staged.alpha, config); }));

@@ -29,6 +29,7 @@ constexpr std::array kFields = {
     FieldSpec{"max_hole_share", &QaConfig::max_hole_share, 0.001, 1},
     FieldSpec{"max_brisque", &QaConfig::max_brisque, 1, 150},
     FieldSpec{"brisque_max_side", &QaConfig::brisque_max_side, 64, 8192},
+    FieldSpec{"work_side", &QaConfig::work_side, 256, 16384},
     FieldSpec{"max_duplicate_distance", &QaConfig::max_duplicate_distance, 0, 64},
     FieldSpec{"max_duplicate_colour", &QaConfig::max_duplicate_colour, 0, 100},
     FieldSpec{"weight_sharpness", &QaConfig::weight_sharpness, 0, 100},

@@ -40,6 +40,10 @@ struct QaConfig {
   double max_brisque = 60.0;
   double brisque_max_side = 512;
 
+  // Long side at which the image checks run (larger candidates are reduced first; the text hook
+  // and compliance rules see the full image).
+  double work_side = 1024;
+
   // --- Ranking.
   // Two candidates are near-duplicates when their 64-bit pHash Hamming distance is at most
   // max_duplicate_distance and their 8x8 colour thumbnails differ by at most

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <opencv2/imgproc.hpp>
 
 namespace vitrine::qa {
 namespace {
@@ -72,12 +73,23 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
                                                              "8-bit BGR image")));
   } else {
     const bool has_source = !in.source_bgr.empty() || !in.source_alpha.empty();
+    // The checks below run at work_side: the cost scales with the pixels, and a defect that
+    // shows only above it (a 1 px blur on a 2000 px image) is not what QA is for.
+    cv::Mat candidate = in.candidate_bgr, alpha = in.candidate_alpha;
+    cv::Rect placement = in.placement;
+    const double scale = config.work_side / std::max(candidate.cols, candidate.rows);
+    if (scale < 1) {
+      cv::resize(in.candidate_bgr, candidate, cv::Size(), scale, scale, cv::INTER_AREA);
+      if (!alpha.empty())
+        cv::resize(in.candidate_alpha, alpha, candidate.size(), 0, 0, cv::INTER_AREA);
+      placement = cv::Rect(cvRound(placement.x * scale), cvRound(placement.y * scale),
+                           cvRound(placement.width * scale), cvRound(placement.height * scale));
+    }
     // The product's alpha in the candidate frame: given, or the source's at the placement.
     // (An unusable placement is reported by the sharpness and colour checks below.)
-    cv::Mat alpha = in.candidate_alpha;
     if (has_source) {
       Result<PlacedProduct> placed =
-          PlaceProduct(in.source_bgr, in.source_alpha, in.placement, in.candidate_bgr.size());
+          PlaceProduct(in.source_bgr, in.source_alpha, placement, candidate.size());
       if (placed.ok()) {
         if (alpha.empty()) alpha = placed->alpha;
         checks.push_back(OutsideFrame(*placed, config));
@@ -98,20 +110,18 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     }
     if (has_source) {
       AddOrFail(SourceFrameCut(in.source_alpha, config), "cutout.source_frame_cut", &checks);
-      AddOrFail(Sharpness(in.source_bgr, in.source_alpha, in.candidate_bgr, in.placement, config),
+      AddOrFail(Sharpness(in.source_bgr, in.source_alpha, candidate, placement, config),
                 "sharpness", &checks);
-      AddOrFail(
-          ColourFidelity(in.source_bgr, in.source_alpha, in.candidate_bgr, in.placement, config),
-          "colour", &checks);
+      AddOrFail(ColourFidelity(in.source_bgr, in.source_alpha, candidate, placement, config),
+                "colour", &checks);
     } else {
       qa.skipped.push_back("sharpness, colour: no source cutout");
     }
     if (in.brisque != nullptr) {
       // On the product's rectangle: over a flat canvas, whole-frame BRISQUE swings from 0 to 67
       // for the same product (docs/qa.md), while the product's own rendering is stable.
-      cv::Rect product = in.placement & cv::Rect(cv::Point(0, 0), in.candidate_bgr.size());
-      cv::Mat view = std::min(product.width, product.height) >= 64 ? in.candidate_bgr(product)
-                                                                   : in.candidate_bgr;
+      cv::Rect product = placement & cv::Rect(cv::Point(0, 0), candidate.size());
+      cv::Mat view = std::min(product.width, product.height) >= 64 ? candidate(product) : candidate;
       Result<double> brisque = in.brisque->Score(view, static_cast<int>(config.brisque_max_side));
       if (brisque.ok()) {
         checks.push_back(QualityCheck(*brisque, config));
@@ -127,7 +137,7 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     } else {
       qa.skipped.push_back("text.left: no text detector");
     }
-    qa.fingerprint = MakeFingerprint(in.candidate_bgr);
+    qa.fingerprint = MakeFingerprint(candidate);
   }
   for (Check& c : Compliance(in.compliance)) checks.push_back(std::move(c));
 

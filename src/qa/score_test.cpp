@@ -197,6 +197,22 @@ TEST(Evaluate, JudgesTheCandidatesOwnAlphaWhenGiven) {
   EXPECT_NE(crumbs.reasons[0].find("stray fragment"), std::string::npos);
 }
 
+TEST(Evaluate, ChecksALargeCandidateAtTheWorkingSize) {
+  // 1400 px: reduced to QaConfig::work_side (1024) first, placement and all.
+  auto source = testdata::MakeSource(2, {800, 960});
+  cv::Mat backdrop = testdata::MakeCanvas({1400, 1400}, Canvas::kGradient, 2);
+  cv::Rect placement = testdata::FitPlacement(source.alpha, backdrop.size(), 0.8, 2);
+  auto good = testdata::StageOn(source.bgr, source.alpha, backdrop, placement);
+  CandidateQa ok = Evaluate(Inputs("large", source, source.alpha, good.bgr, placement), {});
+  EXPECT_FALSE(ok.rejected) << Describe(ok);
+  EXPECT_GT(ok.score, 0.7) << Describe(ok);
+  for (const testdata::Defective& d : testdata::MakeDefects(source, backdrop, 0.8, 2)) {
+    CandidateQa qa =
+        Evaluate(Inputs(d.defect, d.source, d.cutout_alpha, d.candidate, d.placement), QaConfig{});
+    EXPECT_TRUE(testdata::CaughtForTheRightReason(qa, d)) << Describe(qa);
+  }
+}
+
 TEST(Evaluate, NeverModifiesItsInputs) {
   auto source = testdata::MakeSource(6);
   cv::Rect placement = testdata::FitPlacement(source.alpha, {300, 300}, 0.7, 6);
