@@ -1,5 +1,6 @@
 #include "qa/candidate_testdata.h"
 
+#include <functional>
 #include <opencv2/imgproc.hpp>
 
 #include "tests/testdata.h"
@@ -26,8 +27,7 @@ cv::Rect FitPlacement(const cv::Mat& alpha, cv::Size canvas, double fill, int se
   return {x, y, size.width, size.height};
 }
 
-Staged Stage(const cv::Mat& bgr, const cv::Mat& alpha, cv::Size size, cv::Rect placement,
-             Canvas canvas, int seed) {
+cv::Mat MakeCanvas(cv::Size size, Canvas canvas, int seed) {
   cv::RNG rng(seed);
   cv::Mat out(size, CV_8UC3, cv::Scalar(255, 255, 255));
   switch (canvas) {
@@ -52,6 +52,18 @@ Staged Stage(const cv::Mat& bgr, const cv::Mat& alpha, cv::Size size, cv::Rect p
       break;
     }
   }
+  return out;
+}
+
+Staged Stage(const cv::Mat& bgr, const cv::Mat& alpha, cv::Size size, cv::Rect placement,
+             Canvas canvas, int seed) {
+  return StageOn(bgr, alpha, MakeCanvas(size, canvas, seed), placement);
+}
+
+Staged StageOn(const cv::Mat& bgr, const cv::Mat& alpha, const cv::Mat& backdrop,
+               cv::Rect placement) {
+  const cv::Size size = backdrop.size();
+  cv::Mat out = backdrop.clone();
   cv::Rect box = cv::boundingRect(alpha > 0);
   int interpolation = placement.area() < box.area() ? cv::INTER_AREA : cv::INTER_CUBIC;
   cv::Mat product, matte;
@@ -99,11 +111,11 @@ cv::Mat AddCrumbs(const cv::Mat& alpha, int count, int radius, int seed) {
   cv::RNG rng(seed);
   cv::Mat out = alpha.clone();
   cv::Mat product = alpha > 0;
-  cv::Mat near;
-  cv::dilate(product, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, {61, 61}));
-  cv::Mat keep_off;
-  cv::dilate(product, keep_off,
-             cv::getStructuringElement(cv::MORPH_ELLIPSE, {4 * radius + 9, 4 * radius + 9}));
+  // Centres between 2r+4 and 2r+34 px from the product: close, but never touching it.
+  const int inner = 4 * radius + 9, outer = inner + 60;
+  cv::Mat near, keep_off;
+  cv::dilate(product, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, {outer, outer}));
+  cv::dilate(product, keep_off, cv::getStructuringElement(cv::MORPH_ELLIPSE, {inner, inner}));
   cv::Mat ring = near & ~keep_off;
   std::vector<cv::Point> spots;
   cv::findNonZero(ring, spots);
@@ -147,6 +159,78 @@ double MagentaShare(const cv::Mat& bgr) {
   cv::inRange(bgr, cv::Scalar(250, 0, 250), cv::Scalar(255, 5, 255), magenta);
   cv::dilate(magenta, magenta, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
   return static_cast<double>(cv::countNonZero(magenta)) / magenta.total();
+}
+
+std::vector<Defective> MakeDefects(const Source& source, const cv::Mat& backdrop, double fill,
+                                   int seed) {
+  const cv::Size size = backdrop.size();
+  std::vector<Defective> out;
+  // Stages `alpha` (the cutout QA will be given) of `from` as the stage op would.
+  auto add = [&](const char* defect, std::vector<std::string> checks, const Source& from,
+                 const cv::Mat& alpha, const std::function<cv::Mat(const Staged&)>& damage,
+                 cv::Rect placement) {
+    Staged staged = StageOn(from.bgr, alpha, backdrop, placement);
+    out.push_back(
+        {defect, std::move(checks), from, alpha, damage ? damage(staged) : staged.bgr, placement});
+  };
+  auto fit = [&](const cv::Mat& alpha) { return FitPlacement(alpha, size, fill, seed); };
+  const cv::Rect placement = fit(source.alpha);
+
+  cv::Mat half = DropHalf(source.alpha);
+  add("half missing", {"cutout.source_iou"}, source, half, nullptr, fit(half));
+
+  add(
+      "text left", {"text.left"}, source, source.alpha,
+      [](const Staged& s) { return AddCaption(s.bgr, "NEW 2024"); }, placement);
+
+  // Euclidean 15 in CIELAB, in a different direction per seed.
+  const cv::Vec3f shifts[] = {{15, 0, 0}, {-15, 0, 0},        {0, 15, 0},
+                              {0, 0, 15}, {0, -10.6f, 10.6f}, {8.7f, 8.7f, -8.7f}};
+  const cv::Vec3f shift = shifts[seed % 6];
+  add(
+      "colour shifted", {"colour"}, source, source.alpha,
+      [&](const Staged& s) { return ShiftProductColour(s, shift); }, placement);
+
+  add(
+      "blurred", {"sharpness"}, source, source.alpha,
+      [](const Staged& s) {
+        cv::Mat blurred;
+        cv::GaussianBlur(s.bgr, blurred, cv::Size(), 3);
+        return blurred;
+      },
+      placement);
+
+  // A third of the product past the right or the bottom edge.
+  cv::Rect cut = placement;
+  if (seed % 2) {
+    cut.x = size.width - cut.width * 2 / 3;
+  } else {
+    cut.y = size.height - cut.height * 2 / 3;
+  }
+  add("frame cut", {"cutout.frame_cut", "cutout.outside_frame"}, source, source.alpha, nullptr,
+      cut);
+
+  cv::Mat crumbs = AddCrumbs(source.alpha, 6, std::max(3, source.alpha.cols / 45), seed);
+  add("fragments", {"cutout.fragments"}, source, crumbs, nullptr, fit(crumbs));
+
+  // The supplier photo itself cuts the product: the photo ends 70% of the way down the product.
+  cv::Rect box = cv::boundingRect(source.alpha > 0);
+  cv::Rect kept(0, 0, source.bgr.cols, box.y + box.height * 7 / 10);
+  Source cropped{source.bgr(kept).clone(), source.alpha(kept).clone(),
+                 source.segmenter_mask(kept).clone()};
+  add("source cut", {"cutout.source_frame_cut"}, cropped, cropped.alpha, nullptr,
+      fit(cropped.alpha));
+  return out;
+}
+
+bool CaughtForTheRightReason(const CandidateQa& qa, const Defective& defective) {
+  for (const Check& c : qa.checks) {
+    if (!c.hard || c.passed) continue;
+    for (const std::string& id : defective.checks) {
+      if (c.id.rfind(id, 0) == 0) return qa.rejected;
+    }
+  }
+  return false;
 }
 
 }  // namespace vitrine::qa::testdata

@@ -5,6 +5,10 @@
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "qa/score.h"
 
 namespace vitrine::qa::testdata {
 
@@ -24,10 +28,17 @@ struct Staged {
   cv::Rect placement;  // where the alpha's bounding box landed
 };
 
+// A backdrop of `size`: white, light grey, a random studio colour, a vertical gradient, or a
+// blurred room photo from opencv-doc.
+cv::Mat MakeCanvas(cv::Size size, Canvas canvas, int seed);
+
 // The product (bounding box of alpha > 0) resampled into `placement` (may reach past the canvas)
 // over a canvas of `size`, with a soft contact shadow.
 Staged Stage(const cv::Mat& bgr, const cv::Mat& alpha, cv::Size size, cv::Rect placement,
              Canvas canvas, int seed);
+// The same over a given backdrop (CV_8UC3, the candidate's size).
+Staged StageOn(const cv::Mat& bgr, const cv::Mat& alpha, const cv::Mat& backdrop,
+               cv::Rect placement);
 
 // A placement whose long side is `fill` of the canvas's short side, inside the canvas with a
 // margin, shifted deterministically by `seed`.
@@ -44,5 +55,24 @@ cv::Mat ShiftProductColour(const Staged& staged, cv::Vec3f shift);
 cv::Mat AddCaption(const cv::Mat& bgr, const char* text);
 // Fake text detector: share of the image within 2 px of pure-magenta pixels.
 double MagentaShare(const cv::Mat& bgr);
+
+// A broken candidate made on purpose, and the hard checks that may rightly reject it.
+struct Defective {
+  std::string defect;               // "half missing", "text left", ...
+  std::vector<std::string> checks;  // ids (or id prefixes): one of them must fail
+  Source source;                    // the photo and what the segmenter sees
+  cv::Mat cutout_alpha;  // the cutout QA is given (broken for "half missing", "fragments")
+  cv::Mat candidate;
+  cv::Rect placement;
+};
+// Seven defects of `source` staged over `backdrop` with the product filling `fill` of the short
+// side: a cutout missing half the product, overlay text left in, the product's colour shifted by
+// 15 in CIELAB (direction chosen by seed), a Gaussian blur of sigma 3, the subject cut by the
+// frame, crumbs of backdrop around the product, and a source photo that cuts off the product's
+// lower 30%.
+std::vector<Defective> MakeDefects(const Source& source, const cv::Mat& backdrop, double fill,
+                                   int seed);
+// Whether `qa` rejected the defective candidate for one of its right reasons.
+bool CaughtForTheRightReason(const CandidateQa& qa, const Defective& defective);
 
 }  // namespace vitrine::qa::testdata

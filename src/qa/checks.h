@@ -2,7 +2,7 @@
 //
 // A Check carries the measured value, the limit it was held to, whether it passed, whether a
 // failure rejects the candidate (hard) or only lowers its score (soft), and a reason a reviewer
-// understands ("product colour shifted: mean ΔE2000 14.8 (limit 6)"). score.h combines them.
+// understands ("product colour shifted: mean ΔE2000 10.7 (limit 4.5)"). score.h combines them.
 //
 // Conventions: images are 8-bit BGR (CV_8UC3), alphas and masks CV_8UC1 of the same size as their
 // image (255 = product). `placement` is the rectangle of the candidate where the bounding box of
@@ -10,6 +10,7 @@
 // candidate's borders. Functions returning Result fail with InvalidArgument when inputs are
 // malformed (empty, wrong type, mismatched sizes, no product pixels to compare) and say which.
 // Everything here is thread-safe: pure functions, and Brisque is safe to share (see below).
+// Nothing here keeps a reference to its arguments.
 #pragma once
 
 #include <functional>
@@ -35,12 +36,19 @@ struct Check {
 
 // --- Cutout sanity, from the product's alpha in the candidate frame.
 
-// Four hard checks: "cutout.coverage" (share of the frame; too small or too large),
+// Four checks, in this order. Hard: "cutout.coverage" (share of the frame; too small or too large),
 // "cutout.fragments" (stray pieces: components under a quarter of the largest one, as a share of
 // the product area; pairs of similar parts, like two shoes, are not fragments),
-// "cutout.frame_cut" (longest run of product pixels along a border, as a share of the border),
-// and one soft check, "cutout.holes" (enclosed transparent area over the filled product area).
+// "cutout.frame_cut" (product pixels on one border, as a share of that border),
+// and soft: "cutout.holes" (enclosed transparent area over the filled product area). An empty or
+// non-8-bit alpha gives one failed hard check "cutout.input" instead.
 std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
+
+// Hard check "cutout.source_frame_cut": the product in the source photo touches a border (product
+// pixels over the border's length, limit max_border_contact), so it is truncated in every
+// candidate made from it. `source_alpha` must be in the photo's own frame, not cropped to the
+// product.
+Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config);
 
 // "Half missing": the cutout alpha against the segmenter's mask of the same source photo (both
 // CV_8UC1, same size; thresholded at 128). Hard check "cutout.source_iou" = IoU.
@@ -56,11 +64,16 @@ Result<cv::Mat> SegmenterMask(const models::Segmenter& segmenter, const cv::Mat&
 // The source product resampled into `placement` on a canvas of `canvas` size (zero outside the
 // product's rectangle): area averaging when shrinking, bilinear when enlarging.
 struct PlacedProduct {
-  cv::Mat bgr;    // CV_8UC3, canvas size
-  cv::Mat alpha;  // CV_8UC1, canvas size
+  cv::Mat bgr;               // CV_8UC3, canvas size
+  cv::Mat alpha;             // CV_8UC1, canvas size
+  double outside_share = 0;  // share of the product's alpha mass that fell outside the canvas
 };
 Result<PlacedProduct> PlaceProduct(const cv::Mat& bgr, const cv::Mat& alpha, cv::Rect placement,
                                    cv::Size canvas);
+
+// Hard check "cutout.outside_frame": the share of the product the placement puts outside the
+// candidate (catches cuts through thin parts that barely touch the border).
+Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config);
 
 // Pixels where the placed product is fully opaque, eroded so edges (where the backdrop mixes in)
 // do not count. CV_8UC1 0/255.
@@ -75,7 +88,9 @@ Result<Check> Sharpness(const cv::Mat& source_bgr, const cv::Mat& source_alpha,
                         const cv::Mat& candidate_bgr, cv::Rect placement, const QaConfig& config);
 
 // Hard checks "colour.mean" and "colour.p95": CIEDE2000 over the product core between the
-// source product resampled to `placement` and the candidate.
+// source product resampled to `placement` and the candidate, registered within +-3 px and
+// smoothed (Gaussian sigma 2 px) so that a placement a few pixels off does not read as a colour
+// change. Sharpness uses the same registration.
 Result<std::vector<Check>> ColourFidelity(const cv::Mat& before_bgr, const cv::Mat& before_alpha,
                                           const cv::Mat& after_bgr, cv::Rect placement,
                                           const QaConfig& config);
@@ -119,9 +134,25 @@ std::vector<Check> Compliance(std::vector<Check> rules);
 
 // --- Near-duplicates.
 
-// 64-bit perceptual hash (DCT pHash) as a 1x8 CV_8UC1.
+// 64-bit perceptual hash (DCT pHash) as a 1x8 CV_8UC1; empty for an empty or non-BGR image.
 cv::Mat PerceptualHash(const cv::Mat& bgr);
-// Hamming distance between two PerceptualHash() values (0..64).
+// Hamming distance between two PerceptualHash() values (0..64); 64 if either is empty.
 int HashDistance(const cv::Mat& a, const cv::Mat& b);
+
+// What near-duplicate detection compares: the pHash (layout, luminance only) and an 8x8 CIELAB
+// thumbnail (colour, which pHash ignores: the same shot on white and on a coloured canvas is two
+// looks, not a duplicate).
+struct Fingerprint {
+  cv::Mat hash;  // PerceptualHash()
+  cv::Mat lab;   // 8x8 CV_32FC3 CIELAB, area-averaged
+};
+Fingerprint MakeFingerprint(const cv::Mat& bgr);
+
+struct Likeness {
+  int hash_distance = 64;        // pHash Hamming distance
+  double colour_difference = 0;  // mean CIEDE2000 between the thumbnails' cells
+};
+// Empty fingerprints compare as entirely different.
+Likeness Compare(const Fingerprint& a, const Fingerprint& b);
 
 }  // namespace vitrine::qa

@@ -122,6 +122,18 @@ TEST(PlaceProduct, PutsTheProductBoxIntoThePlacementAndClipsAtTheCanvas) {
       PlaceProduct(source.bgr, source.alpha, {150, 40, 200, 240}, {300, 300});
   ASSERT_TRUE(placed.ok());
   EXPECT_EQ(cv::boundingRect(placed->alpha > 0), cv::Rect(150, 40, 150, 240));
+  // A quarter of the placement is past the right edge: that much of the product is cut off.
+  EXPECT_GT(placed->outside_share, 0.15);
+  EXPECT_LT(placed->outside_share, 0.35);
+  Check cut = OutsideFrame(*placed, QaConfig{});
+  EXPECT_FALSE(cut.passed);
+  EXPECT_TRUE(cut.hard);
+  EXPECT_NE(cut.reason.find("outside the candidate"), std::string::npos) << cut.reason;
+  Result<PlacedProduct> inside =
+      PlaceProduct(source.bgr, source.alpha, {20, 40, 200, 240}, {300, 300});
+  ASSERT_TRUE(inside.ok());
+  EXPECT_EQ(inside->outside_share, 0);
+  EXPECT_TRUE(OutsideFrame(*inside, QaConfig{}).passed);
   Result<PlacedProduct> outside =
       PlaceProduct(source.bgr, source.alpha, {400, 40, 100, 100}, {300, 300});
   EXPECT_EQ(outside.status().code(), Code::kInvalidArgument);
@@ -162,6 +174,27 @@ TEST(ColourFidelity, MeasuresTheShiftOfTheProductOnly) {
   EXPECT_GT((*moved)[0].value, 8);
   EXPECT_FALSE((*moved)[0].passed);
   EXPECT_NE((*moved)[0].reason.find("colour shifted"), std::string::npos);
+}
+
+TEST(ColourFidelity, ToleratesAPlacementOffByAFewPixelsButNotAColourShift) {
+  // A stage op may round its placement differently: 3 px off, or 3 px larger.
+  auto source = testdata::MakeSource(1);  // the fruits texture: misregistration shows most
+  cv::Rect placement = testdata::FitPlacement(source.alpha, {400, 400}, 0.75, 1);
+  auto staged =
+      testdata::Stage(source.bgr, source.alpha, {400, 400}, placement, testdata::Canvas::kWhite, 1);
+  for (cv::Rect reported : {placement + cv::Point(3, -2), placement + cv::Size(3, 3)}) {
+    auto off = ColourFidelity(source.bgr, source.alpha, staged.bgr, reported, QaConfig{});
+    ASSERT_TRUE(off.ok());
+    EXPECT_LT((*off)[0].value, 1.5) << (*off)[0].reason;
+    EXPECT_TRUE((*off)[0].passed && (*off)[1].passed) << (*off)[1].reason;
+    auto sharp = Sharpness(source.bgr, source.alpha, staged.bgr, reported, QaConfig{});
+    ASSERT_TRUE(sharp.ok());
+    EXPECT_TRUE(sharp->passed) << sharp->reason;
+    cv::Mat shifted = testdata::ShiftProductColour(staged, {0, 15, 0});
+    auto moved = ColourFidelity(source.bgr, source.alpha, shifted, reported, QaConfig{});
+    ASSERT_TRUE(moved.ok());
+    EXPECT_FALSE((*moved)[0].passed);
+  }
 }
 
 TEST(Brisque, ScoresBlurredAndNoisyPhotosWorseThanTheOriginal) {
@@ -227,6 +260,7 @@ TEST(PerceptualHash, IsStableUnderRecompressionAndTellsImagesApart) {
   cv::Mat recompressed = cv::imdecode(jpeg, cv::IMREAD_COLOR), smaller;
   cv::resize(recompressed, smaller, cv::Size(), 0.5, 0.5, cv::INTER_AREA);
   EXPECT_LE(HashDistance(PerceptualHash(photo), PerceptualHash(smaller)), 4);
+  EXPECT_EQ(HashDistance(PerceptualHash(photo), PerceptualHash(cv::Mat())), 64);
   EXPECT_GT(HashDistance(PerceptualHash(photo),
                          PerceptualHash(vitrine::testdata::SamplePhoto("baboon.jpg"))),
             16);

@@ -18,8 +18,11 @@ struct QaConfig {
   double max_coverage = 0.92;
   // Area of stray pieces (components smaller than a quarter of the largest) over the product's.
   double max_fragment_share = 0.01;
-  // Longest run of product pixels along one image border, as a share of that border's length.
-  double max_border_run = 0.05;
+  // Product pixels on one image border, as a share of that border's length (all of them, not the
+  // longest run: a chair cut through its legs touches in several short runs).
+  double max_border_contact = 0.05;
+  // Share of the product (alpha mass) that the placement puts outside the candidate's frame.
+  double max_outside_share = 0.005;
   // IoU of the cutout alpha with the segmenter's mask of the source photo ("half missing").
   double min_source_iou = 0.85;
   // Product high-frequency energy in the candidate over the source's at the same scale.
@@ -37,10 +40,16 @@ struct QaConfig {
   double max_brisque = 60.0;
   double brisque_max_side = 512;
 
+  // Long side at which the image checks run (larger candidates are reduced first; the text hook
+  // and compliance rules see the full image).
+  double work_side = 1024;
+
   // --- Ranking.
-  // Perceptual-hash (64-bit pHash) Hamming distance at or below which two candidates are
-  // near-duplicates; the lower-scored one of a pair is demoted.
+  // Two candidates are near-duplicates when their 64-bit pHash Hamming distance is at most
+  // max_duplicate_distance and their 8x8 colour thumbnails differ by at most
+  // max_duplicate_colour (mean ΔE2000); the lower-scored one of a pair is demoted.
   double max_duplicate_distance = 6;
+  double max_duplicate_colour = 5;
   // Weights of the soft score (see score.h); they need not sum to 1.
   double weight_sharpness = 0.30;
   double weight_colour_mean = 0.20;

@@ -1,7 +1,9 @@
 #include "qa/score.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <numeric>
+#include <opencv2/imgproc.hpp>
 
 namespace vitrine::qa {
 namespace {
@@ -71,12 +73,27 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
                                                              "8-bit BGR image")));
   } else {
     const bool has_source = !in.source_bgr.empty() || !in.source_alpha.empty();
-    // The product's alpha in the candidate frame.
-    cv::Mat alpha = in.candidate_alpha;
-    if (alpha.empty() && has_source) {
+    // The checks below run at work_side: the cost scales with the pixels, and a defect that
+    // shows only above it (a 1 px blur on a 2000 px image) is not what QA is for.
+    cv::Mat candidate = in.candidate_bgr, alpha = in.candidate_alpha;
+    cv::Rect placement = in.placement;
+    const double scale = config.work_side / std::max(candidate.cols, candidate.rows);
+    if (scale < 1) {
+      cv::resize(in.candidate_bgr, candidate, cv::Size(), scale, scale, cv::INTER_AREA);
+      if (!alpha.empty())
+        cv::resize(in.candidate_alpha, alpha, candidate.size(), 0, 0, cv::INTER_AREA);
+      placement = cv::Rect(cvRound(placement.x * scale), cvRound(placement.y * scale),
+                           cvRound(placement.width * scale), cvRound(placement.height * scale));
+    }
+    // The product's alpha in the candidate frame: given, or the source's at the placement.
+    // (An unusable placement is reported by the sharpness and colour checks below.)
+    if (has_source) {
       Result<PlacedProduct> placed =
-          PlaceProduct(in.source_bgr, in.source_alpha, in.placement, in.candidate_bgr.size());
-      if (placed.ok()) alpha = placed->alpha;
+          PlaceProduct(in.source_bgr, in.source_alpha, placement, candidate.size());
+      if (placed.ok()) {
+        if (alpha.empty()) alpha = placed->alpha;
+        checks.push_back(OutsideFrame(*placed, config));
+      }
     }
     if (!alpha.empty()) {
       for (Check& c : CutoutSanity(alpha, config)) checks.push_back(std::move(c));
@@ -92,24 +109,25 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
       qa.skipped.push_back("cutout.source_iou: no segmenter mask of the source");
     }
     if (has_source) {
-      AddOrFail(Sharpness(in.source_bgr, in.source_alpha, in.candidate_bgr, in.placement, config),
+      AddOrFail(SourceFrameCut(in.source_alpha, config), "cutout.source_frame_cut", &checks);
+      AddOrFail(Sharpness(in.source_bgr, in.source_alpha, candidate, placement, config),
                 "sharpness", &checks);
-      AddOrFail(
-          ColourFidelity(in.source_bgr, in.source_alpha, in.candidate_bgr, in.placement, config),
-          "colour", &checks);
+      AddOrFail(ColourFidelity(in.source_bgr, in.source_alpha, candidate, placement, config),
+                "colour", &checks);
     } else {
       qa.skipped.push_back("sharpness, colour: no source cutout");
     }
     if (in.brisque != nullptr) {
       // On the product's rectangle: over a flat canvas, whole-frame BRISQUE swings from 0 to 67
-      // for the same product (bench/README.md), while the product's own rendering is stable.
-      cv::Rect product = in.placement & cv::Rect(cv::Point(0, 0), in.candidate_bgr.size());
-      cv::Mat view = product.area() >= 64 * 64 ? in.candidate_bgr(product) : in.candidate_bgr;
+      // for the same product (docs/qa.md), while the product's own rendering is stable.
+      cv::Rect product = placement & cv::Rect(cv::Point(0, 0), candidate.size());
+      cv::Mat view = std::min(product.width, product.height) >= 64 ? candidate(product) : candidate;
       Result<double> brisque = in.brisque->Score(view, static_cast<int>(config.brisque_max_side));
       if (brisque.ok()) {
         checks.push_back(QualityCheck(*brisque, config));
       } else {
-        checks.push_back(Unmeasured("quality.brisque", brisque.status()));
+        // A soft check gates nothing, so a failed measurement only leaves the score.
+        qa.skipped.push_back("quality.brisque: " + brisque.status().message());
       }
     } else {
       qa.skipped.push_back("quality.brisque: no BRISQUE model");
@@ -119,7 +137,7 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     } else {
       qa.skipped.push_back("text.left: no text detector");
     }
-    qa.hash = PerceptualHash(in.candidate_bgr);
+    qa.fingerprint = MakeFingerprint(candidate);
   }
   for (Check& c : Compliance(in.compliance)) checks.push_back(std::move(c));
 
@@ -152,12 +170,12 @@ std::vector<Ranked> Rank(std::vector<CandidateQa> candidates, const QaConfig& co
     // Compare with the better candidates kept so far (distinct ones only: a duplicate of a
     // duplicate is judged against the original it resembles).
     for (const Ranked& kept : distinct) {
-      if (r.qa.hash.empty() || kept.qa.hash.empty()) continue;
-      int d = HashDistance(r.qa.hash, kept.qa.hash);
-      if (d <= config.max_duplicate_distance) {
+      Likeness likeness = Compare(r.qa.fingerprint, kept.qa.fingerprint);
+      if (likeness.hash_distance <= config.max_duplicate_distance &&
+          likeness.colour_difference <= config.max_duplicate_colour) {
         r.near_duplicate = true;
         r.duplicate_of = kept.qa.id;
-        r.duplicate_distance = d;
+        r.likeness = likeness;
         break;
       }
     }
@@ -169,6 +187,30 @@ std::vector<Ranked> Rank(std::vector<CandidateQa> candidates, const QaConfig& co
   }
   for (size_t i = 0; i < out.size(); ++i) out[i].rank = static_cast<int>(i) + 1;
   return out;
+}
+
+nlohmann::json ToJson(const Check& check) {
+  return {{"id", check.id},         {"value", check.value}, {"limit", check.limit},
+          {"passed", check.passed}, {"hard", check.hard},   {"reason", check.reason}};
+}
+
+nlohmann::json ToJson(const CandidateQa& qa) {
+  nlohmann::json checks = nlohmann::json::array();
+  for (const Check& c : qa.checks) checks.push_back(ToJson(c));
+  return {{"id", qa.id},           {"rejected", qa.rejected}, {"score", qa.score},
+          {"reasons", qa.reasons}, {"skipped", qa.skipped},   {"checks", checks}};
+}
+
+nlohmann::json ToJson(const Ranked& ranked) {
+  nlohmann::json j = ToJson(ranked.qa);
+  j["rank"] = ranked.rank;
+  j["accepted"] = ranked.accepted;
+  if (ranked.near_duplicate) {
+    j["duplicate_of"] = ranked.duplicate_of;
+    j["hash_distance"] = ranked.likeness.hash_distance;
+    j["colour_difference"] = ranked.likeness.colour_difference;
+  }
+  return j;
 }
 
 }  // namespace vitrine::qa

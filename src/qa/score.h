@@ -1,9 +1,10 @@
 // Evaluate one candidate (all checks of checks.h), then rank a SKU's candidates.
 //
 // Hard checks gate: a candidate with a failed hard check is rejected, with the reasons of every
-// failed hard check, scores 0 and is never ranked as accepted. A check that cannot be measured
-// (bad input, a detector error) counts as a failed hard check, because an unchecked candidate must
-// not be exported as accepted.
+// failed hard check, scores 0 and is never ranked as accepted. A hard check that cannot be
+// measured (bad input, a detector error) counts as failed, because an unchecked candidate must
+// not be exported as accepted; a soft one (BRISQUE) that cannot be measured is listed in
+// `skipped` and leaves the score.
 //
 // Soft score in [0, 1]: the weighted mean of a goodness per scored check (weights in QaConfig):
 //   sharpness          0.30  g = (ratio - limit) / (1 - limit), clamped   (1 at or above 1)
@@ -18,12 +19,14 @@
 // not score. A failed soft check has goodness 0, so it costs its whole weight.
 //
 // Rank: accepted candidates by score, best first; of a near-duplicate pair (pHash distance <=
-// max_duplicate_distance) the lower-scored one is demoted below every distinct accepted
+// max_duplicate_distance and thumbnail colour difference <= max_duplicate_colour, see
+// checks.h Fingerprint) the lower-scored one is demoted below every distinct accepted
 // candidate; rejected candidates come last. Deterministic (ties keep input order).
 //
 // Thread-safe: Evaluate may run concurrently for different candidates (share one Brisque).
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -62,7 +65,7 @@ struct CandidateQa {
   bool rejected = false;
   std::vector<std::string> reasons;  // reasons of the failed hard checks
   double score = 0;                  // soft score in [0, 1]; 0 when rejected
-  cv::Mat hash;                      // PerceptualHash of the candidate (empty if no image)
+  Fingerprint fingerprint;           // of the candidate, for near-duplicates (empty if no image)
 };
 
 struct Ranked {
@@ -70,8 +73,8 @@ struct Ranked {
   int rank = 0;           // 1 = best
   bool accepted = false;  // not rejected (a demoted near-duplicate is still accepted)
   bool near_duplicate = false;
-  std::string duplicate_of;    // id of the better candidate it duplicates
-  int duplicate_distance = 0;  // their pHash distance
+  std::string duplicate_of;  // id of the better candidate it duplicates
+  Likeness likeness;         // to that candidate
 };
 
 CandidateQa Evaluate(const CandidateInputs& inputs, const QaConfig& config);
@@ -80,5 +83,13 @@ CandidateQa Evaluate(const CandidateInputs& inputs, const QaConfig& config);
 double SoftScore(const std::vector<Check>& checks, const QaConfig& config);
 
 std::vector<Ranked> Rank(std::vector<CandidateQa> candidates, const QaConfig& config = {});
+
+// For report.json and the review page: {"id", "value", "limit", "passed", "hard", "reason"};
+// a candidate adds "rejected", "score", "reasons", "skipped", "checks"; a ranked one adds "rank",
+// "accepted" and, for a demoted near-duplicate, "duplicate_of", "hash_distance",
+// "colour_difference".
+nlohmann::json ToJson(const Check& check);
+nlohmann::json ToJson(const CandidateQa& qa);
+nlohmann::json ToJson(const Ranked& ranked);
 
 }  // namespace vitrine::qa
