@@ -138,7 +138,8 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
     if (!image.ok()) return image.status();
     Result<Image> result = step(*image);
     if (!result.ok()) return result.status().WithContext(inputs[index]);
-    Result<std::string> bytes = io::EncodeImage(*result, options.encode);
+    Result<std::string> bytes =
+        options.encoder ? options.encoder(*result) : io::EncodeImage(*result, options.encode);
     if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
     return WriteFileAtomic(outputs[index], *bytes);
   };

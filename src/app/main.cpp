@@ -5,6 +5,7 @@
 #include <opencv2/core.hpp>
 
 #include "app/batch.h"
+#include "app/commands.h"
 #include "core/config.h"
 #include "models/runtime.h"
 #include "ops/op.h"
@@ -167,13 +168,17 @@ int Main(int argc, char** argv) {
   AddCutout(cli, *config, &exit_code);
   AddModels(cli, *config, &exit_code);
   AddOps(cli);
+  AddCheck(cli, *config, &exit_code);
+  AddPresets(cli, *config, &exit_code);
+  AddExport(cli, *config, &exit_code);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());
   });
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;  // bad usage
   }
   return exit_code;
 }

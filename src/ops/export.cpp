@@ -13,6 +13,8 @@ namespace {
 constexpr int kBestQuality = 92;
 // Below this JPEG/WebP quality artefacts show on product edges; export downscales instead.
 constexpr int kLowestQuality = 50;
+// How far from the pure background colour a background pixel may be and still be snapped to it.
+constexpr int kSnapTolerance = 8;
 
 // Pads `image` with the background (transparent when alpha is kept) to the canvas aspect, then
 // scales it uniformly to the canvas size.
@@ -59,6 +61,24 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
   }
   if (out.bgr.data == image.bgr.data) out = out.Clone();  // never share the input's buffers
   return out;
+}
+
+// Background pixels that are almost the preset's colour (a cutout's faint haze, a backdrop a few
+// levels off) become exactly that colour where the preset requires a pure background. Pixels
+// further off are left alone: the gate then reports them.
+void SnapBackground(Image* image, const qa::Preset& preset, io::Format format) {
+  if (!preset.pure_background) return;
+  const cv::Mat flat = qa::FlattenOnto(*image, preset.background);
+  const qa::Layout layout = qa::FindLayout(flat, preset.background);
+  const cv::Scalar colour(preset.background[0], preset.background[1], preset.background[2]);
+  cv::Mat near;
+  cv::absdiff(image->bgr, colour, near);
+  cv::Mat channels[3];
+  cv::split(near, channels);
+  cv::Mat snap = (cv::max(cv::max(channels[0], channels[1]), channels[2]) <= kSnapTolerance) &
+                 qa::PureRegion(layout, preset, format);
+  image->bgr.setTo(colour, snap);
+  if (image->has_alpha()) image->alpha.setTo(255, snap);
 }
 
 struct Encoded {
@@ -134,6 +154,7 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
   }
   const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
   result.image = ConformCanvas(image, preset, keep_alpha, &result.notes);
+  SnapBackground(&result.image, preset, result.format);
 
   // Downscale as a last resort, keeping the aspect and the preset's minimum size.
   const double min_scale =

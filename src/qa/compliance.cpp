@@ -16,10 +16,14 @@ constexpr int kNearTolerance = 24;
 // Below this share of the border being background, the product cannot be told from the backdrop.
 constexpr double kMinBorderBackground = 0.5;
 // Pixels this close to the product are its anti-aliased edge, exempt from the purity rule; JPEG
-// spreads an edge over its 16x16 colour block (up to 22 px away on the diagonal), so JPEG gets
+// spreads an edge over its 16x16 colour block, and chroma upsampling a little further (up to 28 px
+// away on the diagonal, measured), so JPEG gets
 // the wider band.
 constexpr int kEdgeBand = 2;
-constexpr int kJpegEdgeBand = 24;
+constexpr int kJpegEdgeBand = 32;
+// A product scaled up (an export of a small cutout) has a proportionally wider soft edge: the
+// band is at least this share of the image's shorter side.
+constexpr double kEdgeBandShare = 0.01;
 // With light shadows allowed, the shadow may reach this far from the product, as a fraction of
 // the product's longer side.
 constexpr double kShadowReach = 0.15;
@@ -214,14 +218,7 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                  colour));
   }
   if (p.pure_background) {
-    // Background pixels away from the product's edge (and its light shadow, when allowed).
-    cv::Mat distance;
-    cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
-    double reach = format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand;
-    if (p.light_shadow && !layout.product.empty()) {
-      reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
-    }
-    const cv::Mat away = distance > reach;
+    const cv::Mat away = PureRegion(layout, p, format);
     const cv::Mat impure = DiffersFrom(bgr, p.background, 0);
 
     const int band = std::max(2, std::min(w, h) / 200);
@@ -236,15 +233,22 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                   " of border pixels differ from it (limit 0%); set the background to exactly " +
                   colour));
 
-    const double share = found ? Share(impure, away & layout.background) : 1.0;
-    const bool ok = found && share == 0;
-    report->rules.push_back(
-        Rule("background_pure", ok, Percent(share), "0%",
-             ok ? "the background is pure " + colour
-                : "background is not pure " + colour + ": " + Percent(share) +
-                      " of background pixels differ from it (limit 0%" +
-                      (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
-                      "); set the background to exactly " + colour));
+    if (!found) {
+      report->rules.push_back(Rule("background_pure", false, "no background found", "0%",
+                                   "background is not pure " + colour +
+                                       ": no background of that colour surrounds the product; "
+                                       "remove the background and place the product on " +
+                                       colour));
+    } else {
+      const double share = Share(impure, away);
+      report->rules.push_back(Rule(
+          "background_pure", share == 0, Percent(share), "0%",
+          share == 0 ? "the background is pure " + colour
+                     : "background is not pure " + colour + ": " + Percent(share) +
+                           " of background pixels differ from it (limit 0%" +
+                           (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
+                           "); set the background to exactly " + colour));
+    }
   }
 
   if (!found && !p.plain_background) {
@@ -407,6 +411,17 @@ Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
   cv::morphologyEx(product, product, cv::MORPH_OPEN, cv::Mat::ones(3, 3, CV_8UC1));
   layout.product = cv::boundingRect(product);
   return layout;
+}
+
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format) {
+  cv::Mat distance;
+  cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
+  double reach = std::max<double>(format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand,
+                                  kEdgeBandShare * std::min(distance.cols, distance.rows));
+  if (preset.light_shadow && !layout.product.empty()) {
+    reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
+  }
+  return distance > reach;  // zero on the product itself, so within the background
 }
 
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {

@@ -68,6 +68,11 @@ struct Layout {
 // `colour`: the expected background colour, or nullopt to take the border's median.
 Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour);
 
+// The pixels the pure-background rules require to be exactly the background colour: the
+// background away from the product's anti-aliased edge (wider for JPEG, whose blocks smear an
+// edge) and, when the preset allows one, from its light shadow.
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format);
+
 // The image composited over `colour` (alpha dropped); the pixels themselves when opaque.
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
 
