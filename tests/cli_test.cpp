@@ -213,6 +213,10 @@ TEST_F(CliTest, BadPresetUsageExitsTwo) {
   EXPECT_NE(bad_file.output.find("preset 'amazon': field 'fill.min'"), std::string::npos)
       << bad_file.output;
   EXPECT_EQ(Vitrine("check --preset amazon --no-such-flag x").exit_code, 2);
+  CommandRun webp = Vitrine("export --preset amazon --format webp " + Path("in"));
+  EXPECT_EQ(webp.exit_code, 2);
+  EXPECT_NE(webp.output.find("does not accept webp; use jpeg, png"), std::string::npos)
+      << webp.output;
 }
 
 TEST_F(CliTest, PresetsListsEveryMarketplaceAndUserPresets) {

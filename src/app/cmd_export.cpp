@@ -39,6 +39,10 @@ void AddExport(CLI::App& cli, const Config& config, int* exit_code) {
     if (!args->format.empty()) {
       Result<io::Format> format = io::ParseFormat(args->format);
       if (!format.ok()) return usage(format.status().message());
+      if (!preset->Accepts(*format)) {
+        return usage("the " + preset->name + " preset does not accept " + args->format + "; use " +
+                     preset->FormatNames());
+      }
       export_options.format = *format;
     }
     std::vector<std::string> missing;

@@ -145,12 +145,10 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
   if (image.bgr.empty()) return InvalidArgument("cannot export an empty image");
   ExportResult result;
   result.format = options.format.value_or(preset.formats.front());
-  if (std::find(preset.formats.begin(), preset.formats.end(), result.format) ==
-      preset.formats.end()) {
-    std::string allowed;
-    for (io::Format f : preset.formats) allowed.append(" ").append(io::FormatName(f));
+  if (!preset.Accepts(result.format)) {
     return InvalidArgument("the " + preset.name + " preset does not accept " +
-                           std::string(io::FormatName(result.format)) + "; use one of:" + allowed);
+                           std::string(io::FormatName(result.format)) + "; use " +
+                           preset.FormatNames());
   }
   const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
   result.image = ConformCanvas(image, preset, keep_alpha, &result.notes);

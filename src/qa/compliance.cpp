@@ -155,12 +155,8 @@ void CheckAspect(const Preset& p, int w, int h, ComplianceReport* report) {
 
 void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format format,
                          ComplianceReport* report) {
-  std::string allowed;
-  bool format_ok = false;
-  for (io::Format f : p.formats) {
-    allowed += (allowed.empty() ? "" : ", ") + std::string(io::FormatName(f));
-    format_ok = format_ok || f == format;
-  }
+  const std::string allowed = p.FormatNames();
+  const bool format_ok = p.Accepts(format);
   const std::string name(io::FormatName(format));
   report->rules.push_back(Rule("format", format_ok, name, allowed,
                                format_ok
