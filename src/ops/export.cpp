@@ -16,13 +16,14 @@ constexpr int kLowestQuality = 50;
 // How far from the pure background colour a background pixel may be and still be snapped to it.
 constexpr int kSnapTolerance = 8;
 
-// Pads `image` with the background (transparent when alpha is kept) to the canvas aspect, then
-// scales it uniformly to the canvas size.
+// Pads `image` to the canvas aspect, then scales it uniformly to the canvas size. The padding is
+// transparent when alpha is kept, else the preset's background where the preset requires a plain
+// one, else the image's own border colour (a product staged on a studio colour gets no white
+// bars).
 Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
                     std::vector<std::string>* notes) {
   Image out;
   out.name = image.name;
-  const cv::Scalar colour(preset.background[0], preset.background[1], preset.background[2]);
   if (keep_alpha) {
     out.bgr = image.bgr;
     out.alpha = image.alpha;
@@ -30,6 +31,8 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
     out.bgr = qa::FlattenOnto(image, preset.background);
     if (image.has_alpha()) notes->push_back("transparency flattened onto the background");
   }
+  const cv::Vec3b pad = preset.plain_background ? preset.background : qa::BorderColour(out.bgr);
+  const cv::Scalar colour(pad[0], pad[1], pad[2]);
   const double canvas_aspect = static_cast<double>(preset.canvas_width) / preset.canvas_height;
   const double aspect = static_cast<double>(image.width()) / image.height();
   int pad_x = 0, pad_y = 0;

@@ -3,8 +3,9 @@
 // an output.
 //
 // Steps: alpha is flattened onto the preset background when the preset or the format does not
-// allow it; the image is padded with the background to the preset's canvas aspect (never
-// stretched: the product is not distorted, only the canvas grows) and scaled uniformly to the
+// allow it; the image is padded to the preset's canvas aspect (never stretched: the product is not
+// distorted, only the canvas grows) with the preset background where the preset requires a plain
+// one, else with the image's own border colour, and scaled uniformly to the
 // canvas size; it is encoded in the preset's first format (or `format` when given, which must be
 // one of the preset's), searching JPEG/WebP quality (binary search, highest quality that fits)
 // or PNG compression to stay under max_bytes, and downscaling (never below the preset's minimum

@@ -86,6 +86,18 @@ TEST(ExportTest, FlattensTransparencyOnlyWhereThePresetForbidsIt) {
   EXPECT_GE(testdata::Iou(png.alpha, c.alpha), 0.98);
 }
 
+TEST(ExportTest, PadsAStudioColourWithItself) {
+  const cv::Vec3b blue(200, 120, 40);
+  testdata::Composite c = testdata::ProductOnColour({300, 400}, 0.8, blue, 6);
+  Result<ExportResult> result = Export(Image{c.bgr, {}, "studio"}, Small("shopify"));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Image out = Decode(result->bytes);
+  ASSERT_EQ(out.bgr.size(), cv::Size(300, 300));
+  // The padding at the sides is the studio colour (JPEG: within a few levels), not white.
+  const cv::Vec3b side = out.bgr.at<cv::Vec3b>(150, 2);
+  EXPECT_LE(cv::norm(cv::Vec3i(side) - cv::Vec3i(blue), cv::NORM_INF), 4) << side;
+}
+
 // A product covered in fine noise: expensive to compress.
 Image Detailed() {
   Image image = Staged({300, 300}, 0.9, 7);

@@ -66,27 +66,6 @@ cv::Mat BorderMask(cv::Size size, int width) {
   return mask;
 }
 
-cv::Vec3b BorderMedian(const cv::Mat& bgr) {
-  cv::Mat border = BorderMask(bgr.size(), 1);
-  cv::Vec3b median;
-  for (int c = 0; c < 3; ++c) {
-    cv::Mat channel;
-    cv::extractChannel(bgr, channel, c);
-    cv::Mat hist;
-    const int channels[] = {0};
-    const int bins[] = {256};
-    const float range[] = {0, 256};
-    const float* ranges[] = {range};
-    cv::calcHist(&channel, 1, channels, border, hist, 1, bins, ranges);
-    const double half = cv::sum(hist)[0] / 2;
-    double seen = 0;
-    int v = 0;
-    while (v < 255 && (seen += hist.at<float>(v)) < half) ++v;
-    median[c] = static_cast<uchar>(v);
-  }
-  return median;
-}
-
 // 255 where a pixel differs from `colour` in any channel.
 cv::Mat DiffersFrom(const cv::Mat& bgr, cv::Vec3b colour, int tolerance) {
   cv::Mat diff;
@@ -368,9 +347,30 @@ nlohmann::json ComplianceReport::ToJson() const {
   return {{"preset", preset}, {"passed", passed()}, {"rules", list}};
 }
 
+cv::Vec3b BorderColour(const cv::Mat& bgr) {
+  cv::Mat border = BorderMask(bgr.size(), 1);
+  cv::Vec3b median;
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat channel;
+    cv::extractChannel(bgr, channel, c);
+    cv::Mat hist;
+    const int channels[] = {0};
+    const int bins[] = {256};
+    const float range[] = {0, 256};
+    const float* ranges[] = {range};
+    cv::calcHist(&channel, 1, channels, border, hist, 1, bins, ranges);
+    const double half = cv::sum(hist)[0] / 2;
+    double seen = 0;
+    int v = 0;
+    while (v < 255 && (seen += hist.at<float>(v)) < half) ++v;
+    median[c] = static_cast<uchar>(v);
+  }
+  return median;
+}
+
 Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
   Layout layout;
-  layout.background_colour = colour ? *colour : BorderMedian(bgr);
+  layout.background_colour = colour ? *colour : BorderColour(bgr);
   cv::Mat near;
   cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, kNearTolerance), near);
   cv::Mat labels;

@@ -65,7 +65,10 @@ struct Layout {
   double border_background = 0;  // share of border pixels that are background, 0..1
   cv::Rect product;              // bounding box of the non-background pixels; empty if none
 };
-// `colour`: the expected background colour, or nullopt to take the border's median.
+// The median colour of the image's outermost pixels (per channel).
+cv::Vec3b BorderColour(const cv::Mat& bgr);
+
+// `colour`: the expected background colour, or nullopt to take BorderColour().
 Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour);
 
 // The pixels the pure-background rules require to be exactly the background colour: the
