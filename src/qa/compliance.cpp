@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "io/image_io.h"
 
@@ -166,11 +167,16 @@ void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport*
     return;
   }
   const IccInfo icc = DescribeIcc(metadata->icc_profile);
-  const std::string measured = icc.description.empty() ? "unreadable ICC profile" : icc.description;
+  if (icc.description.empty()) {
+    report->rules.push_back(Rule("color_space", false, "unreadable ICC profile", "sRGB",
+                                 "the embedded ICC profile cannot be read, so its colours are "
+                                 "unknown; convert the image to sRGB"));
+    return;
+  }
   report->rules.push_back(
-      Rule("color_space", icc.srgb, measured, "sRGB",
-           icc.srgb ? "ICC profile is sRGB (" + measured + ")"
-                    : "ICC profile is " + measured + " (" + icc.colour_space +
+      Rule("color_space", icc.srgb, icc.description, "sRGB",
+           icc.srgb ? "ICC profile is sRGB (" + icc.description + ")"
+                    : "ICC profile is " + icc.description + " (" + icc.colour_space +
                           "), not sRGB: colours will shift on the marketplace; convert to sRGB"));
 }
 
