@@ -268,13 +268,13 @@ TEST_F(CliTest, CutoutThenExportPassesTheAmazonCheck) {
   cv::Rect box = cv::boundingRect(grey < 200);
   EXPECT_GE(std::max(box.width, box.height), 0.85 * 2000) << box;
 
-  // A product left small is refused, not written.
+  // A product on a grey backdrop is refused, not written.
   fs::create_directories(Path("cut2"));
-  testdata::Composite small = testdata::ProductOnColour({600, 600}, 0.5, {255, 255, 255}, 22);
-  cv::imwrite(Path("cut2/raw.png"), small.bgr);
+  testdata::Composite studio = testdata::ProductOnColour({600, 600}, 0.9, {200, 200, 200}, 22);
+  cv::imwrite(Path("cut2/raw.png"), studio.bgr);
   CommandRun refused = Vitrine("export --preset amazon -o " + Path("out2") + " " + Path("cut2"));
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
-  EXPECT_NE(refused.output.find("fails the amazon preset: fill"), std::string::npos)
+  EXPECT_NE(refused.output.find("fails the amazon preset: background_plain"), std::string::npos)
       << refused.output;
   EXPECT_FALSE(fs::exists(Path("out2/raw.jpg")));
 }

@@ -12,8 +12,9 @@ namespace vitrine::qa {
 namespace {
 
 // A pixel is background-like when every channel is within this of the background colour: wide
-// enough for a light shadow and JPEG noise, narrow enough that a pale product stays product.
-constexpr int kNearTolerance = 24;
+// enough for JPEG noise and a cutout's haze, narrow enough that a pale product (white fur, at 24 it
+// was read as background) stays product. A shadow darker than this counts as product.
+constexpr int kNearTolerance = 12;
 // Below this share of the border being background, the product cannot be told from the backdrop.
 constexpr double kMinBorderBackground = 0.5;
 // Pixels this close to the product are its anti-aliased edge, exempt from the purity rule; JPEG
@@ -185,7 +186,7 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
   const Layout layout =
       FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt);
   const std::string colour = Hex(layout.background_colour);
-  const bool found = layout.border_background >= kMinBorderBackground;
+  const bool found = layout.found();
 
   if (p.plain_background) {
     const bool ok = found;
@@ -245,8 +246,8 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                                  "no product found: the image is all background"));
     return;
   }
-  const double fill =
-      std::max(static_cast<double>(box.width) / w, static_cast<double>(box.height) / h);
+  const Framing framing = MeasureFraming(box, bgr.size());
+  const double fill = framing.fill;
   const std::string range = Percent(p.fill_min) + " to " + Percent(p.fill_max);
   const bool fill_ok = fill >= p.fill_min && fill <= p.fill_max;
   std::string fill_message = "the product fills " + Percent(fill) + " of the frame";
@@ -264,12 +265,8 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
   }
   report->rules.push_back(Rule("fill", fill_ok, Percent(fill), range, fill_message));
 
-  const double left = static_cast<double>(box.x) / w;
-  const double right = static_cast<double>(w - box.br().x) / w;
-  const double top = static_cast<double>(box.y) / h;
-  const double bottom = static_cast<double>(h - box.br().y) / h;
-  const double horizontal = std::min(left, right), vertical = std::min(top, bottom);
-  const bool touches = box.x == 0 || box.y == 0 || box.br().x == w || box.br().y == h;
+  const double horizontal = framing.margin_horizontal, vertical = framing.margin_vertical;
+  const bool touches = framing.touches;
   const bool margins_ok =
       !touches && horizontal >= p.margin_horizontal - 1e-9 && vertical >= p.margin_vertical - 1e-9;
   const std::string measured = Percent(horizontal) + " / " + Percent(vertical);
@@ -319,6 +316,24 @@ std::string Trim(std::string s) {
 }
 
 }  // namespace
+
+bool Layout::found() const { return border_background >= kMinBorderBackground; }
+
+Framing MeasureFraming(cv::Rect box, cv::Size size) {
+  const double w = size.width, h = size.height;
+  Framing f;
+  f.fill = std::max(box.width / w, box.height / h);
+  f.margin_horizontal = std::min(box.x / w, (w - box.br().x) / w);
+  f.margin_vertical = std::min(box.y / h, (h - box.br().y) / h);
+  f.touches = box.x <= 0 || box.y <= 0 || box.br().x >= size.width || box.br().y >= size.height;
+  return f;
+}
+
+bool Framing::Fits(const Preset& p) const {
+  return fill >= p.fill_min && fill <= p.fill_max && !touches &&
+         margin_horizontal >= p.margin_horizontal - 1e-9 &&
+         margin_vertical >= p.margin_vertical - 1e-9;
+}
 
 bool ComplianceReport::passed() const {
   return std::none_of(rules.begin(), rules.end(), [](const RuleResult& r) { return r.failed(); });
