@@ -33,6 +33,7 @@ constexpr double kShadowReach = 0.15;
 std::string Percent(double share) {
   char text[32];
   const double p = share * 100;
+  if (p > 0 && p < 0.01) return "<0.01%";  // a few pixels: still a failure where the limit is 0
   std::snprintf(text, sizeof text, p != 0 && p < 1 ? "%.2f%%" : "%.1f%%", p);
   return text;
 }
