@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -310,8 +311,132 @@ TEST_F(CliTest, RecipesPreviewsTheCandidatesOfAManifest) {
   EXPECT_EQ(preview["skus"][0]["candidates"][1]["steps"][0]["params"]["margin"], 0.2);
 }
 
+TEST_F(CliTest, CheckFailsARawPhotoForBackgroundAndFill) {
+  cv::Mat photo;  // fruit on a cluttered table: a typical supplier photo
+  cv::resize(testdata::SamplePhoto("fruits.jpg"), photo, {1200, 960}, 0, 0, cv::INTER_CUBIC);
+  cv::imwrite(Path("in/fruits.jpg"), photo, {cv::IMWRITE_JPEG_QUALITY, 90});
+
+  CommandRun run = Vitrine("check --preset amazon " + Path("in/fruits.jpg"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("FAIL " + Path("in/fruits.jpg")), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("background_border: background is not pure #FFFFFF"), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("  fill: "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("limit 85.0% to 98.0%"), std::string::npos) << run.output;
+  // Rules that passed are not printed; the size is fine.
+  EXPECT_EQ(run.output.find("dimensions:"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("0 of 1 images pass"), std::string::npos) << run.output;
+
+  CommandRun json = Vitrine("check --preset amazon --json " + Path("in/fruits.jpg"));
+  EXPECT_EQ(json.exit_code, 1) << json.output;
+  nlohmann::json reports = nlohmann::json::parse(json.output);
+  ASSERT_EQ(reports.size(), 1u);
+  EXPECT_FALSE(reports[0]["passed"].get<bool>());
+  std::map<std::string, std::string> outcome;
+  for (const auto& rule : reports[0]["rules"]) outcome[rule["id"]] = rule["outcome"];
+  EXPECT_EQ(outcome["dimensions"], "passed");
+  EXPECT_EQ(outcome["format"], "passed");
+  EXPECT_EQ(outcome["background_border"], "failed");
+  EXPECT_EQ(outcome["background_pure"], "failed");
+  EXPECT_EQ(outcome["fill"], "failed");
+  EXPECT_EQ(outcome["overlay_text"], "not_checked");
+}
+
+TEST_F(CliTest, CheckCountsUnreadableFilesAsFailures) {
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", cv::Mat(200, 200, CV_8UC3, cv::Scalar(255, 255, 255)), jpeg);
+  WriteBytes(Path("in/cut.jpg"), std::string(jpeg.begin(), jpeg.begin() + jpeg.size() / 2));
+  CommandRun run = Vitrine("check --preset ebay " + Path("in/cut.jpg") + " " + Path("gone.png"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;
+  EXPECT_NE(run.output.find("truncated"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("gone.png: no such file or folder"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("0 of 2 images pass"), std::string::npos) << run.output;
+}
+
+TEST_F(CliTest, BadPresetUsageExitsTwo) {
+  cv::imwrite(Path("in/x.png"), cv::Mat(64, 64, CV_8UC3, cv::Scalar(9, 9, 9)));
+  CommandRun unknown = Vitrine("check --preset amazonn " + Path("in/x.png"));
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.output.find("unknown preset 'amazonn'; choose one of amazon"),
+            std::string::npos)
+      << unknown.output;
+  WriteBytes(Path("mine.json"), R"({"amazon": {"fill": {"min": 2}}})");
+  CommandRun bad_file =
+      Vitrine("check --preset amazon --presets-file " + Path("mine.json") + " " + Path("in/x.png"));
+  EXPECT_EQ(bad_file.exit_code, 2);
+  EXPECT_NE(bad_file.output.find("preset 'amazon': field 'fill.min'"), std::string::npos)
+      << bad_file.output;
+  EXPECT_EQ(Vitrine("check --preset amazon --no-such-flag x").exit_code, 2);
+  CommandRun webp = Vitrine("export --preset amazon --format webp " + Path("in"));
+  EXPECT_EQ(webp.exit_code, 2);
+  EXPECT_NE(webp.output.find("does not accept webp; use jpeg, png"), std::string::npos)
+      << webp.output;
+}
+
+TEST_F(CliTest, PresetsListsEveryMarketplaceAndUserPresets) {
+  CommandRun run = Vitrine("presets");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* name :
+       {"amazon", "shopify", "etsy", "ebay", "noon", "mercadolibre", "temu", "generic-square"}) {
+    EXPECT_NE(run.output.find(std::string(name) + " "), std::string::npos) << name;
+  }
+  EXPECT_NE(run.output.find("background #FFFFFF pure; fill 90% (85-98%)"), std::string::npos)
+      << run.output;
+  WriteBytes(Path("mine.json"), R"({"my-shop": {"canvas": [1000, 1000], "background": "#EEEEEE",
+      "fill": {"target": 0.8}, "formats": ["webp"]}})");
+  CommandRun json = Vitrine("presets --json", "VITRINE_PRESETS=" + Path("mine.json"));
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  nlohmann::json all = nlohmann::json::parse(json.output);
+  EXPECT_EQ(all.size(), 9u);
+  EXPECT_EQ(all.front()["name"], "amazon");  // sorted by name
+  auto mine = std::find_if(all.begin(), all.end(), [](auto& p) { return p["name"] == "my-shop"; });
+  ASSERT_NE(mine, all.end());
+  EXPECT_EQ((*mine)["formats"], nlohmann::json::array({"webp"}));
+}
+
+// A supplier photo cut out, exported for Amazon, and the file passes `vitrine check`.
+TEST_F(CliTest, CutoutThenExportPassesTheAmazonCheck) {
+  testdata::Composite c = testdata::MakeComposite({640, 480}, testdata::Backdrop::kGradient, 21);
+  cv::imwrite(Path("in/raw.jpg"), c.bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
+  CommandRun raw = Vitrine("check --preset amazon " + Path("in/raw.jpg"));
+  EXPECT_EQ(raw.exit_code, 1) << raw.output;
+
+  CommandRun cut = Vitrine("cutout --background white --crop --margin 0.04 -o " + Path("cut") +
+                           " " + Path("in/raw.jpg"));
+  ASSERT_EQ(cut.exit_code, 0) << cut.output;
+  CommandRun exported = Vitrine("export --preset amazon -o " + Path("out") + " " + Path("cut"));
+  ASSERT_EQ(exported.exit_code, 0) << exported.output;
+  EXPECT_NE(exported.output.find("exported 1 of 1 images"), std::string::npos) << exported.output;
+  cv::Mat out = cv::imread(Path("out/raw.jpg"), cv::IMREAD_UNCHANGED);
+  ASSERT_EQ(out.type(), CV_8UC3);
+  EXPECT_EQ(out.size(), cv::Size(2000, 2000));
+
+  CommandRun check = Vitrine("check --preset amazon --json " + Path("out/raw.jpg"));
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  // An independent reading of Amazon's rules: white corners, the product spans >= 85%.
+  for (cv::Point corner : {cv::Point(0, 0), cv::Point(1999, 0), cv::Point(0, 1999)}) {
+    EXPECT_EQ(out.at<cv::Vec3b>(corner), cv::Vec3b(255, 255, 255));
+  }
+  cv::Mat grey;
+  cv::cvtColor(out, grey, cv::COLOR_BGR2GRAY);
+  cv::Rect box = cv::boundingRect(grey < 200);
+  EXPECT_GE(std::max(box.width, box.height), 0.85 * 2000) << box;
+
+  // A product on a grey backdrop is refused, not written.
+  fs::create_directories(Path("cut2"));
+  testdata::Composite studio = testdata::ProductOnColour({600, 600}, 0.9, {200, 200, 200}, 22);
+  cv::imwrite(Path("cut2/raw.png"), studio.bgr);
+  CommandRun refused = Vitrine("export --preset amazon -o " + Path("out2") + " " + Path("cut2"));
+  EXPECT_EQ(refused.exit_code, 1) << refused.output;
+  EXPECT_NE(refused.output.find("fails the amazon preset: background_plain"), std::string::npos)
+      << refused.output;
+  EXPECT_FALSE(fs::exists(Path("out2/raw.jpg")));
+}
+
 TEST_F(CliTest, EveryCommandHasHelp) {
-  for (const char* command : {"", "cutout", "models", "ops", "config", "stage", "recipes", "run"}) {
+  for (const char* command :
+       {"", "cutout", "models", "ops", "config", "check", "presets", "export", "stage", "recipes",
+        "run"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;

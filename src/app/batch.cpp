@@ -142,7 +142,8 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
                       " images for " + std::to_string(outputs.size()) + " outputs");
     }
     for (size_t v = 0; v < outputs.size(); ++v) {
-      Result<std::string> bytes = io::EncodeImage((*results)[v], options.encode);
+      Result<std::string> bytes = options.encoder ? options.encoder((*results)[v])
+                                                  : io::EncodeImage((*results)[v], options.encode);
       if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
       RETURN_IF_ERROR(WriteFileAtomic(outputs[v][index], *bytes));
     }

@@ -22,8 +22,11 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& args,
 struct BatchOptions {
   std::string verb = "processed";  // for the summary line: "cut out 3 of 4 images"
   std::string output_dir = ".";
-  io::EncodeOptions encode;
+  io::EncodeOptions encode;  // encode.format also names the output files' extension
   int jobs = 1;
+  // Encodes a step's result instead of io::EncodeImage(image, encode): for export, whose bytes
+  // come out of its compliance gate. Must be thread-safe for jobs > 1.
+  std::function<Result<std::string>(const Image&)> encoder;
 };
 
 // Per image: the work to do on a decoded image. Must be thread-safe for jobs > 1.

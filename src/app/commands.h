@@ -21,5 +21,8 @@ int ResolveJobs(int requested, int images, const Config& config);
 void AddRecipes(CLI::App& cli, const Config& config, int* exit_code);
 void AddStage(CLI::App& cli, const Config& config, int* exit_code);
 void AddRun(CLI::App& cli, const Config& config, int* exit_code);
+void AddCheck(CLI::App& cli, const Config& config, int* exit_code);
+void AddPresets(CLI::App& cli, const Config& config, int* exit_code);
+void AddExport(CLI::App& cli, const Config& config, int* exit_code);
 
 }  // namespace vitrine::app

@@ -172,13 +172,17 @@ int Main(int argc, char** argv) {
   AddRun(cli, *config, &exit_code);
   AddOps(cli);
   AddRecipes(cli, *config, &exit_code);
+  AddCheck(cli, *config, &exit_code);
+  AddPresets(cli, *config, &exit_code);
+  AddExport(cli, *config, &exit_code);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());
   });
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;  // bad usage
   }
   return exit_code;
 }

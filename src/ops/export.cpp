@@ -13,39 +13,82 @@ namespace {
 constexpr int kBestQuality = 92;
 // Below this JPEG/WebP quality artefacts show on product edges; export downscales instead.
 constexpr int kLowestQuality = 50;
+// How far from the pure background colour a background pixel may be and still be snapped to it.
+constexpr int kSnapTolerance = 16;
 
-// Pads `image` with the background (transparent when alpha is kept) to the canvas aspect, then
-// scales it uniformly to the canvas size.
+// The frame, in the image's coordinates, that centres `box` at the preset's target fill with at
+// least the preset's margins, at the canvas aspect. A couple of pixels of slack keep rounding at
+// the final scale from landing on a limit.
+cv::Rect IdealFrame(cv::Rect box, const qa::Preset& p) {
+  const double aspect = static_cast<double>(p.canvas_width) / p.canvas_height;
+  const double height =
+      std::max({std::max(box.width / aspect, static_cast<double>(box.height)) / p.fill_target,
+                box.width / (aspect * (1 - 2 * p.margin_horizontal)),
+                box.height / (1 - 2 * p.margin_vertical)}) +
+      2;
+  const int h = static_cast<int>(std::ceil(height)),
+            w = static_cast<int>(std::ceil(height * aspect));
+  return {box.x + box.width / 2 - w / 2, box.y + box.height / 2 - h / 2, w, h};
+}
+
+// The frame at the canvas aspect that only adds background around the whole image.
+cv::Rect PaddedFrame(cv::Size size, const qa::Preset& p) {
+  const double aspect = static_cast<double>(p.canvas_width) / p.canvas_height;
+  const int w = std::max(size.width, cvRound(size.height * aspect));
+  const int h = std::max(size.height, cvRound(size.width / aspect));
+  return {-(w - size.width) / 2, -(h - size.height) / 2, w, h};
+}
+
+// Conforms `image` to the preset's canvas: the frame is the image padded to the canvas aspect or,
+// where the backdrop is plain (so the product can be found) and the product would miss its fill or
+// margins in that frame, a frame re-cut around the product (only background is added or removed).
+// The frame is then scaled uniformly to the canvas size. Padding is transparent when alpha is kept,
+// else the preset's background where it requires a plain one, else the image's own border colour (a
+// product staged on a studio colour gets no white bars).
 Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
                     std::vector<std::string>* notes) {
-  Image out;
-  out.name = image.name;
-  const cv::Scalar colour(preset.background[0], preset.background[1], preset.background[2]);
+  Image flat;
+  flat.name = image.name;
   if (keep_alpha) {
-    out.bgr = image.bgr;
-    out.alpha = image.alpha;
+    flat = image;
   } else {
-    out.bgr = qa::FlattenOnto(image, preset.background);
+    flat.bgr = qa::FlattenOnto(image, preset.background);
     if (image.has_alpha()) notes->push_back("transparency flattened onto the background");
   }
-  const double canvas_aspect = static_cast<double>(preset.canvas_width) / preset.canvas_height;
-  const double aspect = static_cast<double>(image.width()) / image.height();
-  int pad_x = 0, pad_y = 0;
-  if (aspect < canvas_aspect) {
-    pad_x = cvRound(image.height() * canvas_aspect) - image.width();
-  } else if (aspect > canvas_aspect) {
-    pad_y = cvRound(image.width() / canvas_aspect) - image.height();
+  // Only background is ever cut: the product box lies inside a re-cut frame by construction.
+  const cv::Vec3b pad = preset.plain_background ? preset.background : qa::BorderColour(flat.bgr);
+  const cv::Scalar colour(pad[0], pad[1], pad[2]);
+
+  const cv::Rect whole(0, 0, image.width(), image.height());
+  cv::Rect frame = PaddedFrame(whole.size(), preset);
+  bool reframed = false;
+  const qa::Layout layout = qa::FindLayout(
+      flat.bgr, preset.plain_background ? std::optional(preset.background) : std::nullopt);
+  if (layout.found() && !layout.product.empty() &&
+      !qa::MeasureFraming(layout.product - frame.tl(), frame.size()).Fits(preset)) {
+    frame = IdealFrame(layout.product, preset);
+    reframed = true;
+    char note[96];
+    std::snprintf(note, sizeof note, "reframed around the product: it fills %.0f%% of the frame",
+                  preset.fill_target * 100);
+    notes->push_back(note);
   }
-  if (pad_x > 0 || pad_y > 0) {
-    const int left = pad_x / 2, top = pad_y / 2;
-    cv::copyMakeBorder(out.bgr, out.bgr, top, pad_y - top, left, pad_x - left, cv::BORDER_CONSTANT,
-                       colour);
-    if (out.has_alpha()) {
-      cv::copyMakeBorder(out.alpha, out.alpha, top, pad_y - top, left, pad_x - left,
-                         cv::BORDER_CONSTANT, cv::Scalar(0));
+  Image out;
+  out.name = image.name;
+  if (frame == whole) {
+    out = flat.Clone();  // never share the input's buffers
+  } else {
+    const cv::Rect inside = frame & whole;
+    out.bgr = cv::Mat(frame.size(), CV_8UC3, colour);
+    flat.bgr(inside).copyTo(out.bgr(inside - frame.tl()));
+    if (flat.has_alpha()) {
+      out.alpha = cv::Mat::zeros(frame.size(), CV_8UC1);
+      flat.alpha(inside).copyTo(out.alpha(inside - frame.tl()));
     }
-    notes->push_back("padded " + std::to_string(image.width()) + "x" +
-                     std::to_string(image.height()) + " to the canvas aspect with the background");
+    if (!reframed) {
+      notes->push_back("padded " + std::to_string(image.width()) + "x" +
+                       std::to_string(image.height()) + " to the canvas aspect");
+    }
   }
   const cv::Size canvas(preset.canvas_width, preset.canvas_height);
   if (out.bgr.size() != canvas) {
@@ -57,8 +100,25 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
                        std::to_string(canvas.height) + ": details may look soft");
     }
   }
-  if (out.bgr.data == image.bgr.data) out = out.Clone();  // never share the input's buffers
   return out;
+}
+
+// Background pixels that are almost the preset's colour (a cutout's faint haze, a backdrop a few
+// levels off) become exactly that colour where the preset requires a pure background. Pixels
+// further off are left alone: the gate then reports them.
+void SnapBackground(Image* image, const qa::Preset& preset, io::Format format) {
+  if (!preset.pure_background) return;
+  const cv::Mat flat = qa::FlattenOnto(*image, preset.background);
+  const qa::Layout layout = qa::FindLayout(flat, preset.background);
+  const cv::Scalar colour(preset.background[0], preset.background[1], preset.background[2]);
+  cv::Mat near;
+  cv::absdiff(image->bgr, colour, near);
+  cv::Mat channels[3];
+  cv::split(near, channels);
+  cv::Mat snap = (cv::max(cv::max(channels[0], channels[1]), channels[2]) <= kSnapTolerance) &
+                 qa::PureRegion(layout, preset, format);
+  image->bgr.setTo(colour, snap);
+  if (image->has_alpha()) image->alpha.setTo(255, snap);
 }
 
 struct Encoded {
@@ -125,15 +185,14 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
   if (image.bgr.empty()) return InvalidArgument("cannot export an empty image");
   ExportResult result;
   result.format = options.format.value_or(preset.formats.front());
-  if (std::find(preset.formats.begin(), preset.formats.end(), result.format) ==
-      preset.formats.end()) {
-    std::string allowed;
-    for (io::Format f : preset.formats) allowed.append(" ").append(io::FormatName(f));
+  if (!preset.Accepts(result.format)) {
     return InvalidArgument("the " + preset.name + " preset does not accept " +
-                           std::string(io::FormatName(result.format)) + "; use one of:" + allowed);
+                           std::string(io::FormatName(result.format)) + "; use " +
+                           preset.FormatNames());
   }
   const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
   result.image = ConformCanvas(image, preset, keep_alpha, &result.notes);
+  SnapBackground(&result.image, preset, result.format);
 
   // Downscale as a last resort, keeping the aspect and the preset's minimum size.
   const double min_scale =

@@ -3,8 +3,11 @@
 // an output.
 //
 // Steps: alpha is flattened onto the preset background when the preset or the format does not
-// allow it; the image is padded with the background to the preset's canvas aspect (never
-// stretched: the product is not distorted, only the canvas grows) and scaled uniformly to the
+// allow it; where the backdrop is plain and the product misses the preset's fill or margins, the
+// frame is re-cut around the product at the target fill (only background added or removed);
+// otherwise the image is padded to the preset's canvas aspect (never stretched: the product is not
+// distorted, only the canvas grows) with the preset background where the preset requires a plain
+// one, else with the image's own border colour, and scaled uniformly to the
 // canvas size; it is encoded in the preset's first format (or `format` when given, which must be
 // one of the preset's), searching JPEG/WebP quality (binary search, highest quality that fits)
 // or PNG compression to stay under max_bytes, and downscaling (never below the preset's minimum
@@ -12,9 +15,11 @@
 // XMP and foreign ICC profiles of the source never reach the output). Finally the encoded bytes
 // are decoded again and checked with qa::Check.
 //
+// Background pixels within 16 levels of a pure background colour are set to it (a cutout's haze).
+//
 // Errors: InvalidArgument for a format the preset does not accept, and when the result fails the
-// gate (the message lists each failed rule with its measured value and limit: usually the staged
-// image does not fill the frame as the preset wants; stage it with the preset); ResourceExhausted
+// gate (the message lists each failed rule with its measured value and limit: usually a backdrop
+// that is not the preset's, or a product cut off by the frame); ResourceExhausted
 // when no quality or size within the preset's limits fits max_bytes. Thread-safe.
 #pragma once
 

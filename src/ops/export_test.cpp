@@ -86,6 +86,18 @@ TEST(ExportTest, FlattensTransparencyOnlyWhereThePresetForbidsIt) {
   EXPECT_GE(testdata::Iou(png.alpha, c.alpha), 0.98);
 }
 
+TEST(ExportTest, PadsAStudioColourWithItself) {
+  const cv::Vec3b blue(200, 120, 40);
+  testdata::Composite c = testdata::ProductOnColour({300, 400}, 0.8, blue, 6);
+  Result<ExportResult> result = Export(Image{c.bgr, {}, "studio"}, Small("shopify"));
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  const Image out = Decode(result->bytes);
+  ASSERT_EQ(out.bgr.size(), cv::Size(300, 300));
+  // The padding at the sides is the studio colour (JPEG: within a few levels), not white.
+  const cv::Vec3b side = out.bgr.at<cv::Vec3b>(150, 2);
+  EXPECT_LE(cv::norm(cv::Vec3i(side) - cv::Vec3i(blue), cv::NORM_INF), 4) << side;
+}
+
 // A product covered in fine noise: expensive to compress.
 Image Detailed() {
   Image image = Staged({300, 300}, 0.9, 7);
@@ -149,14 +161,38 @@ TEST(ExportTest, DownscalesAsALastResortWithinTheMinimumSize) {
   EXPECT_NE(impossible.status().message().find("max_bytes"), std::string::npos);
 }
 
+TEST(ExportTest, ReframesAProductOffItsFillOrMargins) {
+  const qa::Preset noon = Small("noon");  // 300x409, margins 5% / 10%, fill 60-90%
+  for (double fill : {0.4, 0.98}) {
+    Result<ExportResult> result = Export(Staged({300, 300}, fill), noon);
+    ASSERT_TRUE(result.ok()) << fill << " " << result.status().ToString();
+    const Image out = Decode(result->bytes);
+    ASSERT_EQ(out.bgr.size(), cv::Size(noon.canvas_width, noon.canvas_height));
+    // Independently: the product spans the target fill and clears Noon's margins.
+    const cv::Rect box = ProductBox(out.bgr);
+    const double span =
+        std::max(double(box.width) / out.width(), double(box.height) / out.height());
+    EXPECT_GE(span, noon.fill_min) << fill;
+    EXPECT_LE(span, noon.fill_max) << fill;
+    EXPECT_GE(std::min(box.y, out.height() - box.br().y), 0.1 * out.height()) << box;
+    EXPECT_GE(std::min(box.x, out.width() - box.br().x), 0.05 * out.width()) << box;
+    if (fill == 0.4) {  // far too small: re-cut to the target; 0.98 fits once padded to 0.73
+      EXPECT_NEAR(span, noon.fill_target, 0.03);
+      EXPECT_NE(result->notes.front().find("reframed"), std::string::npos);
+    }
+  }
+}
+
 TEST(ExportTest, RefusesAnImageThatFailsThePreset) {
-  Result<ExportResult> result = Export(Staged({300, 300}, 0.5), Small("amazon"));
+  // Grey studio backdrop: export will not repaint a backdrop it cannot tell from a product.
+  testdata::Composite grey = testdata::ProductOnColour({300, 300}, 0.9, {200, 200, 200}, 3);
+  Result<ExportResult> result = Export(Image{grey.bgr, {}, "grey"}, Small("amazon"));
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), Code::kInvalidArgument);
   const std::string& m = result.status().message();
   EXPECT_NE(m.find("fails the amazon preset"), std::string::npos) << m;
-  EXPECT_NE(m.find("fill:"), std::string::npos) << m;
-  EXPECT_NE(m.find("limit 85.0% to 98.0%"), std::string::npos) << m;
+  EXPECT_NE(m.find("background_plain:"), std::string::npos) << m;
+  EXPECT_NE(m.find("limit >= 50.0%"), std::string::npos) << m;
 
   Result<ExportResult> webp =
       Export(Staged({300, 300}, 0.9), Small("amazon"), {io::Format::kWebp, {}});

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "io/image_io.h"
 
@@ -11,15 +12,20 @@ namespace vitrine::qa {
 namespace {
 
 // A pixel is background-like when every channel is within this of the background colour: wide
-// enough for a light shadow and JPEG noise, narrow enough that a pale product stays product.
-constexpr int kNearTolerance = 24;
+// enough for JPEG noise and a cutout's haze, narrow enough that a pale product (white fur, at 24 it
+// was read as background) stays product. A shadow darker than this counts as product.
+constexpr int kNearTolerance = 12;
 // Below this share of the border being background, the product cannot be told from the backdrop.
 constexpr double kMinBorderBackground = 0.5;
 // Pixels this close to the product are its anti-aliased edge, exempt from the purity rule; JPEG
-// spreads an edge over its 16x16 colour block (up to 22 px away on the diagonal), so JPEG gets
+// spreads an edge over its 16x16 colour block, and chroma upsampling a little further (up to 28 px
+// away on the diagonal, measured), so JPEG gets
 // the wider band.
 constexpr int kEdgeBand = 2;
-constexpr int kJpegEdgeBand = 24;
+constexpr int kJpegEdgeBand = 32;
+// A product scaled up (an export of a small cutout) has a proportionally wider soft edge: the
+// band is at least this share of the image's shorter side.
+constexpr double kEdgeBandShare = 0.01;
 // With light shadows allowed, the shadow may reach this far from the product, as a fraction of
 // the product's longer side.
 constexpr double kShadowReach = 0.15;
@@ -27,6 +33,7 @@ constexpr double kShadowReach = 0.15;
 std::string Percent(double share) {
   char text[32];
   const double p = share * 100;
+  if (p > 0 && p < 0.01) return "<0.01%";  // a few pixels: still a failure where the limit is 0
   std::snprintf(text, sizeof text, p != 0 && p < 1 ? "%.2f%%" : "%.1f%%", p);
   return text;
 }
@@ -60,27 +67,6 @@ cv::Mat BorderMask(cv::Size size, int width) {
   inner &= cv::Rect(0, 0, size.width, size.height);
   if (inner.area() > 0) mask(inner).setTo(0);
   return mask;
-}
-
-cv::Vec3b BorderMedian(const cv::Mat& bgr) {
-  cv::Mat border = BorderMask(bgr.size(), 1);
-  cv::Vec3b median;
-  for (int c = 0; c < 3; ++c) {
-    cv::Mat channel;
-    cv::extractChannel(bgr, channel, c);
-    cv::Mat hist;
-    const int channels[] = {0};
-    const int bins[] = {256};
-    const float range[] = {0, 256};
-    const float* ranges[] = {range};
-    cv::calcHist(&channel, 1, channels, border, hist, 1, bins, ranges);
-    const double half = cv::sum(hist)[0] / 2;
-    double seen = 0;
-    int v = 0;
-    while (v < 255 && (seen += hist.at<float>(v)) < half) ++v;
-    median[c] = static_cast<uchar>(v);
-  }
-  return median;
 }
 
 // 255 where a pixel differs from `colour` in any channel.
@@ -151,12 +137,8 @@ void CheckAspect(const Preset& p, int w, int h, ComplianceReport* report) {
 
 void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format format,
                          ComplianceReport* report) {
-  std::string allowed;
-  bool format_ok = false;
-  for (io::Format f : p.formats) {
-    allowed += (allowed.empty() ? "" : ", ") + std::string(io::FormatName(f));
-    format_ok = format_ok || f == format;
-  }
+  const std::string allowed = p.FormatNames();
+  const bool format_ok = p.Accepts(format);
   const std::string name(io::FormatName(format));
   report->rules.push_back(Rule("format", format_ok, name, allowed,
                                format_ok
@@ -187,11 +169,16 @@ void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport*
     return;
   }
   const IccInfo icc = DescribeIcc(metadata->icc_profile);
-  const std::string measured = icc.description.empty() ? "unreadable ICC profile" : icc.description;
+  if (icc.description.empty()) {
+    report->rules.push_back(Rule("color_space", false, "unreadable ICC profile", "sRGB",
+                                 "the embedded ICC profile cannot be read, so its colours are "
+                                 "unknown; convert the image to sRGB"));
+    return;
+  }
   report->rules.push_back(
-      Rule("color_space", icc.srgb, measured, "sRGB",
-           icc.srgb ? "ICC profile is sRGB (" + measured + ")"
-                    : "ICC profile is " + measured + " (" + icc.colour_space +
+      Rule("color_space", icc.srgb, icc.description, "sRGB",
+           icc.srgb ? "ICC profile is sRGB (" + icc.description + ")"
+                    : "ICC profile is " + icc.description + " (" + icc.colour_space +
                           "), not sRGB: colours will shift on the marketplace; convert to sRGB"));
 }
 
@@ -200,7 +187,7 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
   const Layout layout =
       FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt);
   const std::string colour = Hex(layout.background_colour);
-  const bool found = layout.border_background >= kMinBorderBackground;
+  const bool found = layout.found();
 
   if (p.plain_background) {
     const bool ok = found;
@@ -214,14 +201,7 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                  colour));
   }
   if (p.pure_background) {
-    // Background pixels away from the product's edge (and its light shadow, when allowed).
-    cv::Mat distance;
-    cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
-    double reach = format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand;
-    if (p.light_shadow && !layout.product.empty()) {
-      reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
-    }
-    const cv::Mat away = distance > reach;
+    const cv::Mat away = PureRegion(layout, p, format);
     const cv::Mat impure = DiffersFrom(bgr, p.background, 0);
 
     const int band = std::max(2, std::min(w, h) / 200);
@@ -236,15 +216,22 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                   " of border pixels differ from it (limit 0%); set the background to exactly " +
                   colour));
 
-    const double share = found ? Share(impure, away & layout.background) : 1.0;
-    const bool ok = found && share == 0;
-    report->rules.push_back(
-        Rule("background_pure", ok, Percent(share), "0%",
-             ok ? "the background is pure " + colour
-                : "background is not pure " + colour + ": " + Percent(share) +
-                      " of background pixels differ from it (limit 0%" +
-                      (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
-                      "); set the background to exactly " + colour));
+    if (!found) {
+      report->rules.push_back(Rule("background_pure", false, "no background found", "0%",
+                                   "background is not pure " + colour +
+                                       ": no background of that colour surrounds the product; "
+                                       "remove the background and place the product on " +
+                                       colour));
+    } else {
+      const double share = Share(impure, away);
+      report->rules.push_back(Rule(
+          "background_pure", share == 0, Percent(share), "0%",
+          share == 0 ? "the background is pure " + colour
+                     : "background is not pure " + colour + ": " + Percent(share) +
+                           " of background pixels differ from it (limit 0%" +
+                           (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
+                           "); set the background to exactly " + colour));
+    }
   }
 
   if (!found && !p.plain_background) {
@@ -260,8 +247,8 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                                  "no product found: the image is all background"));
     return;
   }
-  const double fill =
-      std::max(static_cast<double>(box.width) / w, static_cast<double>(box.height) / h);
+  const Framing framing = MeasureFraming(box, bgr.size());
+  const double fill = framing.fill;
   const std::string range = Percent(p.fill_min) + " to " + Percent(p.fill_max);
   const bool fill_ok = fill >= p.fill_min && fill <= p.fill_max;
   std::string fill_message = "the product fills " + Percent(fill) + " of the frame";
@@ -279,12 +266,8 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
   }
   report->rules.push_back(Rule("fill", fill_ok, Percent(fill), range, fill_message));
 
-  const double left = static_cast<double>(box.x) / w;
-  const double right = static_cast<double>(w - box.br().x) / w;
-  const double top = static_cast<double>(box.y) / h;
-  const double bottom = static_cast<double>(h - box.br().y) / h;
-  const double horizontal = std::min(left, right), vertical = std::min(top, bottom);
-  const bool touches = box.x == 0 || box.y == 0 || box.br().x == w || box.br().y == h;
+  const double horizontal = framing.margin_horizontal, vertical = framing.margin_vertical;
+  const bool touches = framing.touches;
   const bool margins_ok =
       !touches && horizontal >= p.margin_horizontal - 1e-9 && vertical >= p.margin_vertical - 1e-9;
   const std::string measured = Percent(horizontal) + " / " + Percent(vertical);
@@ -335,6 +318,24 @@ std::string Trim(std::string s) {
 
 }  // namespace
 
+bool Layout::found() const { return border_background >= kMinBorderBackground; }
+
+Framing MeasureFraming(cv::Rect box, cv::Size size) {
+  const double w = size.width, h = size.height;
+  Framing f;
+  f.fill = std::max(box.width / w, box.height / h);
+  f.margin_horizontal = std::min(box.x / w, (w - box.br().x) / w);
+  f.margin_vertical = std::min(box.y / h, (h - box.br().y) / h);
+  f.touches = box.x <= 0 || box.y <= 0 || box.br().x >= size.width || box.br().y >= size.height;
+  return f;
+}
+
+bool Framing::Fits(const Preset& p) const {
+  return fill >= p.fill_min && fill <= p.fill_max && !touches &&
+         margin_horizontal >= p.margin_horizontal - 1e-9 &&
+         margin_vertical >= p.margin_vertical - 1e-9;
+}
+
 bool ComplianceReport::passed() const {
   return std::none_of(rules.begin(), rules.end(), [](const RuleResult& r) { return r.failed(); });
 }
@@ -368,9 +369,30 @@ nlohmann::json ComplianceReport::ToJson() const {
   return {{"preset", preset}, {"passed", passed()}, {"rules", list}};
 }
 
+cv::Vec3b BorderColour(const cv::Mat& bgr) {
+  cv::Mat border = BorderMask(bgr.size(), 1);
+  cv::Vec3b median;
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat channel;
+    cv::extractChannel(bgr, channel, c);
+    cv::Mat hist;
+    const int channels[] = {0};
+    const int bins[] = {256};
+    const float range[] = {0, 256};
+    const float* ranges[] = {range};
+    cv::calcHist(&channel, 1, channels, border, hist, 1, bins, ranges);
+    const double half = cv::sum(hist)[0] / 2;
+    double seen = 0;
+    int v = 0;
+    while (v < 255 && (seen += hist.at<float>(v)) < half) ++v;
+    median[c] = static_cast<uchar>(v);
+  }
+  return median;
+}
+
 Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
   Layout layout;
-  layout.background_colour = colour ? *colour : BorderMedian(bgr);
+  layout.background_colour = colour ? *colour : BorderColour(bgr);
   cv::Mat near;
   cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, kNearTolerance), near);
   cv::Mat labels;
@@ -407,6 +429,17 @@ Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
   cv::morphologyEx(product, product, cv::MORPH_OPEN, cv::Mat::ones(3, 3, CV_8UC1));
   layout.product = cv::boundingRect(product);
   return layout;
+}
+
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format) {
+  cv::Mat distance;
+  cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
+  double reach = std::max<double>(format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand,
+                                  kEdgeBandShare * std::min(distance.cols, distance.rows));
+  if (preset.light_shadow && !layout.product.empty()) {
+    reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
+  }
+  return distance > reach;  // zero on the product itself, so within the background
 }
 
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {

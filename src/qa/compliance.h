@@ -15,6 +15,7 @@
 
 #include <functional>
 #include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,9 +65,31 @@ struct Layout {
   cv::Vec3b background_colour;   // the colour the background was measured against (BGR)
   double border_background = 0;  // share of border pixels that are background, 0..1
   cv::Rect product;              // bounding box of the non-background pixels; empty if none
+  // The backdrop is plain enough (half the border is background) for the box to mean anything.
+  bool found() const;
 };
-// `colour`: the expected background colour, or nullopt to take the border's median.
+
+// How a product box sits in a frame of `size`: fill as defined above, the smaller gap on each
+// axis as a share of that side, and whether the box touches an edge.
+struct Framing {
+  double fill = 0;
+  double margin_horizontal = 0;
+  double margin_vertical = 0;
+  bool touches = false;
+  // Fill within the preset's range and margins at least the preset's, not touching.
+  bool Fits(const Preset& preset) const;
+};
+Framing MeasureFraming(cv::Rect box, cv::Size size);
+// The median colour of the image's outermost pixels (per channel).
+cv::Vec3b BorderColour(const cv::Mat& bgr);
+
+// `colour`: the expected background colour, or nullopt to take BorderColour().
 Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour);
+
+// The pixels the pure-background rules require to be exactly the background colour: the
+// background away from the product's anti-aliased edge (wider for JPEG, whose blocks smear an
+// edge) and, when the preset allows one, from its light shadow.
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format);
 
 // The image composited over `colour` (alpha dropped); the pixels themselves when opaque.
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);

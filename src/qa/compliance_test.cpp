@@ -251,6 +251,9 @@ TEST(ComplianceTest, ColourSpaceMustBeSrgb) {
       CheckBytes(WithJpegIcc(jpeg, IccProfile("U.S. Web Coated (SWOP) v2", "CMYK")), SmallAmazon());
   EXPECT_TRUE(RuleOf(cmyk, "color_space").failed());
   EXPECT_NE(RuleOf(cmyk, "color_space").message.find("CMYK"), std::string::npos);
+  ComplianceReport garbage = CheckBytes(WithJpegIcc(jpeg, std::string(200, 'x')), SmallAmazon());
+  EXPECT_TRUE(RuleOf(garbage, "color_space").failed());
+  EXPECT_EQ(RuleOf(garbage, "color_space").measured, "unreadable ICC profile");
   // No profile at all: sRGB is assumed.
   EXPECT_FALSE(RuleOf(CheckBytes(png, SmallAmazon()), "color_space").failed());
 }

@@ -217,6 +217,16 @@ json Preset::ToJson() const {
           {"no_text", no_text}};
 }
 
+bool Preset::Accepts(io::Format format) const {
+  return std::find(formats.begin(), formats.end(), format) != formats.end();
+}
+
+std::string Preset::FormatNames() const {
+  std::string names;
+  for (io::Format f : formats) names.append(names.empty() ? "" : ", ").append(io::FormatName(f));
+  return names;
+}
+
 const Preset* PresetBook::Find(const std::string& name) const {
   auto it = std::find_if(presets_.begin(), presets_.end(),
                          [&](const Preset& p) { return p.name == name; });

@@ -58,6 +58,9 @@ struct Preset {
   bool alpha = false;               // transparency allowed in the file
   bool no_text = false;             // no overlay text, logos or watermarks
 
+  bool Accepts(io::Format format) const;
+  // "jpeg, png": the accepted formats, for messages.
+  std::string FormatNames() const;
   nlohmann::json ToJson() const;
 };
 
