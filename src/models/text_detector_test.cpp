@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "models/test_runtime.h"
 #include "tests/testdata.h"
@@ -256,6 +257,34 @@ TEST_F(TextDetectorTest, DetectionDoesNotModifyItsInput) {
   const cv::Mat before = image.clone();
   ASSERT_TRUE(detector_->Run(image).ok());
   EXPECT_EQ(cv::norm(image, before, cv::NORM_INF), 0);
+}
+
+TEST_F(TextDetectorTest, ThreadsDetectingAtOnceGetWhatOneThreadGets) {
+  const cv::Mat a = RenderText(testdata::SamplePhoto("fruits.jpg", {480, 360}),
+                               {.text = "厂家直销", .pixel_height = 40, .color = {0, 0, 230}})
+                        .bgr;
+  const cv::Mat b = RenderText(testdata::SamplePhoto("orange.jpg", {300, 900}),
+                               {.text = "SALE 50% OFF", .pixel_height = 28, .rotation_deg = 90})
+                        .bgr;
+  const cv::Mat expected_a = RegionMask(a.size(), Detect(a));
+  const cv::Mat expected_b = RegionMask(b.size(), Detect(b));
+  ASSERT_GT(cv::countNonZero(expected_a), 0);
+  ASSERT_GT(cv::countNonZero(expected_b), 0);
+  std::vector<cv::Mat> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const cv::Mat& image = t % 2 == 0 ? a : b;
+      Result<std::vector<TextRegion>> regions = detector_->Detect(image);
+      if (regions.ok()) got[t] = RegionMask(image.size(), *regions);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < 4; ++t) {
+    const cv::Mat& expected = t % 2 == 0 ? expected_a : expected_b;
+    ASSERT_EQ(got[t].size(), expected.size());
+    EXPECT_EQ(cv::norm(got[t], expected, cv::NORM_L1), 0) << "thread " << t;
+  }
 }
 
 TEST(TextDetectorOptionsTest, WorkSizeKeepsSmallTextReadable) {
