@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
                                            "baboon.jpg", "apple.jpg",  "messi5.jpg"};
   const std::vector<cv::Size> sizes = {{800, 600}, {1200, 900}, {640, 640}};
   cv::RNG rng(12345);
-  int good = 0, translucent = 0, translucent_good = 0, lines = 0, exact = 0;
+  int good = 0, visible_good = 0, translucent = 0, translucent_good = 0, lines = 0, exact = 0;
   double coverage_sum = 0, false_sum = 0, megapixels = 0, detect_s = 0, recognize_s = 0;
   for (int i = 0; i < cases; ++i) {
     const cv::Mat photo = testdata::SamplePhoto(photos[i % photos.size()], sizes[i % sizes.size()]);
@@ -98,6 +98,12 @@ int main(int argc, char** argv) {
     const cv::Mat mask = models::RegionMask(photo.size(), *regions);
     const double coverage = static_cast<double>(cv::countNonZero(mask & r.text_mask)) /
                             std::max(1, cv::countNonZero(r.text_mask));
+    const cv::Mat visible = testdata::VisibleTextMask(photo, r);
+    const int visible_count = cv::countNonZero(visible);
+    const double visible_coverage =
+        visible_count == 0 ? 1.0
+                           : static_cast<double>(cv::countNonZero(mask & visible)) / visible_count;
+    visible_good += visible_coverage >= 0.9;
     cv::Mat near;
     cv::dilate(r.mask, near, cv::getStructuringElement(cv::MORPH_ELLIPSE, {25, 25}));
     false_sum += static_cast<double>(cv::countNonZero(mask & ~near)) / photo.total();
@@ -116,9 +122,11 @@ int main(int argc, char** argv) {
       exact += text.ok() && text->text == style.text;
     }
     if (coverage < 0.9) {
-      std::printf("  miss: case %d %s \"%s\" %d px opacity %.2f rotation %.0f coverage %.2f\n", i,
-                  photos[i % photos.size()].c_str(), style.text.c_str(), style.pixel_height,
-                  style.opacity, style.rotation_deg, coverage);
+      std::printf(
+          "  miss: case %d %s \"%s\" %d px opacity %.2f rotation %.0f coverage %.2f (visible "
+          "%.2f)\n",
+          i, photos[i % photos.size()].c_str(), style.text.c_str(), style.pixel_height,
+          style.opacity, style.rotation_deg, coverage, visible_coverage);
       if (!dump.empty()) {
         cv::Mat shown = r.bgr.clone();
         for (const models::TextRegion& region : *regions) {
@@ -136,6 +144,8 @@ int main(int argc, char** argv) {
   }
   std::printf("cases %d: coverage >= 90%% in %d (%.0f%%), mean coverage %.3f\n", cases, good,
               100.0 * good / cases, coverage_sum / cases);
+  std::printf("visible glyph pixels (changed >= 32 levels) covered >= 90%% in %d (%.0f%%)\n",
+              visible_good, 100.0 * visible_good / cases);
   std::printf("translucent (30-60%%): %d of %d covered >= 90%%\n", translucent_good, translucent);
   std::printf("false text area: %.4f%% of the image on average\n", 100 * false_sum / cases);
   std::printf("detection: %.3f s per megapixel (%d threads)\n", detect_s / megapixels, threads);

@@ -208,4 +208,13 @@ RenderedText RenderText(const cv::Mat& bgr, const TextStyle& style) {
   return out;
 }
 
+cv::Mat VisibleTextMask(const cv::Mat& clean, const RenderedText& rendered, int min_change) {
+  cv::Mat diff;
+  cv::absdiff(rendered.bgr, clean, diff);
+  cv::Mat planes[3];
+  cv::split(diff, planes);
+  const cv::Mat strongest = cv::max(cv::max(planes[0], planes[1]), planes[2]);
+  return rendered.text_mask & (strongest >= min_change);
+}
+
 }  // namespace vitrine::testdata

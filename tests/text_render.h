@@ -48,6 +48,11 @@ struct RenderedText {
 // Draws `style` onto a copy of `bgr` (CV_8UC3; not modified).
 RenderedText RenderText(const cv::Mat& bgr, const TextStyle& style);
 
+// The glyph pixels of `rendered` a viewer can see on `clean` (the image it was drawn on): those of
+// text_mask that the graphic changed by at least `min_change` levels in some channel. A
+// translucent glyph over a background of nearly its own colour is not there to see.
+cv::Mat VisibleTextMask(const cv::Mat& clean, const RenderedText& rendered, int min_change = 32);
+
 // Path of Noto Sans CJK Regular or Bold (aborts if missing).
 std::string CjkFontPath(bool bold);
 
