@@ -16,6 +16,11 @@
 // Preprocessing as PaddleOCR does it: BGR scaled to [0, 1], then ImageNet mean/std applied to the
 // channels in the order they are stored (PaddleOCR reads with cv2, so BGR too).
 //
+// Known limits (bench/text_detect_bench): translucent (30-60%) light text over a pale, busy
+// background is often missed (the net gives it no signal), and a sparse glyph opening a line
+// ("厂" of 厂家直销) can be left out of the line's region at low contrast. Callers that must
+// remove text should grow RegionMask() a little and re-detect after editing.
+//
 // Thread-safe: const methods may run from many threads; each inference borrows its own net
 // (NetPool). One net is reused across input sizes; the prepared model allows that (the rewrite
 // folds what broke it in OpenCV 4.6) and the tests check detections on several sizes in sequence.
