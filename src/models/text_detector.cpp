@@ -42,10 +42,10 @@ Result<std::unique_ptr<TextDetector>> TextDetector::Load(const std::string& onnx
         "and tile_overlap multiples of 32 with overlap below half a tile");
   }
   if (!(o.binary_threshold > 0 && o.binary_threshold < 1 && o.box_threshold >= 0 &&
-        o.box_threshold <= 1 && o.unclip_ratio >= 0 && o.max_regions > 0)) {
+        o.box_threshold <= 1 && o.unclip_ratio >= 0 && o.unclip_margin >= 0 && o.max_regions > 0)) {
     return InvalidArgument(
         "text detector thresholds out of range: binary_threshold in (0, 1), box_threshold in "
-        "[0, 1], unclip_ratio >= 0, max_regions > 0");
+        "[0, 1], unclip_ratio and unclip_margin >= 0, max_regions > 0");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<NetPool> nets, NetPool::Load(onnx_path, "PP-OCRv4 detection"));
   return std::unique_ptr<TextDetector>(new TextDetector(std::move(nets), options));
@@ -171,7 +171,8 @@ std::vector<TextRegion> TextDetector::RegionsFromMap(const cv::Mat& probability,
     std::vector<cv::Point2f> polygon(simplified.begin(), simplified.end());
     const double perimeter = cv::arcLength(polygon, true);
     if (perimeter <= 0) continue;
-    const double distance = std::abs(cv::contourArea(polygon)) * options_.unclip_ratio / perimeter;
+    const double distance = std::abs(cv::contourArea(polygon)) * options_.unclip_ratio / perimeter +
+                            options_.unclip_margin;
     std::vector<cv::Point2f> expanded = OffsetPolygon(polygon, distance);
     if (expanded.size() < 3) continue;
     const cv::RotatedRect grown = cv::minAreaRect(expanded);

@@ -3,7 +3,8 @@
 // What the model sees, with no editing. The net maps an image to a per-pixel text probability;
 // DB post-processing turns that map into regions: binarize (binary_threshold) → contours → score
 // each contour by the mean probability inside it (drop below box_threshold) → unclip (DB's
-// shrunk kernels are expanded back outward by D = area · unclip_ratio / perimeter) → polygon and
+// shrunk kernels are expanded back outward by D = area · unclip_ratio / perimeter, plus
+// unclip_margin for the soft edges of glyphs the kernel does not reach) → polygon and
 // minimum-area rectangle in image coordinates.
 //
 // Resolution. The image is scaled so that its long side is at most max_side, except that a very
@@ -56,7 +57,8 @@ class TextDetector {
     int64_t max_work_pixels = 8'000'000;  // bound on the scaled image's area
     float binary_threshold = 0.3f;        // probability above which a pixel is text
     float box_threshold = 0.6f;           // mean probability a region needs
-    float unclip_ratio = 2.0f;            // D = area · ratio / perimeter (PaddleOCR: 1.5)
+    float unclip_ratio = 1.5f;            // D = area · ratio / perimeter, as PaddleOCR
+    float unclip_margin = 2;              // scaled pixels added to D: anti-aliased glyph edges
     float min_box_side = 3;               // in scaled pixels; smaller regions are noise
     int max_regions = 1000;               // the best-scored ones are kept
   };

@@ -131,6 +131,28 @@ TEST_F(TextDetectorTest, CoversPromotionTextOnPhotos) {
   }
 }
 
+TEST_F(TextDetectorTest, FindsTinyAndHugeText) {
+  const cv::Mat clean = testdata::SamplePhoto("orange.jpg", {800, 600});
+  const std::vector<TextStyle> styles = {
+      {.text = "包邮 ¥99", .pixel_height = 12, .color = {255, 255, 255}, .center = {120, 40}},
+      {.text = "SALE 50% OFF", .pixel_height = 13, .color = {0, 0, 0}, .center = {600, 570}},
+      {.text = "¥99", .bold = true, .pixel_height = 220, .color = {0, 0, 230}},
+      {.text = "包邮",
+       .pixel_height = 300,
+       .color = {255, 255, 255},
+       .outline_width = 4,
+       .outline_color = {0, 0, 0}},
+  };
+  for (const TextStyle& style : styles) {
+    SCOPED_TRACE(style.text + " at " + std::to_string(style.pixel_height) + " px");
+    const RenderedText rendered = RenderText(clean, style);
+    const std::vector<TextRegion> regions = Detect(rendered.bgr);
+    EXPECT_GE(Coverage(regions, testdata::VisibleTextMask(clean, rendered)), 0.9);
+    // A region spans the gaps between a big glyph's strokes; count only what lies further out.
+    EXPECT_LE(FalseArea(regions, rendered.mask, std::max(12, style.pixel_height / 4)), 0.005);
+  }
+}
+
 TEST_F(TextDetectorTest, FindsFewRegionsOnCleanPhotos) {
   for (const char* photo : {"fruits.jpg", "orange.jpg", "apple.jpg", "home.jpg"}) {
     SCOPED_TRACE(photo);
