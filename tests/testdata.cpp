@@ -23,6 +23,14 @@ cv::Mat SamplePhoto(const std::string& name) {
   return image;
 }
 
+cv::Mat SamplePhoto(const std::string& name, cv::Size size) {
+  const cv::Mat photo = SamplePhoto(name);
+  cv::Mat resized;
+  const bool shrinking = size.width <= photo.cols && size.height <= photo.rows;
+  cv::resize(photo, resized, size, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
+  return resized;
+}
+
 Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed) {
   cv::RNG rng(seed);
   Composite out;

@@ -11,6 +11,8 @@ namespace vitrine::testdata {
 std::string OpenCvSamples();
 // Reads one of those photos (CV_8UC3); aborts the test binary with a message if it is missing.
 cv::Mat SamplePhoto(const std::string& name);
+// The same photo resized to `size` (area averaging when shrinking).
+cv::Mat SamplePhoto(const std::string& name, cv::Size size);
 
 enum class Backdrop { kFlat, kGradient, kBlurredRoom };
 

@@ -10,6 +10,8 @@
 #include "core/status.h"
 #include "models/catalog.h"
 #include "models/segmenter.h"
+#include "models/text_detector.h"
+#include "models/text_recognizer.h"
 
 namespace vitrine::models {
 
@@ -26,12 +28,27 @@ class Runtime {
   // needed); later calls return the same instance (or the same error).
   Result<const Segmenter*> segmenter();
 
+  // PP-OCRv4 detection with default options, loaded on first call; later calls return the same
+  // instance (or the same error).
+  Result<const TextDetector*> text_detector();
+
+  // PP-OCRv4 recognition and its dictionary, loaded on first call; as text_detector().
+  Result<const TextRecognizer*> text_recognizer();
+
  private:
+  // Returns `*slot`, or loads it with `load` once; a failure is remembered in `*status`.
+  template <typename T, typename Load>
+  Result<const T*> LoadOnce(std::unique_ptr<T>* slot, Status* status, Load load);
+
   ModelsConfig config_;
   ModelCatalog catalog_;
   std::mutex mutex_;
   std::unique_ptr<Segmenter> segmenter_;
   Status segmenter_status_;
+  std::unique_ptr<TextDetector> text_detector_;
+  Status text_detector_status_;
+  std::unique_ptr<TextRecognizer> text_recognizer_;
+  Status text_recognizer_status_;
 };
 
 }  // namespace vitrine::models

@@ -11,13 +11,11 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <opencv2/core.hpp>
-#include <opencv2/dnn.hpp>
 #include <string>
-#include <vector>
 
 #include "core/status.h"
+#include "models/net_pool.h"
 
 namespace vitrine::models {
 
@@ -49,14 +47,10 @@ class Segmenter {
   int input_size() const { return options_.input_size; }
 
  private:
-  Segmenter(std::vector<uchar> model_bytes, Options options);
-  Result<std::unique_ptr<cv::dnn::Net>> Borrow() const;
-  void Return(std::unique_ptr<cv::dnn::Net> net) const;
+  Segmenter(std::unique_ptr<NetPool> nets, Options options);
 
-  std::vector<uchar> model_bytes_;
+  std::unique_ptr<NetPool> nets_;
   Options options_;
-  mutable std::mutex mutex_;
-  mutable std::vector<std::unique_ptr<cv::dnn::Net>> idle_;
 };
 
 }  // namespace vitrine::models

@@ -1,0 +1,72 @@
+// NetPool: per-thread OpenCV DNN nets of one model, loaded from the same bytes on demand.
+//
+// A cv::dnn::Net is not safe to run from two threads at once, and loading one costs time and
+// memory, so each concurrent inference borrows its own net from the pool and gives it back when
+// done (Lease does that on scope exit). The model file is read once; a new net is parsed from
+// those bytes only when every existing net is busy, so the pool holds as many nets as there were
+// concurrent callers at the peak.
+//
+// Thread-safe. Errors: NotFound (naming `vitrine models prepare`) if the file cannot be read;
+// ModelFailure if OpenCV cannot parse it.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <opencv2/dnn.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vitrine::models {
+
+class NetPool {
+ public:
+  // A borrowed net; returns it to the pool when destroyed. Must not outlive the pool.
+  class Lease {
+   public:
+    Lease(const NetPool* pool, std::unique_ptr<cv::dnn::Net> net)
+        : pool_(pool), net_(std::move(net)) {}
+    Lease(Lease&&) = default;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    cv::dnn::Net& net() { return *net_; }
+
+   private:
+    const NetPool* pool_;
+    std::unique_ptr<cv::dnn::Net> net_;
+  };
+
+  // Reads `onnx_path` and parses one net now, so a broken model fails here. `model_label`
+  // ("ISNet", "PP-OCRv4 detection") names the model in error messages.
+  static Result<std::unique_ptr<NetPool>> Load(const std::string& onnx_path,
+                                               std::string model_label);
+
+  // An idle net, or a new one when all are busy.
+  Result<Lease> Borrow() const;
+
+  // Makes sure `count` nets exist, so that many threads can start without loading one.
+  Status Reserve(int count) const;
+
+  const std::string& label() const { return label_; }
+
+ private:
+  NetPool(std::vector<uchar> bytes, std::string label)
+      : bytes_(std::move(bytes)), label_(std::move(label)) {}
+  void Return(std::unique_ptr<cv::dnn::Net> net) const;
+
+  std::vector<uchar> bytes_;
+  std::string label_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::unique_ptr<cv::dnn::Net>> idle_;
+};
+
+// Runs `net` on `blob` and returns its first output; OpenCV errors become ModelFailure naming
+// `label`.
+Result<cv::Mat> RunNet(cv::dnn::Net& net, const cv::Mat& blob, const std::string& label);
+
+// `image` as the 8-bit BGR a net is fed: shared when already CV_8UC3, converted from CV_8UC1 or
+// CV_8UC4. InvalidArgument naming `task` ("text detection") for an empty image or another type.
+Result<cv::Mat> NetInputBgr(const cv::Mat& image, const std::string& task);
+
+}  // namespace vitrine::models

@@ -1,0 +1,123 @@
+// TextDetector: where text is in a photo, with PP-OCRv4 detection (DB) through OpenCV DNN.
+//
+// What the model sees, with no editing. The net maps an image to a per-pixel text probability;
+// DB post-processing turns that map into regions: binarize (binary_threshold) → contours → score
+// each contour by the mean probability inside it (drop below box_threshold) → unclip (DB's
+// shrunk kernels are expanded back outward by D = area · unclip_ratio / perimeter, plus
+// unclip_margin for the soft edges of glyphs the kernel does not reach) → polygon and
+// minimum-area rectangle in image coordinates.
+//
+// Resolution. The image is scaled so that its long side is at most max_side, except that a very
+// tall or wide image (a 400×4000 banner) is instead scaled so that its short side is at least
+// min_short_side (never enlarged), and at most max_work_pixels are processed in all. When the
+// scaled image does not fit in tile_size × tile_size it is cut into overlapping tiles; each tile's
+// map is kept away from its borders and the maps are stitched into one, so a line crossing a tile
+// boundary is one region. Each side is then rounded to a multiple of 32, as the net needs.
+//
+// Preprocessing as PaddleOCR does it: BGR scaled to [0, 1], then ImageNet mean/std applied to the
+// channels in the order they are stored (PaddleOCR reads with cv2, so BGR too).
+//
+// Known limits (bench/text_detect_bench): translucent (30-60%) light text over a pale, busy
+// background is often missed (the net gives it no signal), and a sparse glyph opening a line
+// ("厂" of 厂家直销) can be left out of the line's region at low contrast. Callers that must
+// remove text should grow RegionMask() a little and re-detect after editing.
+//
+// Thread-safe: const methods may run from many threads; each inference borrows its own net
+// (NetPool). One net is reused across input sizes; the prepared model allows that (the rewrite
+// folds what broke it in OpenCV 4.6) and the tests check detections on several sizes in sequence.
+#pragma once
+
+#include <memory>
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "models/net_pool.h"
+
+namespace vitrine::models {
+
+struct TextRegion {
+  // Unclipped outline of the text, image coordinates (pixel centres), clockwise or not; at least
+  // 4 points. Covers the glyphs with a margin of about a fifth of the line height.
+  std::vector<cv::Point2f> polygon;
+  // Minimum-area rectangle around `polygon`, image coordinates.
+  cv::RotatedRect box;
+  // Mean text probability inside the region before unclipping, in [box_threshold, 1].
+  float score = 0;
+};
+
+class TextDetector {
+ public:
+  struct Options {
+    int max_side = 1280;                  // long side cap for ordinary photos
+    int min_short_side = 640;             // short side floor for elongated images
+    int tile_size = 1280;                 // larger scaled images are tiled
+    int tile_overlap = 160;               // pixels (scaled) shared by neighbouring tiles
+    int64_t max_work_pixels = 8'000'000;  // bound on the scaled image's area
+    float binary_threshold = 0.3f;        // probability above which a pixel is text
+    float box_threshold = 0.6f;           // mean probability a region needs
+    float unclip_ratio = 1.5f;            // D = area · ratio / perimeter, as PaddleOCR
+    float unclip_margin = 2;              // scaled pixels added to D: anti-aliased glyph edges
+    float min_box_side = 3;               // in scaled pixels; smaller regions are noise
+    int max_regions = 1000;               // the best-scored ones are kept
+  };
+
+  // Reads the prepared model (ModelCatalog::PreparedPath("ppocr_det")). InvalidArgument for
+  // options out of range; NotFound / ModelFailure as NetPool::Load.
+  static Result<std::unique_ptr<TextDetector>> Load(const std::string& onnx_path, Options options);
+  static Result<std::unique_ptr<TextDetector>> Load(const std::string& onnx_path) {
+    return Load(onnx_path, Options{});
+  }
+
+  // Text regions of `bgr` (CV_8UC3, CV_8UC1 or CV_8UC4, any size ≥ 1×1), best score first.
+  // InvalidArgument for an empty image or another type; ModelFailure if inference fails.
+  Result<std::vector<TextRegion>> Detect(const cv::Mat& bgr) const;
+
+  // The detector's signal: CV_32FC1 text probability in [0, 1] at the image's size. Same inputs
+  // and errors as Detect().
+  Result<cv::Mat> ProbabilityMap(const cv::Mat& bgr) const;
+
+  // Both at once (one inference): the map at the image's size and the regions.
+  struct Output {
+    cv::Mat probability;  // CV_32FC1, image size
+    std::vector<TextRegion> regions;
+  };
+  Result<Output> Run(const cv::Mat& bgr) const;
+
+  // DB post-processing alone, on a probability map (CV_32FC1, values in [0, 1]) of an image of
+  // `image_size` (the map may be smaller or larger; regions come back in image coordinates).
+  // Exposed for tests and for callers that already hold a map.
+  std::vector<TextRegion> RegionsFromMap(const cv::Mat& probability, cv::Size image_size) const;
+
+  // The scaled size the image is processed at (each side a multiple of 32).
+  cv::Size WorkSize(cv::Size image) const;
+
+  // Makes sure `count` nets exist (see NetPool::Reserve).
+  Status Reserve(int count) const { return nets_->Reserve(count); }
+
+  const Options& options() const { return options_; }
+
+ private:
+  TextDetector(std::unique_ptr<NetPool> nets, Options options)
+      : nets_(std::move(nets)), options_(options) {}
+  // Probability at WorkSize(), CV_32FC1.
+  Result<cv::Mat> WorkMap(const cv::Mat& bgr) const;
+  // Probability of `bgr` resized to `work`, tiled if larger than a tile.
+  Result<cv::Mat> MapAt(const cv::Mat& bgr, cv::Size work) const;
+  Result<cv::Mat> Infer(const cv::Mat& bgr_tile) const;
+
+  std::unique_ptr<NetPool> nets_;
+  Options options_;
+};
+
+// Filled CV_8UC1 mask (255 inside) of `regions`' polygons at `size`, each grown by `grow_px`
+// pixels (0: as detected). Thread-safe (pure).
+cv::Mat RegionMask(cv::Size size, const std::vector<TextRegion>& regions, int grow_px = 0);
+
+// Outward offset of a simple polygon by `distance` pixels with round joins (the Minkowski sum
+// with a disc, as Clipper's JT_ROUND does): exact for convex and concave outlines. Returns the
+// outer boundary, approximated within a fraction of a pixel. Pure.
+std::vector<cv::Point2f> OffsetPolygon(const std::vector<cv::Point2f>& polygon, double distance);
+
+}  // namespace vitrine::models
