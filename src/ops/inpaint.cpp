@@ -16,17 +16,25 @@ namespace {
 // Push-pull gain for the bias correction: the ring's residual is kept at full strength inwards
 // instead of fading towards "no correction".
 constexpr float kResidualGain = 1000.0f;
-// Gauss-Seidel sweeps of the coarsest level's membrane fill.
-constexpr int kMembraneSweeps = 60;
+// Random sources tried per pixel by the onion-peel start of the coarsest level.
+constexpr int kPeelRandomCandidates = 16;
 // Radius of the neighbourhood averaged by the thin-stroke fill.
 constexpr int kDiffusionRadius = 2;
-// A window must hold at least this many source patches per hole pixel before it stops growing.
-constexpr double kSourcePerHolePixel = 2.0;
+// A window must hold at least this many source patches per hole pixel, at every pyramid level,
+// before it stops growing.
+constexpr double kSourcePerHolePixel = 1.5;
 // A coarse level is used only if it holds at least this many source patches. (Asking for more,
 // in proportion to the hole, was tried: it helps gradients but hurts photos and huge holes.)
 constexpr size_t kMinCoarseSources = 16;
 // Coarsest level: the hole is at most about this many pixels deep there.
 constexpr double kCoarsestDepth = 3.0;
+// Confidence of a hole pixel d pixels deep: kConfidenceBase^-d (Wexler et al. use 1.3).
+constexpr float kConfidenceBase = 1.3f;
+// Matching-cost penalty per full-resolution pixel between a target and its source, in units of
+// summed squared differences over a patch (see SpatialPenalty).
+constexpr float kSpatialPenalty = 16.0f;
+// Random-search radius at every level but the coarsest, in that level's pixels.
+constexpr int kFineSearchRadius = 32;
 // Rows of target patches handled by one task. Fixed, so that results do not depend on how many
 // threads run the tasks.
 constexpr int kBandRows = 8;
@@ -51,6 +59,15 @@ class Rng {
 uint64_t MixSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
   Rng rng(seed ^ (a * 0x100000001b3ull) ^ (b << 20) ^ (c << 40));
   return rng.Next();
+}
+
+// A source far from its target is less likely to be the same surface (a product sits on a
+// backdrop; the product's own patches are wrong for the backdrop, even when their colours are
+// close, as dark shadows are). Matching costs carry a small penalty that grows with the distance,
+// measured in full-resolution pixels.
+int SpatialPenalty(cv::Point t, cv::Point s, int level) {
+  const cv::Point d = t - s;
+  return static_cast<int>(kSpatialPenalty * (1 << level) * std::sqrt(static_cast<float>(d.dot(d))));
 }
 
 // One pyramid level of one window.
@@ -149,6 +166,20 @@ class LevelSolver {
     hole_band_.push_back(holes_.size());
     nnf_.resize(targets_.size());
     dist_.resize(targets_.size());
+    // Confidence of each target patch: the mean over its pixels of 1 (known) or
+    // kConfidenceBase^-depth (hole), so that patches holding known pixels lead the vote and
+    // structure grows inwards from the hole's edge (Wexler et al., section 3.2).
+    cv::Mat depth, conf;
+    cv::distanceTransform(level->hole, depth, cv::DIST_L2, 3);
+    conf.create(depth.size(), CV_32FC1);
+    for (int y = 0; y < depth.rows; ++y) {
+      const float* d = depth.ptr<float>(y);
+      float* c = conf.ptr<float>(y);
+      for (int x = 0; x < depth.cols; ++x) c[x] = std::pow(kConfidenceBase, -d[x]);
+    }
+    cv::boxFilter(conf, conf, CV_32F, {2 * r + 1, 2 * r + 1}, {-1, -1}, true, cv::BORDER_REPLICATE);
+    confidence_.resize(targets_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) confidence_[i] = conf.at<float>(targets_[i]);
   }
 
   size_t source_count() const { return sources_.size(); }
@@ -158,6 +189,7 @@ class LevelSolver {
 
   // Random matches for every target.
   void RandomInit() {
+    coarsest_ = true;
     Rng rng(MixSeed(seed_, level_index_, 0xA11, 0));
     const int n = static_cast<int>(sources_.size());
     for (auto& m : nnf_) m = sources_[rng.Between(0, n - 1)];
@@ -187,7 +219,10 @@ class LevelSolver {
     const std::vector<cv::Point> before = nnf_;
     const bool forward = pass % 2 == 0;
     const int bands = static_cast<int>(band_begin_.size()) - 1;
-    const int radius0 = std::max(level_->img.cols, level_->img.rows);
+    // The coarsest level searches the whole window; finer levels start from the coarser matches,
+    // doubled, and refine them nearby.
+    const int radius0 = std::min(coarsest_ ? INT32_MAX : kFineSearchRadius,
+                                 std::max(level_->img.cols, level_->img.rows));
     cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
       for (int b = range.start; b < range.end; ++b) {
         Rng rng(MixSeed(seed_, level_index_, pass + 1, b));
@@ -267,7 +302,7 @@ class LevelSolver {
     cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
       for (int b = range.start; b < range.end; ++b) {
         for (size_t i = band_begin_[b]; i < band_begin_[b + 1]; ++i) {
-          dist_[i] = Distance(targets_[i], nnf_[i], INT32_MAX);
+          dist_[i] = Cost(targets_[i], nnf_[i], INT32_MAX);
         }
       }
     });
@@ -287,7 +322,7 @@ class LevelSolver {
     const float sigma2 = std::max(1.0f, sorted[q]);
     weight_.resize(targets_.size());
     for (size_t i = 0; i < targets_.size(); ++i) {
-      weight_[i] = std::exp(-std::min(50.0f, mean_dist[i] / (2.0f * sigma2)));
+      weight_[i] = confidence_[i] * std::exp(-std::min(50.0f, mean_dist[i] / (2.0f * sigma2)));
     }
   }
 
@@ -328,11 +363,17 @@ class LevelSolver {
 
   void TryMatch(int i, cv::Point m) {
     if (m == nnf_[i] || !IsSource(m)) return;
-    const int d = Distance(targets_[i], m, dist_[i]);
+    const int d = Cost(targets_[i], m, dist_[i]);
     if (d < dist_[i]) {
       dist_[i] = d;
       nnf_[i] = m;
     }
+  }
+
+  // Distance plus the penalty for reaching far (SpatialPenalty).
+  int Cost(cv::Point t, cv::Point s, int bound) const {
+    const int penalty = SpatialPenalty(t, s, level_index_);
+    return penalty + Distance(t, s, bound - penalty);
   }
 
   // Sum of squared differences between the target patch at `t` (clipped to the level) and the
@@ -365,48 +406,100 @@ class LevelSolver {
   std::vector<size_t> band_begin_, hole_band_;
   std::vector<cv::Point> nnf_;
   std::vector<int> dist_;
+  bool coarsest_ = false;
+  std::vector<float> confidence_;
   std::vector<float> weight_;
 };
 
-// Starting guess for the coarsest level: a membrane (harmonic) fill, which continues gradients
-// and shading across the hole instead of averaging them away. Push-pull gives the first guess,
-// Gauss-Seidel sweeps (in raster order, so deterministic) relax it; the hole is only a few pixels
-// deep at this level, so a fixed number of sweeps converges.
-void SmoothFill(Level& level) {
-  cv::Mat weight;
-  cv::Mat(level.hole == 0).convertTo(weight, CV_32FC1, 1 / 255.0);
-  cv::Mat f;
-  PushPullFill(level.img, weight).copyTo(level.img, level.hole);
-  level.img.convertTo(f, CV_32FC3);
-  std::vector<cv::Point> holes;
-  cv::findNonZero(level.hole, holes);
-  for (int sweep = 0; sweep < kMembraneSweeps; ++sweep) {
-    for (const cv::Point& p : holes) {
-      cv::Vec3f sum(0, 0, 0);
-      int n = 0;
-      for (const cv::Point d :
-           {cv::Point(-1, 0), cv::Point(1, 0), cv::Point(0, -1), cv::Point(0, 1)}) {
-        const cv::Point q = p + d;
-        if (q.x < 0 || q.y < 0 || q.x >= f.cols || q.y >= f.rows) continue;
-        sum += f.at<cv::Vec3f>(q);
-        ++n;
+// Starting guess for the coarsest level, by onion peel: the hole is filled ring by ring from its
+// edge inwards, each pixel copied from the source patch that best matches the pixels already
+// known around it (known or filled in an earlier ring). A smooth first guess (push-pull, a
+// membrane) would lead the search to smooth sources, and texture would never come back; peeling
+// carries the surrounding texture and structure into the hole. Candidates: the shifted matches
+// of filled neighbours, random sources, and a random search around the best; sequential, so
+// deterministic.
+void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
+  cv::Mat& img = level.img;
+  const cv::Mat valid = SourceCentres(level.nosrc, r);
+  std::vector<cv::Point> sources;
+  cv::findNonZero(valid, sources);
+  if (sources.empty()) return;
+  cv::Mat known = level.hole == 0;
+  cv::Mat match(img.size(), CV_32SC2, cv::Scalar(-1, -1));
+  cv::Mat depth;
+  cv::distanceTransform(level.hole, depth, cv::DIST_L2, 3);
+  std::vector<cv::Point> todo;
+  cv::findNonZero(level.hole, todo);
+  std::stable_sort(todo.begin(), todo.end(), [&](cv::Point a, cv::Point b) {
+    return std::ceil(depth.at<float>(a)) < std::ceil(depth.at<float>(b));
+  });
+  auto is_source = [&](cv::Point m) {
+    return m.x >= 0 && m.y >= 0 && m.x < valid.cols && m.y < valid.rows && valid.at<uchar>(m);
+  };
+  // SSD over the pixels of the patch at `t` that are known; stops once it reaches `bound`.
+  auto distance = [&](cv::Point t, cv::Point s, int64_t bound) {
+    int64_t sum = 0;
+    for (int dy = -r; dy <= r; ++dy) {
+      const int ty = t.y + dy;
+      if (ty < 0 || ty >= img.rows) continue;
+      const uchar* k = known.ptr<uchar>(ty);
+      const cv::Vec3b* a = img.ptr<cv::Vec3b>(ty);
+      const cv::Vec3b* b = img.ptr<cv::Vec3b>(s.y + dy);
+      for (int dx = -r; dx <= r; ++dx) {
+        const int tx = t.x + dx;
+        if (tx < 0 || tx >= img.cols || !k[tx]) continue;
+        for (int c = 0; c < 3; ++c) {
+          const int d = a[tx][c] - b[s.x + dx][c];
+          sum += d * d;
+        }
       }
-      f.at<cv::Vec3f>(p) = sum / n;
+      if (sum >= bound) return sum;
     }
-  }
-  for (const cv::Point& p : holes) {
-    const cv::Vec3f& v = f.at<cv::Vec3f>(p);
-    level.img.at<cv::Vec3b>(p) =
-        cv::Vec3b(cv::saturate_cast<uchar>(v[0]), cv::saturate_cast<uchar>(v[1]),
-                  cv::saturate_cast<uchar>(v[2]));
+    return sum;
+  };
+  Rng rng(MixSeed(seed, 0x0111, 0, 0));
+  const int n = static_cast<int>(sources.size());
+  const int radius0 = std::max(img.cols, img.rows);
+  size_t begin = 0;
+  while (begin < todo.size()) {
+    const float ring = std::ceil(depth.at<float>(todo[begin]));
+    size_t end = begin;
+    while (end < todo.size() && std::ceil(depth.at<float>(todo[end])) == ring) ++end;
+    for (size_t i = begin; i < end; ++i) {
+      const cv::Point p = todo[i];
+      cv::Point best(-1, -1);
+      int64_t best_d = INT64_MAX;
+      auto consider = [&](cv::Point m) {
+        if (!is_source(m)) return;
+        const int64_t penalty = SpatialPenalty(p, m, level_index);
+        const int64_t d = penalty + distance(p, m, best_d - penalty);
+        if (d < best_d) {
+          best_d = d;
+          best = m;
+        }
+      };
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          const cv::Point q(p.x + dx, p.y + dy);
+          if (q.x < 0 || q.y < 0 || q.x >= img.cols || q.y >= img.rows) continue;
+          const cv::Vec2i m = match.at<cv::Vec2i>(q);
+          if (m[0] >= 0) consider(cv::Point(m[0], m[1]) - cv::Point(dx, dy));
+        }
+      }
+      for (int k = 0; k < kPeelRandomCandidates; ++k) consider(sources[rng.Between(0, n - 1)]);
+      for (int radius = radius0; radius >= 1; radius /= 2) {
+        consider(best + cv::Point(rng.Between(-radius, radius), rng.Between(-radius, radius)));
+      }
+      match.at<cv::Vec2i>(p) = cv::Vec2i(best.x, best.y);
+      img.at<cv::Vec3b>(p) = img.at<cv::Vec3b>(best);
+    }
+    for (size_t i = begin; i < end; ++i) known.at<uchar>(todo[i]) = 255;
+    begin = end;
   }
 }
 
-// Exemplar fill of one window. `img` holds the window's pixels (thin strokes already filled),
-// `hole` the pixels to fill, `nosrc` every masked pixel. Writes the fill into img's hole pixels.
-void FillWindow(cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
-                const InpaintOptions& options, uint64_t seed) {
-  const int r = options.patch_size / 2;
+std::vector<Level> BuildPyramid(const cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
+                                int r) {
   std::vector<Level> levels{{img, hole, nosrc}};
   cv::Mat depth;
   cv::distanceTransform(hole, depth, cv::DIST_L2, 3);
@@ -416,6 +509,26 @@ void FillWindow(cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
          std::min(levels.back().img.cols, levels.back().img.rows) / 2 >= 4 * (2 * r + 1)) {
     levels.push_back(Downsample(levels.back()));
   }
+  return levels;
+}
+
+// The lowest ratio, over the levels, of source patches to hole pixels. Coarse levels lose the most
+// source: masked pixels there block patches that span many fine pixels.
+double SourceRatio(const std::vector<Level>& levels, int r) {
+  double ratio = 1e9;
+  for (const Level& level : levels) {
+    ratio = std::min(ratio, cv::countNonZero(SourceCentres(level.nosrc, r)) /
+                                std::max(1.0, static_cast<double>(cv::countNonZero(level.hole))));
+  }
+  return ratio;
+}
+
+// Exemplar fill of one window, given its pyramid (levels[0].img shares the window's pixels and
+// receives the fill; thin strokes are already filled there).
+void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint64_t seed) {
+  const int r = options.patch_size / 2;
+  cv::Mat& img = levels[0].img;
+  const cv::Mat& hole = levels[0].hole;
   // Solvers from coarse to fine; a coarse level where masked pixels leave (almost) no source is
   // dropped.
   std::vector<std::unique_ptr<LevelSolver>> solvers(levels.size());
@@ -435,14 +548,16 @@ void FillWindow(cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
     PushPullFill(img, weight).copyTo(img, hole);
     return;
   }
-  SmoothFill(levels[coarsest]);
+  OnionPeelInit(levels[coarsest], r, seed, coarsest);
   int pass = 0;
   for (int l = coarsest; l >= 0; --l) {
     if (l == coarsest) {
       solvers[l]->RandomInit();
     } else {
       solvers[l] = std::make_unique<LevelSolver>(&levels[l], r, seed, l);
-      // Start from the coarser fill, enlarged, then from its matches, doubled.
+      // The coarser fill, enlarged, only scores the coarser matches, doubled; the level then
+      // starts from their vote, which copies this level's own fine texture (starting from the
+      // enlarged fill itself would lead the search to smooth sources: blur begets blur).
       cv::Mat up;
       cv::resize(levels[l + 1].img, up, levels[l].img.size(), 0, 0, cv::INTER_LINEAR);
       up.copyTo(levels[l].img, levels[l].hole);
@@ -451,6 +566,10 @@ void FillWindow(cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
     }
     LevelSolver& cur = *solvers[l];
     const bool search = static_cast<int64_t>(cur.hole_count()) <= options.max_search_pixels;
+    if (l != coarsest && search) {
+      cur.Vote();
+      cur.ComputeDistances();
+    }
     const int iterations = search ? options.em_iterations + std::min(coarsest - l, 2) : 1;
     for (int it = 0; it < iterations; ++it) {
       if (search) {
@@ -608,22 +727,21 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const InpaintOpti
       if (owner[k] == static_cast<int>(wi)) mine[thick[k]] = 1;
     }
     cv::Rect w = windows[wi];
-    cv::Mat hole;
-    for (int grow = 0;; ++grow) {
+    cv::Mat hole, img;
+    std::vector<Level> levels;
+    for (;;) {
       hole = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
       for (int y = 0; y < w.height; ++y) {
         const int* l = labels.ptr<int>(w.y + y) + w.x;
         uchar* h = hole.ptr<uchar>(y);
         for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
       }
-      const double sources = cv::countNonZero(SourceCentres(binary(w), r));
-      if (sources >= kSourcePerHolePixel * cv::countNonZero(hole) || w.size() == bgr.size()) {
-        break;
-      }
+      img = out(w).clone();
+      levels = BuildPyramid(img, hole, binary(w), r);
+      if (SourceRatio(levels, r) >= kSourcePerHolePixel || w.size() == bgr.size()) break;
       w = Grow(w, std::max(w.width, w.height) / 2, bgr.size());
     }
-    cv::Mat img = out(w).clone();
-    FillWindow(img, hole, binary(w), options, MixSeed(options.seed, wi, 0xC33, 0));
+    FillWindow(levels, options, MixSeed(options.seed, wi, 0xC33, 0));
     img.copyTo(out(w), hole);
   }
   return out;

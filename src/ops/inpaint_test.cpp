@@ -110,7 +110,7 @@ TEST(InpaintTest, KeepsOutsidePixelsAndInputUntouched) {
 
 TEST(InpaintTest, SameSeedSameBytesWhateverTheThreadCount) {
   const cv::Mat mask = TextAndBannerMask();
-  const cv::Mat img = Damaged(RepeatedTexture(), mask);
+  const cv::Mat img = Damaged(PhotoRegion(), mask);
   InpaintOptions o;
   o.seed = 42;
   const int threads = cv::getNumThreads();
@@ -148,17 +148,18 @@ TEST_P(InpaintQualityTest, BeatsTeleaInsideTheHole) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backgrounds, InpaintQualityTest,
-                         testing::Values(Case{"stripes", Stripes, 3.0},
-                                         Case{"texture", RepeatedTexture, 6.0},
-                                         Case{"photo", PhotoRegion, 1.0}),
+                         // Margins: measured +16.1, +14.4 and +4.3 dB.
+                         testing::Values(Case{"stripes", Stripes, 10.0},
+                                         Case{"texture", RepeatedTexture, 8.0},
+                                         Case{"photo", PhotoRegion, 2.5}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(InpaintTest, GradientFillsSmoothly) {
   const cv::Mat clean = Gradient();
   const cv::Mat mask = TextAndBannerMask();
   const double ours = PsnrInside(MustInpaint(Damaged(clean, mask), mask), clean, mask);
-  // Measured 33.5 dB: copied patches leave a faint step on a smooth ramp (see bench/README.md).
-  EXPECT_GE(ours, 31.0);
+  std::printf("gradient: ours %.2f dB\n", ours);
+  EXPECT_GE(ours, 33.0);  // measured 36.0 dB
 }
 
 TEST(InpaintTest, FlatBackgroundFillsWithinTwoGreyLevels) {
