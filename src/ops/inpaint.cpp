@@ -776,4 +776,19 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
   }
 }
 
+double MaskedPsnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask) {
+  CV_Assert(a.type() == CV_8UC3 && b.type() == CV_8UC3 && mask.type() == CV_8UC1 &&
+            a.size() == b.size() && a.size() == mask.size());
+  const int n = cv::countNonZero(mask);
+  if (n == 0) return 100.0;
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  diff.convertTo(diff, CV_32FC3);
+  diff = diff.mul(diff);
+  diff.setTo(0, mask == 0);
+  const cv::Scalar sum = cv::sum(diff);
+  const double mse = (sum[0] + sum[1] + sum[2]) / (3.0 * n);
+  return mse <= 1e-10 ? 100.0 : 10 * std::log10(255.0 * 255.0 / mse);
+}
+
 }  // namespace vitrine::ops

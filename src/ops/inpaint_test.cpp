@@ -62,17 +62,6 @@ cv::Mat TextAndBannerMask() {
   return mask;
 }
 
-double PsnrInside(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask) {
-  cv::Mat diff;
-  cv::absdiff(a, b, diff);
-  diff.convertTo(diff, CV_32FC3);
-  diff = diff.mul(diff);
-  const cv::Scalar per_channel = cv::sum(diff.setTo(0, mask == 0));
-  const double n = 3.0 * cv::countNonZero(mask);
-  const double mse = (per_channel[0] + per_channel[1] + per_channel[2]) / n;
-  return 10 * std::log10(255.0 * 255.0 / std::max(mse, 1e-10));
-}
-
 cv::Mat Damaged(const cv::Mat& clean, const cv::Mat& mask) {
   cv::Mat d = clean.clone();
   d.setTo(cv::Scalar(0, 0, 255), mask);  // red text: must not leak into the fill
@@ -139,8 +128,8 @@ TEST_P(InpaintQualityTest, BeatsTeleaInsideTheHole) {
   const cv::Mat clean = GetParam().make();
   const cv::Mat mask = TextAndBannerMask();
   const cv::Mat img = Damaged(clean, mask);
-  const double ours = PsnrInside(MustInpaint(img, mask), clean, mask);
-  const double telea = PsnrInside(Telea(img, mask), clean, mask);
+  const double ours = MaskedPsnr(MustInpaint(img, mask), clean, mask);
+  const double telea = MaskedPsnr(Telea(img, mask), clean, mask);
   RecordProperty("psnr_ours", std::to_string(ours));
   RecordProperty("psnr_telea", std::to_string(telea));
   std::printf("%s: ours %.2f dB, Telea %.2f dB\n", GetParam().name, ours, telea);
@@ -157,7 +146,7 @@ INSTANTIATE_TEST_SUITE_P(Backgrounds, InpaintQualityTest,
 TEST(InpaintTest, GradientFillsSmoothly) {
   const cv::Mat clean = Gradient();
   const cv::Mat mask = TextAndBannerMask();
-  const double ours = PsnrInside(MustInpaint(Damaged(clean, mask), mask), clean, mask);
+  const double ours = MaskedPsnr(MustInpaint(Damaged(clean, mask), mask), clean, mask);
   std::printf("gradient: ours %.2f dB\n", ours);
   EXPECT_GE(ours, 33.0);  // measured 36.0 dB
 }
@@ -195,8 +184,8 @@ TEST(InpaintTest, HolesTouchingEveryBorder) {
   cv::rectangle(mask, cv::Rect(kSize.width - 40, 90, 40, 50), cv::Scalar(255), cv::FILLED);  // side
   cv::rectangle(mask, cv::Rect(100, kSize.height - 20, 120, 20), cv::Scalar(255), cv::FILLED);
   const cv::Mat out = MustInpaint(Damaged(clean, mask), mask);
-  const double ours = PsnrInside(out, clean, mask);
-  const double telea = PsnrInside(Telea(Damaged(clean, mask), mask), clean, mask);
+  const double ours = MaskedPsnr(out, clean, mask);
+  const double telea = MaskedPsnr(Telea(Damaged(clean, mask), mask), clean, mask);
   EXPECT_GE(ours, telea + 3.0);
 }
 
@@ -222,6 +211,18 @@ TEST(InpaintTest, HugeHoleWithCappedSearchStillFills) {
     EXPECT_GT(out_std[k], 0.45 * clean_std[k]);
     EXPECT_GT(out_std[k], 1.6 * telea_std[k]);  // measured 1.9 to 2.0
   }
+}
+
+TEST(MaskedPsnrTest, CountsOnlyMaskedPixels) {
+  const cv::Mat a(10, 10, CV_8UC3, cv::Scalar(100, 100, 100));
+  cv::Mat b = a.clone();
+  b(cv::Rect(0, 0, 5, 10)).setTo(cv::Scalar(90, 90, 90));  // off by 10 on the left half only
+  cv::Mat mask(a.size(), CV_8UC1, cv::Scalar(0));
+  mask(cv::Rect(0, 0, 5, 10)).setTo(255);
+  EXPECT_NEAR(MaskedPsnr(a, b, mask), 10 * std::log10(255.0 * 255.0 / 100.0), 1e-9);
+  mask.setTo(0);
+  mask(cv::Rect(5, 0, 5, 10)).setTo(255);
+  EXPECT_EQ(MaskedPsnr(a, b, mask), 100.0);
 }
 
 TEST(InpaintTest, RejectsBadInputsWithClearErrors) {
