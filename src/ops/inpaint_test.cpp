@@ -137,10 +137,10 @@ TEST_P(InpaintQualityTest, BeatsTeleaInsideTheHole) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backgrounds, InpaintQualityTest,
-                         // Margins: measured +16.1, +14.4 and +4.3 dB.
+                         // Margins: measured +16.1, +14.4 and +3.2 dB.
                          testing::Values(Case{"stripes", Stripes, 10.0},
                                          Case{"texture", RepeatedTexture, 8.0},
-                                         Case{"photo", PhotoRegion, 2.5}),
+                                         Case{"photo", PhotoRegion, 2.0}),
                          [](const auto& info) { return std::string(info.param.name); });
 
 TEST(InpaintTest, GradientFillsSmoothly) {
@@ -148,7 +148,7 @@ TEST(InpaintTest, GradientFillsSmoothly) {
   const cv::Mat mask = TextAndBannerMask();
   const double ours = MaskedPsnr(MustInpaint(Damaged(clean, mask), mask), clean, mask);
   std::printf("gradient: ours %.2f dB\n", ours);
-  EXPECT_GE(ours, 33.0);  // measured 36.0 dB
+  EXPECT_GE(ours, 35.0);  // measured 40.0 dB
 }
 
 TEST(InpaintTest, FlatBackgroundFillsWithinTwoGreyLevels) {
