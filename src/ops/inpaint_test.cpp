@@ -209,7 +209,7 @@ TEST(InpaintTest, HugeHoleWithCappedSearchStillFills) {
   for (int k = 0; k < 3; ++k) {
     EXPECT_NEAR(out_mean[k], clean_mean[k], 8.0);
     EXPECT_GT(out_std[k], 0.45 * clean_std[k]);
-    EXPECT_GT(out_std[k], 1.6 * telea_std[k]);  // measured 1.9 to 2.0
+    EXPECT_GT(out_std[k], 1.6 * telea_std[k]);  // measured 2.0 to 2.1
   }
 }
 
