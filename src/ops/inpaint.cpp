@@ -27,7 +27,7 @@ constexpr double kSourcePerHolePixel = 1.5;
 // in proportion to the hole, was tried: it helps gradients but hurts photos and huge holes.)
 constexpr size_t kMinCoarseSources = 16;
 // At most this many pyramid levels (the photo and one half-size level). Deeper pyramids were
-// measured worse on product photos (bench/README.md): at 1/8 size and below, one patch spans a
+// measured worse on product photos (bench/README.md): at 1/4 size and below, one patch spans a
 // product and its backdrop, and the coarse fill pastes the product's surface into the backdrop.
 // The onion-peel start carries structure across large holes instead.
 constexpr size_t kMaxLevels = 2;

@@ -4,13 +4,21 @@
 // Two fills, chosen per connected component of the mask:
 // - thin components (strokes whose widest point is at most 2 * `thin_radius` px across) get a
 //   cheap diffusion fill (peeled from the edge inwards), which is invisible at that width;
-// - thicker components get multi-scale exemplar inpainting in the manner of Wexler, Shechtman and
-//   Irani (2007): an EM loop of PatchMatch nearest-neighbour search (Barnes et al. 2009) from
-//   patches touching the hole to patches fully outside the mask, then weighted voting, coarse to
-//   fine. Search is restricted to a window around each hole (its bounding box plus a margin that
-//   grows with the hole and is widened when it holds too little source).
-// Work is done per group of nearby components inside a window, so cost follows the hole, not the
-// image.
+// - thicker components get exemplar inpainting in the manner of Wexler, Shechtman and Irani
+//   (2007): an EM loop of PatchMatch nearest-neighbour search (Barnes et al. 2009: random start,
+//   propagation, random search) from patches touching the hole to patches fully outside the
+//   mask, then voting weighted by match quality and by confidence (known pixels lead), coarse to
+//   fine over two pyramid levels (more only when a huge hole must be searched coarser). The
+//   coarsest level starts from an onion-peel fill (ring by ring from the hole's edge), and a
+//   smooth correction taken from the hole's edge removes brightness steps (gradients, shading).
+//   Search is restricted to a window around each group of holes (their bounding box plus a margin
+//   that grows with the hole, widened until it holds enough source at every level), and distant
+//   sources pay a small penalty: on product photos, far patches are usually another surface.
+// Work is done per window, so cost follows the holes, not the image.
+//
+// Known weaknesses (see bench/README.md): a piece of a nearby object can be pasted into the hole
+// (a candle's top grown into the table behind it), and a straight edge crossing a large hole is
+// not always continued straight.
 #pragma once
 
 #include <cstdint>
