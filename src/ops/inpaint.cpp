@@ -33,8 +33,11 @@ constexpr size_t kMinCoarseSources = 16;
 constexpr size_t kMaxLevels = 2;
 // Coarsest level: the hole is at most about this many pixels deep there.
 constexpr double kCoarsestDepth = 3.0;
-// Confidence of a hole pixel d pixels deep: kConfidenceBase^-d (Wexler et al. use 1.3).
+// Confidence of a hole pixel d pixels deep: kConfidenceBase^-d (Wexler et al. use 1.3), but at
+// least kMinConfidence: deep inside a large hole the power underflows, and every weight there
+// would be zero (the pixel would turn black).
 constexpr float kConfidenceBase = 1.3f;
+constexpr float kMinConfidence = 1e-6f;
 // Matching-cost penalty per full-resolution pixel between a target and its source, in units of
 // summed squared differences over a patch (see SpatialPenalty).
 constexpr float kSpatialPenalty = 16.0f;
@@ -180,7 +183,9 @@ class LevelSolver {
     for (int y = 0; y < depth.rows; ++y) {
       const float* d = depth.ptr<float>(y);
       float* c = conf.ptr<float>(y);
-      for (int x = 0; x < depth.cols; ++x) c[x] = std::pow(kConfidenceBase, -d[x]);
+      for (int x = 0; x < depth.cols; ++x) {
+        c[x] = std::max(kMinConfidence, std::pow(kConfidenceBase, -d[x]));
+      }
     }
     cv::boxFilter(conf, conf, CV_32F, {2 * r + 1, 2 * r + 1}, {-1, -1}, true, cv::BORDER_REPLICATE);
     confidence_.resize(targets_.size());
@@ -351,6 +356,10 @@ class LevelSolver {
         wsum += w;
       }
     }
+    // Weights are floored (kMinConfidence, exp(-50)) so wsum > 0; the guard keeps a pixel that
+    // somehow got none from turning black.
+    if (!(wsum > 0))
+      return cv::Vec3f(img.at<cv::Vec3b>(x)[0], img.at<cv::Vec3b>(x)[1], img.at<cv::Vec3b>(x)[2]);
     return cv::Vec3f(sum[0], sum[1], sum[2]) / wsum;
   }
 

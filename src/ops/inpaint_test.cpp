@@ -225,6 +225,20 @@ TEST(MaskedPsnrTest, CountsOnlyMaskedPixels) {
   EXPECT_EQ(MaskedPsnr(a, b, mask), 100.0);
 }
 
+TEST(InpaintTest, FillsTheMiddleOfAVeryDeepHole) {
+  // 400 px deep: the confidence of the middle patches (1.3^-depth) underflows to zero without a
+  // floor, and the middle came out black. The capped search keeps the test quick.
+  cv::Mat clean(900, 900, CV_8UC3, cv::Scalar(200, 180, 160));
+  cv::Mat mask(clean.size(), CV_8UC1, cv::Scalar(0));
+  mask(cv::Rect(50, 50, 800, 800)).setTo(255);
+  cv::Mat damaged = clean.clone();
+  damaged.setTo(cv::Scalar(0, 0, 0), mask);
+  InpaintOptions o;
+  o.max_search_pixels = 50'000;
+  const cv::Mat out = MustInpaint(damaged, mask, o);
+  EXPECT_LE(cv::norm(out, clean, cv::NORM_INF), 2.0);
+}
+
 TEST(InpaintTest, RejectsBadInputsWithClearErrors) {
   const cv::Mat img = Stripes();
   Result<cv::Mat> r = Inpaint(img, cv::Mat(10, 10, CV_8UC1, cv::Scalar(0)), {});
