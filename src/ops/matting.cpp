@@ -22,8 +22,9 @@ cv::Size FitLongSide(cv::Size size, int long_side) {
   return {std::max(1, cvRound(size.width * scale)), std::max(1, cvRound(size.height * scale))};
 }
 
-cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight) {
-  CV_Assert(bgr.type() == CV_8UC3 && weight.type() == CV_32FC1 && bgr.size() == weight.size());
+cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight, float gain) {
+  CV_Assert((bgr.type() == CV_8UC3 || bgr.type() == CV_32FC3) && weight.type() == CV_32FC1 &&
+            bgr.size() == weight.size());
   // Push: premultiplied colour and weight, halved until tiny.
   std::vector<cv::Mat> colour(1), weights(1, weight.clone());
   bgr.convertTo(colour[0], CV_32FC3);
@@ -54,7 +55,7 @@ cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight) {
       const auto* u = up.ptr<cv::Vec3f>(y);
       auto* n = next.ptr<cv::Vec3f>(y);
       for (int x = 0; x < next.cols; ++x) {
-        float trust = std::min(1.0f, w[x] * 4.0f);
+        float trust = std::min(1.0f, w[x] * gain);
         cv::Vec3f own = w[x] > 1e-6f ? c[x] / w[x] : u[x];
         n[x] = trust * own + (1.0f - trust) * u[x];
       }
@@ -62,7 +63,7 @@ cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight) {
     estimate = next;
   }
   cv::Mat out;
-  estimate.convertTo(out, CV_8UC3);
+  estimate.convertTo(out, bgr.type());
   return out;
 }
 

@@ -11,9 +11,11 @@ namespace vitrine::ops {
 cv::Size FitLongSide(cv::Size size, int long_side);
 
 // Smooth fill of a colour image from the pixels where `weight` > 0 into everywhere else, by
-// pyramid push-pull (normalised convolution across scales). `bgr` CV_8UC3, `weight` CV_32FC1 in
-// [0, 1], same size. Returns CV_8UC3. Where no pixel has weight, returns mid grey.
-cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight);
+// pyramid push-pull (normalised convolution across scales). `bgr` CV_8UC3 or CV_32FC3, `weight`
+// CV_32FC1 in [0, 1], same size. Returns the type of `bgr`. Where no pixel has weight, returns
+// mid grey (128). A level trusts its own estimate over the coarser one by min(1, gain * weight):
+// a large gain keeps sparse known values (a thin ring around a hole) at full strength inwards.
+cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight, float gain = 4.0f);
 
 // Box of the subject in a matte (CV_8UC1): the rows and columns holding at least two clearly
 // non-background pixels (alpha > 24), so a stray speck does not widen it. Empty if none.

@@ -1,0 +1,817 @@
+#include "ops/inpaint.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <numeric>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <vector>
+
+#include "ops/matting.h"
+
+namespace vitrine::ops {
+namespace {
+
+// Push-pull gain for the bias correction: the ring's residual is kept at full strength inwards
+// instead of fading towards "no correction".
+constexpr float kResidualGain = 1000.0f;
+// Random sources tried per pixel by the onion-peel start of the coarsest level.
+constexpr int kPeelRandomCandidates = 16;
+// Radius of the neighbourhood averaged by the thin-stroke fill.
+constexpr int kDiffusionRadius = 2;
+// A window must hold at least this many source patches per hole pixel, at every pyramid level,
+// before it stops growing.
+constexpr double kSourcePerHolePixel = 1.5;
+// A coarse level is used only if it holds at least this many source patches. (Asking for more,
+// in proportion to the hole, was tried: it helps gradients but hurts photos and huge holes.)
+constexpr size_t kMinCoarseSources = 16;
+// At most this many pyramid levels (the photo and one half-size level). Deeper pyramids were
+// measured worse on product photos (bench/README.md): at 1/4 size and below, one patch spans a
+// product and its backdrop, and the coarse fill pastes the product's surface into the backdrop.
+// The onion-peel start carries structure across large holes instead.
+constexpr size_t kMaxLevels = 2;
+// Coarsest level: the hole is at most about this many pixels deep there.
+constexpr double kCoarsestDepth = 3.0;
+// Confidence of a hole pixel d pixels deep: kConfidenceBase^-d (Wexler et al. use 1.3), but at
+// least kMinConfidence: deep inside a large hole the power underflows, and every weight there
+// would be zero (the pixel would turn black).
+constexpr float kConfidenceBase = 1.3f;
+constexpr float kMinConfidence = 1e-6f;
+// Matching-cost penalty per full-resolution pixel between a target and its source, in units of
+// summed squared differences over a patch (see SpatialPenalty).
+constexpr float kSpatialPenalty = 16.0f;
+// Random-search radius at every level but the coarsest, in that level's pixels.
+constexpr int kFineSearchRadius = 32;
+// Rows of target patches handled by one task. Fixed, so that results do not depend on how many
+// threads run the tasks.
+constexpr int kBandRows = 8;
+
+// splitmix64: a small, fast generator whose stream depends only on its seed.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  // Uniform in [lo, hi].
+  int Between(int lo, int hi) { return lo + static_cast<int>(Next() % (hi - lo + 1)); }
+
+ private:
+  uint64_t state_;
+};
+
+uint64_t MixSeed(uint64_t seed, uint64_t a, uint64_t b, uint64_t c) {
+  Rng rng(seed ^ (a * 0x100000001b3ull) ^ (b << 20) ^ (c << 40));
+  return rng.Next();
+}
+
+// A source far from its target is less likely to be the same surface (a product sits on a
+// backdrop; the product's own patches are wrong for the backdrop, even when their colours are
+// close, as dark shadows are). Matching costs carry a small penalty that grows with the distance,
+// measured in full-resolution pixels.
+int SpatialPenalty(cv::Point t, cv::Point s, int level) {
+  const cv::Point d = t - s;
+  return static_cast<int>(kSpatialPenalty * (1 << level) * std::sqrt(static_cast<float>(d.dot(d))));
+}
+
+// One pyramid level of one window.
+struct Level {
+  cv::Mat img;    // CV_8UC3; hole pixels hold the current estimate
+  cv::Mat hole;   // CV_8UC1, 255 where this fill must produce pixels
+  cv::Mat nosrc;  // CV_8UC1, 255 where no source patch may reach (every masked pixel)
+};
+
+// Halves a level: a coarse pixel is hole (or no-source) if any of its fine pixels is, and takes
+// the mean colour of its fine pixels outside the hole, so removed text never bleeds into the
+// coarse context.
+Level Downsample(const Level& fine) {
+  const int w = (fine.img.cols + 1) / 2, h = (fine.img.rows + 1) / 2;
+  Level c{cv::Mat(h, w, CV_8UC3, cv::Scalar::all(0)), cv::Mat(h, w, CV_8UC1, cv::Scalar(0)),
+          cv::Mat(h, w, CV_8UC1, cv::Scalar(0))};
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      int sum[3] = {0, 0, 0}, n = 0;
+      bool hole = false, nosrc = false;
+      for (int fy = 2 * y; fy < std::min(2 * y + 2, fine.img.rows); ++fy) {
+        for (int fx = 2 * x; fx < std::min(2 * x + 2, fine.img.cols); ++fx) {
+          nosrc |= fine.nosrc.at<uchar>(fy, fx) != 0;
+          if (fine.hole.at<uchar>(fy, fx)) {
+            hole = true;
+            continue;
+          }
+          const cv::Vec3b& p = fine.img.at<cv::Vec3b>(fy, fx);
+          for (int k = 0; k < 3; ++k) sum[k] += p[k];
+          ++n;
+        }
+      }
+      c.hole.at<uchar>(y, x) = hole ? 255 : 0;
+      c.nosrc.at<uchar>(y, x) = nosrc ? 255 : 0;
+      if (n > 0) {
+        cv::Vec3b& q = c.img.at<cv::Vec3b>(y, x);
+        for (int k = 0; k < 3; ++k) q[k] = static_cast<uchar>((sum[k] + n / 2) / n);
+      }
+    }
+  }
+  return c;
+}
+
+// Centres of patches lying fully inside the level and clear of every masked pixel.
+cv::Mat SourceCentres(const cv::Mat& nosrc, int r) {
+  cv::Mat blocked;
+  cv::dilate(nosrc, blocked, cv::getStructuringElement(cv::MORPH_RECT, {2 * r + 1, 2 * r + 1}));
+  cv::Mat valid(nosrc.size(), CV_8UC1, cv::Scalar(0));
+  if (nosrc.cols > 2 * r && nosrc.rows > 2 * r) {
+    cv::Rect inner(r, r, nosrc.cols - 2 * r, nosrc.rows - 2 * r);
+    cv::Mat free_inner = blocked(inner) == 0;
+    free_inner.copyTo(valid(inner));
+  }
+  return valid;
+}
+
+// Exemplar fill of one window at one pyramid level: the nearest-neighbour field from target
+// patches (every patch touching the hole, clipped at the window's border) to source patches.
+class LevelSolver {
+ public:
+  LevelSolver(Level* level, int r, uint64_t seed, int level_index)
+      : level_(level), r_(r), seed_(seed), level_index_(level_index) {
+    valid_ = SourceCentres(level->nosrc, r);
+    cv::Mat targets_mask;
+    cv::dilate(level->hole, targets_mask,
+               cv::getStructuringElement(cv::MORPH_RECT, {2 * r + 1, 2 * r + 1}));
+    index_ = cv::Mat(level->img.size(), CV_32SC1, cv::Scalar(-1));
+    for (int y = 0; y < targets_mask.rows; ++y) {
+      const uchar* t = targets_mask.ptr<uchar>(y);
+      const uchar* h = level->hole.ptr<uchar>(y);
+      int* idx = index_.ptr<int>(y);
+      for (int x = 0; x < targets_mask.cols; ++x) {
+        if (t[x]) {
+          idx[x] = static_cast<int>(targets_.size());
+          targets_.emplace_back(x, y);
+        }
+        if (h[x]) holes_.emplace_back(x, y);
+      }
+    }
+    for (int y = 0; y < valid_.rows; ++y) {
+      const uchar* v = valid_.ptr<uchar>(y);
+      for (int x = 0; x < valid_.cols; ++x) {
+        if (v[x]) sources_.emplace_back(x, y);
+      }
+    }
+    // Bands of kBandRows rows, as ranges of target indices (targets are in raster order).
+    band_begin_.push_back(0);
+    for (size_t i = 1; i < targets_.size(); ++i) {
+      if (targets_[i].y / kBandRows != targets_[i - 1].y / kBandRows) band_begin_.push_back(i);
+    }
+    band_begin_.push_back(targets_.size());
+    for (size_t i = 1; i < holes_.size(); ++i) {
+      if (holes_[i].y / kBandRows != holes_[i - 1].y / kBandRows) hole_band_.push_back(i);
+    }
+    hole_band_.insert(hole_band_.begin(), 0);
+    hole_band_.push_back(holes_.size());
+    nnf_.resize(targets_.size());
+    dist_.resize(targets_.size());
+    // Confidence of each target patch: the mean over its pixels of 1 (known) or
+    // kConfidenceBase^-depth (hole), so that patches holding known pixels lead the vote and
+    // structure grows inwards from the hole's edge (Wexler et al., section 3.2).
+    cv::Mat depth, conf;
+    cv::distanceTransform(level->hole, depth, cv::DIST_L2, 3);
+    conf.create(depth.size(), CV_32FC1);
+    for (int y = 0; y < depth.rows; ++y) {
+      const float* d = depth.ptr<float>(y);
+      float* c = conf.ptr<float>(y);
+      for (int x = 0; x < depth.cols; ++x) {
+        c[x] = std::max(kMinConfidence, std::pow(kConfidenceBase, -d[x]));
+      }
+    }
+    cv::boxFilter(conf, conf, CV_32F, {2 * r + 1, 2 * r + 1}, {-1, -1}, true, cv::BORDER_REPLICATE);
+    confidence_.resize(targets_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) confidence_[i] = conf.at<float>(targets_[i]);
+  }
+
+  size_t source_count() const { return sources_.size(); }
+  size_t hole_count() const { return holes_.size(); }
+  const cv::Mat& index() const { return index_; }
+  const std::vector<cv::Point>& nnf() const { return nnf_; }
+
+  // Random matches for every target.
+  void RandomInit() {
+    coarsest_ = true;
+    Rng rng(MixSeed(seed_, level_index_, 0xA11, 0));
+    const int n = static_cast<int>(sources_.size());
+    for (auto& m : nnf_) m = sources_[rng.Between(0, n - 1)];
+    ComputeDistances();
+  }
+
+  // Matches from the coarser level, doubled; invalid ones replaced by random sources.
+  void UpsampleFrom(const LevelSolver& coarse) {
+    Rng rng(MixSeed(seed_, level_index_, 0xB22, 0));
+    const int n = static_cast<int>(sources_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      const cv::Point p = targets_[i];
+      const cv::Point c(std::min(p.x / 2, coarse.index_.cols - 1),
+                        std::min(p.y / 2, coarse.index_.rows - 1));
+      const int ci = coarse.index_.at<int>(c);
+      cv::Point m(-1, -1);
+      if (ci >= 0) m = coarse.nnf_[ci] * 2 + (p - c * 2);
+      nnf_[i] = IsSource(m) ? m : sources_[rng.Between(0, n - 1)];
+    }
+    ComputeDistances();
+  }
+
+  // One PatchMatch pass: propagation (in scan order, alternating direction between passes) and
+  // random search. Bands run in parallel; a band reads its neighbours in other bands from the
+  // field as it was before the pass, so the result does not depend on scheduling.
+  void Search(int pass) {
+    const std::vector<cv::Point> before = nnf_;
+    const bool forward = pass % 2 == 0;
+    const int bands = static_cast<int>(band_begin_.size()) - 1;
+    // The coarsest level searches the whole window; finer levels start from the coarser matches,
+    // doubled, and refine them nearby.
+    const int radius0 = std::min(coarsest_ ? INT32_MAX : kFineSearchRadius,
+                                 std::max(level_->img.cols, level_->img.rows));
+    cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+      for (int b = range.start; b < range.end; ++b) {
+        Rng rng(MixSeed(seed_, level_index_, pass + 1, b));
+        const int begin = static_cast<int>(band_begin_[b]),
+                  end = static_cast<int>(band_begin_[b + 1]);
+        const int band = targets_[begin].y / kBandRows;
+        for (int k = 0; k < end - begin; ++k) {
+          const int i = forward ? begin + k : end - 1 - k;
+          const cv::Point p = targets_[i];
+          const int step = forward ? -1 : 1;
+          // Propagation: the neighbour's match, shifted back by one pixel.
+          for (const cv::Point d : {cv::Point(step, 0), cv::Point(0, step)}) {
+            const cv::Point q = p + d;
+            if (q.x < 0 || q.y < 0 || q.x >= index_.cols || q.y >= index_.rows) continue;
+            const int j = index_.at<int>(q);
+            if (j < 0) continue;
+            const cv::Point m = (q.y / kBandRows == band ? nnf_[j] : before[j]) - d;
+            TryMatch(i, m);
+          }
+          // Random search in exponentially shrinking windows around the best match.
+          for (int radius = radius0; radius >= 1; radius /= 2) {
+            const cv::Point best = nnf_[i];
+            const cv::Point m(best.x + rng.Between(-radius, radius),
+                              best.y + rng.Between(-radius, radius));
+            TryMatch(i, m);
+          }
+        }
+      }
+    });
+  }
+
+  // Weighted voting: each hole pixel becomes the mean of the pixels that the patches covering it
+  // would put there, each patch weighted by how well it matches (Wexler et al., eq. 4).
+  void Vote() {
+    ComputeWeights();
+    const int bands = static_cast<int>(hole_band_.size()) - 1;
+    cv::Mat& img = level_->img;
+    // Source pixels never lie in the hole, so writing hole pixels in place is safe in parallel.
+    cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+      for (int b = range.start; b < range.end; ++b) {
+        for (size_t h = hole_band_[b]; h < hole_band_[b + 1]; ++h) {
+          const cv::Vec3f v = VoteAt(holes_[h]);
+          cv::Vec3b& out = img.at<cv::Vec3b>(holes_[h]);
+          for (int k = 0; k < 3; ++k) out[k] = cv::saturate_cast<uchar>(v[k]);
+        }
+      }
+    });
+  }
+
+  // Copied patches carry the brightness of where they came from, which shows on gradients and
+  // shading as a step at the hole's edge. The votes for the pixels just outside the hole say how
+  // far off they are there; that difference, spread smoothly over the hole, is added to the fill
+  // (in the spirit of Poisson blending, at the cost of one push-pull). Call after Vote().
+  void CorrectBias() {
+    const cv::Mat& img = level_->img;
+    // Stored around 128: PushPullFill leans towards mid grey where its weights are thin, and
+    // here mid grey must mean "no correction".
+    cv::Mat residual(img.size(), CV_32FC3, cv::Scalar::all(128));
+    cv::Mat weight(img.size(), CV_32FC1, cv::Scalar(0));
+    for (const cv::Point& t : targets_) {
+      if (level_->hole.at<uchar>(t)) continue;
+      const cv::Vec3b known = img.at<cv::Vec3b>(t);
+      residual.at<cv::Vec3f>(t) =
+          cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t) + cv::Vec3f::all(128);
+      weight.at<float>(t) = 1.0f;
+    }
+    const cv::Mat smooth = PushPullFill(residual, weight, kResidualGain);
+    for (const cv::Point& h : holes_) {
+      cv::Vec3b& out = level_->img.at<cv::Vec3b>(h);
+      const cv::Vec3f& d = smooth.at<cv::Vec3f>(h);
+      for (int k = 0; k < 3; ++k) out[k] = cv::saturate_cast<uchar>(out[k] + d[k] - 128.0f);
+    }
+  }
+
+  void ComputeDistances() {
+    const int bands = static_cast<int>(band_begin_.size()) - 1;
+    cv::parallel_for_(cv::Range(0, bands), [&](const cv::Range& range) {
+      for (int b = range.start; b < range.end; ++b) {
+        for (size_t i = band_begin_[b]; i < band_begin_[b + 1]; ++i) {
+          dist_[i] = Cost(targets_[i], nnf_[i], INT32_MAX);
+        }
+      }
+    });
+  }
+
+ private:
+  // Patch weights from the current distances: exp(-d / 2 sigma^2), sigma^2 the 75th percentile
+  // of the mean per-channel squared distance (Wexler et al.).
+  void ComputeWeights() {
+    std::vector<float> mean_dist(targets_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      mean_dist[i] = static_cast<float>(dist_[i]) / (3.0f * PatchArea(targets_[i]));
+    }
+    std::vector<float> sorted = mean_dist;
+    const size_t q = sorted.size() * 3 / 4;
+    std::nth_element(sorted.begin(), sorted.begin() + q, sorted.end());
+    const float sigma2 = std::max(1.0f, sorted[q]);
+    weight_.resize(targets_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) {
+      weight_[i] = confidence_[i] * std::exp(-std::min(50.0f, mean_dist[i] / (2.0f * sigma2)));
+    }
+  }
+
+  // The weighted mean of what the target patches covering `x` put there.
+  cv::Vec3f VoteAt(cv::Point x) const {
+    const cv::Mat& img = level_->img;
+    float sum[3] = {0, 0, 0}, wsum = 0;
+    for (int dy = -r_; dy <= r_; ++dy) {
+      const int py = x.y - dy;
+      if (py < 0 || py >= img.rows) continue;
+      const int* idx = index_.ptr<int>(py);
+      for (int dx = -r_; dx <= r_; ++dx) {
+        const int px = x.x - dx;
+        if (px < 0 || px >= img.cols || idx[px] < 0) continue;
+        const int i = idx[px];
+        const cv::Vec3b& c = img.at<cv::Vec3b>(nnf_[i] + cv::Point(dx, dy));
+        const float w = weight_[i];
+        sum[0] += w * c[0];
+        sum[1] += w * c[1];
+        sum[2] += w * c[2];
+        wsum += w;
+      }
+    }
+    // Weights are floored (kMinConfidence, exp(-50)) so wsum > 0; the guard keeps a pixel that
+    // somehow got none from turning black.
+    if (!(wsum > 0))
+      return cv::Vec3f(img.at<cv::Vec3b>(x)[0], img.at<cv::Vec3b>(x)[1], img.at<cv::Vec3b>(x)[2]);
+    return cv::Vec3f(sum[0], sum[1], sum[2]) / wsum;
+  }
+
+  bool IsSource(cv::Point m) const {
+    return m.x >= 0 && m.y >= 0 && m.x < valid_.cols && m.y < valid_.rows &&
+           valid_.at<uchar>(m) != 0;
+  }
+
+  int PatchArea(cv::Point t) const {
+    const cv::Mat& img = level_->img;
+    const int w = std::min(r_, img.cols - 1 - t.x) + std::min(r_, t.x) + 1;
+    const int h = std::min(r_, img.rows - 1 - t.y) + std::min(r_, t.y) + 1;
+    return w * h;
+  }
+
+  void TryMatch(int i, cv::Point m) {
+    if (m == nnf_[i] || !IsSource(m)) return;
+    const int d = Cost(targets_[i], m, dist_[i]);
+    if (d < dist_[i]) {
+      dist_[i] = d;
+      nnf_[i] = m;
+    }
+  }
+
+  // Distance plus the penalty for reaching far (SpatialPenalty).
+  int Cost(cv::Point t, cv::Point s, int bound) const {
+    const int penalty = SpatialPenalty(t, s, level_index_);
+    return penalty + Distance(t, s, bound - penalty);
+  }
+
+  // Sum of squared differences between the target patch at `t` (clipped to the level) and the
+  // source patch at `s`; stops early once it reaches `bound`.
+  int Distance(cv::Point t, cv::Point s, int bound) const {
+    const cv::Mat& img = level_->img;
+    const int x0 = -std::min(r_, t.x), x1 = std::min(r_, img.cols - 1 - t.x);
+    const int y0 = -std::min(r_, t.y), y1 = std::min(r_, img.rows - 1 - t.y);
+    const int n = (x1 - x0 + 1) * 3;
+    int sum = 0;
+    for (int dy = y0; dy <= y1; ++dy) {
+      const uchar* a = img.ptr<uchar>(t.y + dy) + (t.x + x0) * 3;
+      const uchar* b = img.ptr<uchar>(s.y + dy) + (s.x + x0) * 3;
+      for (int k = 0; k < n; ++k) {
+        const int d = static_cast<int>(a[k]) - static_cast<int>(b[k]);
+        sum += d * d;
+      }
+      if (sum >= bound) return sum;
+    }
+    return sum;
+  }
+
+  Level* level_;
+  int r_;
+  uint64_t seed_;
+  int level_index_;
+  cv::Mat valid_;  // CV_8UC1, nonzero at source patch centres
+  cv::Mat index_;  // CV_32SC1, target index or -1
+  std::vector<cv::Point> targets_, holes_, sources_;
+  std::vector<size_t> band_begin_, hole_band_;
+  std::vector<cv::Point> nnf_;
+  std::vector<int> dist_;
+  bool coarsest_ = false;
+  std::vector<float> confidence_;
+  std::vector<float> weight_;
+};
+
+// Starting guess for the coarsest level, by onion peel: the hole is filled ring by ring from its
+// edge inwards, each pixel copied from the source patch that best matches the pixels already
+// known around it (known or filled in an earlier ring). A smooth first guess (push-pull, a
+// membrane) would lead the search to smooth sources, and texture would never come back; peeling
+// carries the surrounding texture and structure into the hole. Candidates: the shifted matches
+// of filled neighbours, random sources, and a random search around the best; sequential, so
+// deterministic.
+void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
+  cv::Mat& img = level.img;
+  const cv::Mat valid = SourceCentres(level.nosrc, r);
+  std::vector<cv::Point> sources;
+  cv::findNonZero(valid, sources);
+  if (sources.empty()) return;
+  cv::Mat known = level.hole == 0;
+  cv::Mat match(img.size(), CV_32SC2, cv::Scalar(-1, -1));
+  cv::Mat depth;
+  cv::distanceTransform(level.hole, depth, cv::DIST_L2, 3);
+  std::vector<cv::Point> todo;
+  cv::findNonZero(level.hole, todo);
+  std::stable_sort(todo.begin(), todo.end(), [&](cv::Point a, cv::Point b) {
+    return std::ceil(depth.at<float>(a)) < std::ceil(depth.at<float>(b));
+  });
+  auto is_source = [&](cv::Point m) {
+    return m.x >= 0 && m.y >= 0 && m.x < valid.cols && m.y < valid.rows && valid.at<uchar>(m);
+  };
+  // SSD over the pixels of the patch at `t` that are known; stops once it reaches `bound`.
+  auto distance = [&](cv::Point t, cv::Point s, int64_t bound) {
+    int64_t sum = 0;
+    for (int dy = -r; dy <= r; ++dy) {
+      const int ty = t.y + dy;
+      if (ty < 0 || ty >= img.rows) continue;
+      const uchar* k = known.ptr<uchar>(ty);
+      const cv::Vec3b* a = img.ptr<cv::Vec3b>(ty);
+      const cv::Vec3b* b = img.ptr<cv::Vec3b>(s.y + dy);
+      for (int dx = -r; dx <= r; ++dx) {
+        const int tx = t.x + dx;
+        if (tx < 0 || tx >= img.cols || !k[tx]) continue;
+        for (int c = 0; c < 3; ++c) {
+          const int d = a[tx][c] - b[s.x + dx][c];
+          sum += d * d;
+        }
+      }
+      if (sum >= bound) return sum;
+    }
+    return sum;
+  };
+  Rng rng(MixSeed(seed, 0x0111, 0, 0));
+  const int n = static_cast<int>(sources.size());
+  const int radius0 = std::max(img.cols, img.rows);
+  size_t begin = 0;
+  while (begin < todo.size()) {
+    const float ring = std::ceil(depth.at<float>(todo[begin]));
+    size_t end = begin;
+    while (end < todo.size() && std::ceil(depth.at<float>(todo[end])) == ring) ++end;
+    for (size_t i = begin; i < end; ++i) {
+      const cv::Point p = todo[i];
+      cv::Point best(-1, -1);
+      int64_t best_d = INT64_MAX;
+      auto consider = [&](cv::Point m) {
+        if (!is_source(m)) return;
+        const int64_t penalty = SpatialPenalty(p, m, level_index);
+        const int64_t d = penalty + distance(p, m, best_d - penalty);
+        if (d < best_d) {
+          best_d = d;
+          best = m;
+        }
+      };
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          const cv::Point q(p.x + dx, p.y + dy);
+          if (q.x < 0 || q.y < 0 || q.x >= img.cols || q.y >= img.rows) continue;
+          const cv::Vec2i m = match.at<cv::Vec2i>(q);
+          if (m[0] >= 0) consider(cv::Point(m[0], m[1]) - cv::Point(dx, dy));
+        }
+      }
+      for (int k = 0; k < kPeelRandomCandidates; ++k) consider(sources[rng.Between(0, n - 1)]);
+      for (int radius = radius0; radius >= 1; radius /= 2) {
+        consider(best + cv::Point(rng.Between(-radius, radius), rng.Between(-radius, radius)));
+      }
+      match.at<cv::Vec2i>(p) = cv::Vec2i(best.x, best.y);
+      img.at<cv::Vec3b>(p) = img.at<cv::Vec3b>(best);
+    }
+    for (size_t i = begin; i < end; ++i) known.at<uchar>(todo[i]) = 255;
+    begin = end;
+  }
+}
+
+// Halves until the hole is shallow (kCoarsestDepth) or kMaxLevels is reached; a hole too big to
+// search (more than `max_search_pixels` pixels) keeps halving until its coarsest level can be
+// searched, so huge holes cost a bounded amount of search.
+std::vector<Level> BuildPyramid(const cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
+                                int r, int64_t max_search_pixels) {
+  std::vector<Level> levels{{img, hole, nosrc}};
+  cv::Mat depth;
+  cv::distanceTransform(hole, depth, cv::DIST_L2, 3);
+  double max_depth = 0;
+  cv::minMaxLoc(depth, nullptr, &max_depth);
+  for (;;) {
+    const Level& last = levels.back();
+    const bool deeper =
+        max_depth / (1 << (levels.size() - 1)) > kCoarsestDepth && levels.size() < kMaxLevels;
+    const bool too_big = cv::countNonZero(last.hole) > max_search_pixels;
+    if ((!deeper && !too_big) || std::min(last.img.cols, last.img.rows) / 2 < 4 * (2 * r + 1)) {
+      break;
+    }
+    levels.push_back(Downsample(last));
+  }
+  return levels;
+}
+
+// The lowest ratio, over the levels, of source patches to hole pixels. Coarse levels lose the most
+// source: masked pixels there block patches that span many fine pixels.
+double SourceRatio(const std::vector<Level>& levels, int r) {
+  double ratio = 1e9;
+  for (const Level& level : levels) {
+    ratio = std::min(ratio, cv::countNonZero(SourceCentres(level.nosrc, r)) /
+                                std::max(1.0, static_cast<double>(cv::countNonZero(level.hole))));
+  }
+  return ratio;
+}
+
+// Exemplar fill of one window, given its pyramid (levels[0].img shares the window's pixels and
+// receives the fill; thin strokes are already filled there).
+void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint64_t seed) {
+  const int r = options.patch_size / 2;
+  cv::Mat& img = levels[0].img;
+  const cv::Mat& hole = levels[0].hole;
+  // Solvers from coarse to fine; a coarse level where masked pixels leave (almost) no source is
+  // dropped.
+  std::vector<std::unique_ptr<LevelSolver>> solvers(levels.size());
+  int coarsest = static_cast<int>(levels.size()) - 1;
+  for (; coarsest >= 0; --coarsest) {
+    solvers[coarsest] = std::make_unique<LevelSolver>(&levels[coarsest], r, seed, coarsest);
+    const LevelSolver& c = *solvers[coarsest];
+    if (c.source_count() >= kMinCoarseSources || coarsest == 0) {
+      break;
+    }
+    solvers[coarsest].reset();
+  }
+  if (solvers[coarsest]->source_count() == 0) {
+    // Nothing to copy from anywhere: a smooth fill from whatever surrounds the hole.
+    cv::Mat weight;
+    cv::Mat(hole == 0).convertTo(weight, CV_32FC1, 1 / 255.0);
+    PushPullFill(img, weight).copyTo(img, hole);
+    return;
+  }
+  OnionPeelInit(levels[coarsest], r, seed, coarsest);
+  int pass = 0;
+  for (int l = coarsest; l >= 0; --l) {
+    if (l == coarsest) {
+      solvers[l]->RandomInit();
+    } else {
+      solvers[l] = std::make_unique<LevelSolver>(&levels[l], r, seed, l);
+      // The coarser fill, enlarged, only scores the coarser matches, doubled; the level then
+      // starts from their vote, which copies this level's own fine texture (starting from the
+      // enlarged fill itself would lead the search to smooth sources: blur begets blur).
+      cv::Mat up;
+      cv::resize(levels[l + 1].img, up, levels[l].img.size(), 0, 0, cv::INTER_LINEAR);
+      up.copyTo(levels[l].img, levels[l].hole);
+      solvers[l]->UpsampleFrom(*solvers[l + 1]);
+      solvers[l + 1].reset();
+    }
+    LevelSolver& cur = *solvers[l];
+    const bool search = static_cast<int64_t>(cur.hole_count()) <= options.max_search_pixels;
+    if (l != coarsest && search) {
+      cur.Vote();
+      cur.ComputeDistances();
+    }
+    const int iterations = search ? options.em_iterations + std::min(coarsest - l, 2) : 1;
+    for (int it = 0; it < iterations; ++it) {
+      if (search) {
+        cur.Search(pass++);
+        if (l == coarsest && it == 0) cur.Search(pass++);
+      }
+      cur.Vote();
+      if (it + 1 < iterations) cur.ComputeDistances();
+    }
+    if (l == 0) cur.CorrectBias();
+  }
+}
+
+// Diffusion fill of thin strokes, peeled from the outside in: each pixel takes the
+// distance-weighted mean of the known pixels (outside the mask, or filled in an earlier peel)
+// within kDiffusionRadius. A stroke a few pixels wide needs a few peels; flat colour stays exact,
+// and no masked pixel (text colour) ever contributes.
+void FillThin(const cv::Mat& labels, const std::vector<uchar>& is_thin, const cv::Mat& depth,
+              const cv::Mat& binary, cv::Mat& out) {
+  std::vector<cv::Point> todo;
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (is_thin[l[x]]) todo.emplace_back(x, y);
+    }
+  }
+  cv::Mat known = binary == 0;
+  // Peel k holds the pixels at depth (k-1, k]; a pixel with no known neighbour yet waits.
+  for (int peel = 1; !todo.empty(); ++peel) {
+    std::vector<cv::Point> waiting;
+    std::vector<std::pair<cv::Point, cv::Vec3b>> filled;
+    for (const cv::Point& p : todo) {
+      if (depth.at<float>(p) > peel) {
+        waiting.push_back(p);
+        continue;
+      }
+      float sum[3] = {0, 0, 0}, wsum = 0;
+      for (int dy = -kDiffusionRadius; dy <= kDiffusionRadius; ++dy) {
+        const int y = p.y + dy;
+        if (y < 0 || y >= out.rows) continue;
+        for (int dx = -kDiffusionRadius; dx <= kDiffusionRadius; ++dx) {
+          const int x = p.x + dx;
+          if (x < 0 || x >= out.cols || !known.at<uchar>(y, x)) continue;
+          const float w = 1.0f / static_cast<float>(dx * dx + dy * dy);
+          const cv::Vec3b& c = out.at<cv::Vec3b>(y, x);
+          for (int k = 0; k < 3; ++k) sum[k] += w * c[k];
+          wsum += w;
+        }
+      }
+      if (wsum == 0) {
+        waiting.push_back(p);
+        continue;
+      }
+      cv::Vec3b v;
+      for (int k = 0; k < 3; ++k) v[k] = cv::saturate_cast<uchar>(sum[k] / wsum);
+      filled.emplace_back(p, v);
+    }
+    if (filled.empty() && depth.at<float>(waiting.front()) <= peel) break;  // cut off: leave as is
+    for (const auto& [p, v] : filled) {
+      out.at<cv::Vec3b>(p) = v;
+      known.at<uchar>(p) = 255;
+    }
+    todo = std::move(waiting);
+  }
+}
+
+// Bounding boxes grown by `margin(rect)` and merged until none overlap. Returns the merged
+// boxes and, per input rect, the index of the box that holds it.
+std::vector<cv::Rect> MergeBoxes(std::vector<cv::Rect> boxes, std::vector<int>* owner) {
+  owner->resize(boxes.size());
+  std::iota(owner->begin(), owner->end(), 0);
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (size_t i = 0; i < boxes.size() && !merged; ++i) {
+      for (size_t j = i + 1; j < boxes.size(); ++j) {
+        if ((boxes[i] & boxes[j]).area() > 0) {
+          boxes[i] |= boxes[j];
+          boxes.erase(boxes.begin() + j);
+          for (int& o : *owner) {
+            if (o == static_cast<int>(j)) o = static_cast<int>(i);
+            if (o > static_cast<int>(j)) --o;
+          }
+          merged = true;
+          break;
+        }
+      }
+    }
+  }
+  return boxes;
+}
+
+cv::Rect Grow(const cv::Rect& r, int margin, cv::Size bounds) {
+  cv::Rect g(r.x - margin, r.y - margin, r.width + 2 * margin, r.height + 2 * margin);
+  return g & cv::Rect(0, 0, bounds.width, bounds.height);
+}
+
+Status CheckOptions(const InpaintOptions& o) {
+  if (o.patch_size < 3 || o.patch_size > 15 || o.patch_size % 2 == 0) {
+    return InvalidArgument("inpaint: patch_size is " + std::to_string(o.patch_size) +
+                           "; use an odd size from 3 to 15");
+  }
+  if (o.em_iterations < 1 || o.em_iterations > 20) {
+    return InvalidArgument("inpaint: em_iterations is " + std::to_string(o.em_iterations) +
+                           "; use 1 to 20");
+  }
+  if (o.thin_radius < 0 || o.thin_radius > 20) {
+    return InvalidArgument("inpaint: thin_radius is " + std::to_string(o.thin_radius) +
+                           "; use 0 to 20");
+  }
+  if (o.max_search_pixels < 1000) {
+    return InvalidArgument("inpaint: max_search_pixels is " + std::to_string(o.max_search_pixels) +
+                           "; use at least 1000");
+  }
+  return Status::Ok();
+}
+
+cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const InpaintOptions& options) {
+  cv::Mat out = bgr.clone();
+  cv::Mat labels, stats, centroids, depth;
+  const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
+  cv::distanceTransform(binary, depth, cv::DIST_L2, 3);
+  std::vector<float> max_depth(n, 0.0f);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* d = depth.ptr<float>(y);
+    for (int x = 0; x < labels.cols; ++x) max_depth[l[x]] = std::max(max_depth[l[x]], d[x]);
+  }
+  // Components: thin ones get the diffusion fill, the others the exemplar fill.
+  std::vector<int> thin, thick;
+  for (int i = 1; i < n; ++i) {
+    (max_depth[i] <= options.thin_radius ? thin : thick).push_back(i);
+  }
+  auto box = [&](int i) {
+    return cv::Rect(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                    stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+  };
+  std::vector<uchar> is_thin(n, 0);
+  for (int i : thin) is_thin[i] = 1;
+  FillThin(labels, is_thin, depth, binary, out);
+  // Thick components: exemplar fill per window. The margin grows with the hole; a window with
+  // too little source around its hole is widened until it has enough (or is the whole image).
+  std::vector<cv::Rect> boxes;
+  for (int i : thick) {
+    const cv::Rect b = box(i);
+    boxes.push_back(
+        Grow(b, std::max(3 * options.patch_size, std::max(b.width, b.height) / 2), bgr.size()));
+  }
+  std::vector<int> owner;
+  const std::vector<cv::Rect> windows = MergeBoxes(boxes, &owner);
+  const int r = options.patch_size / 2;
+  for (size_t wi = 0; wi < windows.size(); ++wi) {
+    std::vector<uchar> mine(n, 0);
+    for (size_t k = 0; k < thick.size(); ++k) {
+      if (owner[k] == static_cast<int>(wi)) mine[thick[k]] = 1;
+    }
+    cv::Rect w = windows[wi];
+    cv::Mat hole, img;
+    std::vector<Level> levels;
+    for (;;) {
+      hole = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
+      for (int y = 0; y < w.height; ++y) {
+        const int* l = labels.ptr<int>(w.y + y) + w.x;
+        uchar* h = hole.ptr<uchar>(y);
+        for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
+      }
+      img = out(w).clone();
+      levels = BuildPyramid(img, hole, binary(w), r, options.max_search_pixels);
+      if (SourceRatio(levels, r) >= kSourcePerHolePixel || w.size() == bgr.size()) break;
+      w = Grow(w, std::max(w.width, w.height) / 2, bgr.size());
+    }
+    FillWindow(levels, options, MixSeed(options.seed, wi, 0xC33, 0));
+    img.copyTo(out(w), hole);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOptions& options) {
+  if (bgr.empty() || bgr.type() != CV_8UC3) {
+    return InvalidArgument("inpaint: the image must be 8-bit, 3-channel BGR (got type " +
+                           std::to_string(bgr.type()) + "); convert it first");
+  }
+  if (mask.type() != CV_8UC1) {
+    return InvalidArgument("inpaint: the mask must be 8-bit, 1-channel (got type " +
+                           std::to_string(mask.type()) + "); convert it first");
+  }
+  if (mask.size() != bgr.size()) {
+    return InvalidArgument("inpaint: the mask is " + std::to_string(mask.cols) + "x" +
+                           std::to_string(mask.rows) + " but the image is " +
+                           std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
+                           "; pass a mask of the image's size");
+  }
+  RETURN_IF_ERROR(CheckOptions(options));
+  try {
+    cv::Mat binary = mask != 0;
+    if (cv::countNonZero(binary) == 0) return bgr.clone();
+    return InpaintImpl(bgr, binary, options);
+  } catch (const cv::Exception& e) {
+    return Internal(std::string("inpaint: OpenCV failed: ") + e.what());
+  } catch (const std::bad_alloc&) {
+    return ResourceExhausted("inpaint: out of memory; use a smaller image or mask");
+  }
+}
+
+double MaskedPsnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask) {
+  CV_Assert(a.type() == CV_8UC3 && b.type() == CV_8UC3 && mask.type() == CV_8UC1 &&
+            a.size() == b.size() && a.size() == mask.size());
+  const int n = cv::countNonZero(mask);
+  if (n == 0) return 100.0;
+  cv::Mat diff;
+  cv::absdiff(a, b, diff);
+  diff.convertTo(diff, CV_32FC3);
+  diff = diff.mul(diff);
+  diff.setTo(0, mask == 0);
+  const cv::Scalar sum = cv::sum(diff);
+  const double mse = (sum[0] + sum[1] + sum[2]) / (3.0 * n);
+  return mse <= 1e-10 ? 100.0 : 10 * std::log10(255.0 * 255.0 / mse);
+}
+
+}  // namespace vitrine::ops

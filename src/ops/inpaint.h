@@ -1,0 +1,61 @@
+// Inpainting: fills masked regions of a photo (removed text, banners, logos) so that nothing
+// seems to have been there. Used by ops (remove_text); not an op itself.
+//
+// Two fills, chosen per connected component of the mask:
+// - thin components (strokes whose widest point is at most 2 * `thin_radius` px across) get a
+//   cheap diffusion fill (peeled from the edge inwards), which is invisible at that width;
+// - thicker components get exemplar inpainting in the manner of Wexler, Shechtman and Irani
+//   (2007): an EM loop of PatchMatch nearest-neighbour search (Barnes et al. 2009: random start,
+//   propagation, random search) from patches touching the hole to patches fully outside the
+//   mask, then voting weighted by match quality and by confidence (known pixels lead), coarse to
+//   fine over two pyramid levels (more only when a huge hole must be searched coarser). The
+//   coarsest level starts from an onion-peel fill (ring by ring from the hole's edge), and a
+//   smooth correction taken from the hole's edge removes brightness steps (gradients, shading).
+//   Search is restricted to a window around each group of holes (their bounding box plus a margin
+//   that grows with the hole, widened until it holds enough source at every level), and distant
+//   sources pay a small penalty: on product photos, far patches are usually another surface.
+// Work is done per window, so cost follows the holes, not the image.
+//
+// Known weaknesses (see bench/README.md): a piece of a nearby object can be pasted into the hole
+// (a candle's top grown into the table behind it), and a straight edge crossing a large hole is
+// not always continued straight.
+#pragma once
+
+#include <cstdint>
+#include <opencv2/core.hpp>
+
+#include "core/status.h"
+
+namespace vitrine::ops {
+
+struct InpaintOptions {
+  // Seeds PatchMatch's random choices. The same seed gives the same bytes on every run and for
+  // every thread count.
+  uint64_t seed = 0;
+  // Side of the square patches compared (odd, 3..15).
+  int patch_size = 7;
+  // EM iterations (search + vote) at the finest level; coarser levels get more (1..20).
+  int em_iterations = 2;
+  // Components whose widest point is at most 2 * thin_radius px across get the diffusion fill;
+  // 0 sends every component to the exemplar fill (0..20).
+  int thin_radius = 3;
+  // Work cap: a pyramid level whose hole holds more pixels than this gets no PatchMatch search;
+  // it takes the coarser level's matches upsampled and votes once (>= 1000).
+  int64_t max_search_pixels = 4'000'000;
+};
+
+// Fills the pixels where `mask` is nonzero.
+// `bgr` CV_8UC3; `mask` CV_8UC1 of the same size (nonzero = fill). Returns a new image: pixels
+// where the mask is zero are bit-identical to `bgr`; inputs are never modified. An all-zero mask
+// returns a copy at once. Deterministic for a given `options.seed`, whatever the thread count.
+// Uses cv::parallel_for_ (OpenCV's thread pool). Thread-safe: no shared state.
+// Errors: InvalidArgument for wrong types, a size mismatch, or options out of range; Internal if
+// OpenCV fails (the message says what failed).
+Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOptions& options);
+
+// Peak signal-to-noise ratio, in dB, between two CV_8UC3 images of one size over the pixels where
+// `mask` (CV_8UC1) is nonzero: how close a fill is to the true pixels. 100 dB when identical or
+// when the mask is empty. Thread-safe.
+double MaskedPsnr(const cv::Mat& a, const cv::Mat& b, const cv::Mat& mask);
+
+}  // namespace vitrine::ops
