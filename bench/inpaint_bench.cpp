@@ -36,8 +36,8 @@ const std::vector<std::string> kPhrases = {
     "买一送一", "HOT 爆款", "正品保证",     "Only $19.9", "官方旗舰店",    "NEW ARRIVAL",
 };
 
-// A detector-like mask (5-15% of the photo): 3-6 text lines (glyphs filled, dilated as a detector's polygon would be a
-// little larger than the strokes) and one to three solid banner blocks.
+// A detector-like mask (5-15% of the photo): 3-6 text lines (glyphs filled, dilated as a detector's
+// polygon would be a little larger than the strokes) and one to three solid banner blocks.
 cv::Mat MakeMask(cv::Size size, cv::freetype::FreeType2& ft, cv::RNG& rng) {
   cv::Mat canvas(size, CV_8UC3, cv::Scalar::all(0));  // FreeType2 draws on 3 channels only
   const int lines = rng.uniform(3, 7);
