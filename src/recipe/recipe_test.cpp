@@ -38,7 +38,7 @@ ops::Registry TestRegistry() {
                 {"shadow", FieldType::kEnum, "contact", {}, {}, {"contact", "drop", "none"}, "s"},
                 {"shadow_opacity", FieldType::kNumber, 0.3, 0.0, 1.0, {}, "opacity"},
                 {"size_cm", FieldType::kString, "", {}, {}, {}, "W,H"},
-                {"harmonize", FieldType::kBoolean, false, {}, {}, {}, "match the scene"}});
+                {"harmonize", FieldType::kNumber, 0.5, 0.0, 1.0, {}, "match the scene"}});
   add("export", {{"preset", FieldType::kString, "amazon", {}, {}, {}, "preset"}});
   return registry;
 }
@@ -337,13 +337,15 @@ TEST(BuiltinRecipesTest, ValidateAndExpandAgainstStandInSchemas) {
   std::set<std::string> backgrounds, shadows, compositions;
   for (const CandidatePlan& plan : *plans) {
     backgrounds.insert(plan.choices.at("background"));
-    shadows.insert(plan.choices.at("shadow"));
+    // The main image on white has no shadow (Amazon forbids one); studio colours a contact
+    // shadow, gradients a drop shadow.
+    shadows.insert(plan.steps.back()->params["shadow"].get<std::string>());
     compositions.insert(plan.choices.at("composition"));
     EXPECT_EQ(plan.steps.back()->params["size_cm"], "30,45");
     EXPECT_EQ(plan.exports.count("amazon"), 1u);
   }
   EXPECT_EQ(backgrounds.size(), 6u) << "every studio look is used";
-  EXPECT_EQ(shadows.size(), 2u);
+  EXPECT_EQ(shadows, (std::set<std::string>{"none", "contact", "drop"}));
   EXPECT_EQ(compositions.size(), 2u);
 
   // With two room scenes, the 8 candidates are 6 studio looks and the 2 scenes.
@@ -356,7 +358,7 @@ TEST(BuiltinRecipesTest, ValidateAndExpandAgainstStandInSchemas) {
     backgrounds.insert(plan.choices.at("background"));
     if (!plan.steps.back()->params["scene"].get<std::string>().empty()) {
       ++scenes;
-      EXPECT_EQ(plan.steps.back()->params["harmonize"], true);
+      EXPECT_EQ(plan.steps.back()->params["harmonize"], 0.5);
     }
   }
   EXPECT_EQ(backgrounds.size(), 8u);
