@@ -20,7 +20,7 @@ h1{font-size:20px} h2{font-size:16px;margin:28px 0 8px}
 .c.ok{border-color:#43a047} .c.no{border-color:#e53935;opacity:.85}
 .c img{width:100%;height:230px;object-fit:contain;background:#eee;display:block}
 .r{font-weight:600} .why{color:#b71c1c;font-size:12px} .meta{color:#666;font-size:12px}
-.miss{color:#b71c1c}
+.miss{color:#b71c1c} .warn{color:#8d6e00;font-size:12px}
 )";
 
 std::string Fixed(double value, int digits) {
@@ -60,6 +60,11 @@ std::string SkuSection(const recipe::SkuInfo& sku, const std::string& folder,
     html += "<div class=meta>" + HtmlEscape(c.value("label", "")) + "</div>";
     for (const auto& reason : c["reasons"]) {
       html += "<div class=why>" + HtmlEscape(reason.get<std::string>()) + "</div>";
+    }
+    for (const auto& check : c["checks"]) {
+      if (!check.value("passed", true) && !check.value("hard", false)) {
+        html += "<div class=warn>" + HtmlEscape(check.value("reason", "")) + "</div>";
+      }
     }
     if (c.contains("duplicate_of")) {
       html += "<div class=meta>near-duplicate of #" +

@@ -8,8 +8,10 @@
 // without one is unfinished.
 //
 // Outputs:
-//   OUT/<sku>/candidates/<NN>.png            every candidate, accepted or not (NN = plan index)
-//   OUT/<sku>/exports/<preset>/<rank>.<ext>  accepted candidates that pass the preset's gate
+//   OUT/<sku>/candidates/<NN>.jpg            every candidate, accepted or not (NN = plan index;
+//                                            .png when it has transparency)
+//   OUT/<sku>/exports/<preset>/<rank>-<NN>.<ext>  the best accepted candidates (up to 3) that pass
+//                                            the preset's gate
 //   OUT/<sku>/report.json                    steps, timings, QA values, reasons, removed text
 //   OUT/index.html                           contact sheet of every SKU, opens from disk
 //   OUT/.cache/                              content-addressed intermediate images

@@ -1,5 +1,6 @@
 #include "batch/sku.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -20,6 +21,9 @@ using Clock = std::chrono::steady_clock;
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
+
+// Exports per preset and SKU: the best accepted candidates that pass the preset's gate.
+constexpr int kExportsPerPreset = 3;
 
 // Thumbnails in index.html: small JPEGs, so a contact sheet of hundreds of SKUs opens quickly.
 constexpr int kThumbSide = 360;
@@ -186,20 +190,6 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
       const nlohmann::json& facts = executor.Facts(*step);
       if (!facts.empty()) c.facts[step->id] = facts;
     }
-    for (const auto& [name, step] : c.plan->exports) {
-      ops::ExportOptions options;
-      options.compliance.overlay_text_area = env.text_coverage;
-      if (step->params.contains("format")) {
-        Result<io::Format> format = io::ParseFormat(step->params["format"].get<std::string>());
-        if (format.ok()) options.format = *format;
-      }
-      Result<ops::ExportResult> exported = ops::Export(c.image, *env.presets->Find(name), options);
-      if (exported.ok()) {
-        c.exports.emplace(name, *std::move(exported));
-      } else {
-        c.not_exported[name] = exported.status().message();
-      }
-    }
     c.seconds = SecondsSince(candidate_start);
   }
 
@@ -236,16 +226,49 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
     }
     in.text_coverage = env.text_coverage;
     in.brisque = env.brisque;
-    if (IsMainImage(*c.plan)) {
-      for (const auto& [preset, reason] : c.not_exported.items()) {
-        in.compliance.push_back({"compliance." + preset, 1, 0, false, true,
-                                 "fails the " + preset + " rules: " + reason.get<std::string>()});
-      }
-    }
     evaluated.push_back(qa::Evaluate(in, env.qa));
   }
   std::vector<qa::Ranked> ranked = qa::Rank(std::move(evaluated), env.qa);
   const double qa_seconds = SecondsSince(qa_start);
+
+  // Exports, best candidates first, up to kExportsPerPreset per preset (a reviewer keeps 1-3).
+  // Each passes the preset's gate or is not exported; a main image (on white) that fails the
+  // gate of a preset it was made for is broken, and rejected.
+  const auto export_start = Clock::now();
+  std::map<std::string, int> exported;
+  for (qa::Ranked& r : ranked) {
+    if (!r.accepted) continue;
+    Candidate& c = candidates[std::stoul(r.qa.id) - 1];
+    for (const auto& [name, step] : c.plan->exports) {
+      if (exported[name] >= kExportsPerPreset) continue;
+      ops::ExportOptions options;
+      options.compliance.overlay_text_area = env.text_coverage;
+      if (step->params.contains("format")) {
+        Result<io::Format> format = io::ParseFormat(step->params["format"].get<std::string>());
+        if (format.ok()) options.format = *format;
+      }
+      Result<ops::ExportResult> result = ops::Export(c.image, *env.presets->Find(name), options);
+      if (result.ok()) {
+        c.exports.emplace(name, *std::move(result));
+        ++exported[name];
+        continue;
+      }
+      c.not_exported[name] = result.status().message();
+      if (IsMainImage(*c.plan)) {
+        r.accepted = false;
+        r.qa.rejected = true;
+        r.qa.score = 0;
+        r.qa.reasons.push_back("fails the " + name + " rules: " + result.status().message());
+        c.exports.clear();
+        break;
+      }
+    }
+  }
+  // Candidates rejected by a gate move below the accepted ones.
+  std::stable_partition(ranked.begin(), ranked.end(),
+                        [](const qa::Ranked& r) { return r.accepted; });
+  for (size_t i = 0; i < ranked.size(); ++i) ranked[i].rank = static_cast<int>(i) + 1;
+  const double export_seconds = SecondsSince(export_start);
 
   // Write the candidates, the exports of the accepted ones (in rank order), and the report.
   nlohmann::json report = {{"sku", sku.ToJson()},
@@ -280,8 +303,14 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
     if (r.near_duplicate) entry["duplicate_of"] = r.duplicate_of;
     if (!c.status.ok()) entry["error"] = c.status.message();
     if (!c.image.bgr.empty()) {
-      const std::string file = std::string("candidates/") + nn + ".png";
-      RETURN_IF_ERROR(WriteImage((dir / file).string(), c.image, io::EncodeOptions{}));
+      // JPEG for opaque candidates (a 2000x2000 PNG takes several times longer to write); PNG
+      // keeps a transparent one's alpha.
+      io::EncodeOptions encode;
+      encode.format = c.image.has_alpha() ? io::Format::kPng : io::Format::kJpeg;
+      encode.quality = 92;
+      const std::string file = std::string("candidates/") + nn + "." +
+                               std::string(io::FormatExtension(encode.format));
+      RETURN_IF_ERROR(WriteImage((dir / file).string(), c.image, encode));
       RETURN_IF_ERROR(WriteThumb((dir / "candidates" / (std::string(nn) + ".thumb.jpg")).string(),
                                  c.image.bgr));
       entry["file"] = file;
@@ -311,6 +340,7 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   report["exports"] = exports;
   report["warnings"] = warnings;
   report["qa_seconds"] = qa_seconds;
+  report["export_seconds"] = export_seconds;
   report["seconds"] = SecondsSince(start);
   // Last, so a SKU folder with a report is complete.
   RETURN_IF_ERROR(WriteFileAtomic((dir / "report.json").string(), report.dump(2),

@@ -237,14 +237,18 @@ Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config) {
 Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config) {
   RETURN_IF_ERROR(CheckImage(source_alpha, CV_8UC1, "the source alpha"));
   BorderContact contact = WorstBorderContact(source_alpha >= 128);
+  // A little contact is a warning (soft): suppliers' close-ups often touch the frame, and the SKU
+  // should still get its candidates; past max_source_border_contact the product is truncated.
+  const bool badly = contact.share > config.max_source_border_contact;
+  const double limit = badly ? config.max_source_border_contact : config.max_border_contact;
   return Judge(
-      "cutout.source_frame_cut", contact.share, config.max_border_contact, Bound::kAtMost, true,
+      "cutout.source_frame_cut", contact.share, limit, Bound::kAtMost, badly,
       Format("the source photo shows the whole product (border contact %.1f%%)",
              100 * contact.share),
       Format("the source photo cuts the product: it covers %.0f%% of the photo's %s border "
              "(limit %.0f%%), so every candidate shows it truncated; use a photo of the whole "
              "product",
-             100 * contact.share, contact.side, 100 * config.max_border_contact));
+             100 * contact.share, contact.side, 100 * limit));
 }
 
 Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,

@@ -44,9 +44,9 @@ struct Check {
 // non-8-bit alpha gives one failed hard check "cutout.input" instead.
 std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
 
-// Hard check "cutout.source_frame_cut": the product in the source photo touches a border (product
-// pixels over the border's length, limit max_border_contact), so it is truncated in every
-// candidate made from it. `source_alpha` must be in the photo's own frame, not cropped to the
+// Check "cutout.source_frame_cut": the product in the source photo touches a border (product
+// pixels over the border's length), so it is truncated in every candidate made from it: a soft
+// warning above max_border_contact, hard above max_source_border_contact. `source_alpha` must be in the photo's own frame, not cropped to the
 // product.
 Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config);
 
