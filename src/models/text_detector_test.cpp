@@ -336,6 +336,27 @@ TEST_F(TextDetectorTest, SmallTilesFindWhatOnePassFinds) {
   EXPECT_EQ(TextDetector::Load("/nonexistent.onnx").status().code(), Code::kNotFound);
 }
 
+TEST_F(TextDetectorTest, BothPlaneOrdersFindAtLeastWhatBgrFinds) {
+  Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  TextDetector::Options options;
+  options.planes = TextDetector::Options::Planes::kBoth;
+  Result<std::unique_ptr<TextDetector>> both = TextDetector::Load(*path, options);
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  const cv::Mat clean = testdata::SamplePhoto("fruits.jpg", {800, 600});
+  for (const Case& c : PromotionCases()) {
+    SCOPED_TRACE(c.label);
+    const RenderedText rendered = RenderText(clean, c.style);
+    const cv::Mat visible = testdata::VisibleTextMask(clean, rendered);
+    Result<std::vector<TextRegion>> regions = (*both)->Detect(rendered.bgr);
+    ASSERT_TRUE(regions.ok()) << regions.status().ToString();
+    const double with_both = Coverage(*regions, visible);
+    EXPECT_GE(with_both, 0.9);
+    EXPECT_GE(with_both, Coverage(Detect(rendered.bgr), visible) - 0.02);
+    EXPECT_LE(FalseArea(*regions, rendered.mask, 12), 0.005);
+  }
+}
+
 TEST(TextDetectorOptionsTest, WorkSizeKeepsSmallTextReadable) {
   Result<const TextDetector*> detector = TestRuntime().text_detector();
   ASSERT_TRUE(detector.ok()) << detector.status().ToString();
