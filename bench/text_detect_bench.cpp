@@ -2,7 +2,7 @@
 // rendered onto opencv-doc photos (random size, colour, outline, shadow, opacity, rotation,
 // banner; the glyph mask is exact).
 //
-//   build/text_detect_bench [--cases N] [--threads T] [--dump DIR]
+//   build/text_detect_bench [--cases N] [--threads T] [--planes bgr|rgb|both] [--dump DIR]
 //   build/text_detect_bench --look OUT_DIR IMAGE...
 //
 // With --dump, writes each case whose glyphs are covered < 90% to DIR/miss_<case>.png with the
@@ -113,9 +113,10 @@ int Look(const models::TextDetector& detector, const models::TextRecognizer& rec
 
 int main(int argc, char** argv) {
   int cases = 60, threads = 2;
-  std::string dump;
+  std::string dump, planes = "bgr";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--dump")) dump = argv[i + 1];
+    if (!std::strcmp(argv[i], "--planes")) planes = argv[i + 1];
     if (!std::strcmp(argv[i], "--cases")) cases = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
   }
@@ -123,7 +124,12 @@ int main(int argc, char** argv) {
   Result<Config> config = LoadConfig();
   if (!config.ok()) return std::fprintf(stderr, "%s\n", config.status().ToString().c_str()), 1;
   models::Runtime runtime(*config);
-  Result<const models::TextDetector*> detector = runtime.text_detector();
+  models::TextDetector::Options options;
+  using Planes = models::TextDetector::Options::Planes;
+  options.planes = planes == "rgb" ? Planes::kRgb : planes == "both" ? Planes::kBoth : Planes::kBgr;
+  Result<std::string> det_path = runtime.catalog().PreparedPath("ppocr_det");
+  Result<std::unique_ptr<models::TextDetector>> detector =
+      det_path.ok() ? models::TextDetector::Load(*det_path, options) : det_path.status();
   Result<const models::TextRecognizer*> recognizer = runtime.text_recognizer();
   if (!detector.ok() || !recognizer.ok()) {
     std::fprintf(stderr, "cannot load the text models; run `vitrine models prepare`\n");

@@ -65,9 +65,10 @@ cv::Size TextDetector::WorkSize(cv::Size image) const {
   return {AlignTo32(image.width * scale), AlignTo32(image.height * scale)};
 }
 
-Result<cv::Mat> TextDetector::Infer(const cv::Mat& bgr_tile) const {
+Result<cv::Mat> TextDetector::Infer(const cv::Mat& bgr_tile, bool rgb) const {
   cv::Mat normalized;
   bgr_tile.convertTo(normalized, CV_32FC3, 1.0 / 255.0);
+  if (rgb) cv::cvtColor(normalized, normalized, cv::COLOR_BGR2RGB);
   cv::subtract(normalized, cv::Scalar(0.485, 0.456, 0.406), normalized);
   cv::divide(normalized, cv::Scalar(0.229, 0.224, 0.225), normalized);
   cv::Mat blob = cv::dnn::blobFromImage(normalized);
@@ -83,12 +84,12 @@ Result<cv::Mat> TextDetector::Infer(const cv::Mat& bgr_tile) const {
   return cv::Mat(bgr_tile.rows, bgr_tile.cols, CV_32FC1, out.ptr<float>()).clone();
 }
 
-Result<cv::Mat> TextDetector::MapAt(const cv::Mat& bgr, cv::Size work) const {
+Result<cv::Mat> TextDetector::MapAt(const cv::Mat& bgr, cv::Size work, bool rgb) const {
   cv::Mat scaled;
   const bool shrinking = work.width <= bgr.cols && work.height <= bgr.rows;
   cv::resize(bgr, scaled, work, 0, 0, shrinking ? cv::INTER_AREA : cv::INTER_LINEAR);
   const int tile = options_.tile_size;
-  if (work.width <= tile && work.height <= tile) return Infer(scaled);
+  if (work.width <= tile && work.height <= tile) return Infer(scaled, rgb);
 
   const std::vector<int> xs = TileStarts(work.width, tile, options_.tile_overlap);
   const std::vector<int> ys = TileStarts(work.height, tile, options_.tile_overlap);
@@ -96,7 +97,7 @@ Result<cv::Mat> TextDetector::MapAt(const cv::Mat& bgr, cv::Size work) const {
   cv::Mat stitched(work, CV_32FC1);
   for (size_t j = 0; j < ys.size(); ++j) {
     for (size_t i = 0; i < xs.size(); ++i) {
-      ASSIGN_OR_RETURN(cv::Mat map, Infer(scaled(cv::Rect(xs[i], ys[j], tile_w, tile_h))));
+      ASSIGN_OR_RETURN(cv::Mat map, Infer(scaled(cv::Rect(xs[i], ys[j], tile_w, tile_h)), rgb));
       const int x0 = KeepBegin(xs, i, tile_w), y0 = KeepBegin(ys, j, tile_h);
       const int x1 = i + 1 < xs.size() ? KeepBegin(xs, i + 1, tile_w) : work.width;
       const int y1 = j + 1 < ys.size() ? KeepBegin(ys, j + 1, tile_h) : work.height;
@@ -108,7 +109,12 @@ Result<cv::Mat> TextDetector::MapAt(const cv::Mat& bgr, cv::Size work) const {
 }
 
 Result<cv::Mat> TextDetector::WorkMap(const cv::Mat& bgr) const {
-  return MapAt(bgr, WorkSize(bgr.size()));
+  const cv::Size work = WorkSize(bgr.size());
+  using Planes = Options::Planes;
+  if (options_.planes != Planes::kBoth) return MapAt(bgr, work, options_.planes == Planes::kRgb);
+  ASSIGN_OR_RETURN(cv::Mat as_bgr, MapAt(bgr, work, false));
+  ASSIGN_OR_RETURN(cv::Mat as_rgb, MapAt(bgr, work, true));
+  return cv::Mat(cv::max(as_bgr, as_rgb));
 }
 
 Result<TextDetector::Output> TextDetector::Run(const cv::Mat& image) const {

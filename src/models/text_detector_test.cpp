@@ -297,6 +297,66 @@ TEST_F(TextDetectorTest, ThreadsDetectingAtOnceGetWhatOneThreadGets) {
   }
 }
 
+TEST_F(TextDetectorTest, SmallTilesFindWhatOnePassFinds) {
+  // Tiles of 320 px on both axes: lines cross vertical and horizontal tile borders.
+  Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  TextDetector::Options options;
+  options.tile_size = 320;
+  options.tile_overlap = 96;
+  Result<std::unique_ptr<TextDetector>> tiled = TextDetector::Load(*path, options);
+  ASSERT_TRUE(tiled.ok()) << tiled.status().ToString();
+
+  const cv::Mat clean = testdata::SamplePhoto("fruits.jpg", {800, 600});
+  RenderedText r = RenderText(clean, {.text = "厂家直销 SALE 50% OFF",
+                                      .pixel_height = 40,
+                                      .color = {255, 255, 255},
+                                      .center = {400, 290},
+                                      .outline_width = 2,
+                                      .outline_color = {0, 0, 0}});
+  const RenderedText second = RenderText(r.bgr, {.text = "包邮 ¥99",
+                                                 .pixel_height = 32,
+                                                 .color = {0, 0, 230},
+                                                 .center = {300, 450},
+                                                 .rotation_deg = 60,
+                                                 .banner = true,
+                                                 .banner_color = {255, 255, 255}});
+  r.bgr = second.bgr;
+  r.text_mask |= second.text_mask;
+  r.mask |= second.mask;
+  Result<std::vector<TextRegion>> regions = (*tiled)->Detect(r.bgr);
+  ASSERT_TRUE(regions.ok()) << regions.status().ToString();
+  const cv::Mat visible = testdata::VisibleTextMask(clean, r);
+  EXPECT_GE(Coverage(*regions, visible), 0.9);
+  EXPECT_GE(Coverage(Detect(r.bgr), visible), 0.9);
+  EXPECT_LE(FalseArea(*regions, r.mask, 12), 0.005);
+
+  options.tile_overlap = 200;  // not a multiple of 32, and over half a tile
+  EXPECT_EQ(TextDetector::Load(*path, options).status().code(), Code::kInvalidArgument);
+  EXPECT_EQ(TextDetector::Load("/nonexistent.onnx").status().code(), Code::kNotFound);
+}
+
+TEST_F(TextDetectorTest, BothPlaneOrdersFindAtLeastWhatBgrFinds) {
+  Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  TextDetector::Options options;
+  options.planes = TextDetector::Options::Planes::kBoth;
+  Result<std::unique_ptr<TextDetector>> both = TextDetector::Load(*path, options);
+  ASSERT_TRUE(both.ok()) << both.status().ToString();
+  const cv::Mat clean = testdata::SamplePhoto("fruits.jpg", {800, 600});
+  for (const Case& c : PromotionCases()) {
+    SCOPED_TRACE(c.label);
+    const RenderedText rendered = RenderText(clean, c.style);
+    const cv::Mat visible = testdata::VisibleTextMask(clean, rendered);
+    Result<std::vector<TextRegion>> regions = (*both)->Detect(rendered.bgr);
+    ASSERT_TRUE(regions.ok()) << regions.status().ToString();
+    const double with_both = Coverage(*regions, visible);
+    EXPECT_GE(with_both, 0.9);
+    EXPECT_GE(with_both, Coverage(Detect(rendered.bgr), visible) - 0.02);
+    EXPECT_LE(FalseArea(*regions, rendered.mask, 12), 0.005);
+  }
+}
+
 TEST(TextDetectorOptionsTest, WorkSizeKeepsSmallTextReadable) {
   Result<const TextDetector*> detector = TestRuntime().text_detector();
   ASSERT_TRUE(detector.ok()) << detector.status().ToString();

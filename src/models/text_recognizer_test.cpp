@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgproc.hpp>
+#include <thread>
 
 #include "models/test_runtime.h"
 #include "tests/testdata.h"
@@ -171,6 +172,32 @@ TEST_F(TextRecognizerTest, BlankGreyAndTinyInputsReadNothingAndDoNotFail) {
   ASSERT_TRUE(none.ok());
   EXPECT_EQ(none->text, "");
   EXPECT_EQ(recognizer_->RecognizeLine(cv::Mat()).status().code(), Code::kInvalidArgument);
+}
+
+TEST_F(TextRecognizerTest, ThreadsReadingAtOnceGetWhatOneThreadGets) {
+  std::vector<cv::Mat> lines;
+  for (const char* text : {"包邮", "SALE 50% OFF", "厂家直销", "¥99"}) {
+    const RenderedText r = RenderText(cv::Mat(64, 400, CV_8UC3, cv::Scalar::all(250)),
+                                      {.text = text, .pixel_height = 40, .color = {0, 0, 0}});
+    lines.push_back(r.bgr(cv::boundingRect(r.text_mask) + cv::Size(8, 8) - cv::Point(4, 4)));
+  }
+  std::vector<std::string> expected;
+  for (const cv::Mat& line : lines) {
+    Result<RecognizedText> read = recognizer_->RecognizeLine(line);
+    ASSERT_TRUE(read.ok());
+    expected.push_back(read->text);
+  }
+  std::vector<std::string> got(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      Result<RecognizedText> read = recognizer_->RecognizeLine(lines[t % lines.size()]);
+      if (read.ok()) got[t] = read->text;
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < 8; ++t) EXPECT_EQ(got[t], expected[t % lines.size()]) << "thread " << t;
+  EXPECT_EQ(expected[0], "包邮");
 }
 
 TEST(CtcTest, CollapsesRepeatsAndDropsBlanks) {
