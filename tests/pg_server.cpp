@@ -133,16 +133,17 @@ std::string PgServer::Url(const std::string& database) const {
   return "postgresql://vitrine@127.0.0.1:" + std::to_string(port_) + "/" + database;
 }
 
-Result<std::string> PgServer::CreateDatabase() {
-  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++databases_);
+Result<std::string> PgServer::FreshUrl() {
+  std::string name = "t";
+  name += std::to_string(getpid()) + "_" + std::to_string(++schemas_);
   try {
     pqxx::connection conn(Url());
     pqxx::nontransaction tx(conn);
-    tx.exec("CREATE DATABASE " + name);
+    tx.exec("CREATE SCHEMA " + name);
   } catch (const std::exception& e) {
-    return Unavailable("cannot create database " + name + ": " + e.what());
+    return Unavailable("cannot create schema " + name + ": " + e.what());
   }
-  return Url(name);
+  return Url() + "?options=-csearch_path%3D" + name;
 }
 
 }  // namespace vitrine::testing

@@ -25,8 +25,9 @@ class PgServer {
   PgServer(const PgServer&) = delete;
   PgServer& operator=(const PgServer&) = delete;
 
-  // A new empty database; returns its postgresql:// URL.
-  Result<std::string> CreateDatabase();
+  // A new empty schema in the server's database; returns a postgresql:// URL whose search_path
+  // selects it, so each test sees empty tables (much cheaper than CREATE DATABASE).
+  Result<std::string> FreshUrl();
   // postgresql://vitrine@127.0.0.1:PORT/`database`
   std::string Url(const std::string& database = "postgres") const;
   // Wall time initdb + start took, in seconds.
@@ -37,7 +38,7 @@ class PgServer {
   std::string dir_;
   int port_ = 0;
   int owner_pid_ = 0;
-  int databases_ = 0;
+  int schemas_ = 0;
   double start_seconds_ = 0;
   bool running_ = false;
 };

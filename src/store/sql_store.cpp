@@ -81,6 +81,11 @@ Result<nlohmann::json> ParseJson(const std::string& text, std::string_view what)
   return j;
 }
 
+// Compact JSON; invalid UTF-8 in a string becomes U+FFFD instead of throwing.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::optional<Code> ParseCode(std::string_view name) {
   for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c) {
     if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
@@ -231,7 +236,7 @@ class SqlStore : public JobStore {
           auto rows,
           tx.Query("INSERT INTO batches (tenant, name, recipe, not_before, not_after, "
                    "webhook_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   {batch.tenant, batch.name, batch.recipe.dump(), OrNull(batch.not_before),
+                   {batch.tenant, batch.name, Dump(batch.recipe), OrNull(batch.not_before),
                     OrNull(batch.not_after), batch.webhook_url, Now()}));
       id = rows.at(0).Int(0);
       std::vector<int64_t> ids;
@@ -328,7 +333,7 @@ class SqlStore : public JobStore {
                     std::string("UPDATE jobs SET state = 'succeeded', result = ?, progress = 1, "
                                 "finished_at = ?, updated_at = ?, ") +
                         kDropLease + " WHERE id = ? AND attempt = ? AND state = 'running'",
-                    {result.dump(), now, now, job_id, int64_t{attempt}}, job_id, attempt);
+                    {Dump(result), now, now, job_id, int64_t{attempt}}, job_id, attempt);
     });
   }
 
@@ -675,7 +680,7 @@ class SqlStore : public JobStore {
                    "progress, progress_note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, "
                    "'queued', 0, 0, ?, ?, ?, ?, ?, 0, '', ?, ?) "
                    "ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING id",
-                   {OrNull(job.batch_id), job.tenant, job.sku, job.payload.dump(),
+                   {OrNull(job.batch_id), job.tenant, job.sku, Dump(job.payload),
                     int64_t{job.priority}, int64_t{job.max_attempts}, now, OrNull(job.not_before),
                     OrNull(job.not_after), dedupe, now, now}));
       if (rows.empty()) {

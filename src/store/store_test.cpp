@@ -74,7 +74,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
                     (*server)->start_seconds());
         reported = true;
       }
-      Result<std::string> url = (*server)->CreateDatabase();
+      Result<std::string> url = (*server)->FreshUrl();
       ASSERT_TRUE(url.ok()) << url.status().ToString();
       url_ = *url;
     }
@@ -217,6 +217,14 @@ TEST_P(StoreTest, ExpiredLeaseIsReclaimedAndTheStaleAttemptIsFenced) {
   EXPECT_EQ(store_->Complete(id, second.attempt, {{"by", "again"}}).code(), Code::kCancelled);
   EXPECT_EQ(store_->GetJob(id)->result["by"], "w2");
   EXPECT_EQ(store_->Complete(999999, 1, {}).code(), Code::kNotFound);
+}
+
+TEST_P(StoreTest, InvalidUtf8InJsonIsStoredNotThrown) {
+  NewJob job = MakeJob("bad-bytes");
+  job.payload["title"] = std::string("caf\xe9");  // Latin-1, as a CSV from a supplier may be
+  int64_t id = EnqueueOne(job);
+  Job read = *store_->GetJob(id);
+  EXPECT_EQ(read.payload["title"], "caf\xef\xbf\xbd") << "replaced by U+FFFD";
 }
 
 TEST_P(StoreTest, HeartbeatKeepsTheLeaseAndProgressIsRecorded) {
@@ -541,19 +549,21 @@ TEST_P(StoreTest, Enqueue300AndClaimCompleteThroughput) {
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   EXPECT_EQ(std::set<int64_t>(ids->begin(), ids->end()).size(), 300u);
   EXPECT_EQ(*store_->QueueDepth(), 300);
+  // 100 of them: enough for a figure, and SQLite's two fsyncs per job are slow on a busy disk.
   t0 = std::chrono::steady_clock::now();
-  int done = 0;
-  while (true) {
+  std::set<int64_t> done;
+  for (int i = 0; i < 100; ++i) {
     Result<std::optional<Job>> job = store_->Claim("bench", milliseconds(60'000));
     ASSERT_TRUE(job.ok()) << job.status().ToString();
-    if (!job->has_value()) break;
+    ASSERT_TRUE(job->has_value());
     ASSERT_TRUE(store_->Complete((*job)->id, (*job)->attempt, {{"ok", true}}).ok());
-    ++done;
+    done.insert((*job)->id);
   }
   double cycle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_EQ(done, 300);
+  EXPECT_EQ(done.size(), 100u);
+  EXPECT_EQ(*store_->QueueDepth(), 200);
   std::printf("[ figures  ] %s: enqueue 300 jobs %.1f ms; claim+complete %.0f jobs/s (1 thread)\n",
-              GetParam().c_str(), enqueue_s * 1000, done / cycle_s);
+              GetParam().c_str(), enqueue_s * 1000, done.size() / cycle_s);
 }
 
 // Claims and completes until nothing is left; returns the ids this worker completed.
@@ -746,7 +756,7 @@ TEST(OpenStoreTest, ExplainsBadUrls) {
 TEST(PostgresStoreTest, SurvivesALostConnection) {
   Result<testing::PgServer*> server = testing::PgServer::Shared();
   ASSERT_TRUE(server.ok()) << "PostgreSQL did not start: " << server.status().ToString();
-  Result<std::string> url = (*server)->CreateDatabase();
+  Result<std::string> url = (*server)->FreshUrl();
   ASSERT_TRUE(url.ok()) << url.status().ToString();
   Result<std::unique_ptr<JobStore>> store = OpenStore(*url);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -756,8 +766,9 @@ TEST(PostgresStoreTest, SurvivesALostConnection) {
     pqxx::nontransaction tx(admin);
     pqxx::result killed = tx.exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-        "datname = current_database() AND pid <> pg_backend_pid()");
-    ASSERT_EQ(killed.size(), 1u) << "the store's connection should have been terminated";
+        "datname = current_database() AND pid <> pg_backend_pid() AND "
+        "backend_type = 'client backend'");
+    ASSERT_GE(killed.size(), 1u) << "the store's connection should have been terminated";
   }
   Result<std::optional<Job>> job = (*store)->Claim("w", milliseconds(1000));
   ASSERT_TRUE(job.ok()) << "the store should reconnect: " << job.status().ToString();
