@@ -4,7 +4,9 @@
 // Uses Debian's postgresql-15 binaries (/usr/lib/postgresql/15/bin; `scripts/setup` installs
 // them). initdb refuses to run as root, so under root the server runs as the `postgres` user
 // (Debian's package creates it) via runuser. Not thread-safe; create it from one thread.
-// A process forked from the owner may use the server but never stops it.
+// A process forked from the owner may use the server but never stops it. A watchdog process
+// stops the server and deletes its folder if the owner dies without doing so (a crash, kill -9),
+// so no stray servers are left on a shared machine.
 #pragma once
 
 #include <memory>
@@ -41,6 +43,8 @@ class PgServer {
   int schemas_ = 0;
   double start_seconds_ = 0;
   bool running_ = false;
+  int watchdog_fd_ = -1;  // write end of a pipe; the watchdog acts when it closes
+  int watchdog_pid_ = 0;
 };
 
 }  // namespace vitrine::testing

@@ -127,7 +127,7 @@ Status PostgresDb::Transact(TxKind kind, const std::function<Status(SqlTx&)>& bo
         return Unavailable(std::string("PostgreSQL serialization failure: ") + e.what());
       }
     } catch (const pqxx::unique_violation& e) {
-      return InvalidArgument(std::string("that record already exists: ") + e.what());
+      return InvalidArgument(std::string("the record conflicts with a stored one: ") + e.what());
     } catch (const pqxx::broken_connection& e) {
       // Lost before COMMIT was sent, so the server rolled the transaction back: safe to run it
       // again; libpqxx reconnects when the next transaction starts.

@@ -672,6 +672,11 @@ class SqlStore : public JobStore {
       const std::string what = "job " + std::to_string(i) + " (sku '" + job.sku + "')";
       if (job.max_attempts < 1) return InvalidArgument(what + ": max_attempts must be >= 1");
       RETURN_IF_ERROR(CheckWindow(job.not_before, job.not_after, what));
+      if (job.batch_id && !batch) {
+        ASSIGN_OR_RETURN(auto found,
+                         tx.Query("SELECT id FROM batches WHERE id = ?", {*job.batch_id}));
+        if (found.empty()) return NotFound(what + ": " + NoSuch("batch", *job.batch_id));
+      }
       SqlValue dedupe = job.dedupe_key.empty() ? SqlValue() : SqlValue(job.dedupe_key);
       ASSIGN_OR_RETURN(
           auto rows,

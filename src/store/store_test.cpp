@@ -392,6 +392,10 @@ TEST_P(StoreTest, EnqueueIsAllOrNothing) {
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   EXPECT_NE(st.message().find("sku-2"), std::string::npos) << st.message();
   EXPECT_EQ(store_->CountByState()->at(JobState::kQueued), 0);
+
+  NewJob orphan = MakeJob("orphan");
+  orphan.batch_id = 4242;
+  EXPECT_EQ(store_->Enqueue({orphan}).status().code(), Code::kNotFound);
 }
 
 TEST_P(StoreTest, BatchesCountsAndPaging) {
