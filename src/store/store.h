@@ -243,8 +243,8 @@ class JobStore {
   // next_run and not_before have come, or a running job whose lease expired (at-least-once),
   // highest priority first, then oldest. The job becomes running with attempt + 1, lease_owner
   // = worker_id and lease_expires = now + lease. Before choosing, jobs whose not_after passed
-  // while queued become failed (DeadlineExceeded), and expired leases with no attempts left
-  // become dead.
+  // while queued (or whose lease expired after it) become failed (DeadlineExceeded), and jobs
+  // whose lease expired with no attempts left become dead.
   virtual Result<std::optional<Job>> Claim(const std::string& worker_id,
                                            std::chrono::milliseconds lease) = 0;
   // Extends the lease of the job claimed as `attempt` by `worker_id` to now + lease.
