@@ -11,7 +11,9 @@
 //
 // Thread safety: every method of a JobStore is thread-safe. An instance owns ONE database
 // connection, guarded by a mutex, so calls on one instance are serialised; open one instance
-// per worker thread when claims should run in parallel (each opens its own connection).
+// per worker thread when claims should run in parallel (each opens its own connection), and let
+// the HTTP API read through instances of its own, so a read never waits behind a worker's
+// commit (on SQLite with synchronous=FULL a commit waits for fsync).
 //
 // Time: all timestamps are milliseconds since the Unix epoch (`*_ms`), read from the injected
 // Clock (StoreOptions::clock), never from the database server, so tests move time by hand and
