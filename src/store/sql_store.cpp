@@ -401,12 +401,8 @@ class SqlStore : public JobStore {
   }
 
   Result<Job> GetJob(int64_t job_id) override {
-    std::optional<Job> job;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(job, ReadJob(tx, job_id));
-      return Status::Ok();
-    }));
-    return std::move(*job);
+    return ReadOne<Job>(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?", {job_id},
+                        ParseJob, NoSuch("job", job_id));
   }
 
   Result<JobPage> ListJobs(const JobFilter& filter) override {
@@ -514,16 +510,9 @@ class SqlStore : public JobStore {
   }
 
   Result<ApiKey> FindApiKey(const std::string& key_sha256) override {
-    std::optional<ApiKey> key;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(auto rows, tx.Query(std::string("SELECT ") + kKeyColumns +
-                                               " FROM api_keys WHERE key_sha256 = ?",
-                                           {key_sha256}));
-      if (rows.empty()) return NotFound("no API key has that hash");
-      key = ParseKey(rows[0]);
-      return Status::Ok();
-    }));
-    return std::move(*key);
+    return ReadOne<ApiKey>(
+        std::string("SELECT ") + kKeyColumns + " FROM api_keys WHERE key_sha256 = ?", {key_sha256},
+        ParseKey, "no API key has that hash");
   }
 
   Result<std::vector<ApiKey>> ListApiKeys() override {
@@ -576,20 +565,12 @@ class SqlStore : public JobStore {
   }
 
   Result<int64_t> AddWebhookDelivery(const WebhookDelivery& d) override {
-    int64_t id = 0;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(
-          auto rows,
-          tx.Query("INSERT INTO webhook_deliveries (job_id, batch_id, url, event, attempt, "
-                   "status_code, error, next_attempt_at, delivered_at, created_at) VALUES "
-                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   {OrNull(d.job_id), OrNull(d.batch_id), d.url, d.event, int64_t{d.attempt},
-                    OrNull(d.status_code), d.error, OrNull(d.next_attempt), OrNull(d.delivered),
-                    Now()}));
-      id = rows.at(0).Int(0);
-      return Status::Ok();
-    }));
-    return id;
+    return InsertReturningId(
+        "INSERT INTO webhook_deliveries (job_id, batch_id, url, event, attempt, status_code, "
+        "error, next_attempt_at, delivered_at, created_at) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {OrNull(d.job_id), OrNull(d.batch_id), d.url, d.event, int64_t{d.attempt},
+         OrNull(d.status_code), d.error, OrNull(d.next_attempt), OrNull(d.delivered), Now()});
   }
 
   Status UpdateWebhookDelivery(const WebhookDelivery& d) override {
@@ -618,32 +599,44 @@ class SqlStore : public JobStore {
   }
 
   Result<int64_t> AddUpload(const Upload& u) override {
+    return InsertReturningId(
+        "INSERT INTO uploads (tenant, path, sha256, bytes, created_at) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        {u.tenant, u.path, u.sha256, u.bytes, Now()});
+  }
+
+  Result<Upload> GetUpload(int64_t id) override {
+    return ReadOne<Upload>(std::string("SELECT ") + kUploadColumns + " FROM uploads WHERE id = ?",
+                           {id}, ParseUpload, NoSuch("upload", id));
+  }
+
+ private:
+  TimeMs Now() const { return options_.clock->NowMs(); }
+
+  // Reads the first row of `sql` through `parse`; NotFound(`missing`) when there is none.
+  template <typename T, typename Parse>
+  Result<T> ReadOne(const std::string& sql, const SqlParams& params, Parse parse,
+                    const std::string& missing) {
+    std::optional<T> out;
+    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
+      ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+      if (rows.empty()) return NotFound(missing);
+      ASSIGN_OR_RETURN(out, Result<T>(parse(rows[0])));
+      return Status::Ok();
+    }));
+    return std::move(*out);
+  }
+
+  // Runs an INSERT ... RETURNING id in its own transaction.
+  Result<int64_t> InsertReturningId(const std::string& sql, const SqlParams& params) {
     int64_t id = 0;
     RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("INSERT INTO uploads (tenant, path, sha256, bytes, "
-                                           "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                                           {u.tenant, u.path, u.sha256, u.bytes, Now()}));
+      ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
       id = rows.at(0).Int(0);
       return Status::Ok();
     }));
     return id;
   }
-
-  Result<Upload> GetUpload(int64_t id) override {
-    std::optional<Upload> upload;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(
-          auto rows,
-          tx.Query(std::string("SELECT ") + kUploadColumns + " FROM uploads WHERE id = ?", {id}));
-      if (rows.empty()) return NotFound(NoSuch("upload", id));
-      upload = ParseUpload(rows[0]);
-      return Status::Ok();
-    }));
-    return std::move(*upload);
-  }
-
- private:
-  TimeMs Now() const { return options_.clock->NowMs(); }
 
   static std::string NoSuch(std::string_view what, int64_t id) {
     return "there is no " + std::string(what) + " with id " + std::to_string(id) + "; check the id";
