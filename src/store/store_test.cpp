@@ -82,6 +82,14 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(store_, nullptr);
   }
 
+  // The URL of another, empty store of the same backend.
+  std::string OtherUrl() {
+    if (GetParam() == "sqlite") return "sqlite://" + dir_ + "/other.db";
+    Result<std::string> url = (*testing::PgServer::Shared())->FreshUrl();
+    EXPECT_TRUE(url.ok()) << url.status().ToString();
+    return url.ok() ? *url : "";
+  }
+
   void TearDown() override {
     store_.reset();
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
@@ -534,6 +542,27 @@ TEST_P(StoreTest, WebhookDeliveriesAndUploads) {
   EXPECT_EQ(read.bytes, 12345);
   EXPECT_EQ(read.tenant, "acme");
   EXPECT_EQ(store_->GetUpload(upload_id + 1).status().code(), Code::kNotFound);
+}
+
+TEST_P(StoreTest, ConcurrentOpenersOfANewStoreAllSucceed) {
+  // Workers of a fresh server start together and all create the schema at once.
+  const std::string url = OtherUrl();
+  std::vector<Status> opened(4);
+  std::vector<std::thread> threads;
+  std::latch go(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      go.arrive_and_wait();
+      Result<std::unique_ptr<JobStore>> store = OpenStore(url);
+      opened[t] = store.status();
+      if (store.ok()) opened[t] = (*store)->Enqueue({MakeJob("t" + std::to_string(t))}).status();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const Status& st : opened) EXPECT_TRUE(st.ok()) << st.ToString();
+  Result<std::unique_ptr<JobStore>> store = OpenStore(url);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->CountByState()->at(JobState::kQueued), 4);
 }
 
 TEST_P(StoreTest, ReopeningKeepsEverything) {
