@@ -1,9 +1,11 @@
 #include "tests/pg_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -55,6 +57,41 @@ Status Run(const std::string& command, const std::string& log) {
   return Status::Ok();
 }
 
+void StopServer(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir + "/data/postmaster.pid", ec)) return;
+  Status st =
+      Run(std::string(kBin) + "/pg_ctl -D " + dir + "/data -m immediate -w stop", "/dev/null");
+  (void)st;  // nothing more to do if it was already down
+}
+
+// Forks a process that waits until every copy of the returned pipe end is closed (the owner
+// exited or died), then stops the server in `dir` and deletes the folder.
+int StartWatchdog(const std::string& dir, int* pid) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+  std::fflush(nullptr);
+  *pid = fork();
+  if (*pid == 0) {
+    close(fds[1]);
+    char c;
+    ssize_t n;
+    do {
+      n = read(fds[0], &c, 1);
+    } while (n > 0 || (n < 0 && errno == EINTR));
+    StopServer(dir);
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+    _exit(0);
+  }
+  close(fds[0]);
+  if (*pid < 0) {
+    close(fds[1]);
+    return -1;
+  }
+  return fds[1];
+}
+
 }  // namespace
 
 Result<std::unique_ptr<PgServer>> PgServer::Start() {
@@ -98,6 +135,7 @@ Result<std::unique_ptr<PgServer>> PgServer::Start() {
                           " -c fsync=off -c max_connections=60' start",
                       log));
   server->running_ = true;
+  server->watchdog_fd_ = StartWatchdog(server->dir_, &server->watchdog_pid_);
   server->start_seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return server;
@@ -120,29 +158,30 @@ Result<PgServer*> PgServer::Shared() {
 
 PgServer::~PgServer() {
   if (getpid() != owner_pid_) return;
-  if (running_) {
-    Status st =
-        Run(std::string(kBin) + "/pg_ctl -D " + dir_ + "/data -m immediate -w stop", "/dev/null");
-    (void)st;
-  }
+  if (running_) StopServer(dir_);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
+  if (watchdog_fd_ >= 0) {
+    close(watchdog_fd_);
+    waitpid(watchdog_pid_, nullptr, 0);
+  }
 }
 
 std::string PgServer::Url(const std::string& database) const {
   return "postgresql://vitrine@127.0.0.1:" + std::to_string(port_) + "/" + database;
 }
 
-Result<std::string> PgServer::CreateDatabase() {
-  std::string name = "t" + std::to_string(getpid()) + "_" + std::to_string(++databases_);
+Result<std::string> PgServer::FreshUrl() {
+  std::string name = "t";
+  name += std::to_string(getpid()) + "_" + std::to_string(++schemas_);
   try {
     pqxx::connection conn(Url());
     pqxx::nontransaction tx(conn);
-    tx.exec("CREATE DATABASE " + name);
+    tx.exec("CREATE SCHEMA " + name);
   } catch (const std::exception& e) {
-    return Unavailable("cannot create database " + name + ": " + e.what());
+    return Unavailable("cannot create schema " + name + ": " + e.what());
   }
-  return Url(name);
+  return Url() + "?options=-csearch_path%3D" + name;
 }
 
 }  // namespace vitrine::testing

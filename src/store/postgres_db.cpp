@@ -65,7 +65,7 @@ class PostgresDb : public SqlDb {
 
 class PostgresTx : public SqlTx {
  public:
-  PostgresTx(PostgresDb& db, pqxx::work& work) : db_(db), work_(work) {}
+  PostgresTx(PostgresDb& db, pqxx::transaction_base& work) : db_(db), work_(work) {}
 
   Result<std::vector<SqlRow>> Query(const std::string& sql, const SqlParams& params) override {
     pqxx::result r = Run(sql, params);
@@ -106,7 +106,7 @@ class PostgresTx : public SqlTx {
   }
 
   PostgresDb& db_;
-  pqxx::work& work_;
+  pqxx::transaction_base& work_;
 };
 
 Status PostgresDb::Transact(TxKind kind, const std::function<Status(SqlTx&)>& body) {
@@ -114,6 +114,12 @@ Status PostgresDb::Transact(TxKind kind, const std::function<Status(SqlTx&)>& bo
   constexpr int kTries = 5;
   for (int attempt = 1;; ++attempt) {
     try {
+      if (kind == TxKind::kRead) {
+        // Autocommit: one round trip per statement instead of three (BEGIN, it, COMMIT).
+        pqxx::nontransaction read(*conn_);
+        PostgresTx tx(*this, read);
+        return body(tx);
+      }
       pqxx::work work(*conn_);
       PostgresTx tx(*this, work);
       Status st = body(tx);
@@ -127,7 +133,7 @@ Status PostgresDb::Transact(TxKind kind, const std::function<Status(SqlTx&)>& bo
         return Unavailable(std::string("PostgreSQL serialization failure: ") + e.what());
       }
     } catch (const pqxx::unique_violation& e) {
-      return InvalidArgument(std::string("that record already exists: ") + e.what());
+      return InvalidArgument(std::string("the record conflicts with a stored one: ") + e.what());
     } catch (const pqxx::broken_connection& e) {
       // Lost before COMMIT was sent, so the server rolled the transaction back: safe to run it
       // again; libpqxx reconnects when the next transaction starts.

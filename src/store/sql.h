@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -59,7 +60,7 @@ class SqlTx {
 };
 
 enum class TxKind {
-  kRead,   // may read only
+  kRead,   // reads only; on PostgreSQL each statement sees its own snapshot (autocommit)
   kWrite,  // SQLite: BEGIN IMMEDIATE, so a read-then-write transaction cannot deadlock
 };
 

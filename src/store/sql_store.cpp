@@ -81,6 +81,11 @@ Result<nlohmann::json> ParseJson(const std::string& text, std::string_view what)
   return j;
 }
 
+// Compact JSON; invalid UTF-8 in a string becomes U+FFFD instead of throwing.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::optional<Code> ParseCode(std::string_view name) {
   for (int c = 0; c <= static_cast<int>(Code::kInternal); ++c) {
     if (CodeName(static_cast<Code>(c)) == name) return static_cast<Code>(c);
@@ -231,7 +236,7 @@ class SqlStore : public JobStore {
           auto rows,
           tx.Query("INSERT INTO batches (tenant, name, recipe, not_before, not_after, "
                    "webhook_url, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   {batch.tenant, batch.name, batch.recipe.dump(), OrNull(batch.not_before),
+                   {batch.tenant, batch.name, Dump(batch.recipe), OrNull(batch.not_before),
                     OrNull(batch.not_after), batch.webhook_url, Now()}));
       id = rows.at(0).Int(0);
       std::vector<int64_t> ids;
@@ -328,7 +333,7 @@ class SqlStore : public JobStore {
                     std::string("UPDATE jobs SET state = 'succeeded', result = ?, progress = 1, "
                                 "finished_at = ?, updated_at = ?, ") +
                         kDropLease + " WHERE id = ? AND attempt = ? AND state = 'running'",
-                    {result.dump(), now, now, job_id, int64_t{attempt}}, job_id, attempt);
+                    {Dump(result), now, now, job_id, int64_t{attempt}}, job_id, attempt);
     });
   }
 
@@ -396,12 +401,8 @@ class SqlStore : public JobStore {
   }
 
   Result<Job> GetJob(int64_t job_id) override {
-    std::optional<Job> job;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(job, ReadJob(tx, job_id));
-      return Status::Ok();
-    }));
-    return std::move(*job);
+    return ReadOne<Job>(std::string("SELECT ") + kJobColumns + " FROM jobs WHERE id = ?", {job_id},
+                        ParseJob, NoSuch("job", job_id));
   }
 
   Result<JobPage> ListJobs(const JobFilter& filter) override {
@@ -509,16 +510,9 @@ class SqlStore : public JobStore {
   }
 
   Result<ApiKey> FindApiKey(const std::string& key_sha256) override {
-    std::optional<ApiKey> key;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(auto rows, tx.Query(std::string("SELECT ") + kKeyColumns +
-                                               " FROM api_keys WHERE key_sha256 = ?",
-                                           {key_sha256}));
-      if (rows.empty()) return NotFound("no API key has that hash");
-      key = ParseKey(rows[0]);
-      return Status::Ok();
-    }));
-    return std::move(*key);
+    return ReadOne<ApiKey>(
+        std::string("SELECT ") + kKeyColumns + " FROM api_keys WHERE key_sha256 = ?", {key_sha256},
+        ParseKey, "no API key has that hash");
   }
 
   Result<std::vector<ApiKey>> ListApiKeys() override {
@@ -571,20 +565,12 @@ class SqlStore : public JobStore {
   }
 
   Result<int64_t> AddWebhookDelivery(const WebhookDelivery& d) override {
-    int64_t id = 0;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(
-          auto rows,
-          tx.Query("INSERT INTO webhook_deliveries (job_id, batch_id, url, event, attempt, "
-                   "status_code, error, next_attempt_at, delivered_at, created_at) VALUES "
-                   "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                   {OrNull(d.job_id), OrNull(d.batch_id), d.url, d.event, int64_t{d.attempt},
-                    OrNull(d.status_code), d.error, OrNull(d.next_attempt), OrNull(d.delivered),
-                    Now()}));
-      id = rows.at(0).Int(0);
-      return Status::Ok();
-    }));
-    return id;
+    return InsertReturningId(
+        "INSERT INTO webhook_deliveries (job_id, batch_id, url, event, attempt, status_code, "
+        "error, next_attempt_at, delivered_at, created_at) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        {OrNull(d.job_id), OrNull(d.batch_id), d.url, d.event, int64_t{d.attempt},
+         OrNull(d.status_code), d.error, OrNull(d.next_attempt), OrNull(d.delivered), Now()});
   }
 
   Status UpdateWebhookDelivery(const WebhookDelivery& d) override {
@@ -613,32 +599,44 @@ class SqlStore : public JobStore {
   }
 
   Result<int64_t> AddUpload(const Upload& u) override {
+    return InsertReturningId(
+        "INSERT INTO uploads (tenant, path, sha256, bytes, created_at) VALUES (?, ?, ?, ?, ?) "
+        "RETURNING id",
+        {u.tenant, u.path, u.sha256, u.bytes, Now()});
+  }
+
+  Result<Upload> GetUpload(int64_t id) override {
+    return ReadOne<Upload>(std::string("SELECT ") + kUploadColumns + " FROM uploads WHERE id = ?",
+                           {id}, ParseUpload, NoSuch("upload", id));
+  }
+
+ private:
+  TimeMs Now() const { return options_.clock->NowMs(); }
+
+  // Reads the first row of `sql` through `parse`; NotFound(`missing`) when there is none.
+  template <typename T, typename Parse>
+  Result<T> ReadOne(const std::string& sql, const SqlParams& params, Parse parse,
+                    const std::string& missing) {
+    std::optional<T> out;
+    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
+      ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+      if (rows.empty()) return NotFound(missing);
+      ASSIGN_OR_RETURN(out, Result<T>(parse(rows[0])));
+      return Status::Ok();
+    }));
+    return std::move(*out);
+  }
+
+  // Runs an INSERT ... RETURNING id in its own transaction.
+  Result<int64_t> InsertReturningId(const std::string& sql, const SqlParams& params) {
     int64_t id = 0;
     RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(auto rows, tx.Query("INSERT INTO uploads (tenant, path, sha256, bytes, "
-                                           "created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                                           {u.tenant, u.path, u.sha256, u.bytes, Now()}));
+      ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
       id = rows.at(0).Int(0);
       return Status::Ok();
     }));
     return id;
   }
-
-  Result<Upload> GetUpload(int64_t id) override {
-    std::optional<Upload> upload;
-    RETURN_IF_ERROR(db_->Transact(TxKind::kRead, [&](SqlTx& tx) -> Status {
-      ASSIGN_OR_RETURN(
-          auto rows,
-          tx.Query(std::string("SELECT ") + kUploadColumns + " FROM uploads WHERE id = ?", {id}));
-      if (rows.empty()) return NotFound(NoSuch("upload", id));
-      upload = ParseUpload(rows[0]);
-      return Status::Ok();
-    }));
-    return std::move(*upload);
-  }
-
- private:
-  TimeMs Now() const { return options_.clock->NowMs(); }
 
   static std::string NoSuch(std::string_view what, int64_t id) {
     return "there is no " + std::string(what) + " with id " + std::to_string(id) + "; check the id";
@@ -667,6 +665,11 @@ class SqlStore : public JobStore {
       const std::string what = "job " + std::to_string(i) + " (sku '" + job.sku + "')";
       if (job.max_attempts < 1) return InvalidArgument(what + ": max_attempts must be >= 1");
       RETURN_IF_ERROR(CheckWindow(job.not_before, job.not_after, what));
+      if (job.batch_id && !batch) {
+        ASSIGN_OR_RETURN(auto found,
+                         tx.Query("SELECT id FROM batches WHERE id = ?", {*job.batch_id}));
+        if (found.empty()) return NotFound(what + ": " + NoSuch("batch", *job.batch_id));
+      }
       SqlValue dedupe = job.dedupe_key.empty() ? SqlValue() : SqlValue(job.dedupe_key);
       ASSIGN_OR_RETURN(
           auto rows,
@@ -675,7 +678,7 @@ class SqlStore : public JobStore {
                    "progress, progress_note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, "
                    "'queued', 0, 0, ?, ?, ?, ?, ?, 0, '', ?, ?) "
                    "ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING id",
-                   {OrNull(job.batch_id), job.tenant, job.sku, job.payload.dump(),
+                   {OrNull(job.batch_id), job.tenant, job.sku, Dump(job.payload),
                     int64_t{job.priority}, int64_t{job.max_attempts}, now, OrNull(job.not_before),
                     OrNull(job.not_after), dedupe, now, now}));
       if (rows.empty()) {

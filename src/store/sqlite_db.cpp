@@ -36,7 +36,7 @@ class SqliteDb : public SqlDb {
                          "timeout, retry later");
     }
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-      return InvalidArgument("that record already exists (" + msg + ")");
+      return InvalidArgument("the record conflicts with a stored one (" + msg + ")");
     }
     if (rc == SQLITE_FULL) return ResourceExhausted(msg + "; free disk space");
     if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {

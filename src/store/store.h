@@ -11,7 +11,9 @@
 //
 // Thread safety: every method of a JobStore is thread-safe. An instance owns ONE database
 // connection, guarded by a mutex, so calls on one instance are serialised; open one instance
-// per worker thread when claims should run in parallel (each opens its own connection).
+// per worker thread when claims should run in parallel (each opens its own connection), and let
+// the HTTP API read through instances of its own, so a read never waits behind a worker's
+// commit (on SQLite with synchronous=FULL a commit waits for fsync).
 //
 // Time: all timestamps are milliseconds since the Unix epoch (`*_ms`), read from the injected
 // Clock (StoreOptions::clock), never from the database server, so tests move time by hand and
@@ -243,8 +245,8 @@ class JobStore {
   // next_run and not_before have come, or a running job whose lease expired (at-least-once),
   // highest priority first, then oldest. The job becomes running with attempt + 1, lease_owner
   // = worker_id and lease_expires = now + lease. Before choosing, jobs whose not_after passed
-  // while queued become failed (DeadlineExceeded), and expired leases with no attempts left
-  // become dead.
+  // while queued (or whose lease expired after it) become failed (DeadlineExceeded), and jobs
+  // whose lease expired with no attempts left become dead.
   virtual Result<std::optional<Job>> Claim(const std::string& worker_id,
                                            std::chrono::milliseconds lease) = 0;
   // Extends the lease of the job claimed as `attempt` by `worker_id` to now + lease.

@@ -74,12 +74,20 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
                     (*server)->start_seconds());
         reported = true;
       }
-      Result<std::string> url = (*server)->CreateDatabase();
+      Result<std::string> url = (*server)->FreshUrl();
       ASSERT_TRUE(url.ok()) << url.status().ToString();
       url_ = *url;
     }
     store_ = Open(FakeOptions());
     ASSERT_NE(store_, nullptr);
+  }
+
+  // The URL of another, empty store of the same backend.
+  std::string OtherUrl() {
+    if (GetParam() == "sqlite") return "sqlite://" + dir_ + "/other.db";
+    Result<std::string> url = (*testing::PgServer::Shared())->FreshUrl();
+    EXPECT_TRUE(url.ok()) << url.status().ToString();
+    return url.ok() ? *url : "";
   }
 
   void TearDown() override {
@@ -217,6 +225,14 @@ TEST_P(StoreTest, ExpiredLeaseIsReclaimedAndTheStaleAttemptIsFenced) {
   EXPECT_EQ(store_->Complete(id, second.attempt, {{"by", "again"}}).code(), Code::kCancelled);
   EXPECT_EQ(store_->GetJob(id)->result["by"], "w2");
   EXPECT_EQ(store_->Complete(999999, 1, {}).code(), Code::kNotFound);
+}
+
+TEST_P(StoreTest, InvalidUtf8InJsonIsStoredNotThrown) {
+  NewJob job = MakeJob("bad-bytes");
+  job.payload["title"] = std::string("caf\xe9");  // Latin-1, as a CSV from a supplier may be
+  int64_t id = EnqueueOne(job);
+  Job read = *store_->GetJob(id);
+  EXPECT_EQ(read.payload["title"], "caf\xef\xbf\xbd") << "replaced by U+FFFD";
 }
 
 TEST_P(StoreTest, HeartbeatKeepsTheLeaseAndProgressIsRecorded) {
@@ -384,6 +400,10 @@ TEST_P(StoreTest, EnqueueIsAllOrNothing) {
   EXPECT_EQ(st.code(), Code::kInvalidArgument);
   EXPECT_NE(st.message().find("sku-2"), std::string::npos) << st.message();
   EXPECT_EQ(store_->CountByState()->at(JobState::kQueued), 0);
+
+  NewJob orphan = MakeJob("orphan");
+  orphan.batch_id = 4242;
+  EXPECT_EQ(store_->Enqueue({orphan}).status().code(), Code::kNotFound);
 }
 
 TEST_P(StoreTest, BatchesCountsAndPaging) {
@@ -524,6 +544,27 @@ TEST_P(StoreTest, WebhookDeliveriesAndUploads) {
   EXPECT_EQ(store_->GetUpload(upload_id + 1).status().code(), Code::kNotFound);
 }
 
+TEST_P(StoreTest, ConcurrentOpenersOfANewStoreAllSucceed) {
+  // Workers of a fresh server start together and all create the schema at once.
+  const std::string url = OtherUrl();
+  std::vector<Status> opened(4);
+  std::vector<std::thread> threads;
+  std::latch go(4);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      go.arrive_and_wait();
+      Result<std::unique_ptr<JobStore>> store = OpenStore(url);
+      opened[t] = store.status();
+      if (store.ok()) opened[t] = (*store)->Enqueue({MakeJob("t" + std::to_string(t))}).status();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (const Status& st : opened) EXPECT_TRUE(st.ok()) << st.ToString();
+  Result<std::unique_ptr<JobStore>> store = OpenStore(url);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->CountByState()->at(JobState::kQueued), 4);
+}
+
 TEST_P(StoreTest, ReopeningKeepsEverything) {
   int64_t id = EnqueueOne(MakeJob("kept"));
   store_.reset();
@@ -541,19 +582,26 @@ TEST_P(StoreTest, Enqueue300AndClaimCompleteThroughput) {
   ASSERT_TRUE(ids.ok()) << ids.status().ToString();
   EXPECT_EQ(std::set<int64_t>(ids->begin(), ids->end()).size(), 300u);
   EXPECT_EQ(*store_->QueueDepth(), 300);
+  // 100 of them: enough for a figure, and SQLite's two fsyncs per job are slow on a busy disk.
   t0 = std::chrono::steady_clock::now();
-  int done = 0;
-  while (true) {
+  std::set<int64_t> done;
+  for (int i = 0; i < 100; ++i) {
     Result<std::optional<Job>> job = store_->Claim("bench", milliseconds(60'000));
     ASSERT_TRUE(job.ok()) << job.status().ToString();
-    if (!job->has_value()) break;
+    ASSERT_TRUE(job->has_value());
     ASSERT_TRUE(store_->Complete((*job)->id, (*job)->attempt, {{"ok", true}}).ok());
-    ++done;
+    done.insert((*job)->id);
   }
   double cycle_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_EQ(done, 300);
-  std::printf("[ figures  ] %s: enqueue 300 jobs %.1f ms; claim+complete %.0f jobs/s (1 thread)\n",
-              GetParam().c_str(), enqueue_s * 1000, done / cycle_s);
+  EXPECT_EQ(done.size(), 100u);
+  EXPECT_EQ(*store_->QueueDepth(), 200);
+  t0 = std::chrono::steady_clock::now();
+  for (int64_t id : *ids) ASSERT_TRUE(store_->GetJob(id).ok());
+  double get_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf(
+      "[ figures  ] %s: enqueue 300 jobs %.1f ms; claim+complete %.0f jobs/s; GetJob %.0f/s "
+      "(1 thread)\n",
+      GetParam().c_str(), enqueue_s * 1000, done.size() / cycle_s, ids->size() / get_s);
 }
 
 // Claims and completes until nothing is left; returns the ids this worker completed.
@@ -649,9 +697,10 @@ TEST_P(StoreTest, TwoProcessesCompleteEveryJobExactlyOnce) {
   if (dir_.empty()) std::filesystem::remove_all(dir);
 }
 
-// A worker process claims and completes in a loop, appending "id attempt" to a log after each
-// acknowledged completion; it is kill -9ed at random moments, then restarted. At the end every
-// job must have succeeded, none twice, and (SQLite) the file must pass integrity_check.
+// Two worker processes claim and complete in a loop, appending the job id to a log after each
+// acknowledged completion; one of them is kill -9ed at random moments and restarted, 10 times.
+// At the end every job must have succeeded with its last attempt's result, no completion may be
+// acknowledged twice, and (SQLite) the file must pass integrity_check.
 TEST_P(StoreTest, KilledWorkersLoseNothingAndFinishNothingTwice) {
   constexpr int kJobs = 100;
   constexpr int kKills = 10;
@@ -660,12 +709,12 @@ TEST_P(StoreTest, KilledWorkersLoseNothingAndFinishNothingTwice) {
   ASSERT_TRUE(store_->Enqueue(jobs).ok());
   const std::string dir = dir_.empty() ? TempDir() : dir_;
   const std::string log = dir + "/completions";
-  auto worker = [&]() -> int {
+  auto worker = [&](const std::string& name) -> int {
     Result<std::unique_ptr<JobStore>> own = OpenStore(url_);
     if (!own.ok()) return 2;
     std::mt19937 rng(getpid());
     while (true) {
-      Result<std::optional<Job>> job = (*own)->Claim("crashy", milliseconds(150));
+      Result<std::optional<Job>> job = (*own)->Claim(name, milliseconds(150));
       if (!job.ok()) return 3;
       if (!job->has_value()) {
         std::map<JobState, int64_t> counts = *(*own)->CountByState();
@@ -685,18 +734,20 @@ TEST_P(StoreTest, KilledWorkersLoseNothingAndFinishNothingTwice) {
       }
     }
   };
+  // A steady worker runs beside the one that is killed and restarted, as on a server with two
+  // worker processes; it exits when no job is queued or running.
+  pid_t steady = ForkChild([&] { return worker("steady"); });
   std::mt19937 rng(7);
   for (int k = 0; k < kKills; ++k) {
-    pid_t pid = ForkChild(worker);
+    pid_t pid = ForkChild([&] { return worker("crashy"); });
     usleep(std::uniform_int_distribution<int>(5'000, 60'000)(rng));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
   }
-  pid_t last = ForkChild(worker);
   int status = 0;
-  ASSERT_EQ(waitpid(last, &status, 0), last);
-  ASSERT_TRUE(WIFEXITED(status)) << "the last worker did not exit normally";
+  ASSERT_EQ(waitpid(steady, &status, 0), steady);
+  ASSERT_TRUE(WIFEXITED(status)) << "the steady worker did not exit normally";
   EXPECT_EQ(WEXITSTATUS(status), 0);
 
   std::vector<int64_t> logged = ReadIds(log);
@@ -746,7 +797,7 @@ TEST(OpenStoreTest, ExplainsBadUrls) {
 TEST(PostgresStoreTest, SurvivesALostConnection) {
   Result<testing::PgServer*> server = testing::PgServer::Shared();
   ASSERT_TRUE(server.ok()) << "PostgreSQL did not start: " << server.status().ToString();
-  Result<std::string> url = (*server)->CreateDatabase();
+  Result<std::string> url = (*server)->FreshUrl();
   ASSERT_TRUE(url.ok()) << url.status().ToString();
   Result<std::unique_ptr<JobStore>> store = OpenStore(*url);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -756,8 +807,9 @@ TEST(PostgresStoreTest, SurvivesALostConnection) {
     pqxx::nontransaction tx(admin);
     pqxx::result killed = tx.exec(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-        "datname = current_database() AND pid <> pg_backend_pid()");
-    ASSERT_EQ(killed.size(), 1u) << "the store's connection should have been terminated";
+        "datname = current_database() AND pid <> pg_backend_pid() AND "
+        "backend_type = 'client backend'");
+    ASSERT_GE(killed.size(), 1u) << "the store's connection should have been terminated";
   }
   Result<std::optional<Job>> job = (*store)->Claim("w", milliseconds(1000));
   ASSERT_TRUE(job.ok()) << "the store should reconnect: " << job.status().ToString();
