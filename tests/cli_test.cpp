@@ -433,6 +433,58 @@ TEST_F(CliTest, CutoutThenExportPassesTheAmazonCheck) {
   EXPECT_FALSE(fs::exists(Path("out2/raw.jpg")));
 }
 
+// A raw supplier photo goes straight to a compliant main image with `stage --preset`; the result
+// passes `vitrine check` and an independent reading of each marketplace's published rules.
+TEST_F(CliTest, StageWithAPresetMakesACompliantMainImage) {
+  testdata::Composite c = testdata::MakeComposite({640, 480}, testdata::Backdrop::kGradient, 23);
+  cv::imwrite(Path("in/raw.jpg"), c.bgr, {cv::IMWRITE_JPEG_QUALITY, 95});
+  struct Rules {
+    const char* preset;
+    cv::Size size;
+    double min_fill, max_fill;  // the product's span along its limiting axis
+    double margin_x, margin_y;  // least left/right and top/bottom margin, share of the side
+    bool pure_white;            // the whole background at RGB 255 (Shopify allows any)
+  };
+  // Amazon: pure white, 85-98% fill; Noon: 1100x1500, 60-90% fill, 5% side and 10% top/bottom
+  // margins; Shopify: 2048 square. (docs/presets.md cites the published rules.)
+  for (const Rules& rules : {Rules{"amazon", {2000, 2000}, 0.85, 0.98, 0, 0, true},
+                             Rules{"noon", {1100, 1500}, 0.6, 0.9, 0.05, 0.10, true},
+                             Rules{"shopify", {2048, 2048}, 0.6, 0.98, 0, 0, false}}) {
+    const std::string out = Path(std::string("staged_") + rules.preset);
+    CommandRun run = Vitrine(std::string("stage --preset ") + rules.preset + " -o " + out + " " +
+                             Path("in/raw.jpg"));
+    ASSERT_EQ(run.exit_code, 0) << rules.preset << run.output;
+    std::string file;
+    for (const auto& entry : fs::directory_iterator(out)) file = entry.path().string();
+    ASSERT_FALSE(file.empty()) << rules.preset;
+    CommandRun check = Vitrine(std::string("check --preset ") + rules.preset + " " + file);
+    EXPECT_EQ(check.exit_code, 0) << rules.preset << check.output;
+
+    cv::Mat image = cv::imread(file, cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(image.type(), CV_8UC3) << rules.preset;
+    EXPECT_EQ(image.size(), rules.size) << rules.preset;
+    // Fill and margins from the product's box (pixels clearly off white).
+    cv::Mat grey;
+    cv::cvtColor(image, grey, cv::COLOR_BGR2GRAY);
+    const cv::Rect box = cv::boundingRect(grey < 235);
+    const double fill = std::max(double(box.width) / image.cols, double(box.height) / image.rows);
+    EXPECT_GE(fill, rules.min_fill) << rules.preset << " " << box;
+    EXPECT_LE(fill, rules.max_fill) << rules.preset << " " << box;
+    EXPECT_GE(box.x, rules.margin_x * image.cols - 1) << rules.preset << " " << box;
+    EXPECT_GE(image.cols - box.br().x, rules.margin_x * image.cols - 1) << rules.preset << box;
+    EXPECT_GE(box.y, rules.margin_y * image.rows - 1) << rules.preset << " " << box;
+    EXPECT_GE(image.rows - box.br().y, rules.margin_y * image.rows - 1) << rules.preset << box;
+    // Pure white at the border, all the way round, where the marketplace requires it.
+    if (!rules.pure_white) continue;
+    cv::Mat border_ok;
+    cv::inRange(image, cv::Scalar(255, 255, 255), cv::Scalar(255, 255, 255), border_ok);
+    EXPECT_EQ(cv::countNonZero(border_ok.row(0)), image.cols) << rules.preset;
+    EXPECT_EQ(cv::countNonZero(border_ok.row(image.rows - 1)), image.cols) << rules.preset;
+    EXPECT_EQ(cv::countNonZero(border_ok.col(0)), image.rows) << rules.preset;
+    EXPECT_EQ(cv::countNonZero(border_ok.col(image.cols - 1)), image.rows) << rules.preset;
+  }
+}
+
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* command :
        {"", "cutout", "models", "ops", "config", "check", "presets", "export", "stage", "recipes",

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "app/batch.h"
 #include "app/commands.h"
+#include "app/preset_flags.h"
 #include "models/runtime.h"
+#include "ops/export.h"
 #include "ops/op.h"
 
 namespace vitrine::app {
@@ -58,6 +61,30 @@ Result<nlohmann::json> StageParams(const StageOptions& o) {
   return ops::Registry::Global().Find("stage")->schema.Validate(params);
 }
 
+// A preset's framing for the options the user did not set (`given` says which were set): its
+// canvas, fill target and margins; its background where it must be pure; and no shadow on that
+// background unless the preset allows a light one.
+void ApplyPreset(const qa::Preset& preset, const std::function<bool(const char*)>& given,
+                 StageOptions* o) {
+  if (!given("--canvas")) {
+    o->canvas = std::to_string(preset.canvas_width) + "x" + std::to_string(preset.canvas_height);
+  }
+  if (!given("--fill")) o->fill = preset.fill_target;
+  if (!given("--margin")) {
+    o->margin = std::max({o->margin, preset.margin_horizontal, preset.margin_vertical});
+  }
+  if (preset.pure_background || preset.plain_background) {
+    if (!given("--background")) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "#%02x%02x%02x", preset.background[2], preset.background[1],
+                    preset.background[0]);
+      o->background = hex;
+    }
+    if (!given("--gradient")) o->gradient = "none";
+    if (!given("--shadow") && preset.pure_background && !preset.light_shadow) o->shadow = "none";
+  }
+}
+
 // "#aa0000,navy" -> {"#aa0000", "navy"}, each checked.
 Result<std::vector<std::string>> ParseColours(const std::string& text) {
   std::vector<std::string> colours;
@@ -98,6 +125,7 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
     std::string colors;
     int jobs = 0;
     std::vector<std::string> inputs;
+    PresetFlags preset;
   };
   auto args = std::make_shared<Args>();
   StageOptions& s = args->stage;
@@ -134,11 +162,33 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
   cmd->add_option("-j,--jobs", args->jobs, "Images processed at once; 0 = one per core")
       ->capture_default_str();
   cmd->add_option("inputs", args->inputs, "Image files or folders (photos or cutouts)")->required();
-  cmd->callback([args, &config, exit_code] {
+  args->preset.AddTo(cmd);
+  cmd->callback([args, cmd, &config, exit_code] {
     Result<io::Format> format = io::ParseFormat(args->format);
     if (!format.ok()) {
       *exit_code = Fail(format.status());
       return;
+    }
+    // With a preset, the result is exported for it: framed by it, encoded within its limits and
+    // passed through its compliance gate (a file that fails is not written).
+    std::optional<qa::Preset> preset;
+    ops::ExportOptions export_options;
+    if (!args->preset.name.empty()) {
+      Result<qa::Preset> resolved = args->preset.Resolve(config);
+      if (!resolved.ok()) {
+        *exit_code = Fail(resolved.status());
+        return;
+      }
+      preset = *resolved;
+      ApplyPreset(*preset, [&](const char* flag) { return cmd->count(flag) > 0; }, &args->stage);
+      if (cmd->count("--format") == 0) {
+        *format = preset->formats.front();
+      } else if (!preset->Accepts(*format)) {
+        *exit_code = Fail(InvalidArgument("the " + preset->name + " preset does not accept " +
+                                          args->format + "; use " + preset->FormatNames()));
+        return;
+      }
+      export_options.format = *format;
     }
     Result<nlohmann::json> params = StageParams(args->stage);
     if (!params.ok()) {
@@ -163,6 +213,12 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
     options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
     // Models load on the first photo that needs a cutout; cutouts alone never load them.
     models::Runtime runtime(config);
+    if (preset) {
+      options.encoder = [&](const Image& image) -> Result<std::string> {
+        ASSIGN_OR_RETURN(ops::ExportResult result, ops::Export(image, *preset, export_options));
+        return std::move(result.bytes);
+      };
+    }
     const ops::Registry& registry = ops::Registry::Global();
     auto step = [&](const Image& image) -> Result<std::vector<Image>> {
       std::vector<std::string> warnings;

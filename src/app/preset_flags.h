@@ -1,5 +1,5 @@
 // The --preset and --presets-file options shared by the commands that work for one marketplace
-// (check, export; stage when it lands).
+// (check, export, stage).
 #pragma once
 
 #include <CLI/CLI.hpp>
