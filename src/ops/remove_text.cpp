@@ -23,6 +23,11 @@ constexpr double kInsideProduct = 0.75;
 // ...unless it is this large a share of the "product" it lies on: the segmenter took the graphic
 // itself (a banner, a sticker) for an object.
 constexpr double kLargeForProduct = 0.5;
+// Recognition confidence above which a region reads as text.
+constexpr double kReadable = 0.5;
+// Below this recognition confidence a region is not text at all: the detector fires on some
+// textures (fruit, foliage, fabric), and what it finds there reads as nothing.
+constexpr double kNotText = 0.35;
 // Recognised text seen this many times is a tiled watermark.
 constexpr int kTiledCopies = 3;
 // A residual region counts when this share of it overlaps what was removed.
@@ -186,7 +191,7 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
 }  // namespace
 
 void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
-                  const std::vector<models::TextRegion>& regions,
+                  const std::vector<models::TextRegion>& regions, bool recognised,
                   std::vector<TextFinding>* findings) {
   findings->resize(regions.size());
   std::map<std::string, int> copies;
@@ -207,6 +212,11 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     if (!f.text.empty() && copies[f.text] >= kTiledCopies) {
       f.overlay = true;
       f.why = "repeated across the image like a watermark";
+      continue;
+    }
+    if (recognised && f.confidence < kNotText) {
+      f.overlay = false;
+      f.why = "does not read as text (texture or pattern)";
       continue;
     }
     if (product.empty()) {
@@ -242,7 +252,10 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
       continue;
     }
     const int component = stats.at<int>(best_label, cv::CC_STAT_AREA);
-    if (best > kLargeForProduct * component) {
+    // Only for text that reads: the detector also fires on whole products with printed
+    // texture, and such a blob covers most of its "component" too.
+    const bool reads = !f.text.empty() && f.confidence >= kReadable;
+    if (reads && best > kLargeForProduct * component) {
       f.overlay = true;
       f.why = "the graphic itself is what the segmenter found";
       continue;
@@ -315,7 +328,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     if (options.scope == TextScope::kOverlay) {
       ASSIGN_OR_RETURN(product, ProductMask(runtime, bgr, work));
     }
-    ClassifyText(bgr, product, first.regions, &r.regions);
+    ClassifyText(bgr, product, first.regions, options.recognize, &r.regions);
     if (options.scope == TextScope::kAll) {
       for (TextFinding& f : r.regions) {
         if (!f.overlay) f.why = "printed on the product; removed (scope all)";
@@ -387,10 +400,17 @@ std::function<Result<double>(const cv::Mat& bgr)> OverlayTextArea(models::Runtim
       ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
       ASSIGN_OR_RETURN(std::vector<models::TextRegion> regions, detector->Detect(bgr));
       if (regions.empty()) return 0.0;
+      ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
+      ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,
+                       recognizer->RecognizeAll(bgr, regions));
+      std::vector<TextFinding> findings(regions.size());
+      for (size_t i = 0; i < texts.size(); ++i) {
+        findings[i].text = texts[i].text;
+        findings[i].confidence = texts[i].confidence;
+      }
       const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
       ASSIGN_OR_RETURN(cv::Mat product, ProductMask(runtime, bgr, work));
-      std::vector<TextFinding> findings;
-      ClassifyText(bgr, product, regions, &findings);
+      ClassifyText(bgr, product, regions, true, &findings);
       const double sx = static_cast<double>(work.width) / bgr.cols;
       const double sy = static_cast<double>(work.height) / bgr.rows;
       std::vector<models::TextRegion> overlay;
