@@ -61,7 +61,7 @@ void AddRemoveText(CLI::App& cli, const Config& config, int* exit_code) {
     options.output_dir = args->output_dir;
     options.encode.format = *format;
     options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
-    // Load the nets before the batch: a missing model is one clear message, not one per image.
+    // Every net the scope needs, loaded up front: a missing model is said once, not per image.
     models::Runtime runtime(config);
     Result<const models::TextDetector*> detector = runtime.text_detector();
     Status ready = detector.ok() ? (*detector)->Reserve(options.jobs) : detector.status();
