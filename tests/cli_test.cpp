@@ -12,6 +12,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tests/testdata.h"
+#include "tests/text_render.h"
 
 namespace vitrine {
 namespace {
@@ -339,7 +340,7 @@ TEST_F(CliTest, CheckFailsARawPhotoForBackgroundAndFill) {
   EXPECT_EQ(outcome["background_border"], "failed");
   EXPECT_EQ(outcome["background_pure"], "failed");
   EXPECT_EQ(outcome["fill"], "failed");
-  EXPECT_EQ(outcome["overlay_text"], "not_checked");
+  EXPECT_EQ(outcome["overlay_text"], "passed");  // no text on the fruit
 }
 
 TEST_F(CliTest, CheckCountsUnreadableFilesAsFailures) {
@@ -483,12 +484,56 @@ TEST_F(CliTest, StageWithAPresetMakesACompliantMainImage) {
     EXPECT_EQ(cv::countNonZero(border_ok.col(0)), image.rows) << rules.preset;
     EXPECT_EQ(cv::countNonZero(border_ok.col(image.cols - 1)), image.rows) << rules.preset;
   }
+TEST_F(CliTest, RemoveTextCleansPhotosAndReportsWhatItFound) {
+  testdata::TextStyle style;
+  style.text = "厂家直销 包邮";
+  style.pixel_height = 36;
+  style.center = {200, 36};
+  const testdata::Composite scene =
+      testdata::MakeComposite({480, 360}, testdata::Backdrop::kFlat, 6);
+  cv::imwrite(Path("in/promo.png"), testdata::RenderText(scene.bgr, style).bgr);
+  cv::imwrite(Path("in/clean.png"), scene.bgr);
+
+  // A raw photo with promotion text fails the check for text; the cleaned one does not.
+  CommandRun check = Vitrine("check --preset amazon " + Path("in/promo.png"));
+  EXPECT_NE(check.output.find("overlay_text: overlay text"), std::string::npos) << check.output;
+
+  CommandRun run = Vitrine("remove-text -o " + Path("out") + " --report " + Path("report.json") +
+                           " " + Path("in") + " " + Path("missing.png"));
+  EXPECT_EQ(run.exit_code, 1) << run.output;  // the missing file
+  EXPECT_NE(run.output.find("cleaned 2 of 3 images"), std::string::npos) << run.output;
+  const cv::Mat clean_out = cv::imread(Path("out/clean.png"));
+  ASSERT_FALSE(clean_out.empty());
+  EXPECT_EQ(cv::norm(clean_out, scene.bgr, cv::NORM_INF), 0) << "an image without text changed";
+  ASSERT_FALSE(cv::imread(Path("out/promo.png")).empty());
+
+  std::ifstream in(Path("report.json"));
+  const nlohmann::json report = nlohmann::json::parse(in);
+  ASSERT_EQ(report.size(), 2u);
+  const nlohmann::json& promo = report[1];
+  EXPECT_EQ(promo["file"], Path("in/promo.png"));
+  ASSERT_FALSE(promo["regions"].empty());
+  const nlohmann::json& region = promo["regions"][0];
+  EXPECT_EQ(region["kind"], "overlay");
+  EXPECT_NE(region["text"].get<std::string>().find("直销"), std::string::npos) << region.dump();
+  EXPECT_GE(region["polygon"].size(), 4u);
+  EXPECT_GT(region["confidence"].get<double>(), 0.5);
+  EXPECT_GE(promo["removed"].get<int>(), 1);
+  EXPECT_TRUE(promo["residual"]["regions"].empty());
+  EXPECT_LE(promo["residual"]["share"].get<double>(), 0.05);
+  for (const char* step : {"detect", "recognise", "classify", "inpaint", "verify"}) {
+    EXPECT_GE(promo["timings"][step].get<double>(), 0.0) << step;
+  }
+
+  CommandRun bad_scope = Vitrine("remove-text --scope some " + Path("in"));
+  EXPECT_EQ(bad_scope.exit_code, 2) << bad_scope.output;
+  EXPECT_NE(bad_scope.output.find("--scope"), std::string::npos) << bad_scope.output;
 }
 
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* command :
        {"", "cutout", "models", "ops", "config", "check", "presets", "export", "stage", "recipes",
-        "run"}) {
+        "run", "remove-text"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;

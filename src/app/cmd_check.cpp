@@ -5,6 +5,7 @@
 #include "app/batch.h"
 #include "app/commands.h"
 #include "app/preset_flags.h"
+#include "ops/remove_text.h"
 #include "qa/compliance.h"
 
 namespace vitrine::app {
@@ -45,7 +46,9 @@ void AddCheck(CLI::App& cli, const Config& config, int* exit_code) {
     for (const std::string& file : missing) {
       unreadable(file, file + ": no such file or folder; check the path");
     }
-    const qa::ComplianceOptions options;  // the text detector is plugged in here when merged
+    models::Runtime runtime(config);  // the text detector loads when a preset forbids text
+    qa::ComplianceOptions options;
+    options.overlay_text_area = ops::OverlayTextArea(runtime);
     for (const std::string& file : files) {
       Result<qa::ComplianceReport> report = qa::CheckFile(file, config.limits, *preset, options);
       if (!report.ok()) {

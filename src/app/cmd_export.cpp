@@ -6,6 +6,7 @@
 #include "app/commands.h"
 #include "app/preset_flags.h"
 #include "ops/export.h"
+#include "ops/remove_text.h"
 
 namespace vitrine::app {
 
@@ -36,6 +37,8 @@ void AddExport(CLI::App& cli, const Config& config, int* exit_code) {
     if (!preset.ok()) return usage(preset.status().message());
     if (args->inputs.empty()) return usage("name the staged image files or folders to export");
     ops::ExportOptions export_options;
+    models::Runtime runtime(config);  // the text detector loads when a preset forbids text
+    export_options.compliance.overlay_text_area = ops::OverlayTextArea(runtime);
     if (!args->format.empty()) {
       Result<io::Format> format = io::ParseFormat(args->format);
       if (!format.ok()) return usage(format.status().message());

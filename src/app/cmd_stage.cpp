@@ -13,6 +13,7 @@
 #include "models/runtime.h"
 #include "ops/export.h"
 #include "ops/op.h"
+#include "ops/remove_text.h"
 
 namespace vitrine::app {
 namespace {
@@ -214,6 +215,7 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
     // Models load on the first photo that needs a cutout; cutouts alone never load them.
     models::Runtime runtime(config);
     if (preset) {
+      export_options.compliance.overlay_text_area = ops::OverlayTextArea(runtime);
       options.encoder = [&](const Image& image) -> Result<std::string> {
         ASSIGN_OR_RETURN(ops::ExportResult result, ops::Export(image, *preset, export_options));
         return std::move(result.bytes);

@@ -24,5 +24,6 @@ void AddRun(CLI::App& cli, const Config& config, int* exit_code);
 void AddCheck(CLI::App& cli, const Config& config, int* exit_code);
 void AddPresets(CLI::App& cli, const Config& config, int* exit_code);
 void AddExport(CLI::App& cli, const Config& config, int* exit_code);
+void AddRemoveText(CLI::App& cli, const Config& config, int* exit_code);
 
 }  // namespace vitrine::app

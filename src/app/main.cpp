@@ -175,6 +175,7 @@ int Main(int argc, char** argv) {
   AddCheck(cli, *config, &exit_code);
   AddPresets(cli, *config, &exit_code);
   AddExport(cli, *config, &exit_code);
+  AddRemoveText(cli, *config, &exit_code);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());
   });

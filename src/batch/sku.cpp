@@ -10,6 +10,7 @@
 #include "core/sha256.h"
 #include "io/image_io.h"
 #include "ops/export.h"
+#include "ops/remove_text.h"
 #include "qa/score.h"
 
 namespace vitrine::batch {
@@ -117,7 +118,13 @@ struct Candidate {
 
 }  // namespace
 
-qa::TextCoverageFn MakeTextCoverage(models::Runtime& models) { return {}; }
+// Overlay text only: a staged candidate shows the product's own printed text, which must not fail
+// "text left"; ops::OverlayTextArea classifies regions against the product mask (and runs the
+// segmenter only when the detector found text, so clean candidates cost one detection).
+qa::TextCoverageFn MakeTextCoverage(models::Runtime& models) {
+  if (!models.text_detector().ok()) return {};
+  return ops::OverlayTextArea(models);
+}
 
 std::string SkuFolderName(const std::string& sku) {
   std::string name;
