@@ -484,6 +484,8 @@ TEST_F(CliTest, StageWithAPresetMakesACompliantMainImage) {
     EXPECT_EQ(cv::countNonZero(border_ok.col(0)), image.rows) << rules.preset;
     EXPECT_EQ(cv::countNonZero(border_ok.col(image.cols - 1)), image.rows) << rules.preset;
   }
+}
+
 TEST_F(CliTest, RemoveTextCleansPhotosAndReportsWhatItFound) {
   testdata::TextStyle style;
   style.text = "厂家直销 包邮";
