@@ -426,6 +426,12 @@ Result<int> Server::Impl::Start() {
         response.set_content(ErrorBody(FromStatus(Internal(what))), "application/json");
       });
 
+  // httplib's default options add SO_REUSEPORT, which lets a second server bind a port that is in
+  // use and silently share its connections: keep SO_REUSEADDR only, so a busy port is an error.
+  http_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   const int port = config_.port == 0
                        ? http_.bind_to_any_port(config_.host)
                        : (http_.bind_to_port(config_.host, config_.port) ? config_.port : -1);
