@@ -244,6 +244,7 @@ Result<JobView> StoreBackend::CreateJob(const JobRequest& request) {
   job.tenant = request.tenant;
   job.sku = request.sku.empty() ? "sku" : request.sku;
   job.priority = request.spec.priority;
+  job.max_attempts = kMaxAttempts;
   ASSIGN_OR_RETURN(job.payload,
                    Payload(request.tenant, request.images, job.sku, request.spec, recipe));
   ASSIGN_OR_RETURN(std::vector<int64_t> ids, store_.Enqueue({job}));
@@ -300,6 +301,7 @@ Result<BatchView> StoreBackend::CreateBatch(const BatchRequest& request) {
     job.tenant = request.tenant;
     job.sku = item.sku;
     job.priority = request.spec.priority;
+    job.max_attempts = kMaxAttempts;
     ASSIGN_OR_RETURN(job.payload,
                      Payload(request.tenant, item.images, item.sku, request.spec, recipe));
     jobs.push_back(std::move(job));
@@ -334,6 +336,30 @@ Result<BatchView> StoreBackend::GetBatch(const std::string& tenant, const std::s
   return LoadBatchView(store_, *batch);
 }
 
+Status EnqueueWebhooks(store::JobStore& store, const store::Job& job) {
+  const std::string url = job.payload.value("webhook_url", "");
+  if (!url.empty()) {
+    store::WebhookDelivery delivery;
+    delivery.job_id = job.id;
+    delivery.url = url;
+    delivery.event = "job." + std::string(store::JobStateName(job.state));
+    delivery.next_attempt = store::RealClock().NowMs();
+    RETURN_IF_ERROR(store.AddWebhookDelivery(delivery).status());
+  }
+  if (!job.batch_id) return Status::Ok();
+  ASSIGN_OR_RETURN(store::Batch batch, store.GetBatch(*job.batch_id));
+  if (batch.webhook_url.empty()) return Status::Ok();
+  for (const auto& [state, count] : batch.counts) {
+    if (!store::IsTerminal(state) && count > 0) return Status::Ok();
+  }
+  store::WebhookDelivery delivery;
+  delivery.batch_id = batch.id;
+  delivery.url = batch.webhook_url;
+  delivery.event = "batch.completed";
+  delivery.next_attempt = store::RealClock().NowMs();
+  return store.AddWebhookDelivery(delivery).status();
+}
+
 Result<JobView> StoreBackend::CancelJob(const std::string& tenant, const std::string& id) {
   ASSIGN_OR_RETURN(store::Job job, OwnJob(tenant, id));
   if (store::IsTerminal(job.state)) {
@@ -346,6 +372,8 @@ Result<JobView> StoreBackend::CancelJob(const std::string& tenant, const std::st
                      ") before it could be "
                      "cancelled");
   }
+  Status queued = EnqueueWebhooks(store_, after);
+  if (!queued.ok()) return queued;
   return ToJobView(after);
 }
 

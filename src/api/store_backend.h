@@ -101,6 +101,14 @@ class StoreBackend : public Backend {
   const qa::PresetBook presets_;
 };
 
+// Claims of one job before it is dead (kill -9 of a worker costs one, SIGTERM none).
+inline constexpr int kMaxAttempts = 5;
+
+// Adds the webhook deliveries that `job`, just finished, calls for: "job.<state>" to the job's
+// webhook_url, and "batch.completed" to its batch's when it was the batch's last open job. Two
+// workers finishing a batch's last jobs at once may both add the batch event (at-least-once).
+Status EnqueueWebhooks(store::JobStore& store, const store::Job& job);
+
 // The API's view of a stored job, and of a batch (with its job ids, read from `store`).
 JobView ToJobView(const store::Job& job);
 Result<BatchView> LoadBatchView(store::JobStore& store, const store::Batch& batch);

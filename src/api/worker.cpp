@@ -117,30 +117,6 @@ Result<json> RunJob(const store::Job& job, const batch::SkuResources& resources,
   return JobResultFromReport(report, batch::SkuFolderName(job.sku));
 }
 
-Status EnqueueWebhooks(store::JobStore& store, const store::Job& job) {
-  const std::string url = job.payload.value("webhook_url", "");
-  if (!url.empty()) {
-    store::WebhookDelivery delivery;
-    delivery.job_id = job.id;
-    delivery.url = url;
-    delivery.event = "job." + std::string(store::JobStateName(job.state));
-    delivery.next_attempt = NowMs();
-    RETURN_IF_ERROR(store.AddWebhookDelivery(delivery).status());
-  }
-  if (!job.batch_id) return Status::Ok();
-  ASSIGN_OR_RETURN(store::Batch batch, store.GetBatch(*job.batch_id));
-  if (batch.webhook_url.empty()) return Status::Ok();
-  for (const auto& [state, count] : batch.counts) {
-    if (!store::IsTerminal(state) && count > 0) return Status::Ok();
-  }
-  store::WebhookDelivery delivery;
-  delivery.batch_id = batch.id;
-  delivery.url = batch.webhook_url;
-  delivery.event = "batch.completed";
-  delivery.next_attempt = NowMs();
-  return store.AddWebhookDelivery(delivery).status();
-}
-
 WorkerPool::WorkerPool(const Config& config, WorkerOptions options)
     : config_(config), options_(std::move(options)) {}
 

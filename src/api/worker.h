@@ -91,7 +91,4 @@ class WorkerPool {
   std::condition_variable wake_;
 };
 
-// Adds the webhook deliveries that `job` (just finished) calls for; see the top of this file.
-Status EnqueueWebhooks(store::JobStore& store, const store::Job& job);
-
 }  // namespace vitrine::api

@@ -37,10 +37,16 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
   auto* cmd = cli.add_subcommand("serve", "Run the HTTP API and workers (docs/api.md)");
   struct Args {
     std::string listen = "127.0.0.1:8080";
+    double rate = 50;
     ServerFlags flags;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--listen", args->listen, "Address and port to listen on")->capture_default_str();
+  cmd->add_option("--rate-limit", args->rate,
+                  "Requests per second per API key, sustained (bursts of twice that); over it, "
+                  "429 with Retry-After")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   args->flags.AddTo(cmd, /*workers=*/true);
   cmd->callback([args, &config, exit_code] {
     BlockTerminationSignals();
@@ -62,6 +68,8 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
     server_config.port = listen->second;
     server_config.limits = config.limits;
     server_config.guard = options->guard;
+    server_config.rate_per_second = args->rate;
+    server_config.rate_burst = 2 * args->rate;
     api::Server server(backend, server_config);
     Result<int> port = server.Start();
     if (!port.ok()) {
