@@ -201,6 +201,9 @@ struct Receiver {
       messages.push_back(std::move(m));
       res.status = 204;
     });
+    http.server().Get("/photo.png", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content(PhotoPng(8), "image/png");
+    });
     http.Start();
   }
   std::vector<Message> Wait(size_t count) {
@@ -288,6 +291,24 @@ TEST(ServerEndToEnd, JobThroughServeToCandidatesExportsAndSignedWebhook) {
                        std::stoll(m.headers.at("webhook-timestamp")), m.body);
   ASSERT_TRUE(other.ok());
   EXPECT_NE(*other, m.headers.at("webhook-signature"));
+
+  // A URL input: fetched by the worker (through the SSRF guard, which allows only the receiver).
+  const json by_url = {{"images", {receiver.http.Url("/photo.png")}}, {"recipe", TinyRecipe()}};
+  httplib::Result url_job =
+      client.Post("/v1/jobs", KeyHeader(key.key), by_url.dump(), "application/json");
+  ASSERT_TRUE(url_job);
+  ASSERT_EQ(url_job->status, 202) << url_job->body;
+  const json fetched = WaitForJob(client, json::parse(url_job->body)["id"], key.key);
+  EXPECT_EQ(fetched["status"], "succeeded") << fetched.dump(2);
+  EXPECT_EQ(fetched["candidates"].size(), 1u);
+  // The cloud metadata address is refused at submission, with a message saying why.
+  const json metadata = {{"images", {"http://169.254.169.254/latest/meta-data"}},
+                         {"recipe", TinyRecipe()}};
+  httplib::Result refused =
+      client.Post("/v1/jobs", KeyHeader(key.key), metadata.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_NE(refused->body.find("169.254.169.254"), std::string::npos) << refused->body;
 
   // SIGTERM: a clean exit.
   EXPECT_EQ(serve.Stop(SIGTERM), 0) << ReadText(dir / "serve.log");
@@ -405,6 +426,32 @@ TEST_F(CrashTest, KillNineServeOnSqliteLosesAndRepeatsNothing) {
   const std::string url = api::DataPaths{data}.DefaultStoreUrl();
   EXPECT_EQ(WaitUntilDone(url), 0) << ReadText(log);
   ExpectAllSucceededOnce(url, data);
+}
+
+TEST_F(CrashTest, SigtermGivesRunningJobsBackAndExitsZero) {
+  const fs::path dir = testdata::FreshTestDir("vitrine_sigterm");
+  const std::string data = (dir / "data").string();
+  const CreatedKey key = CreateKey({"--data", data}, "acme");
+  const fs::path log = dir / "serve.log";
+  Child serve({"serve", "--listen", "127.0.0.1:0", "--data", data, "--workers", "2"}, log.string());
+  const int port = WaitForPort(log);
+  ASSERT_GT(port, 0) << ReadText(log);
+  ASSERT_FALSE(SubmitBatch(port, key.key).empty());
+  Result<std::unique_ptr<store::JobStore>> store =
+      store::OpenStore(api::DataPaths{data}.DefaultStoreUrl());
+  ASSERT_TRUE(store.ok());
+  // Stop while jobs are running.
+  for (auto deadline = SteadyClock::now() + seconds(30); SteadyClock::now() < deadline;) {
+    Result<std::map<store::JobState, int64_t>> counts = (*store)->CountByState();
+    if (counts.ok() && (*counts)[store::JobState::kRunning] > 0) break;
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(serve.Stop(SIGTERM), 0) << ReadText(log);
+  Result<std::map<store::JobState, int64_t>> counts = (*store)->CountByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[store::JobState::kRunning], 0);
+  EXPECT_GT((*counts)[store::JobState::kQueued], 0);
+  EXPECT_EQ((*counts)[store::JobState::kFailed] + (*counts)[store::JobState::kDead], 0);
 }
 
 TEST_F(CrashTest, KillNineOneOfTwoWorkersOnPostgres) {
