@@ -97,6 +97,8 @@ Result<json> RunJob(const store::Job& job, const batch::SkuResources& resources,
   RETURN_IF_ERROR(recipe::Validate(recipe, ops::Registry::Global()));
   ASSIGN_OR_RETURN(qa::QaConfig qa, qa::QaConfig::FromJson(recipe.qa));
   const std::string dir = paths.JobDir(job.id);
+  // We hold the lease: what a killed earlier attempt was writing is garbage.
+  RemoveStaleTemporaries(dir);
   recipe::SkuInfo sku;
   sku.sku = job.sku;
   int n = 0;

@@ -62,20 +62,6 @@ std::string Eta(double seconds) {
   return text;
 }
 
-// Files a killed run was writing (core/file.h names them <file>.tmp-<pid>-<random>): with the
-// folder's lock held, nobody is writing them any more.
-void RemoveStaleTemporaries(const std::string& dir) {
-  std::error_code ec;
-  std::vector<fs::path> stale;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->path().filename().string().find(".tmp-") != std::string::npos) {
-      stale.push_back(it->path());
-    }
-  }
-  for (const fs::path& path : stale) fs::remove(path, ec);
-}
-
 std::atomic<bool> g_stop{false};
 
 }  // namespace
