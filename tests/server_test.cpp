@@ -292,6 +292,15 @@ TEST(ServerEndToEnd, JobThroughServeToCandidatesExportsAndSignedWebhook) {
   ASSERT_TRUE(other.ok());
   EXPECT_NE(*other, m.headers.at("webhook-signature"));
 
+  // Metrics: jobs by state and the latency of the ops this process's workers ran.
+  httplib::Result metrics = client.Get("/metrics", KeyHeader(key.key));
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("vitrine_jobs{state=\"succeeded\"} 1"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("vitrine_op_duration_seconds_count{op=\"cutout\"} 1"),
+            std::string::npos)
+      << metrics->body;
+
   // A URL input: fetched by the worker (through the SSRF guard, which allows only the receiver).
   const json by_url = {{"images", {receiver.http.Url("/photo.png")}}, {"recipe", TinyRecipe()}};
   httplib::Result url_job =

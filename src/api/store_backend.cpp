@@ -135,8 +135,12 @@ JobView ToJobView(const store::Job& job) {
 }
 
 StoreBackend::StoreBackend(store::JobStore& store, DataPaths paths, const Config& config,
-                           qa::PresetBook presets)
-    : store_(store), paths_(std::move(paths)), config_(config), presets_(std::move(presets)) {}
+                           qa::PresetBook presets, const OpLatencies* latencies)
+    : store_(store),
+      paths_(std::move(paths)),
+      config_(config),
+      presets_(std::move(presets)),
+      latencies_(latencies) {}
 
 Result<Principal> StoreBackend::LookupKey(const std::string& key_sha256) {
   ASSIGN_OR_RETURN(store::ApiKey key, store_.FindApiKey(key_sha256));
@@ -472,6 +476,7 @@ Result<QueueMetrics> StoreBackend::Metrics() {
   for (const auto& [state, count] : counts) {
     metrics.jobs_by_state[std::string(store::JobStateName(state))] = count;
   }
+  if (latencies_) metrics.op_latencies = latencies_->Snapshot();
   return metrics;
 }
 

@@ -28,6 +28,7 @@
 #include <string>
 
 #include "api/backend.h"
+#include "api/metrics.h"
 #include "core/config.h"
 #include "qa/presets.h"
 #include "store/store.h"
@@ -62,9 +63,10 @@ nlohmann::json JobResultFromReport(const nlohmann::json& report, const std::stri
 
 class StoreBackend : public Backend {
  public:
-  // `store` and `config` are borrowed and must outlive the backend.
+  // `store`, `config` and `latencies` (may be null: no op latencies in Metrics) are borrowed and
+  // must outlive the backend.
   StoreBackend(store::JobStore& store, DataPaths paths, const Config& config,
-               qa::PresetBook presets);
+               qa::PresetBook presets, const OpLatencies* latencies = nullptr);
 
   Result<Principal> LookupKey(const std::string& key_sha256) override;
   Result<UploadInfo> CreateUpload(const std::string& tenant, const std::string& filename,
@@ -99,6 +101,7 @@ class StoreBackend : public Backend {
   const DataPaths paths_;
   const Config& config_;
   const qa::PresetBook presets_;
+  const OpLatencies* latencies_;
 };
 
 // Claims of one job before it is dead (kill -9 of a worker costs one, SIGTERM none).

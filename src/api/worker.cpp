@@ -87,7 +87,8 @@ Result<std::string> FetchInput(const std::string& url, const std::string& dir, i
 }  // namespace
 
 Result<json> RunJob(const store::Job& job, const batch::SkuResources& resources,
-                    const DataPaths& paths, const FetchOptions& fetch, const batch::StopFn& stop) {
+                    const DataPaths& paths, const FetchOptions& fetch, const batch::StopFn& stop,
+                    OpLatencies* latencies) {
   const json& payload = job.payload;
   if (!payload.is_object() || !payload.contains("recipe") || !payload.contains("images")) {
     return InvalidArgument("job_" + std::to_string(job.id) +
@@ -116,6 +117,15 @@ Result<json> RunJob(const store::Job& job, const batch::SkuResources& resources,
   expand.presets = payload.value("presets", std::vector<std::string>());
   const batch::SkuEnv env = resources.Env(qa, dir);
   ASSIGN_OR_RETURN(json report, batch::ProcessSku(env, recipe, sku, expand, stop));
+  if (latencies) {
+    for (const json& candidate : report.value("candidates", json::array())) {
+      for (const json& step : candidate.value("steps", json::array())) {
+        if (step.value("source", "") == "computed") {
+          latencies->Record(step.value("op", ""), step.value("seconds", 0.0));
+        }
+      }
+    }
+  }
   return JobResultFromReport(report, batch::SkuFolderName(job.sku));
 }
 
@@ -183,8 +193,9 @@ void WorkerPool::RunClaimed(store::JobStore& store, const store::Job& job,
   FetchOptions fetch;
   fetch.max_bytes = config_.limits.max_bytes;
   fetch.guard = options_.guard;
-  Result<json> result = RunJob(job, *resources_, options_.paths, fetch,
-                               [&] { return stopping_.load() || keeper.lost(); });
+  Result<json> result = RunJob(
+      job, *resources_, options_.paths, fetch, [&] { return stopping_.load() || keeper.lost(); },
+      options_.latencies);
   if (keeper.lost()) return;  // cancelled or claimed again: this attempt's work is discarded
   if (!result.ok() && result.status().code() == Code::kCancelled && stopping_) {
     (void)store.Release(job.id, job.attempt);

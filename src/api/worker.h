@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "api/fetch.h"
+#include "api/metrics.h"
 #include "api/store_backend.h"
 #include "batch/sku.h"
 #include "core/config.h"
@@ -51,15 +52,17 @@ struct WorkerOptions {
   std::chrono::milliseconds idle_poll{300};  // wait between claims when the queue is empty
   GuardOptions guard;                        // URL inputs and webhook targets
   bool dispatch_webhooks = true;
+  OpLatencies* latencies = nullptr;  // borrowed, may be null: where computed steps are timed
 };
 
 // Runs one claimed job (already leased by the caller): fetches URL inputs, runs the recipe in its
 // payload, returns the job result for Complete. `stop` is polled between candidates; true makes
-// it return Cancelled. Errors carry the codes the store classifies (InvalidArgument for a bad
-// payload or a refused URL, Unavailable for a download that may work later, ...).
+// it return Cancelled. Computed steps are timed into `latencies` when it is not null. Errors carry
+// the codes the store classifies (InvalidArgument for a bad payload or a refused URL, Unavailable
+// for a download that may work later, ...).
 Result<nlohmann::json> RunJob(const store::Job& job, const batch::SkuResources& resources,
                               const DataPaths& paths, const FetchOptions& fetch,
-                              const batch::StopFn& stop);
+                              const batch::StopFn& stop, OpLatencies* latencies = nullptr);
 
 class WorkerPool {
  public:

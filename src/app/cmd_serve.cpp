@@ -62,7 +62,9 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
       *exit_code = Fail(presets.status());
       return;
     }
-    api::StoreBackend backend(**store, options->paths, config, *std::move(presets));
+    api::OpLatencies latencies;
+    options->latencies = &latencies;
+    api::StoreBackend backend(**store, options->paths, config, *std::move(presets), &latencies);
     api::ServerConfig server_config;
     server_config.host = listen->first;
     server_config.port = listen->second;
