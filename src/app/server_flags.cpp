@@ -36,13 +36,8 @@ Result<std::string> ServerFlags::Prepare() const {
 
 Result<std::unique_ptr<store::JobStore>> ServerFlags::OpenStore() const {
   ASSIGN_OR_RETURN(std::string url, Prepare());
-  Result<std::unique_ptr<store::JobStore>> opened = store::OpenStore(url);
-  if (!opened.ok()) {
-    return Status(opened.status().code(),
-                  "cannot open the job store " + url + ": " + opened.status().message() +
-                      "; check that the database is running and --store is right");
-  }
-  return opened;
+  // The store's errors name the URL and what to check.
+  return store::OpenStore(url);
 }
 
 Result<api::WorkerOptions> ServerFlags::Workers() const {

@@ -23,7 +23,7 @@ struct ServerFlags {
   void AddTo(CLI::App* cmd, bool workers);
   // Checks the data folder (created, writable) and returns the store URL to use.
   Result<std::string> Prepare() const;
-  // Opens the store with a message that names it and what to check when it cannot be reached.
+  // Prepare(), then opens the store (its errors name the URL and what to check).
   Result<std::unique_ptr<store::JobStore>> OpenStore() const;
   // Worker options from the flags. VITRINE_TEST_ALLOW_TARGETS ("ip:port,...", for tests only)
   // fills the SSRF guard's allow-list, with a warning on stderr.
