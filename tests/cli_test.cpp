@@ -535,7 +535,7 @@ TEST_F(CliTest, RemoveTextCleansPhotosAndReportsWhatItFound) {
 TEST_F(CliTest, EveryCommandHasHelp) {
   for (const char* command :
        {"", "cutout", "models", "ops", "config", "check", "presets", "export", "stage", "recipes",
-        "run", "remove-text"}) {
+        "run", "remove-text", "serve", "worker", "keys", "keys create", "keys revoke"}) {
     CommandRun run = Vitrine(std::string(command) + " --help");
     EXPECT_EQ(run.exit_code, 0) << command;
     EXPECT_NE(run.output.find("Usage"), std::string::npos) << command << run.output;

@@ -80,4 +80,39 @@ std::string PrometheusText(const QueueMetrics& queue) {
   return text;
 }
 
+namespace {
+// Seconds: from a cached-model staging (tens of ms) to a large cutout on one core (tens of s).
+constexpr double kBounds[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+}  // namespace
+
+void OpLatencies::Record(const std::string& op, double seconds) {
+  std::lock_guard lock(mutex_);
+  Series& series = series_[op];
+  series.counts.resize(std::size(kBounds) + 1);
+  size_t bucket = 0;
+  while (bucket < std::size(kBounds) && seconds > kBounds[bucket]) ++bucket;
+  ++series.counts[bucket];
+  series.sum += seconds;
+  ++series.count;
+}
+
+std::vector<LatencyHistogram> OpLatencies::Snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::vector<LatencyHistogram> all;
+  for (const auto& [op, series] : series_) {
+    LatencyHistogram h;
+    h.op = op;
+    h.upper_bounds.assign(std::begin(kBounds), std::end(kBounds));
+    int64_t cumulative = 0;
+    for (size_t i = 0; i < std::size(kBounds); ++i) {
+      cumulative += series.counts[i];
+      h.cumulative_counts.push_back(cumulative);
+    }
+    h.sum_seconds = series.sum;
+    h.count = series.count;
+    all.push_back(std::move(h));
+  }
+  return all;
+}
+
 }  // namespace vitrine::api

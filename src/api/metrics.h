@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "api/backend.h"
 
@@ -21,6 +22,24 @@ class RequestStats {
  private:
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, int>, std::pair<int64_t, double>> counts_;
+};
+
+// How long ops take, as histograms for vitrine_op_duration_seconds. The workers of a process
+// record what they compute (cache hits are not op latencies); /metrics of that process shows it.
+// Thread-safe.
+class OpLatencies {
+ public:
+  void Record(const std::string& op, double seconds);
+  std::vector<LatencyHistogram> Snapshot() const;
+
+ private:
+  struct Series {
+    std::vector<int64_t> counts;  // per bucket of kBounds, not cumulative
+    double sum = 0;
+    int64_t count = 0;
+  };
+  mutable std::mutex mutex_;
+  std::map<std::string, Series> series_;
 };
 
 // vitrine_queue_depth, vitrine_jobs{state}, vitrine_op_duration_seconds{op} (histogram).

@@ -59,7 +59,9 @@ Reply ErrorReply(const Status& status) {
 
 std::string JobLink(const std::string& id) { return "/v1/jobs/" + id; }
 
-json JobJson(const JobView& job) {
+}  // namespace
+
+json JobToJson(const JobView& job) {
   json candidates = json::array();
   for (const Candidate& candidate : job.candidates) {
     candidates.push_back(
@@ -93,7 +95,7 @@ json JobJson(const JobView& job) {
   return body;
 }
 
-json BatchJson(const BatchView& batch) {
+json BatchToJson(const BatchView& batch) {
   json body = {{"id", batch.id},
                {"status", batch.status},
                {"jobs", batch.jobs_by_state},
@@ -104,6 +106,8 @@ json BatchJson(const BatchView& batch) {
   if (batch.not_after > 0) body["not_after"] = batch.not_after;
   return body;
 }
+
+namespace {
 
 // RFC 3339 ("2026-11-24T22:00:00Z", "...+02:00", fractional seconds ignored) to unix seconds.
 Result<int64_t> ParseTime(const std::string& text, const std::string& field) {
@@ -422,6 +426,12 @@ Result<int> Server::Impl::Start() {
         response.set_content(ErrorBody(FromStatus(Internal(what))), "application/json");
       });
 
+  // httplib's default options add SO_REUSEPORT, which lets a second server bind a port that is in
+  // use and silently share its connections: keep SO_REUSEADDR only, so a busy port is an error.
+  http_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   const int port = config_.port == 0
                        ? http_.bind_to_any_port(config_.host)
                        : (http_.bind_to_port(config_.host, config_.port) ? config_.port : -1);
@@ -764,7 +774,7 @@ Reply Server::Impl::CreateBatch(const Call& call) {
   }
   Result<BatchView> batch = backend_.CreateBatch(request);
   if (!batch.ok()) return ErrorReply(batch.status());
-  Reply reply = JsonReply(202, BatchJson(*batch));
+  Reply reply = JsonReply(202, BatchToJson(*batch));
   reply.headers.emplace("Location", "/v1/batches/" + batch->id);
   return reply;
 }
@@ -772,7 +782,7 @@ Reply Server::Impl::CreateBatch(const Call& call) {
 Reply Server::Impl::GetJob(const Call& call) {
   Result<JobView> job = backend_.GetJob(call.principal.tenant, Path(call, 1));
   if (!job.ok()) return ErrorReply(job.status());
-  return JsonReply(200, JobJson(*job));
+  return JsonReply(200, JobToJson(*job));
 }
 
 Reply Server::Impl::Artifact(Result<std::string> path) {
@@ -811,13 +821,13 @@ Reply Server::Impl::GetExport(const Call& call) {
 Reply Server::Impl::GetBatch(const Call& call) {
   Result<BatchView> batch = backend_.GetBatch(call.principal.tenant, Path(call, 1));
   if (!batch.ok()) return ErrorReply(batch.status());
-  return JsonReply(200, BatchJson(*batch));
+  return JsonReply(200, BatchToJson(*batch));
 }
 
 Reply Server::Impl::CancelJob(const Call& call) {
   Result<JobView> job = backend_.CancelJob(call.principal.tenant, Path(call, 1));
   if (!job.ok()) return ErrorReply(job.status());
-  return JsonReply(200, JobJson(*job));
+  return JsonReply(200, JobToJson(*job));
 }
 
 Reply Server::Impl::ListRecipes(const Call& call) {

@@ -47,6 +47,10 @@ struct ServerConfig {
   Status Validate() const;
 };
 
+// The JSON the API shows for a job or a batch (GET /v1/jobs/{id}, webhook bodies).
+nlohmann::json JobToJson(const JobView& job);
+nlohmann::json BatchToJson(const BatchView& batch);
+
 class Server {
  public:
   Server(Backend& backend, ServerConfig config);

@@ -25,5 +25,8 @@ void AddCheck(CLI::App& cli, const Config& config, int* exit_code);
 void AddPresets(CLI::App& cli, const Config& config, int* exit_code);
 void AddExport(CLI::App& cli, const Config& config, int* exit_code);
 void AddRemoveText(CLI::App& cli, const Config& config, int* exit_code);
+void AddServe(CLI::App& cli, const Config& config, int* exit_code);
+void AddWorker(CLI::App& cli, const Config& config, int* exit_code);
+void AddKeys(CLI::App& cli, const Config& config, int* exit_code);
 
 }  // namespace vitrine::app

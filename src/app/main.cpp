@@ -176,6 +176,9 @@ int Main(int argc, char** argv) {
   AddPresets(cli, *config, &exit_code);
   AddExport(cli, *config, &exit_code);
   AddRemoveText(cli, *config, &exit_code);
+  AddServe(cli, *config, &exit_code);
+  AddWorker(cli, *config, &exit_code);
+  AddKeys(cli, *config, &exit_code);
   cli.add_subcommand("config", "Print the effective configuration")->callback([&] {
     std::printf("%s\n", config->ToJson().dump(2).c_str());
   });

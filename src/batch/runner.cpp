@@ -62,20 +62,6 @@ std::string Eta(double seconds) {
   return text;
 }
 
-// Files a killed run was writing (core/file.h names them <file>.tmp-<pid>-<random>): with the
-// folder's lock held, nobody is writing them any more.
-void RemoveStaleTemporaries(const std::string& dir) {
-  std::error_code ec;
-  std::vector<fs::path> stale;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
-    if (it->path().filename().string().find(".tmp-") != std::string::npos) {
-      stale.push_back(it->path());
-    }
-  }
-  for (const fs::path& path : stale) fs::remove(path, ec);
-}
-
 std::atomic<bool> g_stop{false};
 
 }  // namespace
@@ -144,20 +130,9 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
   }
 
   // What every SKU shares.
-  models::Runtime runtime(config);
-  recipe::ImageCache cache((fs::path(options.output_dir) / ".cache").string(), config.limits);
-  Result<std::unique_ptr<qa::Brisque>> brisque = qa::Brisque::Load();
-  if (!brisque.ok()) std::fprintf(stderr, "vitrine: %s\n", brisque.status().message().c_str());
-  SkuEnv env;
-  env.config = &config;
-  env.models = &runtime;
-  env.cache = &cache;
-  env.model_hashes = recipe::CatalogModelHashes(runtime.catalog());
-  env.presets = &presets;
-  env.brisque = brisque.ok() ? brisque->get() : nullptr;
-  env.qa = qa_config;
-  env.text_coverage = MakeTextCoverage(runtime);
-  env.output_dir = options.output_dir;
+  ASSIGN_OR_RETURN(std::unique_ptr<SkuResources> resources,
+                   LoadSkuResources(config, (fs::path(options.output_dir) / ".cache").string()));
+  const SkuEnv env = resources->Env(qa_config, options.output_dir);
   recipe::ExpandOptions expand;
   expand.candidates = options.candidates;
   expand.presets = options.presets;
@@ -171,7 +146,8 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
     to_do = static_cast<int>(counts[store::JobState::kQueued]);
   }
   auto worker = [&](int number) {
-    const std::string worker_id = "run-" + std::to_string(::getpid()) + "-" + std::to_string(number);
+    const std::string worker_id =
+        "run-" + std::to_string(::getpid()) + "-" + std::to_string(number);
     while (!g_stop) {
       Result<std::optional<store::Job>> claimed = jobs->Claim(worker_id, kLease);
       if (!claimed.ok()) {
@@ -205,12 +181,12 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
                                  {"exports", (*report)["exports"]},
                                  {"report", SkuFolderName(sku.sku) + "/report.json"}};
         Status completed = jobs->Complete(job.id, job.attempt, result);
-        line = completed.ok() ? sku.sku + ": " + std::to_string((*report)["accepted"].get<int>()) +
-                                    " accepted, " +
-                                    std::to_string((*report)["rejected"].get<int>()) +
-                                    " rejected, " +
-                                    std::to_string((*report)["exports"].get<int>()) + " exports"
-                              : sku.sku + ": " + completed.message();
+        line = completed.ok()
+                   ? sku.sku + ": " + std::to_string((*report)["accepted"].get<int>()) +
+                         " accepted, " + std::to_string((*report)["rejected"].get<int>()) +
+                         " rejected, " + std::to_string((*report)["exports"].get<int>()) +
+                         " exports"
+                   : sku.sku + ": " + completed.message();
       } else if (report.status().code() == Code::kCancelled) {
         (void)jobs->Release(job.id, job.attempt);
         continue;

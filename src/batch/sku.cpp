@@ -74,8 +74,8 @@ bool IsMainImage(const recipe::CandidatePlan& plan) {
   const std::string scene = p.value("scene", "");
   const std::string gradient = p.value("gradient", "none");
   Result<cv::Scalar> colour = ops::ParseColor(p.value("background", "white"));
-  return scene.empty() && gradient == "none" && colour.ok() &&
-         (*colour)[0] == 255 && (*colour)[1] == 255 && (*colour)[2] == 255;
+  return scene.empty() && gradient == "none" && colour.ok() && (*colour)[0] == 255 &&
+         (*colour)[1] == 255 && (*colour)[2] == 255;
 }
 
 nlohmann::json StepsJson(const std::vector<recipe::StepRecord>& records) {
@@ -110,7 +110,7 @@ struct Candidate {
   Image image;
   Status status;  // not OK: the plan failed; the candidate is rejected with this reason
   std::vector<recipe::StepRecord> steps;
-  nlohmann::json facts = nlohmann::json::object();  // what the ops reported (placement, text)
+  nlohmann::json facts = nlohmann::json::object();   // what the ops reported (placement, text)
   std::map<std::string, ops::ExportResult> exports;  // preset -> passing export
   nlohmann::json not_exported = nlohmann::json::object();
   double seconds = 0;
@@ -126,6 +126,36 @@ qa::TextCoverageFn MakeTextCoverage(models::Runtime& models) {
   return ops::OverlayTextArea(models);
 }
 
+Result<std::unique_ptr<SkuResources>> LoadSkuResources(const Config& config,
+                                                       const std::string& cache_dir) {
+  auto resources = std::make_unique<SkuResources>();
+  resources->config = &config;
+  ASSIGN_OR_RETURN(resources->presets, qa::LoadPresets(config.qa.presets_file));
+  Result<std::unique_ptr<qa::Brisque>> brisque = qa::Brisque::Load();
+  if (brisque.ok()) {
+    resources->brisque = std::move(*brisque);
+  } else {
+    std::fprintf(stderr, "vitrine: %s\n", brisque.status().message().c_str());
+  }
+  resources->models = std::make_unique<models::Runtime>(config);
+  resources->cache = std::make_unique<recipe::ImageCache>(cache_dir, config.limits);
+  return resources;
+}
+
+SkuEnv SkuResources::Env(const qa::QaConfig& qa, const std::string& output_dir) const {
+  SkuEnv env;
+  env.config = config;
+  env.models = models.get();
+  env.cache = cache.get();
+  env.model_hashes = recipe::CatalogModelHashes(models->catalog());
+  env.presets = &presets;
+  env.brisque = brisque.get();
+  env.qa = qa;
+  env.text_coverage = MakeTextCoverage(*models);
+  env.output_dir = output_dir;
+  return env;
+}
+
 std::string SkuFolderName(const std::string& sku) {
   std::string name;
   bool replaced = sku.empty() || sku[0] == '.';
@@ -139,8 +169,8 @@ std::string SkuFolderName(const std::string& sku) {
 }
 
 Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recipe,
-                                  const recipe::SkuInfo& sku,
-                                  const recipe::ExpandOptions& expand, const StopFn& stop) {
+                                  const recipe::SkuInfo& sku, const recipe::ExpandOptions& expand,
+                                  const StopFn& stop) {
   const auto start = Clock::now();
   ASSIGN_OR_RETURN(std::vector<recipe::CandidatePlan> plans, recipe::Expand(recipe, sku, expand));
   // Every preset must exist before any work is done: a typo is the user's to fix, once.
@@ -350,8 +380,8 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   report["export_seconds"] = export_seconds;
   report["seconds"] = SecondsSince(start);
   // Last, so a SKU folder with a report is complete.
-  RETURN_IF_ERROR(WriteFileAtomic((dir / "report.json").string(), report.dump(2),
-                                  IfExists::kReplace));
+  RETURN_IF_ERROR(
+      WriteFileAtomic((dir / "report.json").string(), report.dump(2), IfExists::kReplace));
   return report;
 }
 

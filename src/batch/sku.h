@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -32,6 +33,24 @@ struct SkuEnv {
   std::string output_dir;
 };
 
+// What SkuEnv borrows, owned: the models, the intermediate-image cache, the preset book and
+// BRISQUE. Built once per process (`vitrine run`, the server's workers); Env() gives the SkuEnv of
+// one recipe and output folder. Thread-safe to share once built.
+struct SkuResources {
+  const Config* config = nullptr;
+  std::unique_ptr<models::Runtime> models;
+  std::unique_ptr<recipe::ImageCache> cache;
+  qa::PresetBook presets;
+  std::unique_ptr<qa::Brisque> brisque;  // null when opencv-data is missing (a warning is logged)
+
+  SkuEnv Env(const qa::QaConfig& qa, const std::string& output_dir) const;
+};
+
+// Loads the presets (config.qa.presets_file), BRISQUE and the model runtime, with the cache in
+// `cache_dir`. `config` is borrowed and must outlive the result. Errors: a bad presets file.
+Result<std::unique_ptr<SkuResources>> LoadSkuResources(const Config& config,
+                                                       const std::string& cache_dir);
+
 // Called between candidates; returning true abandons the SKU with Cancelled (the job's lease was
 // lost, or the run is shutting down).
 using StopFn = std::function<bool()>;
@@ -40,8 +59,8 @@ using StopFn = std::function<bool()>;
 // SKU cannot be processed at all (unreadable photo, a recipe that does not fit it: permanent;
 // a model failure: transient). A candidate that fails only rejects that candidate.
 Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recipe,
-                                  const recipe::SkuInfo& sku,
-                                  const recipe::ExpandOptions& expand, const StopFn& stop);
+                                  const recipe::SkuInfo& sku, const recipe::ExpandOptions& expand,
+                                  const StopFn& stop);
 
 // The share of an image covered by overlay text (ops::OverlayTextArea: the product's own printed
 // text does not count), from the runtime's text detector; empty when

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 namespace vitrine {
 namespace {
@@ -104,6 +105,19 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes, IfExists
   if (!status.ok()) return status;
   SyncFolderOf(path);
   return Status::Ok();
+}
+
+void RemoveStaleTemporaries(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> stale;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (it->path().filename().string().find(".tmp-") != std::string::npos) {
+      stale.push_back(it->path());
+    }
+  }
+  for (const fs::path& path : stale) fs::remove(path, ec);
 }
 
 }  // namespace vitrine

@@ -7,7 +7,6 @@
 
 #include <string>
 #include <string_view>
-
 #include <utility>
 
 #include "core/status.h"
@@ -42,5 +41,10 @@ enum class IfExists {
 // Writes `bytes` to a temporary file beside `path`, syncs it, then renames it into place.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes,
                        IfExists if_exists = IfExists::kReplace);
+
+// Removes, under `dir` (recursively), the temporary files that WriteFileAtomic leaves when its
+// process is killed (<file>.tmp-<pid>-<random>). Call it only while no one else writes there (a
+// lock or a lease held). A missing folder is fine.
+void RemoveStaleTemporaries(const std::string& dir);
 
 }  // namespace vitrine
