@@ -466,7 +466,7 @@ TEST_F(CrashTest, SigtermGivesRunningJobsBackAndExitsZero) {
 TEST_F(CrashTest, KillNineOneOfTwoWorkersOnPostgres) {
   Result<testing::PgServer*> pg = testing::PgServer::Shared();
   ASSERT_TRUE(pg.ok()) << pg.status().message();
-  Result<std::string> url = (*pg)->CreateDatabase();
+  Result<std::string> url = (*pg)->FreshUrl();
   ASSERT_TRUE(url.ok()) << url.status().message();
   const fs::path dir = testdata::FreshTestDir("vitrine_crash_pg");
   const std::string data = (dir / "data").string();
