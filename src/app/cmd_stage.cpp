@@ -181,7 +181,8 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
         return;
       }
       preset = *resolved;
-      ApplyPreset(*preset, [&](const char* flag) { return cmd->count(flag) > 0; }, &args->stage);
+      ApplyPreset(
+          *preset, [&](const char* flag) { return cmd->count(flag) > 0; }, &args->stage);
       if (cmd->count("--format") == 0) {
         *format = preset->formats.front();
       } else if (!preset->Accepts(*format)) {

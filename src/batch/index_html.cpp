@@ -36,8 +36,8 @@ std::string SkuSection(const recipe::SkuInfo& sku, const std::string& folder,
   if (!sku.title.empty()) html += " — " + HtmlEscape(sku.title);
   html += "</h2>\n";
   Result<std::string> text = io::ReadFile(report_path.string(), 64 << 20);
-  nlohmann::json report = text.ok() ? nlohmann::json::parse(*text, nullptr, false)
-                                    : nlohmann::json();
+  nlohmann::json report =
+      text.ok() ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
   if (!report.is_object()) {
     return html + "<p class=miss>not processed yet (or failed): no report.json</p></section>\n";
   }
@@ -86,12 +86,23 @@ std::string HtmlEscape(const std::string& text) {
   std::string out;
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -99,10 +110,10 @@ std::string HtmlEscape(const std::string& text) {
 
 Result<std::string> WriteIndexHtml(const std::string& output_dir, const recipe::Recipe& recipe,
                                    const recipe::Manifest& manifest) {
-  std::string html = "<!doctype html><html><head><meta charset=utf-8><title>vitrine: " +
-                     HtmlEscape(recipe.name) + "</title><style>" + kStyle +
-                     "</style></head><body>\n<h1>vitrine run: recipe " + HtmlEscape(recipe.name) +
-                     ", " + std::to_string(manifest.skus.size()) + " SKUs</h1>\n";
+  std::string html =
+      "<!doctype html><html><head><meta charset=utf-8><title>vitrine: " + HtmlEscape(recipe.name) +
+      "</title><style>" + kStyle + "</style></head><body>\n<h1>vitrine run: recipe " +
+      HtmlEscape(recipe.name) + ", " + std::to_string(manifest.skus.size()) + " SKUs</h1>\n";
   for (const recipe::SkuInfo& sku : manifest.skus) {
     html += SkuSection(sku, SkuFolderName(sku.sku), output_dir);
   }

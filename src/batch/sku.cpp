@@ -11,6 +11,7 @@
 #include "io/image_io.h"
 #include "ops/export.h"
 #include "ops/remove_text.h"
+#include "qa/compliance.h"
 #include "qa/score.h"
 
 namespace vitrine::batch {
@@ -230,6 +231,25 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
     c.seconds = SecondsSince(candidate_start);
   }
 
+  // Overlay text left is a property of the product as cut out, the same in every candidate made
+  // from one photo: measured once per photo on the cutout flattened onto white (the detector and
+  // the product mask cost seconds; per candidate and per export they dominated the SKU's time).
+  std::map<size_t, Result<double>> text_share;
+  auto text_left = [&](size_t photo, const recipe::CandidatePlan& plan) -> qa::TextCoverageFn {
+    if (!env.text_coverage) return {};
+    auto it = text_share.find(photo);
+    if (it == text_share.end()) {
+      const recipe::PlanStep* cut = FindStep(plan, "cutout");
+      Result<Image> cutout = cut ? executors[photo]->Run(*cut) : Result<Image>(photos[photo].image);
+      Result<double> share = cutout.ok()
+                                 ? env.text_coverage(qa::FlattenOnto(*cutout, {255, 255, 255}))
+                                 : Result<double>(cutout.status());
+      it = text_share.emplace(photo, std::move(share)).first;
+    }
+    const Result<double> share = it->second;
+    return [share](const cv::Mat&) { return share; };
+  };
+
   // QA: every candidate, then rank.
   const auto qa_start = Clock::now();
   std::vector<qa::CandidateQa> evaluated;
@@ -261,7 +281,7 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
                                 (*placement)[2].get<int>(), (*placement)[3].get<int>());
       }
     }
-    in.text_coverage = env.text_coverage;
+    in.text_coverage = text_left(i % photos.size(), *c.plan);
     in.brisque = env.brisque;
     evaluated.push_back(qa::Evaluate(in, env.qa));
   }
@@ -275,11 +295,12 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   std::map<std::string, int> exported;
   for (qa::Ranked& r : ranked) {
     if (!r.accepted) continue;
-    Candidate& c = candidates[std::stoul(r.qa.id) - 1];
+    const size_t index = std::stoul(r.qa.id) - 1;
+    Candidate& c = candidates[index];
     for (const auto& [name, step] : c.plan->exports) {
       if (exported[name] >= kExportsPerPreset) continue;
       ops::ExportOptions options;
-      options.compliance.overlay_text_area = env.text_coverage;
+      options.compliance.overlay_text_area = text_left(index % photos.size(), *c.plan);
       if (step->params.contains("format")) {
         Result<io::Format> format = io::ParseFormat(step->params["format"].get<std::string>());
         if (format.ok()) options.format = *format;
@@ -345,8 +366,8 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
       io::EncodeOptions encode;
       encode.format = c.image.has_alpha() ? io::Format::kPng : io::Format::kJpeg;
       encode.quality = 92;
-      const std::string file = std::string("candidates/") + nn + "." +
-                               std::string(io::FormatExtension(encode.format));
+      const std::string file =
+          std::string("candidates/") + nn + "." + std::string(io::FormatExtension(encode.format));
       RETURN_IF_ERROR(WriteImage((dir / file).string(), c.image, encode));
       RETURN_IF_ERROR(WriteThumb((dir / "candidates" / (std::string(nn) + ".thumb.jpg")).string(),
                                  c.image.bgr));
