@@ -255,11 +255,11 @@ TEST(ServerEndToEnd, JobThroughServeToCandidatesExportsAndSignedWebhook) {
   EXPECT_FALSE(candidate["qa"]["checks"].empty());
   ASSERT_TRUE(job["exports"].contains("generic-square")) << job.dump(2);
 
-  // The candidate is the 300x300 staging, on white at its corners.
+  // The candidate is the 300x300 staging (a JPEG: it is opaque), on white at its corners.
   httplib::Result png = client.Get(candidate["url"].get<std::string>().c_str(), KeyHeader(key.key));
   ASSERT_TRUE(png);
   ASSERT_EQ(png->status, 200);
-  EXPECT_EQ(png->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(png->get_header_value("Content-Type"), "image/jpeg");
   cv::Mat image =
       cv::imdecode(std::vector<uchar>(png->body.begin(), png->body.end()), cv::IMREAD_COLOR);
   ASSERT_EQ(image.size(), cv::Size(300, 300));
@@ -386,7 +386,7 @@ class CrashTest : public ::testing::Test {
       // One SKU folder with one candidate, its thumb, one export and the report: nothing doubled,
       // nothing half-written.
       EXPECT_EQ(files, (std::set<std::string>{
-                           sku + "/candidates/01.png", sku + "/candidates/01.thumb.jpg",
+                           sku + "/candidates/01.jpg", sku + "/candidates/01.thumb.jpg",
                            sku + "/exports/generic-square/1-01.jpg", sku + "/report.json"}))
           << "job_" << job.id;
       EXPECT_EQ(job.result["candidates"].size(), 1u);
