@@ -47,7 +47,7 @@ Result<UniqueFd> LockOutput(const std::string& dir) {
     return Unavailable("another `vitrine run` is using " + dir +
                        "; wait for it to finish or choose another --output-dir");
   }
-  return std::move(fd);
+  return fd;
 }
 
 std::string Eta(double seconds) {
@@ -116,7 +116,10 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
   // back now rather than wait for its lease. Jobs of an earlier command that this one does not
   // include are cancelled, so they do not run under this command's name.
   for (int64_t after = 0;;) {
-    ASSIGN_OR_RETURN(store::JobPage page, jobs->ListJobs({.limit = 1000, .after_id = after}));
+    store::JobFilter filter;
+    filter.limit = 1000;
+    filter.after_id = after;
+    ASSIGN_OR_RETURN(store::JobPage page, jobs->ListJobs(filter));
     for (const store::Job& job : page.jobs) {
       if (store::IsTerminal(job.state)) continue;
       if (!by_key.count(job.dedupe_key)) {
