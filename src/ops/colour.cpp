@@ -1,5 +1,7 @@
 #include "ops/colour.h"
 
+#include "qa/delta_e.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -7,11 +9,6 @@
 
 namespace vitrine::ops {
 namespace {
-
-constexpr double kPi = 3.14159265358979323846;
-
-double Degrees(double radians) { return radians * 180.0 / kPi; }
-double Radians(double degrees) { return degrees * kPi / 180.0; }
 
 const std::array<float, 256>& LinearTable() {
   static const std::array<float, 256> table = [] {
@@ -46,50 +43,7 @@ cv::Vec3f BgrToLab(const cv::Vec3b& bgr) {
 }
 
 double DeltaE2000(const cv::Vec3f& lab1, const cv::Vec3f& lab2) {
-  const double l1 = lab1[0], a1 = lab1[1], b1 = lab1[2];
-  const double l2 = lab2[0], a2 = lab2[1], b2 = lab2[2];
-  const double c1 = std::hypot(a1, b1), c2 = std::hypot(a2, b2);
-  const double c_mean = (c1 + c2) / 2;
-  const double c7 = std::pow(c_mean, 7);
-  const double g = 0.5 * (1 - std::sqrt(c7 / (c7 + std::pow(25.0, 7))));
-  const double a1p = (1 + g) * a1, a2p = (1 + g) * a2;
-  const double c1p = std::hypot(a1p, b1), c2p = std::hypot(a2p, b2);
-  auto hue = [](double b, double a) {
-    if (a == 0 && b == 0) return 0.0;
-    double h = Degrees(std::atan2(b, a));
-    return h < 0 ? h + 360 : h;
-  };
-  const double h1p = hue(b1, a1p), h2p = hue(b2, a2p);
-  const double dl = l2 - l1, dc = c2p - c1p;
-  double dh = 0;
-  if (c1p * c2p != 0) {
-    dh = h2p - h1p;
-    if (dh > 180) dh -= 360;
-    if (dh < -180) dh += 360;
-  }
-  const double dh_big = 2 * std::sqrt(c1p * c2p) * std::sin(Radians(dh / 2));
-  const double l_mean = (l1 + l2) / 2, cp_mean = (c1p + c2p) / 2;
-  double hp_mean = h1p + h2p;
-  if (c1p * c2p != 0) {
-    if (std::abs(h1p - h2p) <= 180) {
-      hp_mean /= 2;
-    } else {
-      hp_mean = (h1p + h2p < 360) ? (h1p + h2p + 360) / 2 : (h1p + h2p - 360) / 2;
-    }
-  }
-  const double t =
-      1 - 0.17 * std::cos(Radians(hp_mean - 30)) + 0.24 * std::cos(Radians(2 * hp_mean)) +
-      0.32 * std::cos(Radians(3 * hp_mean + 6)) - 0.20 * std::cos(Radians(4 * hp_mean - 63));
-  const double d_theta = 30 * std::exp(-std::pow((hp_mean - 275) / 25, 2));
-  const double cp7 = std::pow(cp_mean, 7);
-  const double rc = 2 * std::sqrt(cp7 / (cp7 + std::pow(25.0, 7)));
-  const double l50 = (l_mean - 50) * (l_mean - 50);
-  const double sl = 1 + 0.015 * l50 / std::sqrt(20 + l50);
-  const double sc = 1 + 0.045 * cp_mean;
-  const double sh = 1 + 0.015 * cp_mean * t;
-  const double rt = -std::sin(Radians(2 * d_theta)) * rc;
-  const double tl = dl / sl, tc = dc / sc, th = dh_big / sh;
-  return std::sqrt(tl * tl + tc * tc + th * th + rt * tc * th);
+  return qa::Ciede2000(cv::Vec3d(lab1[0], lab1[1], lab1[2]), cv::Vec3d(lab2[0], lab2[1], lab2[2]));
 }
 
 DeltaEStats CompareColours(const cv::Mat& bgr1, const cv::Mat& bgr2, const cv::Mat& mask,

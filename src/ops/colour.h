@@ -15,7 +15,8 @@ cv::Mat LabToBgr(const cv::Mat& lab);
 // One colour, for targets and tests.
 cv::Vec3f BgrToLab(const cv::Vec3b& bgr);
 
-// CIEDE2000 difference between two CIELAB colours (Sharma, Wu and Dalal 2005; kL = kC = kH = 1).
+// CIEDE2000 difference between two CIELAB colours (Sharma, Wu and Dalal 2005; kL = kC = kH = 1);
+// the one implementation is qa::Ciede2000, shared with the QA checks.
 double DeltaE2000(const cv::Vec3f& lab1, const cv::Vec3f& lab2);
 
 struct DeltaEStats {
