@@ -295,17 +295,37 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   std::map<std::string, int> exported;
   for (qa::Ranked& r : ranked) {
     if (!r.accepted) continue;
-    const size_t index = std::stoul(r.qa.id) - 1;
-    Candidate& c = candidates[index];
+    Candidate& c = candidates[std::stoul(r.qa.id) - 1];
     for (const auto& [name, step] : c.plan->exports) {
       if (exported[name] >= kExportsPerPreset) continue;
+      const qa::Preset& preset = *env.presets->Find(name);
+      // A candidate on a colour, gradient or scene cannot meet a white-background preset.
+      if ((preset.pure_background || preset.plain_background) && !IsMainImage(*c.plan)) {
+        c.not_exported[name] = "the " + name + " preset wants a plain " +
+                               "background; this candidate is a secondary (lifestyle) image";
+        continue;
+      }
       ops::ExportOptions options;
-      options.compliance.overlay_text_area = text_left(index % photos.size(), *c.plan);
       if (step->params.contains("format")) {
         Result<io::Format> format = io::ParseFormat(step->params["format"].get<std::string>());
         if (format.ok()) options.format = *format;
       }
-      Result<ops::ExportResult> result = ops::Export(c.image, *env.presets->Find(name), options);
+      // The cheap rules first; the overlay-text rule (a detector and a product mask, seconds)
+      // only on an export that passed them, measured on the export's own pixels as
+      // `vitrine check` measures it.
+      Result<ops::ExportResult> result = ops::Export(c.image, preset, options);
+      if (result.ok() && preset.no_text && env.text_coverage) {
+        Result<Image> decoded = io::DecodeImage(result->bytes, env.config->limits, "");
+        Result<double> share = decoded.ok() ? env.text_coverage(decoded->bgr) : decoded.status();
+        const double limit = options.compliance.max_text_area;
+        if (!share.ok()) {
+          result = share.status();
+        } else if (*share > limit) {
+          result = InvalidArgument("overlay text covers " + std::to_string(100 * *share) +
+                                   "% of the export (the " + name + " preset allows " +
+                                   std::to_string(100 * limit) + "%)");
+        }
+      }
       if (result.ok()) {
         c.exports.emplace(name, *std::move(result));
         ++exported[name];
