@@ -1,6 +1,5 @@
 // vitrine export: staged images made ready for one marketplace, each written only if it passes
 // the preset's compliance check.
-#include <opencv2/core.hpp>
 
 #include "app/batch.h"
 #include "app/commands.h"
@@ -54,8 +53,7 @@ void AddExport(CLI::App& cli, const Config& config, int* exit_code) {
     options.verb = "exported";
     options.output_dir = args->output_dir;
     options.encode.format = export_options.format.value_or(preset->formats.front());
-    const int images = std::max<int>(1, static_cast<int>(inputs.size()));
-    options.jobs = args->jobs > 0 ? args->jobs : std::min(cv::getNumberOfCPUs(), images);
+    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
     options.encoder = [&](const Image& image) -> Result<std::string> {
       ASSIGN_OR_RETURN(ops::ExportResult result, ops::Export(image, *preset, export_options));
       return std::move(result.bytes);

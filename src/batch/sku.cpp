@@ -119,13 +119,18 @@ struct Candidate {
 
 }  // namespace
 
-// Overlay text only: a staged candidate shows the product's own printed text, which must not fail
-// "text left"; ops::OverlayTextArea classifies regions against the product mask (and runs the
-// segmenter only when the detector found text, so clean candidates cost one detection).
+namespace {
+
+// The share of an image covered by overlay text, or empty when the detector cannot be loaded (the
+// QA check is then reported as skipped). Overlay text only: a staged candidate shows the product's
+// own printed text, which must not fail "text left"; ops::OverlayTextArea classifies regions
+// against the product mask.
 qa::TextCoverageFn MakeTextCoverage(models::Runtime& models) {
   if (!models.text_detector().ok()) return {};
   return ops::OverlayTextArea(models);
 }
+
+}  // namespace
 
 Result<std::unique_ptr<SkuResources>> LoadSkuResources(const Config& config,
                                                        const std::string& cache_dir) {

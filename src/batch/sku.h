@@ -62,11 +62,6 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
                                   const recipe::SkuInfo& sku, const recipe::ExpandOptions& expand,
                                   const StopFn& stop);
 
-// The share of an image covered by overlay text (ops::OverlayTextArea: the product's own printed
-// text does not count), from the runtime's text detector; empty when
-// the detector cannot be loaded (the QA check is then reported as skipped).
-qa::TextCoverageFn MakeTextCoverage(models::Runtime& models);
-
 // The folder name of a SKU under OUT: the SKU with characters that are unsafe in file names
 // replaced by '_' (and a short hash appended when anything was replaced, so two SKUs never share
 // a folder).
