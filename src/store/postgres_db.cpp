@@ -41,6 +41,7 @@ class PostgresDb : public SqlDb {
   std::string_view backend() const override { return "postgresql"; }
   std::string_view IdColumnType() const override { return "BIGSERIAL PRIMARY KEY"; }
   std::string_view ClaimLockClause() const override { return " FOR UPDATE SKIP LOCKED"; }
+  std::string_view RowLockClause() const override { return " FOR UPDATE"; }
   std::string_view MigrationLockStatement() const override {
     return "SELECT pg_advisory_xact_lock(7405203)";
   }

@@ -77,6 +77,9 @@ class SqlDb {
   virtual std::string_view IdColumnType() const = 0;
   // Appended to the claim SELECT (PostgreSQL: " FOR UPDATE SKIP LOCKED").
   virtual std::string_view ClaimLockClause() const = 0;
+  // Appended to a SELECT whose rows the transaction must hold until it ends (PostgreSQL:
+  // " FOR UPDATE"; SQLite: nothing, a write transaction already excludes other writers).
+  virtual std::string_view RowLockClause() const = 0;
   // Run first in the migration transaction so concurrent openers migrate one at a time.
   virtual std::string_view MigrationLockStatement() const = 0;
 };

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <mutex>
 #include <random>
+#include <set>
 
 #include "store/sql.h"
 #include "store/store.h"
@@ -46,6 +47,13 @@ const std::vector<std::vector<std::string>>& Migrations() {
           "CREATE TABLE uploads (id {id}, tenant TEXT NOT NULL, path TEXT NOT NULL, "
           "sha256 TEXT NOT NULL, bytes BIGINT NOT NULL, created_at BIGINT NOT NULL)",
       },
+      {
+          // The webhook outbox (store.h): the job's target, and one row per event key.
+          "ALTER TABLE jobs ADD COLUMN webhook_url TEXT",
+          "ALTER TABLE jobs ADD COLUMN error_reason TEXT",
+          "ALTER TABLE webhook_deliveries ADD COLUMN event_key TEXT",
+          "CREATE UNIQUE INDEX webhook_event_key ON webhook_deliveries (event_key)",
+      },
   };
   return kMigrations;
 }
@@ -54,14 +62,14 @@ constexpr char kJobColumns[] =
     "id, batch_id, tenant, sku, payload, priority, state, attempt, releases, max_attempts, "
     "lease_owner, lease_expires_at, next_run_at, not_before, not_after, error_code, "
     "error_message, error_retryable, result, progress, progress_note, dedupe_key, created_at, "
-    "updated_at, finished_at";
+    "updated_at, finished_at, webhook_url, error_reason";
 constexpr char kBatchColumns[] =
     "id, tenant, name, recipe, not_before, not_after, webhook_url, created_at";
 constexpr char kKeyColumns[] = "id, name, tenant, key_sha256, created_at, revoked_at";
 constexpr char kIdemColumns[] = "tenant, idem_key, request_sha256, status_code, body, created_at";
 constexpr char kHookColumns[] =
     "id, job_id, batch_id, url, event, attempt, status_code, error, next_attempt_at, "
-    "delivered_at, created_at";
+    "delivered_at, created_at, event_key";
 constexpr char kUploadColumns[] = "id, tenant, path, sha256, bytes, created_at";
 
 // Running -> anything: these columns are cleared with the lease.
@@ -116,8 +124,8 @@ Result<Job> ParseJob(const SqlRow& r) {
   j.not_before = r.OptInt(13);
   j.not_after = r.OptInt(14);
   if (!r.IsNull(15)) {
-    j.last_error =
-        JobError{ParseCode(r.Text(15)).value_or(Code::kInternal), r.Text(16), r.Int(17) != 0};
+    j.last_error = JobError{ParseCode(r.Text(15)).value_or(Code::kInternal), r.Text(16),
+                            r.Int(17) != 0, r.Text(26)};
   }
   ASSIGN_OR_RETURN(j.result, ParseJson(r.Text(18), "job result"));
   j.progress = r.Double(19);
@@ -126,6 +134,7 @@ Result<Job> ParseJob(const SqlRow& r) {
   j.created = r.Int(22);
   j.updated = r.Int(23);
   j.finished = r.OptInt(24);
+  j.webhook_url = r.Text(25);
   return j;
 }
 
@@ -154,9 +163,18 @@ IdempotencyRecord ParseIdem(const SqlRow& r) {
 WebhookDelivery ParseHook(const SqlRow& r) {
   std::optional<int> status;
   if (!r.IsNull(6)) status = static_cast<int>(r.Int(6));
-  return WebhookDelivery{
-      r.Int(0), r.OptInt(1), r.OptInt(2), r.Text(3),   r.Text(4), static_cast<int>(r.Int(5)),
-      status,   r.Text(7),   r.OptInt(8), r.OptInt(9), r.Int(10)};
+  return WebhookDelivery{r.Int(0),
+                         r.OptInt(1),
+                         r.OptInt(2),
+                         r.Text(3),
+                         r.Text(4),
+                         r.Text(11),
+                         static_cast<int>(r.Int(5)),
+                         status,
+                         r.Text(7),
+                         r.OptInt(8),
+                         r.OptInt(9),
+                         r.Int(10)};
 }
 
 Upload ParseUpload(const SqlRow& r) {
@@ -209,12 +227,32 @@ class SqlStore : public JobStore {
         for (const std::string& sql : steps[v]) {
           RETURN_IF_ERROR(tx.Exec(Replace(sql, "{id}", db_->IdColumnType()), {}).status());
         }
+        if (v + 1 == 2) RETURN_IF_ERROR(BackfillWebhookUrls(tx));
         RETURN_IF_ERROR(tx.Exec("INSERT INTO schema_version (version) VALUES (?)",
                                 {static_cast<int64_t>(v + 1)})
                             .status());
       }
       return Status::Ok();
     });
+  }
+
+  // Version 1 kept a job's webhook target only in its payload ("webhook_url"); open jobs get
+  // the column, so their terminal events still reach the outbox after the upgrade.
+  static Status BackfillWebhookUrls(SqlTx& tx) {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, payload FROM jobs WHERE state IN "
+                                         "('queued', 'running')",
+                                         {}));
+    for (const SqlRow& r : rows) {
+      ASSIGN_OR_RETURN(nlohmann::json payload, ParseJson(r.Text(1), "job payload"));
+      const nlohmann::json* url = payload.is_object() && payload.contains("webhook_url")
+                                      ? &payload["webhook_url"]
+                                      : nullptr;
+      if (!url || !url->is_string() || url->get<std::string>().empty()) continue;
+      RETURN_IF_ERROR(tx.Exec("UPDATE jobs SET webhook_url = ? WHERE id = ?",
+                              {url->get<std::string>(), r.Int(0)})
+                          .status());
+    }
+    return Status::Ok();
   }
 
   std::string_view backend() const override { return db_->backend(); }
@@ -253,28 +291,34 @@ class SqlStore : public JobStore {
     RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
       claimed.reset();
       const TimeMs now = Now();
-      RETURN_IF_ERROR(
-          tx.Exec(std::string("UPDATE jobs SET state = 'failed', error_code = 'DeadlineExceeded', "
-                              "error_message = ?, error_retryable = 0, finished_at = ?, "
-                              "updated_at = ?, ") +
-                      kDropLease +
-                      " WHERE not_after IS NOT NULL AND not_after <= ? AND (state = 'queued' OR "
-                      "(state = 'running' AND lease_expires_at <= ?))",
-                  {"the job's window closed (not_after) before it could run; submit it again "
-                   "with a later window",
-                   now, now, now, now})
-              .status());
-      RETURN_IF_ERROR(
-          tx.Exec(std::string("UPDATE jobs SET state = 'dead', error_code = 'Internal', "
-                              "error_message = ?, error_retryable = 0, finished_at = ?, "
-                              "updated_at = ?, ") +
-                      kDropLease +
-                      " WHERE state = 'running' AND lease_expires_at <= ? AND "
-                      "attempt - releases >= max_attempts",
-                  {"every attempt's worker stopped renewing its lease (crashed, killed or hung "
-                   "on this job); check the worker logs, then submit the job again",
-                   now, now, now})
-              .status());
+      ASSIGN_OR_RETURN(
+          auto expired,
+          tx.Query(std::string("UPDATE jobs SET state = 'failed', error_code = 'DeadlineExceeded', "
+                               "error_reason = ?, error_message = ?, error_retryable = 0, "
+                               "finished_at = ?, updated_at = ?, ") +
+                       kDropLease +
+                       " WHERE not_after IS NOT NULL AND not_after <= ? AND (state = 'queued' OR "
+                       "(state = 'running' AND lease_expires_at <= ?)) RETURNING id",
+                   {std::string(kWindowClosed),
+                    "the job's window closed (not_after) before it could run; submit it again "
+                    "with a later window",
+                    now, now, now, now}));
+      ASSIGN_OR_RETURN(
+          auto dead,
+          tx.Query(std::string("UPDATE jobs SET state = 'dead', error_code = 'Internal', "
+                               "error_message = ?, error_retryable = 0, finished_at = ?, "
+                               "updated_at = ?, ") +
+                       kDropLease +
+                       " WHERE state = 'running' AND lease_expires_at <= ? AND "
+                       "attempt - releases >= max_attempts RETURNING id",
+                   {"every attempt's worker stopped renewing its lease (crashed, killed or hung "
+                    "on this job); check the worker logs, then submit the job again",
+                    now, now, now}));
+      std::vector<int64_t> finished;
+      for (const auto* rows : {&expired, &dead}) {
+        for (const SqlRow& r : *rows) finished.push_back(r.Int(0));
+      }
+      RETURN_IF_ERROR(AddFinishedEvents(tx, finished));
       ASSIGN_OR_RETURN(
           auto rows,
           tx.Query(std::string("SELECT ") + kJobColumns +
@@ -329,11 +373,13 @@ class SqlStore : public JobStore {
   Status Complete(int64_t job_id, int attempt, const nlohmann::json& result) override {
     return db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
       const TimeMs now = Now();
-      return Fenced(tx,
-                    std::string("UPDATE jobs SET state = 'succeeded', result = ?, progress = 1, "
-                                "finished_at = ?, updated_at = ?, ") +
-                        kDropLease + " WHERE id = ? AND attempt = ? AND state = 'running'",
-                    {Dump(result), now, now, job_id, int64_t{attempt}}, job_id, attempt);
+      RETURN_IF_ERROR(
+          Fenced(tx,
+                 std::string("UPDATE jobs SET state = 'succeeded', result = ?, progress = 1, "
+                             "finished_at = ?, updated_at = ?, ") +
+                     kDropLease + " WHERE id = ? AND attempt = ? AND state = 'running'",
+                 {Dump(result), now, now, job_id, int64_t{attempt}}, job_id, attempt));
+      return AddFinishedEvents(tx, {job_id});
     });
   }
 
@@ -362,14 +408,15 @@ class SqlStore : public JobStore {
       }
       SqlValue finished;
       if (IsTerminal(next)) finished = now;
-      return tx
-          .Exec(std::string("UPDATE jobs SET state = ?, error_code = ?, error_message = ?, "
-                            "error_retryable = ?, next_run_at = ?, finished_at = ?, "
-                            "updated_at = ?, ") +
-                    kDropLease + " WHERE id = ? AND attempt = ? AND state = 'running'",
-                {State(next), std::string(CodeName(error.code())), error.message(),
-                 int64_t{retryable}, next_run, finished, now, job_id, int64_t{attempt}})
-          .status();
+      RETURN_IF_ERROR(
+          tx.Exec(std::string("UPDATE jobs SET state = ?, error_code = ?, error_message = ?, "
+                              "error_retryable = ?, error_reason = NULL, next_run_at = ?, "
+                              "finished_at = ?, updated_at = ?, ") +
+                      kDropLease + " WHERE id = ? AND attempt = ? AND state = 'running'",
+                  {State(next), std::string(CodeName(error.code())), error.message(),
+                   int64_t{retryable}, next_run, finished, now, job_id, int64_t{attempt}})
+              .status());
+      return IsTerminal(next) ? AddFinishedEvents(tx, {job_id}) : Status::Ok();
     }));
     return next;
   }
@@ -389,11 +436,12 @@ class SqlStore : public JobStore {
     std::optional<Job> job;
     RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
       const TimeMs now = Now();
-      RETURN_IF_ERROR(tx.Exec(std::string("UPDATE jobs SET state = 'cancelled', finished_at = ?, "
-                                          "updated_at = ?, ") +
-                                  kDropLease + " WHERE id = ? AND state IN ('queued', 'running')",
-                              {now, now, job_id})
-                          .status());
+      ASSIGN_OR_RETURN(int64_t n,
+                       tx.Exec(std::string("UPDATE jobs SET state = 'cancelled', "
+                                           "finished_at = ?, updated_at = ?, ") +
+                                   kDropLease + " WHERE id = ? AND state IN ('queued', 'running')",
+                               {now, now, job_id}));
+      if (n > 0) RETURN_IF_ERROR(AddFinishedEvents(tx, {job_id}));
       ASSIGN_OR_RETURN(job, ReadJob(tx, job_id));
       return Status::Ok();
     }));
@@ -565,12 +613,12 @@ class SqlStore : public JobStore {
   }
 
   Result<int64_t> AddWebhookDelivery(const WebhookDelivery& d) override {
-    return InsertReturningId(
-        "INSERT INTO webhook_deliveries (job_id, batch_id, url, event, attempt, status_code, "
-        "error, next_attempt_at, delivered_at, created_at) VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        {OrNull(d.job_id), OrNull(d.batch_id), d.url, d.event, int64_t{d.attempt},
-         OrNull(d.status_code), d.error, OrNull(d.next_attempt), OrNull(d.delivered), Now()});
+    int64_t id = 0;
+    RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
+      ASSIGN_OR_RETURN(id, InsertDelivery(tx, d));
+      return Status::Ok();
+    }));
+    return id;
   }
 
   Status UpdateWebhookDelivery(const WebhookDelivery& d) override {
@@ -627,6 +675,67 @@ class SqlStore : public JobStore {
     return std::move(*out);
   }
 
+  // Inserts `d` unless its event_key is taken; returns the id of the row with that key.
+  Result<int64_t> InsertDelivery(SqlTx& tx, const WebhookDelivery& d) {
+    SqlValue key = d.event_key.empty() ? SqlValue() : SqlValue(d.event_key);
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query(
+            "INSERT INTO webhook_deliveries (job_id, batch_id, url, event, event_key, "
+            "attempt, status_code, error, next_attempt_at, delivered_at, created_at) VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_key) DO NOTHING RETURNING id",
+            {OrNull(d.job_id), OrNull(d.batch_id), d.url, d.event, key, int64_t{d.attempt},
+             OrNull(d.status_code), d.error, OrNull(d.next_attempt), OrNull(d.delivered), Now()}));
+    if (rows.empty()) {
+      ASSIGN_OR_RETURN(rows,
+                       tx.Query("SELECT id FROM webhook_deliveries WHERE event_key = ?", {key}));
+      if (rows.empty()) return Internal("a webhook delivery insert was skipped but none exists");
+    }
+    return rows[0].Int(0);
+  }
+
+  // The outbox (store.h): the deliveries that jobs `job_ids`, moved to a terminal state by this
+  // transaction, call for. Batches are locked in id order (PostgreSQL: FOR UPDATE) before their
+  // open jobs are counted, so of two transactions finishing a batch's last two jobs, the second
+  // waits for the first and sees its job finished; the unique event key makes a repeat harmless.
+  Status AddFinishedEvents(SqlTx& tx, const std::vector<int64_t>& job_ids) {
+    const TimeMs now = Now();
+    std::set<int64_t> batches;
+    for (int64_t id : job_ids) {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT state, webhook_url, batch_id FROM jobs WHERE "
+                                           "id = ?",
+                                           {id}));
+      if (rows.empty()) return NotFound(NoSuch("job", id));
+      if (!rows[0].IsNull(2)) batches.insert(rows[0].Int(2));
+      if (rows[0].Text(1).empty()) continue;
+      WebhookDelivery d;
+      d.job_id = id;
+      d.url = rows[0].Text(1);
+      d.event = "job." + rows[0].Text(0);
+      d.event_key = "job:" + std::to_string(id);
+      d.next_attempt = now;
+      RETURN_IF_ERROR(InsertDelivery(tx, d).status());
+    }
+    for (int64_t batch_id : batches) {
+      ASSIGN_OR_RETURN(auto batch, tx.Query("SELECT webhook_url FROM batches WHERE id = ?" +
+                                                std::string(db_->RowLockClause()),
+                                            {batch_id}));
+      if (batch.empty() || batch[0].Text(0).empty()) continue;
+      ASSIGN_OR_RETURN(auto open, tx.Query("SELECT COUNT(*) FROM jobs WHERE batch_id = ? AND "
+                                           "state IN ('queued', 'running')",
+                                           {batch_id}));
+      if (open.at(0).Int(0) > 0) continue;
+      WebhookDelivery d;
+      d.batch_id = batch_id;
+      d.url = batch[0].Text(0);
+      d.event = "batch.completed";
+      d.event_key = "batch.completed:" + std::to_string(batch_id);
+      d.next_attempt = now;
+      RETURN_IF_ERROR(InsertDelivery(tx, d).status());
+    }
+    return Status::Ok();
+  }
+
   // Runs an INSERT ... RETURNING id in its own transaction.
   Result<int64_t> InsertReturningId(const std::string& sql, const SqlParams& params) {
     int64_t id = 0;
@@ -675,12 +784,12 @@ class SqlStore : public JobStore {
           auto rows,
           tx.Query("INSERT INTO jobs (batch_id, tenant, sku, payload, priority, state, attempt, "
                    "releases, max_attempts, next_run_at, not_before, not_after, dedupe_key, "
-                   "progress, progress_note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, "
-                   "'queued', 0, 0, ?, ?, ?, ?, ?, 0, '', ?, ?) "
+                   "progress, progress_note, created_at, updated_at, webhook_url) VALUES (?, ?, "
+                   "?, ?, ?, 'queued', 0, 0, ?, ?, ?, ?, ?, 0, '', ?, ?, ?) "
                    "ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING id",
                    {OrNull(job.batch_id), job.tenant, job.sku, Dump(job.payload),
                     int64_t{job.priority}, int64_t{job.max_attempts}, now, OrNull(job.not_before),
-                    OrNull(job.not_after), dedupe, now, now}));
+                    OrNull(job.not_after), dedupe, now, now, job.webhook_url}));
       if (rows.empty()) {
         ASSIGN_OR_RETURN(rows, tx.Query("SELECT id FROM jobs WHERE tenant = ? AND dedupe_key = ?",
                                         {job.tenant, job.dedupe_key}));

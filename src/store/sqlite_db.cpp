@@ -22,6 +22,7 @@ class SqliteDb : public SqlDb {
   std::string_view backend() const override { return "sqlite"; }
   std::string_view IdColumnType() const override { return "INTEGER PRIMARY KEY AUTOINCREMENT"; }
   std::string_view ClaimLockClause() const override { return ""; }
+  std::string_view RowLockClause() const override { return ""; }
   std::string_view MigrationLockStatement() const override { return ""; }
 
   Status Transact(TxKind kind, const std::function<Status(SqlTx&)>& body) override;

@@ -37,9 +37,20 @@
 //                        |                   attempts are used up --> dead
 //   queued|running --Cancel--> cancelled
 //   queued past its not_after (the window closed before it started) --> failed, DeadlineExceeded
+//                                                       with reason "window_closed"
 // Transient codes (retried): Unavailable, ResourceExhausted, DeadlineExceeded, Internal,
 // ModelFailure. Permanent: InvalidArgument, NotFound, Unsupported. Fail with Cancelled moves the
 // job to cancelled. See IsRetryable().
+//
+// Webhook outbox: every transition into a terminal state (Complete, Fail to failed/dead/cancelled,
+// Cancel, and the window and lease expiries that Claim applies) adds, in the SAME transaction,
+//   - a due delivery "job.<state>" to the job's webhook_url, when it has one, and
+//   - a due delivery "batch.completed" to its batch's webhook_url when that transition finished
+//     the batch's last open job.
+// Each delivery row has a unique event key ("job:<id>", "batch.completed:<id>"), so a job's event
+// and a batch's completion are recorded exactly once however many workers race; a crash either
+// keeps the transition and its deliveries or neither. Delivering them is the dispatcher's job
+// (DueWebhookDeliveries / UpdateWebhookDelivery).
 #pragma once
 
 #include <chrono>
@@ -86,7 +97,13 @@ struct JobError {
   Code code = Code::kInternal;
   std::string message;
   bool retryable = false;
+  // A stable snake_case cause more specific than `code`, or empty: "window_closed" when the
+  // job's not_after passed before it could run.
+  std::string reason;
 };
+
+// JobError::reason of a job whose scheduling window closed before it ran.
+inline constexpr std::string_view kWindowClosed = "window_closed";
 
 // What a producer submits.
 struct NewJob {
@@ -101,6 +118,8 @@ struct NewJob {
   // Optional: a second Enqueue of the same (tenant, dedupe_key) returns the existing job's id
   // and inserts nothing (a resumed run, a retried HTTP request). Empty means no deduplication.
   std::string dedupe_key;
+  // Where the job's terminal event is posted (see "Webhook outbox" above); empty: nowhere.
+  std::string webhook_url;
 };
 
 struct Job {
@@ -127,6 +146,7 @@ struct Job {
   double progress = 0;    // 0..1, from Progress
   std::string progress_note;
   std::string dedupe_key;
+  std::string webhook_url;
   TimeMs created = 0;
   TimeMs updated = 0;
   std::optional<TimeMs> finished;  // when it reached a terminal state
@@ -191,7 +211,10 @@ struct WebhookDelivery {
   std::optional<int64_t> batch_id;
   std::string url;
   std::string event;  // e.g. "job.succeeded"
-  int attempt = 0;    // deliveries tried so far
+  // Unique when set ("job:<id>", "batch.completed:<id>"): a second delivery with the same key is
+  // not added. Empty: no uniqueness.
+  std::string event_key;
+  int attempt = 0;  // deliveries tried so far
   std::optional<int> status_code;
   std::string error;
   std::optional<TimeMs> next_attempt;  // nullopt: no further attempt (delivered or given up)
@@ -294,7 +317,9 @@ class JobStore {
                                                                   const std::string& key) = 0;
 
   // --- Webhook deliveries ------------------------------------------------------------------
-  // Returns the new id; `id` and `created` of the argument are ignored.
+  // Terminal transitions add their own deliveries (see "Webhook outbox" above); this adds any
+  // other. Returns the new id, or the existing one when `event_key` is already taken; `id` and
+  // `created` of the argument are ignored.
   virtual Result<int64_t> AddWebhookDelivery(const WebhookDelivery& delivery) = 0;
   // Overwrites attempt, status_code, error, next_attempt and delivered of delivery.id.
   virtual Status UpdateWebhookDelivery(const WebhookDelivery& delivery) = 0;

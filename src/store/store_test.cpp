@@ -544,6 +544,169 @@ TEST_P(StoreTest, WebhookDeliveriesAndUploads) {
   EXPECT_EQ(store_->GetUpload(upload_id + 1).status().code(), Code::kNotFound);
 }
 
+// Runs `sql` on the test's database directly, behind the store's back.
+void ExecRaw(const std::string& backend, const std::string& url, const std::string& sql) {
+  if (backend == "sqlite") {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(url.substr(std::string("sqlite://").size()).c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "");
+    sqlite3_free(error);
+    sqlite3_close(db);
+  } else {
+    pqxx::connection conn(url);
+    pqxx::nontransaction tx(conn);
+    tx.exec(sql);
+  }
+}
+
+std::vector<WebhookDelivery> DeliveriesOf(JobStore& store, std::optional<int64_t> job_id,
+                                          std::optional<int64_t> batch_id) {
+  std::vector<WebhookDelivery> out;
+  Result<std::vector<WebhookDelivery>> due = store.DueWebhookDeliveries(1000);
+  EXPECT_TRUE(due.ok()) << due.status().ToString();
+  if (!due.ok()) return out;
+  for (const WebhookDelivery& d : *due) {
+    if ((job_id && d.job_id == job_id) || (batch_id && d.batch_id == batch_id)) out.push_back(d);
+  }
+  return out;
+}
+
+TEST_P(StoreTest, TerminalTransitionsQueueExactlyOneWebhookAtomically) {
+  NewJob hooked = MakeJob("hooked");
+  hooked.webhook_url = "https://erp.example/hooks";
+  int64_t done = EnqueueOne(hooked);
+  int64_t quiet = EnqueueOne(MakeJob("quiet"));  // no webhook_url
+  int64_t failing = EnqueueOne(hooked);
+  int64_t cancelled = EnqueueOne(hooked);
+  EXPECT_TRUE(DeliveriesOf(*store_, done, std::nullopt).empty());
+
+  // While deliveries cannot be written, the transition cannot happen either: all or nothing.
+  if (GetParam() == "sqlite") {
+    ExecRaw(GetParam(), url_,
+            "CREATE TRIGGER outbox_down BEFORE INSERT ON webhook_deliveries "
+            "BEGIN SELECT RAISE(ABORT, 'outbox down'); END");
+  } else {
+    ExecRaw(GetParam(), url_,
+            "CREATE FUNCTION outbox_down() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'outbox down'; END $$; "
+            "CREATE TRIGGER outbox_down BEFORE INSERT ON webhook_deliveries "
+            "FOR EACH ROW EXECUTE FUNCTION outbox_down()");
+  }
+  Job first = MustClaim("w");
+  ASSERT_EQ(first.id, done);
+  EXPECT_FALSE(store_->Complete(done, first.attempt, {{"ok", true}}).ok());
+  EXPECT_EQ(StateOf(done), JobState::kRunning) << "Complete must roll back with its delivery";
+  EXPECT_FALSE(store_->Cancel(cancelled).ok());
+  EXPECT_EQ(StateOf(cancelled), JobState::kQueued);
+  ExecRaw(GetParam(), url_,
+          "DROP TRIGGER outbox_down" +
+              std::string(GetParam() == "sqlite" ? "" : " ON webhook_deliveries"));
+
+  ASSERT_TRUE(store_->Complete(done, first.attempt, {{"ok", true}}).ok());
+  EXPECT_EQ(store_->Complete(done, first.attempt, {{"ok", true}}).code(), Code::kCancelled);
+  std::vector<WebhookDelivery> hooks = DeliveriesOf(*store_, done, std::nullopt);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].event, "job.succeeded");
+  EXPECT_EQ(hooks[0].url, "https://erp.example/hooks");
+  EXPECT_EQ(hooks[0].next_attempt, clock_.NowMs());  // due at once
+  EXPECT_EQ(hooks[0].attempt, 0);
+
+  Job second = MustClaim("w");
+  ASSERT_EQ(second.id, quiet);
+  ASSERT_TRUE(store_->Complete(quiet, second.attempt, {}).ok());
+  EXPECT_TRUE(DeliveriesOf(*store_, quiet, std::nullopt).empty());
+
+  Job third = MustClaim("w");
+  ASSERT_EQ(third.id, failing);
+  ASSERT_EQ(*store_->Fail(failing, third.attempt, InvalidArgument("bad recipe")),
+            JobState::kFailed);
+  hooks = DeliveriesOf(*store_, failing, std::nullopt);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].event, "job.failed");
+
+  ASSERT_EQ(store_->Cancel(cancelled)->state, JobState::kCancelled);
+  ASSERT_EQ(store_->Cancel(cancelled)->state, JobState::kCancelled);  // again: no second event
+  hooks = DeliveriesOf(*store_, cancelled, std::nullopt);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].event, "job.cancelled");
+}
+
+TEST_P(StoreTest, ATransientFailureQueuesNoWebhookUntilTheJobIsDead) {
+  NewJob job = MakeJob("flaky", 0, /*max_attempts=*/2);
+  job.webhook_url = "https://erp.example/hooks";
+  int64_t id = EnqueueOne(job);
+  Job a = MustClaim("w");
+  ASSERT_EQ(*store_->Fail(id, a.attempt, Unavailable("store hiccup")), JobState::kQueued);
+  EXPECT_TRUE(DeliveriesOf(*store_, id, std::nullopt).empty());
+  clock_.Advance(10'000);
+  Job b = MustClaim("w", milliseconds(1000));
+  clock_.Advance(1000);  // its worker died: the lease expires with no attempt left
+  EXPECT_TRUE(NothingToClaim());
+  EXPECT_EQ(StateOf(id), JobState::kDead);
+  std::vector<WebhookDelivery> hooks = DeliveriesOf(*store_, id, std::nullopt);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].event, "job.dead");
+  (void)b;
+}
+
+TEST_P(StoreTest, AJobWhoseWindowClosedWhileQueuedFailsWithWindowClosedAndItsWebhook) {
+  NewJob job = MakeJob("overnight");
+  job.not_after = clock_.NowMs() + 1000;
+  job.webhook_url = "https://erp.example/hooks";
+  int64_t id = EnqueueOne(job);
+  clock_.Advance(1000);
+  EXPECT_TRUE(NothingToClaim());
+  Job expired = *store_->GetJob(id);
+  EXPECT_EQ(expired.state, JobState::kFailed);
+  ASSERT_TRUE(expired.last_error.has_value());
+  EXPECT_EQ(expired.last_error->reason, kWindowClosed);
+  EXPECT_FALSE(expired.last_error->retryable);
+  std::vector<WebhookDelivery> hooks = DeliveriesOf(*store_, id, std::nullopt);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].event, "job.failed");
+  EXPECT_TRUE(NothingToClaim());  // a later claim expires nothing twice
+  EXPECT_EQ(DeliveriesOf(*store_, id, std::nullopt).size(), 1u);
+}
+
+TEST_P(StoreTest, BatchCompletedIsQueuedExactlyOnceWhenWorkersFinishAtOnce) {
+  constexpr int kJobs = 6;
+  constexpr int kRounds = 8;
+  std::vector<std::unique_ptr<JobStore>> workers;
+  for (int t = 0; t < kJobs; ++t) workers.push_back(Open(FakeOptions()));
+  for (int round = 0; round < kRounds; ++round) {
+    NewBatch batch;
+    batch.tenant = "acme";
+    batch.name = "night-" + std::to_string(round);
+    batch.webhook_url = "https://erp.example/batches";
+    std::vector<NewJob> jobs = ManyJobs(kJobs);
+    Result<int64_t> batch_id = store_->CreateBatch(batch, jobs);
+    ASSERT_TRUE(batch_id.ok()) << batch_id.status().ToString();
+    std::vector<Job> claimed;
+    for (int t = 0; t < kJobs; ++t) claimed.push_back(MustClaim("w" + std::to_string(t)));
+    EXPECT_TRUE(DeliveriesOf(*store_, std::nullopt, *batch_id).empty());
+    std::latch start(kJobs);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kJobs; ++t) {
+      threads.emplace_back([&, t] {
+        start.arrive_and_wait();
+        Status done = t % 2 == 0 ? workers[t]->Complete(claimed[t].id, claimed[t].attempt, {})
+                                 : workers[t]
+                                       ->Fail(claimed[t].id, claimed[t].attempt,
+                                              InvalidArgument("unreadable photo"))
+                                       .status();
+        EXPECT_TRUE(done.ok()) << done.ToString();
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    std::vector<WebhookDelivery> hooks = DeliveriesOf(*store_, std::nullopt, *batch_id);
+    ASSERT_EQ(hooks.size(), 1u) << "round " << round;
+    EXPECT_EQ(hooks[0].event, "batch.completed");
+    EXPECT_EQ(hooks[0].url, "https://erp.example/batches");
+  }
+}
+
 TEST_P(StoreTest, ConcurrentOpenersOfANewStoreAllSucceed) {
   // Workers of a fresh server start together and all create the schema at once.
   const std::string url = OtherUrl();
