@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -225,12 +226,16 @@ TEST(ServerEndToEnd, JobThroughServeToCandidatesExportsAndSignedWebhook) {
   const CreatedKey key = CreateKey({"--data", data}, "acme");
   ASSERT_FALSE(key.secret.empty());
   Receiver receiver;
-  std::map<std::string, std::string> env = kChildEnv;
-  env["VITRINE_TEST_ALLOW_TARGETS"] = receiver.http.Endpoint();
-  Child serve({"serve", "--listen", "127.0.0.1:0", "--data", data, "--workers", "1"},
-              (dir / "serve.log").string(), env);
+  // The receiver is on loopback: the operator allows that one address, as an office would its
+  // ERP's network; every other private address stays refused.
+  Child serve({"serve", "--listen", "127.0.0.1:0", "--data", data, "--workers", "1",
+               "--allow-private-targets", receiver.http.Network()},
+              (dir / "serve.log").string(), kChildEnv);
   const int port = WaitForPort(dir / "serve.log");
   ASSERT_GT(port, 0) << ReadText(dir / "serve.log");
+  EXPECT_NE(ReadText(dir / "serve.log").find("may reach private network 127.0.0.1/32"),
+            std::string::npos)
+      << ReadText(dir / "serve.log");
   httplib::Client client("127.0.0.1", port);
 
   httplib::MultipartFormDataItems form = {{"image", PhotoPng(3), "photo.png", "image/png"},
@@ -323,14 +328,113 @@ TEST(ServerEndToEnd, JobThroughServeToCandidatesExportsAndSignedWebhook) {
   EXPECT_EQ(serve.Stop(SIGTERM), 0) << ReadText(dir / "serve.log");
 }
 
+// RFC 3339 in UTC, `from_now` from now.
+std::string Rfc3339FromNow(seconds from_now) {
+  const std::time_t t =
+      std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() + from_now);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
+}
+
+// A batch whose window closes before any worker runs it: its jobs fail with window_closed and
+// send job.failed, and the batch sends batch.completed once — with no worker claiming at all.
+TEST(ServerEndToEnd, AWindowThatClosesWhileQueuedFailsTheJobsAndSendsTheirWebhooks) {
+  const fs::path dir = testdata::FreshTestDir("vitrine_window");
+  const std::string data = (dir / "data").string();
+  const CreatedKey key = CreateKey({"--data", data}, "acme");
+  Receiver receiver;
+  Child serve({"serve", "--listen", "127.0.0.1:0", "--data", data, "--workers", "0",
+               "--allow-private-targets", receiver.http.Network()},
+              (dir / "serve.log").string());
+  const int port = WaitForPort(dir / "serve.log");
+  ASSERT_GT(port, 0) << ReadText(dir / "serve.log");
+  httplib::Client client("127.0.0.1", port);
+  httplib::MultipartFormDataItems form = {{"image", PhotoPng(4), "p.png", "image/png"}};
+  httplib::Result up = client.Post("/v1/uploads", KeyHeader(key.key), form);
+  ASSERT_TRUE(up && up->status == 201);
+  const std::string upload = json::parse(up->body)["uploads"][0]["id"];
+  const json body = {
+      {"manifest", {{{"sku", "A"}, {"images", {upload}}}, {{"sku", "B"}, {"images", {upload}}}}},
+      {"recipe", TinyRecipe()},
+      {"schedule", {{"not_after", Rfc3339FromNow(seconds(2))}}},
+      {"webhook_url", receiver.http.Url("/hook")}};
+  httplib::Result batch =
+      client.Post("/v1/batches", KeyHeader(key.key), body.dump(), "application/json");
+  ASSERT_TRUE(batch);
+  ASSERT_EQ(batch->status, 202) << batch->body;
+  const json created = json::parse(batch->body);
+
+  std::vector<Receiver::Message> messages = receiver.Wait(3);
+  ASSERT_EQ(messages.size(), 3u) << ReadText(dir / "serve.log");
+  std::multiset<std::string> types;
+  for (const Receiver::Message& m : messages) types.insert(json::parse(m.body)["type"]);
+  EXPECT_EQ(types, (std::multiset<std::string>{"job.failed", "job.failed", "batch.completed"}));
+  for (const std::string id : created["job_ids"]) {
+    const json job = GetJson(client, "/v1/jobs/" + id, key.key);
+    EXPECT_EQ(job["status"], "failed") << job.dump(2);
+    EXPECT_EQ(job["error"]["code"], "window_closed") << job.dump(2);
+    EXPECT_EQ(job["error"]["retryable"], false);
+  }
+  std::this_thread::sleep_for(milliseconds(1500));  // a few more dispatcher rounds: nothing new
+  {
+    std::lock_guard lock(receiver.mutex);
+    EXPECT_EQ(receiver.messages.size(), 3u);
+  }
+  EXPECT_EQ(serve.Stop(SIGTERM), 0);
+}
+
+// `vitrine worker --metrics-listen`: the worker's own Prometheus text, without an API key, with
+// the latencies of the ops this worker ran.
+TEST(ServerEndToEnd, WorkerServesItsOwnMetrics) {
+  const fs::path dir = testdata::FreshTestDir("vitrine_worker_metrics");
+  const std::string data = (dir / "data").string();
+  const CreatedKey key = CreateKey({"--data", data}, "acme");
+  Child serve({"serve", "--listen", "127.0.0.1:0", "--data", data, "--workers", "0"},
+              (dir / "serve.log").string());
+  const int port = WaitForPort(dir / "serve.log");
+  ASSERT_GT(port, 0) << ReadText(dir / "serve.log");
+  Child worker({"worker", "--data", data, "--workers", "1", "--metrics-listen", "127.0.0.1:0"},
+               (dir / "worker.log").string());
+  const int metrics_port =
+      WaitForLog(dir / "worker.log", "metrics at http://127\\.0\\.0\\.1:([0-9]+)/metrics");
+  ASSERT_GT(metrics_port, 0) << ReadText(dir / "worker.log");
+  httplib::Client client("127.0.0.1", port);
+  httplib::MultipartFormDataItems form = {{"image", PhotoPng(6), "p.png", "image/png"},
+                                          {"recipe", TinyRecipe().dump(), "", ""}};
+  httplib::Result posted = client.Post("/v1/jobs", KeyHeader(key.key), form);
+  ASSERT_TRUE(posted && posted->status == 202);
+  const json job = WaitForJob(client, json::parse(posted->body)["id"], key.key);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump(2) << ReadText(dir / "worker.log");
+
+  httplib::Client scraper("127.0.0.1", metrics_port);
+  httplib::Result metrics = scraper.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  EXPECT_NE(metrics->body.find("vitrine_jobs{state=\"succeeded\"} 1"), std::string::npos)
+      << metrics->body;
+  EXPECT_NE(metrics->body.find("vitrine_queue_depth 0"), std::string::npos) << metrics->body;
+  EXPECT_NE(metrics->body.find("vitrine_op_duration_seconds_count{op=\"cutout\"} 1"),
+            std::string::npos)
+      << metrics->body;
+  // The API process ran no op, so its /metrics has no cutout latency: each process shows its own.
+  httplib::Result api_metrics = client.Get("/metrics", KeyHeader(key.key));
+  ASSERT_TRUE(api_metrics);
+  EXPECT_EQ(api_metrics->body.find("vitrine_op_duration_seconds_count{op=\"cutout\"}"),
+            std::string::npos);
+  EXPECT_EQ(worker.Stop(SIGTERM), 0) << ReadText(dir / "worker.log");
+}
+
 TEST(ServerEndToEnd, ClearErrorsForBusyPortAndUnreachableStore) {
   const fs::path dir = testdata::FreshTestDir("vitrine_serve_errors");
   api::testing::LocalHttpServer busy;
   busy.Start();
   int code = 0;
-  std::string out = RunVitrine(
-      {"serve", "--listen", busy.Endpoint(), "--data", (dir / "data").string(), "--workers", "0"},
-      &code);
+  std::string out = RunVitrine({"serve", "--listen", "127.0.0.1:" + std::to_string(busy.port()),
+                                "--data", (dir / "data").string(), "--workers", "0"},
+                               &code);
   EXPECT_NE(code, 0);
   EXPECT_NE(out.find(std::to_string(busy.port())), std::string::npos) << out;
   out = RunVitrine({"worker", "--data", (dir / "data").string(), "--store",

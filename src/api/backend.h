@@ -79,7 +79,10 @@ struct JobView {
   std::vector<Candidate> candidates;
   std::vector<std::string> exports;  // preset names with a finished export
   std::optional<Status> error;       // why it failed, when it did
-  int64_t created_at = 0;            // unix seconds
+  // A public error code more specific than `error`'s ("window_closed"), or empty; a job with
+  // one will not run again (not retryable).
+  std::string error_code;
+  int64_t created_at = 0;  // unix seconds
   int64_t updated_at = 0;
 };
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "api/listen.h"
+
 namespace vitrine::api {
 namespace {
 
@@ -113,6 +115,33 @@ std::vector<LatencyHistogram> OpLatencies::Snapshot() const {
     all.push_back(std::move(h));
   }
   return all;
+}
+
+MetricsEndpoint::MetricsEndpoint(Source source)
+    : source_(std::move(source)), http_(std::make_unique<httplib::Server>()) {}
+
+MetricsEndpoint::~MetricsEndpoint() { Stop(); }
+
+Result<int> MetricsEndpoint::Start(const std::string& host, int port) {
+  http_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    Result<QueueMetrics> metrics = source_();
+    if (!metrics.ok()) {
+      response.status = 503;
+      response.set_content(metrics.status().message() + "\n", "text/plain");
+      return;
+    }
+    response.set_content(PrometheusText(*metrics), "text/plain; version=0.0.4");
+  });
+  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("{\"status\":\"ok\"}", "application/json");
+  });
+  return BindAndServe(*http_, host, port, "--metrics-listen", &thread_);
+}
+
+void MetricsEndpoint::Stop() {
+  if (!thread_.joinable()) return;
+  http_->stop();
+  thread_.join();
 }
 
 }  // namespace vitrine::api

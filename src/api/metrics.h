@@ -2,13 +2,21 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "api/backend.h"
+#include "core/status.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
 
 namespace vitrine::api {
 
@@ -44,5 +52,29 @@ class OpLatencies {
 
 // vitrine_queue_depth, vitrine_jobs{state}, vitrine_op_duration_seconds{op} (histogram).
 std::string PrometheusText(const QueueMetrics& queue);
+
+// GET /metrics (PrometheusText of `source`) and GET /healthz on a port of their own, for a process
+// without the API (`vitrine worker --metrics-listen`). No API key, as for any Prometheus
+// exporter: bind it to an address only the scraper reaches. A failing source answers 503 with its
+// message. `source` is called on the endpoint's threads and must be thread-safe.
+class MetricsEndpoint {
+ public:
+  using Source = std::function<Result<QueueMetrics>()>;
+  explicit MetricsEndpoint(Source source);
+  ~MetricsEndpoint();  // Stop()
+  MetricsEndpoint(const MetricsEndpoint&) = delete;
+  MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;
+
+  // Binds host:port (0: any free port) and serves; returns the bound port. Unavailable when the
+  // port cannot be bound (the message names it and --metrics-listen).
+  Result<int> Start(const std::string& host, int port);
+  // Stops serving and joins the thread. Idempotent.
+  void Stop();
+
+ private:
+  Source source_;
+  std::unique_ptr<httplib::Server> http_;
+  std::thread thread_;
+};
 
 }  // namespace vitrine::api

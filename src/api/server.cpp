@@ -14,6 +14,7 @@
 
 #include "api/auth.h"
 #include "api/errors.h"
+#include "api/listen.h"
 #include "api/metrics.h"
 #include "api/openapi.h"
 #include "core/sha256.h"
@@ -88,7 +89,11 @@ json JobToJson(const JobView& job) {
     body["links"]["batch"] = "/v1/batches/" + job.batch_id;
   }
   if (job.error) {
-    const ApiError error = FromStatus(*job.error);
+    ApiError error = FromStatus(*job.error);
+    if (!job.error_code.empty()) {
+      error.code = job.error_code;
+      error.retryable = false;
+    }
     body["error"] = {
         {"code", error.code}, {"message", error.message}, {"retryable", error.retryable}};
   }
@@ -426,23 +431,7 @@ Result<int> Server::Impl::Start() {
         response.set_content(ErrorBody(FromStatus(Internal(what))), "application/json");
       });
 
-  // httplib's default options add SO_REUSEPORT, which lets a second server bind a port that is in
-  // use and silently share its connections: keep SO_REUSEADDR only, so a busy port is an error.
-  http_.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-  });
-  const int port = config_.port == 0
-                       ? http_.bind_to_any_port(config_.host)
-                       : (http_.bind_to_port(config_.host, config_.port) ? config_.port : -1);
-  if (port <= 0) {
-    return Unavailable("cannot listen on " + config_.host + ":" + std::to_string(config_.port) +
-                       "; is another process using the port? choose another with --listen");
-  }
-  thread_ = std::thread([this] { http_.listen_after_bind(); });
-  // httplib's stop() is lost if it comes before the accept loop runs: wait for the loop.
-  while (!http_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  return port;
+  return BindAndServe(http_, config_.host, config_.port, "--listen", &thread_);
 }
 
 void Server::Impl::Stop() {

@@ -128,6 +128,7 @@ JobView ToJobView(const store::Job& job) {
   const bool failed = job.state == store::JobState::kFailed || job.state == store::JobState::kDead;
   if (job.last_error && (failed || job.state == store::JobState::kQueued)) {
     view.error = Status(job.last_error->code, job.last_error->message);
+    view.error_code = job.last_error->reason;
   }
   view.created_at = job.created / 1000;
   view.updated_at = job.updated / 1000;
@@ -142,8 +143,17 @@ StoreBackend::StoreBackend(store::JobStore& store, DataPaths paths, const Config
       presets_(std::move(presets)),
       latencies_(latencies) {}
 
+void StoreBackend::AddReaders(std::vector<std::unique_ptr<store::JobStore>> readers) {
+  for (auto& reader : readers) readers_.push_back(std::move(reader));
+}
+
+store::JobStore& StoreBackend::Reader() {
+  if (readers_.empty()) return store_;
+  return *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
+}
+
 Result<Principal> StoreBackend::LookupKey(const std::string& key_sha256) {
-  ASSIGN_OR_RETURN(store::ApiKey key, store_.FindApiKey(key_sha256));
+  ASSIGN_OR_RETURN(store::ApiKey key, Reader().FindApiKey(key_sha256));
   return Principal{"key_" + std::to_string(key.id), key.tenant, key.revoked.has_value()};
 }
 
@@ -249,6 +259,7 @@ Result<JobView> StoreBackend::CreateJob(const JobRequest& request) {
   job.sku = request.sku.empty() ? "sku" : request.sku;
   job.priority = request.spec.priority;
   job.max_attempts = kMaxAttempts;
+  job.webhook_url = request.spec.webhook_url;
   ASSIGN_OR_RETURN(job.payload,
                    Payload(request.tenant, request.images, job.sku, request.spec, recipe));
   ASSIGN_OR_RETURN(std::vector<int64_t> ids, store_.Enqueue({job}));
@@ -306,6 +317,7 @@ Result<BatchView> StoreBackend::CreateBatch(const BatchRequest& request) {
     job.sku = item.sku;
     job.priority = request.spec.priority;
     job.max_attempts = kMaxAttempts;
+    job.webhook_url = request.spec.webhook_url;
     ASSIGN_OR_RETURN(job.payload,
                      Payload(request.tenant, item.images, item.sku, request.spec, recipe));
     jobs.push_back(std::move(job));
@@ -316,7 +328,7 @@ Result<BatchView> StoreBackend::CreateBatch(const BatchRequest& request) {
 
 Result<store::Job> StoreBackend::OwnJob(const std::string& tenant, const std::string& id) {
   std::optional<int64_t> number = ParseId(id, "job_");
-  Result<store::Job> job = number ? store_.GetJob(*number) : NotFound("");
+  Result<store::Job> job = number ? Reader().GetJob(*number) : NotFound("");
   if ((job.ok() && job->tenant != tenant) ||
       (!job.ok() && job.status().code() == Code::kNotFound)) {
     return NotFound("no job '" + id + "'; check the id returned by POST /v1/jobs");
@@ -331,37 +343,14 @@ Result<JobView> StoreBackend::GetJob(const std::string& tenant, const std::strin
 
 Result<BatchView> StoreBackend::GetBatch(const std::string& tenant, const std::string& id) {
   std::optional<int64_t> number = ParseId(id, "batch_");
-  Result<store::Batch> batch = number ? store_.GetBatch(*number) : NotFound("");
+  store::JobStore& reader = Reader();
+  Result<store::Batch> batch = number ? reader.GetBatch(*number) : NotFound("");
   if ((batch.ok() && batch->tenant != tenant) ||
       (!batch.ok() && batch.status().code() == Code::kNotFound)) {
     return NotFound("no batch '" + id + "'; check the id returned by POST /v1/batches");
   }
   if (!batch.ok()) return batch.status();
-  return LoadBatchView(store_, *batch);
-}
-
-Status EnqueueWebhooks(store::JobStore& store, const store::Job& job) {
-  const std::string url = job.payload.value("webhook_url", "");
-  if (!url.empty()) {
-    store::WebhookDelivery delivery;
-    delivery.job_id = job.id;
-    delivery.url = url;
-    delivery.event = "job." + std::string(store::JobStateName(job.state));
-    delivery.next_attempt = store::RealClock().NowMs();
-    RETURN_IF_ERROR(store.AddWebhookDelivery(delivery).status());
-  }
-  if (!job.batch_id) return Status::Ok();
-  ASSIGN_OR_RETURN(store::Batch batch, store.GetBatch(*job.batch_id));
-  if (batch.webhook_url.empty()) return Status::Ok();
-  for (const auto& [state, count] : batch.counts) {
-    if (!store::IsTerminal(state) && count > 0) return Status::Ok();
-  }
-  store::WebhookDelivery delivery;
-  delivery.batch_id = batch.id;
-  delivery.url = batch.webhook_url;
-  delivery.event = "batch.completed";
-  delivery.next_attempt = store::RealClock().NowMs();
-  return store.AddWebhookDelivery(delivery).status();
+  return LoadBatchView(reader, *batch);
 }
 
 Result<JobView> StoreBackend::CancelJob(const std::string& tenant, const std::string& id) {
@@ -376,8 +365,6 @@ Result<JobView> StoreBackend::CancelJob(const std::string& tenant, const std::st
                      ") before it could be "
                      "cancelled");
   }
-  Status queued = EnqueueWebhooks(store_, after);
-  if (!queued.ok()) return queued;
   return ToJobView(after);
 }
 
@@ -446,7 +433,7 @@ Result<std::string> StoreBackend::ExportPath(const std::string& tenant, const st
 Result<std::optional<StoredResponse>> StoreBackend::GetIdempotent(const std::string& tenant,
                                                                   const std::string& key) {
   ASSIGN_OR_RETURN(std::optional<store::IdempotencyRecord> record,
-                   store_.GetIdempotency(tenant, key));
+                   Reader().GetIdempotency(tenant, key));
   if (!record) return std::optional<StoredResponse>();
   // The content type is kept in front of the body: "<type>\n<body>".
   const size_t newline = record->body.find('\n');
@@ -469,16 +456,18 @@ Status StoreBackend::PutIdempotent(const std::string& tenant, const std::string&
   return store_.PutIdempotency(record).status();
 }
 
-Result<QueueMetrics> StoreBackend::Metrics() {
+Result<QueueMetrics> CollectMetrics(store::JobStore& store, const OpLatencies* latencies) {
   QueueMetrics metrics;
-  ASSIGN_OR_RETURN(metrics.queue_depth, store_.QueueDepth());
-  ASSIGN_OR_RETURN(auto counts, store_.CountByState());
+  ASSIGN_OR_RETURN(metrics.queue_depth, store.QueueDepth());
+  ASSIGN_OR_RETURN(auto counts, store.CountByState());
   for (const auto& [state, count] : counts) {
     metrics.jobs_by_state[std::string(store::JobStateName(state))] = count;
   }
-  if (latencies_) metrics.op_latencies = latencies_->Snapshot();
+  if (latencies) metrics.op_latencies = latencies->Snapshot();
   return metrics;
 }
+
+Result<QueueMetrics> StoreBackend::Metrics() { return CollectMetrics(Reader(), latencies_); }
 
 Status StoreBackend::RecordDelivery(const DeliveryAttempt& attempt) {
   store::WebhookDelivery delivery;

@@ -23,6 +23,7 @@
 // connection are serialised by the store.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -68,6 +69,12 @@ class StoreBackend : public Backend {
   StoreBackend(store::JobStore& store, DataPaths paths, const Config& config,
                qa::PresetBook presets, const OpLatencies* latencies = nullptr);
 
+  // Store instances (each with its own connection) for the read-only calls: key lookups, job
+  // and batch reads, artifact paths, idempotency reads, metrics. Used in turn, so reads run in
+  // parallel and never queue behind a write on `store` (SQLite WAL readers do not wait for the
+  // writer). Call before serving; without readers everything goes through `store`.
+  void AddReaders(std::vector<std::unique_ptr<store::JobStore>> readers);
+
   Result<Principal> LookupKey(const std::string& key_sha256) override;
   Result<UploadInfo> CreateUpload(const std::string& tenant, const std::string& filename,
                                   std::string_view bytes, const io::ImageHeader& header) override;
@@ -96,8 +103,12 @@ class StoreBackend : public Backend {
                                  const nlohmann::json& recipe) const;
   Result<nlohmann::json> ResolveRecipe(const RecipeSpec& spec) const;
   Result<store::Job> OwnJob(const std::string& tenant, const std::string& id);
+  // The next reader in turn, or store_ when there are none.
+  store::JobStore& Reader();
 
   store::JobStore& store_;
+  std::vector<std::unique_ptr<store::JobStore>> readers_;
+  std::atomic<size_t> next_reader_{0};
   const DataPaths paths_;
   const Config& config_;
   const qa::PresetBook presets_;
@@ -107,10 +118,9 @@ class StoreBackend : public Backend {
 // Claims of one job before it is dead (kill -9 of a worker costs one, SIGTERM none).
 inline constexpr int kMaxAttempts = 5;
 
-// Adds the webhook deliveries that `job`, just finished, calls for: "job.<state>" to the job's
-// webhook_url, and "batch.completed" to its batch's when it was the batch's last open job. Two
-// workers finishing a batch's last jobs at once may both add the batch event (at-least-once).
-Status EnqueueWebhooks(store::JobStore& store, const store::Job& job);
+// Queue depth and jobs by state from `store`, with the op latencies of `latencies` (may be null):
+// what /metrics shows, for the API and for a worker's --metrics-listen.
+Result<QueueMetrics> CollectMetrics(store::JobStore& store, const OpLatencies* latencies);
 
 // The API's view of a stored job, and of a batch (with its job ids, read from `store`).
 JobView ToJobView(const store::Job& job);

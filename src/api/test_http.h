@@ -1,4 +1,5 @@
-// Tests only: an httplib server on 127.0.0.1 and a free port, serving on its own thread.
+// Tests only: an httplib server on a loopback address (127.0.0.1 unless told) and a free port,
+// serving on its own thread.
 #pragma once
 
 #include <httplib.h>
@@ -13,8 +14,11 @@ class LocalHttpServer {
  public:
   // Register routes on server() first, then Start().
   httplib::Server& server() { return server_; }
-  int Start() {
-    port_ = server_.bind_to_any_port("127.0.0.1");
+  // `host` another loopback address (127.0.0.2) puts the server on an address of its own, so a
+  // test can allow that one network while 127.0.0.1 stays refused.
+  int Start(const std::string& host = "127.0.0.1") {
+    host_ = host;
+    port_ = server_.bind_to_any_port(host_);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // stop() before the loop runs would be lost, and the destructor would wait forever.
     while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -26,13 +30,15 @@ class LocalHttpServer {
   }
   int port() const { return port_; }
   std::string Url(const std::string& path) const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return "http://" + host_ + ":" + std::to_string(port_) + path;
   }
-  std::string Endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The network of its one address, for GuardOptions::allowed_networks.
+  std::string Network() const { return host_ + "/32"; }
 
  private:
   httplib::Server server_;
   std::thread thread_;
+  std::string host_ = "127.0.0.1";
   int port_ = 0;
 };
 

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 
+#include "core/text.h"
+
 namespace vitrine::api {
 namespace {
 
@@ -221,14 +223,16 @@ Result<VettedTarget> Vet(const Url& url, const GuardOptions& options) {
   for (const addrinfo* entry = found; entry != nullptr; entry = entry->ai_next) {
     if (entry->ai_family != AF_INET && entry->ai_family != AF_INET6) continue;
     const std::string ip = NumericAddress(entry->ai_addr);
-    const std::string endpoint =
-        (entry->ai_family == AF_INET6 ? "[" + ip + "]" : ip) + ":" + std::to_string(url.port);
-    const bool allowed = std::find(options.test_allow_list.begin(), options.test_allow_list.end(),
-                                   endpoint) != options.test_allow_list.end();
-    const std::string reason = allowed ? "" : ForbiddenReason(entry->ai_addr);
+    std::string reason = ForbiddenReason(entry->ai_addr);
+    const bool allowed =
+        std::any_of(options.allowed_networks.begin(), options.allowed_networks.end(),
+                    [&](const IpNetwork& network) { return network.Contains(entry->ai_addr); });
+    if (allowed && reason.find("cloud metadata") == std::string::npos) reason.clear();
     if (!reason.empty()) {
       return InvalidArgument("URL host '" + url.host + "' resolves to " + ip + ", a " + reason +
-                             " address; only public internet addresses are fetched or called");
+                             " address; only public internet addresses are fetched or called "
+                             "(an operator can allow private networks with "
+                             "--allow-private-targets)");
     }
     if (target.ip.empty()) target.ip = ip;
   }
@@ -236,6 +240,81 @@ Result<VettedTarget> Vet(const Url& url, const GuardOptions& options) {
     return NotFound("the host '" + url.host + "' has no internet address; check the URL");
   }
   return target;
+}
+
+bool IpNetwork::Contains(const sockaddr* address) const {
+  const uint8_t* bytes_of = nullptr;
+  int address_family = address->sa_family;
+  if (address_family == AF_INET) {
+    bytes_of = reinterpret_cast<const uint8_t*>(
+        &reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr);
+  } else if (address_family == AF_INET6) {
+    bytes_of = reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr.s6_addr;
+    static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(bytes_of, kMapped, 12) == 0) {
+      bytes_of += 12;
+      address_family = AF_INET;
+    }
+  }
+  if (!bytes_of || address_family != family) return false;
+  for (int bit = 0; bit < prefix; ++bit) {
+    const int mask = 0x80 >> (bit % 8);
+    if ((bytes_of[bit / 8] & mask) != (bytes[bit / 8] & mask)) return false;
+  }
+  return true;
+}
+
+std::string IpNetwork::ToString() const {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family, bytes.data(), text, sizeof(text));
+  return std::string(text) + "/" + std::to_string(prefix);
+}
+
+Result<IpNetwork> ParseNetwork(std::string_view cidr) {
+  const std::string text(cidr);
+  const auto bad = [&](std::string_view why) {
+    return InvalidArgument("'" + text + "' is not a network: " + std::string(why) +
+                           "; write it in CIDR form, e.g. 192.168.10.0/24 or fd00::/8");
+  };
+  const size_t slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  IpNetwork network;
+  if (inet_pton(AF_INET, address.c_str(), network.bytes.data()) == 1) {
+    network.family = AF_INET;
+  } else if (inet_pton(AF_INET6, address.c_str(), network.bytes.data()) == 1) {
+    network.family = AF_INET6;
+  } else {
+    return bad("'" + address + "' is not an IPv4 or IPv6 address");
+  }
+  const int max_prefix = network.family == AF_INET ? 32 : 128;
+  network.prefix = max_prefix;
+  if (slash != std::string::npos) {
+    const std::string digits = text.substr(slash + 1);
+    if (digits.empty() || digits.size() > 3 ||
+        !std::all_of(digits.begin(), digits.end(),
+                     [](unsigned char c) { return std::isdigit(c); })) {
+      return bad("the prefix length after '/' must be a number");
+    }
+    network.prefix = std::stoi(digits);
+    if (network.prefix > max_prefix) {
+      return bad("the prefix length is over " + std::to_string(max_prefix));
+    }
+  }
+  for (int bit = network.prefix; bit < max_prefix; ++bit) {
+    if (network.bytes[bit / 8] & (0x80 >> (bit % 8))) {
+      return bad("it has bits set after the first " + std::to_string(network.prefix));
+    }
+  }
+  return network;
+}
+
+Result<std::vector<IpNetwork>> ParseNetworks(std::string_view list) {
+  std::vector<IpNetwork> networks;
+  for (const std::string& item : SplitList(list, ",")) {
+    ASSIGN_OR_RETURN(IpNetwork network, ParseNetwork(item));
+    networks.push_back(network);
+  }
+  return networks;
 }
 
 Result<VettedTarget> VetUrl(std::string_view url, const GuardOptions& options) {

@@ -9,6 +9,11 @@
 // any of those. Callers must connect to VettedTarget::ip, never resolve the name again (a second
 // lookup could return another address: DNS rebinding). fetch.h does all that, on every redirect.
 //
+// An operator may allow some private networks (GuardOptions::allowed_networks, the
+// --allow-private-targets flag of serve and worker): a self-hosted office posting webhooks to its
+// ERP on 192.168.x.x. Addresses in them are accepted after DNS and on every redirect like public
+// ones; the cloud metadata address 169.254.169.254 is refused even then.
+//
 // Errors: InvalidArgument for a malformed URL, a scheme other than http(s), credentials in the
 // URL or a refused address (the message names the address and why); NotFound when the name does
 // not resolve. Thread-safe.
@@ -16,6 +21,8 @@
 
 #include <sys/socket.h>
 
+#include <array>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,11 +48,26 @@ Result<Url> ResolveLocation(const Url& base, std::string_view location);
 // or an empty string for a public unicast address. `address` is AF_INET or AF_INET6.
 std::string ForbiddenReason(const sockaddr* address);
 
+// An IPv4 or IPv6 network in CIDR notation.
+struct IpNetwork {
+  int family = 0;                   // AF_INET or AF_INET6
+  std::array<uint8_t, 16> bytes{};  // network order; IPv4 uses the first 4
+  int prefix = 0;                   // 0..32 or 0..128
+  // Whether `address` (AF_INET or AF_INET6; an IPv4-mapped IPv6 address counts as its IPv4
+  // address) lies in this network.
+  bool Contains(const sockaddr* address) const;
+  std::string ToString() const;  // "192.168.0.0/16"
+};
+
+// "192.168.0.0/16", "fd00::/8", or a single address ("10.0.0.7" = /32). InvalidArgument, naming
+// the text and the expected form, for anything else, including set host bits ("10.0.0.7/8").
+Result<IpNetwork> ParseNetwork(std::string_view cidr);
+// A comma-separated list of ParseNetwork forms (spaces allowed); empty text gives no networks.
+Result<std::vector<IpNetwork>> ParseNetworks(std::string_view list);
+
 struct GuardOptions {
-  // Tests only: "ip:port" pairs (IPv6 as "[::1]:8080") accepted even though the address is not
-  // public, so a test can run the positive path against a server on 127.0.0.1 while every other
-  // local address and port stays refused. Never filled from user input or configuration files.
-  std::vector<std::string> test_allow_list;
+  // Private networks the operator allows (see above); empty: public addresses only.
+  std::vector<IpNetwork> allowed_networks;
 };
 
 struct VettedTarget {

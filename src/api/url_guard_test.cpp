@@ -119,16 +119,46 @@ TEST(UrlGuardTest, VetRefusesNamesAndNumbersThatResolveToLoopbackOrMetadata) {
   }
 }
 
-TEST(UrlGuardTest, TestAllowListAdmitsOneExactEndpointOnly) {
+TEST(UrlGuardTest, AllowedPrivateNetworksAdmitTheirAddressesOnly) {
   GuardOptions options;
-  options.test_allow_list = {"127.0.0.1:8081"};
-  EXPECT_TRUE(VetUrl("http://127.0.0.1:8081/", options).ok());
-  EXPECT_FALSE(VetUrl("http://127.0.0.1:8082/", options).ok());
-  EXPECT_FALSE(VetUrl("http://169.254.169.254:8081/", options).ok());
+  Result<std::vector<IpNetwork>> networks = ParseNetworks("192.168.10.0/24, fd00::/8,10.0.0.7");
+  ASSERT_TRUE(networks.ok()) << networks.status().ToString();
+  ASSERT_EQ(networks->size(), 3u);
+  EXPECT_EQ((*networks)[0].ToString(), "192.168.10.0/24");
+  EXPECT_EQ((*networks)[2].ToString(), "10.0.0.7/32");
+  EXPECT_FALSE(VetUrl("http://192.168.10.20:8069/erp/hook", options).ok());  // not allowed yet
+  options.allowed_networks = *networks;
+  for (const char* url : {"http://192.168.10.20:8069/erp/hook", "http://[::ffff:192.168.10.5]/",
+                          "http://[fd12::1]/", "http://10.0.0.7/"}) {
+    EXPECT_TRUE(VetUrl(url, options).ok()) << url;
+  }
+  for (const char* url : {"http://192.168.11.1/", "http://10.0.0.8/", "http://127.0.0.1/",
+                          "http://[fe80::1]/", "http://172.16.0.1/"}) {
+    Result<VettedTarget> refused = VetUrl(url, options);
+    ASSERT_FALSE(refused.ok()) << url;
+    EXPECT_NE(refused.status().message().find("--allow-private-targets"), std::string::npos);
+  }
+  // The metadata address stays refused inside an allowed network.
+  options.allowed_networks = *ParseNetworks("169.254.0.0/16");
+  EXPECT_TRUE(VetUrl("http://169.254.1.1/", options).ok());
+  EXPECT_FALSE(VetUrl("http://169.254.169.254/latest/meta-data/", options).ok());
 }
 
-// The SSRF test of issue 6: a server the fetcher may reach (allow-listed, as a public host would
-// be) redirects to loopback and to the metadata address; protection stays on for those.
+TEST(UrlGuardTest, BadNetworksAreExplained) {
+  for (const char* bad : {"192.168.10.5/24", "192.168.10.0/33", "192.168.10.0/", "office-lan",
+                          "10.0.0.0/8,nope", "fd00::/129"}) {
+    Result<std::vector<IpNetwork>> networks = ParseNetworks(bad);
+    ASSERT_FALSE(networks.ok()) << bad;
+    EXPECT_EQ(networks.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(networks.status().message().find("CIDR form"), std::string::npos)
+        << networks.status().message();
+  }
+  EXPECT_TRUE(ParseNetworks("")->empty());
+}
+
+// The SSRF test of issue 6: a server the fetcher may reach (on 127.0.0.2, whose network is
+// allowed, as a public host would be) redirects to loopback (127.0.0.1, not allowed) and to the
+// metadata address; protection stays on for those.
 class FetchTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -179,8 +209,8 @@ class FetchTest : public ::testing::Test {
         return sink.write(chunk.data(), chunk.size());
       });
     });
-    public_.Start();
-    options_.guard.test_allow_list = {public_.Endpoint()};
+    public_.Start("127.0.0.2");
+    options_.guard.allowed_networks = *ParseNetworks(public_.Network());
     options_.max_bytes = 100'000;
     options_.connect_timeout = std::chrono::milliseconds(2000);
   }

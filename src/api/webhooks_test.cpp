@@ -78,7 +78,7 @@ class WebhookDeliveryTest : public ::testing::Test {
       res.status = static_cast<int>(bodies_.size()) <= failures_ ? 503 : 204;
     });
     receiver_.Start();
-    options_.fetch.guard.test_allow_list = {receiver_.Endpoint()};
+    options_.fetch.guard.allowed_networks = *ParseNetworks(receiver_.Network());
     options_.now = [this] { return clock_; };
     options_.sleep = [this](std::chrono::seconds delay) {
       slept_.push_back(delay);
@@ -150,8 +150,8 @@ TEST_F(WebhookDeliveryTest, GivesUpAfterTheScheduleAndSaysSo) {
 }
 
 TEST_F(WebhookDeliveryTest, RefusedTargetsAreRecordedAndNotRetried) {
-  // Protection on: the receiver's port on 127.0.0.1 is not allow-listed here.
-  options_.fetch.guard.test_allow_list.clear();
+  // Protection on: the receiver's loopback network is not allowed here.
+  options_.fetch.guard.allowed_networks.clear();
   for (const std::string& url :
        {receiver_.Url("/hook"), std::string("http://169.254.169.254/latest/meta-data/"),
         std::string("file:///etc/passwd")}) {

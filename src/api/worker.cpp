@@ -1,12 +1,13 @@
 #include "api/worker.h"
 
-#include <signal.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <filesystem>
 
+#include "api/process_identity.h"
 #include "api/server.h"
 #include "api/webhooks.h"
 #include "core/file.h"
@@ -21,28 +22,20 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string HostName() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0) return "host";
-  return name;
-}
-
 int64_t NowMs() { return store::RealClock().NowMs(); }
 
-// Worker ids are "<host>/<pid>/<n>", so a restarted process can tell its dead predecessors' jobs.
-std::string WorkerId(int n) {
-  return HostName() + "/" + std::to_string(::getpid()) + "/" + std::to_string(n);
-}
+// Worker ids are "<process identity>/<n>", so a restarted process can tell which claims belong
+// to its dead predecessors (process_identity.h).
+std::string WorkerId(int n) { return SelfIdentity().ToString() + "/" + std::to_string(n); }
 
-// Whether `owner` is a worker of this host whose process is gone.
-bool OwnerIsDeadHere(const std::string& owner) {
-  const std::string prefix = HostName() + "/";
-  if (owner.compare(0, prefix.size(), prefix) != 0) return false;
-  const size_t end = owner.find('/', prefix.size());
-  if (end == std::string::npos) return false;
-  const pid_t pid = static_cast<pid_t>(std::atoll(owner.substr(prefix.size(), end).c_str()));
-  if (pid <= 0 || pid == ::getpid()) return false;
-  return ::kill(pid, 0) != 0 && errno == ESRCH;
+// Worker threads give the CPU to the API's threads first: SCHED_BATCH (no wake-up preemption)
+// and a higher nice value for the calling thread. Threads it creates afterwards, OpenCV's TBB
+// pool among them, inherit both. Failing to lower a priority is harmless: the jobs still run.
+void LowerThisThreadPriority(int nice) {
+  if (nice <= 0) return;
+  sched_param param{};
+  (void)::sched_setscheduler(0, SCHED_BATCH, &param);  // 0: the calling thread
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), nice);
 }
 
 // Jobs that a killed process of this host held go back to the queue without using an attempt.
@@ -52,7 +45,7 @@ void ReleaseOrphans(store::JobStore& store) {
         store.ListJobs({.state = store::JobState::kRunning, .limit = 1000, .after_id = after});
     if (!page.ok()) return;
     for (const store::Job& job : page->jobs) {
-      if (OwnerIsDeadHere(job.lease_owner)) {
+      if (IsProvablyDead(job.lease_owner)) {
         Status released = store.Release(job.id, job.attempt);
         if (released.ok()) {
           std::fprintf(stderr, "vitrine: job_%lld released (its worker %s is gone)\n",
@@ -135,7 +128,14 @@ WorkerPool::WorkerPool(const Config& config, WorkerOptions options)
 Result<std::unique_ptr<WorkerPool>> WorkerPool::Start(const Config& config, WorkerOptions options) {
   std::unique_ptr<WorkerPool> pool(new WorkerPool(config, std::move(options)));
   const WorkerOptions& o = pool->options_;
-  ASSIGN_OR_RETURN(pool->resources_, batch::LoadSkuResources(config, o.paths.CacheDir()));
+  // Loaded on a thread at the workers' priority: whatever threads loading starts inherit it.
+  Result<std::unique_ptr<batch::SkuResources>> resources = Internal("not loaded");
+  std::thread loader([&] {
+    LowerThisThreadPriority(o.nice);
+    resources = batch::LoadSkuResources(config, o.paths.CacheDir());
+  });
+  loader.join();
+  ASSIGN_OR_RETURN(pool->resources_, std::move(resources));
   const int threads = std::max(0, o.workers) + (o.dispatch_webhooks ? 1 : 0);
   for (int i = 0; i < threads; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<store::JobStore> store, store::OpenStore(o.store_url));
@@ -171,6 +171,7 @@ void WorkerPool::Wait(std::chrono::milliseconds duration) {
 }
 
 void WorkerPool::WorkLoop(store::JobStore& store, const std::string& worker_id) {
+  LowerThisThreadPriority(options_.nice);
   while (!stopping_) {
     Result<std::optional<store::Job>> claimed = store.Claim(worker_id, options_.lease);
     if (!claimed.ok()) {
@@ -212,20 +213,19 @@ void WorkerPool::RunClaimed(store::JobStore& store, const store::Job& job,
     std::fprintf(stderr, "vitrine: job_%lld (%s) failed: %s\n", static_cast<long long>(job.id),
                  job.sku.c_str(), result.status().message().c_str());
   }
-  Result<store::Job> after = store.GetJob(job.id);
-  if (after.ok() && store::IsTerminal(after->state)) {
-    Status queued = EnqueueWebhooks(store, *after);
-    if (!queued.ok()) {
-      std::fprintf(stderr, "vitrine: job_%lld: webhook not queued: %s\n",
-                   static_cast<long long>(job.id), queued.message().c_str());
-    }
-  }
 }
 
 void WorkerPool::DispatchLoop(store::JobStore& store) {
+  LowerThisThreadPriority(options_.nice);
   DeliveryOptions delivery;
   delivery.fetch.guard = options_.guard;
   while (!stopping_) {
+    // Jobs whose window closed while queued end now, with their webhooks, even when no worker
+    // of any process is claiming.
+    Result<int64_t> expired = store.ExpireJobs();
+    if (!expired.ok()) {
+      std::fprintf(stderr, "vitrine: expiring jobs: %s\n", expired.status().message().c_str());
+    }
     Result<std::vector<store::WebhookDelivery>> due = store.DueWebhookDeliveries(20);
     if (!due.ok() || due->empty()) {
       Wait(std::chrono::milliseconds(500));

@@ -9,17 +9,24 @@
 // writes nothing to the store. Stop() stops claiming, stops running jobs at their next step and
 // Releases them (no attempt consumed).
 //
-// On start, jobs left running by a process of this host that no longer exists (kill -9) are
-// released at once instead of waiting for their leases to expire; jobs of other hosts wait for
-// their lease.
+// On start, jobs left running by a process that provably no longer exists (kill -9; same host,
+// boot and pid namespace, and no live process with its pid and start time: process_identity.h)
+// are released at once instead of waiting for their leases to expire; every other claim waits
+// for its lease.
 //
-// Webhooks: when a job reaches a terminal state and its payload has a webhook_url, a delivery
-// (event "job.<state>") is added to the store; when the last job of a batch with a webhook_url
-// finishes, a "batch.completed" delivery is added. The dispatcher thread delivers due ones with
+// Priority: worker threads, the webhook dispatcher and the threads they start (OpenCV's pool)
+// run with SCHED_BATCH and nice +`nice`, so on a shared machine the API answers first.
+//
+// Webhooks: the store adds a job's "job.<state>" delivery, and a batch's one "batch.completed",
+// in the transaction that finishes the job (store.h, "Webhook outbox"), so a crash loses none
+// and no race doubles the batch event. The dispatcher thread delivers due ones with
 // AttemptWebhook, signed with the tenant's secret (TenantWebhookSecret: DATA/webhook-secrets/),
 // and records each attempt (status, error, next attempt) on the delivery row. Delivery is
 // at-least-once: the webhook-id ("msg_<delivery id>") stays the same across retries for receivers
 // to dedupe on.
+// The dispatcher also calls store::JobStore::ExpireJobs about twice a second, so jobs whose
+// window closed while queued fail ("window_closed") and send their webhooks on time, even in a
+// `serve --workers 0`.
 //
 // Thread safety: Start/Stop from one thread. Each worker thread and the dispatcher open their own
 // store connection.
@@ -53,6 +60,7 @@ struct WorkerOptions {
   GuardOptions guard;                        // URL inputs and webhook targets
   bool dispatch_webhooks = true;
   OpLatencies* latencies = nullptr;  // borrowed, may be null: where computed steps are timed
+  int nice = 10;                     // 0 leaves the worker threads' priority alone
 };
 
 // Runs one claimed job (already leased by the caller): fetches URL inputs, runs the recipe in its

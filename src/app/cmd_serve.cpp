@@ -11,26 +11,9 @@
 
 namespace vitrine::app {
 namespace {
-
-// "host:port" or ":port" or "port".
-Result<std::pair<std::string, int>> ParseListen(const std::string& text) {
-  const size_t colon = text.rfind(':');
-  std::string host = colon == std::string::npos ? "127.0.0.1" : text.substr(0, colon);
-  const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
-  if (host.empty()) host = "127.0.0.1";
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  char* end = nullptr;
-  const long port = std::strtol(port_text.c_str(), &end, 10);
-  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
-    return InvalidArgument("--listen " + text +
-                           ": expected HOST:PORT with a port from 0 to 65535, e.g. "
-                           "127.0.0.1:8080");
-  }
-  return std::make_pair(host, static_cast<int>(port));
-}
-
+// Store connections for the API's reads; more than the cores gains nothing, fewer makes GETs
+// queue behind each other.
+constexpr int kReadConnections = 4;
 }  // namespace
 
 void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
@@ -50,7 +33,7 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
   args->flags.AddTo(cmd, /*workers=*/true);
   cmd->callback([args, &config, exit_code] {
     BlockTerminationSignals();
-    Result<std::pair<std::string, int>> listen = ParseListen(args->listen);
+    Result<std::pair<std::string, int>> listen = ParseListen(args->listen, "--listen");
     Result<api::WorkerOptions> options =
         listen.ok() ? args->flags.Workers() : Result<api::WorkerOptions>(listen.status());
     Result<std::unique_ptr<store::JobStore>> store =
@@ -65,6 +48,17 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
     api::OpLatencies latencies;
     options->latencies = &latencies;
     api::StoreBackend backend(**store, options->paths, config, *std::move(presets), &latencies);
+    // Reads (GET job, key lookups) on connections of their own, beside the writers.
+    std::vector<std::unique_ptr<store::JobStore>> readers;
+    for (int i = 0; i < kReadConnections; ++i) {
+      Result<std::unique_ptr<store::JobStore>> reader = args->flags.OpenStore();
+      if (!reader.ok()) {
+        *exit_code = Fail(reader.status());
+        return;
+      }
+      readers.push_back(std::move(reader).value());
+    }
+    backend.AddReaders(std::move(readers));
     api::ServerConfig server_config;
     server_config.host = listen->first;
     server_config.port = listen->second;

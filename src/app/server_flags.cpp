@@ -4,8 +4,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "api/store_backend.h"
+#include "api/url_guard.h"
 #include "core/text.h"
 
 namespace vitrine::app {
@@ -27,6 +29,11 @@ void ServerFlags::AddTo(CLI::App* cmd, bool with_workers) {
                   "jobs run again after this)")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 3600.0));
+  cmd->add_option("--allow-private-targets", allow_private_targets,
+                  "Private networks that URL inputs and webhook targets may reach, as "
+                  "CIDR[,CIDR...] (e.g. 192.168.10.0/24 for an ERP in the office); checked after "
+                  "DNS and on every redirect. The cloud metadata address stays refused")
+      ->type_name("CIDR[,CIDR...]");
 }
 
 Result<std::string> ServerFlags::Prepare() const {
@@ -46,14 +53,38 @@ Result<api::WorkerOptions> ServerFlags::Workers() const {
   options.paths.data_dir = data;
   options.workers = workers;
   options.lease = std::chrono::milliseconds(static_cast<int64_t>(lease_seconds * 1000));
-  if (const char* allow = std::getenv("VITRINE_TEST_ALLOW_TARGETS"); allow && *allow) {
-    options.guard.test_allow_list = SplitList(allow, ",");
+  Result<std::vector<api::IpNetwork>> networks = api::ParseNetworks(allow_private_targets);
+  if (!networks.ok()) return networks.status().WithContext("--allow-private-targets");
+  options.guard.allowed_networks = std::move(networks).value();
+  if (!options.guard.allowed_networks.empty()) {
+    std::vector<std::string> names;
+    for (const api::IpNetwork& network : options.guard.allowed_networks) {
+      names.push_back(network.ToString());
+    }
     std::fprintf(stderr,
-                 "vitrine: WARNING: VITRINE_TEST_ALLOW_TARGETS lets URL inputs and webhooks reach "
-                 "%s; unset it outside tests\n",
-                 allow);
+                 "vitrine: URL inputs and webhook targets may reach private network %s "
+                 "(--allow-private-targets)\n",
+                 Join(names, ", ").c_str());
   }
   return options;
+}
+
+Result<std::pair<std::string, int>> ParseListen(const std::string& text, const std::string& flag) {
+  const size_t colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? "127.0.0.1" : text.substr(0, colon);
+  const std::string port_text = colon == std::string::npos ? text : text.substr(colon + 1);
+  if (host.empty()) host = "127.0.0.1";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (port_text.empty() || *end != '\0' || port < 0 || port > 65535) {
+    return InvalidArgument(flag + " " + text +
+                           ": expected HOST:PORT with a port from 0 to 65535, e.g. "
+                           "127.0.0.1:8080");
+  }
+  return std::make_pair(host, static_cast<int>(port));
 }
 
 void BlockTerminationSignals() {

@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "api/worker.h"
 #include "core/status.h"
@@ -18,17 +19,24 @@ struct ServerFlags {
   std::string store;  // empty: sqlite under data
   int workers = 1;
   double lease_seconds = 30;
+  std::string allow_private_targets;  // CIDR[,CIDR...]
 
-  // Adds --data and --store; with `workers`, also --workers and --lease.
+  // Adds --data and --store; with `workers`, also --workers, --lease and
+  // --allow-private-targets.
   void AddTo(CLI::App* cmd, bool workers);
   // Checks the data folder (created, writable) and returns the store URL to use.
   Result<std::string> Prepare() const;
   // Prepare(), then opens the store (its errors name the URL and what to check).
   Result<std::unique_ptr<store::JobStore>> OpenStore() const;
-  // Worker options from the flags. VITRINE_TEST_ALLOW_TARGETS ("ip:port,...", for tests only)
-  // fills the SSRF guard's allow-list, with a warning on stderr.
+  // Worker options from the flags. --allow-private-targets fills the SSRF guard's allowed
+  // networks (for URL inputs and webhook targets alike), logged on stderr; InvalidArgument, naming
+  // the flag, for a bad network.
   Result<api::WorkerOptions> Workers() const;
 };
+
+// --listen and --metrics-listen: "HOST:PORT", ":PORT" or "PORT" (host 127.0.0.1), "[v6]:PORT".
+// InvalidArgument naming `flag` and the expected form.
+Result<std::pair<std::string, int>> ParseListen(const std::string& text, const std::string& flag);
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards; call
 // before starting any thread. WaitForTermination() then returns the signal when one arrives.

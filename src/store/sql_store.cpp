@@ -291,34 +291,7 @@ class SqlStore : public JobStore {
     RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
       claimed.reset();
       const TimeMs now = Now();
-      ASSIGN_OR_RETURN(
-          auto expired,
-          tx.Query(std::string("UPDATE jobs SET state = 'failed', error_code = 'DeadlineExceeded', "
-                               "error_reason = ?, error_message = ?, error_retryable = 0, "
-                               "finished_at = ?, updated_at = ?, ") +
-                       kDropLease +
-                       " WHERE not_after IS NOT NULL AND not_after <= ? AND (state = 'queued' OR "
-                       "(state = 'running' AND lease_expires_at <= ?)) RETURNING id",
-                   {std::string(kWindowClosed),
-                    "the job's window closed (not_after) before it could run; submit it again "
-                    "with a later window",
-                    now, now, now, now}));
-      ASSIGN_OR_RETURN(
-          auto dead,
-          tx.Query(std::string("UPDATE jobs SET state = 'dead', error_code = 'Internal', "
-                               "error_message = ?, error_retryable = 0, finished_at = ?, "
-                               "updated_at = ?, ") +
-                       kDropLease +
-                       " WHERE state = 'running' AND lease_expires_at <= ? AND "
-                       "attempt - releases >= max_attempts RETURNING id",
-                   {"every attempt's worker stopped renewing its lease (crashed, killed or hung "
-                    "on this job); check the worker logs, then submit the job again",
-                    now, now, now}));
-      std::vector<int64_t> finished;
-      for (const auto* rows : {&expired, &dead}) {
-        for (const SqlRow& r : *rows) finished.push_back(r.Int(0));
-      }
-      RETURN_IF_ERROR(AddFinishedEvents(tx, finished));
+      RETURN_IF_ERROR(Expire(tx, now).status());
       ASSIGN_OR_RETURN(
           auto rows,
           tx.Query(std::string("SELECT ") + kJobColumns +
@@ -345,6 +318,15 @@ class SqlStore : public JobStore {
       return Status::Ok();
     }));
     return claimed;
+  }
+
+  Result<int64_t> ExpireJobs() override {
+    int64_t finished = 0;
+    RETURN_IF_ERROR(db_->Transact(TxKind::kWrite, [&](SqlTx& tx) -> Status {
+      ASSIGN_OR_RETURN(finished, Expire(tx, Now()));
+      return Status::Ok();
+    }));
+    return finished;
   }
 
   Status Heartbeat(int64_t job_id, int attempt, const std::string& worker_id,
@@ -673,6 +655,40 @@ class SqlStore : public JobStore {
       return Status::Ok();
     }));
     return std::move(*out);
+  }
+
+  // Closed windows and leases expired with no attempt left (see Claim), with their webhooks;
+  // returns how many jobs it finished.
+  Result<int64_t> Expire(SqlTx& tx, TimeMs now) {
+    ASSIGN_OR_RETURN(
+        auto expired,
+        tx.Query(std::string("UPDATE jobs SET state = 'failed', error_code = 'DeadlineExceeded', "
+                             "error_reason = ?, error_message = ?, error_retryable = 0, "
+                             "finished_at = ?, updated_at = ?, ") +
+                     kDropLease +
+                     " WHERE not_after IS NOT NULL AND not_after <= ? AND (state = 'queued' OR "
+                     "(state = 'running' AND lease_expires_at <= ?)) RETURNING id",
+                 {std::string(kWindowClosed),
+                  "the job's window closed (not_after) before it could run; submit it again "
+                  "with a later window",
+                  now, now, now, now}));
+    ASSIGN_OR_RETURN(
+        auto dead,
+        tx.Query(std::string("UPDATE jobs SET state = 'dead', error_code = 'Internal', "
+                             "error_message = ?, error_retryable = 0, finished_at = ?, "
+                             "updated_at = ?, ") +
+                     kDropLease +
+                     " WHERE state = 'running' AND lease_expires_at <= ? AND "
+                     "attempt - releases >= max_attempts RETURNING id",
+                 {"every attempt's worker stopped renewing its lease (crashed, killed or hung "
+                  "on this job); check the worker logs, then submit the job again",
+                  now, now, now}));
+    std::vector<int64_t> finished;
+    for (const auto* rows : {&expired, &dead}) {
+      for (const SqlRow& r : *rows) finished.push_back(r.Int(0));
+    }
+    RETURN_IF_ERROR(AddFinishedEvents(tx, finished));
+    return static_cast<int64_t>(finished.size());
   }
 
   // Inserts `d` unless its event_key is taken; returns the id of the row with that key.

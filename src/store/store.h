@@ -272,6 +272,11 @@ class JobStore {
   // whose lease expired with no attempts left become dead.
   virtual Result<std::optional<Job>> Claim(const std::string& worker_id,
                                            std::chrono::milliseconds lease) = 0;
+  // The expiries Claim applies before choosing (closed windows -> failed with reason
+  // window_closed; expired leases with no attempt left -> dead), with their webhooks, without
+  // claiming anything; returns how many jobs it finished. The webhook dispatcher calls it
+  // periodically, so such jobs end on time even when no worker is claiming.
+  virtual Result<int64_t> ExpireJobs() = 0;
   // Extends the lease of the job claimed as `attempt` by `worker_id` to now + lease.
   // Cancelled (stop working) if that claim no longer owns the job.
   virtual Status Heartbeat(int64_t job_id, int attempt, const std::string& worker_id,

@@ -656,7 +656,9 @@ TEST_P(StoreTest, AJobWhoseWindowClosedWhileQueuedFailsWithWindowClosedAndItsWeb
   job.not_after = clock_.NowMs() + 1000;
   job.webhook_url = "https://erp.example/hooks";
   int64_t id = EnqueueOne(job);
+  EXPECT_EQ(*store_->ExpireJobs(), 0);
   clock_.Advance(1000);
+  EXPECT_EQ(*store_->ExpireJobs(), 1) << "no worker needs to claim for the window to close";
   EXPECT_TRUE(NothingToClaim());
   Job expired = *store_->GetJob(id);
   EXPECT_EQ(expired.state, JobState::kFailed);
