@@ -2,7 +2,11 @@
 # The server under load: wrk on GET /v1/jobs/{id} while the workers are busy, and the time to
 # enqueue a 300-SKU batch. See bench/README.md ("Server").
 #
-#   bench/server.sh [--no-build] [--workers N] [--duration S] [--connections C]
+#   bench/server.sh [--no-build] [--workers N] [--duration S] [--connections C] [--warm-jobs J]
+#
+# wrk starts once the workers have finished J jobs of the batch (default 1: models loaded, nets
+# built; 0: at once, while the workers are still loading). --workers 0 is the control: the same
+# GETs with no job running, under the same machine load.
 #
 # Environment: BUILD (default <repo>/build). Writes bench/out/server/: data/, serve.log,
 # results.txt. Uses a synthetic 200x200 photo (no shared data needed).
@@ -16,12 +20,14 @@ BUILD_VITRINE=1
 WORKERS=2
 CONNECTIONS=32
 DURATION=10
+WARM_JOBS=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) BUILD_VITRINE=0 ;;
     --workers) WORKERS=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --connections) CONNECTIONS=$2; shift ;;
+    --warm-jobs) WARM_JOBS=$2; shift ;;
     -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "server.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -76,14 +82,21 @@ ENQUEUE=$(curl -s -o "$OUT/batch-response.json" -w '%{http_code} %{time_total}' 
   -H "X-API-Key: $KEY" -H 'Content-Type: application/json' --data-binary "@$OUT/batch.json" \
   "$URL/v1/batches")
 
-# GET /v1/jobs/{id} while the workers chew through the batch.
-sleep 1
+# GET /v1/jobs/{id} while the workers chew through the batch, once they are warm.
+succeeded() {
+  curl -sf -H "X-API-Key: $KEY" "$URL/metrics" | sed -n 's/^vitrine_jobs{state="succeeded"} //p'
+}
+if [ "$WORKERS" -gt 0 ]; then
+  for _ in $(seq 600); do [ "$(succeeded)" -ge $((WARM_JOBS + 1)) ] && break; sleep 0.2; done
+fi
+WARM=$(succeeded)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "X-API-Key: $KEY" "$URL/v1/jobs/$JOB" >"$OUT/wrk.txt"
-DONE=$(curl -sf -H "X-API-Key: $KEY" "$URL/metrics" | grep '^vitrine_jobs{state="succeeded"}' || true)
+DONE=$(succeeded)
 
 {
   echo "enqueue 300-SKU batch: HTTP ${ENQUEUE% *}, ${ENQUEUE#* } s"
   echo "GET /v1/jobs/$JOB, wrk -t2 -c$CONNECTIONS -d${DURATION}s, $WORKERS workers busy:"
   grep -E 'Requests/sec|50%|90%|99%|requests in|Non-2xx' "$OUT/wrk.txt"
-  echo "jobs done meanwhile: ${DONE:-unknown}"
+  echo "jobs succeeded: $WARM before wrk, ${DONE:-unknown} after; load average before wrk: $LOAD, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/results.txt"

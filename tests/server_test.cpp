@@ -15,6 +15,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "api/auth.h"
@@ -77,6 +79,7 @@ class Child {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
   }
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
@@ -408,6 +411,23 @@ TEST(ServerEndToEnd, WorkerServesItsOwnMetrics) {
   ASSERT_TRUE(posted && posted->status == 202);
   const json job = WaitForJob(client, json::parse(posted->body)["id"], key.key);
   ASSERT_EQ(job["status"], "succeeded") << job.dump(2) << ReadText(dir / "worker.log");
+
+  // The worker's job thread and dispatcher yield the CPU (SCHED_BATCH, nice 10); the main thread
+  // (and the metrics endpoint's) do not.
+  int lowered = 0;
+  int normal = 0;
+  for (const auto& task :
+       fs::directory_iterator("/proc/" + std::to_string(worker.pid()) + "/task")) {
+    const std::string stat = ReadText(task.path() / "stat");
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(fields), {}};
+    ASSERT_GE(f.size(), 39u);
+    // Fields 19 (nice) and 41 (policy) of proc(5), counted from 3 after the command name.
+    if (f[19 - 3] == "10" && f[41 - 3] == "3") ++lowered;
+    if (f[19 - 3] == "0" && f[41 - 3] == "0") ++normal;
+  }
+  EXPECT_GE(lowered, 2) << "the job thread and the webhook dispatcher";
+  EXPECT_GE(normal, 2) << "main and the metrics endpoint";
 
   httplib::Client scraper("127.0.0.1", metrics_port);
   httplib::Result metrics = scraper.Get("/metrics");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 
 #include "api/webhooks.h"
@@ -149,7 +150,12 @@ void StoreBackend::AddReaders(std::vector<std::unique_ptr<store::JobStore>> read
 
 store::JobStore& StoreBackend::Reader() {
   if (readers_.empty()) return store_;
-  return *readers_[next_reader_.fetch_add(1, std::memory_order_relaxed) % readers_.size()];
+  // Each thread keeps one slot: with as many readers as server threads, no two requests share a
+  // connection, so none waits on another's lock (a holder preempted on a busy machine would
+  // stall every thread queued behind it).
+  static std::atomic<size_t> next_slot{0};
+  thread_local const size_t slot = next_slot.fetch_add(1, std::memory_order_relaxed);
+  return *readers_[slot % readers_.size()];
 }
 
 Result<Principal> StoreBackend::LookupKey(const std::string& key_sha256) {

@@ -23,7 +23,6 @@
 // connection are serialised by the store.
 #pragma once
 
-#include <atomic>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -70,7 +69,8 @@ class StoreBackend : public Backend {
                qa::PresetBook presets, const OpLatencies* latencies = nullptr);
 
   // Store instances (each with its own connection) for the read-only calls: key lookups, job
-  // and batch reads, artifact paths, idempotency reads, metrics. Used in turn, so reads run in
+  // and batch reads, artifact paths, idempotency reads, metrics. A thread always uses the same
+  // one (threads share them only when there are more threads than readers), so reads run in
   // parallel and never queue behind a write on `store` (SQLite WAL readers do not wait for the
   // writer). Call before serving; without readers everything goes through `store`.
   void AddReaders(std::vector<std::unique_ptr<store::JobStore>> readers);
@@ -108,7 +108,6 @@ class StoreBackend : public Backend {
 
   store::JobStore& store_;
   std::vector<std::unique_ptr<store::JobStore>> readers_;
-  std::atomic<size_t> next_reader_{0};
   const DataPaths paths_;
   const Config& config_;
   const qa::PresetBook presets_;

@@ -11,9 +11,8 @@
 
 namespace vitrine::app {
 namespace {
-// Store connections for the API's reads; more than the cores gains nothing, fewer makes GETs
-// queue behind each other.
-constexpr int kReadConnections = 4;
+// PostgreSQL connections for the API's reads, per serve process.
+constexpr int kPostgresReadConnections = 8;
 }  // namespace
 
 void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
@@ -48,9 +47,14 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
     api::OpLatencies latencies;
     options->latencies = &latencies;
     api::StoreBackend backend(**store, options->paths, config, *std::move(presets), &latencies);
-    // Reads (GET job, key lookups) on connections of their own, beside the writers.
+    api::ServerConfig server_config;
+    // Reads (GET job, key lookups) on connections of their own, beside the writers: one per
+    // server thread on SQLite (a connection is a file handle), a few on PostgreSQL (a
+    // connection is a server process).
+    const int read_connections =
+        (*store)->backend() == "sqlite" ? server_config.threads : kPostgresReadConnections;
     std::vector<std::unique_ptr<store::JobStore>> readers;
-    for (int i = 0; i < kReadConnections; ++i) {
+    for (int i = 0; i < read_connections; ++i) {
       Result<std::unique_ptr<store::JobStore>> reader = args->flags.OpenStore();
       if (!reader.ok()) {
         *exit_code = Fail(reader.status());
@@ -59,7 +63,6 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
       readers.push_back(std::move(reader).value());
     }
     backend.AddReaders(std::move(readers));
-    api::ServerConfig server_config;
     server_config.host = listen->first;
     server_config.port = listen->second;
     server_config.limits = config.limits;
