@@ -27,6 +27,7 @@
 #include <thread>
 
 #include "api/auth.h"
+#include "api/process_identity.h"
 #include "api/store_backend.h"
 #include "api/test_http.h"
 #include "api/webhooks.h"
@@ -445,6 +446,56 @@ TEST(ServerEndToEnd, WorkerServesItsOwnMetrics) {
   EXPECT_EQ(api_metrics->body.find("vitrine_op_duration_seconds_count{op=\"cutout\"}"),
             std::string::npos);
   EXPECT_EQ(worker.Stop(SIGTERM), 0) << ReadText(dir / "worker.log");
+}
+
+// A restarted worker releases at once only the claims it can prove dead: a killed process of
+// this host, boot and pid namespace. A claim by a process of another container that shares the
+// host name (another pid namespace) stays running until its lease expires.
+TEST(ServerEndToEnd, WorkerReleasesOnlyClaimsOfProvablyDeadProcesses) {
+  const fs::path dir = testdata::FreshTestDir("vitrine_orphans");
+  const api::DataPaths paths{(dir / "data").string()};
+  ASSERT_TRUE(api::PrepareDataDir(paths.data_dir).ok());
+  Result<std::unique_ptr<store::JobStore>> store = store::OpenStore(paths.DefaultStoreUrl());
+  ASSERT_TRUE(store.ok());
+  // A process that ran here and was killed.
+  pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  ASSERT_GT(child, 0);
+  api::ProcessIdentity dead = api::SelfIdentity();
+  dead.pid = child;
+  dead.start_time = api::ProcStartTime(child).value_or("");
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  // A live process of another container with the same host name, and even the same pid.
+  api::ProcessIdentity elsewhere = dead;
+  elsewhere.pid_namespace = "4026599999";
+  std::map<std::string, int64_t> jobs;
+  for (const auto& [name, owner] : {std::pair<std::string, std::string>{"dead", dead.ToString()},
+                                    {"elsewhere", elsewhere.ToString()}}) {
+    store::NewJob job;
+    job.tenant = "acme";
+    job.sku = name;
+    job.payload = {{"images", json::array()}, {"recipe", TinyRecipe()}};
+    Result<std::vector<int64_t>> ids = (*store)->Enqueue({job});
+    ASSERT_TRUE(ids.ok());
+    Result<std::optional<store::Job>> claimed =
+        (*store)->Claim(owner + "/0", std::chrono::hours(1));
+    ASSERT_TRUE(claimed.ok() && claimed->has_value());
+    jobs[name] = (**claimed).id;
+  }
+  Child worker({"worker", "--data", paths.data_dir, "--workers", "0"},
+               (dir / "worker.log").string());
+  ASSERT_GT(WaitForLog(dir / "worker.log", "workers on"), 0) << ReadText(dir / "worker.log");
+  EXPECT_EQ((*store)->GetJob(jobs["dead"])->state, store::JobState::kQueued)
+      << ReadText(dir / "worker.log");
+  EXPECT_EQ((*store)->GetJob(jobs["dead"])->attempt, 1);
+  EXPECT_EQ((*store)->GetJob(jobs["dead"])->releases, 1) << "released without using an attempt";
+  EXPECT_EQ((*store)->GetJob(jobs["elsewhere"])->state, store::JobState::kRunning);
+  EXPECT_EQ((*store)->GetJob(jobs["elsewhere"])->lease_owner, elsewhere.ToString() + "/0");
+  EXPECT_EQ(worker.Stop(SIGTERM), 0);
 }
 
 TEST(ServerEndToEnd, ClearErrorsForBusyPortAndUnreachableStore) {
