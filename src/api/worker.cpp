@@ -29,8 +29,9 @@ int64_t NowMs() { return store::RealClock().NowMs(); }
 std::string WorkerId(int n) { return SelfIdentity().ToString() + "/" + std::to_string(n); }
 
 // Worker threads give the CPU to the API's threads first: SCHED_BATCH (no wake-up preemption)
-// and a higher nice value for the calling thread. Threads it creates afterwards, OpenCV's TBB
-// pool among them, inherit both. Failing to lower a priority is harmless: the jobs still run.
+// and a higher nice value for the calling thread. Threads it creates afterwards (its lease
+// keeper, a parallel pool OpenCV starts from it) inherit both. Failing to lower a priority is
+// harmless: the jobs still run.
 void LowerThisThreadPriority(int nice) {
   if (nice <= 0) return;
   sched_param param{};

@@ -633,6 +633,30 @@ TEST_P(StoreTest, TerminalTransitionsQueueExactlyOneWebhookAtomically) {
   EXPECT_EQ(hooks[0].event, "job.cancelled");
 }
 
+// A store of schema version 1 kept a job's webhook target only in its payload: after the
+// upgrade, an open job still gets its terminal event.
+TEST_P(StoreTest, UpgradeFromVersionOneKeepsTheWebhooksOfOpenJobs) {
+  NewJob job = MakeJob("old");
+  job.payload["webhook_url"] = "https://erp.example/hooks";
+  int64_t id = EnqueueOne(job);
+  store_.reset();
+  ExecRaw(GetParam(), url_, "DROP INDEX webhook_event_key");
+  for (const char* sql :
+       {"ALTER TABLE webhook_deliveries DROP COLUMN event_key",
+        "ALTER TABLE jobs DROP COLUMN webhook_url", "ALTER TABLE jobs DROP COLUMN error_reason",
+        "DELETE FROM schema_version WHERE version = 2"}) {
+    ExecRaw(GetParam(), url_, sql);
+  }
+  store_ = Open(FakeOptions());  // migrates to version 2
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->GetJob(id)->webhook_url, "https://erp.example/hooks");
+  Job claimed = MustClaim("w");
+  ASSERT_TRUE(store_->Complete(id, claimed.attempt, {}).ok());
+  std::vector<WebhookDelivery> hooks = DeliveriesOf(*store_, id, std::nullopt);
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].event, "job.succeeded");
+}
+
 TEST_P(StoreTest, ATransientFailureQueuesNoWebhookUntilTheJobIsDead) {
   NewJob job = MakeJob("flaky", 0, /*max_attempts=*/2);
   job.webhook_url = "https://erp.example/hooks";
