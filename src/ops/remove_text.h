@@ -71,15 +71,6 @@ struct RemoveTextReport {
 Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                          models::Runtime& runtime, RemoveTextReport* report);
 
-// Decides, per region, whether it is overlay text. `product` is the segmenter's product mask of
-// `bgr` (CV_8UC1, 255 = product, any size: regions are scaled to it; empty = unknown, then
-// everything that reads counts as overlay). `findings` is resized to one per region, in order;
-// with `recognised`, their text and confidence must already hold what the recognizer read, and a
-// region that reads as nothing is not text (kept). Fills polygon, score, overlay and why. Pure.
-void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
-                  const std::vector<models::TextRegion>& regions, bool recognised,
-                  std::vector<TextFinding>* findings);
-
 // Share of `bgr`'s area (in [0, 1]) covered by overlay text: detected regions that read as text
 // and that ClassifyText calls overlay against the segmenter's product mask (recognition and the
 // segmenter run only when the detector finds something). The single
