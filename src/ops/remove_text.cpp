@@ -41,7 +41,7 @@ Result<cv::Mat> ProductMask(models::Runtime& runtime, const cv::Mat& bgr, cv::Si
 // outline and shadow) and the banner behind it.
 void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, cv::Mat* mask) {
   const double h = LineHeight(region);
-  const cv::Rect roi = Window(region, grow + 1.5 * h, bgr.size());
+  const cv::Rect roi = BannerWindow(region, grow + 1.5 * h, bgr.size());
   if (roi.empty()) return;
   cv::Mat part = RegionMaskIn(roi, region, grow);
   const cv::Mat banner = BannerMask(bgr, region, roi);
