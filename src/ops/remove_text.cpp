@@ -249,7 +249,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 1;
+  s.version = 2;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";

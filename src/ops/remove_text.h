@@ -4,11 +4,12 @@
 //
 // Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → classify
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
-// overlay cues say otherwise: it is tiled like a watermark, or it reads as text and is the whole
-// "object" the segmenter found) → removal mask: the region grown with its line
-// height to take outlines and drop shadows, plus the flat-coloured banner box behind the text when
-// there is one → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify:
-// detect again; overlay text still found gets one more pass with a larger mask, then a warning.
+// overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
+// "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h) → removal
+// mask: the region grown with its line height to take outlines and drop shadows, plus the
+// flat-coloured banner box behind the text when there is one (a bar may run off the image to its
+// edge) → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify: detect
+// again; overlay text still found gets one more pass with a larger mask, then a warning.
 //
 // Thread-safe: functions keep no state; the Runtime's detectors are thread-safe. Errors:
 // ModelFailure / NotFound from the models (messages name `vitrine models prepare`), Internal if
