@@ -7,6 +7,7 @@
 #
 # Environment: BUILD (default <repo>/build), VITRINE_SHARED_DATA (default <repo>/../shared/data).
 # Writes bench/out/remove_text/: bench.txt, sheets/ (rendered | ours | naive | clean),
+# text_scope.txt and text_scope/ (text on the product: overlay or product, text_scope_bench),
 # cn_text/ (results, report.json, sbs_<name>.png: before | after).
 set -euo pipefail
 
@@ -25,12 +26,17 @@ esac
 [ -d "$DATA" ] || { echo "remove_text.sh: no evaluation data at $DATA (set VITRINE_SHARED_DATA)" >&2; exit 1; }
 if [ $BUILD_IT = 1 ]; then
   cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-  cmake --build "$BUILD" -j2 --target vitrine remove_text_bench
+  cmake --build "$BUILD" -j2 --target vitrine remove_text_bench text_scope_bench
 fi
 mkdir -p "$OUT/sheets" "$OUT/cn_text"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$OUT/bench.txt"
 "$BUILD/remove_text_bench" --dump "$OUT/sheets" "$DATA"/b_product_dreambooth/*.jpg | tee -a "$OUT/bench.txt"
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$OUT/bench.txt"
+
+# Overlay vs product text on the product, against the labelled set.
+mkdir -p "$OUT/text_scope"
+"$BUILD/text_scope_bench" "$BENCH/text_scope_labels.tsv" "$DATA" "$OUT/text_scope" \
+  | tee "$OUT/text_scope.txt" | tail -3
 
 # Real listings (the GIF is not a supported input and is reported as such).
 "$BUILD/vitrine" remove-text -o "$OUT/cn_text" --report "$OUT/cn_text/report.json" \

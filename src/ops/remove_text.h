@@ -4,11 +4,12 @@
 //
 // Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → classify
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
-// overlay cues say otherwise: it is tiled like a watermark, or it reads as text and is the whole
-// "object" the segmenter found) → removal mask: the region grown with its line
-// height to take outlines and drop shadows, plus the flat-coloured banner box behind the text when
-// there is one → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify:
-// detect again; overlay text still found gets one more pass with a larger mask, then a warning.
+// overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
+// "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h) → removal
+// mask: the region grown with its line height to take outlines and drop shadows, plus the
+// flat-coloured banner box behind the text when there is one (a bar may run off the image to its
+// edge) → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify: detect
+// again; overlay text still found gets one more pass with a larger mask, then a warning.
 //
 // Thread-safe: functions keep no state; the Runtime's detectors are thread-safe. Errors:
 // ModelFailure / NotFound from the models (messages name `vitrine models prepare`), Internal if
@@ -70,15 +71,6 @@ struct RemoveTextReport {
 // 32 px on a side come back unchanged with report->note set. `report` may be null.
 Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                          models::Runtime& runtime, RemoveTextReport* report);
-
-// Decides, per region, whether it is overlay text. `product` is the segmenter's product mask of
-// `bgr` (CV_8UC1, 255 = product, any size: regions are scaled to it; empty = unknown, then
-// everything that reads counts as overlay). `findings` is resized to one per region, in order;
-// with `recognised`, their text and confidence must already hold what the recognizer read, and a
-// region that reads as nothing is not text (kept). Fills polygon, score, overlay and why. Pure.
-void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
-                  const std::vector<models::TextRegion>& regions, bool recognised,
-                  std::vector<TextFinding>* findings);
 
 // Share of `bgr`'s area (in [0, 1]) covered by overlay text: detected regions that read as text
 // and that ClassifyText calls overlay against the segmenter's product mask (recognition and the

@@ -1,0 +1,546 @@
+// Text scope: overlay vs product text (text_scope.h).
+#include "ops/text_scope.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <opencv2/imgproc.hpp>
+#include <string>
+#include <tuple>
+
+#include "ops/colour.h"
+
+namespace vitrine::ops {
+namespace {
+
+// A region is product text when at least this share of it lies on the product.
+constexpr double kInsideProduct = 0.75;
+// ...unless it is this large a share of the "product" it lies on: the segmenter took the graphic
+// itself (a banner, a sticker) for an object.
+constexpr double kLargeForProduct = 0.5;
+// Recognition confidence above which a region reads as text.
+constexpr double kReadable = 0.5;
+// Below this recognition confidence a region is not text at all: the detector fires on some
+// textures (fruit, foliage, fabric), and what it finds there reads as nothing.
+constexpr double kNotText = 0.35;
+// Recognised text seen this many times is a tiled watermark.
+constexpr int kTiledCopies = 3;
+// So are kTiledCopies lines tilted at least kWatermarkTilt degrees from the axes, within
+// kSameTilt degrees of each other, of one line height (within 25 %).
+constexpr double kWatermarkTilt = 10;
+constexpr double kSameTilt = 4;
+// A region shorter than this many line heights has no meaningful direction (LineAngle() = 0).
+constexpr double kMinAngleAspect = 1.5;
+
+// Drawn-over cues (OverlayCues), measured on bench/text_scope_labels.tsv (bench/README.md).
+// Ink is what differs from the region's surroundings by at least this ΔE76 (and Otsu's split).
+constexpr double kMinInkContrast = 12;
+// Ink colours: the main colour's cell and tolerance (MainColour()). The ink is flat when half of
+// the pixels within kFillTolerance of its main colour lie within kFlatSpread of it and they are
+// at least kMinFillShare of the ink: rendered text is flat up to JPEG noise and anti-aliasing;
+// print photographed on a product is shaded and noisy.
+constexpr double kFillTolerance = 10;
+constexpr double kFlatSpread = 4.0;
+constexpr double kMinFillShare = 0.3;
+// Outline: the rim around the fill, this share of the line height wide (at least 2 px), its main
+// colour flat (kRimSpread as kFlatSpread) and kRimContrast ΔE76 from the fill's and the
+// surroundings' colours.
+constexpr double kRimWidth = 0.08;
+constexpr double kRimSpread = 4;
+constexpr double kRimContrast = 25;
+// A banner box counts as drawn when no more than this share of it lies farther than
+// kBannerTolerance ΔE76 from its median colour.
+constexpr double kBannerOffShare = 0.2;
+constexpr double kBannerTolerance = 6;
+// Promotional colours: chroma at least this, hue (CIELAB, degrees) from red to yellow.
+constexpr double kPromoChroma = 45;
+constexpr double kPromoHueFrom = -20;
+constexpr double kPromoHueTo = 100;
+// L range under which a region has no edge to measure.
+constexpr double kMinEdgeContrast = 15;
+// Edge sharpness of a glyph drawn on the pixel grid (strong colour gradients over the ink's step
+// from its surroundings; an anti-aliased step gives about 0.5), and how much sharper than the
+// product's own edges around it (Sharpness()) text must be to count as drawn on the photo.
+constexpr double kSharpText = 0.3;
+constexpr double kSharperThanProduct = 1.5;
+// Degrees from the image axes from which a line counts as tilted.
+constexpr double kMinTilt = 4;
+// ...for lines at least this many line heights long.
+constexpr double kMinLineAspect = 2.5;
+// A banner covers at most this many times the text region's area (a line of a two-line banner
+// shares it).
+constexpr int kMaxBannerArea = 8;
+// BGR levels around a box's mode colour that still count as that colour.
+constexpr int kModeTolerance = 16;
+// Lines tilted more than this (degrees) are not searched for a bar along the image.
+constexpr double kMaxBarTilt = 10;
+// Weights: a box behind the text alone decides; the others need company.
+constexpr double kBannerWeight = 2;
+constexpr double kOutlineWeight = 1;
+constexpr double kFlatWeight = 0.5;
+constexpr double kPromoWeight = 1;
+constexpr double kSharpWeight = 1;
+constexpr double kTiltWeight = 0.5;
+
+// Lab pixels of `lab` (CV_32FC3) where `mask` is set.
+std::vector<cv::Vec3f> Pixels(const cv::Mat& lab, const cv::Mat& mask) {
+  std::vector<cv::Vec3f> out;
+  for (int y = 0; y < mask.rows; ++y) {
+    for (int x = 0; x < mask.cols; ++x) {
+      if (mask.at<uchar>(y, x)) out.push_back(lab.at<cv::Vec3f>(y, x));
+    }
+  }
+  return out;
+}
+
+// Per-channel median.
+cv::Vec3f Median(std::vector<cv::Vec3f> pixels) {
+  cv::Vec3f out;
+  for (int c = 0; c < 3; ++c) {
+    std::vector<float> values(pixels.size());
+    for (size_t i = 0; i < pixels.size(); ++i) values[i] = pixels[i][c];
+    std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+    out[c] = values[values.size() / 2];
+  }
+  return out;
+}
+
+// The main colour of `pixels` (CIELAB): the mean of the most populated 4 ΔE-unit cell (L, a
+// and b quantised alike), refined once as the mean of the pixels within kFillTolerance of it.
+cv::Vec3f MainColour(const std::vector<cv::Vec3f>& pixels) {
+  std::map<std::tuple<int, int, int>, std::pair<cv::Vec3d, int>> cells;
+  auto key = [](const cv::Vec3f& p) {
+    return std::make_tuple(cvFloor(p[0] / 4), cvFloor(p[1] / 4), cvFloor(p[2] / 4));
+  };
+  for (const cv::Vec3f& p : pixels) {
+    auto& [sum, count] = cells[key(p)];
+    sum += cv::Vec3d(p);
+    ++count;
+  }
+  auto best = std::max_element(cells.begin(), cells.end(), [](const auto& a, const auto& b) {
+    return a.second.second < b.second.second;
+  });
+  const cv::Vec3f mode(best->second.first * (1.0 / best->second.second));
+  cv::Vec3d sum(0, 0, 0);
+  int count = 0;
+  for (const cv::Vec3f& p : pixels) {
+    if (cv::norm(p - mode) <= kFillTolerance) sum += cv::Vec3d(p), ++count;
+  }
+  return cv::Vec3f(sum * (1.0 / count));
+}
+
+// Median of the distances of `pixels` to `colour` that are within `tolerance` of it, and the
+// share of `pixels` within it.
+std::pair<double, double> SpreadAround(const std::vector<cv::Vec3f>& pixels, cv::Vec3f colour,
+                                       double tolerance) {
+  std::vector<float> near;
+  for (const cv::Vec3f& p : pixels) {
+    const float d = static_cast<float>(cv::norm(p - colour));
+    if (d <= tolerance) near.push_back(d);
+  }
+  if (near.empty()) return {tolerance, 0.0};
+  std::nth_element(near.begin(), near.begin() + near.size() / 2, near.end());
+  return {near[near.size() / 2], static_cast<double>(near.size()) / pixels.size()};
+}
+
+// Edge sharpness where `mask` is set: the strong gradients of L (Sobel, in L per pixel) against
+// the L range there. An anti-aliased step drawn on the pixel grid gives about 0.5; the same edge
+// through a lens (blur σ ≈ 1 px) about 0.2.
+double Sharpness(const cv::Mat& gradient, const cv::Mat& light, const cv::Mat& mask) {
+  std::vector<float> g, l;
+  for (int y = 0; y < mask.rows; ++y) {
+    for (int x = 0; x < mask.cols; ++x) {
+      if (!mask.at<uchar>(y, x)) continue;
+      g.push_back(gradient.at<float>(y, x));
+      l.push_back(light.at<float>(y, x));
+    }
+  }
+  if (g.size() < 16) return 0;
+  auto quantile = [](std::vector<float>& v, double q) {
+    const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * v.size()));
+    std::nth_element(v.begin(), v.begin() + k, v.end());
+    return static_cast<double>(v[k]);
+  };
+  const double range = quantile(l, 0.98) - quantile(l, 0.02);
+  if (range < kMinEdgeContrast) return 0;
+  return quantile(g, 0.97) / range;
+}
+
+}  // namespace
+
+double LineAngle(const models::TextRegion& region) {
+  const float length = std::max(region.box.size.width, region.box.size.height);
+  if (length < kMinAngleAspect * LineHeight(region)) return 0;
+  double angle = region.box.angle + (region.box.size.width < region.box.size.height ? 90 : 0);
+  angle = std::fmod(angle + 90, 180.0);
+  if (angle < 0) angle += 180;
+  return angle - 90;
+}
+
+// Line height of a region: the short side of its rectangle.
+double LineHeight(const models::TextRegion& region) {
+  return std::max(1.0f, std::min(region.box.size.width, region.box.size.height));
+}
+
+models::TextRegion Scaled(const models::TextRegion& region, double sx, double sy, cv::Point2f off) {
+  models::TextRegion out = region;
+  for (cv::Point2f& p : out.polygon) p = cv::Point2f(p.x * sx - off.x, p.y * sy - off.y);
+  return out;
+}
+
+// The region's pixels inside `roi` (a CV_8UC1 mask of roi's size), grown by `grow` px.
+cv::Mat RegionMaskIn(cv::Rect roi, const models::TextRegion& region, int grow) {
+  return models::RegionMask(roi.size(), {Scaled(region, 1, 1, cv::Point2f(roi.tl()))}, grow);
+}
+
+// Bounding box of the region grown by `margin`, clipped to `size`.
+cv::Rect Window(const models::TextRegion& region, double margin, cv::Size size) {
+  cv::Rect box = cv::boundingRect(region.polygon);
+  const int m = static_cast<int>(std::ceil(margin)) + 1;
+  return cv::Rect(box.x - m, box.y - m, box.width + 2 * m, box.height + 2 * m) &
+         cv::Rect(cv::Point(0, 0), size);
+}
+
+// The flat-coloured box behind a text line (a red rounded rectangle behind a price), as a mask of
+// `roi`'s size, or an empty Mat when the text sits on something else. The region's dominant
+// colour (the box shows between the glyphs) is the candidate; the pixels of that colour connected
+// to it, holes filled, must contain the region, must not reach the window's edge unless it is the
+// image's (reaching it inside the image means a backdrop; a bar may run off the photo) (that is a
+// backdrop, not a box) and must differ from what surrounds them.
+cv::Rect BannerWindow(const models::TextRegion& region, double margin, cv::Size size) {
+  const cv::Rect window = Window(region, margin, size);
+  const double angle = std::fmod(std::abs(region.box.angle), 90.0);
+  if (std::min(angle, 90 - angle) > kMaxBarTilt || window.empty()) return window;
+  // Along the line: a horizontal line's box is wider than tall.
+  const cv::Rect box = cv::boundingRect(region.polygon);
+  if (box.width >= box.height) return cv::Rect(0, window.y, size.width, window.height);
+  return cv::Rect(window.x, 0, window.width, size.height);
+}
+
+cv::Mat BannerMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi) {
+  const double h = LineHeight(region);
+  const cv::Mat inside = RegionMaskIn(roi, region, 0);
+  const int area = cv::countNonZero(inside);
+  if (area < 16) return {};
+  const cv::Mat pixels = bgr(roi);
+  // Mode of the region's colours, 16 levels a channel.
+  std::vector<int> histogram(16 * 16 * 16, 0);
+  auto bin = [](const cv::Vec3b& p) { return (p[0] >> 4) * 256 + (p[1] >> 4) * 16 + (p[2] >> 4); };
+  for (int y = 0; y < inside.rows; ++y) {
+    for (int x = 0; x < inside.cols; ++x) {
+      if (inside.at<uchar>(y, x)) ++histogram[bin(pixels.at<cv::Vec3b>(y, x))];
+    }
+  }
+  const int mode =
+      static_cast<int>(std::max_element(histogram.begin(), histogram.end()) - histogram.begin());
+  cv::Mat in_mode(roi.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < inside.rows; ++y) {
+    for (int x = 0; x < inside.cols; ++x) {
+      if (inside.at<uchar>(y, x) && bin(pixels.at<cv::Vec3b>(y, x)) == mode) {
+        in_mode.at<uchar>(y, x) = 255;
+      }
+    }
+  }
+  // The mode's pixels and those close to them (a flat colour with JPEG noise straddles bins).
+  cv::Mat near_mode;
+  const cv::Scalar mode_colour = cv::mean(pixels, in_mode);
+  cv::inRange(pixels, mode_colour - cv::Scalar::all(kModeTolerance),
+              mode_colour + cv::Scalar::all(kModeTolerance), near_mode);
+  in_mode = near_mode & inside;
+  if (cv::countNonZero(in_mode) < area / 5) return {};  // no dominant colour: text on a texture
+  const cv::Scalar colour = cv::mean(pixels, in_mode);
+  cv::Mat similar;
+  cv::inRange(pixels, colour - cv::Scalar::all(28), colour + cv::Scalar::all(28), similar);
+  cv::Mat labels;
+  cv::connectedComponents(similar, labels, 8, CV_32S);
+  std::vector<bool> seeded(static_cast<size_t>(labels.rows) * labels.cols + 1, false);
+  for (int y = 0; y < labels.rows; ++y) {
+    for (int x = 0; x < labels.cols; ++x) {
+      if (in_mode.at<uchar>(y, x)) seeded[labels.at<int>(y, x)] = true;
+    }
+  }
+  cv::Mat banner(roi.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < labels.rows; ++y) {
+    for (int x = 0; x < labels.cols; ++x) {
+      const int label = labels.at<int>(y, x);
+      if (label == 0 || !seeded[label]) continue;
+      // Reaching the window's edge means a backdrop, unless that edge is the image's: a bar
+      // running off the photo.
+      if ((x == 0 && roi.x > 0) || (y == 0 && roi.y > 0) ||
+          (x == labels.cols - 1 && roi.br().x < bgr.cols) ||
+          (y == labels.rows - 1 && roi.br().y < bgr.rows)) {
+        return {};
+      }
+      banner.at<uchar>(y, x) = 255;
+    }
+  }
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(banner, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  cv::drawContours(banner, contours, -1, cv::Scalar(255), cv::FILLED);
+  cv::Mat covered;
+  cv::bitwise_and(banner, inside, covered);
+  if (cv::countNonZero(covered) < 0.6 * area) return {};  // the colour does not hold the text
+  if (cv::countNonZero(banner) > kMaxBannerArea * area) return {};
+  // A banner stands out from its surroundings; a band of a smooth gradient does not.
+  const int reach = std::max(3, cvRound(h / 4));
+  cv::Mat outside;
+  cv::dilate(banner, outside,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * reach + 1, 2 * reach + 1)));
+  outside.setTo(0, banner);
+  if (cv::countNonZero(outside) < 8) return {};
+  if (cv::norm(cv::mean(pixels, outside) - colour) < 40) return {};
+  // The banner's anti-aliased rim and its own shadow.
+  const int rim = 2 + cvRound(h / 20);
+  cv::dilate(banner, banner,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * rim + 1, 2 * rim + 1)));
+  return banner;
+}
+
+OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& region) {
+  OverlayCues cues;
+  const double h = LineHeight(region);
+  const int ring = std::max(3, cvRound(0.4 * h));
+  const cv::Rect roi = Window(region, 3 * ring, bgr.size());
+  if (roi.empty()) return cues;
+  const cv::Mat inside = RegionMaskIn(roi, region, 0);
+  if (cv::countNonZero(inside) < 32) return cues;
+  const cv::Mat lab = BgrToLab(bgr(roi));
+  cv::Mat near = RegionMaskIn(roi, region, ring);
+  near.setTo(0, inside);
+  const std::vector<cv::Vec3f> around = Pixels(lab, near);
+  if (around.size() < 16) return cues;
+  const cv::Vec3f backdrop = Median(around);
+
+  // Ink: the region's pixels that stand out from what surrounds it (Otsu on the distance).
+  cv::Mat distance(roi.size(), CV_8UC1, cv::Scalar(0));
+  std::vector<uchar> inside_distances;
+  for (int y = 0; y < roi.height; ++y) {
+    for (int x = 0; x < roi.width; ++x) {
+      if (!inside.at<uchar>(y, x)) continue;
+      const double d = std::min(255.0, 2 * cv::norm(lab.at<cv::Vec3f>(y, x) - backdrop));
+      distance.at<uchar>(y, x) = static_cast<uchar>(d);
+      inside_distances.push_back(static_cast<uchar>(d));
+    }
+  }
+  cv::Mat unused;
+  const double otsu =
+      cv::threshold(cv::Mat(inside_distances), unused, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  cv::Mat ink;
+  cv::compare(distance, std::max(otsu, 2.0 * kMinInkContrast), ink, cv::CMP_GT);
+  const double ink_share = static_cast<double>(cv::countNonZero(ink)) / inside_distances.size();
+  if (ink_share < 0.03) return cues;
+  const std::vector<cv::Vec3f> ink_pixels = Pixels(lab, ink);
+  const cv::Vec3f fill = MainColour(ink_pixels);
+  const auto [spread, fill_share] = SpreadAround(ink_pixels, fill, kFillTolerance);
+  cues.ink_spread = spread;
+  cues.flat = spread <= kFlatSpread && fill_share >= kMinFillShare;
+  cues.chroma = std::hypot(fill[1], fill[2]);
+  cues.hue = std::atan2(fill[2], fill[1]) * 180 / CV_PI;
+  cues.promo_colour = cues.flat && cues.chroma >= kPromoChroma && cues.hue >= kPromoHueFrom &&
+                      cues.hue <= kPromoHueTo;
+
+  // Outline: a thin rim around the fill's pixels in one colour that is neither the fill's nor the
+  // surroundings'.
+  cv::Mat filled(roi.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < roi.height; ++y) {
+    for (int x = 0; x < roi.width; ++x) {
+      if (ink.at<uchar>(y, x) && cv::norm(lab.at<cv::Vec3f>(y, x) - fill) <= kFillTolerance) {
+        filled.at<uchar>(y, x) = 255;
+      }
+    }
+  }
+  const int rim_width = std::max(2, cvRound(kRimWidth * h));
+  cv::Mat inner, outer;
+  cv::dilate(filled, inner, cv::Mat());
+  cv::dilate(filled, outer,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * rim_width + 1, 2 * rim_width + 1}));
+  outer.setTo(0, inner);
+  const std::vector<cv::Vec3f> rim = Pixels(lab, outer);
+  if (rim.size() >= 16) {
+    const cv::Vec3f rim_colour = MainColour(rim);
+    cues.rim_spread = SpreadAround(rim, rim_colour, kFillTolerance).first;
+    cues.rim_contrast = std::min(cv::norm(rim_colour - fill), cv::norm(rim_colour - backdrop));
+    cues.outline = cues.flat && cues.rim_spread <= kRimSpread && cues.rim_contrast >= kRimContrast;
+  }
+
+  // Sharpness of the text's edges (colour gradient against the ink-to-surroundings step) and of
+  // the product's own edges around it.
+  std::vector<cv::Mat> planes;
+  cv::split(lab, planes);
+  cv::Mat squared(roi.size(), CV_32FC1, cv::Scalar(0)), light_gradient;
+  for (int c = 0; c < 3; ++c) {
+    cv::Mat gx, gy, magnitude;
+    cv::Sobel(planes[c], gx, CV_32F, 1, 0, 3, 1.0 / 8);
+    cv::Sobel(planes[c], gy, CV_32F, 0, 1, 3, 1.0 / 8);
+    cv::magnitude(gx, gy, magnitude);
+    if (c == 0) light_gradient = magnitude.clone();
+    squared += magnitude.mul(magnitude);
+  }
+  cv::Mat colour_gradient;
+  cv::sqrt(squared, colour_gradient);
+  const double step = cv::norm(fill - backdrop);
+  if (step >= kMinEdgeContrast) {
+    std::vector<float> g;
+    for (int y = 0; y < roi.height; ++y) {
+      for (int x = 0; x < roi.width; ++x) {
+        if (inside.at<uchar>(y, x)) g.push_back(colour_gradient.at<float>(y, x));
+      }
+    }
+    const size_t k = std::min(g.size() - 1, static_cast<size_t>(0.97 * g.size()));
+    std::nth_element(g.begin(), g.begin() + k, g.end());
+    cues.sharpness = g[k] / step;
+  }
+  cv::Mat wide;
+  cv::bitwise_not(RegionMaskIn(roi, region, ring), wide);
+  cues.product_sharpness = Sharpness(light_gradient, planes[0], wide);
+  cues.sharp = cues.sharpness >= kSharpText &&
+               cues.sharpness >= kSharperThanProduct * cues.product_sharpness;
+
+  // Tilt means something only for a line (a single glyph's box has any angle).
+  const double angle = std::fmod(std::abs(region.box.angle), 90.0);
+  const double length = std::max(region.box.size.width, region.box.size.height);
+  cues.tilt = length >= kMinLineAspect * h ? std::min(angle, 90 - angle) : 0;
+  cues.tilted = cues.tilt >= kMinTilt;
+
+  // A box behind the text, flat as drawn boxes are (a photographed surface is shaded).
+  const cv::Rect window = BannerWindow(region, 1.5 * h, bgr.size());
+  cv::Mat banner = BannerMask(bgr, region, window);
+  if (!banner.empty()) {
+    const int rim_px = 3 + cvRound(h / 20);
+    cv::erode(banner, banner,
+              cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * rim_px + 1, 2 * rim_px + 1}));
+    banner.setTo(0, RegionMaskIn(window, region, 0));
+    // Share of the box within kBannerTolerance of its median colour (robust to product pixels of
+    // a similar colour that join a box lying on the product).
+    std::vector<cv::Vec3f> box = Pixels(BgrToLab(bgr(window)), banner);
+    if (box.size() >= 16) {
+      const cv::Vec3f colour = Median(box);
+      int close = 0;
+      for (const cv::Vec3f& p : box) close += cv::norm(p - colour) <= kBannerTolerance;
+      cues.banner_spread = 1.0 - static_cast<double>(close) / box.size();
+    }
+    cues.banner = cues.banner_spread <= kBannerOffShare;
+  }
+
+  cues.score = (cues.banner ? kBannerWeight : 0) + (cues.outline ? kOutlineWeight : 0) +
+               (cues.flat ? kFlatWeight : 0) + (cues.promo_colour ? kPromoWeight : 0) +
+               (cues.sharp ? kSharpWeight : 0) + (cues.tilted ? kTiltWeight : 0);
+  return cues;
+}
+
+std::string OverlayCues::Describe() const {
+  std::string out;
+  auto add = [&out](bool on, const char* name) {
+    if (on) out += (out.empty() ? "" : ", ") + std::string(name);
+  };
+  add(banner, "banner box");
+  add(outline, "outline");
+  add(flat, "flat colour");
+  add(promo_colour, "promotional colour");
+  add(sharp, "sharper than the product");
+  add(tilted, "tilted");
+  char score_text[32];
+  std::snprintf(score_text, sizeof(score_text), "score %.1f", score);
+  return (out.empty() ? std::string("no overlay cue") : out) + "; " + score_text;
+}
+
+void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
+                  const std::vector<models::TextRegion>& regions, bool recognised,
+                  std::vector<TextFinding>* findings) {
+  findings->resize(regions.size());
+  std::map<std::string, int> copies;
+  for (const TextFinding& f : *findings) {
+    if (!f.text.empty()) ++copies[f.text];
+  }
+  // Lines tilted alike and of one height: the copies of a tiled watermark (recognition reads
+  // translucent copies differently, so their text does not repeat exactly).
+  std::vector<int> alike(regions.size(), 0);
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const double tilt = LineAngle(regions[i]);
+    if (std::abs(tilt) < kWatermarkTilt || std::abs(tilt) > 90 - kWatermarkTilt) continue;
+    for (size_t j = 0; j < regions.size(); ++j) {
+      const double ratio = LineHeight(regions[j]) / LineHeight(regions[i]);
+      alike[i] += std::abs(LineAngle(regions[j]) - tilt) <= kSameTilt && ratio >= 0.75 &&
+                  ratio <= 1.0 / 0.75;
+    }
+  }
+  cv::Mat labels, stats, centroids;
+  double sx = 1, sy = 1;
+  if (!product.empty()) {
+    cv::connectedComponentsWithStats(product, labels, stats, centroids, 8, CV_32S);
+    sx = static_cast<double>(product.cols) / bgr.cols;
+    sy = static_cast<double>(product.rows) / bgr.rows;
+  }
+  for (size_t i = 0; i < regions.size(); ++i) {
+    TextFinding& f = (*findings)[i];
+    f.polygon = regions[i].polygon;
+    f.score = regions[i].score;
+    if (!f.text.empty() && copies[f.text] >= kTiledCopies) {
+      f.overlay = true;
+      f.why = "repeated across the image like a watermark";
+      continue;
+    }
+    if (alike[i] >= kTiledCopies) {
+      f.overlay = true;
+      f.why = "tilted like " + std::to_string(alike[i] - 1) + " other lines: a tiled watermark";
+      continue;
+    }
+    if (recognised && f.confidence < kNotText) {
+      f.overlay = false;
+      f.why = "does not read as text (texture or pattern)";
+      continue;
+    }
+    if (product.empty()) {
+      f.overlay = true;
+      f.why = "no product mask: all text counts";
+      continue;
+    }
+    const models::TextRegion small = Scaled(regions[i], sx, sy, cv::Point2f(0, 0));
+    const cv::Rect roi = Window(small, 0, product.size());
+    const cv::Mat inside = roi.empty() ? cv::Mat() : RegionMaskIn(roi, small, 0);
+    const int area = inside.empty() ? 0 : cv::countNonZero(inside);
+    if (area == 0) {
+      f.overlay = true;
+      f.why = "too small to place";
+      continue;
+    }
+    std::map<int, int> on_product;  // component label -> region pixels on it
+    for (int y = 0; y < inside.rows; ++y) {
+      for (int x = 0; x < inside.cols; ++x) {
+        const int label = labels.at<int>(y + roi.y, x + roi.x);
+        if (inside.at<uchar>(y, x) && label > 0) ++on_product[label];
+      }
+    }
+    int total = 0, best = 0, best_label = 0;
+    for (const auto& [label, count] : on_product) {
+      total += count;
+      if (count > best) best = count, best_label = label;
+    }
+    const double share = static_cast<double>(total) / area;
+    if (share < kInsideProduct) {
+      f.overlay = true;
+      f.why = share < 0.1 ? "over the background" : "spans the product and the background";
+      continue;
+    }
+    const int component = stats.at<int>(best_label, cv::CC_STAT_AREA);
+    // Only for text that reads: the detector also fires on whole products with printed
+    // texture, and such a blob covers most of its "component" too.
+    const bool reads = !f.text.empty() && f.confidence >= kReadable;
+    if (reads && best > kLargeForProduct * component) {
+      f.overlay = true;
+      f.why = "the graphic itself is what the segmenter found";
+      continue;
+    }
+    const OverlayCues cues = MeasureOverlayCues(bgr, regions[i]);
+    if (cues.score >= kDrawnOverScore) {
+      f.overlay = true;
+      f.why = "drawn over the product: " + cues.Describe();
+      continue;
+    }
+    f.overlay = false;
+    f.why = "printed on the product";
+  }
+}
+
+}  // namespace vitrine::ops

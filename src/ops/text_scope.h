@@ -1,0 +1,93 @@
+// Text scope: which detected text regions were added on top of a photo (overlay: promotion
+// captions, prices, banners, watermarks) and which are printed on the product (a can's label).
+// RemoveText() under TextScope::kOverlay removes only the former; OverlayTextArea() (QA's "text
+// left" measure) counts only the former.
+//
+// Also the region geometry that text removal shares with it (line height, windows, masks) and the
+// banner finder (the flat-coloured box behind a price), which is both a cue and part of what
+// removal takes.
+//
+// Thread-safe: every function is pure (no state, inputs never modified). No errors: a region that
+// cannot be measured (empty, off the image) gets the documented fallback.
+#pragma once
+
+#include <opencv2/core.hpp>
+#include <string>
+#include <vector>
+
+#include "models/text_detector.h"
+#include "ops/remove_text.h"
+
+namespace vitrine::ops {
+
+// Decides, per region, whether it is overlay text. `product` is the segmenter's product mask of
+// `bgr` (CV_8UC1, 255 = product, any size: regions are scaled to it; empty = unknown, then
+// everything that reads counts as overlay). `findings` is resized to one per region, in order;
+// with `recognised`, their text and confidence must already hold what the recognizer read, and a
+// region that reads as nothing is not text (kept). Fills polygon, score, overlay and why. Pure.
+void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
+                  const std::vector<models::TextRegion>& regions, bool recognised,
+                  std::vector<TextFinding>* findings);
+
+// What a region on the product looks like, measured for deciding whether it was drawn over the
+// product (a supplier's caption, price banner, sticker) rather than printed on it. Photographed
+// print is shaded by the product's curvature and softened by the lens like the product's own
+// edges; a graphic drawn on the finished photo is flat-coloured, pixel-sharp, often outlined or on
+// a box, in promotional red/orange/yellow, and tilted. The thresholds and weights are constants in
+// text_scope.cpp, measured on bench/text_scope_labels.tsv (bench/README.md).
+struct OverlayCues {
+  double ink_spread = 0;         // median ΔE76 of the ink near its main colour from it
+  bool flat = false;             // ink_spread small and most ink near it: one flat colour
+  double chroma = 0, hue = 0;    // of that colour (CIELAB; hue in degrees)
+  bool promo_colour = false;     // flat and saturated red, orange or yellow
+  double rim_spread = 0;         // median ΔE76 of the rim around the fill from its colour
+  double rim_contrast = 0;       // ΔE76 of the rim's colour from the fill's and the surroundings'
+  bool outline = false;          // a flat rim of a third colour around flat glyphs
+  double sharpness = 0;          // strong colour gradients / the ink's step (drawn ≈ 0.5)
+  double product_sharpness = 0;  // strong L gradients / L range around the region
+  bool sharp = false;            // pixel-sharp and clearly sharper than the product around it
+  double tilt = 0;               // degrees from the image axes (0 for a short region)
+  bool tilted = false;
+  double banner_spread = 0;  // BGR standard deviation of the box behind the text
+  bool banner = false;       // a flat-coloured box behind the text (BannerMask)
+  double score = 0;          // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
+  // "banner box, flat colour, ...; score 2.5": the cues that hold, for reports.
+  std::string Describe() const;
+};
+
+// The cues of `region` in `bgr` (CV_8UC3). A region too small or too close to uniform to
+// measure gets all cues off (score 0). Pure.
+OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& region);
+
+// Score from which a region on the product counts as drawn over it.
+inline constexpr double kDrawnOverScore = 2.5;
+
+// Direction of a text line in degrees from horizontal, in (-90, 90] (sign as OpenCV's
+// RotatedRect angle: image y down); 0 for a region too short to have one.
+double LineAngle(const models::TextRegion& region);
+
+// Line height of a region: the short side of its rectangle (at least 1).
+double LineHeight(const models::TextRegion& region);
+
+// `region` with every point mapped to (x · sx − off.x, y · sy − off.y).
+models::TextRegion Scaled(const models::TextRegion& region, double sx, double sy, cv::Point2f off);
+
+// The region's pixels inside `roi` (a CV_8UC1 mask of roi's size), grown by `grow` px.
+cv::Mat RegionMaskIn(cv::Rect roi, const models::TextRegion& region, int grow);
+
+// Bounding box of the region grown by `margin`, clipped to `size` (empty when off the image).
+cv::Rect Window(const models::TextRegion& region, double margin, cv::Size size);
+
+// Window(region, margin, size), stretched along the line to the image's edges when the line
+// runs along an image axis (within 10°): where BannerMask() looks, so a full-width price bar is
+// found whole, up to its own ends or the image's edges.
+cv::Rect BannerWindow(const models::TextRegion& region, double margin, cv::Size size);
+
+// The flat-coloured box behind a text line (a red rounded rectangle behind a price), as a CV_8UC1
+// mask of `roi`'s size (roi: a window of `bgr`, CV_8UC3, around the region, normally
+// BannerWindow()), or an empty Mat when the text sits on something else. A box may run off the
+// image (a bar across the photo to its edge) but not off the window inside the image (that is a
+// backdrop).
+cv::Mat BannerMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi);
+
+}  // namespace vitrine::ops
