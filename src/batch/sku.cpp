@@ -147,28 +147,6 @@ std::optional<cv::Rect> Placement(const nlohmann::json& facts) {
   return std::nullopt;
 }
 
-// `cutout_mask` (overlay text on the cutout flattened onto white, at the cutout's aspect, any
-// scale) moved to where the stage op placed the cutout in a candidate of `size`: the cutout's
-// box of non-zero alpha lands on `placement`.
-cv::Mat PlaceMask(const cv::Mat& cutout_mask, const cv::Mat& cutout_alpha, cv::Rect placement,
-                  cv::Size size) {
-  cv::Mat placed = cv::Mat::zeros(size, CV_8UC1);
-  const cv::Rect subject = cv::boundingRect(cutout_alpha);
-  if (subject.empty() || placement.empty() || cv::countNonZero(cutout_mask) == 0) return placed;
-  const double sx = static_cast<double>(cutout_mask.cols) / cutout_alpha.cols;
-  const double sy = static_cast<double>(cutout_mask.rows) / cutout_alpha.rows;
-  const cv::Rect in_mask = cv::Rect(cvFloor(subject.x * sx), cvFloor(subject.y * sy),
-                                    std::max(1, cvRound(subject.width * sx)),
-                                    std::max(1, cvRound(subject.height * sy))) &
-                           cv::Rect(0, 0, cutout_mask.cols, cutout_mask.rows);
-  if (in_mask.empty()) return placed;
-  cv::Mat resized;
-  cv::resize(cutout_mask(in_mask), resized, placement.size(), 0, 0, cv::INTER_NEAREST);
-  const cv::Rect inside = placement & cv::Rect(0, 0, size.width, size.height);
-  if (!inside.empty()) resized(inside - placement.tl()).copyTo(placed(inside));
-  return placed;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<SkuResources>> LoadSkuResources(const Config& config,
@@ -278,57 +256,37 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   // Overlay text left is a property of the product as cut out, the same in every candidate made
   // from one photo: measured once per photo on the cutout flattened onto white (the detector and
   // the product mask cost seconds; per candidate and per export they dominated the SKU's time).
-  struct PhotoText {
-    Result<cv::Mat> mask = cv::Mat();  // on the cutout flattened onto white
-    cv::Mat cutout_alpha;              // empty when the plan has no cutout
-  };
-  std::map<size_t, PhotoText> photo_text;
-  auto text_on_photo = [&](size_t photo, const recipe::CandidatePlan& plan) -> const PhotoText& {
-    auto it = photo_text.find(photo);
-    if (it == photo_text.end()) {
-      PhotoText text;
-      const recipe::PlanStep* cut = FindStep(plan, "cutout");
-      Result<Image> cutout = cut ? executors[photo]->Run(*cut) : Result<Image>(photos[photo].image);
-      if (cutout.ok()) {
-        text.cutout_alpha = cutout->alpha;
-        text.mask = env.text_mask(qa::FlattenOnto(*cutout, {255, 255, 255}));
-      } else {
-        text.mask = cutout.status();
-      }
-      it = photo_text.emplace(photo, std::move(text)).first;
-    }
-    return it->second;
-  };
+  std::map<size_t, Result<cv::Mat>> photo_text;
   auto text_left = [&](size_t photo, const recipe::CandidatePlan& plan) -> qa::TextCoverageFn {
     if (!env.text_mask) return {};
-    const Result<cv::Mat>& mask = text_on_photo(photo, plan).mask;
+    auto it = photo_text.find(photo);
+    if (it == photo_text.end()) {
+      const recipe::PlanStep* cut = FindStep(plan, "cutout");
+      Result<Image> cutout = cut ? executors[photo]->Run(*cut) : Result<Image>(photos[photo].image);
+      Result<cv::Mat> mask = cv::Mat();
+      if (cutout.ok()) {
+        mask = env.text_mask(qa::FlattenOnto(*cutout, {255, 255, 255}));
+      } else {
+        mask = cutout.status();
+      }
+      it = photo_text.emplace(photo, std::move(mask)).first;
+    }
+    const Result<cv::Mat>& mask = it->second;
     const Result<double> share = mask.ok() ? Result<double>(MaskShare(*mask)) : mask.status();
     return [share](const cv::Mat&) { return share; };
   };
-  // Overlay text on a candidate, for the export gates of every preset: a main image is the
-  // cutout resampled onto white, so it shows the photo's measure moved to its placement; any
-  // other candidate (a scene may hold text) is measured itself, once.
+  // Overlay text on a candidate, for the export gates of every preset: measured once on the
+  // candidate itself and mapped through each export's frame (an export is the candidate's pixels
+  // on a canvas). Not the photo's measure moved to the placement: the detector works at the
+  // scale it is given, and `vitrine check` measures an export at about the candidate's scale
+  // (on a teapot's saucer it found 2% "text" at 2000 px that it did not see at the photo's 855).
   std::map<size_t, Result<cv::Mat>> candidate_text;
   auto text_on_candidate = [&](size_t i) -> const Result<cv::Mat>& {
     auto it = candidate_text.find(i);
-    if (it != candidate_text.end()) return it->second;
-    const Candidate& c = candidates[i];
-    const size_t photo = i % photos.size();
-    const std::optional<cv::Rect> placement = Placement(c.facts);
-    Result<cv::Mat> mask = cv::Mat();
-    if (IsMainImage(*c.plan) && placement && FindStep(*c.plan, "cutout")) {
-      const PhotoText& text = text_on_photo(photo, *c.plan);
-      if (!text.mask.ok()) {
-        mask = text.mask.status();
-      } else if (!text.cutout_alpha.empty()) {
-        mask = PlaceMask(*text.mask, text.cutout_alpha, *placement, c.image.bgr.size());
-      } else {
-        mask = env.text_mask(c.image.bgr);
-      }
-    } else {
-      mask = env.text_mask(c.image.bgr);
+    if (it == candidate_text.end()) {
+      it = candidate_text.emplace(i, env.text_mask(candidates[i].image.bgr)).first;
     }
-    return candidate_text.emplace(i, std::move(mask)).first->second;
+    return it->second;
   };
 
   // QA: every candidate, then rank.
