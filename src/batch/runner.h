@@ -38,8 +38,8 @@ struct RunOptions {
   int candidates = 0;                // > 0 overrides the recipe's count
   int jobs = 1;                      // SKUs processed at once
   bool quiet = false;                // no progress lines
-  // Bound on OUT/.cache. Each SKU of `localize` leaves about 40 MB there (its text-free photo,
-  // cutout and staged candidates); the default keeps the latest ~125 SKUs, enough to resume and
+  // Bound on OUT/.cache. Each SKU of `localize` leaves about 17 MB there (its text-free photo,
+  // cutout and staged candidates); the default keeps the latest ~290 SKUs, enough to resume and
   // to re-run a changed last step. Resuming needs no cache (finished SKUs are not redone): a
   // pruned entry is only recomputed if a SKU needs it again.
   int64_t cache_max_bytes = 5'000'000'000;  // 5 GB
