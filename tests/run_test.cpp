@@ -68,8 +68,8 @@ class RunTest : public ::testing::Test {
     fs::create_directories(dir_ / "photos");
     // Three products on plain backdrops, as a supplier would send them.
     for (int i = 0; i < 4; ++i) {
-      testdata::Composite c = testdata::MakeComposite(cv::Size(480, 400), testdata::Backdrop::kFlat,
-                                                      11 + i);
+      testdata::Composite c =
+          testdata::MakeComposite(cv::Size(480, 400), testdata::Backdrop::kFlat, 11 + i);
       cv::imwrite((dir_ / "photos" / ("p" + std::to_string(i) + ".jpg")).string(), c.bgr);
     }
     std::ofstream(dir_ / "skus.csv") << "sku,images,title\n"
@@ -94,6 +94,23 @@ class RunTest : public ::testing::Test {
       if (entry.path().filename() == "report.json") reports.push_back(entry.path());
     }
     return reports;
+  }
+
+  // SKU -> how many of its jobs succeeded; no job may be left running or queued.
+  std::map<std::string, int> SucceededJobs() const {
+    std::map<std::string, int> succeeded;
+    auto store = store::OpenStore((dir_ / "out" / "state.db").string());
+    EXPECT_TRUE(store.ok()) << store.status().message();
+    if (!store.ok()) return succeeded;
+    auto page = (*store)->ListJobs({});
+    EXPECT_TRUE(page.ok());
+    if (!page.ok()) return succeeded;
+    for (const store::Job& job : page->jobs) {
+      EXPECT_NE(job.state, store::JobState::kRunning) << job.sku;
+      EXPECT_NE(job.state, store::JobState::kQueued) << job.sku;
+      if (job.state == store::JobState::kSucceeded) ++succeeded[job.sku];
+    }
+    return succeeded;
   }
 
   fs::path dir_;
@@ -162,17 +179,7 @@ TEST_F(RunTest, ResumesAfterKill9WithNothingLostOrDoneTwice) {
   for (const auto& entry : fs::recursive_directory_iterator(dir_ / "out")) {
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
   }
-  auto store = store::OpenStore((dir_ / "out" / "state.db").string());
-  ASSERT_TRUE(store.ok()) << store.status().message();
-  auto page = (*store)->ListJobs({});
-  ASSERT_TRUE(page.ok());
-  std::map<std::string, int> succeeded;
-  for (const store::Job& job : page->jobs) {
-    EXPECT_NE(job.state, store::JobState::kRunning) << job.sku;
-    EXPECT_NE(job.state, store::JobState::kQueued) << job.sku;
-    if (job.state == store::JobState::kSucceeded) ++succeeded[job.sku];
-  }
-  EXPECT_EQ(succeeded, (std::map<std::string, int>{{"A-1", 1}, {"B-2", 1}, {"D/4", 1}}));
+  EXPECT_EQ(SucceededJobs(), (std::map<std::string, int>{{"A-1", 1}, {"B-2", 1}, {"D/4", 1}}));
   for (const fs::path& path : Reports()) {
     nlohmann::json report = ReadJson(path);
     ASSERT_TRUE(report.is_object()) << path;
@@ -195,6 +202,63 @@ TEST_F(RunTest, ChangingTheLastStepRedoesOnlyThatStep) {
       }
     }
   }
+}
+
+// Bytes of the cache's entries (images and their facts), as Prune counts them.
+int64_t CacheBytes(const fs::path& cache) {
+  int64_t bytes = 0;
+  if (!fs::exists(cache)) return 0;
+  for (const auto& entry : fs::recursive_directory_iterator(cache)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.find(".tmp-") == std::string::npos) {
+      bytes += static_cast<int64_t>(entry.file_size());
+    }
+  }
+  return bytes;
+}
+
+TEST_F(RunTest, CacheStaysUnderItsBoundAndRunsStillResume) {
+  // With a 1 MB bound (the three SKUs' intermediate images take more), killed twice and
+  // resumed: the cache ends under the bound, every SKU succeeded exactly once with a complete
+  // report.
+  const std::string bounded = RunArgs() + " --cache-max-gb 0.001";
+  for (int delay_ms : {900, 1800}) {
+    const pid_t child = fork();
+    if (child == 0) {
+      execl("/bin/sh", "sh", "-c",
+            ("exec " VITRINE_BINARY " " + bounded + " >/dev/null 2>&1").c_str(), nullptr);
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    ::kill(child, SIGKILL);
+    int status = 0;
+    waitpid(child, &status, 0);
+  }
+  CommandRun run = Vitrine(bounded);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("3 of 3 SKUs done"), std::string::npos) << run.output;
+  EXPECT_LE(CacheBytes(dir_ / "out" / ".cache"), 1'000'000);
+  ASSERT_EQ(Reports().size(), 3u);
+  for (const fs::path& path : Reports()) {
+    nlohmann::json report = ReadJson(path);
+    ASSERT_TRUE(report.is_object()) << path;
+    EXPECT_EQ(report["candidates"].size(), 3u);
+  }
+  EXPECT_EQ(SucceededJobs(), (std::map<std::string, int>{{"A-1", 1}, {"B-2", 1}, {"D/4", 1}}));
+
+  // The same command again has nothing left to do, and a changed last step still runs from
+  // whatever the pruned cache kept (recomputing the rest), whose new images are pruned.
+  CommandRun again = Vitrine(bounded);
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_EQ(again.output.find("[1/"), std::string::npos)
+      << "a finished SKU was redone: " << again.output;
+  WriteRecipe(0.88);
+  CommandRun changed = Vitrine(bounded);
+  ASSERT_EQ(changed.exit_code, 0) << changed.output;
+  EXPECT_NE(changed.output.find("3 of 3 SKUs done"), std::string::npos) << changed.output;
+  EXPECT_EQ(changed.output.find("(0 files pruned)"), std::string::npos) << changed.output;
+  EXPECT_NE(changed.output.find("files pruned)"), std::string::npos) << changed.output;
+  EXPECT_LE(CacheBytes(dir_ / "out" / ".cache"), 1'000'000);
 }
 
 TEST_F(RunTest, BadRecipeIsRefusedBeforeAnythingRuns) {

@@ -24,6 +24,7 @@ void AddRun(CLI::App& cli, const Config& config, int* exit_code) {
     std::string presets;
     int candidates = 0;
     int jobs = 0;
+    double cache_max_gb = 5;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--recipe", args->recipe, "A built-in recipe (`vitrine recipes`) or a file")
@@ -41,6 +42,11 @@ void AddRun(CLI::App& cli, const Config& config, int* exit_code) {
       ->check(CLI::Range(0, 64));
   cmd->add_option("-j,--jobs", args->jobs, "SKUs processed at once; 0 = one per core")
       ->capture_default_str();
+  cmd->add_option("--cache-max-gb", args->cache_max_gb,
+                  "Bound on OUT/.cache (intermediate images), pruned least recently used first "
+                  "during and after the run; 0 empties it")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   cmd->callback([args, &config, exit_code] {
     if (args->manifest.empty() && args->input.empty()) {
       *exit_code = Fail(InvalidArgument("give the SKUs with --manifest FILE.csv or --input DIR"));
@@ -53,6 +59,7 @@ void AddRun(CLI::App& cli, const Config& config, int* exit_code) {
     options.presets = SplitList(args->presets, ",;|");
     options.candidates = args->candidates;
     options.jobs = ResolveJobs(args->jobs, 1 << 20, config);
+    options.cache_max_bytes = static_cast<int64_t>(args->cache_max_gb * 1e9);
     std::signal(SIGINT, OnSignal);
     std::signal(SIGTERM, OnSignal);
     Result<batch::RunSummary> summary = batch::Run(options, config);
@@ -64,12 +71,12 @@ void AddRun(CLI::App& cli, const Config& config, int* exit_code) {
     const int candidates = s.accepted + s.rejected;
     std::printf(
         "%d of %d SKUs done, %d failed%s; candidates: %d accepted, %d rejected (usable rate "
-        "%.0f%%); %d exports; %.1f s\nopen %s\n",
+        "%.0f%%); %d exports; %.1f s; cache %.2f GB (%d files pruned)\nopen %s\n",
         s.succeeded, s.skus, s.failed,
         s.skipped_rows ? (", " + std::to_string(s.skipped_rows) + " manifest rows skipped").c_str()
                        : "",
         s.accepted, s.rejected, candidates ? 100.0 * s.accepted / candidates : 0.0, s.exports,
-        s.seconds, s.index_html.c_str());
+        s.seconds, s.cache_bytes / 1e9, s.cache_pruned, s.index_html.c_str());
     *exit_code = (s.failed > 0 || s.succeeded < s.skus) ? 1 : 0;
   });
 }

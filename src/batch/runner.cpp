@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "batch/index_html.h"
@@ -25,6 +26,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kLease = std::chrono::seconds(60);
+// The cache is pruned to its bound every this many SKUs as well as at the end, so a long run's
+// disk use stays near the bound.
+constexpr int kPruneEvery = 20;
 
 // The job of a SKU is identified by everything that decides its outputs, so the same command
 // resumes it and a changed recipe or manifest row makes a new job (whose unchanged steps come
@@ -140,6 +144,21 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
   expand.candidates = options.candidates;
   expand.presets = options.presets;
 
+  // Prunes the cache to its bound; a failure is a warning (the run's outputs are complete).
+  std::mutex prune_mutex;
+  auto prune_cache = [&]() -> std::optional<recipe::ImageCache::PruneStats> {
+    std::lock_guard<std::mutex> hold(prune_mutex);
+    Result<recipe::ImageCache::PruneStats> pruned =
+        resources->cache->Prune(options.cache_max_bytes);
+    if (!pruned.ok()) {
+      std::fprintf(stderr, "vitrine: warning: the cache was not pruned: %s\n",
+                   pruned.status().message().c_str());
+      return std::nullopt;
+    }
+    summary.cache_pruned += pruned->removed;
+    return *pruned;
+  };
+
   // Workers: each claims a SKU, processes it, and completes or fails it (fenced by attempt).
   std::mutex print_mutex;
   int done_here = 0;
@@ -198,8 +217,13 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
         const bool retry = state.ok() && *state == store::JobState::kQueued;
         line = sku.sku + ": " + (retry ? "will retry: " : "FAILED: ") + report.status().message();
       }
-      std::lock_guard<std::mutex> hold(print_mutex);
+      std::unique_lock<std::mutex> hold(print_mutex);
       ++done_here;
+      if (done_here % kPruneEvery == 0) {
+        hold.unlock();
+        prune_cache();
+        hold.lock();
+      }
       if (!options.quiet) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         const int left = std::max(0, to_do - done_here);
@@ -227,6 +251,7 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
                    job.last_error ? job.last_error->message.c_str() : "unknown error");
     }
   }
+  if (const auto pruned = prune_cache()) summary.cache_bytes = pruned->kept_bytes;
   ASSIGN_OR_RETURN(summary.index_html, WriteIndexHtml(options.output_dir, recipe, manifest));
   summary.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   if (g_stop) return Cancelled("stopped; run the same command again to continue");

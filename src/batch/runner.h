@@ -14,7 +14,9 @@
 //                                            the preset's gate
 //   OUT/<sku>/report.json                    steps, timings, QA values, reasons, removed text
 //   OUT/index.html                           contact sheet of every SKU, opens from disk
-//   OUT/.cache/                              content-addressed intermediate images
+//   OUT/.cache/                              content-addressed intermediate images, pruned to
+//                                            RunOptions::cache_max_bytes (least recently used
+//                                            first) every kPruneEvery SKUs and at the end
 //
 // One `vitrine run` at a time per OUT: a second one is refused (an flock on OUT/.lock).
 #pragma once
@@ -36,6 +38,11 @@ struct RunOptions {
   int candidates = 0;                // > 0 overrides the recipe's count
   int jobs = 1;                      // SKUs processed at once
   bool quiet = false;                // no progress lines
+  // Bound on OUT/.cache. Each SKU of `localize` leaves about 17 MB there (its text-free photo,
+  // cutout and staged candidates); the default keeps the latest ~290 SKUs, enough to resume and
+  // to re-run a changed last step. Resuming needs no cache (finished SKUs are not redone): a
+  // pruned entry is only recomputed if a SKU needs it again.
+  int64_t cache_max_bytes = 5'000'000'000;  // 5 GB
 };
 
 struct RunSummary {
@@ -46,6 +53,8 @@ struct RunSummary {
   int accepted = 0;      // candidates accepted, over the succeeded SKUs
   int rejected = 0;
   int exports = 0;
+  int64_t cache_bytes = 0;  // what OUT/.cache holds after the final prune
+  int cache_pruned = 0;     // cache files this run removed
   double seconds = 0;
   std::string index_html;
 };

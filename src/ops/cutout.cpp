@@ -26,6 +26,7 @@ struct CutoutParams {
   bool mask_only = false;
   bool refine = true;
   bool decontaminate = true;
+  bool clean_pieces = true;
 
   static CutoutParams FromJson(const nlohmann::json& p) {
     CutoutParams params;
@@ -35,6 +36,7 @@ struct CutoutParams {
     params.mask_only = p["output"] == "mask";
     params.refine = p["refine"];
     params.decontaminate = p["decontaminate"];
+    params.clean_pieces = p["pieces"] == "clean";
     return params;
   }
 };
@@ -42,8 +44,10 @@ struct CutoutParams {
 OpSchema CutoutSchema() {
   OpSchema s;
   s.name = "cutout";
-  s.version = 1;
-  s.doc = "Removes the background: ISNet segmentation, edge refinement, colour decontamination.";
+  s.version = 2;
+  s.doc =
+      "Removes the background: ISNet segmentation, edge refinement, stray pieces dropped, colour "
+      "decontamination.";
   s.models = {"isnet"};
   s.fields = {
       {"background",
@@ -82,6 +86,14 @@ OpSchema CutoutSchema() {
        {},
        {},
        "remove the old background's colour from semi-transparent edges"},
+      {"pieces",
+       FieldType::kEnum,
+       "clean",
+       {},
+       {},
+       {"clean", "all"},
+       "clean: drop stray pieces (small and away from the subject: remnants of removed text, "
+       "specks, a wall's joint); all: keep every piece the segmenter found"},
   };
   return s;
 }
@@ -108,6 +120,15 @@ Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContex
   cv::Mat alpha;
   const double stretch = 255.0 / (kAlphaCeil - kAlphaFloor);
   matte.convertTo(alpha, CV_8UC1, stretch, -kAlphaFloor * stretch);  // saturates to [0, 255]
+  if (params.clean_pieces) {
+    StrayPieces stray = DropStrayPieces(alpha);
+    if ((stray.removed > 0 || stray.left_shattered) && context.facts) {
+      (*context.facts)["stray_pieces"] = {{"removed", stray.removed},
+                                          {"area", stray.removed_area},
+                                          {"left_shattered", stray.left_shattered}};
+    }
+    alpha = stray.alpha;
+  }
   if (work != full) cv::resize(alpha, alpha, full, 0, 0, cv::INTER_LINEAR);
   if (input.has_alpha()) cv::min(alpha, input.alpha, alpha);
 

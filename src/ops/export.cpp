@@ -46,7 +46,7 @@ cv::Rect PaddedFrame(cv::Size size, const qa::Preset& p) {
 // else the preset's background where it requires a plain one, else the image's own border colour (a
 // product staged on a studio colour gets no white bars).
 Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
-                    std::vector<std::string>* notes) {
+                    std::vector<std::string>* notes, cv::Rect* frame_out) {
   Image flat;
   flat.name = image.name;
   if (keep_alpha) {
@@ -73,6 +73,7 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
                   preset.fill_target * 100);
     notes->push_back(note);
   }
+  *frame_out = frame;
   Image out;
   out.name = image.name;
   if (frame == whole) {
@@ -180,6 +181,18 @@ std::string FailureMessage(const qa::ComplianceReport& report) {
 
 }  // namespace
 
+double MaskShareInFrame(const cv::Mat& mask, cv::Size image_size, cv::Rect frame) {
+  if (mask.empty() || frame.area() <= 0 || image_size.area() <= 0) return 0;
+  const double sx = static_cast<double>(mask.cols) / image_size.width;
+  const double sy = static_cast<double>(mask.rows) / image_size.height;
+  const cv::Rect scaled(cvFloor(frame.x * sx), cvFloor(frame.y * sy),
+                        std::max(1, cvRound(frame.width * sx)),
+                        std::max(1, cvRound(frame.height * sy)));
+  const cv::Rect inside = scaled & cv::Rect(0, 0, mask.cols, mask.rows);
+  if (inside.empty()) return 0;
+  return static_cast<double>(cv::countNonZero(mask(inside))) / scaled.area();
+}
+
 Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
                             const ExportOptions& options) {
   if (image.bgr.empty()) return InvalidArgument("cannot export an empty image");
@@ -191,7 +204,7 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
                            preset.FormatNames());
   }
   const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
-  result.image = ConformCanvas(image, preset, keep_alpha, &result.notes);
+  result.image = ConformCanvas(image, preset, keep_alpha, &result.notes, &result.frame);
   SnapBackground(&result.image, preset, result.format);
 
   // Downscale as a last resort, keeping the aspect and the preset's minimum size.
@@ -243,7 +256,12 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
 
   // The gate: what was written is what is checked.
   ASSIGN_OR_RETURN(Image decoded, io::DecodeImage(result.bytes, LimitsConfig{}, image.name));
-  result.report = qa::CheckCompliance(result.bytes, decoded, preset, options.compliance);
+  qa::ComplianceOptions compliance = options.compliance;
+  if (!options.overlay_text_mask.empty() && !compliance.overlay_text_share) {
+    compliance.overlay_text_share =
+        MaskShareInFrame(options.overlay_text_mask, image.bgr.size(), result.frame);
+  }
+  result.report = qa::CheckCompliance(result.bytes, decoded, preset, compliance);
   if (!result.report.passed()) {
     // JPEG's ringing can leave a few off-white pixels in a pure background; a lossless format the
     // preset also accepts keeps it pure, so try that before giving up.

@@ -1,6 +1,8 @@
 #include "ops/matting.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
@@ -20,6 +22,76 @@ cv::Mat ResizeTo(const cv::Mat& src, cv::Size size, int shrink_mode = cv::INTER_
 cv::Size FitLongSide(cv::Size size, int long_side) {
   double scale = std::min(1.0, static_cast<double>(long_side) / std::max(size.width, size.height));
   return {std::max(1, cvRound(size.width * scale)), std::max(1, cvRound(size.height * scale))};
+}
+
+StrayPieces DropStrayPieces(const cv::Mat& alpha, const StrayOptions& options) {
+  CV_Assert(alpha.type() == CV_8UC1);
+  StrayPieces result;
+  result.alpha = alpha.clone();
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(alpha >= 128, labels, stats, centroids, 8, CV_32S);
+  if (n <= 2) return result;
+  int largest = 0;
+  for (int i = 1; i < n; ++i) largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
+  const double small_area = options.min_share * largest;
+  // Distance of every pixel to the nearest piece that is not small.
+  std::vector<uchar> big(n, 0);
+  for (int i = 1; i < n; ++i) big[i] = stats.at<int>(i, cv::CC_STAT_AREA) >= small_area;
+  cv::Mat not_big(alpha.size(), CV_8UC1);
+  for (int y = 0; y < alpha.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* o = not_big.ptr<uchar>(y);
+    for (int x = 0; x < alpha.cols; ++x) o[x] = big[l[x]] ? 0 : 255;
+  }
+  cv::Mat distance;
+  cv::distanceTransform(not_big, distance, cv::DIST_L2, 3);
+  std::vector<float> nearest(n, std::numeric_limits<float>::max());
+  for (int y = 0; y < alpha.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* d = distance.ptr<float>(y);
+    for (int x = 0; x < alpha.cols; ++x) {
+      if (l[x] > 0) nearest[l[x]] = std::min(nearest[l[x]], d[x]);
+    }
+  }
+  const double reach = options.reach * std::hypot(alpha.cols, alpha.rows);
+  std::vector<uchar> stray(n, 0);
+  double kept_area = 0, stray_area = 0;
+  for (int i = 1; i < n; ++i) {
+    const int area = stats.at<int>(i, cv::CC_STAT_AREA);
+    stray[i] = !big[i] && nearest[i] > reach;
+    (stray[i] ? stray_area : kept_area) += area;
+    result.removed += stray[i];
+  }
+  result.removed_area = kept_area > 0 ? stray_area / kept_area : 0;
+  if (result.removed == 0) return result;
+  if (result.removed_area > options.max_area) {
+    // So much stray matter means the segmenter did not find the subject: left for QA to see.
+    result.left_shattered = true;
+    result.removed = 0;
+    return result;
+  }
+  // Soft surrounds: components of alpha >= 16; one that holds a kept piece stays (only the stray
+  // pieces' own pixels go), one that holds only stray pieces goes whole.
+  cv::Mat soft_labels;
+  const int m = cv::connectedComponents(alpha >= 16, soft_labels, 8, CV_32S);
+  std::vector<uchar> holds_kept(m, 0), holds_stray(m, 0);
+  for (int y = 0; y < alpha.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const int* s = soft_labels.ptr<int>(y);
+    for (int x = 0; x < alpha.cols; ++x) {
+      if (l[x] == 0) continue;
+      (stray[l[x]] ? holds_stray : holds_kept)[s[x]] = 1;
+    }
+  }
+  for (int y = 0; y < alpha.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const int* s = soft_labels.ptr<int>(y);
+    uchar* a = result.alpha.ptr<uchar>(y);
+    for (int x = 0; x < alpha.cols; ++x) {
+      if (stray[l[x]] || (holds_stray[s[x]] && !holds_kept[s[x]])) a[x] = 0;
+    }
+  }
+  return result;
 }
 
 cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight, float gain) {

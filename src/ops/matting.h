@@ -21,6 +21,28 @@ cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight, float gain = 4.0
 // non-background pixels (alpha > 24), so a stray speck does not widen it. Empty if none.
 cv::Rect SubjectBox(const cv::Mat& alpha);
 
+// A matte (CV_8UC1) without its stray pieces: what a segmenter picks up besides the subject (a
+// remnant of removed text, a mortar joint, a reflection) as opposed to the parts of a product
+// made of several pieces (a pair of shoes, a set of bottles, a lid beside its jar).
+// A piece is a connected component of the opaque pixels (alpha >= 128). It is stray when it is
+// small, under `min_share` of the largest piece's area, and far, farther than `reach` (a share of
+// the image diagonal) from every piece that is not small; its soft surround (the connected
+// pixels with alpha >= 16 that reach no kept piece) goes with it. A shattered matte is left as it
+// is, for QA to reject: when the stray pieces add up to more than `max_area` of the kept pieces'
+// area (the segmenter did not find the subject), and in any case its mid-sized pieces.
+struct StrayOptions {
+  double min_share = 0.02;
+  double reach = 0.02;
+  double max_area = 0.02;
+};
+struct StrayPieces {
+  cv::Mat alpha;                // the matte without them
+  int removed = 0;              // stray pieces removed
+  double removed_area = 0;      // the stray pieces' opaque area over the kept pieces'
+  bool left_shattered = false;  // over max_area: nothing was removed
+};
+StrayPieces DropStrayPieces(const cv::Mat& alpha, const StrayOptions& options = {});
+
 struct RefineOptions {
   int radius = 2;           // window radius at the net's resolution, in pixels
   double eps = 1e-3;        // regularisation, in (0..1 colour units)^2: larger = smoother matte

@@ -42,6 +42,63 @@ TEST(RefineAlphaTest, SnapsALowResolutionMatteToThePhotoEdges) {
   EXPECT_GE(testdata::Iou(refined8, c.alpha), 0.98);
 }
 
+// Opaque pixels of a matte inside `box`.
+int OpaqueIn(const cv::Mat& alpha, cv::Rect box) { return cv::countNonZero(alpha(box) >= 128); }
+
+TEST(DropStrayPiecesTest, DropsRemnantsFarFromASetOfBottles) {
+  // Three bottles of different sizes (a set: every one is kept), a lid just beside the first one
+  // (small but near: kept), and, far to the left, the outline a removed caption left behind,
+  // with its soft halo, and a speck.
+  cv::Mat alpha = cv::Mat::zeros(500, 800, CV_8UC1);
+  const cv::Rect bottles[] = {{300, 100, 120, 330}, {450, 150, 100, 280}, {580, 200, 80, 230}};
+  for (const cv::Rect& b : bottles) alpha(b).setTo(255);
+  const cv::Rect lid(260, 400, 30, 25);
+  alpha(lid).setTo(255);
+  const cv::Rect halo(30, 100, 40, 300), outline(40, 110, 20, 280), speck(150, 450, 6, 6);
+  alpha(halo).setTo(60);
+  cv::rectangle(alpha, outline, cv::Scalar(255), 1);
+  alpha(speck).setTo(200);
+  const cv::Mat before = alpha.clone();
+
+  StrayPieces result = DropStrayPieces(alpha);
+  EXPECT_EQ(cv::norm(alpha, before, cv::NORM_INF), 0) << "input modified";
+  EXPECT_EQ(result.removed, 2);
+  for (const cv::Rect& b : bottles) EXPECT_EQ(OpaqueIn(result.alpha, b), b.area());
+  EXPECT_EQ(OpaqueIn(result.alpha, lid), lid.area()) << "a small part beside the product";
+  EXPECT_EQ(cv::countNonZero(result.alpha(halo)), 0) << "the remnant and its halo";
+  EXPECT_EQ(cv::countNonZero(result.alpha(speck)), 0);
+  EXPECT_GT(result.removed_area, 0.005);
+  EXPECT_LT(result.removed_area, 0.05);
+}
+
+TEST(DropStrayPiecesTest, LeavesAMatteWithMuchStrayMatterForQa) {
+  // A person cut out of a street photo: the segmenter also kept bits of the car behind, 60 small
+  // pieces far from her that add up to 6% of her area. That is not a subject with specks but a
+  // failed cutout: it stays as it is, and QA rejects it for its fragments.
+  cv::Mat alpha = cv::Mat::zeros(500, 800, CV_8UC1);
+  alpha(cv::Rect(450, 50, 150, 400)).setTo(255);
+  for (int i = 0; i < 60; ++i)
+    alpha(cv::Rect(20 + 30 * (i % 10), 40 + 60 * (i / 10), 10, 6)).setTo(255);
+  StrayPieces result = DropStrayPieces(alpha);
+  EXPECT_TRUE(result.left_shattered);
+  EXPECT_EQ(result.removed, 0);
+  EXPECT_NEAR(result.removed_area, 0.06, 0.001);
+  EXPECT_EQ(cv::norm(result.alpha, alpha, cv::NORM_INF), 0);
+}
+
+TEST(DropStrayPiecesTest, LeavesAShatteredMatteForQa) {
+  // A product broken into many mid-sized pieces scattered around it: none is small enough to
+  // be a speck, so nothing is hidden from QA's fragment check.
+  cv::Mat alpha = cv::Mat::zeros(500, 800, CV_8UC1);
+  alpha(cv::Rect(300, 150, 200, 200)).setTo(255);
+  for (int i = 0; i < 12; ++i) {
+    alpha(cv::Rect(30 + 60 * i, i % 2 ? 20 : 420, 30, 40)).setTo(255);  // 3% of the largest
+  }
+  StrayPieces result = DropStrayPieces(alpha);
+  EXPECT_EQ(result.removed, 0);
+  EXPECT_EQ(cv::norm(result.alpha, alpha, cv::NORM_INF), 0);
+}
+
 TEST(EstimateForegroundTest, RemovesTheOldBackgroundFromSoftEdges) {
   // Red object on a green backdrop with a wide soft edge: the edge pixels are red+green mixes.
   cv::Mat alpha(200, 200, CV_8UC1, cv::Scalar(0));

@@ -211,36 +211,41 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
   }
 }
 
+Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
+  if (bgr.empty()) return cv::Mat();
+  const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
+  if (std::min(bgr.cols, bgr.rows) < kMinSide) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
+  try {
+    ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
+    ASSIGN_OR_RETURN(std::vector<models::TextRegion> regions, detector->Detect(bgr));
+    if (regions.empty()) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
+    ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
+    ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,
+                     recognizer->RecognizeAll(bgr, regions));
+    std::vector<TextFinding> findings(regions.size());
+    for (size_t i = 0; i < texts.size(); ++i) {
+      findings[i].text = texts[i].text;
+      findings[i].confidence = texts[i].confidence;
+    }
+    ASSIGN_OR_RETURN(cv::Mat product, ProductMask(runtime, bgr, work));
+    ClassifyText(bgr, product, regions, true, &findings);
+    const double sx = static_cast<double>(work.width) / bgr.cols;
+    const double sy = static_cast<double>(work.height) / bgr.rows;
+    std::vector<models::TextRegion> overlay;
+    for (size_t i = 0; i < regions.size(); ++i) {
+      if (findings[i].overlay) overlay.push_back(Scaled(regions[i], sx, sy, cv::Point2f(0, 0)));
+    }
+    if (overlay.empty()) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
+    return models::RegionMask(work, overlay);
+  } catch (const cv::Exception& e) {
+    return Internal(std::string("overlay text check: OpenCV failed: ") + e.what());
+  }
+}
+
 std::function<Result<double>(const cv::Mat& bgr)> OverlayTextArea(models::Runtime& runtime) {
   return [&runtime](const cv::Mat& bgr) -> Result<double> {
-    if (bgr.empty() || std::min(bgr.cols, bgr.rows) < kMinSide) return 0.0;
-    try {
-      ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
-      ASSIGN_OR_RETURN(std::vector<models::TextRegion> regions, detector->Detect(bgr));
-      if (regions.empty()) return 0.0;
-      ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
-      ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,
-                       recognizer->RecognizeAll(bgr, regions));
-      std::vector<TextFinding> findings(regions.size());
-      for (size_t i = 0; i < texts.size(); ++i) {
-        findings[i].text = texts[i].text;
-        findings[i].confidence = texts[i].confidence;
-      }
-      const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
-      ASSIGN_OR_RETURN(cv::Mat product, ProductMask(runtime, bgr, work));
-      ClassifyText(bgr, product, regions, true, &findings);
-      const double sx = static_cast<double>(work.width) / bgr.cols;
-      const double sy = static_cast<double>(work.height) / bgr.rows;
-      std::vector<models::TextRegion> overlay;
-      for (size_t i = 0; i < regions.size(); ++i) {
-        if (findings[i].overlay) overlay.push_back(Scaled(regions[i], sx, sy, cv::Point2f(0, 0)));
-      }
-      if (overlay.empty()) return 0.0;
-      const cv::Mat covered = models::RegionMask(work, overlay);
-      return static_cast<double>(cv::countNonZero(covered)) / work.area();
-    } catch (const cv::Exception& e) {
-      return Internal(std::string("overlay text check: OpenCV failed: ") + e.what());
-    }
+    ASSIGN_OR_RETURN(cv::Mat covered, OverlayTextMask(runtime, bgr));
+    return covered.empty() ? 0.0 : static_cast<double>(cv::countNonZero(covered)) / covered.total();
   };
 }
 

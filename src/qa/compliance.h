@@ -57,6 +57,10 @@ struct ComplianceOptions {
   std::function<Result<double>(const cv::Mat& bgr)> overlay_text_area;
   // Largest share of detected text tolerated before the rule fails (detectors see specks).
   double max_text_area = 0.001;
+  // The share already measured on these pixels, or on the pixels they were resampled from with
+  // the geometry mapped (ops::Export with ExportOptions::overlay_text_mask): when set, the rule
+  // uses it and overlay_text_area is not called.
+  std::optional<double> overlay_text_share;
 };
 
 // Where the product is in an opaque image (see the header comment).

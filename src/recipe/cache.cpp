@@ -106,7 +106,9 @@ Result<ImageCache::PruneStats> ImageCache::Prune(int64_t max_bytes) const {
     if (entry_ec) continue;  // removed meanwhile
     if (it->path().extension() == ".png") {
       entries.push_back({used, path, bytes});
-    } else if (path.find(".png.tmp-") != std::string::npos && used < stale) {
+    } else if ((path.find(".png.tmp-") != std::string::npos ||
+                path.find(".png.json.tmp-") != std::string::npos) &&
+               used < stale) {
       stats.removed += fs::remove(it->path(), entry_ec) ? 1 : 0;
     }
   }
@@ -119,13 +121,19 @@ Result<ImageCache::PruneStats> ImageCache::Prune(int64_t max_bytes) const {
     return a.used != b.used ? a.used > b.used : a.path < b.path;
   });
   for (const Entry& entry : entries) {
-    if (stats.kept_bytes + entry.bytes <= max_bytes) {
-      stats.kept_bytes += entry.bytes;
+    // An entry is its image and, when the op reported facts, their sidecar.
+    std::error_code size_ec;
+    const std::string sidecar = entry.path + ".json";
+    const auto sidecar_size = fs::file_size(sidecar, size_ec);
+    const int64_t bytes = entry.bytes + (size_ec ? 0 : static_cast<int64_t>(sidecar_size));
+    if (stats.kept_bytes + bytes <= max_bytes) {
+      stats.kept_bytes += bytes;
       ++stats.kept;
       continue;
     }
     std::error_code remove_ec;
     if (fs::remove(entry.path, remove_ec)) ++stats.removed;
+    fs::remove(sidecar, remove_ec);
   }
   return stats;
 }

@@ -67,8 +67,9 @@ class ImageCache {
     int kept = 0;
     int removed = 0;
   };
-  // Removes the least recently used entries (oldest modification time first; ties by key) until
-  // the entries left hold at most `max_bytes`, and temporary files left by a crashed writer that
+  // Removes the least recently used entries (oldest modification time first; ties by key; an
+  // entry's bytes are its image's and its facts sidecar's) until the entries left hold at most
+  // `max_bytes`, and temporary files left by a crashed writer that
   // are older than an hour. Safe while other threads or processes use the cache: an entry
   // removed under a reader is a miss there. Unavailable if the folder cannot be listed.
   Result<PruneStats> Prune(int64_t max_bytes) const;
