@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "io/colour_profile.h"
 #include "io/image_io.h"
 
 namespace vitrine::qa {
@@ -168,7 +169,7 @@ void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport*
                                  "no ICC profile: viewers and marketplaces assume sRGB"));
     return;
   }
-  const IccInfo icc = DescribeIcc(metadata->icc_profile);
+  const io::IccInfo icc = io::DescribeIcc(metadata->icc_profile);
   if (icc.description.empty()) {
     report->rules.push_back(Rule("color_space", false, "unreadable ICC profile", "sRGB",
                                  "the embedded ICC profile cannot be read, so its colours are "
@@ -303,17 +304,6 @@ void CheckText(const Preset& p, const cv::Mat& bgr, const ComplianceOptions& opt
            ok ? "no overlay text found"
               : "overlay text, logos or watermarks cover " + Percent(*area) +
                     " of the image; the preset allows none: remove them (vitrine remove-text)"));
-}
-
-uint32_t Be32(std::string_view b, size_t at) {
-  return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
-         (uint32_t{static_cast<uint8_t>(b[at + 1])} << 16) |
-         (uint32_t{static_cast<uint8_t>(b[at + 2])} << 8) | static_cast<uint8_t>(b[at + 3]);
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -452,41 +442,8 @@ cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {
   return out;
 }
 
-IccInfo DescribeIcc(std::string_view b) {
-  IccInfo info;
-  if (b.size() < 132 || b.substr(36, 4) != "acsp") return info;
-  info.colour_space = Trim(std::string(b.substr(16, 4)));
-  const uint32_t count = Be32(b, 128);
-  for (uint32_t i = 0; i < count && 132 + 12 * (i + 1) <= b.size(); ++i) {
-    const size_t entry = 132 + 12 * i;
-    if (b.substr(entry, 4) != "desc") continue;
-    const size_t offset = Be32(b, entry + 4), size = Be32(b, entry + 8);
-    if (offset > b.size() || size > b.size() - offset || size < 12) break;
-    std::string_view tag = b.substr(offset, size);
-    if (tag.substr(0, 4) == "desc") {  // ICC v2: ASCII count then text
-      const size_t length = Be32(tag, 8);
-      if (length <= tag.size() - 12) info.description = Trim(std::string(tag.substr(12, length)));
-    } else if (tag.substr(0, 4) == "mluc" && tag.size() >= 28) {  // ICC v4: UTF-16BE records
-      const size_t length = Be32(tag, 20), at = Be32(tag, 24);
-      if (at <= tag.size() && length <= tag.size() - at) {
-        for (size_t k = 0; k + 1 < length; k += 2) {
-          const char c = tag[at + k + 1];
-          if (tag[at + k] == 0 && c >= 0x20 && c < 0x7F) info.description.push_back(c);
-        }
-      }
-    }
-    break;
-  }
-  std::string lower = info.description;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  info.srgb = info.colour_space == "RGB" && (lower.find("srgb") != std::string::npos ||
-                                             lower.find("61966-2") != std::string::npos);
-  return info;
-}
-
 ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, const Preset& preset,
-                       const ComplianceOptions& options) {
+                                 const ComplianceOptions& options) {
   ComplianceReport report;
   report.preset = preset.name;
   const io::Format format = io::SniffFormat(bytes);

@@ -97,19 +97,11 @@ cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
 // Checks `bytes` (an encoded file) whose decoded pixels are `decoded` (io::DecodeImage of the
 // same bytes) against `preset`. Never fails: problems are rules that fail.
 ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, const Preset& preset,
-                       const ComplianceOptions& options);
+                                 const ComplianceOptions& options);
 
-// Reads and decodes the file, then CheckCompliance(). An unreadable or undecodable file is an error (its
-// message carries the path and what to do), not a report.
+// Reads and decodes the file, then CheckCompliance(). An unreadable or undecodable file is an error
+// (its message carries the path and what to do), not a report.
 Result<ComplianceReport> CheckFile(const std::string& path, const LimitsConfig& limits,
                                    const Preset& preset, const ComplianceOptions& options);
-
-// Whether an ICC profile describes sRGB (by its description tag), with that description.
-struct IccInfo {
-  bool srgb = false;
-  std::string description;   // "sRGB IEC61966-2.1", "Display P3", or "" when unreadable
-  std::string colour_space;  // "RGB", "CMYK", "GRAY"
-};
-IccInfo DescribeIcc(std::string_view profile);
 
 }  // namespace vitrine::qa
