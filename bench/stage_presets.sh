@@ -7,11 +7,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-${VITRINE_SHARED_DATA:-../shared/data}}
 OUT=${2:-bench/out/stage_presets}
-rm -rf "$OUT" && mkdir -p "$OUT/photos"
+# The cutouts are kept between runs (they take minutes); delete $OUT to redo them.
+mkdir -p "$OUT/photos"
 cp "$DATA"/b_product_dreambooth/* "$DATA"/b_product_misc/* "$OUT/photos/"
-build/vitrine cutout -o "$OUT/cutouts" "$OUT/photos" > "$OUT/cutout.log" 2>&1 || true
+if [ "$(find "$OUT/cutouts" -type f 2>/dev/null | wc -l)" -ne "$(find "$OUT/photos" -type f | wc -l)" ]; then
+  build/vitrine cutout -o "$OUT/cutouts" "$OUT/photos" > "$OUT/cutout.log" 2>&1 || true
+fi
 tail -n 1 "$OUT/cutout.log"
 for preset in amazon noon shopify; do
+  rm -rf "${OUT:?}/$preset"
   start=$(date +%s.%N)
   build/vitrine stage --preset "$preset" -o "$OUT/$preset" "$OUT/cutouts" > "$OUT/$preset.log" 2>&1 || true
   end=$(date +%s.%N)

@@ -12,20 +12,12 @@
 namespace vitrine::qa {
 namespace {
 
-// A pixel is background-like when every channel is within this of the background colour: wide
-// enough for JPEG noise and a cutout's haze, narrow enough that a pale product (white fur, at 24 it
-// was read as background) stays product. A shadow darker than this counts as product.
-constexpr int kNearTolerance = 12;
 // Below this share of the border being background, the product cannot be told from the backdrop.
 constexpr double kMinBorderBackground = 0.5;
-// Pixels this close to the product are its anti-aliased edge, exempt from the purity rule; JPEG
-// spreads an edge over its 16x16 colour block, and chroma upsampling a little further (up to 28 px
-// away on the diagonal, measured), so JPEG gets
-// the wider band.
-constexpr int kEdgeBand = 2;
-constexpr int kJpegEdgeBand = 32;
-// A product scaled up (an export of a small cutout) has a proportionally wider soft edge: the
-// band is at least this share of the image's shorter side.
+// Pixels this close to the product are its anti-aliased edge, exempt from the purity rule: at
+// least kEdgeBand pixels, and kEdgeBandShare of the image's shorter side, since a product scaled
+// up (an export of a small cutout) has a proportionally wider soft edge (20 px at 2000x2000).
+constexpr int kEdgeBand = 4;
 constexpr double kEdgeBandShare = 0.01;
 // With light shadows allowed, the shadow may reach this far from the product, as a fraction of
 // the product's longer side.
@@ -156,6 +148,35 @@ void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format for
   }
 }
 
+// What the file carries besides pixels, against the preset's metadata policy: "strip" allows no
+// EXIF, XMP or IPTC (they can hold the supplier's name, a camera serial, GPS); "keep" reports
+// what is there. ICC profiles are the colour_space rule's.
+void CheckMetadata(const Preset& p, std::string_view bytes, ComplianceReport* report) {
+  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
+  if (!metadata.ok()) {
+    report->rules.push_back(NotChecked("metadata", metadata.status().message()));
+    return;
+  }
+  std::string found;
+  for (const auto& [present, name] :
+       {std::pair{metadata->exif, "EXIF"}, std::pair{metadata->xmp, "XMP"},
+        std::pair{metadata->iptc, "IPTC"}}) {
+    if (present) found += (found.empty() ? "" : ", ") + std::string(name);
+  }
+  const std::string measured = found.empty() ? "none" : found;
+  if (!p.strip_metadata) {
+    report->rules.push_back(
+        Rule("metadata", true, measured, "kept", "metadata kept as the preset asks: " + measured));
+    return;
+  }
+  report->rules.push_back(
+      Rule("metadata", found.empty(), measured, "none (strip)",
+           found.empty() ? "no EXIF, XMP or IPTC metadata, as the preset asks"
+                         : "the file carries " + found +
+                               " metadata, which the preset strips (it can name the supplier, "
+                               "the camera or a location); export it again with vitrine export"));
+}
+
 void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport* report) {
   if (!p.srgb) return;
   Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
@@ -183,10 +204,14 @@ void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport*
                           "), not sRGB: colours will shift on the marketplace; convert to sRGB"));
 }
 
-void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, ComplianceReport* report) {
+void CheckLayout(const Preset& p, const cv::Mat& bgr, const io::ImageHeader& header,
+                 const cv::Mat& coverage, ComplianceReport* report) {
   const int w = bgr.cols, h = bgr.rows;
   const Layout layout =
-      FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt);
+      p.pure_background
+          ? FindPureLayout(bgr, p.background, header)
+          : FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt,
+                       kPlainTolerance);
   const std::string colour = Hex(layout.background_colour);
   const bool found = layout.found();
 
@@ -202,12 +227,15 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                  colour));
   }
   if (p.pure_background) {
-    const cv::Mat away = PureRegion(layout, p, format);
+    // Away from the product (and its edge, its allowed shadow, its compression blocks) every
+    // pixel must be exactly the background colour; a raw photo's backdrop is not found, so the
+    // whole border ring is judged.
+    const Layout& strict = layout;
+    const cv::Mat away = PureRegion(strict, p, header);
     const cv::Mat impure = DiffersFrom(bgr, p.background, 0);
-
     const int band = std::max(2, std::min(w, h) / 200);
     cv::Mat border = BorderMask(bgr.size(), band);
-    if (found) border &= away;  // JPEG may smear a product near the frame into the border
+    if (strict.found()) border &= away;
     const double border_share = Share(impure, border);
     report->rules.push_back(Rule(
         "background_border", border_share == 0, Percent(border_share), "0%",
@@ -217,7 +245,7 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                   " of border pixels differ from it (limit 0%); set the background to exactly " +
                   colour));
 
-    if (!found) {
+    if (!strict.found()) {
       report->rules.push_back(Rule("background_pure", false, "no background found", "0%",
                                    "background is not pure " + colour +
                                        ": no background of that colour surrounds the product; "
@@ -232,6 +260,21 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                            " of background pixels differ from it (limit 0%" +
                            (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
                            "); set the background to exactly " + colour));
+    }
+    if (!coverage.empty()) {
+      // The product's alpha is known: every pixel it leaves uncovered is background, whatever
+      // its colour; only the compression blocks the product reaches into (and an allowed light
+      // shadow) are exempt.
+      cv::Mat uncovered;
+      cv::bitwise_not(EdgeExemption(coverage > 0, p, header, true), uncovered);
+      const double share = Share(impure, uncovered);
+      report->rules.push_back(
+          Rule("background_uncovered", share == 0, Percent(share), "0%",
+               share == 0 ? "every pixel the product does not cover is " + colour
+                          : "background is not pure " + colour + ": " + Percent(share) +
+                                " of the pixels the product does not cover differ from it (limit "
+                                "0%); flatten the cutout onto exactly " +
+                                colour));
     }
   }
 
@@ -380,11 +423,11 @@ cv::Vec3b BorderColour(const cv::Mat& bgr) {
   return median;
 }
 
-Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
+Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour, int tolerance) {
   Layout layout;
   layout.background_colour = colour ? *colour : BorderColour(bgr);
   cv::Mat near;
-  cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, kNearTolerance), near);
+  cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, tolerance), near);
   cv::Mat labels;
   const int count = cv::connectedComponents(near, labels, 4, CV_32S);
   // Components that reach the border are background.
@@ -414,22 +457,89 @@ Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
     for (int x = 0; x < w; ++x) out[x] = l[x] > 0 ? touches[l[x]] : 0;
   }
   // Product: what is not background, without isolated specks (noise, dust).
-  cv::Mat product;
-  cv::bitwise_not(layout.background, product);
-  cv::morphologyEx(product, product, cv::MORPH_OPEN, cv::Mat::ones(3, 3, CV_8UC1));
-  layout.product = cv::boundingRect(product);
+  cv::bitwise_not(layout.background, layout.product_mask);
+  cv::morphologyEx(layout.product_mask, layout.product_mask, cv::MORPH_OPEN,
+                   cv::Mat::ones(3, 3, CV_8UC1));
+  layout.product = cv::boundingRect(layout.product_mask);
   return layout;
 }
 
-cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format) {
-  cv::Mat distance;
-  cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
-  double reach = std::max<double>(format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand,
-                                  kEdgeBandShare * std::min(distance.cols, distance.rows));
-  if (preset.light_shadow && !layout.product.empty()) {
-    reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
+namespace {
+
+// The blocks of a `block` grid that hold a nonzero pixel of `mask`, as a mask.
+cv::Mat BlocksTouching(const cv::Mat& mask, cv::Size block) {
+  const int w = mask.cols, h = mask.rows;
+  const int bw = block.width, bh = block.height;
+  const int columns = (w + bw - 1) / bw, rows = (h + bh - 1) / bh;
+  std::vector<uchar> touched(static_cast<size_t>(columns) * rows, 0);
+  for (int y = 0; y < h; ++y) {
+    const uchar* m = mask.ptr<uchar>(y);
+    uchar* row = touched.data() + static_cast<size_t>(y / bh) * columns;
+    for (int x = 0; x < w; ++x) {
+      if (m[x]) row[x / bw] = 255;
+    }
   }
-  return distance > reach;  // zero on the product itself, so within the background
+  cv::Mat out(mask.size(), CV_8UC1);
+  for (int y = 0; y < h; ++y) {
+    const uchar* row = touched.data() + static_cast<size_t>(y / bh) * columns;
+    uchar* o = out.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) o[x] = row[x / bw];
+  }
+  // Subsampled chroma is upsampled by interpolating with the neighbouring block's samples, so a
+  // block beside one the product reaches into can be off by a level along the shared side.
+  if (bw > 8 || bh > 8) cv::dilate(out, out, cv::Mat::ones(5, 5, CV_8UC1));
+  return out;
+}
+
+}  // namespace
+
+cv::Mat EdgeExemption(const cv::Mat& product, const Preset& preset, const io::ImageHeader& header,
+                      bool alpha_known) {
+  cv::Mat exempt = product.clone();
+  double reach =
+      alpha_known
+          ? 0.0
+          : std::max<double>(kEdgeBand, kEdgeBandShare * std::min(product.cols, product.rows));
+  const cv::Rect box = cv::boundingRect(product);
+  if (preset.light_shadow && !box.empty()) {
+    reach = std::max(reach, kShadowReach * std::max(box.width, box.height));
+  }
+  if (reach > 0) {
+    cv::Mat background, distance;
+    cv::bitwise_not(product, background);
+    cv::distanceTransform(background, distance, cv::DIST_L2, 3);
+    exempt = distance <= reach;
+  }
+  if (header.format == io::Format::kJpeg || header.format == io::Format::kWebp) {
+    const cv::Size block = header.format == io::Format::kWebp
+                               ? cv::Size(16, 16)
+                               : cv::Size(header.mcu_width, header.mcu_height);
+    exempt |= BlocksTouching(exempt, block);  // the blocks holding the edge can ring
+  }
+  return exempt;
+}
+
+Layout FindPureLayout(const cv::Mat& bgr, cv::Vec3b colour, const io::ImageHeader& header) {
+  Layout strict = FindLayout(bgr, colour, kPureTolerance);
+  if (header.format != io::Format::kJpeg && header.format != io::Format::kWebp) return strict;
+  // Lossy: near-background pixels within a block of the clearly-product ones are ringing.
+  const Layout tolerant = FindLayout(bgr, colour, kPlainTolerance);
+  const int block =
+      header.format == io::Format::kWebp ? 16 : std::max(header.mcu_width, header.mcu_height);
+  cv::Mat near_product;
+  cv::dilate(tolerant.product_mask, near_product,
+             cv::Mat::ones(2 * block + 1, 2 * block + 1, CV_8UC1));
+  cv::Mat ringing =
+      near_product & ~DiffersFrom(bgr, colour, kPlainTolerance) & ~tolerant.product_mask;
+  cv::Mat product = strict.product_mask & ~ringing;
+  strict.product = cv::boundingRect(product);
+  return strict;
+}
+
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, const io::ImageHeader& header) {
+  cv::Mat region;
+  cv::bitwise_not(EdgeExemption(layout.product_mask, preset, header, false), region);
+  return region;
 }
 
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {
@@ -461,9 +571,12 @@ ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, c
                  : "the image is opaque"));
   }
   CheckColourSpace(preset, bytes, &report);
+  CheckMetadata(preset, bytes, &report);
   // Transparent pixels show the page behind them, which is white on every marketplace.
   const cv::Mat bgr = FlattenOnto(decoded, preset.background);
-  CheckLayout(preset, bgr, format, &report);
+  Result<io::ImageHeader> header = io::ReadHeader(bytes);
+  CheckLayout(preset, bgr, header.ok() ? *header : io::ImageHeader{format, w, h}, options.coverage,
+              &report);
   CheckText(preset, bgr, options, &report);
   return report;
 }

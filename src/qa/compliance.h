@@ -6,9 +6,16 @@
 // failed. Checking never edits the image.
 //
 // How the product is found: background pixels are those close to the background colour (the
-// preset's when it requires a plain background, otherwise the border's median) and connected to
-// the image border; everything else is the product. Fill is the product box's span along its
-// limiting axis, max(box width / width, box height / height).
+// preset's when it requires a plain background, otherwise the border's median; within
+// kPureTolerance where the preset requires it pure, else kPlainTolerance) and connected to the
+// image border; everything else is the product. Pure background: every pixel away from the
+// product (PureRegion) must be exactly the colour, the border ring included; a raw photo on a
+// grey or textured backdrop has no such background and fails background_border and
+// background_pure, and its "product" fills the frame. Limit: a faint tint (a shadow or haze at most
+// one level off white in a channel, or one that touches the product and is lighter than one level
+// off beyond the edge band) cannot be told from a pale product's own edge by colour alone; export
+// knows the product's alpha and checks that (ComplianceOptions::coverage). Fill is the product
+// box's span along its limiting axis, max(box width / width, box height / height).
 //
 // Thread safety: every function is thread-safe if the overlay_text_area hook is.
 #pragma once
@@ -57,14 +64,28 @@ struct ComplianceOptions {
   std::function<Result<double>(const cv::Mat& bgr)> overlay_text_area;
   // Largest share of detected text tolerated before the rule fails (detectors see specks).
   double max_text_area = 0.001;
+  // The product's coverage (its alpha, CV_8UC1) at the checked image's size, when the caller
+  // knows it (export of a staged cutout). For pure-background presets, the rule
+  // "background_uncovered" then requires every pixel it leaves at 0 to be exactly the background
+  // colour, apart from the compression blocks the product reaches into. Empty: colour alone.
+  cv::Mat coverage;
 };
+
+// How far from the background colour (every channel) a pixel may be and still be background
+// when finding the product: plain backdrops tolerate JPEG noise and a cutout's haze; for a pure
+// background a pixel one level off white is background (and so must be exactly white unless it
+// is at the product's edge), anything further off is product. A pale product's rim and body are
+// thus product, not impure background.
+inline constexpr int kPlainTolerance = 12;
+inline constexpr int kPureTolerance = 1;
 
 // Where the product is in an opaque image (see the header comment).
 struct Layout {
   cv::Mat background;            // CV_8UC1, 255 where background
+  cv::Mat product_mask;          // CV_8UC1, 255 where product (not background, specks removed)
   cv::Vec3b background_colour;   // the colour the background was measured against (BGR)
   double border_background = 0;  // share of border pixels that are background, 0..1
-  cv::Rect product;              // bounding box of the non-background pixels; empty if none
+  cv::Rect product;              // bounding box of product_mask; empty if none
   // The backdrop is plain enough (half the border is background) for the box to mean anything.
   bool found() const;
 };
@@ -84,12 +105,25 @@ Framing MeasureFraming(cv::Rect box, cv::Size size);
 cv::Vec3b BorderColour(const cv::Mat& bgr);
 
 // `colour`: the expected background colour, or nullopt to take BorderColour().
-Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour);
+// `tolerance`: kPlainTolerance, or kPureTolerance where the preset requires a pure background.
+Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour, int tolerance);
 
-// The pixels the pure-background rules require to be exactly the background colour: the
-// background away from the product's anti-aliased edge (wider for JPEG, whose blocks smear an
-// edge) and, when the preset allows one, from its light shadow.
-cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format);
+// FindLayout() for a pure background (kPureTolerance), with the product box measured without
+// the lossy encoder's ringing: in a JPEG or WebP `header`, pixels within kPlainTolerance of the
+// colour and within one block of the clearly-off pixels (kPlainTolerance) are not product.
+Layout FindPureLayout(const cv::Mat& bgr, cv::Vec3b colour, const io::ImageHeader& header);
+
+// The pixels exempt from the pure-background rules around `product` (a mask): within the edge
+// band of it (see compliance.cpp: max(3 px, 1% of the shorter side); none when `alpha_known`,
+// as the product's own alpha then says where it ends), within the light shadow's reach when the
+// preset allows one, and, for JPEG and WebP, every compression block (header.mcu_width x
+// mcu_height, 8x8 for our 4:4:4 JPEG; 16x16 for WebP) holding a product pixel, widened by 2 px
+// for subsampled chroma: only there can an encoder's ringing move a background pixel.
+cv::Mat EdgeExemption(const cv::Mat& product, const Preset& preset, const io::ImageHeader& header,
+                      bool alpha_known);
+// The pixels the pure-background rules require to be exactly the background colour: all but
+// EdgeExemption(layout.product_mask).
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, const io::ImageHeader& header);
 
 // The image composited over `colour` (alpha dropped); the pixels themselves when opaque.
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
