@@ -196,7 +196,9 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
                                           args->format + "; use " + preset->FormatNames()));
         return;
       }
-      export_options.format = *format;
+      // Given: that format or nothing. Not given: the preset's first, or another it accepts
+      // when that one cannot meet its rules (a JPEG whose ringing leaves a background impure).
+      if (cmd->count("--format") > 0) export_options.format = *format;
     }
     Result<nlohmann::json> params = StageParams(args->stage);
     if (!params.ok()) {

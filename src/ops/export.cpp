@@ -123,7 +123,8 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
 // Where the preset requires a pure background, what is not the product becomes exactly the
 // background colour; pixels further off are left alone and the gate reports them.
 //  - With the product's coverage known: pixels it barely covers (alpha <= kHazeAlpha, a
-//    cutout's faint haze) and away from its solid part become background, coverage 0.
+//    cutout's faint haze) and away from its solid part become background, coverage 0, and so do
+//    off-colour specks (qa::FindLayout's, at most 8 pixels, apart from the product).
 //  - Without: background pixels (kPlainTolerance) within kSnapTolerance of the colour, outside
 //    the edge band.
 // Then no product pixel may pass for off-white background: a covered pixel within
@@ -155,6 +156,12 @@ void SnapBackground(Image* image, cv::Mat* coverage, const qa::Preset& preset,
   if (image->has_alpha()) image->alpha.setTo(255, snap);
   if (coverage->empty()) return;
   coverage->setTo(0, snap);
+  // Specks the gate would call dust (a cutout's stray blob of a few pixels, away from the
+  // product) are background too.
+  const qa::Layout layout = qa::FindLayout(image->bgr, bg, qa::kPureTolerance);
+  const cv::Mat specks = ~layout.background & ~layout.product_mask;
+  image->bgr.setTo(colour, specks);
+  coverage->setTo(0, specks);
   for (int y = 0; y < image->height(); ++y) {
     cv::Vec3b* p = image->bgr.ptr<cv::Vec3b>(y);
     const uchar* c = coverage->ptr<uchar>(y);

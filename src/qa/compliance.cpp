@@ -14,6 +14,8 @@ namespace {
 
 // Below this share of the border being background, the product cannot be told from the backdrop.
 constexpr double kMinBorderBackground = 0.5;
+// Off-colour blobs of at most this many pixels are specks (dust, noise), not product.
+constexpr int kSpeckPixels = 8;
 // Pixels this close to the product are its anti-aliased edge, exempt from the purity rule: at
 // least kEdgeBand pixels, and kEdgeBandShare of the image's shorter side, since a product scaled
 // up (an export of a small cutout) has a proportionally wider soft edge (20 px at 2000x2000).
@@ -456,10 +458,19 @@ Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour, int toler
     uchar* out = layout.background.ptr<uchar>(y);
     for (int x = 0; x < w; ++x) out[x] = l[x] > 0 ? touches[l[x]] : 0;
   }
-  // Product: what is not background, without isolated specks (noise, dust).
+  // Product: what is not background, without isolated specks (noise, dust): parts of at most
+  // kSpeckPixels. Thin parts of a product (a sunglasses' temple, a glass's rim) stay product.
   cv::bitwise_not(layout.background, layout.product_mask);
-  cv::morphologyEx(layout.product_mask, layout.product_mask, cv::MORPH_OPEN,
-                   cv::Mat::ones(3, 3, CV_8UC1));
+  cv::Mat parts, stats, centroids;
+  const int n =
+      cv::connectedComponentsWithStats(layout.product_mask, parts, stats, centroids, 8, CV_32S);
+  std::vector<uchar> keep(n, 0);
+  for (int i = 1; i < n; ++i) keep[i] = stats.at<int>(i, cv::CC_STAT_AREA) > kSpeckPixels ? 255 : 0;
+  for (int y = 0; y < h; ++y) {
+    const int* l = parts.ptr<int>(y);
+    uchar* out = layout.product_mask.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) out[x] = keep[l[x]];
+  }
   layout.product = cv::boundingRect(layout.product_mask);
   return layout;
 }

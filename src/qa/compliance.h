@@ -6,16 +6,22 @@
 // failed. Checking never edits the image.
 //
 // How the product is found: background pixels are those close to the background colour (the
-// preset's when it requires a plain background, otherwise the border's median; within
-// kPureTolerance where the preset requires it pure, else kPlainTolerance) and connected to the
-// image border; everything else is the product. Pure background: every pixel away from the
-// product (PureRegion) must be exactly the colour, the border ring included; a raw photo on a
-// grey or textured backdrop has no such background and fails background_border and
-// background_pure, and its "product" fills the frame. Limit: a faint tint (a shadow or haze at most
-// one level off white in a channel, or one that touches the product and is lighter than one level
-// off beyond the edge band) cannot be told from a pale product's own edge by colour alone; export
-// knows the product's alpha and checks that (ComplianceOptions::coverage). Fill is the product
-// box's span along its limiting axis, max(box width / width, box height / height).
+// preset's when it requires a plain background, otherwise the border's median) and connected to
+// the image border; everything else is the product. "Close" is kPlainTolerance (12 levels), or
+// for a pure background kPureTolerance (1 level: FindPureLayout), so a pale product's body and
+// anti-aliased rim are product, not off-white background. Fill is the product box's span along
+// its limiting axis, max(box width / width, box height / height).
+//
+// Pure background, from the pixels alone (what `vitrine check` does): every pixel away from the
+// product must be exactly the colour, the border ring included. "Away" excludes the edge band
+// (max(4 px, 1% of the shorter side) from the product), a light shadow's reach where the preset
+// allows one, and in JPEG/WebP the compression blocks that hold the band (8x8 in our 4:4:4 JPEG).
+// A raw photo on a grey, textured or near-white backdrop has no such background: it fails
+// background_border and background_pure, and its "product" fills the frame (fill fails).
+// Limit: a tint more than one level off the colour that touches the product (a grey shadow, a
+// halo) reads as part of the product, so the colour-only rule does not call it impure (it widens
+// the product's box); export knows the product's alpha and refuses it
+// (ComplianceOptions::coverage, rule background_uncovered).
 //
 // Thread safety: every function is thread-safe if the overlay_text_area hook is.
 #pragma once
