@@ -486,6 +486,41 @@ TEST_F(CliTest, StageWithAPresetMakesACompliantMainImage) {
   }
 }
 
+TEST_F(CliTest, APaleCutoutGetsAMainImageThatItsOwnCheckPasses) {
+  // A white bowl cut out: body a few levels off white, a highlight one level off, soft rim.
+  cv::Mat bgra(400, 460, CV_8UC4, cv::Scalar(247, 249, 250, 0));
+  cv::Mat alpha(bgra.size(), CV_8UC1, cv::Scalar(0));
+  cv::ellipse(alpha, {230, 200}, {200, 170}, 0, 0, 360, 255, -1, cv::LINE_AA);
+  cv::GaussianBlur(alpha, alpha, {0, 0}, 1.5);
+  cv::ellipse(bgra, {200, 150}, {80, 50}, 0, 0, 360, cv::Scalar(254, 255, 254, 255), -1);
+  cv::insertChannel(alpha, bgra, 3);
+  cv::imwrite(Path("in/bowl.png"), bgra);
+  for (const char* preset : {"amazon", "noon"}) {
+    const std::string out = Path(std::string("pale_") + preset);
+    CommandRun run =
+        Vitrine(std::string("stage --preset ") + preset + " -o " + out + " " + Path("in/bowl.png"));
+    ASSERT_EQ(run.exit_code, 0) << preset << run.output;
+    const std::string file = out + "/bowl.jpg";
+    CommandRun check = Vitrine(std::string("check --preset ") + preset + " " + file);
+    EXPECT_EQ(check.exit_code, 0) << preset << check.output;
+    // Independently: pure white all round, and the bowl (pixels off white) within the fill range.
+    const cv::Mat image = cv::imread(file);
+    ASSERT_FALSE(image.empty()) << preset;
+    cv::Mat white;
+    cv::inRange(image, cv::Scalar::all(255), cv::Scalar::all(255), white);
+    EXPECT_EQ(cv::countNonZero(white.row(0)) + cv::countNonZero(white.row(image.rows - 1)),
+              2 * image.cols)
+        << preset;
+    EXPECT_EQ(cv::countNonZero(white.col(0)) + cv::countNonZero(white.col(image.cols - 1)),
+              2 * image.rows)
+        << preset;
+    const cv::Rect box = cv::boundingRect(~white);
+    const double fill = std::max(double(box.width) / image.cols, double(box.height) / image.rows);
+    EXPECT_GE(fill, std::string(preset) == "amazon" ? 0.85 : 0.6) << preset << box;
+    EXPECT_LE(fill, std::string(preset) == "amazon" ? 0.98 : 0.9) << preset << box;
+  }
+}
+
 TEST_F(CliTest, RemoveTextCleansPhotosAndReportsWhatItFound) {
   testdata::TextStyle style;
   style.text = "厂家直销 包邮";

@@ -145,7 +145,13 @@ BatchReport RunBatch(const std::vector<std::string>& inputs,
       Result<std::string> bytes = options.encoder ? options.encoder((*results)[v])
                                                   : io::EncodeImage((*results)[v], options.encode);
       if (!bytes.ok()) return bytes.status().WithContext(inputs[index]);
-      RETURN_IF_ERROR(WriteFileAtomic(outputs[v][index], *bytes));
+      // An encoder may choose another format (export falls back to PNG): name the file by it.
+      fs::path path = outputs[v][index];
+      const io::Format written = io::SniffFormat(*bytes);
+      if (written != io::Format::kUnknown && written != options.encode.format) {
+        path.replace_extension(io::FormatExtension(written));
+      }
+      RETURN_IF_ERROR(WriteFileAtomic(path.string(), *bytes));
     }
     return Status::Ok();
   };

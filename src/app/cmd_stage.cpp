@@ -84,6 +84,12 @@ void ApplyPreset(const qa::Preset& preset, const std::function<bool(const char*)
     if (!given("--gradient")) o->gradient = "none";
     if (!given("--shadow") && preset.pure_background && !preset.light_shadow) o->shadow = "none";
   }
+  if (preset.pure_background && !given("--background") && !given("--scene")) {
+    // Staged on a transparent canvas, the product keeps its alpha into export, which flattens it
+    // onto the preset's colour and so knows which pixels are background (a pale product's rim is
+    // then never mistaken for an off-white backdrop).
+    o->background = "transparent";
+  }
 }
 
 // "#aa0000,navy" -> {"#aa0000", "navy"}, each checked.
@@ -190,7 +196,9 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
                                           args->format + "; use " + preset->FormatNames()));
         return;
       }
-      export_options.format = *format;
+      // Given: that format or nothing. Not given: the preset's first, or another it accepts
+      // when that one cannot meet its rules (a JPEG whose ringing leaves a background impure).
+      if (cmd->count("--format") > 0) export_options.format = *format;
     }
     Result<nlohmann::json> params = StageParams(args->stage);
     if (!params.ok()) {
@@ -240,6 +248,10 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
       if (colours->empty()) {
         ASSIGN_OR_RETURN(Image staged, registry.Run("stage", cutout, *params, context));
         results.push_back(std::move(staged));
+      }
+      for (Image& result : results) {  // for presets that keep metadata
+        result.exif = image.exif;
+        result.xmp = image.xmp;
       }
       for (const std::string& w : std::set<std::string>(warnings.begin(), warnings.end())) {
         std::fprintf(stderr, "warning: %s: %s\n", image.name.c_str(), w.c_str());

@@ -11,6 +11,6 @@ cv::Mat Image::ToBgra() const {
   return bgra;
 }
 
-Image Image::Clone() const { return Image{bgr.clone(), alpha.clone(), name}; }
+Image Image::Clone() const { return Image{bgr.clone(), alpha.clone(), name, exif, xmp}; }
 
 }  // namespace vitrine

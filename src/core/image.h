@@ -14,6 +14,11 @@ struct Image {
   cv::Mat bgr;       // CV_8UC3
   cv::Mat alpha;     // CV_8UC1, same size as bgr; empty = opaque
   std::string name;  // the source's stem, used to name outputs
+  // The source file's EXIF TIFF structure (orientation already applied to the pixels and reset
+  // to 1) and XMP packet, or empty: carried so that an export may keep them. Not pixels: ops that
+  // derive an image from another may leave them empty; the caller decides what to carry.
+  std::string exif = {};
+  std::string xmp = {};
 
   bool has_alpha() const { return !alpha.empty(); }
   int width() const { return bgr.cols; }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <turbojpeg.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,10 +16,12 @@
 #include <new>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 #include <vector>
 
 #include "core/file.h"
 #include "core/text.h"
+#include "io/colour_profile.h"
 
 namespace vitrine::io {
 namespace {
@@ -80,6 +83,8 @@ Status Corrupt(std::string_view detail) {
                          "); re-export or re-download it");
 }
 
+constexpr std::string_view kJpegXmp = "http://ns.adobe.com/xap/1.0/\0"sv;
+constexpr std::string_view kPngXmp = "XML:com.adobe.xmp\0"sv;
 constexpr std::string_view kJpegTruncated = "JPEG ends before its end marker";
 constexpr std::string_view kPngTruncated = "PNG ends before its IEND chunk";
 constexpr std::string_view kWebpTruncated = "WebP ends before the end of its RIFF container";
@@ -181,35 +186,48 @@ std::string_view StripExifPrefix(std::string_view b) {
   return StartsWith(b, "Exif\0"sv) && b.size() >= 6 ? b.substr(6) : b;
 }
 
-// The orientation (1..8) from a TIFF structure's first IFD, or 1 when absent or unreadable: a
-// broken EXIF block must not make an otherwise good image unreadable.
-int OrientationFromTiff(std::string_view tiff) {
-  if (tiff.size() < 8) return 1;
+// Where the orientation entry (tag 0x0112) of a TIFF structure's first IFD is, with its value
+// (1..8), or nullopt when absent or unreadable: a broken EXIF block must not make an otherwise
+// good image unreadable.
+struct OrientationTag {
+  size_t entry = 0;
+  bool little = false;
+  int value = 1;
+};
+std::optional<OrientationTag> FindOrientation(std::string_view tiff) {
+  if (tiff.size() < 8) return std::nullopt;
   bool little;
   if (StartsWith(tiff, "II*\0"sv)) {
     little = true;
   } else if (StartsWith(tiff, "MM\0*"sv)) {
     little = false;
   } else {
-    return 1;
+    return std::nullopt;
   }
   auto u16 = [&](size_t at) { return little ? Le16(tiff, at) : Be16(tiff, at); };
   auto u32 = [&](size_t at) { return little ? Le32(tiff, at) : Be32(tiff, at); };
   // Offsets are at most 2^32 + 12 * 65535: the sums below cannot overflow a 64-bit size_t.
   static_assert(sizeof(size_t) >= 8);
   const size_t ifd = u32(4);
-  if (ifd < 8 || ifd + 2 > tiff.size()) return 1;
+  if (ifd < 8 || ifd + 2 > tiff.size()) return std::nullopt;
   const size_t count = u16(ifd);
   for (size_t i = 0; i < count; ++i) {
     const size_t entry = ifd + 2 + 12 * i;
-    if (entry + 12 > tiff.size()) return 1;
+    if (entry + 12 > tiff.size()) return std::nullopt;
     if (u16(entry) != 0x0112) continue;
     uint32_t type = u16(entry + 2);
-    if (u32(entry + 4) < 1) return 1;
-    uint32_t value = type == 3 ? u16(entry + 8) : type == 4 ? u32(entry + 8) : 0;
-    return value >= 1 && value <= 8 ? static_cast<int>(value) : 1;
+    if (u32(entry + 4) < 1 || (type != 3 && type != 4)) return std::nullopt;
+    uint32_t value = type == 3 ? u16(entry + 8) : u32(entry + 8);
+    if (value < 1 || value > 8) return std::nullopt;
+    return OrientationTag{entry, little, static_cast<int>(value)};
   }
-  return 1;
+  return std::nullopt;
+}
+
+// The orientation (1..8) from a TIFF structure's first IFD, or 1 when absent or unreadable.
+int OrientationFromTiff(std::string_view tiff) {
+  const std::optional<OrientationTag> tag = FindOrientation(tiff);
+  return tag ? tag->value : 1;
 }
 
 // Returns `m` transformed for display according to EXIF orientation 1..8.
@@ -331,6 +349,16 @@ Result<ContainerInfo> WalkJpeg(std::string_view b, bool to_end) {
       if (precision != 8) return Corrupt("JPEG frame header gives an invalid sample precision");
       info.header.height = static_cast<int>(Be16(segment, 1));
       info.header.width = static_cast<int>(Be16(segment, 3));
+      const size_t components = U8(segment, 5);
+      if (components > 1 && segment.size() >= 6 + 3 * components) {
+        int h = 1, v = 1;
+        for (size_t c = 0; c < components; ++c) {
+          h = std::max(h, U8(segment, 7 + 3 * c) >> 4);
+          v = std::max(v, U8(segment, 7 + 3 * c) & 15);
+        }
+        info.header.mcu_width = 8 * h;
+        info.header.mcu_height = 8 * v;
+      }
       if (info.header.width == 0 || info.header.height == 0) {
         return Corrupt("JPEG frame header gives a width or height of 0");
       }
@@ -339,8 +367,11 @@ Result<ContainerInfo> WalkJpeg(std::string_view b, bool to_end) {
     } else if (marker == 0xE1 && info.exif.empty() && StartsWith(segment, "Exif\0"sv)) {
       info.exif = StripExifPrefix(segment);
       info.metadata.exif = true;
-    } else if (marker == 0xE1 && StartsWith(segment, "http://ns.adobe.com/xap/1.0/\0"sv)) {
+    } else if (marker == 0xE1 && StartsWith(segment, kJpegXmp)) {
       info.metadata.xmp = true;
+      if (info.metadata.xmp_packet.empty()) {
+        info.metadata.xmp_packet = std::string(segment.substr(kJpegXmp.size()));
+      }
     } else if (marker == 0xED && StartsWith(segment, "Photoshop 3.0\0"sv)) {
       info.metadata.iptc = true;
     } else if (marker == 0xE2 && StartsWith(segment, "ICC_PROFILE\0"sv) && segment.size() > 14) {
@@ -414,8 +445,19 @@ Result<ContainerInfo> WalkPng(std::string_view b, bool to_end) {
       info.metadata.icc_profile = InflateIccp(b.substr(pos + 8, length));
     } else if (type == "sRGB") {
       info.metadata.srgb_chunk = true;
-    } else if (type == "iTXt" && StartsWith(b.substr(pos + 8, length), "XML:com.adobe.xmp\0"sv)) {
+    } else if (type == "iTXt" && StartsWith(b.substr(pos + 8, length), kPngXmp)) {
       info.metadata.xmp = true;
+      // keyword NUL, compression flag, method, language NUL, translated keyword NUL, text.
+      std::string_view rest = b.substr(pos + 8 + kPngXmp.size(), length - kPngXmp.size());
+      if (info.metadata.xmp_packet.empty() && rest.size() >= 2 && rest[0] == 0) {
+        const size_t language_end = rest.find('\0', 2);
+        const size_t keyword_end = language_end == std::string_view::npos
+                                       ? std::string_view::npos
+                                       : rest.find('\0', language_end + 1);
+        if (keyword_end != std::string_view::npos) {
+          info.metadata.xmp_packet = std::string(rest.substr(keyword_end + 1));
+        }
+      }
     }
     pos += 12 + length;
   }
@@ -477,6 +519,7 @@ Result<ContainerInfo> WalkWebp(std::string_view b, bool to_end) {
       info.metadata.icc_profile = std::string(b.substr(pos + 8, length));
     } else if (type == "XMP ") {
       info.metadata.xmp = true;
+      info.metadata.xmp_packet = std::string(b.substr(pos + 8, length));
     }
     pos += 8 + length + (length & 1);
   }
@@ -654,7 +697,19 @@ Result<ImageHeader> ReadHeader(std::string_view bytes) {
 
 Result<EmbeddedMetadata> ReadMetadata(std::string_view bytes) {
   ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/true));
+  info.metadata.exif_tiff = std::string(info.exif);
   return std::move(info.metadata);
+}
+
+std::string ExifUpright(std::string_view tiff) {
+  std::string out(tiff);
+  const std::optional<OrientationTag> tag = FindOrientation(tiff);
+  if (!tag) return out;
+  // The value sits in the entry's first bytes whatever its type (SHORT or LONG), in file order.
+  const size_t at = tag->entry + 8;
+  std::fill(out.begin() + at, out.begin() + at + 4, '\0');
+  out[tag->little ? at : (Be16(tiff, tag->entry + 2) == 3 ? at + 1 : at + 3)] = 1;
+  return out;
 }
 
 Result<ImageHeader> CheckLimits(std::string_view bytes, const LimitsConfig& limits) {
@@ -694,6 +749,17 @@ Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, st
       return Corrupt("decoded size differs from the size in the header");
     }
     ASSIGN_OR_RETURN(Image image, ToImage(std::move(decoded), std::move(name)));
+    const std::string& icc = info.metadata.icc_profile;
+    if (!icc.empty()) {
+      const IccInfo profile = DescribeIcc(icc);
+      if (profile.colour_space == "RGB" && !profile.srgb) {
+        // A profile that cannot be applied leaves the pixels as stored: `vitrine check` names it.
+        Result<cv::Mat> srgb = ConvertToSrgb(image.bgr, icc);
+        if (srgb.ok()) image.bgr = *std::move(srgb);
+      }
+    }
+    image.exif = ExifUpright(info.exif);
+    image.xmp = info.metadata.xmp_packet;
     // cv::imdecode with IMREAD_UNCHANGED ignores orientation: this is the one place it is applied.
     const int orientation = OrientationFromTiff(info.exif);
     image.bgr = Orient(image.bgr, orientation);
@@ -715,6 +781,114 @@ Result<Image> ReadImageFile(const std::string& path, const LimitsConfig& limits)
   if (!image.ok()) return image.status().WithContext(path);
   return image;
 }
+
+namespace {
+
+// ---- Encoding.
+
+constexpr size_t kMaxJpegSegment = 65533;  // a marker segment's payload after its length field
+constexpr size_t kMaxJpegXmp = kMaxJpegSegment - kJpegXmp.size();
+
+// JPEG through libjpeg-turbo: 4:4:4 (OpenCV 4.6's imencode always subsamples chroma 4:2:0, which
+// smears colour edges over 16x16 blocks) and the accurate integer DCT. `pixels` is BGR or grey.
+Result<std::string> EncodeJpeg(const cv::Mat& pixels, int quality) {
+  struct Handle {
+    tjhandle h = tjInitCompress();
+    ~Handle() {
+      if (h) tjDestroy(h);
+    }
+  } handle;
+  if (!handle.h)
+    return Internal("the JPEG encoder could not start: " + std::string(tjGetErrorStr()));
+  const cv::Mat contiguous = pixels.isContinuous() ? pixels : pixels.clone();
+  const bool grey = contiguous.channels() == 1;
+  unsigned char* out = nullptr;
+  unsigned long out_size = 0;
+  const int rc = tjCompress2(handle.h, contiguous.ptr<unsigned char>(), contiguous.cols,
+                             static_cast<int>(contiguous.step[0]), contiguous.rows,
+                             grey ? TJPF_GRAY : TJPF_BGR, &out, &out_size,
+                             grey ? TJSAMP_GRAY : TJSAMP_444, quality, TJFLAG_ACCURATEDCT);
+  std::string bytes;
+  if (rc == 0 && out) bytes.assign(reinterpret_cast<const char*>(out), out_size);
+  const std::string error = rc == 0 ? "" : tjGetErrorStr2(handle.h);
+  tjFree(out);
+  if (rc != 0) {
+    return Internal("the JPEG encoder failed for a " + std::to_string(pixels.cols) + "x" +
+                    std::to_string(pixels.rows) + " image: " + error);
+  }
+  return bytes;
+}
+
+std::string JpegSegment(uint8_t marker, std::string_view payload) {
+  const size_t length = payload.size() + 2;
+  std::string segment = {'\xFF', static_cast<char>(marker), static_cast<char>(length >> 8),
+                         static_cast<char>(length & 0xFF)};
+  return segment.append(payload);
+}
+
+// The metadata segments inserted after SOI and the encoder's JFIF APP0, in the order readers
+// expect: EXIF first (APP1), then XMP (APP1), then the ICC profile (APP2, split in chunks).
+Result<std::string> WithJpegMetadata(const std::string& jpeg, const EncodeOptions& options) {
+  std::string segments;
+  if (!options.exif.empty()) {
+    if (options.exif.size() + 6 > kMaxJpegSegment) {
+      return InvalidArgument("the EXIF block is " + std::to_string(options.exif.size()) +
+                             " bytes, more than one JPEG segment holds; strip the metadata");
+    }
+    segments += JpegSegment(0xE1, std::string("Exif\0\0", 6) + options.exif);
+  }
+  if (!options.xmp.empty()) segments += JpegSegment(0xE1, std::string(kJpegXmp) + options.xmp);
+  constexpr size_t kIccChunk = kMaxJpegSegment - 14;
+  const size_t chunks = (options.icc_profile.size() + kIccChunk - 1) / kIccChunk;
+  if (chunks > 255) return InvalidArgument("the ICC profile is too large for a JPEG file");
+  for (size_t i = 0; i < chunks; ++i) {
+    std::string payload("ICC_PROFILE\0", 12);
+    payload += static_cast<char>(i + 1);
+    payload += static_cast<char>(chunks);
+    payload.append(options.icc_profile, i * kIccChunk, kIccChunk);
+    segments += JpegSegment(0xE2, payload);
+  }
+  size_t at = 2;  // after SOI
+  if (jpeg.size() > 6 && U8(jpeg, 2) == 0xFF && U8(jpeg, 3) == 0xE0) at += 2 + Be16(jpeg, 4);
+  return jpeg.substr(0, at) + segments + jpeg.substr(at);
+}
+
+std::string PngChunk(std::string_view type, std::string_view data) {
+  std::string chunk(4, '\0');
+  const uint32_t length = static_cast<uint32_t>(data.size());
+  for (int i = 0; i < 4; ++i) chunk[i] = static_cast<char>(length >> (24 - 8 * i));
+  chunk.append(type).append(data);
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(chunk.data() + 4),
+                          static_cast<uInt>(data.size() + 4));
+  for (int i = 0; i < 4; ++i) chunk.push_back(static_cast<char>(crc >> (24 - 8 * i)));
+  return chunk;
+}
+
+// iCCP, eXIf and iTXt (XMP) inserted right after IHDR: before PLTE and IDAT, as the PNG
+// specification requires for iCCP and eXIf.
+Result<std::string> WithPngMetadata(const std::string& png, const EncodeOptions& options) {
+  std::string chunks;
+  if (!options.icc_profile.empty()) {
+    uLongf size = compressBound(static_cast<uLong>(options.icc_profile.size()));
+    std::string deflated(size, '\0');
+    if (compress2(reinterpret_cast<Bytef*>(deflated.data()), &size,
+                  reinterpret_cast<const Bytef*>(options.icc_profile.data()),
+                  static_cast<uLong>(options.icc_profile.size()), 9) != Z_OK) {
+      return Internal("could not compress the ICC profile for the PNG file");
+    }
+    deflated.resize(size);
+    chunks += PngChunk("iCCP", std::string("ICC profile\0\0", 13) + deflated);
+  }
+  if (!options.exif.empty()) chunks += PngChunk("eXIf", options.exif);
+  if (!options.xmp.empty()) {
+    // Keyword, NUL, uncompressed (0), method 0, empty language and translated keyword.
+    chunks += PngChunk("iTXt", std::string(kPngXmp) + std::string(4, '\0') + options.xmp);
+  }
+  constexpr size_t kAfterIhdr = 8 + 12 + 13;
+  return png.substr(0, kAfterIhdr) + chunks + png.substr(kAfterIhdr);
+}
+
+}  // namespace
 
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options) {
   if (image.bgr.empty()) return InvalidArgument("cannot encode an empty image");
@@ -759,6 +933,18 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
       return InvalidArgument("no output format chosen; use png, jpg or webp");
   }
   const std::string format(FormatName(options.format));
+  const bool has_metadata =
+      !options.icc_profile.empty() || !options.exif.empty() || !options.xmp.empty();
+  if (has_metadata && options.format == Format::kWebp) {
+    return InvalidArgument(
+        "metadata cannot be written into WebP here; export PNG or JPEG, or "
+        "strip the metadata");
+  }
+  if (options.xmp.size() > kMaxJpegXmp && options.format == Format::kJpeg) {
+    return InvalidArgument("the XMP packet is " + std::to_string(options.xmp.size()) +
+                           " bytes, more than one JPEG segment holds (" +
+                           std::to_string(kMaxJpegXmp) + "); export PNG or strip the metadata");
+  }
   try {
     cv::Mat pixels = image.bgr;
     if (options.grey) {
@@ -766,11 +952,19 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
     } else if (image.has_alpha()) {
       pixels = options.format == Format::kJpeg ? CompositeOverWhite(image) : image.ToBgra();
     }
-    std::vector<uchar> encoded;
-    if (!cv::imencode(extension, pixels, encoded, params)) {
-      return Internal("the " + format + " encoder failed for a " + size + " image");
+    std::string bytes;
+    if (options.format == Format::kJpeg) {
+      ASSIGN_OR_RETURN(bytes, EncodeJpeg(pixels, options.quality));
+    } else {
+      std::vector<uchar> encoded;
+      if (!cv::imencode(extension, pixels, encoded, params)) {
+        return Internal("the " + format + " encoder failed for a " + size + " image");
+      }
+      bytes.assign(encoded.begin(), encoded.end());
     }
-    return std::string(encoded.begin(), encoded.end());
+    if (!has_metadata) return bytes;
+    return options.format == Format::kJpeg ? WithJpegMetadata(bytes, options)
+                                           : WithPngMetadata(bytes, options);
   } catch (const cv::Exception& e) {
     if (e.code == cv::Error::StsNoMem) return OutOfMemory("encode", image.width(), image.height());
     return Internal("the " + format + " encoder failed for a " + size + " image: " + e.err);

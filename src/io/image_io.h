@@ -42,6 +42,10 @@ struct ImageHeader {
   Format format = Format::kUnknown;
   int width = 0;   // as stored, before EXIF orientation
   int height = 0;  // as stored, before EXIF orientation
+  // JPEG: the block grid an encoder's artefacts stay within, 8x8 when chroma is full (4:4:4) or
+  // the image is grey, 16x16 for 4:2:0, 16x8 for 4:2:2. 8x8 for other formats.
+  int mcu_width = 8;
+  int mcu_height = 8;
 };
 // Reads only the header: format and dimensions (JPEG: the SOFn frame header; PNG: IHDR, whose
 // checksum is verified; WebP: the VP8, VP8L or VP8X chunk). Unsupported for unknown formats,
@@ -56,6 +60,8 @@ struct EmbeddedMetadata {
   bool exif = false;        // JPEG APP1 Exif, PNG eXIf, WebP EXIF
   bool xmp = false;         // JPEG APP1 XMP, PNG iTXt XML:com.adobe.xmp, WebP XMP
   bool iptc = false;        // JPEG APP13 Photoshop IRB (where IPTC lives)
+  std::string exif_tiff;    // the EXIF block's TIFF structure ("Exif\0\0" removed); empty if none
+  std::string xmp_packet;   // the XMP packet (uncompressed PNG iTXt only); empty if none
 };
 // Walks the whole container (same checks and errors as DecodeImage's structure walk, no pixel
 // decode). A PNG iCCP chunk that does not inflate yields an empty icc_profile.
@@ -75,7 +81,12 @@ Result<ImageHeader> CheckLimits(std::string_view bytes, const LimitsConfig& limi
 // Orientation: EXIF tag 0x0112 (values 1-8) from JPEG APP1 "Exif", PNG eXIf or WebP EXIF is
 // applied once, to both planes; the decoded image is upright and width/height may be swapped
 // relative to ReadHeader. A missing or unreadable EXIF block means "upright".
-// Colour: pixels are returned as stored; embedded ICC profiles are not applied.
+// Colour: an embedded RGB ICC profile that is not sRGB (Display P3, Adobe RGB, a camera's) is
+// applied: the pixels are converted to sRGB (LittleCMS, relative colorimetric), so Image's
+// "pixels are sRGB" holds. sRGB profiles, grey and CMYK profiles, and unreadable profiles leave
+// the pixels as stored (a profile lcms cannot open must not make a good image unreadable).
+// Metadata: Image::exif (orientation reset to 1, as the pixels are upright) and Image::xmp carry
+// the file's EXIF and XMP, for exports that keep metadata.
 Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, std::string name);
 
 // Reads the file (refusing it if larger than limits.max_bytes before reading it) and decodes it;
@@ -88,13 +99,27 @@ struct EncodeOptions {
   int png_compression = 3;  // PNG zlib level, 0..9: 3 is fast, 9 a few percent smaller
   // Write one grey channel (the first of bgr; alpha ignored): for mattes and masks. PNG and JPEG.
   bool grey = false;
+  // Written into PNG and JPEG files when not empty (WebP: InvalidArgument, it is not written):
+  // an ICC profile (PNG iCCP, JPEG APP2), an EXIF TIFF structure (PNG eXIf, JPEG APP1) and an XMP
+  // packet (PNG iTXt, JPEG APP1; at most 65502 bytes in JPEG, else InvalidArgument).
+  std::string icc_profile = {};
+  std::string exif = {};
+  std::string xmp = {};
 };
 // PNG and WebP keep alpha; JPEG has none, so a transparent image is composited over white.
-// PNG uses zlib level png_compression (default 3: fast, a few percent larger than 9). No metadata
-// is written: pixels are already upright, so no orientation tag is needed. InvalidArgument for an
+// PNG uses zlib level png_compression (default 3: fast, a few percent larger than 9). JPEG is
+// encoded by libjpeg-turbo with full-resolution chroma (4:4:4, no subsampling: colour edges do not
+// bleed, and a block of uniform colour away from an edge decodes to exactly that colour) and
+// accurate DCT. Only the metadata in `options` is written: pixels are already upright, so no
+// orientation tag is needed. InvalidArgument for an
 // empty image, pixels that are not CV_8UC3 (alpha not CV_8UC1 of the same size), quality outside
 // 1..100, kUnknown, or a size the format cannot hold (JPEG 65500, WebP 16383 pixels a side).
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options);
+
+// EXIF orientation (tag 0x0112) in a TIFF structure set to 1 (upright), for metadata carried from
+// a decoded image whose pixels were already turned upright. Returns `tiff` unchanged when it has
+// no readable orientation tag.
+std::string ExifUpright(std::string_view tiff);
 
 // The image files directly inside the folder `dir`, sorted by name: regular files, not hidden,
 // whose extension (any case) is one a photo would have (jpg, jpeg, png, webp, and gif, bmp, tif,

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "io/colour_profile.h"
 #include "ops/op.h"
 
 namespace vitrine::ops {
@@ -15,6 +16,10 @@ constexpr int kBestQuality = 92;
 constexpr int kLowestQuality = 50;
 // How far from the pure background colour a background pixel may be and still be snapped to it.
 constexpr int kSnapTolerance = 16;
+// A cutout's haze: alpha at most this (6%), further than kHazeReach px from the product's solid
+// part (alpha > 50%), is background.
+constexpr int kHazeAlpha = 16;
+constexpr int kHazeReach = 3;
 
 // The frame, in the image's coordinates, that centres `box` at the preset's target fill with at
 // least the preset's margins, at the canvas aspect. A couple of pixels of slack keep rounding at
@@ -44,9 +49,11 @@ cv::Rect PaddedFrame(cv::Size size, const qa::Preset& p) {
 // margins in that frame, a frame re-cut around the product (only background is added or removed).
 // The frame is then scaled uniformly to the canvas size. Padding is transparent when alpha is kept,
 // else the preset's background where it requires a plain one, else the image's own border colour (a
-// product staged on a studio colour gets no white bars).
+// conformed the same way (empty when the image has none), also when it is flattened; `frame_out`
+// receives the frame in the input's pixels.
+// conformed the same way (empty when the image has none), also when it is flattened.
 Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
-                    std::vector<std::string>* notes, cv::Rect* frame_out) {
+                    cv::Mat* coverage, std::vector<std::string>* notes, cv::Rect* frame_out) {
   Image flat;
   flat.name = image.name;
   if (keep_alpha) {
@@ -62,8 +69,13 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
   const cv::Rect whole(0, 0, image.width(), image.height());
   cv::Rect frame = PaddedFrame(whole.size(), preset);
   bool reframed = false;
-  const qa::Layout layout = qa::FindLayout(
-      flat.bgr, preset.plain_background ? std::optional(preset.background) : std::nullopt);
+  // The pixels as they are before encoding: a pale product's rim is product.
+  const qa::Layout layout =
+      preset.pure_background
+          ? qa::FindPureLayout(flat.bgr, preset.background, io::ImageHeader{})
+          : qa::FindLayout(
+                flat.bgr, preset.plain_background ? std::optional(preset.background) : std::nullopt,
+                qa::kPlainTolerance);
   if (layout.found() && !layout.product.empty() &&
       !qa::MeasureFraming(layout.product - frame.tl(), frame.size()).Fits(preset)) {
     frame = IdealFrame(layout.product, preset);
@@ -76,15 +88,18 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
   *frame_out = frame;
   Image out;
   out.name = image.name;
+  *coverage = cv::Mat();
   if (frame == whole) {
     out = flat.Clone();  // never share the input's buffers
+    if (image.has_alpha()) *coverage = image.alpha.clone();
   } else {
     const cv::Rect inside = frame & whole;
     out.bgr = cv::Mat(frame.size(), CV_8UC3, colour);
     flat.bgr(inside).copyTo(out.bgr(inside - frame.tl()));
-    if (flat.has_alpha()) {
-      out.alpha = cv::Mat::zeros(frame.size(), CV_8UC1);
-      flat.alpha(inside).copyTo(out.alpha(inside - frame.tl()));
+    if (image.has_alpha()) {
+      *coverage = cv::Mat::zeros(frame.size(), CV_8UC1);
+      image.alpha(inside).copyTo((*coverage)(inside - frame.tl()));
+      if (flat.has_alpha()) out.alpha = coverage->clone();
     }
     if (!reframed) {
       notes->push_back("padded " + std::to_string(image.width()) + "x" +
@@ -95,7 +110,10 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
   if (out.bgr.size() != canvas) {
     const int interpolation = out.width() > canvas.width ? cv::INTER_AREA : cv::INTER_CUBIC;
     cv::resize(out.bgr, out.bgr, canvas, 0, 0, interpolation);
-    if (out.has_alpha()) cv::resize(out.alpha, out.alpha, canvas, 0, 0, interpolation);
+    if (!coverage->empty()) {
+      cv::resize(*coverage, *coverage, canvas, 0, 0, interpolation);
+      if (out.has_alpha()) out.alpha = coverage->clone();
+    }
     if (interpolation == cv::INTER_CUBIC) {
       notes->push_back("upscaled to " + std::to_string(canvas.width) + "x" +
                        std::to_string(canvas.height) + ": details may look soft");
@@ -104,22 +122,65 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
   return out;
 }
 
-// Background pixels that are almost the preset's colour (a cutout's faint haze, a backdrop a few
-// levels off) become exactly that colour where the preset requires a pure background. Pixels
-// further off are left alone: the gate then reports them.
-void SnapBackground(Image* image, const qa::Preset& preset, io::Format format) {
+// Where the preset requires a pure background, what is not the product becomes exactly the
+// background colour; pixels further off are left alone and the gate reports them.
+//  - With the product's coverage known: pixels it barely covers (alpha <= kHazeAlpha, a
+//    cutout's faint haze) and away from its solid part become background, coverage 0, and so do
+//    off-colour specks (qa::FindLayout's, at most 8 pixels, apart from the product).
+//  - Without: background pixels (kPlainTolerance) within kSnapTolerance of the colour, outside
+//    the edge band.
+// Then no product pixel may pass for off-white background: a covered pixel within
+// kPureTolerance of the colour in every channel, but not equal to it, has its channel nearest the
+// colour moved one level further away (at most 2 levels in one channel: invisible, and the
+// colour-only check then reads it as product).
+void SnapBackground(Image* image, cv::Mat* coverage, const qa::Preset& preset,
+                    const io::ImageHeader& header) {
   if (!preset.pure_background) return;
-  const cv::Mat flat = qa::FlattenOnto(*image, preset.background);
-  const qa::Layout layout = qa::FindLayout(flat, preset.background);
-  const cv::Scalar colour(preset.background[0], preset.background[1], preset.background[2]);
-  cv::Mat near;
-  cv::absdiff(image->bgr, colour, near);
-  cv::Mat channels[3];
-  cv::split(near, channels);
-  cv::Mat snap = (cv::max(cv::max(channels[0], channels[1]), channels[2]) <= kSnapTolerance) &
-                 qa::PureRegion(layout, preset, format);
+  const cv::Vec3b bg = preset.background;
+  const cv::Scalar colour(bg[0], bg[1], bg[2]);
+  cv::Mat snap;
+  if (!coverage->empty()) {
+    cv::Mat solid = *coverage > 127, far;
+    cv::dilate(solid, far, cv::Mat::ones(2 * kHazeReach + 1, 2 * kHazeReach + 1, CV_8UC1));
+    snap = (*coverage <= kHazeAlpha) & ~far;
+    snap |= *coverage == 0;
+  } else {
+    const cv::Mat flat = qa::FlattenOnto(*image, bg);
+    qa::Layout layout = qa::FindLayout(flat, bg, qa::kPlainTolerance);
+    cv::Mat near;
+    cv::absdiff(image->bgr, colour, near);
+    cv::Mat channels[3];
+    cv::split(near, channels);
+    snap = (cv::max(cv::max(channels[0], channels[1]), channels[2]) <= kSnapTolerance) &
+           qa::PureRegion(layout, preset, header);
+  }
   image->bgr.setTo(colour, snap);
   if (image->has_alpha()) image->alpha.setTo(255, snap);
+  if (coverage->empty()) return;
+  coverage->setTo(0, snap);
+  // Specks the gate would call dust (a cutout's stray blob of a few pixels, away from the
+  // product) are background too.
+  const qa::Layout layout = qa::FindLayout(image->bgr, bg, qa::kPureTolerance);
+  const cv::Mat specks = ~layout.background & ~layout.product_mask;
+  image->bgr.setTo(colour, specks);
+  coverage->setTo(0, specks);
+  for (int y = 0; y < image->height(); ++y) {
+    cv::Vec3b* p = image->bgr.ptr<cv::Vec3b>(y);
+    const uchar* c = coverage->ptr<uchar>(y);
+    for (int x = 0; x < image->width(); ++x) {
+      if (c[x] == 0 || p[x] == bg) continue;
+      int nearest = 0, nearest_gap = 256;
+      bool within = true;
+      for (int k = 0; k < 3; ++k) {
+        const int gap = std::abs(p[x][k] - bg[k]);
+        within = within && gap <= qa::kPureTolerance;
+        if (gap < nearest_gap) nearest = k, nearest_gap = gap;
+      }
+      if (!within) continue;
+      const int away = bg[nearest] >= 128 ? -1 : 1;
+      p[x][nearest] = cv::saturate_cast<uchar>(bg[nearest] + away * (qa::kPureTolerance + 1));
+    }
+  }
 }
 
 struct Encoded {
@@ -128,9 +189,9 @@ struct Encoded {
 };
 
 // The best encoding of `image` within max_bytes, or the smallest one tried when none fits.
-Result<Encoded> EncodeWithin(const Image& image, io::Format format, int64_t max_bytes) {
-  io::EncodeOptions options;
-  options.format = format;
+// `options` gives the format and the metadata to write; quality is searched here.
+Result<Encoded> EncodeWithin(const Image& image, io::EncodeOptions options, int64_t max_bytes) {
+  const io::Format format = options.format;
   auto encode = [&](int quality) -> Result<Encoded> {
     if (format == io::Format::kPng) {
       options.png_compression = quality;
@@ -204,8 +265,11 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
                            preset.FormatNames());
   }
   const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
-  result.image = ConformCanvas(image, preset, keep_alpha, &result.notes, &result.frame);
-  SnapBackground(&result.image, preset, result.format);
+  cv::Mat coverage;
+  result.image = ConformCanvas(image, preset, keep_alpha, &coverage, &result.notes, &result.frame);
+  // Our JPEG encoder keeps chroma at full resolution: 8x8 blocks.
+  const io::ImageHeader header{result.format, result.image.width(), result.image.height()};
+  SnapBackground(&result.image, &coverage, preset, header);
 
   // Downscale as a last resort, keeping the aspect and the preset's minimum size.
   const double min_scale =
@@ -217,8 +281,21 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
                 16.0 / preset.canvas_width, 16.0 / preset.canvas_height});
   double scale = 1.0;
   Image encoded_image = result.image;
+  cv::Mat encoded_coverage = coverage;
+  io::EncodeOptions encode_options;
+  encode_options.format = result.format;
+  if (!preset.strip_metadata) {
+    if (result.format == io::Format::kWebp) {
+      result.notes.push_back("metadata not written: this encoder writes none into WebP");
+    } else {
+      // The pixels are sRGB (decoding converted them) and upright (EXIF orientation is 1).
+      encode_options.icc_profile = io::SrgbProfile();
+      encode_options.exif = image.exif;
+      encode_options.xmp = image.xmp;
+    }
+  }
   while (true) {
-    ASSIGN_OR_RETURN(Encoded e, EncodeWithin(encoded_image, result.format, preset.max_bytes));
+    ASSIGN_OR_RETURN(Encoded e, EncodeWithin(encoded_image, encode_options, preset.max_bytes));
     const int64_t size = static_cast<int64_t>(e.bytes.size());
     if (preset.max_bytes <= 0 || size <= preset.max_bytes) {
       result.bytes = std::move(e.bytes);
@@ -242,6 +319,12 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
     if (result.image.has_alpha()) {
       cv::resize(result.image.alpha, encoded_image.alpha, size_now, 0, 0, cv::INTER_AREA);
     }
+    if (!coverage.empty()) {
+      cv::resize(coverage, encoded_coverage, size_now, 0, 0, cv::INTER_AREA);
+    }
+    // Resampling blends the product's edge into the background again.
+    SnapBackground(&encoded_image, &encoded_coverage, preset,
+                   io::ImageHeader{result.format, size_now.width, size_now.height});
   }
   if (scale < 1.0) {
     result.image = encoded_image;
@@ -261,6 +344,7 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
     compliance.overlay_text_share =
         MaskShareInFrame(options.overlay_text_mask, image.bgr.size(), result.frame);
   }
+  compliance.coverage = encoded_coverage;
   result.report = qa::CheckCompliance(result.bytes, decoded, preset, compliance);
   if (!result.report.passed()) {
     // JPEG's ringing can leave a few off-white pixels in a pure background; a lossless format the

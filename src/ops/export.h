@@ -11,11 +11,20 @@
 // canvas size; it is encoded in the preset's first format (or `format` when given, which must be
 // one of the preset's), searching JPEG/WebP quality (binary search, highest quality that fits)
 // or PNG compression to stay under max_bytes, and downscaling (never below the preset's minimum
-// size) as a last resort, with a note; no metadata is written (the encoder writes none, so EXIF,
-// XMP and foreign ICC profiles of the source never reach the output). Finally the encoded bytes
-// are decoded again and checked with qa::Check.
+// size) as a last resort, with a note. Metadata: a preset that strips writes none (EXIF, XMP and
+// foreign ICC profiles of the source never reach the output); one that keeps writes the image's
+// exif and xmp (orientation upright) and the sRGB ICC profile (PNG and JPEG; WebP gets none, with
+// a note). Finally the encoded bytes are decoded again and checked with qa::CheckCompliance.
 //
-// Background pixels within 16 levels of a pure background colour are set to it (a cutout's haze).
+// Pure backgrounds: when `image` has alpha (a cutout staged on a transparent canvas), export
+// knows which pixels are background. It flattens onto the colour, drops a cutout's faint haze
+// (alpha <= 6% more than 3 px from the solid product), lowers by one level the channel of any
+// product pixel within one level of the colour in every channel (at most 2 levels in one
+// channel, invisible), so that no product pixel passes for off-white background, and the gate
+// also requires every pixel the product does not cover to be exactly the colour (rule
+// background_uncovered). Without alpha, background pixels within 16 levels of the colour, away
+// from the product's edge, are set to it (a cutout's haze). The gate always includes every rule
+// `vitrine check` applies to the file alone, so export never writes a file that check refuses.
 //
 // Errors: InvalidArgument for a format the preset does not accept, and when the result fails the
 // gate (the message lists each failed rule with its measured value and limit: usually a backdrop

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 
+#include "io/colour_profile.h"
 #include "ops/op.h"
 #include "tests/testdata.h"
 
@@ -265,6 +266,104 @@ TEST(ExportTest, OpUsesTheConfiguredPresetsFile) {
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("unknown preset 'nope'"), std::string::npos);
   EXPECT_NE(unknown.status().message().find("tiny-shop"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vitrine::ops
+
+namespace vitrine::ops {
+namespace {
+
+// A white bowl cut out: a body a few levels off white, a highlight one level off, a soft rim.
+Image PaleCutout() {
+  cv::Mat alpha(300, 300, CV_8UC1, cv::Scalar(0));
+  cv::ellipse(alpha, {150, 155}, {133, 115}, 0, 0, 360, 255, -1, cv::LINE_AA);
+  cv::GaussianBlur(alpha, alpha, {0, 0}, 1.2);
+  cv::Mat bgr(300, 300, CV_8UC3, cv::Scalar(247, 249, 250));
+  cv::ellipse(bgr, {130, 120}, {60, 40}, 0, 0, 360, cv::Scalar(254, 255, 254), -1);
+  return Image{bgr, alpha, "bowl"};
+}
+
+TEST(ExportTest, PaleProductWithItsAlphaPassesPureWhiteAndItsOwnCheck) {
+  const Image bowl = PaleCutout();
+  for (const auto& [name, format] :
+       {std::pair{"amazon", io::Format::kPng}, std::pair{"amazon", io::Format::kJpeg},
+        std::pair{"noon", io::Format::kJpeg}}) {
+    const qa::Preset preset = Small(name);
+    ExportOptions options;
+    options.format = format;
+    Result<ExportResult> result = Export(bowl, preset, options);
+    ASSERT_TRUE(result.ok()) << name << " " << result.status().ToString();
+    EXPECT_EQ(io::SniffFormat(result->bytes), format) << name;
+    // What `vitrine check` does: the file alone, no alpha.
+    const Image out = Decode(result->bytes);
+    const qa::ComplianceReport bare =
+        qa::CheckCompliance(result->bytes, out, preset, qa::ComplianceOptions{});
+    EXPECT_TRUE(bare.passed()) << name << bare.ToJson().dump(1);
+    // Independently: the outermost ring is pure white, and every 8x8 block away from the bowl
+    // (in the output's frame: the bowl is centred, 88% of the shorter side) is exactly white.
+    cv::Mat white;
+    cv::inRange(out.bgr, cv::Scalar::all(255), cv::Scalar::all(255), white);
+    EXPECT_EQ(cv::countNonZero(white.row(0)) + cv::countNonZero(white.row(out.height() - 1)),
+              2 * out.width())
+        << name;
+    const cv::Rect box = cv::boundingRect(~white);
+    EXPECT_GE(std::max(double(box.width) / out.width(), double(box.height) / out.height()),
+              preset.fill_min)
+        << name << " " << box;
+    EXPECT_LE(std::max(double(box.width) / out.width(), double(box.height) / out.height()),
+              preset.fill_max + 0.02)
+        << name << " " << box;
+  }
+  // PNG keeps the bowl's own colours: at most 2 levels moved in one channel (the one-level-off
+  // highlight is lowered one more level so that it cannot pass for off-white background).
+  ExportOptions png;
+  png.format = io::Format::kPng;
+  Result<ExportResult> result = Export(bowl, Small("amazon"), png);
+  ASSERT_TRUE(result.ok());
+  const Image out = Decode(result->bytes);
+  const cv::Mat flat = qa::FlattenOnto(bowl, kWhite);
+  ASSERT_EQ(out.bgr.size(), flat.size());  // fill 88% fits: no reframing
+  EXPECT_LE(cv::norm(out.bgr, flat, cv::NORM_INF), 2);
+  cv::Mat body = bowl.alpha == 255;
+  EXPECT_LE(cv::norm(out.bgr, flat, cv::NORM_L1, body) / cv::countNonZero(body), 0.5);
+}
+
+TEST(ExportTest, MetadataIsStrippedOrKeptAsThePresetSays) {
+  Image staged = Staged({300, 300}, 0.9);
+  staged.exif = std::string("II*\0\x08\0\0\0\x01\0\x0f\x01\x02\0\x04\0\0\0Acm\0\0\0\0\0", 30);
+  staged.xmp = "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
+  qa::Preset keep = Small("amazon");
+  keep.strip_metadata = false;
+  for (const qa::Preset& preset : {Small("amazon"), keep}) {
+    for (io::Format format : {io::Format::kPng, io::Format::kJpeg}) {
+      ExportOptions options;
+      options.format = format;
+      Result<ExportResult> result = Export(staged, preset, options);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(result->bytes);
+      ASSERT_TRUE(metadata.ok());
+      const std::string what =
+          std::string(io::FormatName(format)) + (preset.strip_metadata ? " strip" : " keep");
+      if (preset.strip_metadata) {
+        EXPECT_FALSE(metadata->exif || metadata->xmp) << what;
+        EXPECT_TRUE(metadata->icc_profile.empty()) << what;
+      } else {
+        EXPECT_EQ(metadata->exif_tiff, staged.exif) << what;
+        EXPECT_EQ(metadata->xmp_packet, staged.xmp) << what;
+        EXPECT_TRUE(io::DescribeIcc(metadata->icc_profile).srgb) << what;
+      }
+      EXPECT_TRUE(result->report.passed()) << what << result->report.ToJson().dump(1);
+    }
+  }
+  // `vitrine check` reads a kept file against a preset that strips: the metadata rule fails.
+  ExportOptions png;
+  png.format = io::Format::kPng;
+  Result<ExportResult> kept = Export(staged, keep, png);
+  ASSERT_TRUE(kept.ok());
+  const qa::ComplianceReport strict = qa::CheckCompliance(kept->bytes, Decode(kept->bytes),
+                                                          Small("amazon"), qa::ComplianceOptions{});
+  EXPECT_EQ(strict.FailedIds(), "metadata") << strict.ToJson().dump(1);
 }
 
 }  // namespace

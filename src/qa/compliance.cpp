@@ -6,25 +6,20 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "io/colour_profile.h"
 #include "io/image_io.h"
 
 namespace vitrine::qa {
 namespace {
 
-// A pixel is background-like when every channel is within this of the background colour: wide
-// enough for JPEG noise and a cutout's haze, narrow enough that a pale product (white fur, at 24 it
-// was read as background) stays product. A shadow darker than this counts as product.
-constexpr int kNearTolerance = 12;
 // Below this share of the border being background, the product cannot be told from the backdrop.
 constexpr double kMinBorderBackground = 0.5;
-// Pixels this close to the product are its anti-aliased edge, exempt from the purity rule; JPEG
-// spreads an edge over its 16x16 colour block, and chroma upsampling a little further (up to 28 px
-// away on the diagonal, measured), so JPEG gets
-// the wider band.
-constexpr int kEdgeBand = 2;
-constexpr int kJpegEdgeBand = 32;
-// A product scaled up (an export of a small cutout) has a proportionally wider soft edge: the
-// band is at least this share of the image's shorter side.
+// Off-colour blobs of at most this many pixels are specks (dust, noise), not product.
+constexpr int kSpeckPixels = 8;
+// Pixels this close to the product are its anti-aliased edge, exempt from the purity rule: at
+// least kEdgeBand pixels, and kEdgeBandShare of the image's shorter side, since a product scaled
+// up (an export of a small cutout) has a proportionally wider soft edge (20 px at 2000x2000).
+constexpr int kEdgeBand = 4;
 constexpr double kEdgeBandShare = 0.01;
 // With light shadows allowed, the shadow may reach this far from the product, as a fraction of
 // the product's longer side.
@@ -155,6 +150,35 @@ void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format for
   }
 }
 
+// What the file carries besides pixels, against the preset's metadata policy: "strip" allows no
+// EXIF, XMP or IPTC (they can hold the supplier's name, a camera serial, GPS); "keep" reports
+// what is there. ICC profiles are the colour_space rule's.
+void CheckMetadata(const Preset& p, std::string_view bytes, ComplianceReport* report) {
+  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
+  if (!metadata.ok()) {
+    report->rules.push_back(NotChecked("metadata", metadata.status().message()));
+    return;
+  }
+  std::string found;
+  for (const auto& [present, name] :
+       {std::pair{metadata->exif, "EXIF"}, std::pair{metadata->xmp, "XMP"},
+        std::pair{metadata->iptc, "IPTC"}}) {
+    if (present) found += (found.empty() ? "" : ", ") + std::string(name);
+  }
+  const std::string measured = found.empty() ? "none" : found;
+  if (!p.strip_metadata) {
+    report->rules.push_back(
+        Rule("metadata", true, measured, "kept", "metadata kept as the preset asks: " + measured));
+    return;
+  }
+  report->rules.push_back(
+      Rule("metadata", found.empty(), measured, "none (strip)",
+           found.empty() ? "no EXIF, XMP or IPTC metadata, as the preset asks"
+                         : "the file carries " + found +
+                               " metadata, which the preset strips (it can name the supplier, "
+                               "the camera or a location); export it again with vitrine export"));
+}
+
 void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport* report) {
   if (!p.srgb) return;
   Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
@@ -168,7 +192,7 @@ void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport*
                                  "no ICC profile: viewers and marketplaces assume sRGB"));
     return;
   }
-  const IccInfo icc = DescribeIcc(metadata->icc_profile);
+  const io::IccInfo icc = io::DescribeIcc(metadata->icc_profile);
   if (icc.description.empty()) {
     report->rules.push_back(Rule("color_space", false, "unreadable ICC profile", "sRGB",
                                  "the embedded ICC profile cannot be read, so its colours are "
@@ -182,10 +206,14 @@ void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport*
                           "), not sRGB: colours will shift on the marketplace; convert to sRGB"));
 }
 
-void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, ComplianceReport* report) {
+void CheckLayout(const Preset& p, const cv::Mat& bgr, const io::ImageHeader& header,
+                 const cv::Mat& coverage, ComplianceReport* report) {
   const int w = bgr.cols, h = bgr.rows;
   const Layout layout =
-      FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt);
+      p.pure_background
+          ? FindPureLayout(bgr, p.background, header)
+          : FindLayout(bgr, p.plain_background ? std::optional(p.background) : std::nullopt,
+                       kPlainTolerance);
   const std::string colour = Hex(layout.background_colour);
   const bool found = layout.found();
 
@@ -201,12 +229,15 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                  colour));
   }
   if (p.pure_background) {
-    const cv::Mat away = PureRegion(layout, p, format);
+    // Away from the product (and its edge, its allowed shadow, its compression blocks) every
+    // pixel must be exactly the background colour; a raw photo's backdrop is not found, so the
+    // whole border ring is judged.
+    const Layout& strict = layout;
+    const cv::Mat away = PureRegion(strict, p, header);
     const cv::Mat impure = DiffersFrom(bgr, p.background, 0);
-
     const int band = std::max(2, std::min(w, h) / 200);
     cv::Mat border = BorderMask(bgr.size(), band);
-    if (found) border &= away;  // JPEG may smear a product near the frame into the border
+    if (strict.found()) border &= away;
     const double border_share = Share(impure, border);
     report->rules.push_back(Rule(
         "background_border", border_share == 0, Percent(border_share), "0%",
@@ -216,7 +247,7 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                   " of border pixels differ from it (limit 0%); set the background to exactly " +
                   colour));
 
-    if (!found) {
+    if (!strict.found()) {
       report->rules.push_back(Rule("background_pure", false, "no background found", "0%",
                                    "background is not pure " + colour +
                                        ": no background of that colour surrounds the product; "
@@ -231,6 +262,21 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, io::Format format, Complia
                            " of background pixels differ from it (limit 0%" +
                            (p.light_shadow ? ", a light shadow near the product is allowed" : "") +
                            "); set the background to exactly " + colour));
+    }
+    if (!coverage.empty()) {
+      // The product's alpha is known: every pixel it leaves uncovered is background, whatever
+      // its colour; only the compression blocks the product reaches into (and an allowed light
+      // shadow) are exempt.
+      cv::Mat uncovered;
+      cv::bitwise_not(EdgeExemption(coverage > 0, p, header, true), uncovered);
+      const double share = Share(impure, uncovered);
+      report->rules.push_back(
+          Rule("background_uncovered", share == 0, Percent(share), "0%",
+               share == 0 ? "every pixel the product does not cover is " + colour
+                          : "background is not pure " + colour + ": " + Percent(share) +
+                                " of the pixels the product does not cover differ from it (limit "
+                                "0%); flatten the cutout onto exactly " +
+                                colour));
     }
   }
 
@@ -304,17 +350,6 @@ void CheckText(const Preset& p, const cv::Mat& bgr, const ComplianceOptions& opt
            ok ? "no overlay text found"
               : "overlay text, logos or watermarks cover " + Percent(*area) +
                     " of the image; the preset allows none: remove them (vitrine remove-text)"));
-}
-
-uint32_t Be32(std::string_view b, size_t at) {
-  return (uint32_t{static_cast<uint8_t>(b[at])} << 24) |
-         (uint32_t{static_cast<uint8_t>(b[at + 1])} << 16) |
-         (uint32_t{static_cast<uint8_t>(b[at + 2])} << 8) | static_cast<uint8_t>(b[at + 3]);
-}
-
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\0')) s.pop_back();
-  return s;
 }
 
 }  // namespace
@@ -391,11 +426,11 @@ cv::Vec3b BorderColour(const cv::Mat& bgr) {
   return median;
 }
 
-Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
+Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour, int tolerance) {
   Layout layout;
   layout.background_colour = colour ? *colour : BorderColour(bgr);
   cv::Mat near;
-  cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, kNearTolerance), near);
+  cv::bitwise_not(DiffersFrom(bgr, layout.background_colour, tolerance), near);
   cv::Mat labels;
   const int count = cv::connectedComponents(near, labels, 4, CV_32S);
   // Components that reach the border are background.
@@ -424,23 +459,99 @@ Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour) {
     uchar* out = layout.background.ptr<uchar>(y);
     for (int x = 0; x < w; ++x) out[x] = l[x] > 0 ? touches[l[x]] : 0;
   }
-  // Product: what is not background, without isolated specks (noise, dust).
-  cv::Mat product;
-  cv::bitwise_not(layout.background, product);
-  cv::morphologyEx(product, product, cv::MORPH_OPEN, cv::Mat::ones(3, 3, CV_8UC1));
-  layout.product = cv::boundingRect(product);
+  // Product: what is not background, without isolated specks (noise, dust): parts of at most
+  // kSpeckPixels. Thin parts of a product (a sunglasses' temple, a glass's rim) stay product.
+  cv::bitwise_not(layout.background, layout.product_mask);
+  cv::Mat parts, stats, centroids;
+  const int n =
+      cv::connectedComponentsWithStats(layout.product_mask, parts, stats, centroids, 8, CV_32S);
+  std::vector<uchar> keep(n, 0);
+  for (int i = 1; i < n; ++i) keep[i] = stats.at<int>(i, cv::CC_STAT_AREA) > kSpeckPixels ? 255 : 0;
+  for (int y = 0; y < h; ++y) {
+    const int* l = parts.ptr<int>(y);
+    uchar* out = layout.product_mask.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) out[x] = keep[l[x]];
+  }
+  layout.product = cv::boundingRect(layout.product_mask);
   return layout;
 }
 
-cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format) {
-  cv::Mat distance;
-  cv::distanceTransform(layout.background, distance, cv::DIST_L2, 3);
-  double reach = std::max<double>(format == io::Format::kJpeg ? kJpegEdgeBand : kEdgeBand,
-                                  kEdgeBandShare * std::min(distance.cols, distance.rows));
-  if (preset.light_shadow && !layout.product.empty()) {
-    reach = std::max(reach, kShadowReach * std::max(layout.product.width, layout.product.height));
+namespace {
+
+// The blocks of a `block` grid that hold a nonzero pixel of `mask`, as a mask.
+cv::Mat BlocksTouching(const cv::Mat& mask, cv::Size block) {
+  const int w = mask.cols, h = mask.rows;
+  const int bw = block.width, bh = block.height;
+  const int columns = (w + bw - 1) / bw, rows = (h + bh - 1) / bh;
+  std::vector<uchar> touched(static_cast<size_t>(columns) * rows, 0);
+  for (int y = 0; y < h; ++y) {
+    const uchar* m = mask.ptr<uchar>(y);
+    uchar* row = touched.data() + static_cast<size_t>(y / bh) * columns;
+    for (int x = 0; x < w; ++x) {
+      if (m[x]) row[x / bw] = 255;
+    }
   }
-  return distance > reach;  // zero on the product itself, so within the background
+  cv::Mat out(mask.size(), CV_8UC1);
+  for (int y = 0; y < h; ++y) {
+    const uchar* row = touched.data() + static_cast<size_t>(y / bh) * columns;
+    uchar* o = out.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) o[x] = row[x / bw];
+  }
+  // Subsampled chroma is upsampled by interpolating with the neighbouring block's samples, so a
+  // block beside one the product reaches into can be off by a level along the shared side.
+  if (bw > 8 || bh > 8) cv::dilate(out, out, cv::Mat::ones(5, 5, CV_8UC1));
+  return out;
+}
+
+}  // namespace
+
+cv::Mat EdgeExemption(const cv::Mat& product, const Preset& preset, const io::ImageHeader& header,
+                      bool alpha_known) {
+  cv::Mat exempt = product.clone();
+  double reach =
+      alpha_known
+          ? 0.0
+          : std::max<double>(kEdgeBand, kEdgeBandShare * std::min(product.cols, product.rows));
+  const cv::Rect box = cv::boundingRect(product);
+  if (preset.light_shadow && !box.empty()) {
+    reach = std::max(reach, kShadowReach * std::max(box.width, box.height));
+  }
+  if (reach > 0) {
+    cv::Mat background, distance;
+    cv::bitwise_not(product, background);
+    cv::distanceTransform(background, distance, cv::DIST_L2, 3);
+    exempt = distance <= reach;
+  }
+  if (header.format == io::Format::kJpeg || header.format == io::Format::kWebp) {
+    const cv::Size block = header.format == io::Format::kWebp
+                               ? cv::Size(16, 16)
+                               : cv::Size(header.mcu_width, header.mcu_height);
+    exempt |= BlocksTouching(exempt, block);  // the blocks holding the edge can ring
+  }
+  return exempt;
+}
+
+Layout FindPureLayout(const cv::Mat& bgr, cv::Vec3b colour, const io::ImageHeader& header) {
+  Layout strict = FindLayout(bgr, colour, kPureTolerance);
+  if (header.format != io::Format::kJpeg && header.format != io::Format::kWebp) return strict;
+  // Lossy: near-background pixels within a block of the clearly-product ones are ringing.
+  const Layout tolerant = FindLayout(bgr, colour, kPlainTolerance);
+  const int block =
+      header.format == io::Format::kWebp ? 16 : std::max(header.mcu_width, header.mcu_height);
+  cv::Mat near_product;
+  cv::dilate(tolerant.product_mask, near_product,
+             cv::Mat::ones(2 * block + 1, 2 * block + 1, CV_8UC1));
+  cv::Mat ringing =
+      near_product & ~DiffersFrom(bgr, colour, kPlainTolerance) & ~tolerant.product_mask;
+  cv::Mat product = strict.product_mask & ~ringing;
+  strict.product = cv::boundingRect(product);
+  return strict;
+}
+
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, const io::ImageHeader& header) {
+  cv::Mat region;
+  cv::bitwise_not(EdgeExemption(layout.product_mask, preset, header, false), region);
+  return region;
 }
 
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {
@@ -453,41 +564,8 @@ cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour) {
   return out;
 }
 
-IccInfo DescribeIcc(std::string_view b) {
-  IccInfo info;
-  if (b.size() < 132 || b.substr(36, 4) != "acsp") return info;
-  info.colour_space = Trim(std::string(b.substr(16, 4)));
-  const uint32_t count = Be32(b, 128);
-  for (uint32_t i = 0; i < count && 132 + 12 * (i + 1) <= b.size(); ++i) {
-    const size_t entry = 132 + 12 * i;
-    if (b.substr(entry, 4) != "desc") continue;
-    const size_t offset = Be32(b, entry + 4), size = Be32(b, entry + 8);
-    if (offset > b.size() || size > b.size() - offset || size < 12) break;
-    std::string_view tag = b.substr(offset, size);
-    if (tag.substr(0, 4) == "desc") {  // ICC v2: ASCII count then text
-      const size_t length = Be32(tag, 8);
-      if (length <= tag.size() - 12) info.description = Trim(std::string(tag.substr(12, length)));
-    } else if (tag.substr(0, 4) == "mluc" && tag.size() >= 28) {  // ICC v4: UTF-16BE records
-      const size_t length = Be32(tag, 20), at = Be32(tag, 24);
-      if (at <= tag.size() && length <= tag.size() - at) {
-        for (size_t k = 0; k + 1 < length; k += 2) {
-          const char c = tag[at + k + 1];
-          if (tag[at + k] == 0 && c >= 0x20 && c < 0x7F) info.description.push_back(c);
-        }
-      }
-    }
-    break;
-  }
-  std::string lower = info.description;
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  info.srgb = info.colour_space == "RGB" && (lower.find("srgb") != std::string::npos ||
-                                             lower.find("61966-2") != std::string::npos);
-  return info;
-}
-
 ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, const Preset& preset,
-                       const ComplianceOptions& options) {
+                                 const ComplianceOptions& options) {
   ComplianceReport report;
   report.preset = preset.name;
   const io::Format format = io::SniffFormat(bytes);
@@ -505,9 +583,12 @@ ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, c
                  : "the image is opaque"));
   }
   CheckColourSpace(preset, bytes, &report);
+  CheckMetadata(preset, bytes, &report);
   // Transparent pixels show the page behind them, which is white on every marketplace.
   const cv::Mat bgr = FlattenOnto(decoded, preset.background);
-  CheckLayout(preset, bgr, format, &report);
+  Result<io::ImageHeader> header = io::ReadHeader(bytes);
+  CheckLayout(preset, bgr, header.ok() ? *header : io::ImageHeader{format, w, h}, options.coverage,
+              &report);
   CheckText(preset, bgr, options, &report);
   return report;
 }

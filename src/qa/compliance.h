@@ -7,8 +7,21 @@
 //
 // How the product is found: background pixels are those close to the background colour (the
 // preset's when it requires a plain background, otherwise the border's median) and connected to
-// the image border; everything else is the product. Fill is the product box's span along its
-// limiting axis, max(box width / width, box height / height).
+// the image border; everything else is the product. "Close" is kPlainTolerance (12 levels), or
+// for a pure background kPureTolerance (1 level: FindPureLayout), so a pale product's body and
+// anti-aliased rim are product, not off-white background. Fill is the product box's span along
+// its limiting axis, max(box width / width, box height / height).
+//
+// Pure background, from the pixels alone (what `vitrine check` does): every pixel away from the
+// product must be exactly the colour, the border ring included. "Away" excludes the edge band
+// (max(4 px, 1% of the shorter side) from the product), a light shadow's reach where the preset
+// allows one, and in JPEG/WebP the compression blocks that hold the band (8x8 in our 4:4:4 JPEG).
+// A raw photo on a grey, textured or near-white backdrop has no such background: it fails
+// background_border and background_pure, and its "product" fills the frame (fill fails).
+// Limit: a tint more than one level off the colour that touches the product (a grey shadow, a
+// halo) reads as part of the product, so the colour-only rule does not call it impure (it widens
+// the product's box); export knows the product's alpha and refuses it
+// (ComplianceOptions::coverage, rule background_uncovered).
 //
 // Thread safety: every function is thread-safe if the overlay_text_area hook is.
 #pragma once
@@ -61,14 +74,28 @@ struct ComplianceOptions {
   // the geometry mapped (ops::Export with ExportOptions::overlay_text_mask): when set, the rule
   // uses it and overlay_text_area is not called.
   std::optional<double> overlay_text_share;
+  // The product's coverage (its alpha, CV_8UC1) at the checked image's size, when the caller
+  // knows it (export of a staged cutout). For pure-background presets, the rule
+  // "background_uncovered" then requires every pixel it leaves at 0 to be exactly the background
+  // colour, apart from the compression blocks the product reaches into. Empty: colour alone.
+  cv::Mat coverage;
 };
+
+// How far from the background colour (every channel) a pixel may be and still be background
+// when finding the product: plain backdrops tolerate JPEG noise and a cutout's haze; for a pure
+// background a pixel one level off white is background (and so must be exactly white unless it
+// is at the product's edge), anything further off is product. A pale product's rim and body are
+// thus product, not impure background.
+inline constexpr int kPlainTolerance = 12;
+inline constexpr int kPureTolerance = 1;
 
 // Where the product is in an opaque image (see the header comment).
 struct Layout {
   cv::Mat background;            // CV_8UC1, 255 where background
+  cv::Mat product_mask;          // CV_8UC1, 255 where product (not background, specks removed)
   cv::Vec3b background_colour;   // the colour the background was measured against (BGR)
   double border_background = 0;  // share of border pixels that are background, 0..1
-  cv::Rect product;              // bounding box of the non-background pixels; empty if none
+  cv::Rect product;              // bounding box of product_mask; empty if none
   // The backdrop is plain enough (half the border is background) for the box to mean anything.
   bool found() const;
 };
@@ -88,12 +115,25 @@ Framing MeasureFraming(cv::Rect box, cv::Size size);
 cv::Vec3b BorderColour(const cv::Mat& bgr);
 
 // `colour`: the expected background colour, or nullopt to take BorderColour().
-Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour);
+// `tolerance`: kPlainTolerance, or kPureTolerance where the preset requires a pure background.
+Layout FindLayout(const cv::Mat& bgr, std::optional<cv::Vec3b> colour, int tolerance);
 
-// The pixels the pure-background rules require to be exactly the background colour: the
-// background away from the product's anti-aliased edge (wider for JPEG, whose blocks smear an
-// edge) and, when the preset allows one, from its light shadow.
-cv::Mat PureRegion(const Layout& layout, const Preset& preset, io::Format format);
+// FindLayout() for a pure background (kPureTolerance), with the product box measured without
+// the lossy encoder's ringing: in a JPEG or WebP `header`, pixels within kPlainTolerance of the
+// colour and within one block of the clearly-off pixels (kPlainTolerance) are not product.
+Layout FindPureLayout(const cv::Mat& bgr, cv::Vec3b colour, const io::ImageHeader& header);
+
+// The pixels exempt from the pure-background rules around `product` (a mask): within the edge
+// band of it (see compliance.cpp: max(3 px, 1% of the shorter side); none when `alpha_known`,
+// as the product's own alpha then says where it ends), within the light shadow's reach when the
+// preset allows one, and, for JPEG and WebP, every compression block (header.mcu_width x
+// mcu_height, 8x8 for our 4:4:4 JPEG; 16x16 for WebP) holding a product pixel, widened by 2 px
+// for subsampled chroma: only there can an encoder's ringing move a background pixel.
+cv::Mat EdgeExemption(const cv::Mat& product, const Preset& preset, const io::ImageHeader& header,
+                      bool alpha_known);
+// The pixels the pure-background rules require to be exactly the background colour: all but
+// EdgeExemption(layout.product_mask).
+cv::Mat PureRegion(const Layout& layout, const Preset& preset, const io::ImageHeader& header);
 
 // The image composited over `colour` (alpha dropped); the pixels themselves when opaque.
 cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
@@ -101,19 +141,11 @@ cv::Mat FlattenOnto(const Image& image, cv::Vec3b colour);
 // Checks `bytes` (an encoded file) whose decoded pixels are `decoded` (io::DecodeImage of the
 // same bytes) against `preset`. Never fails: problems are rules that fail.
 ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, const Preset& preset,
-                       const ComplianceOptions& options);
+                                 const ComplianceOptions& options);
 
-// Reads and decodes the file, then CheckCompliance(). An unreadable or undecodable file is an error (its
-// message carries the path and what to do), not a report.
+// Reads and decodes the file, then CheckCompliance(). An unreadable or undecodable file is an error
+// (its message carries the path and what to do), not a report.
 Result<ComplianceReport> CheckFile(const std::string& path, const LimitsConfig& limits,
                                    const Preset& preset, const ComplianceOptions& options);
-
-// Whether an ICC profile describes sRGB (by its description tag), with that description.
-struct IccInfo {
-  bool srgb = false;
-  std::string description;   // "sRGB IEC61966-2.1", "Display P3", or "" when unreadable
-  std::string colour_space;  // "RGB", "CMYK", "GRAY"
-};
-IccInfo DescribeIcc(std::string_view profile);
 
 }  // namespace vitrine::qa
