@@ -49,9 +49,9 @@ cv::Rect PaddedFrame(cv::Size size, const qa::Preset& p) {
 // margins in that frame, a frame re-cut around the product (only background is added or removed).
 // The frame is then scaled uniformly to the canvas size. Padding is transparent when alpha is kept,
 // else the preset's background where it requires a plain one, else the image's own border colour (a
+// product staged on a studio colour gets no white bars). `coverage` receives the image's alpha
 // conformed the same way (empty when the image has none), also when it is flattened; `frame_out`
 // receives the frame in the input's pixels.
-// conformed the same way (empty when the image has none), also when it is flattened.
 Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
                     cv::Mat* coverage, std::vector<std::string>* notes, cv::Rect* frame_out) {
   Image flat;
