@@ -146,6 +146,8 @@ int MeasureSegmentSizes(const std::vector<std::string>& photos, int side,
     for (const auto& [name, style] : Styles(photo.size(), static_cast<int>(k))) {
       cases.push_back(testdata::RenderText(photo, style).bgr);
     }
+    std::printf("%s\n", std::filesystem::path(photos[k]).stem().c_str());
+    std::fflush(stdout);
     for (const cv::Mat& bgr : cases) {
       ASSIGN_OR_EXIT(std::vector<models::TextRegion> regions, detector->Detect(bgr));
       if (regions.empty()) continue;

@@ -5,10 +5,12 @@
 // Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → classify
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
 // overlay cues say otherwise: it is tiled like a watermark, or it reads as text and is the whole
-// "object" the segmenter found) → removal mask: the region grown with its line
+// "object" the segmenter found; ISNet runs only when a decision depends on it, first at a low
+// resolution, see ClassifyAgainstProduct) → removal mask: the region grown with its line
 // height to take outlines and drop shadows, plus the flat-coloured banner box behind the text when
 // there is one → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify:
-// detect again; overlay text still found gets one more pass with a larger mask, then a warning.
+// detect again around what was removed (windows with a few lines of context, at the first pass's
+// scale); overlay text still found gets one more pass with a larger mask, then a warning.
 //
 // Thread-safe: functions keep no state; the Runtime's detectors are thread-safe. Errors:
 // ModelFailure / NotFound from the models (messages name `vitrine models prepare`), Internal if
