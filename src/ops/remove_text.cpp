@@ -359,9 +359,14 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
   if (screen_size > 0 && screen_size < full->input_size()) {
     ASSIGN_OR_RETURN(const models::Segmenter* screen, runtime.segmenter(screen_size));
     ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*screen, bgr));
-    // Two of the screen's net pixels, in work pixels.
-    const int stray =
-        static_cast<int>(std::ceil(2.0 * std::max(work.width, work.height) / screen_size));
+    // How far the product may move before the screen's decisions are not trusted: a line
+    // height (the small net may take the rock a bag stands on, or a banner touching the bag,
+    // in or out) and at least two of the screen's net pixels, in work pixels.
+    const double to_work = static_cast<double>(work.width) / bgr.cols;
+    double line = 0;
+    for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
+    const int stray = static_cast<int>(
+        std::ceil(std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
     const cv::Mat disc =
         cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * stray + 1, 2 * stray + 1));
     cv::Mat grown, shrunk;

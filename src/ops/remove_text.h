@@ -101,8 +101,10 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
 // 1. no mask when each region is decided the same against no product and against a product
 //    covering the whole image;
 // 2. else ISNet at `screen_size` (a multiple of 64, cheap: ~1/5 of the pixels of the default
-//    832), accepted when every decision stays the same with that mask grown and shrunk by two of
-//    its net pixels (how far its outline strays from the full-size one);
+//    832), accepted when every decision stays the same with that mask grown and shrunk by the
+//    tallest region's line height (at least two of its net pixels): the small net's outline
+//    strays, and it takes parts near the text (a banner touching the product, the ground under
+//    it) in or out where the full-size one does the opposite;
 // 3. else the configured ISNet: then the decisions are exactly ClassifyText()'s with it.
 // `screen_size` 0 or ≥ the configured size skips step 2. `findings` as ClassifyText(). Errors:
 // the segmenter's (NotFound / ModelFailure naming `vitrine models prepare`), InvalidArgument for
