@@ -2,7 +2,7 @@
 // clean image is known, against the naive pipeline (detector regions → dilate 4 px → OpenCV
 // Telea, radius 5).
 //
-//   build/remove_text_bench [--side S] [--dump DIR] PHOTO...
+//   build/remove_text_bench [--side S] [--screen N] [--dump DIR] PHOTO...
 //   build/remove_text_bench [--side S] --segment-sizes 320,384,... PHOTO...
 //
 // Each photo is resized to a long side of S px (default 800) and gets, in turn, each of six
@@ -11,8 +11,9 @@
 // share of the detector's signal left in the text region (target ≤ 5%), PSNR inside the text
 // region (the rendered graphic's changed pixels) for ours and for the naive pipeline (target: ours
 // ≥ naive + 3 dB), PSNR outside it (≥ 40 dB), and the end-to-end time per megapixel of ours.
-// Then the means and the time per step. With --dump, writes DIR/<case>.png: rendered | ours |
-// naive | clean.
+// Then the means, the time per step and which product mask the decisions needed (--screen: the
+// ISNet screen's size, RemoveTextOptions::screen_segment_size). With --dump, writes DIR/<case>.png:
+// rendered | ours | naive | clean.
 //
 // --segment-sizes measures, instead, how the overlay/product decision holds when ISNet runs
 // smaller: on every case above plus the photo as it is (its own printed text), it decides each
@@ -223,12 +224,15 @@ int main(int argc, char** argv) {
   int side = 800;
   std::string dump;
   std::vector<int> segment_sizes;
+  ops::RemoveTextOptions options;
   std::vector<std::string> photos;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--side") && i + 1 < argc) {
       side = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--dump") && i + 1 < argc) {
       dump = argv[++i];
+    } else if (!std::strcmp(argv[i], "--screen") && i + 1 < argc) {
+      options.screen_segment_size = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--segment-sizes") && i + 1 < argc) {
       for (char* p = std::strtok(argv[++i], ","); p; p = std::strtok(nullptr, ",")) {
         segment_sizes.push_back(std::atoi(p));
@@ -238,9 +242,10 @@ int main(int argc, char** argv) {
     }
   }
   if (photos.empty()) {
-    std::fprintf(stderr,
-                 "usage: remove_text_bench [--side S] [--dump DIR | --segment-sizes A,B,...] "
-                 "PHOTO...\n");
+    std::fprintf(
+        stderr,
+        "usage: remove_text_bench [--side S] [--screen N] [--dump DIR | --segment-sizes A,B,...] "
+        "PHOTO...\n");
     return 2;
   }
   Result<Config> config = LoadConfig();
@@ -273,6 +278,7 @@ int main(int argc, char** argv) {
               "out dB", "s/MP");
   std::map<std::string, Totals> by_case;
   Totals all;
+  std::map<ops::ProductMaskUsed, int> masks;
   for (size_t k = 0; k < photos.size(); ++k) {
     cv::Mat photo = cv::imread(photos[k], cv::IMREAD_COLOR);
     if (photo.empty()) {
@@ -289,7 +295,7 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       const std::clock_t cpu_start = std::clock();
       ops::RemoveTextReport report;
-      Result<Image> out = ops::RemoveText(input, {}, runtime, &report);
+      Result<Image> out = ops::RemoveText(input, options, runtime, &report);
       const double seconds = Seconds(start);
       const double cpu = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
       if (!out.ok()) {
@@ -319,6 +325,7 @@ int main(int argc, char** argv) {
         t->seconds += seconds;
         t->cpu += cpu;
         t->megapixels += mp;
+        if (t == &all) ++masks[report.product_mask];
         t->steps.detect += report.timings.detect;
         t->steps.recognise += report.timings.recognise;
         t->steps.classify += report.timings.classify;
@@ -352,5 +359,8 @@ int main(int argc, char** argv) {
   std::printf(
       "\ns/MP by step: detect %.2f, recognise %.2f, classify %.2f, inpaint %.2f, verify %.2f\n",
       s.detect / mp, s.recognise / mp, s.classify / mp, s.inpaint / mp, s.verify / mp);
+  std::printf("product mask needed: none %d, screen %d, full %d (of %d cases)\n",
+              masks[ops::ProductMaskUsed::kNone], masks[ops::ProductMaskUsed::kScreen],
+              masks[ops::ProductMaskUsed::kFull], all.cases);
   return 0;
 }

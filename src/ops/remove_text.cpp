@@ -28,6 +28,10 @@ constexpr double kReadable = 0.5;
 // Below this recognition confidence a region is not text at all: the detector fires on some
 // textures (fruit, foliage, fabric), and what it finds there reads as nothing.
 constexpr double kNotText = 0.35;
+// The screen's product (ClassifyAgainstProduct) is trusted only when it covers this share of the
+// image: none is a miss, nearly all is the segmenter taking the whole listing for the product.
+constexpr double kScreenProductMin = 0.02;
+constexpr double kScreenProductMax = 0.85;
 // Recognised text seen this many times is a tiled watermark.
 constexpr int kTiledCopies = 3;
 // A residual region counts when this share of it overlaps what was removed.
@@ -226,10 +230,11 @@ Result<models::TextDetector::Output> DetectAround(const models::TextDetector& de
   for (const cv::Rect& w : windows) {
     cv::Mat crop = image(w);
     if (scale < 1) {
-      cv::resize(
-          image(w), crop,
-          cv::Size(std::max(1, cvRound(w.width * scale)), std::max(1, cvRound(w.height * scale))),
-          0, 0, cv::INTER_AREA);
+      const cv::Size scaled(std::max(1, cvRound(w.width * scale)),
+                            std::max(1, cvRound(w.height * scale)));
+      cv::Mat smaller;
+      cv::resize(image(w), smaller, scaled, 0, 0, cv::INTER_AREA);
+      crop = smaller;
     }
     ASSIGN_OR_RETURN(models::TextDetector::Output part, detector.Run(crop));
     cv::resize(part.probability, out.probability(w), w.size(), 0, 0, cv::INTER_LINEAR);
@@ -376,7 +381,18 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
     decide(product, &plain);
     decide(grown, &wide);
     decide(shrunk, &narrow);
-    if (same(plain, wide) && same(plain, narrow)) {
+    // Trusted only to say "overlay": keeping text is what a wrong product mask costs most (at
+    // 384 px ISNet took whole listings for the product), so any region the screen calls product
+    // text goes to the full-size ISNet, as does a screen that finds no product or takes nearly
+    // the whole image for it.
+    bool all_overlay = true;
+    for (size_t i = 0; i < plain.size(); ++i) {
+      const bool depends = nothing[i].overlay != everything[i].overlay;
+      if (depends && !plain[i].overlay) all_overlay = false;
+    }
+    const double found = static_cast<double>(cv::countNonZero(product)) / product.total();
+    if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax &&
+        same(plain, wide) && same(plain, narrow)) {
       *findings = std::move(plain);
       return ProductMaskUsed::kScreen;
     }

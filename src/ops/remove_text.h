@@ -104,7 +104,9 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
 //    832), accepted when every decision stays the same with that mask grown and shrunk by the
 //    tallest region's line height (at least two of its net pixels): the small net's outline
 //    strays, and it takes parts near the text (a banner touching the product, the ground under
-//    it) in or out where the full-size one does the opposite;
+//    it) in or out where the full-size one does the opposite; and trusted only to say
+//    "overlay" (a region it calls product text, or a screen that finds no product or nearly
+//    the whole image, goes to step 3: at 384 px ISNet took whole listings for the product);
 // 3. else the configured ISNet: then the decisions are exactly ClassifyText()'s with it.
 // `screen_size` 0 or ≥ the configured size skips step 2. `findings` as ClassifyText(). Errors:
 // the segmenter's (NotFound / ModelFailure naming `vitrine models prepare`), InvalidArgument for
