@@ -92,6 +92,8 @@ void AddRemoveText(CLI::App& cli, const Config& config, int* exit_code) {
       auto file = file_of.find(image.name);
       entry["file"] = file == file_of.end() ? image.name : file->second;
       entry["removed"] = removed;
+      const char* product_mask[] = {"none", "screen", "full"};
+      entry["product_mask"] = product_mask[static_cast<int>(report.product_mask)];
       entry["timings"] = {{"detect", report.timings.detect},
                           {"recognise", report.timings.recognise},
                           {"classify", report.timings.classify},

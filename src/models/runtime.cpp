@@ -4,25 +4,29 @@ namespace vitrine::models {
 
 Runtime::Runtime(const Config& config) : config_(config.models), catalog_(config.models) {}
 
-Result<const Segmenter*> Runtime::segmenter() {
+Result<const Segmenter*> Runtime::segmenter() { return segmenter(config_.segment_size); }
+
+Result<const Segmenter*> Runtime::segmenter(int size) {
+  if (size < 256 || size > 2048 || size % 64 != 0) {
+    return InvalidArgument("ISNet input size " + std::to_string(size) +
+                           " is out of range: use a multiple of 64 from 256 to 2048");
+  }
   std::lock_guard<std::mutex> lock(mutex_);
-  if (segmenter_) return static_cast<const Segmenter*>(segmenter_.get());
-  if (!segmenter_status_.ok()) return segmenter_status_;
-  const int size = config_.segment_size;
+  if (auto found = segmenters_.find(size); found != segmenters_.end()) {
+    return static_cast<const Segmenter*>(found->second.get());
+  }
+  if (auto failed = segmenter_status_.find(size); failed != segmenter_status_.end()) {
+    return failed->second;
+  }
   Result<std::string> path = size == kDefaultSegmentSize
                                  ? catalog_.PreparedPath("isnet")
                                  : catalog_.PrepareVariant("isnet", {1, 3, size, size});
-  if (!path.ok()) {
-    segmenter_status_ = path.status();
-    return segmenter_status_;
-  }
+  if (!path.ok()) return segmenter_status_[size] = path.status();
   Result<std::unique_ptr<Segmenter>> loaded = Segmenter::Load(*path, Segmenter::Options{size});
-  if (!loaded.ok()) {
-    segmenter_status_ = loaded.status();
-    return segmenter_status_;
-  }
-  segmenter_ = std::move(loaded).value();
-  return static_cast<const Segmenter*>(segmenter_.get());
+  if (!loaded.ok()) return segmenter_status_[size] = loaded.status();
+  const Segmenter* segmenter = loaded->get();
+  segmenters_[size] = std::move(loaded).value();
+  return segmenter;
 }
 
 template <typename T, typename Load>

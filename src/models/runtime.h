@@ -3,6 +3,7 @@
 // Thread-safe. Owns the catalogue and every loaded detector; ops borrow them through OpContext.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -28,6 +29,12 @@ class Runtime {
   // needed); later calls return the same instance (or the same error).
   Result<const Segmenter*> segmenter();
 
+  // ISNet at `input_size` (a multiple of 64 in [256, 2048], e.g. a cheap low-resolution screen),
+  // loaded and prepared on first call for that size; later calls return the same instance (or the
+  // same error). The configured size returns segmenter()'s instance. InvalidArgument for a size
+  // out of range.
+  Result<const Segmenter*> segmenter(int input_size);
+
   // PP-OCRv4 detection with default options, loaded on first call; later calls return the same
   // instance (or the same error).
   Result<const TextDetector*> text_detector();
@@ -43,8 +50,9 @@ class Runtime {
   ModelsConfig config_;
   ModelCatalog catalog_;
   std::mutex mutex_;
-  std::unique_ptr<Segmenter> segmenter_;
-  Status segmenter_status_;
+  // ISNet per input size, and the error a size failed with.
+  std::map<int, std::unique_ptr<Segmenter>> segmenters_;
+  std::map<int, Status> segmenter_status_;
   std::unique_ptr<TextDetector> text_detector_;
   Status text_detector_status_;
   std::unique_ptr<TextRecognizer> text_recognizer_;

@@ -19,22 +19,16 @@ namespace {
 constexpr int kMinSide = 32;
 // Long side of the product mask the classification works on (ISNet's own resolution).
 constexpr int kClassifySide = 1024;
+// The screen's product (ClassifyAgainstProduct) is trusted only when it covers this share of the
+// image: none is a miss, nearly all is the segmenter taking the whole listing for the product.
+constexpr double kScreenProductMin = 0.02;
+constexpr double kScreenProductMax = 0.85;
 // A residual region counts when this share of it overlaps what was removed.
 constexpr double kResidualOverlap = 0.3;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-// The product mask of `bgr` at `work` size (255 = product), from ISNet.
-Result<cv::Mat> ProductMask(models::Runtime& runtime, const cv::Mat& bgr, cv::Size work) {
-  ASSIGN_OR_RETURN(const models::Segmenter* segmenter, runtime.segmenter());
-  ASSIGN_OR_RETURN(cv::Mat prob, segmenter->Predict(segmenter->NetView(bgr)));
-  cv::Mat resized, mask;
-  cv::resize(prob, resized, work, 0, 0, cv::INTER_LINEAR);
-  cv::compare(resized, 0.5, mask, cv::CMP_GT);
-  return mask;
 }
 
 // Adds to `mask` (image size) what removing `region` takes: the region grown by `grow` (its
@@ -81,7 +75,150 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
   return mask;
 }
 
+// Windows that together cover `mask`'s nonzero pixels with `margin` px of context around each
+// group: the bounding boxes of the mask's connected components, grown, merged while they
+// overlap, clipped to the image.
+std::vector<cv::Rect> WindowsAround(const cv::Mat& mask, int margin) {
+  cv::Mat labels, stats, centroids;
+  const int count = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  const cv::Rect image(cv::Point(0, 0), mask.size());
+  std::vector<cv::Rect> windows;
+  for (int i = 1; i < count; ++i) {
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    windows.push_back(
+        cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin, box.height + 2 * margin) &
+        image);
+  }
+  for (bool merged = true; merged;) {
+    merged = false;
+    for (size_t i = 0; i < windows.size() && !merged; ++i) {
+      for (size_t j = i + 1; j < windows.size() && !merged; ++j) {
+        if ((windows[i] & windows[j]).empty()) continue;
+        windows[i] |= windows[j];
+        windows.erase(windows.begin() + static_cast<std::ptrdiff_t>(j));
+        merged = true;
+      }
+    }
+  }
+  return windows;
+}
+
+// Detection on `image` only around `mask` (verify: text can only be left where text was
+// removed). Each window is scaled as the whole image would be, so text is seen at the first
+// pass's resolution. The probability map has the image's size and is 0 outside the windows;
+// regions are in image coordinates. When the windows cover most of the image, the whole image
+// is run at once.
+Result<models::TextDetector::Output> DetectAround(const models::TextDetector& detector,
+                                                  const cv::Mat& image, const cv::Mat& mask,
+                                                  int margin) {
+  const std::vector<cv::Rect> windows = WindowsAround(mask, margin);
+  double covered = 0;
+  for (const cv::Rect& w : windows) covered += w.area();
+  if (covered > 0.6 * image.total()) return detector.Run(image);
+  const cv::Size work = detector.WorkSize(image.size());
+  const double scale = std::min(1.0, static_cast<double>(work.width) / image.cols);
+  models::TextDetector::Output out;
+  out.probability = cv::Mat::zeros(image.size(), CV_32FC1);
+  for (const cv::Rect& w : windows) {
+    cv::Mat crop = image(w);
+    if (scale < 1) {
+      const cv::Size scaled(std::max(1, cvRound(w.width * scale)),
+                            std::max(1, cvRound(w.height * scale)));
+      cv::Mat smaller;
+      cv::resize(image(w), smaller, scaled, 0, 0, cv::INTER_AREA);
+      crop = smaller;
+    }
+    ASSIGN_OR_RETURN(models::TextDetector::Output part, detector.Run(crop));
+    cv::resize(part.probability, out.probability(w), w.size(), 0, 0, cv::INTER_LINEAR);
+    const double sx = static_cast<double>(w.width) / crop.cols;
+    const double sy = static_cast<double>(w.height) / crop.rows;
+    for (models::TextRegion& region : part.regions) {
+      for (cv::Point2f& p : region.polygon) {
+        p = cv::Point2f(static_cast<float>((p.x + 0.5) * sx - 0.5 + w.x),
+                        static_cast<float>((p.y + 0.5) * sy - 0.5 + w.y));
+      }
+      region.box = cv::minAreaRect(region.polygon);
+      out.regions.push_back(std::move(region));
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Mat& bgr) {
+  ASSIGN_OR_RETURN(cv::Mat prob, segmenter.Predict(segmenter.NetView(bgr)));
+  cv::Mat resized, mask;
+  cv::resize(prob, resized, FitLongSide(bgr.size(), kClassifySide), 0, 0, cv::INTER_LINEAR);
+  cv::compare(resized, 0.5, mask, cv::CMP_GT);
+  return mask;
+}
+
+Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
+                                               const std::vector<models::TextRegion>& regions,
+                                               bool recognised, int screen_size,
+                                               models::Runtime& runtime,
+                                               std::vector<TextFinding>* findings) {
+  // The decisions against `product`, in a copy of `findings` (text and confidence as read).
+  auto decide = [&](const cv::Mat& product, std::vector<TextFinding>* out) {
+    *out = *findings;
+    ClassifyText(bgr, product, regions, recognised, out);
+  };
+  auto same = [](const std::vector<TextFinding>& a, const std::vector<TextFinding>& b) {
+    return std::equal(
+        a.begin(), a.end(), b.begin(), b.end(),
+        [](const TextFinding& x, const TextFinding& y) { return x.overlay == y.overlay; });
+  };
+  const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
+  std::vector<TextFinding> nothing, everything;
+  decide(cv::Mat::zeros(work, CV_8UC1), &nothing);
+  decide(cv::Mat(work, CV_8UC1, cv::Scalar(255)), &everything);
+  if (same(nothing, everything)) {
+    *findings = std::move(nothing);
+    return ProductMaskUsed::kNone;
+  }
+  ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
+  if (screen_size > 0 && screen_size < full->input_size()) {
+    ASSIGN_OR_RETURN(const models::Segmenter* screen, runtime.segmenter(screen_size));
+    ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*screen, bgr));
+    // How far the product may move before the screen's decisions are not trusted: a line
+    // height (the small net may take the rock a bag stands on, or a banner touching the bag,
+    // in or out) and at least two of the screen's net pixels, in work pixels.
+    const double to_work = static_cast<double>(work.width) / bgr.cols;
+    double line = 0;
+    for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
+    const int stray = static_cast<int>(
+        std::ceil(std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
+    const cv::Mat disc =
+        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * stray + 1, 2 * stray + 1));
+    cv::Mat grown, shrunk;
+    cv::dilate(product, grown, disc);
+    cv::erode(product, shrunk, disc);
+    std::vector<TextFinding> plain, wide, narrow;
+    decide(product, &plain);
+    decide(grown, &wide);
+    decide(shrunk, &narrow);
+    // Trusted only to say "overlay": keeping text is what a wrong product mask costs most (at
+    // 384 px ISNet took whole listings for the product), so any region the screen calls product
+    // text goes to the full-size ISNet, as does a screen that finds no product or takes nearly
+    // the whole image for it.
+    bool all_overlay = true;
+    for (size_t i = 0; i < plain.size(); ++i) {
+      const bool depends = nothing[i].overlay != everything[i].overlay;
+      if (depends && !plain[i].overlay) all_overlay = false;
+    }
+    const double found = static_cast<double>(cv::countNonZero(product)) / product.total();
+    if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax &&
+        same(plain, wide) && same(plain, narrow)) {
+      *findings = std::move(plain);
+      return ProductMaskUsed::kScreen;
+    }
+  }
+  ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*full, bgr));
+  ClassifyText(bgr, product, regions, recognised, findings);
+  return ProductMaskUsed::kFull;
+}
 
 nlohmann::json RemoveTextReport::FactsJson() const {
   auto polygon_json = [](const std::vector<cv::Point2f>& polygon) {
@@ -141,12 +278,13 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     r.timings.recognise = Since(start);
 
     start = Clock::now();
-    const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
-    cv::Mat product;
     if (options.scope == TextScope::kOverlay) {
-      ASSIGN_OR_RETURN(product, ProductMask(runtime, bgr, work));
+      ASSIGN_OR_RETURN(r.product_mask,
+                       ClassifyAgainstProduct(bgr, first.regions, options.recognize,
+                                              options.screen_segment_size, runtime, &r.regions));
+    } else {
+      ClassifyText(bgr, cv::Mat(), first.regions, options.recognize, &r.regions);
     }
-    ClassifyText(bgr, product, first.regions, options.recognize, &r.regions);
     if (options.scope == TextScope::kAll) {
       for (TextFinding& f : r.regions) {
         if (!f.overlay) f.why = "printed on the product; removed (scope all)";
@@ -188,7 +326,13 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
       return left;
     };
-    ASSIGN_OR_RETURN(models::TextDetector::Output after, detector->Run(result));
+    // Context around each removal for the detector: a few lines' worth.
+    int margin = 32;
+    for (const models::TextRegion& region : targets) {
+      margin = std::max(margin, cvRound(2 * LineHeight(region)));
+    }
+    ASSIGN_OR_RETURN(models::TextDetector::Output after,
+                     DetectAround(*detector, result, mask, margin));
     std::vector<models::TextRegion> left = residual(after);
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
@@ -196,7 +340,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         AddRemoval(bgr, region, 2 * GrowFor(region, options.grow), &mask);
       }
       ASSIGN_OR_RETURN(result, Inpaint(bgr, mask, fill));
-      ASSIGN_OR_RETURN(after, detector->Run(result));
+      ASSIGN_OR_RETURN(after, DetectAround(*detector, result, mask, margin));
       left = residual(after);
     }
     r.residual_share =
@@ -227,8 +371,9 @@ Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
       findings[i].text = texts[i].text;
       findings[i].confidence = texts[i].confidence;
     }
-    ASSIGN_OR_RETURN(cv::Mat product, ProductMask(runtime, bgr, work));
-    ClassifyText(bgr, product, regions, true, &findings);
+    RETURN_IF_ERROR(
+        ClassifyAgainstProduct(bgr, regions, true, kDefaultScreenSegmentSize, runtime, &findings)
+            .status());
     const double sx = static_cast<double>(work.width) / bgr.cols;
     const double sy = static_cast<double>(work.height) / bgr.rows;
     std::vector<models::TextRegion> overlay;

@@ -5,11 +5,13 @@
 // Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → classify
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
 // overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
-// "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h) → removal
-// mask: the region grown with its line height to take outlines and drop shadows, plus the
+// "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h; ISNet runs
+// only when a decision depends on it, first at a low resolution, see ClassifyAgainstProduct) →
+// removal mask: the region grown with its line height to take outlines and drop shadows, plus the
 // flat-coloured banner box behind the text when there is one (a bar may run off the image to its
 // edge) → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify: detect
-// again; overlay text still found gets one more pass with a larger mask, then a warning.
+// again around what was removed (windows with a few lines of context, at the first pass's
+// scale); overlay text still found gets one more pass with a larger mask, then a warning.
 //
 // Thread-safe: functions keep no state; the Runtime's detectors are thread-safe. Errors:
 // ModelFailure / NotFound from the models (messages name `vitrine models prepare`), Internal if
@@ -30,12 +32,26 @@ namespace vitrine::ops {
 
 enum class TextScope { kOverlay, kAll };
 
+// ISNet input size of the product screen: chosen on bench/remove_text.sh --segment-sizes, where
+// it decided overlay vs product like the full-size ISNet with a few fallbacks (bench/README.md).
+inline constexpr int kDefaultScreenSegmentSize = 384;
+
 struct RemoveTextOptions {
   TextScope scope = TextScope::kOverlay;
   uint64_t seed = 0;  // PatchMatch's seed: same seed, same bytes
   int grow = -1;      // px added around each region; -1: scaled with the line height
   bool recognize = true;
   bool verify = true;
+  // ISNet input size of the cheap first look at the product (see ClassifyAgainstProduct); 0 or a
+  // size ≥ the configured segment_size: always the configured ISNet.
+  int screen_segment_size = kDefaultScreenSegmentSize;
+};
+
+// Which product mask ClassifyAgainstProduct() needed.
+enum class ProductMaskUsed {
+  kNone,    // every decision was the same whatever the product (tiled, not text, ...)
+  kScreen,  // ISNet at the screen size, its decisions stable against its own error
+  kFull,    // ISNet at the configured size
 };
 
 // One detected text region and what was decided about it.
@@ -57,6 +73,7 @@ struct RemoveTextReport {
   // left after removal; 0 when nothing was removed.
   double residual_share = 0;
   std::string note;  // why nothing was done (tiny image), or empty
+  ProductMaskUsed product_mask = ProductMaskUsed::kNone;  // what the classification needed
   struct Timings {
     double detect = 0, recognise = 0, classify = 0, inpaint = 0, verify = 0;  // seconds
   } timings;
@@ -71,6 +88,30 @@ struct RemoveTextReport {
 // 32 px on a side come back unchanged with report->note set. `report` may be null.
 Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                          models::Runtime& runtime, RemoveTextReport* report);
+
+// ClassifyText() against ISNet's product mask, with ISNet run only as far as the decisions need:
+// 1. no mask when each region is decided the same against no product and against a product
+//    covering the whole image;
+// 2. else ISNet at `screen_size` (a multiple of 64, cheap: ~1/5 of the pixels of the default
+//    832), accepted when every decision stays the same with that mask grown and shrunk by the
+//    tallest region's line height (at least two of its net pixels): the small net's outline
+//    strays, and it takes parts near the text (a banner touching the product, the ground under
+//    it) in or out where the full-size one does the opposite; and trusted only to say
+//    "overlay" (a region it calls product text, or a screen that finds no product or nearly
+//    the whole image, goes to step 3: at 384 px ISNet took whole listings for the product);
+// 3. else the configured ISNet: then the decisions are exactly ClassifyText()'s with it.
+// `screen_size` 0 or ≥ the configured size skips step 2. `findings` as ClassifyText(). Errors:
+// the segmenter's (NotFound / ModelFailure naming `vitrine models prepare`), InvalidArgument for
+// a bad screen_size. Thread-safe.
+Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
+                                               const std::vector<models::TextRegion>& regions,
+                                               bool recognised, int screen_size,
+                                               models::Runtime& runtime,
+                                               std::vector<TextFinding>* findings);
+
+// The product mask ClassifyText() is given: `segmenter`'s foreground probability of `bgr` above
+// 0.5, at `bgr`'s size fitted into a 1024 px long side. Errors as Segmenter::Predict().
+Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Mat& bgr);
 
 // Share of `bgr`'s area (in [0, 1]) covered by overlay text: detected regions that read as text
 // and that ClassifyText calls overlay against the segmenter's product mask (recognition and the

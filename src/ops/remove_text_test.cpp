@@ -10,6 +10,7 @@
 #include "models/test_runtime.h"
 #include "ops/inpaint.h"
 #include "ops/op.h"
+#include "ops/text_scope.h"
 #include "tests/testdata.h"
 #include "tests/text_render.h"
 
@@ -211,6 +212,75 @@ TEST_F(RemoveTextTest, KeepsProductTextUnderOverlayScopeAndRemovesItUnderAll) {
   EXPECT_GE(MaskedPsnr(removed.bgr, scene.bgr, rendered.mask), 15.0);  // measured 17.0 dB
   EXPECT_FALSE(report.regions.empty());
   for (const TextFinding& f : report.regions) EXPECT_TRUE(f.removed);
+}
+
+// The cheap ways to the overlay/product decision decide as the full-size ISNet does.
+TEST_F(RemoveTextTest, ScreenedProductMaskDecidesAsTheFullSegmenter) {
+  testdata::Composite scene;
+  const RenderedText printed = ProductWithPrintedText(&scene);
+  TextStyle caption;  // overlay text over the backdrop, above the product
+  caption.text = "厂家直销";
+  caption.bold = true;
+  caption.pixel_height = 32;
+  caption.center = {140, 36};
+  const cv::Mat bgr = RenderText(printed.bgr, caption).bgr;
+  Result<std::vector<models::TextRegion>> regions = detector_->Detect(bgr);
+  ASSERT_TRUE(regions.ok());
+  ASSERT_GE(regions->size(), 2u);
+  Result<const models::TextRecognizer*> recognizer = runtime_->text_recognizer();
+  ASSERT_TRUE(recognizer.ok());
+  Result<std::vector<models::RecognizedText>> texts = (*recognizer)->RecognizeAll(bgr, *regions);
+  ASSERT_TRUE(texts.ok());
+  std::vector<TextFinding> read(regions->size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    read[i].text = (*texts)[i].text;
+    read[i].confidence = (*texts)[i].confidence;
+  }
+  Result<const models::Segmenter*> full = runtime_->segmenter();
+  ASSERT_TRUE(full.ok()) << full.status().message();
+  Result<cv::Mat> product = TextProductMask(**full, bgr);
+  ASSERT_TRUE(product.ok());
+  std::vector<TextFinding> reference = read;
+  ClassifyText(bgr, *product, *regions, true, &reference);
+
+  for (int screen : {0, kDefaultScreenSegmentSize}) {
+    SCOPED_TRACE(screen);
+    std::vector<TextFinding> screened = read;
+    Result<ProductMaskUsed> used =
+        ClassifyAgainstProduct(bgr, *regions, true, screen, *runtime_, &screened);
+    ASSERT_TRUE(used.ok()) << used.status().message();
+    EXPECT_NE(*used, ProductMaskUsed::kNone) << "the decision depends on where the product is";
+    if (screen == 0) EXPECT_EQ(*used, ProductMaskUsed::kFull);
+    bool overlay = false, printed_kept = false;
+    for (size_t i = 0; i < read.size(); ++i) {
+      EXPECT_EQ(screened[i].overlay, reference[i].overlay) << read[i].text;
+      overlay |= screened[i].overlay && read[i].text.find("直销") != std::string::npos;
+      printed_kept |= !screened[i].overlay && read[i].text.find("ORGANIC") != std::string::npos;
+    }
+    EXPECT_TRUE(overlay) << "the caption over the backdrop is overlay";
+    EXPECT_TRUE(printed_kept) << "the label on the product is product text";
+  }
+
+  // A watermark repeated across the image is overlay wherever the product is: no ISNet at all.
+  std::vector<models::TextRegion> tiles;
+  std::vector<TextFinding> copies;
+  for (int i = 0; i < 3; ++i) {
+    models::TextRegion tile;
+    const float x = 60.0f + 150 * i;
+    tile.polygon = {{x, 200}, {x + 100, 200}, {x + 100, 230}, {x, 230}};
+    tile.box = cv::minAreaRect(tile.polygon);
+    tile.score = 0.9f;
+    tiles.push_back(tile);
+    TextFinding copy;
+    copy.text = "SAMPLE";
+    copy.confidence = 0.9f;
+    copies.push_back(copy);
+  }
+  Result<ProductMaskUsed> used =
+      ClassifyAgainstProduct(bgr, tiles, true, kDefaultScreenSegmentSize, *runtime_, &copies);
+  ASSERT_TRUE(used.ok());
+  EXPECT_EQ(*used, ProductMaskUsed::kNone);
+  for (const TextFinding& f : copies) EXPECT_TRUE(f.overlay) << f.why;
 }
 
 TEST_F(RemoveTextTest, ImageWithoutTextComesBackIdentical) {
