@@ -175,7 +175,13 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
   decide(cv::Mat::zeros(work, CV_8UC1), &nothing);
   decide(cv::Mat(work, CV_8UC1, cv::Scalar(255)), &everything);
   if (same(nothing, everything)) {
-    *findings = std::move(nothing);
+    // Where the region lies is unknown: say why it goes (or stays) either way.
+    for (size_t i = 0; i < everything.size(); ++i) {
+      if (everything[i].why != nothing[i].why) {
+        everything[i].why += "; or, if not on the product: " + nothing[i].why;
+      }
+    }
+    *findings = std::move(everything);
     return ProductMaskUsed::kNone;
   }
   ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
