@@ -275,20 +275,6 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
     const Result<double> share = mask.ok() ? Result<double>(MaskShare(*mask)) : mask.status();
     return [share](const cv::Mat&) { return share; };
   };
-  // Overlay text on a candidate, for the export gates of every preset: measured once on the
-  // candidate itself and mapped through each export's frame (an export is the candidate's pixels
-  // on a canvas). Not the photo's measure moved to the placement: the detector works at the
-  // scale it is given, and `vitrine check` measures an export at about the candidate's scale
-  // (on a teapot's saucer it found 2% "text" at 2000 px that it did not see at the photo's 855).
-  std::map<size_t, Result<cv::Mat>> candidate_text;
-  auto text_on_candidate = [&](size_t i) -> const Result<cv::Mat>& {
-    auto it = candidate_text.find(i);
-    if (it == candidate_text.end()) {
-      it = candidate_text.emplace(i, env.text_mask(candidates[i].image.bgr)).first;
-    }
-    return it->second;
-  };
-
   // QA: every candidate, then rank.
   const auto qa_start = Clock::now();
   std::vector<qa::CandidateQa> evaluated;
@@ -345,21 +331,17 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
         Result<io::Format> format = io::ParseFormat(step->params["format"].get<std::string>());
         if (format.ok()) options.format = *format;
       }
-      // The overlay-text rule uses the candidate's measure (taken once, for every preset) mapped
-      // through the export's frame: the export is the candidate's pixels on a canvas.
-      const size_t index = std::stoul(r.qa.id) - 1;
-      Result<ops::ExportResult> result = InvalidArgument("not exported");
+      // The overlay-text rule measures the export itself, as `vitrine check` does (the detector
+      // works at the scale it is given: a candidate's measure mapped onto an export's canvas
+      // disagreed with check on 4 of 128 real exports). Export calls it only after the cheaper
+      // rules pass.
       if (preset.no_text && env.text_mask) {
-        const Result<cv::Mat>& text = text_on_candidate(index);
-        if (text.ok()) {
-          options.overlay_text_mask = *text;
-          result = ops::Export(c.image, preset, options);
-        } else {
-          result = text.status();
-        }
-      } else {
-        result = ops::Export(c.image, preset, options);
+        options.compliance.overlay_text_area = [&env](const cv::Mat& bgr) -> Result<double> {
+          ASSIGN_OR_RETURN(cv::Mat mask, env.text_mask(bgr));
+          return MaskShare(mask);
+        };
       }
+      Result<ops::ExportResult> result = ops::Export(c.image, preset, options);
       if (result.ok()) {
         c.exports.emplace(name, *std::move(result));
         ++exported[name];

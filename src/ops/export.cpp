@@ -50,10 +50,9 @@ cv::Rect PaddedFrame(cv::Size size, const qa::Preset& p) {
 // The frame is then scaled uniformly to the canvas size. Padding is transparent when alpha is kept,
 // else the preset's background where it requires a plain one, else the image's own border colour (a
 // product staged on a studio colour gets no white bars). `coverage` receives the image's alpha
-// conformed the same way (empty when the image has none), also when it is flattened; `frame_out`
-// receives the frame in the input's pixels.
+// conformed the same way (empty when the image has none), also when it is flattened.
 Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alpha,
-                    cv::Mat* coverage, std::vector<std::string>* notes, cv::Rect* frame_out) {
+                    cv::Mat* coverage, std::vector<std::string>* notes) {
   Image flat;
   flat.name = image.name;
   if (keep_alpha) {
@@ -85,7 +84,6 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
                   preset.fill_target * 100);
     notes->push_back(note);
   }
-  *frame_out = frame;
   Image out;
   out.name = image.name;
   *coverage = cv::Mat();
@@ -242,18 +240,6 @@ std::string FailureMessage(const qa::ComplianceReport& report) {
 
 }  // namespace
 
-double MaskShareInFrame(const cv::Mat& mask, cv::Size image_size, cv::Rect frame) {
-  if (mask.empty() || frame.area() <= 0 || image_size.area() <= 0) return 0;
-  const double sx = static_cast<double>(mask.cols) / image_size.width;
-  const double sy = static_cast<double>(mask.rows) / image_size.height;
-  const cv::Rect scaled(cvFloor(frame.x * sx), cvFloor(frame.y * sy),
-                        std::max(1, cvRound(frame.width * sx)),
-                        std::max(1, cvRound(frame.height * sy)));
-  const cv::Rect inside = scaled & cv::Rect(0, 0, mask.cols, mask.rows);
-  if (inside.empty()) return 0;
-  return static_cast<double>(cv::countNonZero(mask(inside))) / scaled.area();
-}
-
 Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
                             const ExportOptions& options) {
   if (image.bgr.empty()) return InvalidArgument("cannot export an empty image");
@@ -266,7 +252,7 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
   }
   const bool keep_alpha = preset.alpha && result.format != io::Format::kJpeg && image.has_alpha();
   cv::Mat coverage;
-  result.image = ConformCanvas(image, preset, keep_alpha, &coverage, &result.notes, &result.frame);
+  result.image = ConformCanvas(image, preset, keep_alpha, &coverage, &result.notes);
   // Our JPEG encoder keeps chroma at full resolution: 8x8 blocks.
   const io::ImageHeader header{result.format, result.image.width(), result.image.height()};
   SnapBackground(&result.image, &coverage, preset, header);
@@ -340,10 +326,6 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
   // The gate: what was written is what is checked.
   ASSIGN_OR_RETURN(Image decoded, io::DecodeImage(result.bytes, LimitsConfig{}, image.name));
   qa::ComplianceOptions compliance = options.compliance;
-  if (!options.overlay_text_mask.empty() && !compliance.overlay_text_share) {
-    compliance.overlay_text_share =
-        MaskShareInFrame(options.overlay_text_mask, image.bgr.size(), result.frame);
-  }
   compliance.coverage = encoded_coverage;
   result.report = qa::CheckCompliance(result.bytes, decoded, preset, compliance);
   if (!result.report.passed()) {

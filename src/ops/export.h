@@ -47,12 +47,6 @@ namespace vitrine::ops {
 struct ExportOptions {
   std::optional<io::Format> format;  // default: the preset's first format
   qa::ComplianceOptions compliance;  // the overlay-text detector, when there is one
-  // Overlay text already found on the input image (ops::OverlayTextMask: CV_8UC1, 255 on text,
-  // the image's aspect at any scale). When set, the gate's overlay-text rule maps it through the
-  // export's frame (ExportResult::frame) instead of running the detector on the export: the
-  // export is the input's pixels resampled onto a canvas, with only background added or cut
-  // away, so it shows no text the input did not.
-  cv::Mat overlay_text_mask;
 };
 
 struct ExportResult {
@@ -62,15 +56,7 @@ struct ExportResult {
   int quality = 0;                 // JPEG/WebP quality used; PNG: the zlib level
   qa::ComplianceReport report;     // passed() is always true here
   std::vector<std::string> notes;  // what export had to do: "quality 71 to fit 2000000 bytes"
-  // The part of the input the export shows, in the input's pixels (it may reach beyond the
-  // input where background was added), scaled uniformly onto the canvas.
-  cv::Rect frame;
 };
-
-// The share of `frame` (in the coordinates of an image of `image_size`) that `mask` covers, with
-// `mask` (CV_8UC1) scaled from the image's size to its own; outside the image counts as
-// uncovered. 0 for an empty frame or mask.
-double MaskShareInFrame(const cv::Mat& mask, cv::Size image_size, cv::Rect frame);
 
 Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
                             const ExportOptions& options = {});

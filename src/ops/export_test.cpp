@@ -184,52 +184,6 @@ TEST(ExportTest, ReframesAProductOffItsFillOrMargins) {
   }
 }
 
-TEST(ExportTest, GatesOverlayTextWithTheMeasureOfTheImageItCameFrom) {
-  // A product too small for Noon (re-cut around it) with "text" a detector found on it, drawn
-  // pure red so that the test can find it in the export, and a false detection in a background
-  // corner that the re-cut frame drops. The measure is a half-resolution mask, as
-  // ops::OverlayTextMask gives.
-  const qa::Preset noon = Small("noon");
-  Image staged = Staged({300, 300}, 0.4);
-  const cv::Rect on_product(140, 140, 20, 12), in_corner(4, 4, 30, 10);
-  staged.bgr(on_product).setTo(cv::Scalar(0, 0, 255));
-  cv::Mat mask = cv::Mat::zeros(150, 150, CV_8UC1);
-  for (const cv::Rect& r : {on_product, in_corner}) {
-    mask(cv::Rect(r.x / 2, r.y / 2, r.width / 2, r.height / 2)).setTo(255);
-  }
-  int detector_runs = 0;
-  ExportOptions options;
-  options.compliance.overlay_text_area = [&](const cv::Mat&) -> Result<double> {
-    ++detector_runs;
-    return 0.0;
-  };
-  options.overlay_text_mask = mask;
-
-  Result<ExportResult> refused = Export(staged, noon, options);
-  ASSERT_FALSE(refused.ok()) << "text on the product must fail Noon's no-text rule";
-  EXPECT_NE(refused.status().message().find("overlay_text"), std::string::npos)
-      << refused.status().message();
-
-  // Tolerated, to read the measure: it is the share of the export the red text covers.
-  options.compliance.max_text_area = 1;
-  Result<ExportResult> result = Export(staged, noon, options);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  EXPECT_EQ(detector_runs, 0) << "the detector ran on the export";
-  const Image out = Decode(result->bytes);
-  cv::Mat red;
-  cv::inRange(out.bgr, cv::Scalar(0, 0, 160), cv::Scalar(90, 90, 255), red);
-  const double shown = static_cast<double>(cv::countNonZero(red)) / red.total();
-  ASSERT_GT(shown, 0.001);
-  const cv::Rect frame_in_image = result->frame & cv::Rect(0, 0, 300, 300);
-  EXPECT_FALSE(frame_in_image.contains(in_corner.tl())) << "the corner text was cut away";
-  double measured = -1;
-  for (const qa::RuleResult& rule : result->report.rules) {
-    if (rule.id == "overlay_text") measured = std::stod(rule.measured) / 100;
-  }
-  EXPECT_NEAR(measured, shown, 0.25 * shown);
-  EXPECT_NEAR(MaskShareInFrame(mask, {300, 300}, result->frame), shown, 0.25 * shown);
-}
-
 TEST(ExportTest, RefusesAnImageThatFailsThePreset) {
   // Grey studio backdrop: export will not repaint a backdrop it cannot tell from a product.
   testdata::Composite grey = testdata::ProductOnColour({300, 300}, 0.9, {200, 200, 200}, 3);

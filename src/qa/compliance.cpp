@@ -334,12 +334,11 @@ void CheckLayout(const Preset& p, const cv::Mat& bgr, const io::ImageHeader& hea
 void CheckText(const Preset& p, const cv::Mat& bgr, const ComplianceOptions& options,
                ComplianceReport* report) {
   if (!p.no_text) return;
-  if (!options.overlay_text_area && !options.overlay_text_share) {
+  if (!options.overlay_text_area) {
     report->rules.push_back(NotChecked("overlay_text", "no text detector is configured"));
     return;
   }
-  Result<double> area = options.overlay_text_share ? Result<double>(*options.overlay_text_share)
-                                                   : options.overlay_text_area(bgr);
+  Result<double> area = options.overlay_text_area(bgr);
   if (!area.ok()) {
     report->rules.push_back(NotChecked("overlay_text", area.status().message()));
     return;

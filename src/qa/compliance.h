@@ -70,10 +70,6 @@ struct ComplianceOptions {
   std::function<Result<double>(const cv::Mat& bgr)> overlay_text_area;
   // Largest share of detected text tolerated before the rule fails (detectors see specks).
   double max_text_area = 0.001;
-  // The share already measured on these pixels, or on the pixels they were resampled from with
-  // the geometry mapped (ops::Export with ExportOptions::overlay_text_mask): when set, the rule
-  // uses it and overlay_text_area is not called.
-  std::optional<double> overlay_text_share;
   // The product's coverage (its alpha, CV_8UC1) at the checked image's size, when the caller
   // knows it (export of a staged cutout). For pure-background presets, the rule
   // "background_uncovered" then requires every pixel it leaves at 0 to be exactly the background
