@@ -1,6 +1,6 @@
 // Running one image-to-image step over many files: input expansion, a worker pool, progress with
 // an ETA, per-file errors that never stop the batch, and a summary. Shared by the CLI commands
-// that take FILE_OR_DIR... (cutout today; remove-text and stage use the same conventions).
+// that take FILE_OR_DIR... (cutout, remove-text, stage, export; app::StartBatch begins each).
 #pragma once
 
 #include <functional>

@@ -47,13 +47,9 @@ void AddExport(CLI::App& cli, const Config& config, int* exit_code) {
       }
       export_options.format = *format;
     }
-    std::vector<std::string> missing;
-    std::vector<std::string> inputs = ExpandInputs(args->inputs, &missing);
-    BatchOptions options;
-    options.verb = "exported";
-    options.output_dir = args->output_dir;
-    options.encode.format = export_options.format.value_or(preset->formats.front());
-    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
+    auto [inputs, missing, options] =
+        StartBatch(args->inputs, "exported", args->output_dir,
+                   export_options.format.value_or(preset->formats.front()), args->jobs, config);
     options.encoder = [&](const Image& image) -> Result<std::string> {
       ASSIGN_OR_RETURN(ops::ExportResult result, ops::Export(image, *preset, export_options));
       return std::move(result.bytes);

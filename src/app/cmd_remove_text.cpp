@@ -54,13 +54,8 @@ void AddRemoveText(CLI::App& cli, const Config& config, int* exit_code) {
       *exit_code = Fail(InvalidArgument("--scope: " + params.status().message()));
       return;
     }
-    std::vector<std::string> missing;
-    std::vector<std::string> inputs = ExpandInputs(args->inputs, &missing);
-    BatchOptions options;
-    options.verb = "cleaned";
-    options.output_dir = args->output_dir;
-    options.encode.format = *format;
-    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
+    auto [inputs, missing, options] =
+        StartBatch(args->inputs, "cleaned", args->output_dir, *format, args->jobs, config);
     // Every net the scope needs, loaded up front: a missing model is said once, not per image.
     models::Runtime runtime(config);
     Result<const models::TextDetector*> detector = runtime.text_detector();

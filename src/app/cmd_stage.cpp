@@ -214,13 +214,8 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
     for (const std::string& c : *colours) variants.push_back(ColourSuffix(c));
     if (variants.empty()) variants.push_back("");
 
-    std::vector<std::string> missing;
-    std::vector<std::string> inputs = ExpandInputs(args->inputs, &missing);
-    BatchOptions options;
-    options.verb = "staged";
-    options.output_dir = args->output_dir;
-    options.encode.format = *format;
-    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
+    auto [inputs, missing, options] =
+        StartBatch(args->inputs, "staged", args->output_dir, *format, args->jobs, config);
     // Models load on the first photo that needs a cutout; cutouts alone never load them.
     models::Runtime runtime(config);
     if (preset) {

@@ -5,7 +5,10 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <string>
+#include <vector>
 
+#include "app/batch.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -17,6 +20,17 @@ int Fail(const Status& status);
 // Images processed at once: `requested`, or one per core (at most `images`); also splits
 // OpenCV's threads between them.
 int ResolveJobs(int requested, int images, const Config& config);
+// The start every FILE_OR_DIR... command shares: its inputs expanded (paths that do not exist in
+// `missing`, which RunBatch counts as failed) and options with the summary's verb, the output
+// folder and format, and the jobs ResolveJobs gives.
+struct BatchStart {
+  std::vector<std::string> inputs;
+  std::vector<std::string> missing;
+  BatchOptions options;
+};
+BatchStart StartBatch(const std::vector<std::string>& args, const std::string& verb,
+                      const std::string& output_dir, io::Format format, int jobs,
+                      const Config& config);
 
 void AddRecipes(CLI::App& cli, const Config& config, int* exit_code);
 void AddStage(CLI::App& cli, const Config& config, int* exit_code);

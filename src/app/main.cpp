@@ -23,6 +23,18 @@ int ResolveJobs(int requested, int images, const Config& config) {
   return jobs;
 }
 
+BatchStart StartBatch(const std::vector<std::string>& args, const std::string& verb,
+                      const std::string& output_dir, io::Format format, int jobs,
+                      const Config& config) {
+  BatchStart start;
+  start.inputs = ExpandInputs(args, &start.missing);
+  start.options.verb = verb;
+  start.options.output_dir = output_dir;
+  start.options.encode.format = format;
+  start.options.jobs = ResolveJobs(jobs, static_cast<int>(start.inputs.size()), config);
+  return start;
+}
+
 int Fail(const Status& status) {
   std::fprintf(stderr, "vitrine: %s\n", status.message().c_str());
   return status.code() == Code::kInvalidArgument ? 2 : 1;
@@ -78,14 +90,9 @@ void AddCutout(CLI::App& cli, const Config& config, int* exit_code) {
       *exit_code = Fail(validated.status());
       return;
     }
-    std::vector<std::string> missing;
-    std::vector<std::string> inputs = ExpandInputs(args->inputs, &missing);
-    BatchOptions options;
-    options.verb = "cut out";
-    options.output_dir = args->output_dir;
-    options.encode.format = *format;
+    auto [inputs, missing, options] =
+        StartBatch(args->inputs, "cut out", args->output_dir, *format, args->jobs, config);
     options.encode.grey = args->mask_only;
-    options.jobs = ResolveJobs(args->jobs, static_cast<int>(inputs.size()), config);
     // Load the nets before the batch: a missing model is one clear message, not one per image.
     models::Runtime runtime(config);
     Result<const models::Segmenter*> segmenter = runtime.segmenter();

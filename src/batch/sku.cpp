@@ -122,19 +122,6 @@ struct Candidate {
 
 namespace {
 
-// Where overlay text is in an image, or empty when the detector cannot be loaded (the QA check is
-// then reported as skipped). Overlay text only: a staged candidate shows the product's own printed
-// text, which must not fail "text left"; ops::OverlayTextMask classifies regions against the
-// product mask.
-std::function<Result<cv::Mat>(const cv::Mat&)> MakeTextMask(models::Runtime& models) {
-  if (!models.text_detector().ok()) return {};
-  return [&models](const cv::Mat& bgr) { return ops::OverlayTextMask(models, bgr); };
-}
-
-double MaskShare(const cv::Mat& mask) {
-  return mask.empty() ? 0.0 : static_cast<double>(cv::countNonZero(mask)) / mask.total();
-}
-
 // The cutout's placement in a staged candidate (the stage op's "placement" fact), if any.
 std::optional<cv::Rect> Placement(const nlohmann::json& facts) {
   for (const auto& [step_id, step_facts] : facts.items()) {
@@ -174,7 +161,9 @@ SkuEnv SkuResources::Env(const qa::QaConfig& qa, const std::string& output_dir) 
   env.presets = &presets;
   env.brisque = brisque.get();
   env.qa = qa;
-  env.text_mask = MakeTextMask(*models);
+  // Overlay text only: a staged candidate shows the product's own printed text, which must not
+  // fail "text left". Empty when the detector cannot be loaded (the QA check is then skipped).
+  if (models->text_detector().ok()) env.text_area = ops::OverlayTextArea(*models);
   env.output_dir = output_dir;
   return env;
 }
@@ -256,23 +245,18 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   // Overlay text left is a property of the product as cut out, the same in every candidate made
   // from one photo: measured once per photo on the cutout flattened onto white (the detector and
   // the product mask cost seconds; per candidate and per export they dominated the SKU's time).
-  std::map<size_t, Result<cv::Mat>> photo_text;
+  std::map<size_t, Result<double>> photo_text;
   auto text_left = [&](size_t photo, const recipe::CandidatePlan& plan) -> qa::TextCoverageFn {
-    if (!env.text_mask) return {};
+    if (!env.text_area) return {};
     auto it = photo_text.find(photo);
     if (it == photo_text.end()) {
       const recipe::PlanStep* cut = FindStep(plan, "cutout");
       Result<Image> cutout = cut ? executors[photo]->Run(*cut) : Result<Image>(photos[photo].image);
-      Result<cv::Mat> mask = cv::Mat();
-      if (cutout.ok()) {
-        mask = env.text_mask(qa::FlattenOnto(*cutout, {255, 255, 255}));
-      } else {
-        mask = cutout.status();
-      }
-      it = photo_text.emplace(photo, std::move(mask)).first;
+      Result<double> share =
+          cutout.ok() ? env.text_area(qa::FlattenOnto(*cutout, {255, 255, 255})) : cutout.status();
+      it = photo_text.emplace(photo, std::move(share)).first;
     }
-    const Result<cv::Mat>& mask = it->second;
-    const Result<double> share = mask.ok() ? Result<double>(MaskShare(*mask)) : mask.status();
+    const Result<double> share = it->second;
     return [share](const cv::Mat&) { return share; };
   };
   // QA: every candidate, then rank.
@@ -335,12 +319,7 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
       // works at the scale it is given: a candidate's measure mapped onto an export's canvas
       // disagreed with check on 4 of 128 real exports). Export calls it only after the cheaper
       // rules pass.
-      if (preset.no_text && env.text_mask) {
-        options.compliance.overlay_text_area = [&env](const cv::Mat& bgr) -> Result<double> {
-          ASSIGN_OR_RETURN(cv::Mat mask, env.text_mask(bgr));
-          return MaskShare(mask);
-        };
-      }
+      if (preset.no_text) options.compliance.overlay_text_area = env.text_area;
       Result<ops::ExportResult> result = ops::Export(c.image, preset, options);
       if (result.ok()) {
         c.exports.emplace(name, *std::move(result));

@@ -29,9 +29,9 @@ struct SkuEnv {
   const qa::PresetBook* presets = nullptr;
   const qa::Brisque* brisque = nullptr;  // may be null: BRISQUE not scored
   qa::QaConfig qa;
-  // Where overlay text is in an image (ops::OverlayTextMask); may be empty: text left is then
-  // not checked, and exports to no-text presets report the rule as not checked.
-  std::function<Result<cv::Mat>(const cv::Mat& bgr)> text_mask;
+  // Share of an image covered by overlay text (ops::OverlayTextArea); may be empty: text left is
+  // then not checked, and exports to no-text presets report the rule as not checked.
+  std::function<Result<double>(const cv::Mat& bgr)> text_area;
   std::string output_dir;
 };
 

@@ -361,6 +361,10 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
   }
 }
 
+namespace {
+
+// Where OverlayTextArea's overlay text is: CV_8UC1, 255 on overlay text, at `bgr`'s size fitted
+// into a 1024 px long side; empty for an empty `bgr`.
 Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
   if (bgr.empty()) return cv::Mat();
   const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
@@ -392,6 +396,8 @@ Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
     return Internal(std::string("overlay text check: OpenCV failed: ") + e.what());
   }
 }
+
+}  // namespace
 
 std::function<Result<double>(const cv::Mat& bgr)> OverlayTextArea(models::Runtime& runtime) {
   return [&runtime](const cv::Mat& bgr) -> Result<double> {

@@ -121,11 +121,4 @@ Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Ma
 // outlive it; it is thread-safe.
 std::function<Result<double>(const cv::Mat& bgr)> OverlayTextArea(models::Runtime& runtime);
 
-// Where OverlayTextArea's overlay text is: CV_8UC1, 255 on overlay text, at `bgr`'s size scaled
-// to a long side of at most 1024 (the same aspect; scale it to map it onto `bgr`); empty for an
-// empty `bgr`. For a caller
-// that reuses one measure on resampled copies of `bgr` (an export is `bgr` scaled onto a canvas).
-// Thread-safe; errors as OverlayTextArea's.
-Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr);
-
 }  // namespace vitrine::ops
