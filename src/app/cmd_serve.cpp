@@ -85,9 +85,7 @@ void AddServe(CLI::App& cli, const Config& config, int* exit_code) {
                 listen->first.c_str(), *port, args->flags.data.c_str(), options->store_url.c_str(),
                 options->workers);
     std::fflush(stdout);
-    const int signal = WaitForTermination();
-    std::fprintf(stderr, "vitrine: %s: stopping; jobs in progress go back to the queue\n",
-                 signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    WaitForTermination();
     server.Stop();
     (*pool)->Stop();
     *exit_code = 0;

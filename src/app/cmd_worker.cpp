@@ -55,9 +55,7 @@ void AddWorker(CLI::App& cli, const Config& config, int* exit_code) {
     std::printf("vitrine: %d workers on %s (data %s)\n", options->workers,
                 options->store_url.c_str(), flags->data.c_str());
     std::fflush(stdout);
-    const int signal = WaitForTermination();
-    std::fprintf(stderr, "vitrine: %s: stopping; jobs in progress go back to the queue\n",
-                 signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    WaitForTermination();
     metrics.Stop();
     (*pool)->Stop();
     *exit_code = 0;

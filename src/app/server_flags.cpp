@@ -95,14 +95,15 @@ void BlockTerminationSignals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-int WaitForTermination() {
+void WaitForTermination() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   int signal = 0;
   sigwait(&set, &signal);
-  return signal;
+  std::fprintf(stderr, "vitrine: %s: stopping; jobs in progress go back to the queue\n",
+               signal == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 }  // namespace vitrine::app

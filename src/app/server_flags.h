@@ -39,8 +39,9 @@ struct ServerFlags {
 Result<std::pair<std::string, int>> ParseListen(const std::string& text, const std::string& flag);
 
 // Blocks SIGTERM and SIGINT in the calling thread and every thread it starts afterwards; call
-// before starting any thread. WaitForTermination() then returns the signal when one arrives.
+// before starting any thread. WaitForTermination() then waits for one and tells the operator on
+// stderr that the process is stopping and its jobs in progress go back to the queue.
 void BlockTerminationSignals();
-int WaitForTermination();
+void WaitForTermination();
 
 }  // namespace vitrine::app
