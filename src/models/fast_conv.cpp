@@ -65,6 +65,58 @@ struct Geometry {
   int panels = 0;  // panels of kNr tiles per block
 };
 
+// The 6x6 input windows of tiles t0 .. t0 + 7 (d[row * 6 + column][tile]), lane by lane with
+// masked gathers: pixels outside the image (the padding) and lanes past the last tile are zero.
+VITRINE_AVX2 void GatherWindows(const float* plane, const Geometry& g, int t0, float (*d)[kLanes]) {
+  // Gather the eight windows, lane by lane; pixels outside the image (the padding) and
+  // lanes past the last tile read as zero.
+  alignas(32) int top[kLanes], left[kLanes], valid[kLanes];
+  for (int i = 0; i < kLanes; ++i) {
+    const int t = t0 + i;
+    valid[i] = t < g.tiles ? -1 : 0;
+    top[i] = (t / g.tiles_x) * kOut - 1;
+    left[i] = (t % g.tiles_x) * kOut - 1;
+  }
+  const __m256i y0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(top)),
+                x0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(left)),
+                lane_ok = _mm256_load_si256(reinterpret_cast<const __m256i*>(valid)),
+                height = _mm256_set1_epi32(g.height), width = _mm256_set1_epi32(g.width),
+                minus_one = _mm256_set1_epi32(-1);
+  const __m256i offset0 = _mm256_add_epi32(_mm256_mullo_epi32(y0, width), x0);
+  __m256i column_ok[kIn];
+  for (int s = 0; s < kIn; ++s) {
+    const __m256i x = _mm256_add_epi32(x0, _mm256_set1_epi32(s));
+    column_ok[s] = _mm256_and_si256(_mm256_cmpgt_epi32(x, minus_one), _mm256_cmpgt_epi32(width, x));
+  }
+  for (int r = 0; r < kIn; ++r) {
+    const __m256i y = _mm256_add_epi32(y0, _mm256_set1_epi32(r));
+    const __m256i row_ok = _mm256_and_si256(
+        lane_ok, _mm256_and_si256(_mm256_cmpgt_epi32(y, minus_one), _mm256_cmpgt_epi32(height, y)));
+    const __m256i row_offset = _mm256_add_epi32(offset0, _mm256_set1_epi32(r * g.width));
+    for (int s = 0; s < kIn; ++s) {
+      const __m256 mask = _mm256_castsi256_ps(_mm256_and_si256(row_ok, column_ok[s]));
+      const __m256i index = _mm256_add_epi32(row_offset, _mm256_set1_epi32(s));
+      _mm256_store_ps(d[r * kIn + s],
+                      _mm256_mask_i32gather_ps(_mm256_setzero_ps(), plane, index, mask, 4));
+    }
+  }
+}
+
+// Eight tiles' 4 columns from 32 contiguous floats (tile i's column s at 4 i + s): out[s] holds
+// column s of the eight tiles.
+VITRINE_AVX2 inline void Deinterleave4(const float* p, __m256* out) {
+  const __m256 a0 = _mm256_loadu_ps(p), a1 = _mm256_loadu_ps(p + 8), a2 = _mm256_loadu_ps(p + 16),
+               a3 = _mm256_loadu_ps(p + 24);
+  const __m256 b0 = _mm256_permute2f128_ps(a0, a2, 0x20), b1 = _mm256_permute2f128_ps(a0, a2, 0x31),
+               b2 = _mm256_permute2f128_ps(a1, a3, 0x20), b3 = _mm256_permute2f128_ps(a1, a3, 0x31);
+  const __m256 u0 = _mm256_unpacklo_ps(b0, b1), u1 = _mm256_unpackhi_ps(b0, b1),
+               u2 = _mm256_unpacklo_ps(b2, b3), u3 = _mm256_unpackhi_ps(b2, b3);
+  out[0] = _mm256_shuffle_ps(u0, u2, 0x44);
+  out[1] = _mm256_shuffle_ps(u0, u2, 0xEE);
+  out[2] = _mm256_shuffle_ps(u1, u3, 0x44);
+  out[3] = _mm256_shuffle_ps(u1, u3, 0xEE);
+}
+
 // Input transform of one block: V[xi][panel][c][kNr] = B^T d B of each tile's 6x6 input window.
 VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_tile, float* v) {
   alignas(32) float d[kXi][kLanes];
@@ -73,29 +125,21 @@ VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_ti
   for (int c = 0; c < g.channels; ++c) {
     const float* plane = x + static_cast<size_t>(c) * g.height * g.width;
     for (int j = 0; j < block_tiles; j += kLanes) {
-      for (int i = 0; i < kLanes; ++i) {
-        const int t = first_tile + j + i;
-        if (t >= g.tiles) {
-          for (int e = 0; e < kXi; ++e) d[e][i] = 0.0f;
-          continue;
+      const int t0 = first_tile + j;
+      const int top0 = (t0 / g.tiles_x) * kOut - 1, left0 = (t0 % g.tiles_x) * kOut - 1;
+      if (t0 + kLanes <= g.tiles && t0 % g.tiles_x + kLanes <= g.tiles_x && top0 >= 0 &&
+          top0 + kIn <= g.height && left0 >= 0 && left0 + kOut * kLanes + kOut <= g.width) {
+        // Eight whole windows side by side in one row of tiles: per image row, load 32 + 32
+        // contiguous floats and transpose them (tile i's columns s are at 4 i + s).
+        for (int r = 0; r < kIn; ++r) {
+          const float* p = plane + static_cast<size_t>(top0 + r) * g.width + left0;
+          __m256 columns[8];
+          Deinterleave4(p, columns);
+          Deinterleave4(p + kOut, columns + 4);
+          for (int c = 0; c < kIn; ++c) _mm256_store_ps(d[r * kIn + c], columns[c]);
         }
-        const int y0 = (t / g.tiles_x) * kOut - 1, x0 = (t % g.tiles_x) * kOut - 1;
-        if (y0 >= 0 && x0 >= 0 && y0 + kIn <= g.height && x0 + kIn <= g.width) {
-          for (int r = 0; r < kIn; ++r) {
-            const float* row = plane + static_cast<size_t>(y0 + r) * g.width + x0;
-            for (int s = 0; s < kIn; ++s) d[r * kIn + s][i] = row[s];
-          }
-        } else {
-          for (int r = 0; r < kIn; ++r) {
-            const int y = y0 + r;
-            for (int s = 0; s < kIn; ++s) {
-              const int xx = x0 + s;
-              d[r * kIn + s][i] = (y >= 0 && y < g.height && xx >= 0 && xx < g.width)
-                                      ? plane[static_cast<size_t>(y) * g.width + xx]
-                                      : 0.0f;
-            }
-          }
-        }
+      } else {
+        GatherWindows(plane, g, t0, d);
       }
       // B^T d B, eight tiles per vector: columns first, then rows.
       __m256 col[kXi];
@@ -216,13 +260,36 @@ VITRINE_AVX2 void TransformOutput(const float* m, const Geometry& g, int first_t
           _mm256_store_ps(o[r * kOut + s], res[s]);
         }
       }
-      for (int i = 0; i < kLanes; ++i) {
-        const int t = first_tile + j + i;
-        if (t >= g.tiles) break;
-        const int y0 = (t / g.tiles_x) * kOut, x0 = (t % g.tiles_x) * kOut;
-        const int rows = std::min(kOut, g.height - y0), cols = std::min(kOut, g.width - x0);
-        for (int r = 0; r < rows; ++r) {
+      const int t0 = first_tile + j;
+      const int y0 = (t0 / g.tiles_x) * kOut, x0 = (t0 % g.tiles_x) * kOut;
+      if (t0 + kLanes <= g.tiles && t0 % g.tiles_x + kLanes <= g.tiles_x && y0 + kOut <= g.height &&
+          x0 + kOut * kLanes <= g.width) {
+        // Eight whole tiles side by side: each output row is 32 contiguous floats, the 4x8
+        // (column x tile) block transposed.
+        for (int r = 0; r < kOut; ++r) {
+          const __m256 c0 = _mm256_load_ps(o[r * kOut + 0]), c1 = _mm256_load_ps(o[r * kOut + 1]),
+                       c2 = _mm256_load_ps(o[r * kOut + 2]), c3 = _mm256_load_ps(o[r * kOut + 3]);
+          const __m256 t01l = _mm256_unpacklo_ps(c0, c1), t01h = _mm256_unpackhi_ps(c0, c1);
+          const __m256 t23l = _mm256_unpacklo_ps(c2, c3), t23h = _mm256_unpackhi_ps(c2, c3);
+          const __m256 q0 = _mm256_shuffle_ps(t01l, t23l, 0x44),
+                       q1 = _mm256_shuffle_ps(t01l, t23l, 0xEE),
+                       q2 = _mm256_shuffle_ps(t01h, t23h, 0x44),
+                       q3 = _mm256_shuffle_ps(t01h, t23h, 0xEE);
           float* dst = plane + static_cast<size_t>(y0 + r) * g.width + x0;
+          _mm256_storeu_ps(dst, _mm256_permute2f128_ps(q0, q1, 0x20));
+          _mm256_storeu_ps(dst + 8, _mm256_permute2f128_ps(q2, q3, 0x20));
+          _mm256_storeu_ps(dst + 16, _mm256_permute2f128_ps(q0, q1, 0x31));
+          _mm256_storeu_ps(dst + 24, _mm256_permute2f128_ps(q2, q3, 0x31));
+        }
+        continue;
+      }
+      for (int i = 0; i < kLanes; ++i) {
+        const int t = t0 + i;
+        if (t >= g.tiles) break;
+        const int ty = (t / g.tiles_x) * kOut, tx = (t % g.tiles_x) * kOut;
+        const int rows = std::min(kOut, g.height - ty), cols = std::min(kOut, g.width - tx);
+        for (int r = 0; r < rows; ++r) {
+          float* dst = plane + static_cast<size_t>(ty + r) * g.width + tx;
           for (int s = 0; s < cols; ++s) dst[s] = o[r * kOut + s][i];
         }
       }
