@@ -5,8 +5,10 @@
 #include <opencv2/dnn/shape_utils.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
+#include <thread>
 
 #include "models/catalog.h"
+#include "models/net_pool.h"
 #include "models/segmenter.h"
 #include "models/test_runtime.h"
 
@@ -117,6 +119,28 @@ TEST(FastConvTest, OneNetAnswersRightOnInputsOfSeveralSizesInSequence) {
   }
 }
 
+TEST(FastConvTest, NetsRunningOnTwoThreadsAtOnceGiveTheirOwnResults) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  // As `vitrine cutout --jobs 2` runs: one net per thread, both inside a forward pass at once
+  // (each layer splits its tiles over OpenCV's threads too, with per-thread scratch buffers).
+  const ConvShape shape{16, 24, true, true};
+  cv::dnn::Net nets[2] = {MakeNet(shape, true, 11), MakeNet(shape, true, 12)};
+  cv::dnn::Net references[2] = {MakeNet(shape, false, 11), MakeNet(shape, false, 12)};
+  cv::Mat inputs[2] = {RandomInput(16, 96, 80, 21), RandomInput(16, 64, 120, 22)};
+  cv::Mat expected[2], results[2][5];
+  for (int i = 0; i < 2; ++i) expected[i] = Forward(references[i], inputs[i]);
+  std::thread other([&] {
+    for (int round = 0; round < 5; ++round) results[1][round] = Forward(nets[1], inputs[1]);
+  });
+  for (int round = 0; round < 5; ++round) results[0][round] = Forward(nets[0], inputs[0]);
+  other.join();
+  for (int i = 0; i < 2; ++i) {
+    for (int round = 0; round < 5; ++round) {
+      EXPECT_LT(RelativeError(expected[i], results[i][round]), 2e-5) << i << " " << round;
+    }
+  }
+}
+
 TEST(FastConvTest, LeavesOtherConvolutionsAndNetsOutsideAScopeToOpenCv) {
   // A 5x5 convolution is not eligible even inside a scope.
   cv::dnn::LayerParams conv;
@@ -138,6 +162,16 @@ TEST(FastConvTest, IsnetProbabilitiesMatchOpenCvLayers) {
   if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
   Result<std::string> path = TestRuntime().catalog().PrepareVariant("isnet", {1, 3, 320, 320});
   if (!path.ok()) GTEST_SKIP() << path.status().message();
+  // The pool that the segmenter uses builds FastConv layers only when asked.
+  Result<std::unique_ptr<NetPool>> fast_pool = NetPool::Load(*path, "ISNet", true);
+  Result<std::unique_ptr<NetPool>> plain_pool = NetPool::Load(*path, "ISNet", false);
+  ASSERT_TRUE(fast_pool.ok() && plain_pool.ok());
+  Result<NetPool::Lease> fast_net = (*fast_pool)->Borrow();
+  Result<NetPool::Lease> plain_net = (*plain_pool)->Borrow();
+  ASSERT_TRUE(fast_net.ok() && plain_net.ok());
+  EXPECT_GT(CountFastConv(fast_net->net()).layers, 40);
+  EXPECT_EQ(CountFastConv(plain_net->net()).layers, 0);
+
   Segmenter::Options fast_options{320};
   Segmenter::Options plain_options{320};
   plain_options.fast_conv = false;
