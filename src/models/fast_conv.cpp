@@ -25,7 +25,7 @@ constexpr size_t kScratchBytes = 2u << 20;  // per thread: transformed inputs an
 
 thread_local int scope_depth = 0;
 
-// The layer shape the kernels handle, read from the layer's parameters; false if not eligible.
+// True when the integer parameter `name` is absent or each of its values is `value`.
 bool IntParamsAre(const cv::dnn::LayerParams& params, const char* name, int value) {
   if (!params.has(name)) return true;
   const cv::dnn::DictValue& v = params.get(name);
@@ -35,6 +35,8 @@ bool IntParamsAre(const cv::dnn::LayerParams& params, const char* name, int valu
   return true;
 }
 
+// Whether the kernels handle the convolution these parameters describe (as OpenCV's importers name
+// them): 3x3, stride 1, dilation 1, padding 1 on every side, one group, a constant float weight.
 bool Eligible(const cv::dnn::LayerParams& params) {
   if (params.blobs.empty() || params.blobs.size() > 2) return false;
   const cv::Mat& w = params.blobs[0];
