@@ -3,6 +3,9 @@
 #include <fstream>
 #include <iterator>
 #include <opencv2/imgproc.hpp>
+#include <optional>
+
+#include "models/fast_conv.h"
 
 namespace vitrine::models {
 
@@ -11,11 +14,11 @@ NetPool::Lease::~Lease() {
 }
 
 Result<std::unique_ptr<NetPool>> NetPool::Load(const std::string& onnx_path,
-                                               std::string model_label) {
+                                               std::string model_label, bool fast_conv) {
   std::ifstream in(onnx_path, std::ios::binary);
   if (!in) return NotFound("cannot read model " + onnx_path + "; run `vitrine models prepare`");
   std::vector<uchar> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::unique_ptr<NetPool> pool(new NetPool(std::move(bytes), std::move(model_label)));
+  std::unique_ptr<NetPool> pool(new NetPool(std::move(bytes), std::move(model_label), fast_conv));
   ASSIGN_OR_RETURN(Lease first, pool->Borrow());
   return pool;
 }
@@ -30,9 +33,15 @@ Result<NetPool::Lease> NetPool::Borrow() const {
     }
   }
   try {
+    std::optional<FastConvScope> scope;
+    if (fast_conv_) scope.emplace();
     auto net = std::make_unique<cv::dnn::Net>(cv::dnn::readNetFromONNX(bytes_));
     net->setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
     net->setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    // OpenCV makes a layer on first use: make them all now, inside the scope.
+    if (fast_conv_) {
+      for (const cv::String& name : net->getLayerNames()) net->getLayer(name);
+    }
     return Lease(this, std::move(net));
   } catch (const cv::Exception& e) {
     return ModelFailure("OpenCV cannot load the " + label_ + " model: " + e.what() +

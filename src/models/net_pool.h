@@ -38,9 +38,10 @@ class NetPool {
   };
 
   // Reads `onnx_path` and parses one net now, so a broken model fails here. `model_label`
-  // ("ISNet", "PP-OCRv4 detection") names the model in error messages.
+  // ("ISNet", "PP-OCRv4 detection") names the model in error messages. With `fast_conv`, the
+  // nets' 3x3 convolutions run as FastConv layers where eligible (models/fast_conv.h).
   static Result<std::unique_ptr<NetPool>> Load(const std::string& onnx_path,
-                                               std::string model_label);
+                                               std::string model_label, bool fast_conv = false);
 
   // An idle net, or a new one when all are busy.
   Result<Lease> Borrow() const;
@@ -51,12 +52,13 @@ class NetPool {
   const std::string& label() const { return label_; }
 
  private:
-  NetPool(std::vector<uchar> bytes, std::string label)
-      : bytes_(std::move(bytes)), label_(std::move(label)) {}
+  NetPool(std::vector<uchar> bytes, std::string label, bool fast_conv)
+      : bytes_(std::move(bytes)), label_(std::move(label)), fast_conv_(fast_conv) {}
   void Return(std::unique_ptr<cv::dnn::Net> net) const;
 
   std::vector<uchar> bytes_;
   std::string label_;
+  bool fast_conv_;
   mutable std::mutex mutex_;
   mutable std::vector<std::unique_ptr<cv::dnn::Net>> idle_;
 };

@@ -14,7 +14,8 @@ Result<std::unique_ptr<Segmenter>> Segmenter::Load(const std::string& onnx_path,
     return InvalidArgument("segmenter input size " + std::to_string(options.input_size) +
                            " must be a multiple of 32, at least 64");
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<NetPool> nets, NetPool::Load(onnx_path, "ISNet"));
+  ASSIGN_OR_RETURN(std::unique_ptr<NetPool> nets,
+                   NetPool::Load(onnx_path, "ISNet", options.fast_conv));
   return std::unique_ptr<Segmenter>(new Segmenter(std::move(nets), options));
 }
 

@@ -1,0 +1,50 @@
+// FastConv: 3x3 convolutions for OpenCV 4.6 DNN by Winograd's minimal filtering, F(4x4, 3x3).
+//
+// OpenCV 4.6's CPU convolution multiplies every 3x3 window out (im2row + dot products): ISNet
+// spends 95 % of its time there. F(4x4, 3x3) computes each 4x4 output tile from a 6x6 input tile
+// with 36 products per input and output channel instead of 144, as 36 matrix products (output
+// channels x input channels x tiles) between cheap linear transforms of the input and output tiles.
+// Rounding differs from OpenCV's by a few 1e-6 of the activations' scale (float32 throughout).
+//
+// Which layers: stride 1, dilation 1, padding 1, one group, a constant 4-D weight, at least 4
+// input and output channels, on a CPU with AVX2 and FMA (FastConvAvailable()). Outputs smaller
+// than 48x48 pixels run OpenCV's own layer (held inside): there the transformed weights (4x the
+// weights) would cost more memory than the time they save. Every other convolution is OpenCV's.
+//
+// How: while a FastConvScope is alive on a thread, the nets that thread reads build their
+// eligible "Convolution" layers as FastConv layers (the factory is registered once, process-wide,
+// and hands out OpenCV's layer outside a scope, so other nets are unchanged). A fused ReLU is
+// applied in the output transform, as OpenCV's layer does.
+//
+// Thread safety: a layer, like any cv::dnn::Net, runs on one thread at a time; its forward pass
+// splits the tiles over OpenCV's worker threads (cv::setNumThreads). Scopes are per thread.
+// Errors: OpenCV exceptions from inside a layer propagate to Net::forward, where RunNet turns them
+// into ModelFailure.
+#pragma once
+
+#include <opencv2/dnn.hpp>
+
+namespace vitrine::models {
+
+// True when this CPU runs the fast kernels (AVX2 and FMA); otherwise scopes change nothing.
+bool FastConvAvailable();
+
+// RAII: while alive, nets read on this thread get FastConv layers where eligible (see above).
+// Nestable. Read the net and make its layers (Net::getLayer on each) inside the scope.
+class FastConvScope {
+ public:
+  FastConvScope();
+  ~FastConvScope();
+  FastConvScope(const FastConvScope&) = delete;
+  FastConvScope& operator=(const FastConvScope&) = delete;
+};
+
+// How many of `net`'s layers are FastConv layers, and how many of those ran (or will run) the
+// Winograd path at the net's current input shape rather than OpenCV's layer (for tests and logs).
+struct FastConvCount {
+  int layers = 0;
+  int winograd = 0;
+};
+FastConvCount CountFastConv(cv::dnn::Net& net);
+
+}  // namespace vitrine::models

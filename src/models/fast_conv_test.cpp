@@ -1,0 +1,196 @@
+#include "models/fast_conv.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/dnn/shape_utils.hpp>
+#include <opencv2/imgproc.hpp>
+#include <optional>
+#include <thread>
+
+#include "models/catalog.h"
+#include "models/net_pool.h"
+#include "models/segmenter.h"
+#include "models/test_runtime.h"
+
+namespace vitrine::models {
+namespace {
+
+struct ConvShape {
+  int channels, filters;
+  bool bias, relu;
+};
+
+// A one-convolution net (3x3, stride 1, padding 1), optionally followed by a ReLU, with random
+// weights from `seed`; FastConv layers when `fast`.
+cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed) {
+  cv::RNG rng(seed);
+  cv::dnn::LayerParams conv;
+  conv.name = "conv";
+  conv.type = "Convolution";
+  conv.set("kernel_size", 3);
+  conv.set("pad", 1);
+  conv.set("stride", 1);
+  conv.set("num_output", shape.filters);
+  conv.set("bias_term", shape.bias);
+  cv::Mat weights(std::vector<int>{shape.filters, shape.channels, 3, 3}, CV_32F);
+  rng.fill(weights, cv::RNG::UNIFORM, -1.0, 1.0);
+  conv.blobs.push_back(weights);
+  if (shape.bias) {
+    cv::Mat bias(1, shape.filters, CV_32F);
+    rng.fill(bias, cv::RNG::UNIFORM, -2.0, 2.0);
+    conv.blobs.push_back(bias);
+  }
+  std::optional<FastConvScope> scope;
+  if (fast) scope.emplace();
+  cv::dnn::Net net;
+  net.addLayerToPrev(conv.name, conv.type, conv);
+  if (shape.relu) {
+    cv::dnn::LayerParams relu;
+    net.addLayerToPrev("relu", "ReLU", relu);
+  }
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  for (const cv::String& name : net.getLayerNames()) net.getLayer(name);
+  return net;
+}
+
+cv::Mat Forward(cv::dnn::Net& net, const cv::Mat& input) {
+  net.setInput(input);
+  return net.forward().clone();
+}
+
+cv::Mat RandomInput(int channels, int height, int width, uint64_t seed) {
+  cv::Mat input(std::vector<int>{1, channels, height, width}, CV_32F);
+  cv::RNG(seed).fill(input, cv::RNG::UNIFORM, -1.0, 1.0);
+  return input;
+}
+
+// Largest difference relative to the reference's largest magnitude.
+double RelativeError(const cv::Mat& reference, const cv::Mat& result) {
+  EXPECT_EQ(cv::dnn::shape(reference), cv::dnn::shape(result));
+  return cv::norm(reference, result, cv::NORM_INF) / cv::norm(reference, cv::NORM_INF);
+}
+
+TEST(FastConvTest, MatchesOpenCvOnRandomLayersOfAwkwardSizes) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  const struct {
+    ConvShape shape;
+    int height, width;
+  } cases[] = {
+      {{5, 6, true, false}, 49, 53},    // channels and filters not multiples of 4, ragged tiles
+      {{16, 32, true, true}, 64, 48},   // fused ReLU
+      {{24, 8, false, false}, 50, 97},  // no bias, odd width
+      {{64, 12, true, true}, 48, 48},   // exactly the smallest Winograd output
+  };
+  uint64_t seed = 1;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(testing::Message() << c.shape.channels << "->" << c.shape.filters << " at "
+                                    << c.width << "x" << c.height);
+    cv::dnn::Net reference = MakeNet(c.shape, false, seed);
+    cv::dnn::Net fast = MakeNet(c.shape, true, seed);
+    const cv::Mat input = RandomInput(c.shape.channels, c.height, c.width, seed + 100);
+    const cv::Mat expected = Forward(reference, input);
+    const cv::Mat result = Forward(fast, input);
+    EXPECT_LT(RelativeError(expected, result), 2e-5);
+    EXPECT_EQ(CountFastConv(fast).winograd, 1);
+    EXPECT_EQ(CountFastConv(reference).layers, 0);
+    if (c.shape.relu) {
+      double lowest = 0;
+      cv::minMaxLoc(result.reshape(1, 1), &lowest);
+      EXPECT_GE(lowest, 0.0);
+    }
+    ++seed;
+  }
+}
+
+TEST(FastConvTest, OneNetAnswersRightOnInputsOfSeveralSizesInSequence) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  const ConvShape shape{8, 16, true, true};
+  cv::dnn::Net reference = MakeNet(shape, false, 7);
+  cv::dnn::Net fast = MakeNet(shape, true, 7);
+  // Large (Winograd), small (OpenCV's layer inside), large again at another shape.
+  const cv::Size sizes[] = {{64, 64}, {20, 20}, {70, 52}, {64, 64}};
+  const int expected_winograd[] = {1, 0, 1, 1};
+  for (int i = 0; i < 4; ++i) {
+    SCOPED_TRACE(sizes[i]);
+    const cv::Mat input = RandomInput(shape.channels, sizes[i].height, sizes[i].width, 50 + i);
+    const cv::Mat result = Forward(fast, input);
+    EXPECT_LT(RelativeError(Forward(reference, input), result), 2e-5);
+    EXPECT_EQ(CountFastConv(fast).winograd, expected_winograd[i]);
+  }
+}
+
+TEST(FastConvTest, NetsRunningOnTwoThreadsAtOnceGiveTheirOwnResults) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  // As `vitrine cutout --jobs 2` runs: one net per thread, both inside a forward pass at once
+  // (each layer splits its tiles over OpenCV's threads too, with per-thread scratch buffers).
+  const ConvShape shape{16, 24, true, true};
+  cv::dnn::Net nets[2] = {MakeNet(shape, true, 11), MakeNet(shape, true, 12)};
+  cv::dnn::Net references[2] = {MakeNet(shape, false, 11), MakeNet(shape, false, 12)};
+  cv::Mat inputs[2] = {RandomInput(16, 96, 80, 21), RandomInput(16, 64, 120, 22)};
+  cv::Mat expected[2], results[2][5];
+  for (int i = 0; i < 2; ++i) expected[i] = Forward(references[i], inputs[i]);
+  std::thread other([&] {
+    for (int round = 0; round < 5; ++round) results[1][round] = Forward(nets[1], inputs[1]);
+  });
+  for (int round = 0; round < 5; ++round) results[0][round] = Forward(nets[0], inputs[0]);
+  other.join();
+  for (int i = 0; i < 2; ++i) {
+    for (int round = 0; round < 5; ++round) {
+      EXPECT_LT(RelativeError(expected[i], results[i][round]), 2e-5) << i << " " << round;
+    }
+  }
+}
+
+TEST(FastConvTest, LeavesOtherConvolutionsAndNetsOutsideAScopeToOpenCv) {
+  // A 5x5 convolution is not eligible even inside a scope.
+  cv::dnn::LayerParams conv;
+  conv.set("kernel_size", 5);
+  conv.set("pad", 2);
+  conv.set("num_output", 8);
+  conv.set("bias_term", false);
+  cv::Mat weights(std::vector<int>{8, 8, 5, 5}, CV_32F, cv::Scalar(0.01));
+  conv.blobs.push_back(weights);
+  FastConvScope scope;
+  cv::dnn::Net net;
+  net.addLayerToPrev("conv5", "Convolution", conv);
+  net.getLayer("conv5");
+  EXPECT_EQ(CountFastConv(net).layers, 0);
+}
+
+// The real model: ISNet's probabilities with FastConv layers agree with OpenCV's own layers.
+TEST(FastConvTest, IsnetProbabilitiesMatchOpenCvLayers) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  Result<std::string> path = TestRuntime().catalog().PrepareVariant("isnet", {1, 3, 320, 320});
+  if (!path.ok()) GTEST_SKIP() << path.status().message();
+  // The pool that the segmenter uses builds FastConv layers only when asked.
+  Result<std::unique_ptr<NetPool>> fast_pool = NetPool::Load(*path, "ISNet", true);
+  Result<std::unique_ptr<NetPool>> plain_pool = NetPool::Load(*path, "ISNet", false);
+  ASSERT_TRUE(fast_pool.ok() && plain_pool.ok());
+  Result<NetPool::Lease> fast_net = (*fast_pool)->Borrow();
+  Result<NetPool::Lease> plain_net = (*plain_pool)->Borrow();
+  ASSERT_TRUE(fast_net.ok() && plain_net.ok());
+  EXPECT_GT(CountFastConv(fast_net->net()).layers, 40);
+  EXPECT_EQ(CountFastConv(plain_net->net()).layers, 0);
+
+  Segmenter::Options fast_options{320};
+  Segmenter::Options plain_options{320};
+  plain_options.fast_conv = false;
+  Result<std::unique_ptr<Segmenter>> fast = Segmenter::Load(*path, fast_options);
+  Result<std::unique_ptr<Segmenter>> plain = Segmenter::Load(*path, plain_options);
+  ASSERT_TRUE(fast.ok()) << fast.status().message();
+  ASSERT_TRUE(plain.ok()) << plain.status().message();
+  // Blotches of colour (low-frequency noise) and a red disc: an ambiguous scene, so that many
+  // probabilities are far from 0 and 1, where differences would show.
+  cv::Mat blotches(10, 10, CV_8UC3), photo;
+  cv::randu(blotches, cv::Scalar::all(0), cv::Scalar::all(255));
+  cv::resize(blotches, photo, {320, 320}, 0, 0, cv::INTER_CUBIC);
+  cv::circle(photo, {170, 160}, 60, cv::Scalar(40, 60, 220), cv::FILLED, cv::LINE_AA);
+  Result<cv::Mat> a = (*fast)->Predict(photo);
+  Result<cv::Mat> b = (*plain)->Predict(photo);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_LT(cv::norm(*a, *b, cv::NORM_INF), 2e-3);
+  EXPECT_LT(cv::norm(*a, *b, cv::NORM_L1) / a->total(), 1e-4);
+}
+
+}  // namespace
+}  // namespace vitrine::models
