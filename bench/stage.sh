@@ -40,7 +40,7 @@ PRODUCTS=(
 ROOM=e_rooms/m3d_unsplash_jonathan-borba_interior.jpg
 TABLE=e_staging_backdrops/iclight_bg10_wood_tabletop.webp
 
-mkdir -p "$OUT/cutouts" "$OUT/scenes"
+mkdir -p "$OUT/cutouts" "$OUT/scenes" "$OUT/tabletop" "$OUT/room"
 # Scenes beside their sidecars (links, so nothing is copied).
 for scene in "$ROOM" "$TABLE"; do
   name=$(basename "$scene")
@@ -63,10 +63,15 @@ for entry in "${PRODUCTS[@]}"; do
   "$V" stage -o "$OUT/white" --canvas 1200x1200 "$cut" >/dev/null
   "$V" stage -o "$OUT/studio" --canvas 1200x1200 --background '#eef2f5' --gradient radial \
     --background2 '#b9c6d0' --shadow drop "$cut" >/dev/null
-  "$V" stage -o "$OUT/tabletop" --scene "$OUT/scenes/$(basename "$TABLE")" --size-cm "$size" \
-    --shadow drop "$cut" >/dev/null
-  "$V" stage -o "$OUT/room" --scene "$OUT/scenes/$(basename "$ROOM")" --size-cm "$size" \
-    --shadow drop "$cut" >/dev/null
+  # A product the scene cannot hold at its real size is refused: the sheet shows why.
+  for look in tabletop room; do
+    scene=$TABLE; [ $look = room ] && scene=$ROOM
+    rm -f "$OUT/$look/$stem.png" "$OUT/$look/$stem.refused.txt"
+    "$V" stage -o "$OUT/$look" --scene "$OUT/scenes/$(basename "$scene")" --size-cm "$size" \
+      --shadow drop "$cut" > "$OUT/$look/$stem.log" 2>&1 ||
+      awk 'f { sub(/^  [^:]*: /, ""); print } / failed:$/ { f = 1 }' "$OUT/$look/$stem.log" \
+        > "$OUT/$look/$stem.refused.txt"
+  done
   for look in white studio tabletop room; do sheet+=("$OUT/$look/$stem.png"); done
 done
 "$BUILD/stage_bench" sheet "$OUT/sheet.png" 4 360 "${sheet[@]}"

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -37,15 +38,29 @@ int Sheet(const std::string& out_path, int columns, int cell,
     const cv::Rect slot(c * cell, r * (cell + label), cell, cell);
     cv::Mat image = cv::imread(files[i], cv::IMREAD_COLOR);
     if (image.empty()) {
-      cv::putText(sheet, "missing", slot.tl() + cv::Point(10, cell / 2), cv::FONT_HERSHEY_SIMPLEX,
-                  0.6, cv::Scalar(0, 0, 255), 1, cv::LINE_AA);
-      continue;
+      // A refused image: its reason (IMAGE.refused.txt beside it, from bench/stage.sh) wrapped.
+      const fs::path why = fs::path(files[i]).replace_extension(".refused.txt");
+      std::ifstream in(why);
+      std::string line = in ? "refused: " : "missing", word;
+      int y = slot.y + 24;
+      while (in >> word) {
+        if (line.size() + word.size() > static_cast<size_t>(cell / 8)) {
+          cv::putText(sheet, line, cv::Point(slot.x + 6, y), cv::FONT_HERSHEY_SIMPLEX, 0.38,
+                      cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+          y += 15;
+          line.clear();
+        }
+        line += word + " ";
+      }
+      cv::putText(sheet, line, cv::Point(slot.x + 6, y), cv::FONT_HERSHEY_SIMPLEX, 0.38,
+                  cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+    } else {
+      const double scale = std::min((cell - 4.0) / image.cols, (cell - 4.0) / image.rows);
+      cv::Mat fitted;
+      cv::resize(image, fitted, cv::Size(), scale, scale, cv::INTER_AREA);
+      fitted.copyTo(sheet(cv::Rect(slot.x + (cell - fitted.cols) / 2,
+                                   slot.y + (cell - fitted.rows) / 2, fitted.cols, fitted.rows)));
     }
-    const double scale = std::min((cell - 4.0) / image.cols, (cell - 4.0) / image.rows);
-    cv::Mat fitted;
-    cv::resize(image, fitted, cv::Size(), scale, scale, cv::INTER_AREA);
-    fitted.copyTo(sheet(cv::Rect(slot.x + (cell - fitted.cols) / 2,
-                                 slot.y + (cell - fitted.rows) / 2, fitted.cols, fitted.rows)));
     cv::putText(sheet,
                 fs::path(files[i]).parent_path().filename().string() + "/" +
                     fs::path(files[i]).stem().string(),
