@@ -28,14 +28,15 @@ if [ $BUILD_VITRINE = 1 ]; then
 fi
 V=$BUILD/vitrine
 
-# Products and their real size W,H in cm (measured or typical for the item).
+# Products, their real size W,H in cm (measured or typical for the item) and, for a product
+# photographed at an angle, "level" (stage --level true in the scenes: a seller's choice).
 PRODUCTS=(
   "b_product_dreambooth/backpack_02.jpg 34,40"
   "b_product_dreambooth/teapot_01.jpg 22,14"
   "b_product_dreambooth/clock_03.jpg 20,22"
   "b_product_misc/anydoor_perfume_50.jpg 7,12"
   "b_product_misc/instantmesh_chair_wood.jpg 58,80"
-  "b_product_misc/shose.png 26,27"
+  "b_product_misc/shose.png 26,27 level"
 )
 ROOM=e_rooms/m3d_unsplash_jonathan-borba_interior.jpg
 TABLE=e_staging_backdrops/iclight_bg10_wood_tabletop.webp
@@ -58,7 +59,7 @@ done
 
 sheet=()
 for entry in "${PRODUCTS[@]}"; do
-  file=${entry%% *}; size=${entry##* }; stem=$(basename "${file%.*}")
+  read -r file size level <<< "$entry"; stem=$(basename "${file%.*}")
   cut=$OUT/cutouts/$stem.png
   "$V" stage -o "$OUT/white" --canvas 1200x1200 "$cut" >/dev/null
   "$V" stage -o "$OUT/studio" --canvas 1200x1200 --background '#eef2f5' --gradient radial \
@@ -68,7 +69,7 @@ for entry in "${PRODUCTS[@]}"; do
     scene=$TABLE; [ $look = room ] && scene=$ROOM
     rm -f "$OUT/$look/$stem.png" "$OUT/$look/$stem.refused.txt"
     "$V" stage -o "$OUT/$look" --scene "$OUT/scenes/$(basename "$scene")" --size-cm "$size" \
-      --shadow drop "$cut" > "$OUT/$look/$stem.log" 2>&1 ||
+      --shadow drop ${level:+--level true} "$cut" > "$OUT/$look/$stem.log" 2>&1 ||
       awk 'f { sub(/^  [^:]*: /, ""); print } / failed:$/ { f = 1 }' "$OUT/$look/$stem.log" \
         > "$OUT/$look/$stem.refused.txt"
   done

@@ -33,6 +33,7 @@ struct StageOptions {
   std::string align = "center";
   double harmonize = 0.5;
   double min_share = 0.3;
+  bool level = false;
 };
 
 // The `stage` op's params for these options, validated against its schema.
@@ -60,7 +61,8 @@ Result<nlohmann::json> StageParams(const StageOptions& o) {
                                  {"margin", o.margin},
                                  {"align", o.align},
                                  {"harmonize", o.harmonize},
-                                 {"min_share", o.min_share}};
+                                 {"min_share", o.min_share},
+                                 {"level", o.level}};
   return ops::Registry::Global().Find("stage")->schema.Validate(params);
 }
 
@@ -166,6 +168,10 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
   cmd->add_option("--min-share", s.min_share,
                   "In scenes: least share of the frame the product takes (a closer view of the "
                   "scene gives it that); 0 = the whole scene")
+      ->capture_default_str();
+  cmd->add_option("--level", s.level,
+                  "In scenes: turn a product photographed tilted (4-50 degrees) so it rests on "
+                  "its base (true/false)")
       ->capture_default_str();
   cmd->add_option("--colors", args->colors,
                   "Recolour the product first, one output per colour: \"#aa0000,navy\"");

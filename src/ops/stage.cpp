@@ -47,6 +47,7 @@ struct StageParams {
   std::string size_cm;
   double harmonize = 0.5;
   double min_share = 0.3;
+  bool level = false;
   int seed = 0;
 
   static StageParams FromJson(const nlohmann::json& p) {
@@ -73,6 +74,7 @@ struct StageParams {
     s.size_cm = p["size_cm"];
     s.harmonize = p["harmonize"];
     s.min_share = p["min_share"];
+    s.level = p["level"];
     s.seed = p["seed"];
     return s;
   }
@@ -203,6 +205,13 @@ OpSchema StageSchema() {
        {},
        "in scenes: the least share of the frame's width or height the product takes; a closer "
        "view of the scene gives it that (0 = always the whole scene)"},
+      {"level",
+       FieldType::kBoolean,
+       false,
+       {},
+       {},
+       {},
+       "in scenes: turn a product photographed tilted (4-50 degrees) until it rests on its base"},
       {"seed", FieldType::kInteger, 0, 0.0, 2147483647.0, {}, "seed of the gradient's dithering"},
   };
   return s;
@@ -614,6 +623,83 @@ Result<cv::Rect2d> ChooseView(const ScenePlacement& placed, const cv::Rect2d& fr
   return cv::Rect2d(x, y, w, h);
 }
 
+// Tilts beyond this are a deliberate view (a product shown from below), not one to level.
+constexpr double kMaxLevelTilt = 50;
+// Tilts below this are left alone: a product's own slant, or hull noise.
+constexpr double kMinLevelTilt = 4;
+
+// The tilt in degrees (positive: its right end lower in the image) of the edge a product would
+// rest on if put on a floor: the edge of its silhouette's convex hull straight below its centre
+// of mass, where a rigid body settles. 0 for an empty matte.
+double SupportTilt(const cv::Mat& alpha) {
+  const double f = std::min(1.0, 256.0 / std::max(alpha.cols, alpha.rows));
+  cv::Mat small;
+  cv::resize(alpha, small, cv::Size(), f, f, cv::INTER_AREA);
+  std::vector<cv::Point> points;
+  cv::findNonZero(small >= 128, points);
+  if (points.size() < 10) return 0;
+  const cv::Moments m = cv::moments(small >= 128, true);
+  const double cx = m.m10 / m.m00;
+  std::vector<cv::Point> hull;
+  cv::convexHull(points, hull);
+  double lowest = -1, tilt = 0;
+  for (size_t i = 0; i < hull.size(); ++i) {
+    cv::Point a = hull[i], b = hull[(i + 1) % hull.size()];
+    if (a.x == b.x || cx < std::min(a.x, b.x) || cx > std::max(a.x, b.x)) continue;
+    if (a.x > b.x) std::swap(a, b);
+    const double y = a.y + (cx - a.x) * (b.y - a.y) / (b.x - a.x);
+    if (y > lowest) {
+      lowest = y;
+      tilt = std::atan2(b.y - a.y, b.x - a.x) * 180.0 / 3.14159265358979323846;
+    }
+  }
+  return tilt;
+}
+
+// The cutout turned by `degrees` (counter-clockwise as seen) about its centre on a canvas large
+// enough for all of it, with colour premultiplied while resampling so no hidden colour reaches the
+// edge.
+Image Rotated(const Image& input, double degrees) {
+  const cv::Point2f centre(input.bgr.cols / 2.0f, input.bgr.rows / 2.0f);
+  cv::Mat m = cv::getRotationMatrix2D(centre, degrees, 1.0);
+  const cv::Rect2f bound = cv::RotatedRect(centre, input.bgr.size(), -degrees).boundingRect2f();
+  m.at<double>(0, 2) += bound.width / 2.0 - centre.x;
+  m.at<double>(1, 2) += bound.height / 2.0 - centre.y;
+  const cv::Size size(static_cast<int>(std::ceil(bound.width)),
+                      static_cast<int>(std::ceil(bound.height)));
+  cv::Mat premultiplied, alpha;
+  input.alpha.convertTo(alpha, CV_32F, 1.0 / 255);
+  input.bgr.convertTo(premultiplied, CV_32FC3);
+  cv::Mat alpha3;
+  cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, alpha3);
+  premultiplied = premultiplied.mul(alpha3);
+  cv::Mat colour, turned_alpha;
+  cv::warpAffine(premultiplied, colour, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::warpAffine(alpha, turned_alpha, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::merge(std::vector<cv::Mat>{turned_alpha, turned_alpha, turned_alpha}, alpha3);
+  colour = colour / cv::max(alpha3, 1e-6f);
+  Image out;
+  out.name = input.name;
+  colour.convertTo(out.bgr, CV_8UC3);
+  turned_alpha.convertTo(out.alpha, CV_8UC1, 255);
+  return out;
+}
+
+// The angle that levels a tilted product (see SupportTilt), settled over a few turns since
+// turning moves the centre of mass over another edge; 0 when it is not tilted enough to level or
+// tilted too much to be an accident.
+double LevellingAngle(const Image& input) {
+  double total = 0;
+  Image turned = input;
+  for (int round = 0; round < 3; ++round) {
+    const double tilt = SupportTilt(turned.alpha);
+    if (std::abs(tilt) < 1) break;
+    total += tilt;
+    turned = Rotated(input, total);
+  }
+  return std::abs(total) >= kMinLevelTilt && std::abs(total) <= kMaxLevelTilt ? total : 0;
+}
+
 // The product resampled to `size` with premultiplied alpha, as CV_16UC4: colour x alpha in
 // [0, 255 * 255] and alpha x 257 in [0, 65535]. Premultiplying first keeps the colours hidden
 // under alpha 0 out of the edge; 16 bits keep the precision at half the memory of floats.
@@ -670,8 +756,8 @@ void CompositeOver(const cv::Mat& packed, cv::Point dest, cv::Mat& canvas, cv::M
   }
 }
 
-Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext& context) {
-  if (!input.has_alpha()) {
+Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpContext& context) {
+  if (!original.has_alpha()) {
     return InvalidArgument(
         "stage needs a cutout (an image with transparency) and this image has none; run "
         "`vitrine cutout` first, or use `vitrine stage`, which cuts out opaque photos itself");
@@ -681,6 +767,16 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
   if (!p.size_cm.empty()) {
     ASSIGN_OR_RETURN(cv::Size2d s, ParseSizeCm(p.size_cm));
     size_cm = s;
+  }
+  // In a scene a product photographed tilted is turned to rest on its base.
+  const double level = !p.scene.empty() && p.level && !SubjectBox(original.alpha).empty()
+                           ? LevellingAngle(original)
+                           : 0;
+  const Image input = level != 0 ? Rotated(original, level) : original;
+  if (level != 0) {
+    Warn(context, "the product was turned " + Fixed(std::abs(level), 0) + " degrees " +
+                      (level > 0 ? "counter-clockwise" : "clockwise") +
+                      " to rest on its base; leave out level to keep it as photographed");
   }
   const cv::Rect box = SubjectBox(input.alpha);
   if (box.empty()) {
@@ -826,6 +922,9 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
     (*context.facts)["placement"] = {std::lround(corner.x), std::lround(corner.y),
                                      std::lround(nonzero.width * scale),
                                      std::lround(nonzero.height * scale)};
+    // A levelled product was turned first (degrees, counter-clockwise): the placement is the
+    // turned cutout's.
+    if (level != 0) (*context.facts)["rotation"] = level;
   }
 
   Image out;

@@ -419,5 +419,46 @@ TEST_F(StageTest, ARealSizeProductInALargeRoomTakesTheDocumentedShareAtTheRoomsS
   EXPECT_NE(tiny.status().message().find("min_share"), std::string::npos);
 }
 
+TEST_F(StageTest, LevelTurnsAProductPhotographedTiltedToRestOnItsBase) {
+  // A long flat product (a shoe's sole) photographed 20 degrees off level.
+  Image tilted;
+  tilted.bgr = cv::Mat(300, 300, CV_8UC3, cv::Scalar(0, 255, 0));
+  tilted.alpha = cv::Mat::zeros(300, 300, CV_8UC1);
+  const cv::RotatedRect sole({150, 150}, {220, 60}, -20);
+  cv::Point2f corners[4];
+  sole.points(corners);
+  std::vector<cv::Point> polygon(corners, corners + 4);
+  cv::fillConvexPoly(tilted.alpha, polygon, cv::Scalar(255), cv::LINE_AA);
+  tilted.bgr.setTo(cv::Scalar(20, 20, 220), tilted.alpha > 0);
+  const std::string table = WriteTabletop(dir_, {{0, 300}, {599, 300}, {599, 399}, {0, 399}});
+  // The lowest product row in the left and right quarters of its box.
+  auto bottoms = [](const cv::Mat& bgr) {
+    const cv::Rect box = RedBox(bgr);
+    cv::Mat red;
+    cv::inRange(bgr, cv::Scalar(0, 0, 150), cv::Scalar(110, 110, 255), red);
+    auto lowest = [&](int x0, int x1) {
+      const cv::Rect part = cv::boundingRect(red.colRange(x0, x1));
+      return part.br().y;
+    };
+    return std::pair{lowest(box.x, box.x + box.width / 4),
+                     lowest(box.br().x - box.width / 4, box.br().x)};
+  };
+  nlohmann::json params = {
+      {"scene", table}, {"shadow", "none"}, {"harmonize", 0.0}, {"min_share", 0.0}};
+  Result<Image> as_shot = Stage(tilted, params);
+  ASSERT_TRUE(as_shot.ok()) << as_shot.status().ToString();
+  const auto [left0, right0] = bottoms(as_shot->bgr);
+  EXPECT_GT(std::abs(left0 - right0), 20) << "as photographed, one end is in the air";
+  params["level"] = true;
+  Result<Image> level = Stage(tilted, params);
+  ASSERT_TRUE(level.ok()) << level.status().ToString();
+  const auto [left, right] = bottoms(level->bgr);
+  EXPECT_LE(std::abs(left - right), 2) << "levelled, both ends rest on the table";
+  EXPECT_TRUE(Warned("turned 20 degrees")) << ::testing::PrintToString(warnings_);
+  // The product keeps its colour and no hidden green reaches its edge.
+  const cv::Rect box = RedBox(level->bgr);
+  EXPECT_EQ(cv::countNonZero(cv::Mat(level->bgr(box) == cv::Scalar(0, 255, 0)).reshape(1) > 0), 0);
+}
+
 }  // namespace
 }  // namespace vitrine::ops
