@@ -36,7 +36,7 @@ PRODUCTS=(
   "b_product_dreambooth/clock_03.jpg 20,22"
   "b_product_misc/anydoor_perfume_50.jpg 7,12"
   "b_product_misc/instantmesh_chair_wood.jpg 58,80"
-  "b_product_misc/shose.png 26,27 level"
+  "b_product_misc/shose.png 28,16 level"
 )
 ROOM=e_rooms/m3d_unsplash_jonathan-borba_interior.jpg
 TABLE=e_staging_backdrops/iclight_bg10_wood_tabletop.webp

@@ -842,10 +842,13 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
     if (zoom > kMaxCleanUpscale) {
       Warn(context, "the scene was enlarged " + Fixed(zoom) + "x " +
                         (view == frame ? "to fill the " + std::to_string(size.width) + "x" +
-                                             std::to_string(size.height) + " canvas"
+                                             std::to_string(size.height) +
+                                             " canvas and will look soft; use a larger scene "
+                                             "photo or a smaller canvas"
                                        : "around the product so that it takes " +
-                                             Fixed(100 * p.min_share, 0) + "% of the frame") +
-                        " and will look soft; use a larger scene photo or a smaller canvas");
+                                             Fixed(100 * p.min_share, 0) +
+                                             "% of the frame and will look soft; use a larger "
+                                             "scene photo, or a closer scene for this product"));
     }
     scale = placed.size.width / box.width * zoom;
     at = (placed.base - cv::Point2d(placed.size.width / 2, placed.size.height) - origin) * zoom;
