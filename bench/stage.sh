@@ -83,4 +83,7 @@ for scene in "$ROOM" "$TABLE"; do
 done | tee "$OUT/harmonize.txt"
 
 # Time: staging alone (decode and cutout excluded) on a 2000x2000 canvas.
+# The scene row: the tabletop at 2000x2000, the shoe at its real size, levelled.
 "$BUILD/stage_bench" time "$OUT/cutouts/backpack_02.png" 9 | tee "$OUT/timing.txt"
+"$BUILD/stage_bench" time "$OUT/cutouts/shose.png" 9 "$OUT/scenes/$(basename "$TABLE")" 28,16 \
+  level | tail -n 1 | tee -a "$OUT/timing.txt"

@@ -656,17 +656,24 @@ double SupportTilt(const cv::Mat& alpha) {
   return tilt;
 }
 
-// The cutout turned by `degrees` (counter-clockwise as seen) about its centre on a canvas large
-// enough for all of it, with colour premultiplied while resampling so no hidden colour reaches the
-// edge.
-Image Rotated(const Image& input, double degrees) {
-  const cv::Point2f centre(input.bgr.cols / 2.0f, input.bgr.rows / 2.0f);
+// The affine map that turns an image of `size` by `degrees` (counter-clockwise as seen) about its
+// centre onto a canvas, `turned`, just large enough for all of it.
+cv::Mat TurnMap(cv::Size size, double degrees, cv::Size* turned) {
+  const cv::Point2f centre(size.width / 2.0f, size.height / 2.0f);
   cv::Mat m = cv::getRotationMatrix2D(centre, degrees, 1.0);
-  const cv::Rect2f bound = cv::RotatedRect(centre, input.bgr.size(), -degrees).boundingRect2f();
+  const cv::Rect2f bound = cv::RotatedRect(centre, size, -degrees).boundingRect2f();
   m.at<double>(0, 2) += bound.width / 2.0 - centre.x;
   m.at<double>(1, 2) += bound.height / 2.0 - centre.y;
-  const cv::Size size(static_cast<int>(std::ceil(bound.width)),
-                      static_cast<int>(std::ceil(bound.height)));
+  *turned =
+      cv::Size(static_cast<int>(std::ceil(bound.width)), static_cast<int>(std::ceil(bound.height)));
+  return m;
+}
+
+// The cutout turned by `degrees` (see TurnMap), with colour premultiplied while resampling so no
+// hidden colour reaches the edge.
+Image Rotated(const Image& input, double degrees) {
+  cv::Size size;
+  const cv::Mat m = TurnMap(input.bgr.size(), degrees, &size);
   cv::Mat premultiplied, alpha;
   input.alpha.convertTo(alpha, CV_32F, 1.0 / 255);
   input.bgr.convertTo(premultiplied, CV_32FC3);
@@ -687,15 +694,20 @@ Image Rotated(const Image& input, double degrees) {
 
 // The angle that levels a tilted product (see SupportTilt), settled over a few turns since
 // turning moves the centre of mass over another edge; 0 when it is not tilted enough to level or
-// tilted too much to be an accident.
-double LevellingAngle(const Image& input) {
+// tilted too much to be an accident. Works on the matte at most 256 px across.
+double LevellingAngle(const cv::Mat& alpha) {
+  const double f = std::min(1.0, 256.0 / std::max(alpha.cols, alpha.rows));
+  cv::Mat small, turned;
+  cv::resize(alpha, small, cv::Size(), f, f, cv::INTER_AREA);
+  turned = small;
   double total = 0;
-  Image turned = input;
   for (int round = 0; round < 3; ++round) {
-    const double tilt = SupportTilt(turned.alpha);
+    const double tilt = SupportTilt(turned);
     if (std::abs(tilt) < 1) break;
     total += tilt;
-    turned = Rotated(input, total);
+    cv::Size size;
+    const cv::Mat m = TurnMap(small.size(), total, &size);
+    cv::warpAffine(small, turned, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
   }
   return std::abs(total) >= kMinLevelTilt && std::abs(total) <= kMaxLevelTilt ? total : 0;
 }
@@ -770,7 +782,7 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
   }
   // In a scene a product photographed tilted is turned to rest on its base.
   const double level = !p.scene.empty() && p.level && !SubjectBox(original.alpha).empty()
-                           ? LevellingAngle(original)
+                           ? LevellingAngle(original.alpha)
                            : 0;
   const Image input = level != 0 ? Rotated(original, level) : original;
   if (level != 0) {
