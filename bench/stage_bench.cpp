@@ -2,8 +2,10 @@
 //
 //   stage_bench sheet OUT.png COLUMNS CELL IMAGE...   contact sheet: images in a grid, each fitted
 //                                                     into CELL x CELL px and labelled
-//   stage_bench time CUTOUT.png [REPEATS]             time the `stage` op on a 2000x2000 canvas
-//                                                     (cutout already made), per shadow kind
+//   stage_bench time CUTOUT.png [REPEATS [SCENE W,H [level]]]
+//                                                     time the `stage` op on a 2000x2000 canvas
+//                                                     (cutout already made), per shadow kind, and
+//                                                     in SCENE at real size W,H cm (drop shadow)
 //   stage_bench harmonize SCENE CUTOUT...             the gains and colour change (ΔE2000 over
 //                                                     all opaque pixels) harmonize gives each
 //                                                     cutout against the lower middle of SCENE
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -37,15 +40,29 @@ int Sheet(const std::string& out_path, int columns, int cell,
     const cv::Rect slot(c * cell, r * (cell + label), cell, cell);
     cv::Mat image = cv::imread(files[i], cv::IMREAD_COLOR);
     if (image.empty()) {
-      cv::putText(sheet, "missing", slot.tl() + cv::Point(10, cell / 2), cv::FONT_HERSHEY_SIMPLEX,
-                  0.6, cv::Scalar(0, 0, 255), 1, cv::LINE_AA);
-      continue;
+      // A refused image: its reason (IMAGE.refused.txt beside it, from bench/stage.sh) wrapped.
+      const fs::path why = fs::path(files[i]).replace_extension(".refused.txt");
+      std::ifstream in(why);
+      std::string line = in ? "refused: " : "missing", word;
+      int y = slot.y + 24;
+      while (in >> word) {
+        if (line.size() + word.size() > static_cast<size_t>(cell / 8)) {
+          cv::putText(sheet, line, cv::Point(slot.x + 6, y), cv::FONT_HERSHEY_SIMPLEX, 0.38,
+                      cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+          y += 15;
+          line.clear();
+        }
+        line += word + " ";
+      }
+      cv::putText(sheet, line, cv::Point(slot.x + 6, y), cv::FONT_HERSHEY_SIMPLEX, 0.38,
+                  cv::Scalar(255, 255, 255), 1, cv::LINE_AA);
+    } else {
+      const double scale = std::min((cell - 4.0) / image.cols, (cell - 4.0) / image.rows);
+      cv::Mat fitted;
+      cv::resize(image, fitted, cv::Size(), scale, scale, cv::INTER_AREA);
+      fitted.copyTo(sheet(cv::Rect(slot.x + (cell - fitted.cols) / 2,
+                                   slot.y + (cell - fitted.rows) / 2, fitted.cols, fitted.rows)));
     }
-    const double scale = std::min((cell - 4.0) / image.cols, (cell - 4.0) / image.rows);
-    cv::Mat fitted;
-    cv::resize(image, fitted, cv::Size(), scale, scale, cv::INTER_AREA);
-    fitted.copyTo(sheet(cv::Rect(slot.x + (cell - fitted.cols) / 2,
-                                 slot.y + (cell - fitted.rows) / 2, fitted.cols, fitted.rows)));
     cv::putText(sheet,
                 fs::path(files[i]).parent_path().filename().string() + "/" +
                     fs::path(files[i]).stem().string(),
@@ -60,7 +77,8 @@ int Sheet(const std::string& out_path, int columns, int cell,
   return 0;
 }
 
-int Time(const std::string& cutout_path, int repeats) {
+int Time(const std::string& cutout_path, int repeats, const std::string& scene,
+         const std::string& size_cm, bool level) {
   const vitrine::LimitsConfig limits;
   Result<Image> cutout = vitrine::io::ReadImageFile(cutout_path, limits);
   if (!cutout.ok()) {
@@ -73,8 +91,15 @@ int Time(const std::string& cutout_path, int repeats) {
   }
   std::printf("cutout %s: %dx%d\n", cutout_path.c_str(), cutout->width(), cutout->height());
   vitrine::ops::OpContext context;
-  for (const char* shadow : {"none", "contact", "drop"}) {
-    const nlohmann::json params = {{"width", 2000}, {"height", 2000}, {"shadow", shadow}};
+  std::vector<std::string> runs = {"none", "contact", "drop"};
+  if (!scene.empty()) runs.push_back("scene");
+  for (const std::string& run : runs) {
+    const char* shadow = run == "scene" ? "drop" : run.c_str();
+    nlohmann::json params = {{"width", 2000}, {"height", 2000}, {"shadow", shadow}};
+    if (run == "scene") {
+      // The scene is read inside the op, as `vitrine stage` does: its decode is counted.
+      params.update({{"scene", scene}, {"size_cm", size_cm}, {"level", level}});
+    }
     std::vector<double> ms;
     Image staged;
     for (int i = 0; i < repeats; ++i) {
@@ -99,7 +124,7 @@ int Time(const std::string& cutout_path, int repeats) {
     std::printf(
         "stage 2000x2000 shadow=%-8s median %6.1f ms  min %6.1f ms  (%d runs); JPEG encode "
         "%.1f ms, %zu KB\n",
-        shadow, ms[ms.size() / 2], ms.front(), repeats, encode,
+        run.c_str(), ms[ms.size() / 2], ms.front(), repeats, encode,
         bytes.ok() ? bytes->size() / 1024 : 0);
   }
   return 0;
@@ -147,7 +172,8 @@ int main(int argc, char** argv) {
                  std::vector<std::string>(args.begin() + 4, args.end()));
   }
   if (args.size() >= 2 && args[0] == "time") {
-    return Time(args[1], args.size() > 2 ? std::stoi(args[2]) : 9);
+    return Time(args[1], args.size() > 2 ? std::stoi(args[2]) : 9, args.size() > 4 ? args[3] : "",
+                args.size() > 4 ? args[4] : "", args.size() > 5 && args[5] == "level");
   }
   if (args.size() >= 3 && args[0] == "harmonize") {
     return HarmonizeReport(args[1], std::vector<std::string>(args.begin() + 2, args.end()));

@@ -32,6 +32,8 @@ struct StageOptions {
   double margin = 0.03;
   std::string align = "center";
   double harmonize = 0.5;
+  double min_share = 0.3;
+  bool level = false;
 };
 
 // The `stage` op's params for these options, validated against its schema.
@@ -58,7 +60,9 @@ Result<nlohmann::json> StageParams(const StageOptions& o) {
                                  {"fill", o.fill},
                                  {"margin", o.margin},
                                  {"align", o.align},
-                                 {"harmonize", o.harmonize}};
+                                 {"harmonize", o.harmonize},
+                                 {"min_share", o.min_share},
+                                 {"level", o.level}};
   return ops::Registry::Global().Find("stage")->schema.Validate(params);
 }
 
@@ -160,6 +164,14 @@ void AddStage(CLI::App& cli, const Config& config, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--align", s.align, "center, bottom or top")->capture_default_str();
   cmd->add_option("--harmonize", s.harmonize, "In scenes: match to the scene's light, 0..1")
+      ->capture_default_str();
+  cmd->add_option("--min-share", s.min_share,
+                  "In scenes: least share of the frame the product takes (a closer view of the "
+                  "scene gives it that); 0 = the whole scene")
+      ->capture_default_str();
+  cmd->add_option("--level", s.level,
+                  "In scenes: turn a product photographed tilted (4-50 degrees) so it rests on "
+                  "its base (true/false)")
       ->capture_default_str();
   cmd->add_option("--colors", args->colors,
                   "Recolour the product first, one output per colour: \"#aa0000,navy\"");

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <turbojpeg.h>
 #include <unistd.h>
+#include <webp/mux.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <memory>
 #include <new>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -888,6 +890,34 @@ Result<std::string> WithPngMetadata(const std::string& png, const EncodeOptions&
   return png.substr(0, kAfterIhdr) + chunks + png.substr(kAfterIhdr);
 }
 
+// ICCP, EXIF and XMP chunks added by libwebp's mux, which rewrites the file as an extended
+// (VP8X) WebP with the flags readers look for.
+Result<std::string> WithWebpMetadata(const std::string& webp, const EncodeOptions& options) {
+  std::unique_ptr<WebPMux, decltype(&WebPMuxDelete)> mux(WebPMuxNew(), &WebPMuxDelete);
+  if (!mux) return Internal("could not allocate the WebP muxer");
+  const WebPData image{reinterpret_cast<const uint8_t*>(webp.data()), webp.size()};
+  if (WebPMuxSetImage(mux.get(), &image, /*copy_data=*/0) != WEBP_MUX_OK) {
+    return Internal("the WebP muxer refused the encoder's own output");
+  }
+  for (const auto& [fourcc, payload] :
+       {std::pair{"ICCP", &options.icc_profile}, std::pair{"EXIF", &options.exif},
+        std::pair{"XMP ", &options.xmp}}) {
+    if (payload->empty()) continue;
+    const WebPData chunk{reinterpret_cast<const uint8_t*>(payload->data()), payload->size()};
+    if (WebPMuxSetChunk(mux.get(), fourcc, &chunk, /*copy_data=*/0) != WEBP_MUX_OK) {
+      return Internal(std::string("could not add the ") + fourcc + " chunk to the WebP file");
+    }
+  }
+  WebPData assembled;
+  WebPDataInit(&assembled);
+  if (WebPMuxAssemble(mux.get(), &assembled) != WEBP_MUX_OK) {
+    return Internal("could not assemble the WebP file with its metadata");
+  }
+  std::string bytes(reinterpret_cast<const char*>(assembled.bytes), assembled.size);
+  WebPDataClear(&assembled);
+  return bytes;
+}
+
 }  // namespace
 
 Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options) {
@@ -935,11 +965,6 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
   const std::string format(FormatName(options.format));
   const bool has_metadata =
       !options.icc_profile.empty() || !options.exif.empty() || !options.xmp.empty();
-  if (has_metadata && options.format == Format::kWebp) {
-    return InvalidArgument(
-        "metadata cannot be written into WebP here; export PNG or JPEG, or "
-        "strip the metadata");
-  }
   if (options.xmp.size() > kMaxJpegXmp && options.format == Format::kJpeg) {
     return InvalidArgument("the XMP packet is " + std::to_string(options.xmp.size()) +
                            " bytes, more than one JPEG segment holds (" +
@@ -963,8 +988,14 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
       bytes.assign(encoded.begin(), encoded.end());
     }
     if (!has_metadata) return bytes;
-    return options.format == Format::kJpeg ? WithJpegMetadata(bytes, options)
-                                           : WithPngMetadata(bytes, options);
+    switch (options.format) {
+      case Format::kJpeg:
+        return WithJpegMetadata(bytes, options);
+      case Format::kWebp:
+        return WithWebpMetadata(bytes, options);
+      default:
+        return WithPngMetadata(bytes, options);
+    }
   } catch (const cv::Exception& e) {
     if (e.code == cv::Error::StsNoMem) return OutOfMemory("encode", image.width(), image.height());
     return Internal("the " + format + " encoder failed for a " + size + " image: " + e.err);

@@ -99,9 +99,10 @@ struct EncodeOptions {
   int png_compression = 3;  // PNG zlib level, 0..9: 3 is fast, 9 a few percent smaller
   // Write one grey channel (the first of bgr; alpha ignored): for mattes and masks. PNG and JPEG.
   bool grey = false;
-  // Written into PNG and JPEG files when not empty (WebP: InvalidArgument, it is not written):
-  // an ICC profile (PNG iCCP, JPEG APP2), an EXIF TIFF structure (PNG eXIf, JPEG APP1) and an XMP
-  // packet (PNG iTXt, JPEG APP1; at most 65502 bytes in JPEG, else InvalidArgument).
+  // Written into the file when not empty: an ICC profile (PNG iCCP, JPEG APP2, WebP ICCP), an
+  // EXIF TIFF structure (PNG eXIf, JPEG APP1, WebP EXIF) and an XMP packet (PNG iTXt, JPEG APP1,
+  // WebP "XMP "; at most 65502 bytes in JPEG, else InvalidArgument). WebP with metadata is the
+  // extended (VP8X) container, written by libwebp's mux.
   std::string icc_profile = {};
   std::string exif = {};
   std::string xmp = {};

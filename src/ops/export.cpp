@@ -271,14 +271,10 @@ Result<ExportResult> Export(const Image& image, const qa::Preset& preset,
   io::EncodeOptions encode_options;
   encode_options.format = result.format;
   if (!preset.strip_metadata) {
-    if (result.format == io::Format::kWebp) {
-      result.notes.push_back("metadata not written: this encoder writes none into WebP");
-    } else {
-      // The pixels are sRGB (decoding converted them) and upright (EXIF orientation is 1).
-      encode_options.icc_profile = io::SrgbProfile();
-      encode_options.exif = image.exif;
-      encode_options.xmp = image.xmp;
-    }
+    // The pixels are sRGB (decoding converted them) and upright (EXIF orientation is 1).
+    encode_options.icc_profile = io::SrgbProfile();
+    encode_options.exif = image.exif;
+    encode_options.xmp = image.xmp;
   }
   while (true) {
     ASSIGN_OR_RETURN(Encoded e, EncodeWithin(encoded_image, encode_options, preset.max_bytes));

@@ -30,6 +30,14 @@ Image Staged(cv::Size size, double fill, int seed = 3) {
   return Image{c.bgr, {}, "staged"};
 }
 
+// A staged image that carries a supplier's EXIF (Make = "Acm") and an XMP packet.
+Image StagedWithMetadata() {
+  Image staged = Staged({300, 300}, 0.9);
+  staged.exif = std::string("II*\0\x08\0\0\0\x01\0\x0f\x01\x02\0\x04\0\0\0Acm\0\0\0\0\0", 30);
+  staged.xmp = "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
+  return staged;
+}
+
 Image Decode(const std::string& bytes) {
   Result<Image> image = io::DecodeImage(bytes, LimitsConfig{}, "out");
   EXPECT_TRUE(image.ok()) << image.status().ToString();
@@ -222,6 +230,40 @@ TEST(ExportTest, OpUsesTheConfiguredPresetsFile) {
   EXPECT_NE(unknown.status().message().find("tiny-shop"), std::string::npos);
 }
 
+TEST(ExportTest, WebpForAKeepPresetCarriesExifXmpAndSrgbAndCheckAgrees) {
+  const Image staged = StagedWithMetadata();
+  qa::Preset keep = Small("shopify");
+  keep.strip_metadata = false;
+  ExportOptions webp;
+  webp.format = io::Format::kWebp;
+  Result<ExportResult> kept = Export(staged, keep, webp);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  ASSERT_EQ(io::SniffFormat(kept->bytes), io::Format::kWebp);
+  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(kept->bytes);
+  ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
+  EXPECT_EQ(metadata->exif_tiff, staged.exif);
+  EXPECT_EQ(metadata->xmp_packet, staged.xmp);
+  EXPECT_TRUE(io::DescribeIcc(metadata->icc_profile).srgb);
+  // The file still decodes to the staged pixels, and `vitrine check`'s rules agree: the keep
+  // preset passes it (metadata kept, colour space sRGB), the strip preset fails only metadata.
+  const Image back = Decode(kept->bytes);
+  EXPECT_EQ(back.bgr.size(), cv::Size(300, 300));
+  EXPECT_LT(cv::norm(back.bgr, kept->image.bgr, cv::NORM_L1) / back.bgr.total(), 6.0);
+  EXPECT_TRUE(kept->report.passed()) << kept->report.ToJson().dump(1);
+  const qa::ComplianceReport as_kept =
+      qa::CheckCompliance(kept->bytes, back, keep, qa::ComplianceOptions{});
+  EXPECT_TRUE(as_kept.passed()) << as_kept.ToJson().dump(1);
+  const qa::ComplianceReport strict =
+      qa::CheckCompliance(kept->bytes, back, Small("shopify"), qa::ComplianceOptions{});
+  EXPECT_EQ(strict.FailedIds(), "metadata") << strict.ToJson().dump(1);
+  // A strip preset writes a plain WebP with none of it.
+  Result<ExportResult> stripped = Export(staged, Small("shopify"), webp);
+  ASSERT_TRUE(stripped.ok()) << stripped.status().ToString();
+  metadata = io::ReadMetadata(stripped->bytes);
+  ASSERT_TRUE(metadata.ok());
+  EXPECT_FALSE(metadata->exif || metadata->xmp || !metadata->icc_profile.empty());
+}
+
 }  // namespace
 }  // namespace vitrine::ops
 
@@ -284,9 +326,7 @@ TEST(ExportTest, PaleProductWithItsAlphaPassesPureWhiteAndItsOwnCheck) {
 }
 
 TEST(ExportTest, MetadataIsStrippedOrKeptAsThePresetSays) {
-  Image staged = Staged({300, 300}, 0.9);
-  staged.exif = std::string("II*\0\x08\0\0\0\x01\0\x0f\x01\x02\0\x04\0\0\0Acm\0\0\0\0\0", 30);
-  staged.xmp = "<x:xmpmeta xmlns:x='adobe:ns:meta/'/>";
+  const Image staged = StagedWithMetadata();
   qa::Preset keep = Small("amazon");
   keep.strip_metadata = false;
   for (const qa::Preset& preset : {Small("amazon"), keep}) {

@@ -142,6 +142,27 @@ ShadowLayer MakeShadow(const cv::Mat& alpha, cv::Rect box, cv::Size canvas,
     cv::max(row, under.row(y - 1), row);
   }
   cv::Mat wide = Blur(SquashOntoFloor(under, top, base, 0.05 * g.footprint, 0), g.sigma_wide * f);
+  // A product's base is a footprint with depth, seen from above: its bottom edge may rise above
+  // the box's lowest row (a bag whose strap hangs lower, in front) and still rest on the floor. So
+  // each column's own lowest point, within that depth, darkens the floor right under it, less the
+  // higher it is.
+  const double depth =
+      std::min(0.2 * h, 0.5 * g.w * f * std::clamp(options.floor_squash, 0.05, 1.0));
+  const int thick = std::max(1, static_cast<int>(std::lround(0.024 * h * g.footprint)));
+  cv::Mat contour = cv::Mat::zeros(a.size(), CV_32FC1);
+  for (int x = 0; x < a.cols && depth >= 1; ++x) {
+    for (int y = std::min(base, a.rows) - 1; y >= std::max(0, base - static_cast<int>(depth));
+         --y) {
+      if (a.at<float>(y, x) < 0.5f) continue;
+      const float strength = static_cast<float>(1.0 - (base - 1 - y) / depth);
+      for (int r = y + 1 - thick / 4; r <= y + thick - thick / 4; ++r) {
+        if (r >= 0 && r < a.rows)
+          contour.at<float>(r, x) = std::max(contour.at<float>(r, x), strength);
+      }
+      break;
+    }
+  }
+  core = cv::max(core, Blur(contour, g.sigma_core * f));
   cv::Mat shadow = cv::min(core + 0.5 * wide, 1.0);
 
   if (options.kind == ShadowKind::kDrop) {

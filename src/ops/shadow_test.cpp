@@ -57,6 +57,24 @@ TEST(ShadowTest, ContactIsDarkestAtTheBaseAndFadesAway) {
   EXPECT_GE(layer.bound.y, 300 - 0.25 * 200 - 1);
 }
 
+TEST(ShadowTest, ABodyWhoseStrapHangsLowerStillHasItsContactRightUnderIt) {
+  // A bag: its body's bottom is row 290; a thin strap on the left hangs to row 300 (in front, on
+  // the floor). The body rests on the floor too, behind the strap: the floor just under its
+  // bottom must be dark, not lit with the shadow 10 rows lower.
+  cv::Mat alpha = cv::Mat::zeros(400, 400, CV_8UC1);
+  cv::rectangle(alpha, cv::Rect(170, 100, 130, 190), cv::Scalar(255), cv::FILLED);
+  cv::rectangle(alpha, cv::Rect(150, 200, 8, 100), cv::Scalar(255), cv::FILLED);
+  const cv::Rect box(150, 100, 150, 200);
+  ShadowOptions o;
+  o.opacity = 0.5;
+  const ShadowLayer layer = MakeShadow(alpha(box), box, alpha.size(), o);
+  auto dark = [&](int x, int y) {
+    return layer.darkness.at<uchar>(y - layer.bound.y, x - layer.bound.x);
+  };
+  EXPECT_GE(dark(235, 291), 0.2 * 255) << "contact right under the body";
+  EXPECT_GE(dark(235, 291), dark(235, 296)) << "darkest where the body meets the floor";
+}
+
 TEST(ShadowTest, NeverPaintsOutsideItsBound) {
   Scene s;
   for (ShadowKind kind : {ShadowKind::kContact, ShadowKind::kDrop}) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <opencv2/imgproc.hpp>
 #include <optional>
 #include <set>
@@ -45,6 +46,8 @@ struct StageParams {
   ShadowOptions shadow;
   std::string size_cm;
   double harmonize = 0.5;
+  double min_share = 0.3;
+  bool level = false;
   int seed = 0;
 
   static StageParams FromJson(const nlohmann::json& p) {
@@ -70,6 +73,8 @@ struct StageParams {
     s.shadow.light_angle = p["shadow_angle"];
     s.size_cm = p["size_cm"];
     s.harmonize = p["harmonize"];
+    s.min_share = p["min_share"];
+    s.level = p["level"];
     s.seed = p["seed"];
     return s;
   }
@@ -78,7 +83,7 @@ struct StageParams {
 OpSchema StageSchema() {
   OpSchema s;
   s.name = "stage";
-  s.version = 1;
+  s.version = 2;
   s.doc = "Places a cutout on a colour, gradient or scene with a shadow; scenes at real scale.";
   s.needs_alpha = true;
   s.fields = {
@@ -192,19 +197,49 @@ OpSchema StageSchema() {
        {},
        "in scenes: strength of the match to the scene's light (colour change stays within "
        "mean ΔE2000 3, max 6)"},
+      {"min_share",
+       FieldType::kNumber,
+       0.3,
+       0.0,
+       0.9,
+       {},
+       "in scenes: the least share of the frame's width or height the product takes; a closer "
+       "view of the scene gives it that (0 = always the whole scene)"},
+      {"level",
+       FieldType::kBoolean,
+       false,
+       {},
+       {},
+       {},
+       "in scenes: turn a product photographed tilted (4-50 degrees) until it rests on its base"},
       {"seed", FieldType::kInteger, 0, 0.0, 2147483647.0, {}, "seed of the gradient's dithering"},
   };
   return s;
 }
 
-// Where and how big a product goes in a scene, in canvas pixels.
-struct SceneLayout {
+std::string Fixed(double v, int digits = 1) {
+  std::ostringstream s;
+  s.setf(std::ios::fixed);
+  s.precision(digits);
+  s << v;
+  return s.str();
+}
+
+// A scene's sidecar, in the scene photo's own pixels.
+struct SceneSpec {
   bool from_sidecar = false;
-  cv::Point2d spot;         // the product's base centre stands here
-  double px_per_cm = 0;     // at the spot; 0 = unknown
-  double region_width = 0;  // width available at the spot (polygon), 0 = unbounded
+  // The surface products stand on: a convex polygon, or (when empty) the row floor_y.
+  std::vector<cv::Point2d> polygon;
+  double floor_y = 0;
+  cv::Point2d spot;        // where the product's base centre stands by preference
+  cv::Point2d anchor;      // where px_per_cm was measured
+  double px_per_cm = 0;    // at the anchor; 0 = unknown
+  double perspective = 0;  // change of px_per_cm per row down
   std::optional<double> light_angle;
   std::optional<double> floor_squash;
+
+  // Scale changes linearly with the floor row: nearer the camera, more pixels per cm.
+  double PxPerCmAt(double y) const { return px_per_cm + perspective * (y - anchor.y); }
 };
 
 Result<cv::Point2d> ReadPoint(const nlohmann::json& j, const std::string& what) {
@@ -219,10 +254,7 @@ Result<cv::Point2d> ReadPoint(const nlohmann::json& j, const std::string& what) 
                          j.dump());
 }
 
-// Reads the sidecar (coordinates in the scene photo's pixels) and maps it onto the canvas: the
-// scene is scaled by `scale` and shifted by `offset` (cover crop).
-Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, double scale,
-                                cv::Point2d offset) {
+Result<SceneSpec> ReadSidecar(const std::string& path, cv::Size scene_size) {
   std::ifstream in(path);
   if (!in) return NotFound("cannot read scene sidecar " + path);
   nlohmann::json j;
@@ -245,8 +277,8 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
                  "floor_squash; keys starting with _ are comments)");
     }
   }
-  SceneLayout layout;
-  layout.from_sidecar = true;
+  SceneSpec spec;
+  spec.from_sidecar = true;
   std::optional<cv::Point2d> anchor, spot;
   if (j.contains("anchor")) {
     ASSIGN_OR_RETURN(cv::Point2d a, ReadPoint(j["anchor"], "anchor"));
@@ -259,32 +291,39 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
     for (const auto& p : poly) {
       ASSIGN_OR_RETURN(cv::Point2d q, ReadPoint(p, "a polygon point"));
       points.emplace_back(static_cast<float>(q.x), static_cast<float>(q.y));
+      spec.polygon.push_back(q);
     }
     const cv::Moments m = cv::moments(points);
     if (std::abs(m.m00) < 1) return bad("polygon has no area");
+    if (!cv::isContourConvex(points)) {
+      return bad(
+          "polygon must be convex (the free surface seen in the photo); split the area or "
+          "draw its convex part");
+    }
     spot = cv::Point2d(m.m10 / m.m00, m.m01 / m.m00);
-    layout.region_width = cv::boundingRect(points).width * scale;
   }
   if (j.contains("floor_y")) {
     if (!j["floor_y"].is_number()) return bad("floor_y must be a number of pixels");
-    const double floor_y = j["floor_y"];
-    if (!spot) spot = cv::Point2d(anchor ? anchor->x : scene_size.width / 2.0, floor_y);
+    spec.floor_y = j["floor_y"];
+    if (!spot) spot = cv::Point2d(anchor ? anchor->x : scene_size.width / 2.0, spec.floor_y);
   }
   if (!spot && anchor) spot = anchor;
   if (!spot) return bad("give at least one of floor_y, polygon or anchor");
-  if (!anchor) anchor = spot;
+  if (spec.polygon.empty()) spec.floor_y = spot->y;
+  spec.spot = *spot;
+  spec.anchor = anchor ? *anchor : *spot;
   if (j.contains("px_per_cm")) {
     if (!j["px_per_cm"].is_number() || j["px_per_cm"].get<double>() <= 0) {
       return bad("px_per_cm must be a positive number");
     }
-    double perspective = 0;
+    spec.px_per_cm = j["px_per_cm"];
     if (j.contains("perspective")) {
       if (!j["perspective"].is_number()) return bad("perspective must be a number");
-      perspective = j["perspective"];
+      spec.perspective = j["perspective"];
     }
-    // Scale changes linearly with the floor row: nearer the camera, more pixels per cm.
-    layout.px_per_cm = (j["px_per_cm"].get<double>() + perspective * (spot->y - anchor->y)) * scale;
-    if (layout.px_per_cm <= 0) return bad("perspective makes px_per_cm negative at the spot");
+    if (spec.PxPerCmAt(spec.spot.y) <= 0) {
+      return bad("perspective makes px_per_cm negative at the spot");
+    }
   }
   if (j.contains("floor_squash")) {
     const nlohmann::json& q = j["floor_squash"];
@@ -293,20 +332,113 @@ Result<SceneLayout> ReadSidecar(const std::string& path, cv::Size scene_size, do
           "floor_squash must be a number from 0.05 to 1 (how much the floor's depth is "
           "foreshortened)");
     }
-    layout.floor_squash = q.get<double>();
+    spec.floor_squash = q.get<double>();
   }
   if (j.contains("light")) {
     const nlohmann::json& light = j["light"];
     if (light.is_number()) {
-      layout.light_angle = light.get<double>();
+      spec.light_angle = light.get<double>();
     } else {
       // A vector: the direction the light travels in the image (x right, y down).
       ASSIGN_OR_RETURN(cv::Point2d v, ReadPoint(light, "light"));
-      layout.light_angle = std::atan2(v.y, -v.x) * 180.0 / 3.14159265358979323846;
+      spec.light_angle = std::atan2(v.y, -v.x) * 180.0 / 3.14159265358979323846;
     }
   }
-  layout.spot = *spot * scale + offset;
-  return layout;
+  return spec;
+}
+
+// The surface's columns [lo, hi] on row y; lo > hi when the row misses it.
+std::pair<double, double> SpanAt(const SceneSpec& spec, double y) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  if (spec.polygon.empty()) {
+    return std::abs(y - spec.floor_y) < 0.5 ? std::pair{-kInf, kInf} : std::pair{kInf, -kInf};
+  }
+  double lo = kInf, hi = -kInf;
+  const size_t n = spec.polygon.size();
+  for (size_t i = 0; i < n; ++i) {
+    const cv::Point2d a = spec.polygon[i], b = spec.polygon[(i + 1) % n];
+    if (y < std::min(a.y, b.y) || y > std::max(a.y, b.y)) continue;
+    if (a.y == b.y) {
+      lo = std::min({lo, a.x, b.x});
+      hi = std::max({hi, a.x, b.x});
+    } else {
+      const double x = a.x + (y - a.y) * (b.x - a.x) / (b.y - a.y);
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+  }
+  return {lo, hi};
+}
+
+// The surface's back edge (its highest row) at column x; -inf for a floor row, which has none.
+double BackEdgeAt(const SceneSpec& spec, double x) {
+  double top = std::numeric_limits<double>::infinity();
+  if (spec.polygon.empty()) return -top;
+  const size_t n = spec.polygon.size();
+  for (size_t i = 0; i < n; ++i) {
+    const cv::Point2d a = spec.polygon[i], b = spec.polygon[(i + 1) % n];
+    if (x < std::min(a.x, b.x) || x > std::max(a.x, b.x)) continue;
+    top = std::min(top,
+                   a.x == b.x ? std::min(a.y, b.y) : a.y + (x - a.x) * (b.y - a.y) / (b.x - a.x));
+  }
+  return top;
+}
+
+// A product stands with its base fully on the surface: a footprint this deep (as a share of its
+// width, foreshortened by the floor) in front of the surface's back edge.
+constexpr double kFootprintDepth = 0.5;
+// Room kept in the frame above the product's top and below its base (for the shadow).
+constexpr double kHeadroom = 0.03;
+constexpr double kFootRoom = 0.03;
+// How much a view may enlarge the scene, beyond what covering the canvas needs, to give the
+// product its min_share of the frame: past this the photo turns to mush.
+constexpr double kMaxSceneZoom = 4.0;
+
+// Where the product's box stands in the scene: its base centre and its size, in scene pixels.
+struct ScenePlacement {
+  cv::Point2d base;
+  cv::Size2d size;
+};
+
+// The product's base centre on row y: at the spot's column, moved sideways as little as needed
+// for its width to stay on the surface and in the frame.
+cv::Point2d BaseOnRow(const SceneSpec& spec, double y, double width, const cv::Rect2d& frame) {
+  const auto [lo, hi] = SpanAt(spec, y);
+  const double left = std::max(lo, frame.x) + width / 2,
+               right = std::min(hi, frame.br().x) - width / 2;
+  return {left <= right ? std::clamp(spec.spot.x, left, right) : (left + right) / 2, y};
+}
+
+// Whether a box of `size` with its base centred at `base` stands fully on the surface, in front
+// of its back edge, and inside the frame with room above and below.
+bool Fits(const SceneSpec& spec, cv::Point2d base, cv::Size2d size, const cv::Rect2d& frame,
+          double squash) {
+  constexpr double kSlack = 0.5;
+  const auto [lo, hi] = SpanAt(spec, base.y);
+  const double x0 = base.x - size.width / 2, x1 = base.x + size.width / 2;
+  if (x0 < std::max(lo, frame.x) - kSlack || x1 > std::min(hi, frame.br().x) + kSlack) return false;
+  const double depth = kFootprintDepth * size.width * squash;
+  const double back =
+      std::max(BackEdgeAt(spec, std::max(x0, lo)), BackEdgeAt(spec, std::min(x1, hi)));
+  if (base.y - depth < back - kSlack) return false;
+  if (base.y - size.height < frame.y + kHeadroom * frame.height - kSlack) return false;
+  return base.y <= frame.br().y - kFootRoom * frame.height + kSlack;
+}
+
+// Rows the product's base may stand on, nearest the spot first.
+std::vector<double> CandidateRows(const SceneSpec& spec) {
+  if (spec.polygon.empty()) return {spec.floor_y};
+  double top = spec.polygon[0].y, bottom = top;
+  for (const cv::Point2d& p : spec.polygon) {
+    top = std::min(top, p.y);
+    bottom = std::max(bottom, p.y);
+  }
+  std::vector<double> rows;
+  for (double y = std::ceil(top); y <= bottom; y += 1) rows.push_back(y);
+  std::stable_sort(rows.begin(), rows.end(), [&](double a, double b) {
+    return std::abs(a - spec.spot.y) < std::abs(b - spec.spot.y);
+  });
+  return rows;
 }
 
 Result<cv::Size2d> ParseSizeCm(const std::string& text) {
@@ -350,18 +482,234 @@ cv::Mat MakeBackdrop(cv::Size size, const StageParams& p) {
   return out;
 }
 
-// The scene scaled to cover `canvas` and centre-cropped. Returns the scale and offset used.
-cv::Mat CoverScene(const cv::Mat& scene, cv::Size canvas, double* scale, cv::Point2d* offset) {
-  *scale = std::max(canvas.width / static_cast<double>(scene.cols),
-                    canvas.height / static_cast<double>(scene.rows));
-  const cv::Size scaled(
-      std::max(canvas.width, static_cast<int>(std::lround(scene.cols * *scale))),
-      std::max(canvas.height, static_cast<int>(std::lround(scene.rows * *scale))));
-  cv::Mat resized;
-  cv::resize(scene, resized, scaled, 0, 0, *scale < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
-  const cv::Point crop((scaled.width - canvas.width) / 2, (scaled.height - canvas.height) / 2);
-  *offset = cv::Point2d(-crop.x, -crop.y);
-  return resized(cv::Rect(crop, canvas)).clone();
+// The largest part of the scene with the canvas's shape, centred: what the canvas shows unless
+// the product needs a closer view.
+cv::Rect2d CoverView(cv::Size scene, cv::Size canvas) {
+  const double aspect = canvas.width / static_cast<double>(canvas.height);
+  const double w = std::min<double>(scene.width, scene.height * aspect);
+  const double h = w / aspect;
+  return {(scene.width - w) / 2, (scene.height - h) / 2, w, h};
+}
+
+// The part `view` of the scene rendered at the canvas size. `origin` and `zoom` map scene pixels
+// to canvas pixels: canvas = (scene - origin) * zoom.
+cv::Mat RenderView(const cv::Mat& scene, const cv::Rect2d& view, cv::Size canvas,
+                   cv::Point2d* origin, double* zoom) {
+  const cv::Rect roi =
+      cv::Rect(static_cast<int>(std::lround(view.x)), static_cast<int>(std::lround(view.y)),
+               std::max(1, static_cast<int>(std::lround(view.width))),
+               std::max(1, static_cast<int>(std::lround(view.height)))) &
+      cv::Rect(cv::Point(0, 0), scene.size());
+  *origin = roi.tl();
+  *zoom = canvas.width / static_cast<double>(roi.width);
+  if (roi.size() == canvas) return scene(roi).clone();
+  cv::Mat out;
+  cv::resize(scene(roi), out, canvas, 0, 0, *zoom < 1 ? cv::INTER_AREA : cv::INTER_CUBIC);
+  return out;
+}
+
+// The largest scale (scene px per cutout px), at most `wanted`, at which a product box of `box`
+// stands with its base on row y: fully on the surface, in front of its back edge, and inside the
+// frame with room above and below. 0 when the row cannot hold it. `base` receives where.
+double MaxScaleOnRow(const SceneSpec& spec, double y, cv::Size box, const cv::Rect2d& frame,
+                     double squash, double wanted, cv::Point2d* base) {
+  if (y > frame.br().y - kFootRoom * frame.height || y < frame.y) return 0;
+  const auto [lo, hi] = SpanAt(spec, y);
+  const double width = std::min(hi, frame.br().x) - std::max(lo, frame.x);
+  if (width <= 0) return 0;
+  const double upper =
+      std::min({wanted, width / box.width, (y - frame.y - kHeadroom * frame.height) / box.height});
+  auto fits = [&](double scale, cv::Point2d* at) {
+    *at = BaseOnRow(spec, y, box.width * scale, frame);
+    return Fits(spec, *at, cv::Size2d(box.width * scale, box.height * scale), frame, squash);
+  };
+  if (upper <= 0) return 0;
+  if (fits(upper, base)) return upper;
+  // On a convex surface a box that fits still fits smaller: bisect to a tenth of a percent.
+  double low = 0, high = upper;
+  cv::Point2d at;
+  while (high - low > 1e-3 * upper) {
+    const double mid = (low + high) / 2;
+    (fits(mid, &at) ? low : high) = mid;
+  }
+  return low > 0 && fits(low, base) ? low : 0;
+}
+
+// Where the product stands in the scene. With a real size and the scene's scale it keeps that
+// size and stands on the row nearest the spot that holds it, or is refused; without, it gets a
+// default size (fill x 45% of the frame's width, fill x 55% of the height above the spot) shrunk
+// as far as the surface at the spot needs.
+Result<ScenePlacement> PlaceInScene(const SceneSpec& spec, cv::Size box,
+                                    const std::optional<cv::Size2d>& size_cm, double fill,
+                                    const cv::Rect2d& frame, double squash) {
+  cv::Point2d base;
+  if (size_cm && spec.px_per_cm > 0) {
+    auto real_scale = [&](double y) {
+      const double ppcm = spec.PxPerCmAt(y);
+      return std::sqrt(size_cm->width * ppcm / box.width * size_cm->height * ppcm / box.height);
+    };
+    for (double y : CandidateRows(spec)) {
+      if (spec.PxPerCmAt(y) <= 0) continue;
+      const double scale = real_scale(y);
+      if (MaxScaleOnRow(spec, y, box, frame, squash, scale, &base) >= scale * (1 - 1e-6)) {
+        return ScenePlacement{base, {box.width * scale, box.height * scale}};
+      }
+    }
+    // The largest this product can be at the spot, in cm, for the message.
+    const double y = spec.spot.y, ppcm = spec.PxPerCmAt(y);
+    const double fit = MaxScaleOnRow(spec, y, box, frame, squash, 1e9, &base);
+    return InvalidArgument(
+        "at its real size (" + Fixed(size_cm->width, 0) + "x" + Fixed(size_cm->height, 0) +
+        " cm, " + Fixed(box.width * real_scale(y), 0) + "x" + Fixed(box.height * real_scale(y), 0) +
+        " px here) the product does not fit on this scene's surface with its base on it, in "
+        "front of its back edge and inside the frame: at the standing spot it can be at most "
+        "about " +
+        Fixed(box.width * fit / ppcm, 0) + "x" + Fixed(box.height * fit / ppcm, 0) +
+        " cm. Stage it in a larger scene (a room for furniture), or leave out size_cm to have "
+        "it scaled to fit");
+  }
+  const double wanted =
+      fill * std::min(0.45 * frame.width / box.width, 0.55 * (spec.spot.y - frame.y) / box.height);
+  double best = 0;
+  cv::Point2d best_base;
+  for (double y : CandidateRows(spec)) {
+    const double scale = MaxScaleOnRow(spec, y, box, frame, squash, wanted, &base);
+    if (scale > best * (1 + 1e-6)) {
+      best = scale;
+      best_base = base;
+    }
+    if (best >= wanted * (1 - 1e-6)) break;
+  }
+  if (best <= 0) {
+    return InvalidArgument(
+        "the scene's surface (polygon or floor_y in its sidecar) leaves no room for a product "
+        "inside the frame; check the sidecar against the photo (docs/staging.md)");
+  }
+  return ScenePlacement{best_base, {box.width * best, box.height * best}};
+}
+
+// The share of the frame a product's box takes: the larger of its width and height shares.
+double Share(const cv::Size2d& product, const cv::Rect2d& view) {
+  return std::max(product.width / view.width, product.height / view.height);
+}
+
+// The part of the scene the canvas shows: `frame`, or, when the product would take less than
+// `min_share` of it, a closer view with the product's base at 80% of its height (floor in front
+// for the shadow, the room around and above). The scene is enlarged with the product, so their
+// real scale is kept. Refused when that needs the scene enlarged more than kMaxSceneZoom x.
+Result<cv::Rect2d> ChooseView(const ScenePlacement& placed, const cv::Rect2d& frame, cv::Size scene,
+                              double min_share, const std::optional<cv::Size2d>& size_cm) {
+  const double share = Share(placed.size, frame);
+  if (min_share <= 0 || share >= min_share) return frame;
+  const double aspect = frame.width / frame.height;
+  const double h = std::max(placed.size.height, placed.size.width / aspect) / min_share;
+  const double w = h * aspect;
+  const double zoom = frame.height / h;
+  if (zoom > kMaxSceneZoom) {
+    return InvalidArgument(
+        "the product" +
+        (size_cm ? " (" + Fixed(size_cm->width, 0) + "x" + Fixed(size_cm->height, 0) + " cm)"
+                 : std::string()) +
+        " takes " + Fixed(100 * share, 0) + "% of this scene's frame; to take the " +
+        Fixed(100 * min_share, 0) +
+        "% a listing image needs (min_share) the scene would be "
+        "enlarged " +
+        Fixed(zoom) + "x, more than the " + Fixed(kMaxSceneZoom, 0) +
+        "x at which it still looks like a photo. Stage it in a closer scene (a tabletop or shelf "
+        "for small products), or lower min_share (0 shows the whole scene)");
+  }
+  const double x = std::clamp(placed.base.x - w / 2, 0.0, scene.width - w);
+  const double y = std::clamp(placed.base.y - 0.8 * h, 0.0, scene.height - h);
+  return cv::Rect2d(x, y, w, h);
+}
+
+// Tilts beyond this are a deliberate view (a product shown from below), not one to level.
+constexpr double kMaxLevelTilt = 50;
+// Tilts below this are left alone: a product's own slant, or hull noise.
+constexpr double kMinLevelTilt = 4;
+
+// The tilt in degrees (positive: its right end lower in the image) of the edge a product would
+// rest on if put on a floor: the edge of its silhouette's convex hull straight below its centre
+// of mass, where a rigid body settles. 0 for an empty matte.
+double SupportTilt(const cv::Mat& alpha) {
+  const double f = std::min(1.0, 256.0 / std::max(alpha.cols, alpha.rows));
+  cv::Mat small;
+  cv::resize(alpha, small, cv::Size(), f, f, cv::INTER_AREA);
+  std::vector<cv::Point> points;
+  cv::findNonZero(small >= 128, points);
+  if (points.size() < 10) return 0;
+  const cv::Moments m = cv::moments(small >= 128, true);
+  const double cx = m.m10 / m.m00;
+  std::vector<cv::Point> hull;
+  cv::convexHull(points, hull);
+  double lowest = -1, tilt = 0;
+  for (size_t i = 0; i < hull.size(); ++i) {
+    cv::Point a = hull[i], b = hull[(i + 1) % hull.size()];
+    if (a.x == b.x || cx < std::min(a.x, b.x) || cx > std::max(a.x, b.x)) continue;
+    if (a.x > b.x) std::swap(a, b);
+    const double y = a.y + (cx - a.x) * (b.y - a.y) / (b.x - a.x);
+    if (y > lowest) {
+      lowest = y;
+      tilt = std::atan2(b.y - a.y, b.x - a.x) * 180.0 / 3.14159265358979323846;
+    }
+  }
+  return tilt;
+}
+
+// The affine map that turns an image of `size` by `degrees` (counter-clockwise as seen) about its
+// centre onto a canvas, `turned`, just large enough for all of it.
+cv::Mat TurnMap(cv::Size size, double degrees, cv::Size* turned) {
+  const cv::Point2f centre(size.width / 2.0f, size.height / 2.0f);
+  cv::Mat m = cv::getRotationMatrix2D(centre, degrees, 1.0);
+  const cv::Rect2f bound = cv::RotatedRect(centre, size, -degrees).boundingRect2f();
+  m.at<double>(0, 2) += bound.width / 2.0 - centre.x;
+  m.at<double>(1, 2) += bound.height / 2.0 - centre.y;
+  *turned =
+      cv::Size(static_cast<int>(std::ceil(bound.width)), static_cast<int>(std::ceil(bound.height)));
+  return m;
+}
+
+// The cutout turned by `degrees` (see TurnMap), with colour premultiplied while resampling so no
+// hidden colour reaches the edge.
+Image Rotated(const Image& input, double degrees) {
+  cv::Size size;
+  const cv::Mat m = TurnMap(input.bgr.size(), degrees, &size);
+  cv::Mat premultiplied, alpha;
+  input.alpha.convertTo(alpha, CV_32F, 1.0 / 255);
+  input.bgr.convertTo(premultiplied, CV_32FC3);
+  cv::Mat alpha3;
+  cv::merge(std::vector<cv::Mat>{alpha, alpha, alpha}, alpha3);
+  premultiplied = premultiplied.mul(alpha3);
+  cv::Mat colour, turned_alpha;
+  cv::warpAffine(premultiplied, colour, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::warpAffine(alpha, turned_alpha, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  cv::merge(std::vector<cv::Mat>{turned_alpha, turned_alpha, turned_alpha}, alpha3);
+  colour = colour / cv::max(alpha3, 1e-6f);
+  Image out;
+  out.name = input.name;
+  colour.convertTo(out.bgr, CV_8UC3);
+  turned_alpha.convertTo(out.alpha, CV_8UC1, 255);
+  return out;
+}
+
+// The angle that levels a tilted product (see SupportTilt), settled over a few turns since
+// turning moves the centre of mass over another edge; 0 when it is not tilted enough to level or
+// tilted too much to be an accident. Works on the matte at most 256 px across.
+double LevellingAngle(const cv::Mat& alpha) {
+  const double f = std::min(1.0, 256.0 / std::max(alpha.cols, alpha.rows));
+  cv::Mat small, turned;
+  cv::resize(alpha, small, cv::Size(), f, f, cv::INTER_AREA);
+  turned = small;
+  double total = 0;
+  for (int round = 0; round < 3; ++round) {
+    const double tilt = SupportTilt(turned);
+    if (std::abs(tilt) < 1) break;
+    total += tilt;
+    cv::Size size;
+    const cv::Mat m = TurnMap(small.size(), total, &size);
+    cv::warpAffine(small, turned, m, size, cv::INTER_LINEAR, cv::BORDER_CONSTANT);
+  }
+  return std::abs(total) >= kMinLevelTilt && std::abs(total) <= kMaxLevelTilt ? total : 0;
 }
 
 // The product resampled to `size` with premultiplied alpha, as CV_16UC4: colour x alpha in
@@ -420,16 +768,8 @@ void CompositeOver(const cv::Mat& packed, cv::Point dest, cv::Mat& canvas, cv::M
   }
 }
 
-std::string Fixed(double v, int digits = 1) {
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(digits);
-  s << v;
-  return s.str();
-}
-
-Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext& context) {
-  if (!input.has_alpha()) {
+Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpContext& context) {
+  if (!original.has_alpha()) {
     return InvalidArgument(
         "stage needs a cutout (an image with transparency) and this image has none; run "
         "`vitrine cutout` first, or use `vitrine stage`, which cuts out opaque photos itself");
@@ -440,6 +780,16 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
     ASSIGN_OR_RETURN(cv::Size2d s, ParseSizeCm(p.size_cm));
     size_cm = s;
   }
+  // In a scene a product photographed tilted is turned to rest on its base.
+  const double level = !p.scene.empty() && p.level && !SubjectBox(original.alpha).empty()
+                           ? LevellingAngle(original.alpha)
+                           : 0;
+  const Image input = level != 0 ? Rotated(original, level) : original;
+  if (level != 0) {
+    Warn(context, "the product was turned " + Fixed(std::abs(level), 0) + " degrees " +
+                      (level > 0 ? "counter-clockwise" : "clockwise") +
+                      " to rest on its base; leave out level to keep it as photographed");
+  }
   const cv::Rect box = SubjectBox(input.alpha);
   if (box.empty()) {
     return InvalidArgument(
@@ -448,56 +798,44 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
   }
   const bool transparent = p.background[3] == 0 && p.scene.empty();
 
-  // The canvas and, in a scene, where the product stands.
+  // The canvas and the box's top-left on it, at `scale` canvas px per cutout px.
   cv::Mat canvas;
-  std::optional<SceneLayout> layout;
+  double scale = 0;
+  cv::Point2d at;
   if (!p.scene.empty()) {
     const LimitsConfig limits = context.config ? context.config->limits : LimitsConfig{};
     Result<Image> scene = io::ReadImageFile(p.scene, limits);
     if (!scene.ok()) return scene.status().WithContext("stage.scene");
     const cv::Size size(p.canvas.width > 0 ? p.canvas.width : scene->width(),
                         p.canvas.height > 0 ? p.canvas.height : scene->height());
-    double scale = 1;
-    cv::Point2d offset(0, 0);
-    canvas = size == scene->bgr.size() ? scene->bgr.clone()
-                                       : CoverScene(scene->bgr, size, &scale, &offset);
-    if (scale > kMaxCleanUpscale) {
-      Warn(context, "the scene was enlarged " + Fixed(scale) + "x to fill the " +
-                        std::to_string(size.width) + "x" + std::to_string(size.height) +
-                        " canvas and will look soft; use a larger scene photo or a smaller canvas");
-    }
+    const cv::Rect2d frame = CoverView(scene->bgr.size(), size);
     const fs::path sidecar = fs::path(p.scene).replace_extension(".json");
     std::error_code ec;
+    SceneSpec spec;
     if (fs::exists(sidecar, ec)) {
-      ASSIGN_OR_RETURN(SceneLayout l,
-                       ReadSidecar(sidecar.string(), scene->bgr.size(), scale, offset));
-      layout = l;
+      ASSIGN_OR_RETURN(spec, ReadSidecar(sidecar.string(), scene->bgr.size()));
     } else {
-      SceneLayout l;
-      l.spot = cv::Point2d(size.width / 2.0, size.height * 0.85);
-      layout = l;
+      spec.spot = spec.anchor =
+          cv::Point2d(frame.x + frame.width / 2, frame.y + 0.85 * frame.height);
+      spec.floor_y = spec.spot.y;
       Warn(context, "scene " + p.scene + " has no sidecar " + sidecar.string() +
                         ": the product stands on the lower middle at a default size; write the "
                         "sidecar (floor_y, px_per_cm; docs/staging.md) to place it on the floor "
                         "at its real size");
     }
-    if (layout->light_angle) p.shadow.light_angle = *layout->light_angle;
-    if (layout->floor_squash) p.shadow.floor_squash = *layout->floor_squash;
-  } else {
-    const cv::Size size(p.canvas.width > 0 ? p.canvas.width : kDefaultCanvas,
-                        p.canvas.height > 0 ? p.canvas.height : kDefaultCanvas);
-    canvas = transparent ? cv::Mat(size, CV_8UC3, cv::Scalar::all(0)) : MakeBackdrop(size, p);
-  }
-  const cv::Size size = canvas.size();
-
-  // Scale, and the box's top-left on the canvas.
-  double scale = 0;
-  cv::Point2d at;
-  if (layout) {
-    if (size_cm && layout->px_per_cm > 0) {
-      const double sx = size_cm->width * layout->px_per_cm / box.width;
-      const double sy = size_cm->height * layout->px_per_cm / box.height;
-      scale = std::sqrt(sx * sy);
+    if (spec.light_angle) p.shadow.light_angle = *spec.light_angle;
+    if (spec.floor_squash) p.shadow.floor_squash = *spec.floor_squash;
+    if (size_cm && spec.px_per_cm <= 0) {
+      Warn(context,
+           "size_cm is ignored: the scene's sidecar gives no px_per_cm; add it "
+           "(docs/staging.md) to stage at real size");
+    } else if (!size_cm && spec.from_sidecar && spec.px_per_cm > 0) {
+      Warn(context,
+           "no size_cm given: the product gets a default size in the scene; pass its "
+           "real size (size_cm \"W,H\") to stage it at scale");
+    }
+    if (size_cm && spec.px_per_cm > 0) {
+      const double sx = size_cm->width / box.width, sy = size_cm->height / box.height;
       if (std::abs(std::log(sx / sy)) > 0.15) {
         Warn(context, "size_cm " + p.size_cm + " has a width/height ratio of " +
                           Fixed(size_cm->width / size_cm->height, 2) +
@@ -505,31 +843,31 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
                           Fixed(static_cast<double>(box.width) / box.height, 2) +
                           "; check the numbers (the product keeps its own proportions)");
       }
-    } else {
-      if (size_cm) {
-        Warn(context,
-             "size_cm is ignored: the scene's sidecar gives no px_per_cm; add it "
-             "(docs/staging.md) to stage at real size");
-      } else if (layout->from_sidecar && layout->px_per_cm > 0) {
-        Warn(context,
-             "no size_cm given: the product gets a default size in the scene; pass its "
-             "real size (size_cm \"W,H\") to stage it at scale");
-      }
-      scale = p.fill * std::min(0.45 * size.width / box.width, 0.55 * layout->spot.y / box.height);
     }
-    if (layout->region_width > 0 && box.width * scale > layout->region_width) {
-      Warn(context, "the product (" + Fixed(box.width * scale, 0) +
-                        " px wide) is wider than the scene's placement polygon (" +
-                        Fixed(layout->region_width, 0) + " px) and was shrunk to fit");
-      scale = layout->region_width / box.width;
+    ASSIGN_OR_RETURN(ScenePlacement placed,
+                     PlaceInScene(spec, box.size(), size_cm, p.fill, frame, p.shadow.floor_squash));
+    ASSIGN_OR_RETURN(cv::Rect2d view,
+                     ChooseView(placed, frame, scene->bgr.size(), p.min_share, size_cm));
+    cv::Point2d origin;
+    double zoom = 1;
+    canvas = RenderView(scene->bgr, view, size, &origin, &zoom);
+    if (zoom > kMaxCleanUpscale) {
+      Warn(context, "the scene was enlarged " + Fixed(zoom) + "x " +
+                        (view == frame ? "to fill the " + std::to_string(size.width) + "x" +
+                                             std::to_string(size.height) +
+                                             " canvas and will look soft; use a larger scene "
+                                             "photo or a smaller canvas"
+                                       : "around the product so that it takes " +
+                                             Fixed(100 * p.min_share, 0) +
+                                             "% of the frame and will look soft; use a larger "
+                                             "scene photo, or a closer scene for this product"));
     }
-    at = cv::Point2d(layout->spot.x - box.width * scale / 2, layout->spot.y - box.height * scale);
-    if (at.y < 0) {
-      Warn(context,
-           "the product is taller than the scene above its floor spot and is cut off at "
-           "the top; use a taller canvas or check size_cm");
-    }
+    scale = placed.size.width / box.width * zoom;
+    at = (placed.base - cv::Point2d(placed.size.width / 2, placed.size.height) - origin) * zoom;
   } else {
+    const cv::Size size(p.canvas.width > 0 ? p.canvas.width : kDefaultCanvas,
+                        p.canvas.height > 0 ? p.canvas.height : kDefaultCanvas);
+    canvas = transparent ? cv::Mat(size, CV_8UC3, cv::Scalar::all(0)) : MakeBackdrop(size, p);
     if (size_cm) {
       Warn(context,
            "size_cm is ignored on a colour or gradient (there is nothing to be to scale "
@@ -545,6 +883,8 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
                                              : (h - bh) / 2;
     at = cv::Point2d((w - bw) / 2, top);
   }
+  const cv::Size size = canvas.size();
+  const bool in_scene = !p.scene.empty();
   if (scale > kMaxCleanUpscale) {
     Warn(context, "the product was enlarged " + Fixed(scale) + "x (its cutout is " +
                       std::to_string(box.width) + "x" + std::to_string(box.height) +
@@ -561,7 +901,7 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
   const cv::Size placed_size(std::max(1, static_cast<int>(std::lround(crop.width * scale))),
                              std::max(1, static_cast<int>(std::lround(crop.height * scale))));
   cv::Mat product = input.bgr(crop);
-  if (layout && p.harmonize > 0) {
+  if (in_scene && p.harmonize > 0) {
     const cv::Rect around =
         cv::Rect(dest.x - placed_size.width / 4, dest.y - placed_size.height / 4,
                  placed_size.width * 3 / 2, placed_size.height * 3 / 2) &
@@ -597,6 +937,9 @@ Result<Image> RunStage(const Image& input, const nlohmann::json& json, OpContext
     (*context.facts)["placement"] = {std::lround(corner.x), std::lround(corner.y),
                                      std::lround(nonzero.width * scale),
                                      std::lround(nonzero.height * scale)};
+    // A levelled product was turned first (degrees, counter-clockwise): the placement is the
+    // turned cutout's.
+    if (level != 0) (*context.facts)["rotation"] = level;
   }
 
   Image out;

@@ -296,5 +296,169 @@ TEST_F(StageTest, SizeOnAPlainBackgroundIsIgnoredWithAWarning) {
   EXPECT_TRUE(Warned("size_cm is ignored")) << ::testing::PrintToString(warnings_);
 }
 
+// A tabletop seen from the front: a blue wall over a wooden top whose back edge is row 300.
+std::string WriteTabletop(const fs::path& dir, const nlohmann::json& polygon) {
+  cv::Mat scene(400, 600, CV_8UC3, cv::Scalar(200, 160, 120));
+  scene.rowRange(300, 400).setTo(cv::Scalar(90, 150, 200));
+  const std::string path = (dir / "table.png").string();
+  cv::imwrite(path, scene);
+  std::ofstream((dir / "table.json").string()) << nlohmann::json{
+      {"polygon", polygon},
+      {"anchor", {300, 340}},
+      {"px_per_cm", 4.0},
+      {"floor_squash", 0.3}}.dump();
+  return path;
+}
+
+// The product's box (its red pixels) in a staged image.
+cv::Rect RedBox(const cv::Mat& bgr) {
+  cv::Mat red;
+  cv::inRange(bgr, cv::Scalar(0, 0, 150), cv::Scalar(110, 110, 255), red);
+  return cv::boundingRect(red);
+}
+
+TEST_F(StageTest, ATallProductOnAShallowTabletopStandsOnItOrIsRefusedAtItsRealSize) {
+  const std::string table = WriteTabletop(dir_, {{0, 300}, {599, 300}, {599, 399}, {0, 399}});
+  const Image bottle = MakeCutout({60, 240}, cv::Scalar(20, 20, 220));
+  // 25 x 100 cm at 4 px/cm is 400 px tall: more than the 400 px frame holds above the top.
+  Result<Image> real = Stage(bottle, {{"scene", table}, {"size_cm", "25,100"}});
+  ASSERT_FALSE(real.ok());
+  EXPECT_EQ(real.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(real.status().message().find("does not fit"), std::string::npos)
+      << real.status().message();
+  EXPECT_NE(real.status().message().find("leave out size_cm"), std::string::npos);
+  EXPECT_NE(real.status().message().find("25x100 cm"), std::string::npos);
+
+  // A size that fits is kept, standing on the top in front of its back edge.
+  Result<Image> fits = Stage(
+      bottle, {{"scene", table}, {"size_cm", "15,60"}, {"shadow", "none"}, {"harmonize", 0.0}});
+  ASSERT_TRUE(fits.ok()) << fits.status().ToString();
+  cv::Rect box = RedBox(fits->bgr);
+  EXPECT_NEAR(box.height, 240, 5) << "60 cm at 4 px/cm";
+  EXPECT_GT(box.br().y, 300 + 0.5 * 60 * 0.3) << "its footprint is in front of the back edge";
+  EXPECT_LE(box.br().y, 400 - 0.03 * 400 + 1);
+  EXPECT_GE(box.y, 0);
+
+  // Without a size it is scaled to what the top holds: base on it, top inside the frame.
+  Result<Image> free = Stage(bottle, {{"scene", table}, {"shadow", "none"}, {"harmonize", 0.0}});
+  ASSERT_TRUE(free.ok()) << free.status().ToString();
+  box = RedBox(free->bgr);
+  EXPECT_GT(box.br().y, 300) << "stands on the top, not floating above its back edge";
+  EXPECT_LE(box.br().y, 400 - 0.03 * 400 + 1);
+  EXPECT_GE(box.y, 0.03 * 400 - 1) << "the product's top stays in the frame";
+  EXPECT_GT(box.height, 150) << "as large as the top allows";
+}
+
+TEST_F(StageTest, AWideProductStaysInsideANarrowSurface) {
+  // A narrow shelf whose front is wider than its back; the product is wider than the shelf.
+  const nlohmann::json shelf = {{250, 300}, {350, 300}, {370, 399}, {230, 399}};
+  const std::string table = WriteTabletop(dir_, shelf);
+  const Image wide = MakeCutout({240, 60}, cv::Scalar(20, 20, 220));
+  // min_share 0: the canvas shows the whole scene, so canvas and scene pixels are the same.
+  Result<Image> out =
+      Stage(wide, {{"scene", table}, {"shadow", "none"}, {"harmonize", 0.0}, {"min_share", 0.0}});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  const cv::Rect box = RedBox(out->bgr);
+  const double base = box.br().y;
+  // The shelf's columns on the base's row.
+  const double t = (base - 300) / 99.0, lo = 250 - 20 * t, hi = 350 + 20 * t;
+  EXPECT_GE(box.x, lo - 2);
+  EXPECT_LE(box.br().x, hi + 2);
+  EXPECT_GT(base, 300);
+  EXPECT_TRUE(Stage(wide, {{"scene", table}, {"size_cm", "60,15"}})
+                  .status()
+                  .message()
+                  .find("does not fit") != std::string::npos)
+      << "60 cm is 240 px: wider than the shelf";
+}
+
+TEST_F(StageTest, ARealSizeProductInALargeRoomTakesTheDocumentedShareAtTheRoomsScale) {
+  // A room 1200 x 800 px at 2 px/cm: a blue sofa 120 x 80 cm (240 x 160 px) stands on row 600
+  // beside the free floor where the product goes.
+  cv::Mat room(800, 1200, CV_8UC3, cv::Scalar(200, 205, 210));
+  room.rowRange(560, 800).setTo(cv::Scalar(70, 100, 130));
+  cv::rectangle(room, cv::Rect(650, 440, 240, 160), cv::Scalar(200, 60, 20), cv::FILLED);
+  cv::imwrite((dir_ / "room.png").string(), room);
+  std::ofstream((dir_ / "room.json").string()) << nlohmann::json{
+      {"polygon", {{480, 580}, {720, 580}, {720, 620}, {480, 620}}},
+      {"px_per_cm", 2.0}}.dump();
+  const std::string scene = (dir_ / "room.png").string();
+  const Image cutout = MakeCutout({80, 100}, cv::Scalar(20, 20, 220));
+  // 40 x 50 cm: 80 x 100 px, 12% of the frame's height; the view closes in to reach 30%.
+  Result<Image> out = Stage(
+      cutout, {{"scene", scene}, {"size_cm", "40,50"}, {"shadow", "none"}, {"harmonize", 0.0}});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ(out->bgr.size(), room.size());
+  const cv::Rect product = RedBox(out->bgr);
+  const double share = std::max(product.width / 1200.0, product.height / 800.0);
+  EXPECT_GE(share, 0.3 - 0.01) << "the product takes at least min_share (30%) of the frame";
+  EXPECT_LE(share, 0.3 + 0.02);
+  // The sofa was enlarged with it: 80 cm of sofa to 50 cm of product, as in the room.
+  cv::Mat blue;
+  cv::inRange(out->bgr, cv::Scalar(150, 30, 0), cv::Scalar(255, 100, 60), blue);
+  const cv::Rect sofa = cv::boundingRect(blue);
+  ASSERT_GT(sofa.area(), 0) << "the sofa is in view";
+  EXPECT_NEAR(static_cast<double>(sofa.height) / product.height, 80.0 / 50.0, 0.05);
+  EXPECT_NEAR(sofa.br().y, product.br().y, 0.02 * 800) << "both stand on the same floor row";
+  EXPECT_TRUE(Warned("enlarged")) << "the softer scene is said";
+
+  // min_share 0 shows the whole room with the product at its real 100 px.
+  Result<Image> whole = Stage(cutout, {{"scene", scene},
+                                       {"size_cm", "40,50"},
+                                       {"min_share", 0.0},
+                                       {"shadow", "none"},
+                                       {"harmonize", 0.0}});
+  ASSERT_TRUE(whole.ok());
+  EXPECT_NEAR(RedBox(whole->bgr).height, 100, 3);
+
+  // A 5 cm product would need the room enlarged 24x: refused, saying what to do.
+  Result<Image> tiny = Stage(cutout, {{"scene", scene}, {"size_cm", "4,5"}});
+  ASSERT_FALSE(tiny.ok());
+  EXPECT_NE(tiny.status().message().find("closer scene"), std::string::npos)
+      << tiny.status().message();
+  EXPECT_NE(tiny.status().message().find("min_share"), std::string::npos);
+}
+
+TEST_F(StageTest, LevelTurnsAProductPhotographedTiltedToRestOnItsBase) {
+  // A long flat product (a shoe's sole) photographed 20 degrees off level.
+  Image tilted;
+  tilted.bgr = cv::Mat(300, 300, CV_8UC3, cv::Scalar(0, 255, 0));
+  tilted.alpha = cv::Mat::zeros(300, 300, CV_8UC1);
+  const cv::RotatedRect sole({150, 150}, {220, 60}, -20);
+  cv::Point2f corners[4];
+  sole.points(corners);
+  std::vector<cv::Point> polygon(corners, corners + 4);
+  cv::fillConvexPoly(tilted.alpha, polygon, cv::Scalar(255), cv::LINE_AA);
+  tilted.bgr.setTo(cv::Scalar(20, 20, 220), tilted.alpha > 0);
+  const std::string table = WriteTabletop(dir_, {{0, 300}, {599, 300}, {599, 399}, {0, 399}});
+  // The lowest product row in the left and right quarters of its box.
+  auto bottoms = [](const cv::Mat& bgr) {
+    const cv::Rect box = RedBox(bgr);
+    cv::Mat red;
+    cv::inRange(bgr, cv::Scalar(0, 0, 150), cv::Scalar(110, 110, 255), red);
+    auto lowest = [&](int x0, int x1) {
+      const cv::Rect part = cv::boundingRect(red.colRange(x0, x1));
+      return part.br().y;
+    };
+    return std::pair{lowest(box.x, box.x + box.width / 4),
+                     lowest(box.br().x - box.width / 4, box.br().x)};
+  };
+  nlohmann::json params = {
+      {"scene", table}, {"shadow", "none"}, {"harmonize", 0.0}, {"min_share", 0.0}};
+  Result<Image> as_shot = Stage(tilted, params);
+  ASSERT_TRUE(as_shot.ok()) << as_shot.status().ToString();
+  const auto [left0, right0] = bottoms(as_shot->bgr);
+  EXPECT_GT(std::abs(left0 - right0), 20) << "as photographed, one end is in the air";
+  params["level"] = true;
+  Result<Image> level = Stage(tilted, params);
+  ASSERT_TRUE(level.ok()) << level.status().ToString();
+  const auto [left, right] = bottoms(level->bgr);
+  EXPECT_LE(std::abs(left - right), 2) << "levelled, both ends rest on the table";
+  EXPECT_TRUE(Warned("turned 20 degrees")) << ::testing::PrintToString(warnings_);
+  // The product keeps its colour and no hidden green reaches its edge.
+  const cv::Rect box = RedBox(level->bgr);
+  EXPECT_EQ(cv::countNonZero(cv::Mat(level->bgr(box) == cv::Scalar(0, 255, 0)).reshape(1) > 0), 0);
+}
+
 }  // namespace
 }  // namespace vitrine::ops
