@@ -412,6 +412,15 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       cv::Mat rim;
       cv::dilate(opaque, rim, cv::Mat());
       mask |= rim;
+      // What a copy's detected line holds beyond the template (the rest of a line the detector
+      // saw whole) is inpainted.
+      for (size_t i = 0; i < first.regions.size(); ++i) {
+        if (!in_mark[i]) continue;
+        cv::Mat beyond = models::RegionMask(bgr.size(), {first.regions[i]},
+                                            GrowFor(first.regions[i], options.grow));
+        beyond.setTo(0, mark_area);
+        mask |= beyond;
+      }
     }
     r.timings.classify = Since(start);
     if (targets.empty() && !mark) return input;

@@ -446,10 +446,11 @@ TEST_F(RemoveTextTest, TiledCjkWatermarkIsInvertedKeepingThePhotoUnderIt) {
     const double kept = MaskedPsnr(out.bgr, photo, outside);
     std::printf("%.0f%%: PSNR in %.1f dB (naive %.1f), outside %.1f dB, signal left %.3f\n",
                 100 * opacity, ours, naive, kept, left);
-    // Measured: 26.8 dB (naive 21.8) at 35%, 23.9 dB (naive 21.0) at 60%. What is left is the
-    // per-pixel opacity's noise (four copies over fruit), amplified by 1 / (1 − α): larger at 60%.
-    EXPECT_GE(ours, naive + (opacity < 0.5 ? 3.0 : 2.0));
-    EXPECT_GE(ours, opacity < 0.5 ? 25.0 : 22.5);
+    // Measured: 27.2 dB (naive 21.8) at 35%, 24.8 dB (naive 21.0) at 60%; outside 44.5 and
+    // 42.9 dB. What is left is the per-pixel opacity's noise (four copies over fruit), amplified
+    // by 1 / (1 − α): larger at 60%.
+    EXPECT_GE(ours, naive + 3);
+    EXPECT_GE(ours, opacity < 0.5 ? 25.0 : 23.0);
     EXPECT_GE(kept, 40);
   }
 }

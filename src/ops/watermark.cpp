@@ -429,12 +429,22 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   }
   const cv::Mat high = GreyHighPass(bgr, std::max(1.0, line / 3));
   // First pass: the detected copy against the image; second: the matches' average.
-  const std::vector<std::pair<cv::Point, float>> first = Matches(high, high(box), kFirstMatch);
+  // Copies cut by the image's edges (at least half of each side inside) are matched on a
+  // border of zeros: no structure.
+  const cv::Point pad(box.width / 2, box.height / 2);
+  cv::Mat padded;
+  cv::copyMakeBorder(high, padded, pad.y, pad.y, pad.x, pad.x, cv::BORDER_CONSTANT, 0);
+  auto matches = [&](const cv::Mat& templ, float threshold) {
+    std::vector<std::pair<cv::Point, float>> found = Matches(padded, templ, threshold);
+    for (auto& [at, score] : found) at -= pad;
+    return found;
+  };
+  const std::vector<std::pair<cv::Point, float>> first = matches(high(box), kFirstMatch);
   if (static_cast<int>(first.size()) < kMinCopies) return std::nullopt;
   cv::Mat average(box.size(), CV_32FC1, cv::Scalar(0));
-  for (const auto& [at, score] : first) average += high(cv::Rect(at, box.size()));
+  for (const auto& [at, score] : first) average += padded(cv::Rect(at + pad, box.size()));
   average *= 1.0 / first.size();
-  const std::vector<std::pair<cv::Point, float>> second = Matches(high, average, kSecondMatch);
+  const std::vector<std::pair<cv::Point, float>> second = matches(average, kSecondMatch);
   if (static_cast<int>(second.size()) < kMinCopies) return std::nullopt;
   // The seed's own position first: the lattice is anchored on it.
   std::vector<cv::Point> points{box.tl()};
