@@ -2,9 +2,10 @@
 // clean image is known, against the naive pipeline (detector regions → dilate 4 px → OpenCV
 // Telea, radius 5).
 //
-//   build/remove_text_bench [--side S] [--screen N] [--dump DIR] PHOTO...
+//   build/remove_text_bench [--side S] [--screen N] [--cases A,B] [--dump DIR] PHOTO...
 //   build/remove_text_bench [--side S] --segment-sizes 320,384,... PHOTO...
 //
+// --cases keeps only the named styles (solid, outlined, shadow, watermark, rotated, banner).
 // Each photo is resized to a long side of S px (default 800) and gets, in turn, each of six
 // graphics (Chinese and Latin; solid, outlined, drop shadow, 40% tiled watermark, rotated, red
 // banner behind a price; sizes, colours and positions varied per photo). Per case it prints: the
@@ -225,6 +226,7 @@ int main(int argc, char** argv) {
   int side = 800;
   std::string dump;
   std::vector<int> segment_sizes;
+  std::vector<std::string> only;  // --cases: these styles only
   ops::RemoveTextOptions options;
   std::vector<std::string> photos;
   for (int i = 1; i < argc; ++i) {
@@ -232,6 +234,10 @@ int main(int argc, char** argv) {
       side = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--dump") && i + 1 < argc) {
       dump = argv[++i];
+    } else if (!std::strcmp(argv[i], "--cases") && i + 1 < argc) {
+      for (char* p = std::strtok(argv[++i], ","); p; p = std::strtok(nullptr, ",")) {
+        only.push_back(p);
+      }
     } else if (!std::strcmp(argv[i], "--screen") && i + 1 < argc) {
       options.screen_segment_size = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--segment-sizes") && i + 1 < argc) {
@@ -245,7 +251,8 @@ int main(int argc, char** argv) {
   if (photos.empty()) {
     std::fprintf(
         stderr,
-        "usage: remove_text_bench [--side S] [--screen N] [--dump DIR | --segment-sizes A,B,...] "
+        "usage: remove_text_bench [--side S] [--screen N] [--cases STYLE,...] [--dump DIR | "
+        "--segment-sizes A,B,...] "
         "PHOTO...\n");
     return 2;
   }
@@ -290,6 +297,7 @@ int main(int argc, char** argv) {
     if (scale < 1) cv::resize(photo, photo, cv::Size(), scale, scale, cv::INTER_AREA);
     const std::string stem = std::filesystem::path(photos[k]).stem().string();
     for (const auto& [name, style] : Styles(photo.size(), static_cast<int>(k))) {
+      if (!only.empty() && std::find(only.begin(), only.end(), name) == only.end()) continue;
       const testdata::RenderedText rendered = testdata::RenderText(photo, style);
       Image input;
       input.bgr = rendered.bgr;

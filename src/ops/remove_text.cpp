@@ -4,13 +4,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <map>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 #include "ops/inpaint.h"
 #include "ops/matting.h"
 #include "ops/op.h"
 #include "ops/text_scope.h"
+#include "ops/watermark.h"
 
 namespace vitrine::ops {
 namespace {
@@ -25,6 +28,12 @@ constexpr double kScreenProductMin = 0.02;
 constexpr double kScreenProductMax = 0.85;
 // A residual region counts when this share of it overlaps what was removed.
 constexpr double kResidualOverlap = 0.3;
+// A detected region is a watermark copy when this share of it lies on the copies.
+constexpr double kInMark = 0.5;
+// A line is part of the watermark when the watermark is tilted at least kFragmentTilt degrees and
+// the line within kFragmentSameTilt of it (as text_scope's tiled-watermark rule).
+constexpr double kFragmentTilt = 10;
+constexpr double kFragmentSameTilt = 4;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
@@ -42,6 +51,14 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   if (!banner.empty()) part |= banner;
   cv::Mat target = (*mask)(roi);
   target |= part;
+}
+
+// Why a watermark copy was removed, for the report.
+std::string WatermarkWhy(const TiledWatermark& mark) {
+  char text[96];
+  std::snprintf(text, sizeof(text), "tiled watermark: %zu copies at %.0f%% opacity, inverted",
+                mark.copies.size(), 100 * mark.opacity);
+  return text;
 }
 
 // Grow for a region: the option, or a share of the line height (outlines, drop shadows).
@@ -249,6 +266,16 @@ nlohmann::json RemoveTextReport::FactsJson() const {
   for (const auto& polygon : residual) left.push_back(polygon_json(polygon));
   facts["residual"] = {{"regions", left}, {"share", std::round(residual_share * 10000) / 10000}};
   if (!note.empty()) facts["note"] = note;
+  if (watermark_copies > 0) {
+    for (size_t i = 0; i < regions.size(); ++i) {
+      if (regions[i].watermark) facts["regions"][i]["watermark"] = true;
+    }
+    facts["watermark"] = {{"copies", watermark_copies},
+                          {"opacity", std::round(watermark_opacity * 1000) / 1000},
+                          {"colour",
+                           {std::round(watermark_colour[0]), std::round(watermark_colour[1]),
+                            std::round(watermark_colour[2])}}};
+  }
   return facts;
 }
 
@@ -283,52 +310,143 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     }
     r.timings.recognise = Since(start);
 
+    // A tiled watermark goes by inversion; the other regions are classified.
     start = Clock::now();
-    if (options.scope == TextScope::kOverlay) {
-      ASSIGN_OR_RETURN(r.product_mask,
-                       ClassifyAgainstProduct(bgr, first.regions, options.recognize,
-                                              options.screen_segment_size, runtime, &r.regions));
+    const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
+    cv::Mat base = bgr;
+    cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque;
+    std::vector<bool> in_mark(first.regions.size(), false), fragment(first.regions.size(), false);
+    if (mark) {
+      cv::Mat changed;
+      base = InvertWatermark(bgr, *mark, &changed, &opaque);
+      // The copies' strokes with a third of a line around them (the detector's regions reach
+      // past the glyphs).
+      const int reach = std::max(2, cvRound(LineHeight(first.regions[mark->seed]) / 3));
+      cv::dilate(changed, mark_area,
+                 cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * reach + 1, 2 * reach + 1}));
+      for (size_t i = 0; i < first.regions.size(); ++i) {
+        in_mark[i] =
+            static_cast<int>(i) == mark->seed || Overlap(first.regions[i], mark_area) >= kInMark;
+      }
+      // Lines tilted and sized like the watermark's (the rest of a line the template held only
+      // part of) are its too: they are inpainted.
+      const models::TextRegion& seed = first.regions[mark->seed];
+      const double tilt = LineAngle(seed);
+      for (size_t i = 0; i < first.regions.size(); ++i) {
+        const double ratio = LineHeight(first.regions[i]) / LineHeight(seed);
+        fragment[i] = !in_mark[i] && std::abs(tilt) >= kFragmentTilt &&
+                      std::abs(LineAngle(first.regions[i]) - tilt) <= kFragmentSameTilt &&
+                      ratio >= 0.75 && ratio <= 1 / 0.75;
+      }
+    }
+    std::vector<models::TextRegion> others;
+    std::vector<TextFinding> other_findings;
+    for (size_t i = 0; i < first.regions.size(); ++i) {
+      if (in_mark[i]) continue;
+      others.push_back(first.regions[i]);
+      other_findings.push_back(r.regions[i]);
+    }
+    if (others.empty()) {
+      r.product_mask = ProductMaskUsed::kNone;
+    } else if (options.scope == TextScope::kOverlay) {
+      ASSIGN_OR_RETURN(r.product_mask, ClassifyAgainstProduct(bgr, others, options.recognize,
+                                                              options.screen_segment_size, runtime,
+                                                              &other_findings));
     } else {
-      ClassifyText(bgr, cv::Mat(), first.regions, options.recognize, &r.regions);
+      ClassifyText(bgr, cv::Mat(), others, options.recognize, &other_findings);
     }
     if (options.scope == TextScope::kAll) {
-      for (TextFinding& f : r.regions) {
+      for (TextFinding& f : other_findings) {
         if (!f.overlay) f.why = "printed on the product; removed (scope all)";
       }
     }
     std::vector<models::TextRegion> targets;
     std::vector<int> grows;
-    for (size_t i = 0; i < first.regions.size(); ++i) {
-      if (options.scope == TextScope::kAll || r.regions[i].overlay) {
-        r.regions[i].removed = true;
+    for (size_t i = 0, k = 0; i < first.regions.size(); ++i) {
+      TextFinding& f = r.regions[i];
+      if (in_mark[i]) {
+        f.polygon = first.regions[i].polygon;
+        f.score = first.regions[i].score;
+        f.overlay = f.removed = f.watermark = true;
+        f.why = WatermarkWhy(*mark);
+        continue;
+      }
+      f = std::move(other_findings[k++]);
+      if (fragment[i]) {
+        f.overlay = f.watermark = true;
+        f.why = "tilted and sized like the tiled watermark's copies: part of it";
+      }
+      if (options.scope == TextScope::kAll || f.overlay) {
+        f.removed = true;
         targets.push_back(first.regions[i]);
         grows.push_back(GrowFor(first.regions[i], options.grow));
       }
     }
-    cv::Mat mask = RemovalMask(bgr, targets, grows);
+    if (mark) {
+      // Copies the detector did not see are reported too: they were removed.
+      r.watermark_copies = static_cast<int>(mark->copies.size());
+      r.watermark_opacity = mark->opacity;
+      r.watermark_colour = mark->colour;
+      const std::string seed_text = r.regions[mark->seed].text;
+      for (size_t i = 0; i < mark->copies.size(); ++i) {
+        const std::vector<cv::Point2f> polygon = mark->CopyPolygon(i);
+        models::TextRegion copy;
+        copy.polygon = polygon;
+        const cv::Mat area = models::RegionMask(bgr.size(), {copy});
+        bool seen = false;
+        for (size_t j = 0; j < first.regions.size() && !seen; ++j) {
+          seen = in_mark[j] && Overlap(first.regions[j], area) > 0;
+        }
+        if (seen) continue;
+        TextFinding f;
+        f.polygon = polygon;
+        f.text = seed_text;
+        f.overlay = f.removed = f.watermark = true;
+        f.why = WatermarkWhy(*mark) + " (matched, not detected)";
+        r.regions.push_back(std::move(f));
+      }
+    }
+    cv::Mat mask = RemovalMask(base, targets, grows);
+    if (mark) {
+      // The anti-aliased rim of glyphs too opaque to invert.
+      cv::Mat rim;
+      cv::dilate(opaque, rim, cv::Mat());
+      mask |= rim;
+      // What a copy's detected line holds beyond the template (the rest of a line the detector
+      // saw whole) is inpainted.
+      for (size_t i = 0; i < first.regions.size(); ++i) {
+        if (!in_mark[i]) continue;
+        cv::Mat beyond = models::RegionMask(bgr.size(), {first.regions[i]},
+                                            GrowFor(first.regions[i], options.grow));
+        beyond.setTo(0, mark_area);
+        mask |= beyond;
+      }
+    }
     r.timings.classify = Since(start);
-    if (targets.empty()) return input;
+    if (targets.empty() && !mark) return input;
 
     InpaintOptions fill;
     fill.seed = options.seed;
     start = Clock::now();
-    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(bgr, mask, fill));
+    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, fill));
     r.timings.inpaint = Since(start);
     if (!options.verify) {
       Image out = input;
       out.bgr = result;
       return out;
     }
+    // What was removed, for verify: the inpainted mask and the watermark's copies.
+    cv::Mat removed = mask | mark_area;
 
     // Verify: what the detector still finds where text was removed.
     start = Clock::now();
-    const double signal = MaskedSum(first.probability, mask);
+    const double signal = MaskedSum(first.probability, removed);
     // Only where text was removed: text elsewhere was judged by the first pass, and a region that
     // appears elsewhere only now is the detector wavering on the product's texture.
     auto residual = [&](const models::TextDetector::Output& after) {
       std::vector<models::TextRegion> left;
       for (const models::TextRegion& region : after.regions) {
-        if (Overlap(region, mask) >= kResidualOverlap) left.push_back(region);
+        if (Overlap(region, removed) >= kResidualOverlap) left.push_back(region);
       }
       return left;
     };
@@ -338,19 +456,20 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       margin = std::max(margin, cvRound(2 * LineHeight(region)));
     }
     ASSIGN_OR_RETURN(models::TextDetector::Output after,
-                     DetectAround(*detector, result, mask, margin));
+                     DetectAround(*detector, result, removed, margin));
     std::vector<models::TextRegion> left = residual(after);
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
       for (const models::TextRegion& region : left) {
-        AddRemoval(bgr, region, 2 * GrowFor(region, options.grow), &mask);
+        AddRemoval(base, region, 2 * GrowFor(region, options.grow), &mask);
       }
-      ASSIGN_OR_RETURN(result, Inpaint(bgr, mask, fill));
-      ASSIGN_OR_RETURN(after, DetectAround(*detector, result, mask, margin));
+      removed |= mask;
+      ASSIGN_OR_RETURN(result, Inpaint(base, mask, fill));
+      ASSIGN_OR_RETURN(after, DetectAround(*detector, result, removed, margin));
       left = residual(after);
     }
     r.residual_share =
-        signal > 0 ? std::min(1.0, MaskedSum(after.probability, mask) / signal) : 0.0;
+        signal > 0 ? std::min(1.0, MaskedSum(after.probability, removed) / signal) : 0.0;
     for (const models::TextRegion& region : left) r.residual.push_back(region.polygon);
     r.timings.verify = Since(start);
     Image out = input;
@@ -411,7 +530,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 2;
+  s.version = 3;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";

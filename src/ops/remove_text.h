@@ -2,7 +2,10 @@
 // product's own printed text kept. The `remove_text` op (remove_text.cpp) and `vitrine
 // remove-text` run RemoveText(); QA and export use OverlayTextArea() to find what is left.
 //
-// Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → classify
+// Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → a tiled
+// translucent watermark among the regions is matched across the image and inverted
+// (ops/watermark.h: its copies are overlay whatever the scope, including copies the detector
+// missed; pixels too opaque to invert join the removal mask) → classify the other regions
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
 // overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
 // "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h; ISNet runs
@@ -61,6 +64,7 @@ struct TextFinding {
   float confidence = 0;              // recognition confidence in [0, 1]
   float score = 0;                   // detection score in [0, 1]
   bool overlay = false;              // added on top of the photo (vs printed on the product)
+  bool watermark = false;            // a copy of a tiled watermark (ops/watermark.h)
   std::string why;                   // the cue that decided `overlay`
   bool removed = false;
 };
@@ -73,13 +77,20 @@ struct RemoveTextReport {
   // left after removal; 0 when nothing was removed.
   double residual_share = 0;
   std::string note;  // why nothing was done (tiny image), or empty
+  // The tiled watermark taken off by inversion (ops/watermark.h): copies found (0: none), the
+  // opacity of its glyph cores and its colour (BGR).
+  int watermark_copies = 0;
+  double watermark_opacity = 0;
+  cv::Vec3f watermark_colour;
   ProductMaskUsed product_mask = ProductMaskUsed::kNone;  // what the classification needed
   struct Timings {
     double detect = 0, recognise = 0, classify = 0, inpaint = 0, verify = 0;  // seconds
   } timings;
 
-  // {"regions": [{polygon, text, confidence, score, kind, removed}], "residual": {regions,
-  // share}}, plus "note" when set: the op's facts (no timings: facts must be reproducible).
+  // {"regions": [{polygon, text, confidence, score, kind, why, removed}], "residual": {regions,
+  // share}}, plus "note" when set and "watermark": {copies, opacity, colour} when one was
+  // inverted (its copies' regions then carry "watermark": true): the op's facts (no timings:
+  // facts must be reproducible).
   nlohmann::json FactsJson() const;
 };
 

@@ -1,0 +1,615 @@
+// Tiled watermarks: matched from one detected copy, removed by inverting the overlay
+// (watermark.h).
+#include "ops/watermark.h"
+
+#include <algorithm>
+#include <cmath>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/photo.hpp>
+
+#include "ops/text_scope.h"
+
+namespace vitrine::ops {
+namespace {
+
+// Detected regions tried as the template, best score first.
+constexpr int kMaxSeeds = 4;
+// Normalised cross-correlation a match needs: with the detected copy as the template (its own
+// backdrop is noise to the others), then with the copies' average.
+constexpr float kFirstMatch = 0.3f;
+constexpr float kSecondMatch = 0.35f;
+constexpr int kMaxCopies = 400;
+// A copy placed by the lattice is kept when the averaged template matches this well where the
+// copy is seen, and at least this share of it is seen.
+constexpr float kCopyMatch = 0.25f;
+constexpr double kMinSeenShare = 0.2;
+// How far (line heights) the template may grow around the detected region, which may hold only
+// part of the line.
+constexpr double kMaxGrowLines = 6;
+// Copies the detector must have seen.
+constexpr int kMinDetectedCopies = 2;
+// A lattice explains a match when it predicts its position within this many pixels, and holds
+// when it explains this share of the matches.
+constexpr double kLatticeTolerance = 3;
+constexpr double kLatticeShare = 0.7;
+// Shortest steps between matches tried as the lattice's basis.
+constexpr size_t kBasisCandidates = 12;
+// The copies' centres must spread over this share of the image's width or height.
+constexpr double kMinSpread = 1.0 / 3;
+// Opacity of the glyph cores a watermark may have; outside, it is not a translucent overlay.
+constexpr double kMinOpacity = 0.1;
+constexpr double kMaxOpacity = 0.9;
+// Backdrops closer than this (BGR distance) to the watermark's colour say nothing about α there.
+constexpr double kMinColourGap = 15;
+// A copy whose cores show less than this share of the fitted opacity is no copy.
+constexpr double kMinCopyOpacity = 0.5;
+// α below this is noise.
+constexpr float kMinAlpha = 0.03f;
+
+cv::Mat GreyHighPass(const cv::Mat& bgr, double sigma) {
+  cv::Mat grey, level, blurred;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  grey.convertTo(level, CV_32F);
+  cv::GaussianBlur(level, blurred, cv::Size(), sigma);
+  return level - blurred;
+}
+
+// Local maxima of `score` (matchTemplate's map; modified) at least `threshold`, each suppressing
+// half a box around it, best first.
+std::vector<cv::Point> Peaks(cv::Mat score, cv::Size box, float threshold) {
+  std::vector<cv::Point> out;
+  const int rx = std::max(1, box.width / 2), ry = std::max(1, box.height / 2);
+  while (static_cast<int>(out.size()) < kMaxCopies) {
+    double best = 0;
+    cv::Point at;
+    cv::minMaxLoc(score, nullptr, &best, nullptr, &at);
+    if (best < threshold) break;
+    out.push_back(at);
+    cv::rectangle(score, cv::Rect(at.x - rx, at.y - ry, 2 * rx + 1, 2 * ry + 1), cv::Scalar(-1),
+                  cv::FILLED);
+  }
+  return out;
+}
+
+// Positions (top-left corners) where `templ` matches `image` at least `threshold`, and each one's
+// score.
+std::vector<std::pair<cv::Point, float>> Matches(const cv::Mat& image, const cv::Mat& templ,
+                                                 float threshold) {
+  cv::Mat score;
+  cv::matchTemplate(image, templ, score, cv::TM_CCOEFF_NORMED);
+  const cv::Mat copy = score.clone();
+  std::vector<std::pair<cv::Point, float>> out;
+  for (const cv::Point& p : Peaks(copy, templ.size(), threshold)) {
+    out.push_back({p, score.at<float>(p)});
+  }
+  return out;
+}
+
+// Positions on the lattice origin + i·v1 + j·v2 (j = 0 only when `two` is false) fitted to
+// `points` (points[0] on it), or empty when fewer than kLatticeShare of them (or fewer than
+// kMinCopies) lie on it. The lattice's own positions are those whose `box`-sized copy meets an
+// image of `size`.
+std::vector<cv::Point> LatticePositions(const std::vector<cv::Point>& points, cv::Size box,
+                                        cv::Size size) {
+  std::vector<cv::Point2d> steps;
+  for (size_t a = 0; a < points.size(); ++a) {
+    for (size_t b = a + 1; b < points.size(); ++b) {
+      cv::Point2d d = points[b] - points[a];
+      if (d.y < 0 || (d.y == 0 && d.x < 0)) d = -d;
+      if (cv::norm(d) >= 4) steps.push_back(d);
+    }
+  }
+  if (steps.empty()) return {};
+  std::sort(steps.begin(), steps.end(),
+            [](const cv::Point2d& a, const cv::Point2d& b) { return cv::norm(a) < cv::norm(b); });
+  // The basis: among the shortest steps, the pair (or single step) that puts the most points on
+  // the lattice (a stray match makes a short step that explains little).
+  const cv::Point2d origin = points[0];
+  auto fit = [&](cv::Point2d v1, cv::Point2d v2, std::vector<cv::Vec3d>* rows,
+                 std::vector<cv::Point2d>* on) {
+    const bool two = cv::norm(v2) > 0;
+    for (const cv::Point& p : points) {
+      const cv::Point2d d = cv::Point2d(p) - origin;
+      double i = 0, j = 0;
+      if (two) {
+        const double det = v1.x * v2.y - v1.y * v2.x;
+        i = std::round((d.x * v2.y - d.y * v2.x) / det);
+        j = std::round((v1.x * d.y - v1.y * d.x) / det);
+      } else {
+        i = std::round(d.dot(v1) / v1.dot(v1));
+      }
+      if (cv::norm(d - (i * v1 + j * v2)) <= kLatticeTolerance) {
+        rows->push_back({1, i, j});
+        on->push_back(p);
+      }
+    }
+  };
+  const size_t candidates = std::min<size_t>(steps.size(), kBasisCandidates);
+  std::vector<cv::Vec3d> rows;  // 1, i, j
+  std::vector<cv::Point2d> on;
+  bool two = false;
+  for (size_t a = 0; a < candidates; ++a) {
+    for (size_t b = a; b < candidates; ++b) {
+      const cv::Point2d v1 = steps[a];
+      const cv::Point2d v2 = b == a ? cv::Point2d(0, 0) : steps[b];
+      if (b != a && std::abs(v1.cross(v2)) < 0.5 * cv::norm(v1) * cv::norm(v2)) continue;
+      std::vector<cv::Vec3d> r;
+      std::vector<cv::Point2d> o;
+      fit(v1, v2, &r, &o);
+      if (o.size() > on.size()) rows = r, on = o, two = b != a;
+    }
+  }
+  const int n = static_cast<int>(on.size());
+  if (n < kMinCopies || n < kLatticeShare * points.size()) return {};
+  // Least squares: p = o + i·v1 + j·v2, each coordinate on its own.
+  const int unknowns = two ? 3 : 2;
+  cv::Mat a(n, unknowns, CV_64F), bx(n, 1, CV_64F), by(n, 1, CV_64F);
+  for (int r = 0; r < n; ++r) {
+    for (int c = 0; c < unknowns; ++c) a.at<double>(r, c) = rows[r][c];
+    bx.at<double>(r) = on[r].x;
+    by.at<double>(r) = on[r].y;
+  }
+  cv::Mat sx, sy;
+  if (!cv::solve(a, bx, sx, cv::DECOMP_SVD) || !cv::solve(a, by, sy, cv::DECOMP_SVD)) return {};
+  const cv::Point2d o(sx.at<double>(0), sy.at<double>(0));
+  const cv::Point2d u(sx.at<double>(1), sy.at<double>(1));
+  const cv::Point2d w = two ? cv::Point2d(sx.at<double>(2), sy.at<double>(2)) : cv::Point2d(0, 0);
+  const double shortest = two ? std::min(cv::norm(u), cv::norm(w)) : cv::norm(u);
+  if (shortest < 4) return {};
+  const int reach = std::min(
+      100, static_cast<int>(std::ceil(std::hypot(size.width, size.height) / shortest)) + 1);
+  const cv::Rect image(cv::Point(0, 0), size);
+  std::vector<cv::Point> out;
+  for (int j = two ? -reach : 0; j <= (two ? reach : 0); ++j) {
+    for (int i = -reach; i <= reach; ++i) {
+      const cv::Point2d q = o + i * u + j * w;
+      const cv::Point at(cvRound(q.x), cvRound(q.y));
+      if (!(cv::Rect(at, box) & image).empty()) out.push_back(at);
+    }
+  }
+  return out;
+}
+
+// Per-pixel, per-channel median of equally sized CV_32FC3 `stack`.
+cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
+  cv::Mat out(stack[0].size(), CV_32FC3);
+  std::vector<float> values(stack.size());
+  for (int y = 0; y < out.rows; ++y) {
+    for (int x = 0; x < out.cols; ++x) {
+      for (int c = 0; c < 3; ++c) {
+        for (size_t k = 0; k < stack.size(); ++k) values[k] = stack[k].at<cv::Vec3f>(y, x)[c];
+        std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+        out.at<cv::Vec3f>(y, x)[c] = values[values.size() / 2];
+      }
+    }
+  }
+  return out;
+}
+
+float MedianOf(std::vector<float> values) {
+  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+  return values[values.size() / 2];
+}
+
+// The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
+// (crops of `bgr` at box + offset), `line` the text's line height. False when the copies do not
+// look like one translucent overlay.
+bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& whole,
+              const std::vector<cv::Point>& all, const models::TextRegion& region,
+              TiledWatermark* mark, std::vector<cv::Point>* rejected) {
+  const double line = LineHeight(region);
+  std::vector<cv::Mat> crops;
+  for (const cv::Point& o : whole) {
+    cv::Mat crop;
+    bgr(box + o).convertTo(crop, CV_32FC3);
+    crops.push_back(crop);
+  }
+  // The glyphs: pixels that stand out of each copy's smooth backdrop (median filter wider than a
+  // stroke) on the same side in most copies. Each copy's contrast is scaled by its own strongest,
+  // so copies over a backdrop close to the watermark's colour count as much as the others.
+  const int k = std::max(5, static_cast<int>(line * 0.6) | 1);
+  std::vector<cv::Mat> contrasts;
+  for (const cv::Mat& crop : crops) {
+    cv::Mat grey, grey8, smooth, smooth_f;
+    cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
+    grey.convertTo(grey8, CV_8U);
+    cv::medianBlur(grey8, smooth, k);
+    smooth.convertTo(smooth_f, CV_32F);
+    cv::Mat c = grey - smooth_f;
+    cv::Mat magnitude = cv::abs(c);
+    std::vector<float> values(magnitude.begin<float>(), magnitude.end<float>());
+    const size_t q = values.size() * 99 / 100;
+    std::nth_element(values.begin(), values.begin() + q, values.end());
+    c *= 1.0 / std::max(4.f, values[q]);
+    cv::Mat c3;
+    cv::merge(std::vector<cv::Mat>{c, c, c}, c3);
+    contrasts.push_back(c3);
+  }
+  cv::Mat signed_contrast;
+  cv::extractChannel(MedianOf(contrasts), signed_contrast, 0);
+  double lowest = 0, highest = 0;
+  cv::minMaxLoc(signed_contrast, &lowest, &highest);
+  const cv::Mat contrast = highest >= -lowest ? signed_contrast : cv::Mat(-signed_contrast);
+  cv::Mat contrast8, glyphs;
+  cv::Mat(cv::max(contrast, 0) * 255).convertTo(contrast8, CV_8U);
+  const double otsu = cv::threshold(contrast8, glyphs, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  cv::compare(contrast8, std::max(otsu, 0.1 * 255), glyphs, cv::CMP_GT);
+  // Only along the detected line (continued to the template's edges): texture elsewhere in the
+  // template may stand out in a few copies.
+  cv::RotatedRect band = region.box;
+  band.center -= cv::Point2f(box.tl());
+  const double diagonal = std::hypot(box.width, box.height);
+  if (band.size.width >= band.size.height) {
+    band.size = cv::Size2f(static_cast<float>(2 * diagonal), band.size.height * 1.6f);
+  } else {
+    band.size = cv::Size2f(band.size.width * 1.6f, static_cast<float>(2 * diagonal));
+  }
+  cv::Point2f corners[4];
+  band.points(corners);
+  cv::Mat on_line(box.size(), CV_8UC1, cv::Scalar(0));
+  std::vector<cv::Point> polygon(corners, corners + 4);
+  cv::fillConvexPoly(on_line, polygon, cv::Scalar(255));
+  glyphs &= on_line;
+  if (cv::countNonZero(glyphs) < 16) return false;
+  // Cores: the strongest fifth of the glyph pixels.
+  std::vector<float> strengths;
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      if (glyphs.at<uchar>(y, x)) strengths.push_back(contrast.at<float>(y, x));
+    }
+  }
+  std::nth_element(strengths.begin(), strengths.begin() + strengths.size() * 4 / 5,
+                   strengths.end());
+  const float core_level = strengths[strengths.size() * 4 / 5];
+  const cv::Mat core = glyphs & (contrast >= core_level);
+
+  // Each copy's backdrop under the glyphs, filled from around them, over the part of the copy
+  // inside the image (copies cut by the image's edges count too).
+  cv::Mat hole;
+  cv::dilate(glyphs, hole, cv::getStructuringElement(cv::MORPH_ELLIPSE, {5, 5}));
+  cv::Mat near_glyphs;
+  cv::dilate(glyphs, near_glyphs, cv::Mat());
+  struct Part {
+    cv::Point offset;
+    cv::Rect local;          // in template coordinates
+    cv::Mat seen, backdrop;  // CV_32FC3 of local's size
+    float weight = 0;
+  };
+  std::vector<Part> parts;
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  for (const cv::Point& o : all) {
+    const cv::Rect visible = (box + o) & image;
+    if (visible.empty()) continue;
+    Part part;
+    part.offset = o;
+    part.local = visible - (box.tl() + o);
+    cv::Mat filled;
+    cv::inpaint(bgr(visible), hole(part.local), filled, 3, cv::INPAINT_TELEA);
+    filled.convertTo(part.backdrop, CV_32FC3);
+    bgr(visible).convertTo(part.seen, CV_32FC3);
+    // Weight: how well the fill can guess this copy's backdrop (its texture around the glyphs;
+    // the fill's error grows with it).
+    cv::Mat grey, detail, around;
+    cv::cvtColor(bgr(visible), grey, cv::COLOR_BGR2GRAY);
+    cv::Laplacian(grey, detail, CV_32F);
+    cv::bitwise_not(hole(part.local), around);
+    const double texture = cv::mean(cv::abs(detail), around)[0];
+    part.weight = static_cast<float>(1.0 / (1.0 + texture * texture));
+    parts.push_back(std::move(part));
+  }
+
+  // I = (1 − a)·B + a·W over the cores: one slope for the three channels. Samples are cell means
+  // (a cell's backdrop estimate is less noisy than a pixel's).
+  const int cell = std::max(6, cvRound(line / 2));
+  std::vector<cv::Vec3d> sample_b, sample_i;
+  for (const Part& part : parts) {
+    for (int y0 = 0; y0 < part.local.height; y0 += cell) {
+      for (int x0 = 0; x0 < part.local.width; x0 += cell) {
+        const cv::Rect r =
+            cv::Rect(x0, y0, cell, cell) & cv::Rect(cv::Point(0, 0), part.local.size());
+        const cv::Mat m = core(r + part.local.tl());
+        if (cv::countNonZero(m) < 4) continue;
+        const cv::Scalar b = cv::mean(part.backdrop(r), m), i = cv::mean(part.seen(r), m);
+        sample_b.push_back({b[0], b[1], b[2]});
+        sample_i.push_back({i[0], i[1], i[2]});
+      }
+    }
+  }
+  if (sample_b.size() < 8) return false;
+  std::vector<bool> use(sample_b.size(), true);
+  double slope = 0;
+  cv::Vec3d intercept;
+  double spread = 0;
+  for (int round = 0; round < 2; ++round) {
+    cv::Vec3d mb(0, 0, 0), mi(0, 0, 0);
+    int n = 0;
+    for (size_t s = 0; s < use.size(); ++s) {
+      if (use[s]) mb += sample_b[s], mi += sample_i[s], ++n;
+    }
+    mb *= 1.0 / n;
+    mi *= 1.0 / n;
+    double cov = 0, var = 0;
+    for (size_t s = 0; s < use.size(); ++s) {
+      if (!use[s]) continue;
+      const cv::Vec3d db = sample_b[s] - mb, di = sample_i[s] - mi;
+      cov += db.dot(di);
+      var += db.dot(db);
+    }
+    spread = std::sqrt(var / (3.0 * n));
+    slope = var > 0 ? cov / var : 0;
+    intercept = mi - slope * mb;
+    // Drop the samples far off the line (a copy over another graphic), refit once.
+    std::vector<double> residuals;
+    for (size_t s = 0; s < use.size(); ++s) {
+      residuals.push_back(cv::norm(sample_i[s] - (slope * sample_b[s] + intercept)));
+    }
+    std::vector<double> sorted = residuals;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    const double limit = 3 * std::max(1.0, sorted[sorted.size() / 2]);
+    for (size_t s = 0; s < use.size(); ++s) use[s] = residuals[s] <= limit;
+  }
+  double a = 1 - slope;
+  cv::Vec3d colour;
+  if (spread < 8) {
+    // One backdrop under every copy: a and W cannot be told apart; take W at the extreme the
+    // glyphs lean to, which inverts to the same backdrop.
+    cv::Vec3d lean(0, 0, 0);
+    for (size_t s = 0; s < sample_b.size(); ++s) lean += sample_i[s] - sample_b[s];
+    const double level = (lean[0] + lean[1] + lean[2]) > 0 ? 255 : 0;
+    colour = cv::Vec3d::all(level);
+    double num = 0, den = 0;
+    for (size_t s = 0; s < sample_b.size(); ++s) {
+      num += (sample_i[s] - sample_b[s]).dot(colour - sample_b[s]);
+      den += (colour - sample_b[s]).dot(colour - sample_b[s]);
+    }
+    a = den > 0 ? num / den : 0;
+  } else {
+    if (a <= 0) return false;
+    colour = intercept * (1.0 / a);
+  }
+  if (a < kMinOpacity || a > kMaxOpacity) return false;
+  for (int c = 0; c < 3; ++c) colour[c] = std::clamp(colour[c], 0.0, 255.0);
+
+  // α per pixel: least squares pooled over every copy; a copy whose backdrop is far from W says
+  // more. A copy must show the overlay: its cores' own α near a (a lattice position may fall on
+  // a stray match with no watermark there); one over a backdrop of W's colour cannot say.
+  const cv::Vec3f w(colour);
+  const float min_gap = static_cast<float>(kMinColourGap * kMinColourGap);
+  cv::Mat num(box.size(), CV_32FC1, cv::Scalar(0)), den(box.size(), CV_32FC1, cv::Scalar(0));
+  for (const Part& part : parts) {
+    double core_num = 0, core_den = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int y = 0; y < part.local.height; ++y) {
+        for (int x = 0; x < part.local.width; ++x) {
+          const cv::Point at(x + part.local.x, y + part.local.y);
+          if (!(pass == 0 ? core : near_glyphs).at<uchar>(at)) continue;
+          const cv::Vec3f i = part.seen.at<cv::Vec3f>(y, x), b = part.backdrop.at<cv::Vec3f>(y, x);
+          const float gap = (w - b).dot(w - b);
+          if (gap < min_gap) continue;
+          if (pass == 0) {
+            core_num += (i - b).dot(w - b);
+            core_den += gap;
+          } else {
+            num.at<float>(at) += part.weight * (i - b).dot(w - b);
+            den.at<float>(at) += part.weight * gap;
+          }
+        }
+      }
+      if (pass == 0 && core_den > 0 && core_num / core_den < kMinCopyOpacity * a) {
+        rejected->push_back(part.offset);
+        break;
+      }
+    }
+  }
+  cv::Mat alpha(box.size(), CV_32FC1, cv::Scalar(0));
+  const float cap = static_cast<float>(std::min(0.95, 1.15 * a));
+  for (int y = 0; y < box.height; ++y) {
+    for (int x = 0; x < box.width; ++x) {
+      if (!near_glyphs.at<uchar>(y, x)) continue;
+      const float d = den.at<float>(y, x);
+      float value =
+          d > 0 ? num.at<float>(y, x) / d : (core.at<uchar>(y, x) ? static_cast<float>(a) : 0.f);
+      value = std::clamp(value, 0.f, cap);
+      alpha.at<float>(y, x) = value >= kMinAlpha ? value : 0.f;
+    }
+  }
+  mark->alpha = alpha;
+  mark->colour = w;
+  mark->opacity = a;
+  return true;
+}
+
+// The watermark seeded by `region`, or nullopt.
+std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextRegion& region,
+                                       int index) {
+  const double line = LineHeight(region);
+  const cv::Rect box = Window(region, 0, bgr.size());
+  if (box.width < 8 || box.height < 8 || box.area() * 4 > static_cast<int>(bgr.total())) {
+    return std::nullopt;
+  }
+  const cv::Mat high = GreyHighPass(bgr, std::max(1.0, line / 3));
+  // First pass: the detected copy against the image; second: the matches' average.
+  // Copies cut by the image's edges (at least half of each side inside) are matched on a
+  // border of zeros: no structure.
+  const cv::Point pad(box.width / 2, box.height / 2);
+  cv::Mat padded;
+  cv::copyMakeBorder(high, padded, pad.y, pad.y, pad.x, pad.x, cv::BORDER_CONSTANT, 0);
+  auto matches = [&](const cv::Mat& templ, float threshold) {
+    std::vector<std::pair<cv::Point, float>> found = Matches(padded, templ, threshold);
+    for (auto& [at, score] : found) at -= pad;
+    return found;
+  };
+  const std::vector<std::pair<cv::Point, float>> first = matches(high(box), kFirstMatch);
+  if (static_cast<int>(first.size()) < kMinCopies) return std::nullopt;
+  cv::Mat average(box.size(), CV_32FC1, cv::Scalar(0));
+  for (const auto& [at, score] : first) average += padded(cv::Rect(at + pad, box.size()));
+  average *= 1.0 / first.size();
+  const std::vector<std::pair<cv::Point, float>> second = matches(average, kSecondMatch);
+  if (static_cast<int>(second.size()) < kMinCopies) return std::nullopt;
+  // The seed's own position first: the lattice is anchored on it.
+  std::vector<cv::Point> points{box.tl()};
+  std::vector<float> scores;
+  for (const auto& [at, score] : second) {
+    scores.push_back(score);
+    if (cv::norm(at - box.tl()) > kLatticeTolerance) points.push_back(at);
+  }
+  std::vector<cv::Point> positions = LatticePositions(points, box.size(), bgr.size());
+  if (positions.empty()) positions = points;
+  // Every copy must look like the template where it is seen (the lattice may be fitted to a
+  // stray match; a copy mostly off the image cannot be checked and is left out).
+  std::vector<cv::Point> checked;
+  for (const cv::Point& at : positions) {
+    const cv::Rect seen = cv::Rect(at, box.size()) & cv::Rect(cv::Point(0, 0), bgr.size());
+    if (seen.area() < kMinSeenShare * box.area() || seen.width < 4 || seen.height < 4) continue;
+    cv::Mat score;
+    cv::matchTemplate(high(seen), average(seen - at), score, cv::TM_CCOEFF_NORMED);
+    if (score.at<float>(0, 0) >= kCopyMatch) checked.push_back(at);
+  }
+  positions = checked;
+  if (static_cast<int>(positions.size()) < kMinCopies) return std::nullopt;
+
+  // The detected region may hold only part of the line: the template grows as far as it can
+  // without meeting its neighbours (each pixel belongs to one copy at most).
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  auto whole_count = [&](cv::Rect r) {
+    int n = 0;
+    for (const cv::Point& at : positions)
+      n += ((r + (at - box.tl())) & image) == r + (at - box.tl());
+    return n;
+  };
+  const int needed = std::max(2, std::min(3, whole_count(box)));
+  // Each side moves out by half a line at a time, up to kMaxGrowLines lines, while it keeps apart
+  // from the other copies and enough copies stay wholly inside the image.
+  auto fits = [&](cv::Rect r) {
+    if (whole_count(r) < needed) return false;
+    for (const cv::Point& at : positions) {
+      const cv::Point offset = at - box.tl();
+      if (offset != cv::Point(0, 0) && !(r & (r + offset)).empty()) return false;
+    }
+    return true;
+  };
+  cv::Rect grown = box;
+  const int step = std::max(1, cvRound(line / 2));
+  const int limit = cvRound(kMaxGrowLines * line);
+  int left = 0, top = 0, right = 0, bottom = 0;
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (int* side : {&left, &right, &top, &bottom}) {
+      if (*side + step > limit) continue;
+      *side += step;
+      const cv::Rect candidate(box.x - left, box.y - top, box.width + left + right,
+                               box.height + top + bottom);
+      if (fits(candidate)) {
+        grown = candidate;
+        moved = true;
+      } else {
+        *side -= step;
+      }
+    }
+  }
+  TiledWatermark mark;
+  mark.box = grown;
+  mark.seed = index;
+  mark.match = MedianOf(scores);
+  std::vector<cv::Point> whole;
+  double min_x = bgr.cols, max_x = 0, min_y = bgr.rows, max_y = 0;
+  for (const cv::Point& at : positions) {
+    const cv::Point offset = at - box.tl();
+    mark.copies.push_back(offset);
+    const cv::Rect copy = grown + offset;
+    if ((copy & image) == copy) whole.push_back(offset);
+    const cv::Point2d centre = (copy & image).tl() + cv::Point((copy & image).size() / 2);
+    min_x = std::min(min_x, centre.x), max_x = std::max(max_x, centre.x);
+    min_y = std::min(min_y, centre.y), max_y = std::max(max_y, centre.y);
+  }
+  if (max_x - min_x < kMinSpread * bgr.cols && max_y - min_y < kMinSpread * bgr.rows) {
+    return std::nullopt;
+  }
+  mark.whole_copies = static_cast<int>(whole.size());
+  bool ok = mark.whole_copies >= 2;
+  // Copies that do not show the overlay are dropped and the estimate made again without them.
+  for (int round = 0; ok && round < 2; ++round) {
+    std::vector<cv::Point> rejected;
+    ok = Estimate(bgr, grown, whole, mark.copies, region, &mark, &rejected);
+    if (!ok || rejected.empty()) break;
+    auto drop = [&](std::vector<cv::Point>* list) {
+      list->erase(std::remove_if(list->begin(), list->end(),
+                                 [&](const cv::Point& o) {
+                                   return std::find(rejected.begin(), rejected.end(), o) !=
+                                          rejected.end();
+                                 }),
+                  list->end());
+    };
+    drop(&whole);
+    drop(&mark.copies);
+    mark.whole_copies = static_cast<int>(whole.size());
+    ok = mark.whole_copies >= 2 && static_cast<int>(mark.copies.size()) >= kMinCopies;
+    if (ok && round == 1) ok = Estimate(bgr, grown, whole, mark.copies, region, &mark, &rejected);
+  }
+  if (!ok) return std::nullopt;
+  return mark;
+}
+
+}  // namespace
+
+std::vector<cv::Point2f> TiledWatermark::CopyPolygon(size_t i) const {
+  const cv::Rect ink = cv::boundingRect(alpha > 0);
+  const cv::Point2f tl(ink.tl() + box.tl() + copies[i]);
+  const cv::Point2f size(static_cast<float>(ink.width - 1), static_cast<float>(ink.height - 1));
+  return {tl, tl + cv::Point2f(size.x, 0), tl + size, tl + cv::Point2f(0, size.y)};
+}
+
+std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
+                                                 const std::vector<models::TextRegion>& regions) {
+  std::vector<int> order(regions.size());
+  for (size_t i = 0; i < regions.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int a, int b) { return regions[a].score > regions[b].score; });
+  for (size_t n = 0; n < order.size() && n < kMaxSeeds; ++n) {
+    std::optional<TiledWatermark> mark = FromSeed(bgr, regions[order[n]], order[n]);
+    if (!mark) continue;
+    // The detector saw text at two copies at least: a repeated texture (bricks, tiles) matches
+    // itself as well as a watermark does.
+    int seen = 0;
+    for (const models::TextRegion& region : regions) {
+      for (size_t i = 0; i < mark->copies.size(); ++i) {
+        if (cv::pointPolygonTest(mark->CopyPolygon(i), region.box.center, false) >= 0) {
+          ++seen;
+          break;
+        }
+      }
+    }
+    if (seen >= kMinDetectedCopies) return mark;
+  }
+  return std::nullopt;
+}
+
+cv::Mat InvertWatermark(const cv::Mat& bgr, const TiledWatermark& mark, cv::Mat* changed,
+                        cv::Mat* opaque) {
+  cv::Mat out = bgr.clone();
+  cv::Mat touched(bgr.size(), CV_8UC1, cv::Scalar(0)), left(bgr.size(), CV_8UC1, cv::Scalar(0));
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  for (const cv::Point& offset : mark.copies) {
+    const cv::Rect copy = (mark.box + offset) & image;
+    for (int y = copy.y; y < copy.br().y; ++y) {
+      for (int x = copy.x; x < copy.br().x; ++x) {
+        const float a = mark.alpha.at<float>(y - mark.box.y - offset.y, x - mark.box.x - offset.x);
+        if (a <= 0) continue;
+        touched.at<uchar>(y, x) = 255;
+        if (a > kMaxInvertible) {
+          left.at<uchar>(y, x) = 255;
+          continue;
+        }
+        cv::Vec3b& p = out.at<cv::Vec3b>(y, x);
+        for (int c = 0; c < 3; ++c) {
+          p[c] = cv::saturate_cast<uchar>((p[c] - a * mark.colour[c]) / (1 - a));
+        }
+      }
+    }
+  }
+  if (changed) *changed = touched;
+  if (opaque) *opaque = left;
+  return out;
+}
+
+}  // namespace vitrine::ops

@@ -1,0 +1,74 @@
+// Tiled semi-transparent watermarks (a shop name repeated across the photo at 30–60% opacity):
+// found from one detected copy by matching it across the image, and removed by inverting the
+// overlay instead of inpainting it, so the product's own texture under the watermark is kept.
+// RemoveText() runs both before it classifies the remaining text.
+//
+// Model: inside a copy, I = α·W + (1 − α)·J, where J is the photo, W one colour and α(x) the
+// watermark's coverage × opacity, the same for every copy up to a translation.
+// - Finding: the detected region is the template; it is matched (normalised cross-correlation
+//   of the grey high-pass, so the backdrop's brightness does not count) across the image, the
+//   matches are averaged into a cleaner template and matched again, and the matches are fitted
+//   with a lattice (one or two translation vectors, the pair that explains the most matches)
+//   that also places the copies the detector and the matching missed, partial ones at the
+//   image's edges included (each checked against the template where it is seen; one less than a
+//   fifth inside the image is left out). The template then grows around the detected region
+//   (which may hold only part of the line) as far as it stays apart from its neighbours.
+// - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
+//   the same side, in most of the copies lying wholly inside the image (along the detected line,
+//   continued to the template's edges). Under
+//   the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
+//   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
+//   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
+//   extreme the glyphs lean to, which inverts to the same pixels); then α(x) is the
+//   least squares (I − B)·(W − B) / |W − B|² pooled over the copies (partial ones too), each
+//   weighted by how smooth its backdrop is (the fill guesses a smooth backdrop better). A copy
+//   whose cores show under half the opacity is no copy: it is dropped and the estimate redone.
+// - Removing: J = (I − α·W) / (1 − α) wherever α > 0 in every copy. Pixels too opaque to invert
+//   (α above kMaxInvertible) are left for the caller to inpaint (`opaque`).
+//
+// Thread-safe: pure functions, inputs never modified. No errors: OpenCV exceptions are caught by
+// the caller (RemoveText converts them to Internal); "no watermark" is an empty result.
+#pragma once
+
+#include <opencv2/core.hpp>
+#include <optional>
+#include <vector>
+
+#include "models/text_detector.h"
+
+namespace vitrine::ops {
+
+struct TiledWatermark {
+  cv::Rect box;                   // the template: the seed copy's box in the image
+  std::vector<cv::Point> copies;  // offsets of every copy's box from `box` (one is (0, 0))
+  int whole_copies = 0;           // copies lying wholly inside the image (the estimate's samples)
+  int seed = -1;                  // index of the detected region the template came from
+  double match = 0;               // median normalised cross-correlation of the matched copies
+  cv::Mat alpha;                  // CV_32FC1, box's size: coverage × opacity, in [0, 1)
+  cv::Vec3f colour;               // W, BGR in [0, 255]
+  double opacity = 0;             // a: α of the glyph cores
+
+  // Polygon of copy `i`'s glyphs (the area where alpha > 0, as a rectangle) in image coordinates.
+  std::vector<cv::Point2f> CopyPolygon(size_t i) const;
+};
+
+// Looks for a tiled watermark among the detected `regions` of `bgr` (CV_8UC3): up to a few of the
+// best-scored regions are tried as the template; one repeated at least kMinCopies times, over a
+// third of the image, semi-transparent (a between 0.1 and 0.9), with at least two of its copies
+// among `regions`, is returned. nullopt otherwise (printed text repeated on a product is opaque and
+// local; bricks or tiles match themselves but the detector sees no text on them). Pure.
+std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
+                                                 const std::vector<models::TextRegion>& regions);
+
+// `bgr` with `mark` taken off by inversion. `changed` (may be null) gets a CV_8UC1 mask of the
+// pixels the watermark covered (α > 0); `opaque` (may be null) those too opaque to invert, left as
+// they were, for the caller to inpaint. Pure.
+cv::Mat InvertWatermark(const cv::Mat& bgr, const TiledWatermark& mark, cv::Mat* changed,
+                        cv::Mat* opaque);
+
+// Copies a template must be found at to count as a tiled watermark.
+inline constexpr int kMinCopies = 3;
+// α above which a pixel is not inverted (noise would be amplified more than 1 / (1 − α)).
+inline constexpr float kMaxInvertible = 0.85f;
+
+}  // namespace vitrine::ops
