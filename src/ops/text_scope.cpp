@@ -28,6 +28,9 @@ constexpr double kNotText = 0.35;
 // handle's loop, a wheel or a spout reads as "O", "a" or "K" at 0.35-0.6, while a printed or
 // drawn character reads at 0.9 or more.
 constexpr double kLoneGlyphReadable = 0.8;
+// ...unless it continues a line of text: boxes overlapping by this share of the smaller one across
+// the line.
+constexpr double kSameLine = 0.6;
 // A region that spans the product and the background is on the product after all when this share
 // of its ink lies on the product: the segmenter missed a pale part of the product (a white bowl's
 // body around its printed script on a white backdrop) but not the print itself.
@@ -62,7 +65,7 @@ constexpr double kMinFillShare = 0.3;
 // surroundings' colours.
 constexpr double kRimWidth = 0.08;
 constexpr double kRimSpread = 4;
-constexpr double kRimContrast = 25;
+constexpr double kRimContrast = 20;
 // ...and only around strokes: a fill at most this many line heights thick (drawn glyph strokes and
 // outlines measured 0.04-0.17 on the labelled set; a flat disc holding a printed digit 0.35).
 constexpr double kMaxStroke = 0.25;
@@ -464,20 +467,26 @@ int Characters(const std::string& text) {
   return count;
 }
 
-// Whether a region that reads as text (kReadable, and not a lone glyph read poorly) lies within a
-// line height (the taller one's) of region `i`: then `i` is part of that text (a "¥" the detector
-// split off a price), not a lone shape.
+// Whether a region that reads as text (kReadable, and not a lone glyph read poorly) continues the
+// line of region `i`: their boxes overlap by most of the smaller one across the line and lie at
+// most the smaller line height apart along it. Then `i` is part of that text (a "¥" the detector
+// split off a price), not a lone shape (a wheel next to a printed number is not on its line).
 bool BesideText(const std::vector<models::TextRegion>& regions,
                 const std::vector<TextFinding>& findings, size_t i) {
-  const cv::Rect box = cv::boundingRect(regions[i].polygon);
+  const cv::Rect a = cv::boundingRect(regions[i].polygon);
   for (size_t j = 0; j < regions.size(); ++j) {
     const TextFinding& other = findings[j];
     if (j == i || other.text.empty() || other.confidence < kReadable) continue;
     if (Characters(other.text) == 1 && other.confidence < kLoneGlyphReadable) continue;
-    const int reach = cvCeil(std::max(LineHeight(regions[i]), LineHeight(regions[j])));
-    const cv::Rect grown(box.x - reach, box.y - reach, box.width + 2 * reach,
-                         box.height + 2 * reach);
-    if (!(grown & cv::boundingRect(regions[j].polygon)).empty()) return true;
+    const cv::Rect b = cv::boundingRect(regions[j].polygon);
+    const double apart = std::min(LineHeight(regions[i]), LineHeight(regions[j]));
+    const int overlap_x = std::min(a.br().x, b.br().x) - std::max(a.x, b.x);
+    const int overlap_y = std::min(a.br().y, b.br().y) - std::max(a.y, b.y);
+    const bool on_a_row =
+        overlap_y >= kSameLine * std::min(a.height, b.height) && -overlap_x <= apart;
+    const bool in_a_column =
+        overlap_x >= kSameLine * std::min(a.width, b.width) && -overlap_y <= apart;
+    if (on_a_row || in_a_column) return true;
   }
   return false;
 }
