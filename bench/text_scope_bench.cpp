@@ -14,6 +14,12 @@
 //   glyph must be overlay; one kept is "overlay kept".
 // - `drawn` photos: real listings whose text on the product was all drawn over it (a price bar
 //   across a dress); every region on the product must be overlay.
+// - `clean` photos: no text at all; every region found is a shape of the product (a handle's loop,
+//   a wheel) and must be kept.
+// - `product` and `clean` photos once more "on white": cut out (the cutout op) and flattened onto
+//   white, as QA's "text left" measures a candidate and as a pure-white export looks; every
+//   region the classification calls overlay there is a false reading ("shapes and print called
+//   overlay").
 // "before" is the rule without the drawn-over cues (ClassifyText's why "drawn over the product"
 // is the cue deciding; every other decision is the old rule's), "after" is what ClassifyText
 // decides now. Prints each region's cues and the confusion.
@@ -30,8 +36,10 @@
 #include "core/config.h"
 #include "models/runtime.h"
 #include "ops/matting.h"
+#include "ops/op.h"
 #include "ops/remove_text.h"
 #include "ops/text_scope.h"
+#include "qa/compliance.h"
 #include "tests/text_render.h"
 
 using namespace vitrine;
@@ -95,7 +103,11 @@ std::vector<std::pair<std::string, testdata::TextStyle>> OverProduct(cv::Size si
 }
 
 bool Cued(const ops::TextFinding& f) { return f.why.rfind("drawn over the product", 0) == 0; }
-bool OnProduct(const ops::TextFinding& f) { return Cued(f) || f.why == "printed on the product"; }
+// Decided as text on the product (a lone glyph read poorly is kept whatever the product mask says:
+// counted with the product's text).
+bool OnProduct(const ops::TextFinding& f) {
+  return Cued(f) || f.why == "printed on the product" || f.why.rfind("a lone glyph", 0) == 0;
+}
 
 struct Confusion {
   int regions = 0, kept_before = 0, kept_after = 0;
@@ -125,7 +137,7 @@ int main(int argc, char** argv) {
   if (!dump.empty()) std::filesystem::create_directories(dump);
   ops::RemoveTextOptions options;
   options.verify = false;
-  Confusion product, overlay;
+  Confusion product, overlay, on_white;
   std::string line;
   int k = 0;
   while (std::getline(labels, line)) {
@@ -143,19 +155,22 @@ int main(int argc, char** argv) {
       cv::resize(photo, photo, ops::FitLongSide(photo.size(), kSide), 0, 0, cv::INTER_AREA);
     }
     std::vector<std::pair<std::string, testdata::RenderedText>> cases;
-    if (kind == "product" || kind == "drawn") {
+    if (kind == "product" || kind == "drawn" || kind == "clean") {
       cases.push_back({"as is", {photo, cv::Mat(), cv::Mat(), cv::Mat()}});
     } else if (kind == "overlay") {
       for (const auto& [name, style] : OverProduct(photo.size(), k)) {
         cases.push_back({name, testdata::RenderText(photo, style)});
       }
     } else {
-      std::fprintf(stderr, "%s: unknown kind '%s' (product, overlay or drawn)\n", file.c_str(),
-                   kind.c_str());
+      std::fprintf(stderr, "%s: unknown kind '%s' (product, clean, overlay or drawn)\n",
+                   file.c_str(), kind.c_str());
       continue;
     }
     ++k;
-    for (const auto& [name, rendered] : cases) {
+    // Cases may grow: "on white" follows "as is" (see below).
+    for (size_t c = 0; c < cases.size(); ++c) {
+      const std::string name = cases[c].first;
+      const testdata::RenderedText rendered = cases[c].second;
       Image input;
       input.bgr = rendered.bgr;
       ops::RemoveTextReport report;
@@ -167,6 +182,16 @@ int main(int argc, char** argv) {
       Result<const models::TextDetector*> detector = runtime.text_detector();
       for (size_t i = 0; i < report.regions.size(); ++i) {
         const ops::TextFinding& f = report.regions[i];
+        if (name == "on white" || (kind == "clean" && name == "as is")) {
+          // Nothing here is overlay: every region counts, wherever it lies.
+          ++on_white.regions;
+          on_white.kept_after += !f.overlay;
+          std::printf("%-7s %-30s %-13s %-14s conf %.2f %s: %s\n", kind.c_str(),
+                      std::filesystem::path(file).stem().string().c_str(), name.c_str(),
+                      f.text.substr(0, 12).c_str(), f.confidence, f.overlay ? "OVERLAY" : "product",
+                      f.why.c_str());
+          continue;
+        }
         if (!OnProduct(f)) continue;
         models::TextRegion region;
         region.polygon = f.polygon;
@@ -185,19 +210,40 @@ int main(int argc, char** argv) {
         c->kept_after += kept_after;
         const ops::OverlayCues cues = ops::MeasureOverlayCues(rendered.bgr, region);
         std::printf(
-            "%-7s %-30s %-13s %-14s spread %4.1f C %3.0f h %4.0f rim %4.1f/%3.0f sharp %.2f/%.2f "
+            "%-7s %-30s %-13s %-14s spread %4.1f C %3.0f h %4.0f rim %4.1f/%3.0f/%.2f/%.2f sharp "
+            "%.2f/%.2f "
             "tilt %2.0f banner %4.1f%s score %.1f %s\n",
             kind.c_str(), std::filesystem::path(file).stem().string().c_str(), name.c_str(),
             f.text.substr(0, 12).c_str(), cues.ink_spread, cues.chroma, cues.hue, cues.rim_spread,
-            cues.rim_contrast, cues.sharpness, cues.product_sharpness, cues.tilt,
-            cues.banner_spread, cues.banner ? "+" : "-", cues.score,
-            f.overlay ? "OVERLAY" : "product");
+            cues.rim_contrast, cues.fill_thickness, cues.rim_beyond, cues.sharpness,
+            cues.product_sharpness, cues.tilt, cues.banner_spread, cues.banner ? "+" : "-",
+            cues.score, f.overlay ? "OVERLAY" : "product");
+      }
+      // "On white" for photos with no overlay off the product (cnocr_shupai's slogans over the
+      // background are overlay, and its cutout may keep them).
+      bool overlay_elsewhere = false;
+      for (const ops::TextFinding& f : report.regions) overlay_elsewhere |= f.overlay && !Cued(f);
+      if (name == "as is" && (kind == "clean" || (kind == "product" && !overlay_elsewhere))) {
+        std::vector<std::string> warnings;
+        ops::OpContext context{&*config, &runtime, &warnings};
+        Image input;
+        input.bgr = photo;
+        Result<Image> cutout = ops::Registry::Global().Run("cutout", input, nullptr, context);
+        if (!cutout.ok()) {
+          std::fprintf(stderr, "%s: %s\n", file.c_str(), cutout.status().message().c_str());
+        } else {
+          cases.push_back(
+              {"on white",
+               {qa::FlattenOnto(*cutout, {255, 255, 255}), cv::Mat(), cv::Mat(), cv::Mat()}});
+        }
       }
       if (!dump.empty()) {
         const std::string stem = std::filesystem::path(file).stem().string();
         cv::Mat sheet;
         cv::hconcat(std::vector<cv::Mat>{rendered.bgr, out->bgr}, sheet);
-        cv::imwrite(dump + "/" + stem + "_" + name + ".jpg", sheet);
+        std::string suffix = name;
+        std::replace(suffix.begin(), suffix.end(), ' ', '_');
+        cv::imwrite(dump + "/" + stem + "_" + suffix + ".jpg", sheet);
       }
     }
   }
@@ -210,5 +256,7 @@ int main(int argc, char** argv) {
   std::printf("overlay text kept      %5d   %3d (%3.0f%%)   %3d (%3.0f%%)\n", overlay.regions,
               overlay.kept_before, 100.0 * overlay.kept_before / std::max(1, overlay.regions),
               overlay.kept_after, 100.0 * overlay.kept_after / std::max(1, overlay.regions));
+  std::printf("shapes and print called overlay (clean photos, cutouts on white): %d of %d\n",
+              on_white.regions - on_white.kept_after, on_white.regions);
   return 0;
 }

@@ -24,6 +24,23 @@ constexpr double kReadable = 0.5;
 // Below this recognition confidence a region is not text at all: the detector fires on some
 // textures (fruit, foliage, fabric), and what it finds there reads as nothing.
 constexpr double kNotText = 0.35;
+// A lone glyph (one character) read with less confidence than this is a shape, not text: a
+// handle's loop, a wheel or a spout reads as "O", "a" or "K" at 0.35-0.6, while a printed or
+// drawn character reads at 0.9 or more.
+constexpr double kLoneGlyphReadable = 0.8;
+// ...unless it continues a line of text: boxes overlapping by this share of the smaller one across
+// the line.
+constexpr double kSameLine = 0.6;
+// A region that spans the product and the background is on the product after all when this share
+// of its ink lies on the product: the segmenter missed a pale part of the product (a white bowl's
+// body around its printed script on a white backdrop) but not the print itself.
+constexpr double kInkOnProduct = 0.75;
+// ...with its ink running across the region: this share of the region off the product lies
+// within half a line height of ink.
+constexpr double kInkAcross = 0.6;
+// ...and the region lies within the product's outline: the convex hull of its pieces of at least
+// this share of the largest one's area.
+constexpr double kSilhouettePiece = 0.02;
 // Recognised text seen this many times is a tiled watermark.
 constexpr int kTiledCopies = 3;
 // So are kTiledCopies lines tilted at least kWatermarkTilt degrees from the axes, within
@@ -48,11 +65,22 @@ constexpr double kMinFillShare = 0.3;
 // surroundings' colours.
 constexpr double kRimWidth = 0.08;
 constexpr double kRimSpread = 4;
-constexpr double kRimContrast = 25;
+constexpr double kRimContrast = 20;
+// ...and only around strokes: a fill at most this many line heights thick (drawn glyph strokes and
+// outlines measured 0.04-0.17 on the labelled set; a flat disc holding a printed digit 0.35).
+constexpr double kMaxStroke = 0.25;
+// ...and the rim ends: at most this share of the band as wide again beyond it has its colour.
+constexpr double kMaxRimBeyond = 0.5;
 // A banner box counts as drawn when no more than this share of it lies farther than
 // kBannerTolerance ΔE76 from its median colour.
 constexpr double kBannerOffShare = 0.2;
 constexpr double kBannerTolerance = 6;
+// A box is printed on the product, not drawn, when the product's light changes by at least
+// kMinShading (a share of its luminance) across the box, the box's own light changes by at least
+// kShadingAlike of that, and both fall the same way (cosine at least kShadingAlignment).
+constexpr double kMinShading = 0.08;
+constexpr double kShadingAlike = 0.5;
+constexpr double kShadingAlignment = 0.7;
 // Promotional colours: chroma at least this, hue (CIELAB, degrees) from red to yellow.
 constexpr double kPromoChroma = 45;
 constexpr double kPromoHueFrom = -20;
@@ -297,39 +325,185 @@ cv::Mat BannerMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rec
   return banner;
 }
 
-OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& region) {
-  OverlayCues cues;
-  const double h = LineHeight(region);
-  const int ring = std::max(3, cvRound(0.4 * h));
-  const cv::Rect roi = Window(region, 3 * ring, bgr.size());
-  if (roi.empty()) return cues;
-  const cv::Mat inside = RegionMaskIn(roi, region, 0);
-  if (cv::countNonZero(inside) < 32) return cues;
-  const cv::Mat lab = BgrToLab(bgr(roi));
-  cv::Mat near = RegionMaskIn(roi, region, ring);
-  near.setTo(0, inside);
-  const std::vector<cv::Vec3f> around = Pixels(lab, near);
-  if (around.size() < 16) return cues;
-  const cv::Vec3f backdrop = Median(around);
+namespace {
 
-  // Ink: the region's pixels that stand out from what surrounds it (Otsu on the distance).
-  cv::Mat distance(roi.size(), CV_8UC1, cv::Scalar(0));
+// The ink of `region` in `bgr`: the region's pixels that stand out from what surrounds it (Otsu
+// on their ΔE76 from the surroundings' median colour, at least 2 · kMinInkContrast), in the window
+// `roi`. Empty when the region is too small, off the image or holds too little ink to measure.
+struct Ink {
+  cv::Rect roi;    // window of the image the masks below cover
+  cv::Mat lab;     // CIELAB of bgr(roi), CV_32FC3
+  cv::Mat inside;  // the region, CV_8UC1
+  cv::Mat ink;     // its ink, CV_8UC1
+  cv::Vec3f backdrop;
+  int ring = 0;  // px of surroundings measured around the region
+  bool empty() const { return ink.empty(); }
+};
+
+Ink FindInk(const cv::Mat& bgr, const models::TextRegion& region) {
+  Ink out;
+  const double h = LineHeight(region);
+  out.ring = std::max(3, cvRound(0.4 * h));
+  out.roi = Window(region, 3 * out.ring, bgr.size());
+  if (out.roi.empty()) return out;
+  out.inside = RegionMaskIn(out.roi, region, 0);
+  if (cv::countNonZero(out.inside) < 32) return out;
+  out.lab = BgrToLab(bgr(out.roi));
+  cv::Mat near = RegionMaskIn(out.roi, region, out.ring);
+  near.setTo(0, out.inside);
+  const std::vector<cv::Vec3f> around = Pixels(out.lab, near);
+  if (around.size() < 16) return out;
+  out.backdrop = Median(around);
+  cv::Mat distance(out.roi.size(), CV_8UC1, cv::Scalar(0));
   std::vector<uchar> inside_distances;
-  for (int y = 0; y < roi.height; ++y) {
-    for (int x = 0; x < roi.width; ++x) {
-      if (!inside.at<uchar>(y, x)) continue;
-      const double d = std::min(255.0, 2 * cv::norm(lab.at<cv::Vec3f>(y, x) - backdrop));
+  for (int y = 0; y < out.roi.height; ++y) {
+    for (int x = 0; x < out.roi.width; ++x) {
+      if (!out.inside.at<uchar>(y, x)) continue;
+      const double d = std::min(255.0, 2 * cv::norm(out.lab.at<cv::Vec3f>(y, x) - out.backdrop));
       distance.at<uchar>(y, x) = static_cast<uchar>(d);
       inside_distances.push_back(static_cast<uchar>(d));
     }
   }
-  cv::Mat unused;
+  cv::Mat unused, ink;
   const double otsu =
       cv::threshold(cv::Mat(inside_distances), unused, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
-  cv::Mat ink;
   cv::compare(distance, std::max(otsu, 2.0 * kMinInkContrast), ink, cv::CMP_GT);
-  const double ink_share = static_cast<double>(cv::countNonZero(ink)) / inside_distances.size();
-  if (ink_share < 0.03) return cues;
+  if (cv::countNonZero(ink) < 0.03 * inside_distances.size()) return out;
+  out.ink = ink;
+  return out;
+}
+
+// Whether `region` (in `bgr`'s coordinates) is print on a pale product surface the segmenter
+// missed: at least kInkOnProduct of its ink lies on the product (pixels of `labels`, the product
+// mask's components, at (x · sx, y · sy), above 0) and the ink runs across the part of the region
+// off the product too (kInkAcross of it lies within half a line height of ink). Overlay text whose
+// glyphs vanish on the background (white text on white) has ink only over the product.
+bool InkOnPaleSurface(const cv::Mat& bgr, const models::TextRegion& region, const cv::Mat& labels,
+                      double sx, double sy) {
+  const Ink found = FindInk(bgr, region);
+  if (found.empty()) return false;
+  const int reach = std::max(2, cvRound(0.5 * LineHeight(region)));
+  cv::Mat inked;
+  cv::dilate(found.ink, inked,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * reach + 1, 2 * reach + 1}));
+  int ink = 0, on = 0, off = 0, off_inked = 0;
+  for (int y = 0; y < found.ink.rows; ++y) {
+    for (int x = 0; x < found.ink.cols; ++x) {
+      if (!found.inside.at<uchar>(y, x)) continue;
+      const int py = std::min(labels.rows - 1, cvFloor((y + found.roi.y + 0.5) * sy));
+      const int px = std::min(labels.cols - 1, cvFloor((x + found.roi.x + 0.5) * sx));
+      const bool on_product = labels.at<int>(py, px) > 0;
+      if (found.ink.at<uchar>(y, x)) ink += 1, on += on_product;
+      if (!on_product) off += 1, off_inked += inked.at<uchar>(y, x) > 0;
+    }
+  }
+  return ink > 0 && on >= kInkOnProduct * ink && off_inked >= kInkAcross * off;
+}
+
+// The product's outline: the convex hull of the product mask's components (`labels` and `stats`
+// as connectedComponentsWithStats gives them) of at least kSilhouettePiece of the largest one's
+// area (specks left out), CV_8UC1 of labels' size; all 0 without a product.
+cv::Mat Silhouette(const cv::Mat& labels, const cv::Mat& stats) {
+  int largest = 0;
+  for (int i = 1; i < stats.rows; ++i)
+    largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
+  std::vector<bool> kept(stats.rows, false);
+  for (int i = 1; i < stats.rows; ++i) {
+    kept[i] = stats.at<int>(i, cv::CC_STAT_AREA) >= kSilhouettePiece * largest;
+  }
+  std::vector<cv::Point> points, hull;
+  for (int y = 0; y < labels.rows; ++y) {
+    for (int x = 0; x < labels.cols; ++x) {
+      if (kept[labels.at<int>(y, x)]) points.emplace_back(x, y);
+    }
+  }
+  cv::Mat out(labels.size(), CV_8UC1, cv::Scalar(0));
+  if (points.empty()) return out;
+  cv::convexHull(points, hull);
+  cv::fillConvexPoly(out, hull, cv::Scalar(255));
+  return out;
+}
+
+// Share of `region`'s pixels on `mask` (same coordinates); 0 for a region off it.
+double ShareIn(const models::TextRegion& region, const cv::Mat& mask) {
+  const cv::Rect roi = Window(region, 0, mask.size());
+  if (roi.empty()) return 0;
+  const cv::Mat inside = RegionMaskIn(roi, region, 0);
+  const int area = cv::countNonZero(inside);
+  return area ? static_cast<double>(cv::countNonZero(inside & mask(roi))) / area : 0.0;
+}
+
+// How linear-light luminance changes per pixel across `mask` of `bgr` (CV_8UC3), relative to its
+// mean: (∂Y/∂x, ∂Y/∂y) / mean Y of the least-squares plane fitted to Y. Zero for fewer than 16
+// pixels or a black area.
+cv::Vec2d RelativeLightSlope(const cv::Mat& bgr, const cv::Mat& mask) {
+  cv::Matx33d normal = cv::Matx33d::zeros();
+  cv::Vec3d right(0, 0, 0);
+  int count = 0;
+  for (int y = 0; y < mask.rows; ++y) {
+    for (int x = 0; x < mask.cols; ++x) {
+      if (!mask.at<uchar>(y, x)) continue;
+      const cv::Vec3b& p = bgr.at<cv::Vec3b>(y, x);
+      const double light =
+          0.0722 * SrgbToLinear(p[0]) + 0.7152 * SrgbToLinear(p[1]) + 0.2126 * SrgbToLinear(p[2]);
+      const cv::Vec3d row(1, x, y);
+      normal += row * row.t();
+      right += row * light;
+      ++count;
+    }
+  }
+  if (count < 16) return {0, 0};
+  cv::Vec3d plane;
+  if (!cv::solve(normal, right, plane, cv::DECOMP_SVD)) return {0, 0};
+  const double mean = right[0] / count;
+  if (mean <= 1e-4) return {0, 0};
+  return cv::Vec2d(plane[1], plane[2]) / mean;
+}
+
+// Characters (UTF-8 code points) in `text`, spaces not counted.
+int Characters(const std::string& text) {
+  int count = 0;
+  for (const char c : text) count += (static_cast<unsigned char>(c) & 0xC0) != 0x80 && c != ' ';
+  return count;
+}
+
+// Whether a region that reads as text (kReadable, and not a lone glyph read poorly) continues the
+// line of region `i`: their boxes overlap by most of the smaller one across the line and lie at
+// most the smaller line height apart along it. Then `i` is part of that text (a "¥" the detector
+// split off a price), not a lone shape (a wheel next to a printed number is not on its line).
+bool BesideText(const std::vector<models::TextRegion>& regions,
+                const std::vector<TextFinding>& findings, size_t i) {
+  const cv::Rect a = cv::boundingRect(regions[i].polygon);
+  for (size_t j = 0; j < regions.size(); ++j) {
+    const TextFinding& other = findings[j];
+    if (j == i || other.text.empty() || other.confidence < kReadable) continue;
+    if (Characters(other.text) == 1 && other.confidence < kLoneGlyphReadable) continue;
+    const cv::Rect b = cv::boundingRect(regions[j].polygon);
+    const double apart = std::min(LineHeight(regions[i]), LineHeight(regions[j]));
+    const int overlap_x = std::min(a.br().x, b.br().x) - std::max(a.x, b.x);
+    const int overlap_y = std::min(a.br().y, b.br().y) - std::max(a.y, b.y);
+    const bool on_a_row =
+        overlap_y >= kSameLine * std::min(a.height, b.height) && -overlap_x <= apart;
+    const bool in_a_column =
+        overlap_x >= kSameLine * std::min(a.width, b.width) && -overlap_y <= apart;
+    if (on_a_row || in_a_column) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& region) {
+  OverlayCues cues;
+  const double h = LineHeight(region);
+  const Ink found = FindInk(bgr, region);
+  if (found.empty()) return cues;
+  const cv::Rect roi = found.roi;
+  const cv::Mat& lab = found.lab;
+  const cv::Mat& inside = found.inside;
+  const cv::Mat& ink = found.ink;
+  const cv::Vec3f backdrop = found.backdrop;
+  const int ring = found.ring;
   const std::vector<cv::Vec3f> ink_pixels = Pixels(lab, ink);
   const cv::Vec3f fill = MainColour(ink_pixels);
   const auto [spread, fill_share] = SpreadAround(ink_pixels, fill, kFillTolerance);
@@ -350,6 +524,21 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
       }
     }
   }
+  // An outline runs around glyph strokes; a fill as thick as the line is the flat label the
+  // glyphs sit in (a printed number in a disc), whose rim is the glyphs themselves.
+  cv::Mat inward;
+  cv::distanceTransform(filled, inward, cv::DIST_L2, 3);
+  std::vector<float> depths;
+  for (int y = 0; y < roi.height; ++y) {
+    for (int x = 0; x < roi.width; ++x) {
+      if (filled.at<uchar>(y, x)) depths.push_back(inward.at<float>(y, x));
+    }
+  }
+  if (!depths.empty()) {
+    const size_t k = std::min(depths.size() - 1, static_cast<size_t>(0.98 * depths.size()));
+    std::nth_element(depths.begin(), depths.begin() + k, depths.end());
+    cues.fill_thickness = 2 * depths[k] / h;
+  }
   const int rim_width = std::max(2, cvRound(kRimWidth * h));
   cv::Mat inner, outer;
   cv::dilate(filled, inner, cv::Mat());
@@ -361,7 +550,20 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
     const cv::Vec3f rim_colour = MainColour(rim);
     cues.rim_spread = SpreadAround(rim, rim_colour, kFillTolerance).first;
     cues.rim_contrast = std::min(cv::norm(rim_colour - fill), cv::norm(rim_colour - backdrop));
-    cues.outline = cues.flat && cues.rim_spread <= kRimSpread && cues.rim_contrast >= kRimContrast;
+    // An outline ends: the band as wide again beyond it is mostly something else. A glyph
+    // printed in a disc or on a label has its "rim" colour all around, far beyond the strokes.
+    cv::Mat beyond;
+    cv::dilate(
+        filled, beyond,
+        cv::getStructuringElement(cv::MORPH_ELLIPSE, {4 * rim_width + 1, 4 * rim_width + 1}));
+    cv::dilate(outer, outer, cv::Mat());
+    beyond.setTo(0, outer | inner);
+    const std::vector<cv::Vec3f> band = Pixels(lab, beyond);
+    cues.rim_beyond =
+        band.size() >= 16 ? SpreadAround(band, rim_colour, kFillTolerance).second : 1.0;
+    cues.outline = cues.flat && cues.fill_thickness <= kMaxStroke &&
+                   cues.rim_beyond <= kMaxRimBeyond && cues.rim_spread <= kRimSpread &&
+                   cues.rim_contrast >= kRimContrast;
   }
 
   // Sharpness of the text's edges (colour gradient against the ink-to-surroundings step) and of
@@ -407,6 +609,13 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
   const cv::Rect window = BannerWindow(region, 1.5 * h, bgr.size());
   cv::Mat banner = BannerMask(bgr, region, window);
   if (!banner.empty()) {
+    // The product around the box: a band as wide as half the line, outside the box's rim.
+    const int reach = std::max(3, cvRound(h / 2));
+    cv::Mat around_box, rimmed;
+    cv::dilate(banner, around_box,
+               cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * reach + 1, 2 * reach + 1}));
+    cv::dilate(banner, rimmed, cv::Mat());
+    around_box.setTo(0, rimmed);
     const int rim_px = 3 + cvRound(h / 20);
     cv::erode(banner, banner,
               cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * rim_px + 1, 2 * rim_px + 1}));
@@ -420,7 +629,20 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
       for (const cv::Vec3f& p : box) close += cv::norm(p - colour) <= kBannerTolerance;
       cues.banner_spread = 1.0 - static_cast<double>(close) / box.size();
     }
-    cues.banner = cues.banner_spread <= kBannerOffShare;
+    // Light across the box and across the product around it: a box printed on the product is
+    // shaded as the product is (its light falls the same way, by a similar share); a drawn one
+    // is flat whatever the product's light does.
+    const cv::Rect extent = cv::boundingRect(banner);
+    const double across = std::hypot(extent.width, extent.height);
+    const cv::Vec2d box_light = RelativeLightSlope(bgr(window), banner);
+    const cv::Vec2d product_light = RelativeLightSlope(bgr(window), around_box);
+    const double product_change = cv::norm(product_light) * across;
+    cues.box_shading = cv::norm(box_light) * across;
+    cues.shaded_box = product_change >= kMinShading &&
+                      cues.box_shading >= kShadingAlike * product_change &&
+                      box_light.dot(product_light) >=
+                          kShadingAlignment * cv::norm(box_light) * cv::norm(product_light);
+    cues.banner = cues.banner_spread <= kBannerOffShare && !cues.shaded_box;
   }
 
   cues.score = (cues.banner ? kBannerWeight : 0) + (cues.outline ? kOutlineWeight : 0) +
@@ -435,6 +657,7 @@ std::string OverlayCues::Describe() const {
     if (on) out += (out.empty() ? "" : ", ") + std::string(name);
   };
   add(banner, "banner box");
+  add(shaded_box, "a box shaded like the product (print)");
   add(outline, "outline");
   add(flat, "flat colour");
   add(promo_colour, "promotional colour");
@@ -491,6 +714,12 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
       f.why = "does not read as text (texture or pattern)";
       continue;
     }
+    if (recognised && Characters(f.text) == 1 && f.confidence < kLoneGlyphReadable &&
+        !BesideText(regions, *findings, i)) {
+      f.overlay = false;
+      f.why = "a lone glyph read with low confidence (a shape, not text)";
+      continue;
+    }
     if (product.empty()) {
       f.overlay = true;
       f.why = "no product mask: all text counts";
@@ -518,16 +747,28 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
       if (count > best) best = count, best_label = label;
     }
     const double share = static_cast<double>(total) / area;
-    if (share < kInsideProduct) {
+    if (share < 0.1) {
       f.overlay = true;
-      f.why = share < 0.1 ? "over the background" : "spans the product and the background";
+      f.why = "over the background";
+      continue;
+    }
+    // Text that spans the product and the background is on the product after all when its ink
+    // lies on the product and the region within the product's outline: the segmenter found the
+    // print but missed the pale surface around it.
+    const bool pale_surface = share < kInsideProduct &&
+                              InkOnPaleSurface(bgr, regions[i], labels, sx, sy) &&
+                              ShareIn(small, Silhouette(labels, stats)) >= kInsideProduct;
+    if (share < kInsideProduct && !pale_surface) {
+      f.overlay = true;
+      f.why = "spans the product and the background";
       continue;
     }
     const int component = stats.at<int>(best_label, cv::CC_STAT_AREA);
     // Only for text that reads: the detector also fires on whole products with printed
-    // texture, and such a blob covers most of its "component" too.
+    // texture, and such a blob covers most of its "component" too. (Print on a pale surface the
+    // segmenter missed is a component of its own, with the product around it.)
     const bool reads = !f.text.empty() && f.confidence >= kReadable;
-    if (reads && best > kLargeForProduct * component) {
+    if (reads && !pale_surface && best > kLargeForProduct * component) {
       f.overlay = true;
       f.why = "the graphic itself is what the segmenter found";
       continue;

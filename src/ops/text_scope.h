@@ -24,7 +24,12 @@ namespace vitrine::ops {
 // `bgr` (CV_8UC1, 255 = product, any size: regions are scaled to it; empty = unknown, then
 // everything that reads counts as overlay). `findings` is resized to one per region, in order;
 // with `recognised`, their text and confidence must already hold what the recognizer read, and a
-// region that reads as nothing is not text (kept). Fills polygon, score, overlay and why. Pure.
+// region that reads as nothing is not text (kept), nor is a lone glyph read with low confidence
+// away from other text (a handle's loop or a wheel read as "O": kept whatever the mask says).
+// A region mostly off the product is overlay, unless its ink lies on the product and the region
+// within the product's outline (the convex hull of the mask's pieces): the segmenter missed the
+// pale surface the print is on (a white bowl on white). Text on the product is overlay when it
+// looks drawn over it (MeasureOverlayCues). Fills polygon, score, overlay and why. Pure.
 void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
                   const std::vector<models::TextRegion>& regions, bool recognised,
                   std::vector<TextFinding>* findings);
@@ -33,8 +38,11 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
 // product (a supplier's caption, price banner, sticker) rather than printed on it. Photographed
 // print is shaded by the product's curvature and softened by the lens like the product's own
 // edges; a graphic drawn on the finished photo is flat-coloured, pixel-sharp, often outlined or on
-// a box, in promotional red/orange/yellow, and tilted. The thresholds and weights are constants in
-// text_scope.cpp, measured on bench/text_scope_labels.tsv (bench/README.md).
+// a box, in promotional red/orange/yellow, and tilted. An outline is a thin rim around thin strokes
+// that ends (a glyph printed in a flat disc is not outlined by the disc); a box behind the text
+// shaded as the product around it is printed on it, not drawn (no banner). The thresholds and
+// weights are constants in text_scope.cpp, measured on bench/text_scope_labels.tsv
+// (bench/README.md).
 struct OverlayCues {
   double ink_spread = 0;         // median ΔE76 of the ink near its main colour from it
   bool flat = false;             // ink_spread small and most ink near it: one flat colour
@@ -42,14 +50,18 @@ struct OverlayCues {
   bool promo_colour = false;     // flat and saturated red, orange or yellow
   double rim_spread = 0;         // median ΔE76 of the rim around the fill from its colour
   double rim_contrast = 0;       // ΔE76 of the rim's colour from the fill's and the surroundings'
-  bool outline = false;          // a flat rim of a third colour around flat glyphs
+  double fill_thickness = 0;     // of the flat fill's strokes, in line heights
+  double rim_beyond = 0;         // share of the band beyond the rim still in the rim's colour
+  bool outline = false;          // a flat rim of a third colour around flat, thin glyph strokes
   double sharpness = 0;          // strong colour gradients / the ink's step (drawn ≈ 0.5)
   double product_sharpness = 0;  // strong L gradients / L range around the region
   bool sharp = false;            // pixel-sharp and clearly sharper than the product around it
   double tilt = 0;               // degrees from the image axes (0 for a short region)
   bool tilted = false;
   double banner_spread = 0;  // BGR standard deviation of the box behind the text
-  bool banner = false;       // a flat-coloured box behind the text (BannerMask)
+  double box_shading = 0;    // relative change of the box's light across it
+  bool shaded_box = false;   // the box is shaded like the product around it: printed, not drawn
+  bool banner = false;       // a flat-coloured box behind the text (BannerMask), not shaded_box
   double score = 0;          // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
   // "banner box, flat colour, ...; score 2.5": the cues that hold, for reports.
   std::string Describe() const;

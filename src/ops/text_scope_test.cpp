@@ -202,6 +202,192 @@ TEST(TextScopeTest, BannerRunningOffTheEdgeIsRemovedWhole) {
   EXPECT_EQ(left.find("188"), std::string::npos) << left;
 }
 
+// Every region of `bgr` over `mask`, read by the recogniser and classified against `product`.
+std::vector<TextFinding> ClassifiedOn(const cv::Mat& bgr, const cv::Mat& mask,
+                                      const cv::Mat& product) {
+  const std::vector<models::TextRegion> regions = RegionsOn(bgr, mask);
+  Result<const models::TextRecognizer*> recognizer = models::TestRuntime().text_recognizer();
+  EXPECT_TRUE(recognizer.ok());
+  std::vector<TextFinding> findings(regions.size());
+  for (size_t i = 0; i < regions.size(); ++i) {
+    Result<models::RecognizedText> read = (*recognizer)->Recognize(bgr, regions[i]);
+    EXPECT_TRUE(read.ok());
+    findings[i].text = read->text;
+    findings[i].confidence = read->confidence;
+  }
+  ClassifyText(bgr, product, regions, true, &findings);
+  return findings;
+}
+
+// `clean` photographed: softened by the lens and with sensor noise.
+cv::Mat Photographed(const cv::Mat& clean, int seed) {
+  cv::Mat out;
+  cv::GaussianBlur(clean, out, cv::Size(), 0.7);
+  out.convertTo(out, CV_32FC3);
+  cv::Mat noise(clean.size(), CV_32FC3);
+  cv::RNG rng(seed);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 1.5);
+  out += noise;
+  out.convertTo(out, CV_8UC3);
+  return out;
+}
+
+// A red toy's body (an ellipse) on grey, with `print` (BGR, drawn where `print_mask` is set)
+// printed on it, then lit from the top left as a curved plastic body is: the print is shaded with
+// the body. `body` gets the body's mask.
+cv::Mat ShadedToy(cv::Size size, const cv::Mat& print, const cv::Mat& print_mask, cv::Mat* body) {
+  cv::Mat bgr(size, CV_8UC3, cv::Scalar(200, 205, 210));
+  *body = cv::Mat::zeros(size, CV_8UC1);
+  const cv::Point centre(size.width / 2, size.height / 2);
+  cv::ellipse(*body, centre, cv::Size(size.width * 2 / 5, size.height / 3), 0, 0, 360,
+              cv::Scalar(255), cv::FILLED, cv::LINE_AA);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      if (!body->at<uchar>(y, x)) continue;
+      const double light = 1.25 - 0.6 * (x + y) / (size.width + size.height);
+      cv::Vec3d colour(35, 40, 190);
+      if (!print_mask.empty() && print_mask.at<uchar>(y, x)) colour = print.at<cv::Vec3b>(y, x);
+      for (int c = 0; c < 3; ++c) {
+        bgr.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uchar>(colour[c] * light);
+      }
+    }
+  }
+  return bgr;
+}
+
+TEST(TextScopeTest, PrintedDigitInADiscOnAShadedToyStays) {
+  // The toy car's door: a white disc seen at an angle with a black "1" printed in it, shaded with
+  // the body. Flat-coloured and sharp like a drawn graphic, and the disc around the glyph looks
+  // like a white outline; it is the product's own print.
+  const cv::Size size(420, 320);
+  const cv::Point centre(size.width / 2 + 20, size.height / 2);
+  cv::Mat decal(size, CV_8UC3, cv::Scalar(0, 0, 0)), decal_mask(size, CV_8UC1, cv::Scalar(0));
+  cv::ellipse(decal, centre, cv::Size(40, 47), 10, 0, 360, cv::Scalar(225, 225, 225), cv::FILLED,
+              cv::LINE_AA);
+  cv::ellipse(decal_mask, centre, cv::Size(40, 47), 10, 0, 360, cv::Scalar(255), cv::FILLED);
+  TextStyle digit;
+  digit.text = "1";
+  digit.bold = true;
+  digit.pixel_height = 64;
+  digit.color = {20, 20, 20};
+  digit.center = centre;
+  const RenderedText printed = RenderText(decal, digit);
+  cv::Mat body;
+  const cv::Mat photo = Photographed(ShadedToy(size, printed.bgr, decal_mask, &body), 5);
+  const std::vector<TextFinding> findings = ClassifiedOn(photo, printed.text_mask, body);
+  ASSERT_FALSE(findings.empty()) << "the detector should find the printed digit";
+  bool read_well = false;
+  for (const TextFinding& f : findings) {
+    SCOPED_TRACE(f.text + " " + std::to_string(f.confidence) + ": " + f.why);
+    EXPECT_FALSE(f.overlay);
+    models::TextRegion region;
+    region.polygon = f.polygon;
+    region.box = cv::minAreaRect(f.polygon);
+    const OverlayCues cues = MeasureOverlayCues(photo, region);
+    SCOPED_TRACE(cues.Describe());
+    EXPECT_FALSE(cues.outline) << "the disc around the digit is not an outline";
+    EXPECT_LT(cues.score, kDrawnOverScore);
+    read_well |= f.text == "1" && f.confidence >= 0.8;
+  }
+  // Kept by the cues, not because it reads poorly.
+  EXPECT_TRUE(read_well);
+
+  // The same digit drawn over the toy's photo with a white outline is still outlined.
+  TextStyle drawn = digit;
+  drawn.text = "1 包邮";
+  drawn.outline_width = 4;
+  drawn.outline_color = {255, 255, 255};
+  drawn.color = {0, 0, 230};
+  const RenderedText overlay = RenderText(Photographed(ShadedToy(size, {}, {}, &body), 5), drawn);
+  const std::vector<models::TextRegion> drawn_regions = RegionsOn(overlay.bgr, overlay.text_mask);
+  ASSERT_FALSE(drawn_regions.empty());
+  for (const models::TextRegion& region : drawn_regions) {
+    const OverlayCues cues = MeasureOverlayCues(overlay.bgr, region);
+    SCOPED_TRACE(cues.Describe());
+    EXPECT_TRUE(cues.outline);
+    EXPECT_GE(cues.score, kDrawnOverScore);
+  }
+}
+
+TEST(TextScopeTest, HandleLikeRingIsNotText) {
+  // A teapot on white, as exported: its handle is a closed loop with the backdrop inside, which
+  // the detector takes for a glyph and the recogniser reads as "O" or "a" with low confidence.
+  const cv::Size size(420, 320);
+  cv::Mat bgr(size, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat teapot = cv::Mat::zeros(size, CV_8UC1);
+  cv::ellipse(teapot, cv::Point(250, 170), cv::Size(95, 75), 0, 0, 360, cv::Scalar(255), cv::FILLED,
+              cv::LINE_AA);
+  cv::ellipse(teapot, cv::Point(140, 165), cv::Size(42, 52), 0, 0, 360, cv::Scalar(255), 14,
+              cv::LINE_AA);
+  bgr.setTo(cv::Scalar(40, 60, 110), teapot);
+  const cv::Mat photo = Photographed(bgr, 6);
+  cv::Mat handle = cv::Mat::zeros(size, CV_8UC1);
+  cv::rectangle(handle, cv::Rect(90, 105, 70, 120), cv::Scalar(255), cv::FILLED);
+  const std::vector<TextFinding> findings = ClassifiedOn(photo, handle & teapot, teapot);
+  for (const TextFinding& f : findings) {
+    SCOPED_TRACE(f.text + " " + std::to_string(f.confidence) + ": " + f.why);
+    EXPECT_FALSE(f.overlay);
+  }
+  // QA's and the export gate's "text left" measure finds none.
+  Result<double> area = OverlayTextArea(models::TestRuntime())(photo);
+  ASSERT_TRUE(area.ok()) << area.status().message();
+  EXPECT_EQ(*area, 0.0);
+}
+
+TEST(TextScopeTest, PrintOnAPaleSurfaceTheMaskMissesStays) {
+  // A white bowl on a white backdrop with gold script printed on its side; the segmenter finds
+  // the bowl's dark rim, its grid lines and the print, but not its pale body.
+  const cv::Size size(480, 360);
+  cv::Mat bgr(size, CV_8UC3, cv::Scalar(255, 255, 255));
+  const std::vector<cv::Point> bowl = {{70, 60}, {410, 60}, {360, 320}, {120, 320}};
+  cv::fillConvexPoly(bgr, bowl, cv::Scalar(244, 245, 246), cv::LINE_AA);
+  cv::ellipse(bgr, cv::Point(240, 62), cv::Size(170, 22), 0, 0, 360, cv::Scalar(90, 60, 60),
+              cv::FILLED, cv::LINE_AA);
+  cv::Mat found(size, CV_8UC1, cv::Scalar(0));  // what the segmenter finds
+  cv::ellipse(found, cv::Point(240, 62), cv::Size(170, 22), 0, 0, 360, cv::Scalar(255), cv::FILLED);
+  for (int x = 130; x <= 350; x += 110) {
+    cv::line(bgr, {x, 84}, {x + (240 - x) / 5, 318}, cv::Scalar(70, 70, 70), 2, cv::LINE_AA);
+    cv::line(found, {x, 84}, {x + (240 - x) / 5, 318}, cv::Scalar(255), 5);
+  }
+  TextStyle script;
+  script.text = "Bon Appetit";
+  script.pixel_height = 46;
+  script.color = {60, 150, 205};
+  script.center = {240, 190};
+  const RenderedText printed = RenderText(bgr, script);
+  cv::Mat print;
+  cv::dilate(printed.text_mask, print, cv::Mat());
+  found |= print;
+  const cv::Mat photo = Photographed(printed.bgr, 7);
+  // The region mostly lies on what the mask misses.
+  const std::vector<TextFinding> findings = ClassifiedOn(photo, printed.text_mask, found);
+  ASSERT_FALSE(findings.empty());
+  for (const TextFinding& f : findings) {
+    SCOPED_TRACE(f.text + ": " + f.why);
+    EXPECT_FALSE(f.overlay);
+  }
+
+  // White text with a black outline drawn across the bowl's edge onto the backdrop is still
+  // overlay: on the white backdrop its glyphs vanish, so its ink is only where the bowl is.
+  TextStyle drawn;
+  drawn.text = "NEW 2024";
+  drawn.pixel_height = 40;
+  drawn.color = {255, 255, 255};
+  drawn.outline_width = 2;
+  drawn.outline_color = {0, 0, 0};
+  drawn.center = {400, 150};
+  const RenderedText overlay = RenderText(photo, drawn);
+  cv::Mat bowl_mask(size, CV_8UC1, cv::Scalar(0));
+  cv::fillConvexPoly(bowl_mask, bowl, cv::Scalar(255));
+  const std::vector<TextFinding> drawn_findings =
+      ClassifiedOn(overlay.bgr, overlay.text_mask, bowl_mask);
+  ASSERT_FALSE(drawn_findings.empty());
+  for (const TextFinding& f : drawn_findings) {
+    SCOPED_TRACE(f.text + ": " + f.why);
+    EXPECT_TRUE(f.overlay);
+  }
+}
+
 TEST(TextScopeTest, CleanProductPhotosHaveNoOverlayText) {
   const auto area = OverlayTextArea(models::TestRuntime());
   int seed = 20;
