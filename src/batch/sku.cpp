@@ -253,7 +253,8 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
       const recipe::PlanStep* cut = FindStep(plan, "cutout");
       Result<Image> cutout = cut ? executors[photo]->Run(*cut) : Result<Image>(photos[photo].image);
       Result<double> share =
-          cutout.ok() ? env.text_area(qa::FlattenOnto(*cutout, {255, 255, 255})) : cutout.status();
+          cutout.ok() ? env.text_area(qa::FlattenOnto(*cutout, {255, 255, 255}), cv::Mat())
+                      : cutout.status();
       it = photo_text.emplace(photo, std::move(share)).first;
     }
     const Result<double> share = it->second;
