@@ -116,10 +116,10 @@ Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Ma
 
 // Share of `bgr`'s area (in [0, 1]) covered by overlay text: detected regions that read as text
 // and that ClassifyText calls overlay against the product mask. The mask is the function's
-// `product` argument when given (the compliance gate's qa::PureBackgroundProduct: no segmenter
-// runs), else ISNet's (ClassifyAgainstProduct); recognition and the segmenter run only when the
-// detector finds something. The single "text left" measure for QA (qa::TextCoverageFn, with no
-// product) and the compliance gate (qa::ComplianceOptions::overlay_text_area). The returned
+// `product` argument when given (the compliance gate's or the runner's qa::ProductPieces: no
+// segmenter runs), else ISNet's (ClassifyAgainstProduct); recognition and the segmenter run only
+// when the detector finds something. The single "text left" measure for QA (qa::TextCoverageFn,
+// with no product) and the compliance gate (qa::ComplianceOptions::overlay_text_area). The returned
 // function borrows `runtime`, which must outlive it; it is thread-safe.
 qa::OverlayTextFn OverlayTextArea(models::Runtime& runtime);
 

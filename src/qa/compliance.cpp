@@ -339,12 +339,17 @@ bool Passed(const ComplianceReport& report, std::string_view id) {
   });
 }
 
-// `product`: PureBackgroundProduct() when the pure background passed, else empty.
+// `product`: ProductPieces() when the pure background passed, else empty.
 void CheckText(const Preset& p, const cv::Mat& bgr, const cv::Mat& product,
                const ComplianceOptions& options, ComplianceReport* report) {
   if (!p.no_text) return;
   if (!options.overlay_text_area) {
     report->rules.push_back(NotChecked("overlay_text", "no text detector is configured"));
+    return;
+  }
+  if (options.text_only_if_rest_passes && !report->passed()) {
+    report->rules.push_back(
+        NotChecked("overlay_text", "not measured: the image already fails " + report->FailedIds()));
     return;
   }
   Result<double> area = options.overlay_text_area(bgr, product);
@@ -558,9 +563,22 @@ Layout FindPureLayout(const cv::Mat& bgr, cv::Vec3b colour, const io::ImageHeade
   return strict;
 }
 
-cv::Mat PureBackgroundProduct(const Layout& layout) {
-  cv::Mat filled, labels, stats, centroids;
-  cv::bitwise_not(layout.background, filled);
+cv::Mat ProductPieces(const cv::Mat& background) {
+  // The background that reaches the border (as FindLayout's, 4-connected); the rest is product.
+  cv::Mat labels;
+  const int count = cv::connectedComponents(background, labels, 4, CV_32S);
+  std::vector<uchar> outside(count, 0);
+  const int w = background.cols, h = background.rows;
+  for (int x = 0; x < w; ++x) outside[labels.at<int>(0, x)] = outside[labels.at<int>(h - 1, x)] = 1;
+  for (int y = 0; y < h; ++y) outside[labels.at<int>(y, 0)] = outside[labels.at<int>(y, w - 1)] = 1;
+  cv::Mat filled(background.size(), CV_8UC1);
+  for (int y = 0; y < h; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const uchar* b = background.ptr<uchar>(y);
+    uchar* out = filled.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) out[x] = b[x] && outside[l[x]] ? 0 : 255;
+  }
+  cv::Mat stats, centroids;
   const int n = cv::connectedComponentsWithStats(filled, labels, stats, centroids, 8, CV_32S);
   int largest = 0;
   for (int i = 1; i < n; ++i) largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
@@ -568,13 +586,12 @@ cv::Mat PureBackgroundProduct(const Layout& layout) {
   for (int i = 1; i < n; ++i) {
     keep[i] = stats.at<int>(i, cv::CC_STAT_AREA) >= kProductPieceShare * largest ? 255 : 0;
   }
-  cv::Mat product(filled.size(), CV_8UC1);
-  for (int y = 0; y < product.rows; ++y) {
+  for (int y = 0; y < h; ++y) {
     const int* l = labels.ptr<int>(y);
-    uchar* out = product.ptr<uchar>(y);
-    for (int x = 0; x < product.cols; ++x) out[x] = keep[l[x]];
+    uchar* out = filled.ptr<uchar>(y);
+    for (int x = 0; x < w; ++x) out[x] = keep[l[x]];
   }
-  return product;
+  return filled;
 }
 
 cv::Mat PureRegion(const Layout& layout, const Preset& preset, const io::ImageHeader& header) {
@@ -624,7 +641,7 @@ ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, c
   // construction.
   const bool pure = preset.pure_background && layout.found() &&
                     Passed(report, "background_border") && Passed(report, "background_pure");
-  CheckText(preset, bgr, pure ? PureBackgroundProduct(layout) : cv::Mat(), options, &report);
+  CheckText(preset, bgr, pure ? ProductPieces(layout.background) : cv::Mat(), options, &report);
   return report;
 }
 

@@ -243,7 +243,7 @@ TEST(ComplianceTest, OverlayTextRuleUsesTheDetectorHook) {
   }
 }
 
-TEST(ComplianceTest, PureBackgroundProductKeepsLargePiecesWithTheirHolesAndDropsSmallIslands) {
+TEST(ComplianceTest, ProductPiecesKeepsLargePiecesWithTheirHolesAndDropsSmallIslands) {
   cv::Mat bgr(300, 300, CV_8UC3, cv::Scalar::all(255));
   // A pair of shoes (two large pieces), one of them a ring with a white hole; a caption's
   // glyphs and a price tag on the backdrop (small islands); a one-pixel speck.
@@ -254,7 +254,7 @@ TEST(ComplianceTest, PureBackgroundProductKeepsLargePiecesWithTheirHolesAndDrops
   cv::rectangle(bgr, cv::Rect(240, 240, 30, 18), cv::Scalar(0, 200, 255), cv::FILLED);
   bgr.at<cv::Vec3b>(20, 20) = cv::Vec3b(0, 0, 0);
   const Layout layout = FindLayout(bgr, kWhite, kPureTolerance);
-  const cv::Mat product = PureBackgroundProduct(layout);
+  const cv::Mat product = ProductPieces(layout.background);
   ASSERT_EQ(product.size(), bgr.size());
   EXPECT_EQ(product.at<uchar>(100, 80), 255);   // the first shoe
   EXPECT_EQ(product.at<uchar>(130, 170), 255);  // the second
@@ -264,6 +264,16 @@ TEST(ComplianceTest, PureBackgroundProductKeepsLargePiecesWithTheirHolesAndDrops
   EXPECT_EQ(cv::countNonZero(product & caption), 0) << "the caption and the tag are not product";
   EXPECT_EQ(product.at<uchar>(20, 20), 0);
   EXPECT_EQ(product.at<uchar>(10, 150), 0);  // background
+  // From a cutout's alpha alike: a ring's hole (alpha 0, not reaching the border) is product, a
+  // caption the cutout kept as an island is not.
+  cv::Mat alpha(200, 200, CV_8UC1, cv::Scalar(0));
+  cv::circle(alpha, {100, 90}, 70, cv::Scalar(255), cv::FILLED);
+  cv::circle(alpha, {100, 90}, 30, cv::Scalar(0), cv::FILLED);
+  cv::rectangle(alpha, cv::Rect(60, 180, 20, 10), cv::Scalar(255), cv::FILLED);
+  const cv::Mat pieces = ProductPieces(alpha < 128);
+  EXPECT_EQ(pieces.at<uchar>(90, 100), 255);
+  EXPECT_EQ(pieces.at<uchar>(185, 70), 0);
+  EXPECT_EQ(pieces.at<uchar>(5, 5), 0);
 }
 
 TEST(ComplianceTest, TextRuleGetsTheProductFromThePixelsOnlyWhenThePureBackgroundPasses) {
@@ -297,6 +307,13 @@ TEST(ComplianceTest, TextRuleGetsTheProductFromThePixelsOnlyWhenThePureBackgroun
   EXPECT_TRUE(RuleOf(report, "background_border").failed()) << Dump(report);
   EXPECT_TRUE(seen.empty());
   EXPECT_NE(RuleOf(report, "overlay_text").message.find("by the segmenter"), std::string::npos);
+  // Export's gate spares the measure when the image fails anyway.
+  ComplianceOptions gate = options;
+  gate.text_only_if_rest_passes = true;
+  report = CheckBytes(Encode(dusty), SmallAmazon(), gate);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(RuleOf(report, "overlay_text").outcome, Outcome::kNotChecked);
+  EXPECT_NE(RuleOf(report, "overlay_text").message.find("background_border"), std::string::npos);
   // Nor does a preset that does not require a pure background.
   Preset temu = Builtin("temu");
   temu.min_long_side = 200;
