@@ -15,7 +15,7 @@ if [ "$(find "$OUT/cutouts" -type f 2>/dev/null | wc -l)" -ne "$(find "$OUT/phot
 fi
 tail -n 1 "$OUT/cutout.log"
 for preset in amazon noon shopify; do
-  written=$(find "$OUT/$preset" -type f 2>/dev/null | wc -l || true)
+  written=$( (find "$OUT/$preset" -type f 2>/dev/null || true) | wc -l)
   if [ "${CHECK_ONLY:-0}" != 1 ]; then  # CHECK_ONLY=1: only the independent check below
   rm -rf "${OUT:?}/$preset"
   start=$(date +%s.%N)

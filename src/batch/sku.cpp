@@ -245,6 +245,10 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   // Overlay text left is a property of the product as cut out, the same in every candidate made
   // from one photo: measured once per photo on the cutout flattened onto white (the detector and
   // the product mask cost seconds; per candidate and per export they dominated the SKU's time).
+  // The product is the cutout's own alpha in large pieces (qa::ProductPieces), not ISNet's
+  // second reading of the flattened cutout, which missed white parts of pale products (a white
+  // bowl's printed name then read as overlay); a remnant the cutout kept as a small island (a
+  // caption's glyphs) is not product, so its text counts.
   std::map<size_t, Result<double>> photo_text;
   auto text_left = [&](size_t photo, const recipe::CandidatePlan& plan) -> qa::TextCoverageFn {
     if (!env.text_area) return {};
@@ -252,8 +256,12 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
     if (it == photo_text.end()) {
       const recipe::PlanStep* cut = FindStep(plan, "cutout");
       Result<Image> cutout = cut ? executors[photo]->Run(*cut) : Result<Image>(photos[photo].image);
-      Result<double> share =
-          cutout.ok() ? env.text_area(qa::FlattenOnto(*cutout, {255, 255, 255})) : cutout.status();
+      Result<double> share = cutout.status();
+      if (cutout.ok()) {
+        const cv::Mat product =
+            cutout->has_alpha() ? qa::ProductPieces(cutout->alpha < 128) : cv::Mat();
+        share = env.text_area(qa::FlattenOnto(*cutout, {255, 255, 255}), product);
+      }
       it = photo_text.emplace(photo, std::move(share)).first;
     }
     const Result<double> share = it->second;

@@ -13,6 +13,7 @@
 #include "models/runtime.h"
 #include "ops/op.h"
 #include "qa/checks.h"
+#include "qa/compliance.h"
 #include "qa/presets.h"
 #include "qa/qa_config.h"
 #include "recipe/cache.h"
@@ -31,7 +32,7 @@ struct SkuEnv {
   qa::QaConfig qa;
   // Share of an image covered by overlay text (ops::OverlayTextArea); may be empty: text left is
   // then not checked, and exports to no-text presets report the rule as not checked.
-  std::function<Result<double>(const cv::Mat& bgr)> text_area;
+  qa::OverlayTextFn text_area;
   std::string output_dir;
 };
 

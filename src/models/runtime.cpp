@@ -29,6 +29,11 @@ Result<const Segmenter*> Runtime::segmenter(int size) {
   return segmenter;
 }
 
+int Runtime::loaded_segmenters() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return static_cast<int>(segmenters_.size());
+}
+
 template <typename T, typename Load>
 Result<const T*> Runtime::LoadOnce(std::unique_ptr<T>* slot, Status* status, Load load) {
   std::lock_guard<std::mutex> lock(mutex_);

@@ -35,6 +35,9 @@ class Runtime {
   // out of range.
   Result<const Segmenter*> segmenter(int input_size);
 
+  // How many ISNet sizes have been loaded so far (for tests: which paths needed the segmenter).
+  int loaded_segmenters();
+
   // PP-OCRv4 detection with default options, loaded on first call; later calls return the same
   // instance (or the same error).
   Result<const TextDetector*> text_detector();

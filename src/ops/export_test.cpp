@@ -7,8 +7,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include "io/colour_profile.h"
+#include "models/runtime.h"
 #include "ops/op.h"
+#include "ops/remove_text.h"
 #include "tests/testdata.h"
+#include "tests/text_render.h"
 
 namespace vitrine::ops {
 namespace {
@@ -358,6 +361,87 @@ TEST(ExportTest, MetadataIsStrippedOrKeptAsThePresetSays) {
   const qa::ComplianceReport strict = qa::CheckCompliance(kept->bytes, Decode(kept->bytes),
                                                           Small("amazon"), qa::ComplianceOptions{});
   EXPECT_EQ(strict.FailedIds(), "metadata") << strict.ToJson().dump(1);
+}
+
+// The overlay_text rule's outcome and measure in `report`.
+std::string TextRule(const qa::ComplianceReport& report) {
+  for (const qa::RuleResult& r : report.rules) {
+    if (r.id == "overlay_text") return (r.failed() ? "failed " : "passed ") + r.measured;
+  }
+  return "missing";
+}
+
+// On a pure-white main image the product is what the white does not reach: a caption drawn on
+// the backdrop is overlay text, text printed on the product is not, and `vitrine check` (the
+// file alone) and export's gate decide alike, without loading ISNet.
+TEST(ExportTest, OverlayTextOnPureWhiteIsJudgedFromThePixelsAsCheckJudgesIt) {
+  static const Config config = *LoadConfig();
+  models::Runtime runtime(config);  // its own: it counts the ISNet sizes loaded
+  qa::Preset preset = Small("amazon");
+  preset.canvas_width = preset.canvas_height = 480;
+  ExportOptions gate;
+  gate.format = io::Format::kPng;
+  gate.compliance.overlay_text_area = OverlayTextArea(runtime);
+  ExportOptions no_text_rule;
+  no_text_rule.format = io::Format::kPng;
+
+  const testdata::Composite product = testdata::ProductOnColour({480, 480}, 0.7, kWhite, 5);
+  const cv::Rect box = cv::boundingRect(product.alpha > 128);
+  const cv::Point2f centre = (box.tl() + box.br()) / 2;
+  // A supplier's caption on the white under the product.
+  testdata::TextStyle caption;
+  caption.text = "限时特价 包邮";
+  caption.pixel_height = 30;
+  caption.color = {0, 0, 210};
+  caption.center = {centre.x, box.br().y + 30.0f};
+  const Image captioned{testdata::RenderText(product.bgr, caption).bgr, {}, "captioned"};
+  // The product's own print: dark, translucent over its texture, softened like a photo.
+  testdata::TextStyle print;
+  print.text = "ORGANIC TEA";
+  print.bold = true;
+  print.pixel_height = 28;
+  print.color = {30, 40, 60};
+  print.opacity = 0.8;
+  print.center = centre;
+  Image printed{testdata::RenderText(product.bgr, print).bgr, {}, "printed"};
+  cv::GaussianBlur(printed.bgr, printed.bgr, cv::Size(3, 3), 0.7);
+
+  for (const auto& [image, overlay] :
+       {std::pair{&captioned, true}, std::pair{static_cast<const Image*>(&printed), false}}) {
+    SCOPED_TRACE(image->name);
+    // The file export writes when the text rule is left out: what check would be given.
+    Result<ExportResult> plain = Export(*image, preset, no_text_rule);
+    ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+    const Image file = Decode(plain->bytes);
+    // The text is there to judge.
+    Result<const models::TextDetector*> detector = runtime.text_detector();
+    ASSERT_TRUE(detector.ok());
+    Result<std::vector<models::TextRegion>> regions = (*detector)->Detect(file.bgr);
+    ASSERT_TRUE(regions.ok());
+    EXPECT_GE(regions->size(), 1u);
+    const qa::ComplianceReport checked =
+        qa::CheckCompliance(plain->bytes, file, preset, gate.compliance);
+    Result<ExportResult> gated = Export(file, preset, gate);
+    if (overlay) {
+      EXPECT_EQ(checked.FailedIds(), "overlay_text") << checked.ToJson().dump(1);
+      ASSERT_FALSE(gated.ok());
+      EXPECT_NE(gated.status().message().find("overlay_text"), std::string::npos)
+          << gated.status().message();
+      // The gate measured what check measured.
+      const std::string measured = TextRule(checked).substr(std::string("failed ").size());
+      EXPECT_NE(gated.status().message().find("measured " + measured), std::string::npos)
+          << measured << " vs " << gated.status().message();
+    } else {
+      EXPECT_TRUE(checked.passed()) << checked.ToJson().dump(1);
+      ASSERT_TRUE(gated.ok()) << gated.status().ToString();
+      EXPECT_EQ(TextRule(gated->report), TextRule(checked));
+      const qa::ComplianceReport recheck =
+          qa::CheckCompliance(gated->bytes, Decode(gated->bytes), preset, gate.compliance);
+      EXPECT_TRUE(recheck.passed()) << recheck.ToJson().dump(1);
+    }
+  }
+  // The product came from the pixels: no segmenter was needed.
+  EXPECT_EQ(runtime.loaded_segmenters(), 0);
 }
 
 }  // namespace

@@ -483,8 +483,10 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 namespace {
 
 // Where OverlayTextArea's overlay text is: CV_8UC1, 255 on overlay text, at `bgr`'s size fitted
-// into a 1024 px long side; empty for an empty `bgr`.
-Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
+// into a 1024 px long side; empty for an empty `bgr`. `product`: the product mask to classify
+// against, or empty to find it with ISNet.
+Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr,
+                                const cv::Mat& product) {
   if (bgr.empty()) return cv::Mat();
   const cv::Size work = FitLongSide(bgr.size(), kClassifySide);
   if (std::min(bgr.cols, bgr.rows) < kMinSide) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
@@ -500,9 +502,13 @@ Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
       findings[i].text = texts[i].text;
       findings[i].confidence = texts[i].confidence;
     }
-    RETURN_IF_ERROR(
-        ClassifyAgainstProduct(bgr, regions, true, kDefaultScreenSegmentSize, runtime, &findings)
-            .status());
+    if (product.empty()) {
+      RETURN_IF_ERROR(
+          ClassifyAgainstProduct(bgr, regions, true, kDefaultScreenSegmentSize, runtime, &findings)
+              .status());
+    } else {
+      ClassifyText(bgr, product, regions, true, &findings);
+    }
     const double sx = static_cast<double>(work.width) / bgr.cols;
     const double sy = static_cast<double>(work.height) / bgr.rows;
     std::vector<models::TextRegion> overlay;
@@ -518,9 +524,9 @@ Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr) {
 
 }  // namespace
 
-std::function<Result<double>(const cv::Mat& bgr)> OverlayTextArea(models::Runtime& runtime) {
-  return [&runtime](const cv::Mat& bgr) -> Result<double> {
-    ASSIGN_OR_RETURN(cv::Mat covered, OverlayTextMask(runtime, bgr));
+qa::OverlayTextFn OverlayTextArea(models::Runtime& runtime) {
+  return [&runtime](const cv::Mat& bgr, const cv::Mat& product) -> Result<double> {
+    ASSIGN_OR_RETURN(cv::Mat covered, OverlayTextMask(runtime, bgr, product));
     return covered.empty() ? 0.0 : static_cast<double>(cv::countNonZero(covered)) / covered.total();
   };
 }

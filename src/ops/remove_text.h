@@ -30,6 +30,7 @@
 #include "core/image.h"
 #include "core/status.h"
 #include "models/runtime.h"
+#include "qa/compliance.h"
 
 namespace vitrine::ops {
 
@@ -125,11 +126,12 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
 Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Mat& bgr);
 
 // Share of `bgr`'s area (in [0, 1]) covered by overlay text: detected regions that read as text
-// and that ClassifyText calls overlay against the segmenter's product mask (recognition and the
-// segmenter run only when the detector finds something). The single
-// "text left" measure for QA (qa::TextCoverageFn) and the compliance gate
-// (qa::ComplianceOptions::overlay_text_area). The returned function borrows `runtime`, which must
-// outlive it; it is thread-safe.
-std::function<Result<double>(const cv::Mat& bgr)> OverlayTextArea(models::Runtime& runtime);
+// and that ClassifyText calls overlay against the product mask. The mask is the function's
+// `product` argument when given (the compliance gate's or the runner's qa::ProductPieces: no
+// segmenter runs), else ISNet's (ClassifyAgainstProduct); recognition and the segmenter run only
+// when the detector finds something. The single "text left" measure for QA (qa::TextCoverageFn,
+// with no product) and the compliance gate (qa::ComplianceOptions::overlay_text_area). The returned
+// function borrows `runtime`, which must outlive it; it is thread-safe.
+qa::OverlayTextFn OverlayTextArea(models::Runtime& runtime);
 
 }  // namespace vitrine::ops

@@ -114,8 +114,8 @@ TEST(TextScopeTest, OverlayDrawnOverTheProductIsRemovedUnderOverlayScope) {
 
   // QA's "text left" measure sees the overlay before and nothing after.
   const auto area = OverlayTextArea(models::TestRuntime());
-  Result<double> area_before = area(both.bgr);
-  Result<double> area_after = area(out->bgr);
+  Result<double> area_before = area(both.bgr, cv::Mat());
+  Result<double> area_after = area(out->bgr, cv::Mat());
   ASSERT_TRUE(area_before.ok() && area_after.ok());
   EXPECT_GT(*area_before, 0.005);
   EXPECT_EQ(*area_after, 0.0);
@@ -395,7 +395,7 @@ TEST(TextScopeTest, CleanProductPhotosHaveNoOverlayText) {
                                       testdata::Backdrop::kBlurredRoom}) {
     for (int i = 0; i < 2; ++i) {
       const testdata::Composite scene = testdata::MakeComposite(kSize, backdrop, seed++);
-      Result<double> overlay = area(scene.bgr);
+      Result<double> overlay = area(scene.bgr, cv::Mat());
       ASSERT_TRUE(overlay.ok()) << overlay.status().message();
       EXPECT_EQ(*overlay, 0.0) << "seed " << seed - 1;
     }

@@ -23,6 +23,11 @@
 // the product's box); export knows the product's alpha and refuses it
 // (ComplianceOptions::coverage, rule background_uncovered).
 //
+// Overlay text (presets with no_text): the overlay_text_area hook measures it. Where the preset
+// requires a pure background and the image passes that rule, the hook is given the product from
+// the pixels (ProductPieces) instead of finding it with a segmenter, so `vitrine check`
+// and export's gate decide alike by construction, and cheaply.
+//
 // Thread safety: every function is thread-safe if the overlay_text_area hook is.
 #pragma once
 
@@ -64,12 +69,21 @@ struct ComplianceReport {
   nlohmann::json ToJson() const;
 };
 
+// Share (0..1) of `bgr` (the flattened image) covered by detected overlay text (captions, logos,
+// watermarks). `product` (CV_8UC1 at bgr's size, 255 = product) is where the product is when the
+// pixels alone say so (ProductPieces(): a pure background that passes its rules); empty:
+// the function finds the product itself (ops::OverlayTextArea runs ISNet).
+using OverlayTextFn = std::function<Result<double>(const cv::Mat& bgr, const cv::Mat& product)>;
+
 struct ComplianceOptions {
-  // Share (0..1) of the image covered by detected overlay text (captions, logos, watermarks),
-  // given the flattened BGR image. Empty: the no-text rule is reported as not checked.
-  std::function<Result<double>(const cv::Mat& bgr)> overlay_text_area;
+  // The no-text rule's measure. Empty: the rule is reported as not checked.
+  OverlayTextFn overlay_text_area;
   // Largest share of detected text tolerated before the rule fails (detectors see specks).
   double max_text_area = 0.001;
+  // Measure overlay text only when every other rule passed, else report it as not checked
+  // (export's gate: a failing image is refused whatever its text, and the measure costs a
+  // detector pass). `vitrine check` reports every rule.
+  bool text_only_if_rest_passes = false;
   // The product's coverage (its alpha, CV_8UC1) at the checked image's size, when the caller
   // knows it (export of a staged cutout). For pure-background presets, the rule
   // "background_uncovered" then requires every pixel it leaves at 0 to be exactly the background
@@ -109,6 +123,17 @@ struct Framing {
 Framing MeasureFraming(cv::Rect box, cv::Size size);
 // The median colour of the image's outermost pixels (per channel).
 cv::Vec3b BorderColour(const cv::Mat& bgr);
+
+// The product where the background is known (`background`: CV_8UC1, 255 = background): what the
+// background connected to the image border does not reach (holes filled), keeping only the large
+// pieces, those of at least kProductPieceShare of the largest one's area (a pair of shoes, a set
+// of glasses). Small islands on the backdrop (a caption's glyphs, a price, a logo) are not
+// product, so text there counts as overlay. For an image whose pure background passes
+// background_border and background_pure, ProductPieces(layout.background) is the product from the
+// pixels alone, exact on our own exports (export moves every product pixel off the background
+// colour); for a cutout, ProductPieces(alpha < 128). CV_8UC1, 255 = product.
+inline constexpr double kProductPieceShare = 0.05;
+cv::Mat ProductPieces(const cv::Mat& background);
 
 // `colour`: the expected background colour, or nullopt to take BorderColour().
 // `tolerance`: kPlainTolerance, or kPureTolerance where the preset requires a pure background.

@@ -220,7 +220,7 @@ TEST(ComplianceTest, OverlayTextRuleUsesTheDetectorHook) {
   ComplianceOptions options;
   double area = 0.04;
   cv::Size seen;
-  options.overlay_text_area = [&](const cv::Mat& bgr) -> Result<double> {
+  options.overlay_text_area = [&](const cv::Mat& bgr, const cv::Mat&) -> Result<double> {
     seen = bgr.size();
     return area;
   };
@@ -230,7 +230,7 @@ TEST(ComplianceTest, OverlayTextRuleUsesTheDetectorHook) {
   EXPECT_EQ(RuleOf(with_text, "overlay_text").measured, "4.0%");
   area = 0;
   EXPECT_TRUE(CheckBytes(bytes, SmallAmazon(), options).passed());
-  options.overlay_text_area = [](const cv::Mat&) -> Result<double> {
+  options.overlay_text_area = [](const cv::Mat&, const cv::Mat&) -> Result<double> {
     return Unavailable("text detector model is not prepared");
   };
   ComplianceReport broken = CheckBytes(bytes, SmallAmazon(), options);
@@ -241,6 +241,86 @@ TEST(ComplianceTest, OverlayTextRuleUsesTheDetectorHook) {
   for (const RuleResult& r : CheckBytes(bytes, shopify, options).rules) {
     EXPECT_NE(r.id, "overlay_text");
   }
+}
+
+TEST(ComplianceTest, ProductPiecesKeepsLargePiecesWithTheirHolesAndDropsSmallIslands) {
+  cv::Mat bgr(300, 300, CV_8UC3, cv::Scalar::all(255));
+  // A pair of shoes (two large pieces), one of them a ring with a white hole; a caption's
+  // glyphs and a price tag on the backdrop (small islands); a one-pixel speck.
+  cv::rectangle(bgr, cv::Rect(30, 60, 100, 140), cv::Scalar(40, 60, 120), cv::FILLED);
+  cv::circle(bgr, {210, 130}, 60, cv::Scalar(40, 60, 120), cv::FILLED);
+  cv::circle(bgr, {210, 130}, 25, cv::Scalar::all(255), cv::FILLED);
+  cv::putText(bgr, "SALE", {40, 260}, cv::FONT_HERSHEY_SIMPLEX, 1.2, cv::Scalar(0, 0, 200), 3);
+  cv::rectangle(bgr, cv::Rect(240, 240, 30, 18), cv::Scalar(0, 200, 255), cv::FILLED);
+  bgr.at<cv::Vec3b>(20, 20) = cv::Vec3b(0, 0, 0);
+  const Layout layout = FindLayout(bgr, kWhite, kPureTolerance);
+  const cv::Mat product = ProductPieces(layout.background);
+  ASSERT_EQ(product.size(), bgr.size());
+  EXPECT_EQ(product.at<uchar>(100, 80), 255);   // the first shoe
+  EXPECT_EQ(product.at<uchar>(130, 170), 255);  // the second
+  EXPECT_EQ(product.at<uchar>(130, 210), 255);  // its hole is product
+  cv::Mat caption(bgr.size(), CV_8UC1, cv::Scalar(0));
+  caption(cv::Rect(30, 225, 260, 50)).setTo(255);
+  EXPECT_EQ(cv::countNonZero(product & caption), 0) << "the caption and the tag are not product";
+  EXPECT_EQ(product.at<uchar>(20, 20), 0);
+  EXPECT_EQ(product.at<uchar>(10, 150), 0);  // background
+  // From a cutout's alpha alike: a ring's hole (alpha 0, not reaching the border) is product, a
+  // caption the cutout kept as an island is not.
+  cv::Mat alpha(200, 200, CV_8UC1, cv::Scalar(0));
+  cv::circle(alpha, {100, 90}, 70, cv::Scalar(255), cv::FILLED);
+  cv::circle(alpha, {100, 90}, 30, cv::Scalar(0), cv::FILLED);
+  cv::rectangle(alpha, cv::Rect(60, 180, 20, 10), cv::Scalar(255), cv::FILLED);
+  const cv::Mat pieces = ProductPieces(alpha < 128);
+  EXPECT_EQ(pieces.at<uchar>(90, 100), 255);
+  EXPECT_EQ(pieces.at<uchar>(185, 70), 0);
+  EXPECT_EQ(pieces.at<uchar>(5, 5), 0);
+}
+
+TEST(ComplianceTest, TextRuleGetsTheProductFromThePixelsOnlyWhenThePureBackgroundPasses) {
+  cv::Mat seen;
+  int calls = 0;
+  ComplianceOptions options;
+  options.overlay_text_area = [&](const cv::Mat&, const cv::Mat& product) -> Result<double> {
+    seen = product.clone();
+    ++calls;
+    return 0.0;
+  };
+  // A staged product on pure white: the product is what the white does not reach.
+  const testdata::Composite composite = testdata::ProductOnColour({300, 300}, 0.9, kWhite, 3);
+  const Image staged{composite.bgr, {}, "staged"};
+  ComplianceReport report = CheckBytes(Encode(staged), SmallAmazon(), options);
+  EXPECT_TRUE(report.passed()) << Dump(report);
+  ASSERT_EQ(calls, 1);
+  ASSERT_EQ(seen.size(), cv::Size(300, 300));
+  // Every solid pixel of the product, and nothing beyond its soft edge.
+  EXPECT_EQ(cv::countNonZero((composite.alpha > 128) & ~seen), 0);
+  cv::Mat reach;
+  cv::dilate(composite.alpha > 0, reach, cv::Mat::ones(3, 3, CV_8UC1));
+  EXPECT_EQ(cv::countNonZero(seen & ~reach), 0);
+  EXPECT_NE(RuleOf(report, "overlay_text").message.find("from the pure background"),
+            std::string::npos);
+  // A background that fails purity does not say where the product is: the hook finds it.
+  Image dusty = staged;
+  dusty.bgr = staged.bgr.clone();
+  dusty.bgr.at<cv::Vec3b>(1, 150) = cv::Vec3b(250, 250, 250);  // in the border ring
+  report = CheckBytes(Encode(dusty), SmallAmazon(), options);
+  EXPECT_TRUE(RuleOf(report, "background_border").failed()) << Dump(report);
+  EXPECT_TRUE(seen.empty());
+  EXPECT_NE(RuleOf(report, "overlay_text").message.find("by the segmenter"), std::string::npos);
+  // Export's gate spares the measure when the image fails anyway.
+  ComplianceOptions gate = options;
+  gate.text_only_if_rest_passes = true;
+  report = CheckBytes(Encode(dusty), SmallAmazon(), gate);
+  EXPECT_EQ(calls, 2);
+  EXPECT_EQ(RuleOf(report, "overlay_text").outcome, Outcome::kNotChecked);
+  EXPECT_NE(RuleOf(report, "overlay_text").message.find("background_border"), std::string::npos);
+  // Nor does a preset that does not require a pure background.
+  Preset temu = Builtin("temu");
+  temu.min_long_side = 200;
+  temu.canvas_width = temu.canvas_height = 300;
+  report = CheckBytes(Encode(staged), temu, options);
+  EXPECT_EQ(calls, 3);
+  EXPECT_TRUE(seen.empty());
 }
 
 // ---- ICC profiles, built here: a v2 profile whose only tag is its description.
