@@ -384,14 +384,14 @@ TEST_F(RemoveTextTest, OpReportsFactsAndOverlayAreaFindsWhatIsLeft) {
   EXPECT_TRUE(facts["residual"]["regions"].empty());
 
   const auto area = OverlayTextArea(*runtime_);
-  Result<double> before = area(rendered.bgr);
-  Result<double> after = area(out->bgr);
+  Result<double> before = area(rendered.bgr, cv::Mat());
+  Result<double> after = area(out->bgr, cv::Mat());
   ASSERT_TRUE(before.ok() && after.ok());
   EXPECT_GT(*before, 0.005);
   EXPECT_EQ(*after, 0.0);
   // Product text is not overlay text.
   testdata::Composite product;
-  Result<double> printed = area(ProductWithPrintedText(&product).bgr);
+  Result<double> printed = area(ProductWithPrintedText(&product).bgr, cv::Mat());
   ASSERT_TRUE(printed.ok());
   EXPECT_EQ(*printed, 0.0);
 

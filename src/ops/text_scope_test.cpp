@@ -329,7 +329,7 @@ TEST(TextScopeTest, HandleLikeRingIsNotText) {
     EXPECT_FALSE(f.overlay);
   }
   // QA's and the export gate's "text left" measure finds none.
-  Result<double> area = OverlayTextArea(models::TestRuntime())(photo);
+  Result<double> area = OverlayTextArea(models::TestRuntime())(photo, cv::Mat());
   ASSERT_TRUE(area.ok()) << area.status().message();
   EXPECT_EQ(*area, 0.0);
 }
