@@ -145,7 +145,7 @@ StoreBackend::StoreBackend(store::JobStore& store, DataPaths paths, const Config
       latencies_(latencies) {}
 
 void StoreBackend::AddReaders(std::vector<std::unique_ptr<store::JobStore>> readers) {
-  for (auto& reader : readers) readers_.push_back(std::move(reader));
+  readers_ = std::move(readers);
 }
 
 store::JobStore& StoreBackend::Reader() {

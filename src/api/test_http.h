@@ -4,9 +4,10 @@
 
 #include <httplib.h>
 
-#include <chrono>
 #include <string>
 #include <thread>
+
+#include "api/listen.h"
 
 namespace vitrine::api::testing {
 
@@ -18,10 +19,8 @@ class LocalHttpServer {
   // test can allow that one network while 127.0.0.1 stays refused.
   int Start(const std::string& host = "127.0.0.1") {
     host_ = host;
-    port_ = server_.bind_to_any_port(host_);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() before the loop runs would be lost, and the destructor would wait forever.
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    const Result<int> bound = BindAndServe(server_, host_, 0, "--test", &thread_);
+    port_ = bound.ok() ? *bound : -1;
     return port_;
   }
   ~LocalHttpServer() {

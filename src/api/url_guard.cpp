@@ -24,6 +24,9 @@ constexpr uint32_t V4(int a, int b, int c, int d) {
   return (uint32_t(a) << 24) | (uint32_t(b) << 16) | (uint32_t(c) << 8) | uint32_t(d);
 }
 
+// The reason of the one address never allowed, even inside an operator's allowed networks.
+constexpr char kCloudMetadata[] = "link-local (cloud metadata)";
+
 // `address` in host byte order.
 std::string ForbiddenV4(uint32_t address) {
   struct Range {
@@ -32,7 +35,7 @@ std::string ForbiddenV4(uint32_t address) {
     const char* reason;
   };
   static const Range kRanges[] = {
-      {V4(169, 254, 169, 254), 32, "link-local (cloud metadata)"},
+      {V4(169, 254, 169, 254), 32, kCloudMetadata},
       {V4(0, 0, 0, 0), 8, "unspecified"},
       {V4(10, 0, 0, 0), 8, "private"},
       {V4(100, 64, 0, 0), 10, "shared (CGNAT)"},
@@ -227,7 +230,7 @@ Result<VettedTarget> Vet(const Url& url, const GuardOptions& options) {
     const bool allowed =
         std::any_of(options.allowed_networks.begin(), options.allowed_networks.end(),
                     [&](const IpNetwork& network) { return network.Contains(entry->ai_addr); });
-    if (allowed && reason.find("cloud metadata") == std::string::npos) reason.clear();
+    if (allowed && reason.find(kCloudMetadata) == std::string::npos) reason.clear();
     if (!reason.empty()) {
       return InvalidArgument("URL host '" + url.host + "' resolves to " + ip + ", a " + reason +
                              " address; only public internet addresses are fetched or called "

@@ -24,7 +24,7 @@ void AddRun(CLI::App& cli, const Config& config, int* exit_code) {
     std::string presets;
     int candidates = 0;
     int jobs = 0;
-    double cache_max_gb = 5;
+    double cache_max_gb = batch::RunOptions{}.cache_max_bytes / 1e9;
   };
   auto args = std::make_shared<Args>();
   cmd->add_option("--recipe", args->recipe, "A built-in recipe (`vitrine recipes`) or a file")

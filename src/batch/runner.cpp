@@ -217,19 +217,18 @@ Result<RunSummary> Run(const RunOptions& options, const Config& config) {
         const bool retry = state.ok() && *state == store::JobState::kQueued;
         line = sku.sku + ": " + (retry ? "will retry: " : "FAILED: ") + report.status().message();
       }
-      std::unique_lock<std::mutex> hold(print_mutex);
-      ++done_here;
-      if (done_here % kPruneEvery == 0) {
-        hold.unlock();
-        prune_cache();
-        hold.lock();
+      bool prune = false;
+      {
+        std::lock_guard<std::mutex> hold(print_mutex);
+        prune = ++done_here % kPruneEvery == 0;
+        if (!options.quiet) {
+          const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+          const int left = std::max(0, to_do - done_here);
+          std::fprintf(stderr, "[%d/%d] %s (%.1f s)%s\n", done_here, to_do, line.c_str(), seconds,
+                       left > 0 ? (", ETA " + Eta(elapsed / done_here * left)).c_str() : "");
+        }
       }
-      if (!options.quiet) {
-        const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        const int left = std::max(0, to_do - done_here);
-        std::fprintf(stderr, "[%d/%d] %s (%.1f s)%s\n", done_here, to_do, line.c_str(), seconds,
-                     left > 0 ? (", ETA " + Eta(elapsed / done_here * left)).c_str() : "");
-      }
+      if (prune) prune_cache();
     }
   };
   std::vector<std::thread> threads;

@@ -68,13 +68,13 @@ Image ConformCanvas(const Image& image, const qa::Preset& preset, bool keep_alph
   const cv::Rect whole(0, 0, image.width(), image.height());
   cv::Rect frame = PaddedFrame(whole.size(), preset);
   bool reframed = false;
-  // The pixels as they are before encoding: a pale product's rim is product.
-  const qa::Layout layout =
-      preset.pure_background
-          ? qa::FindPureLayout(flat.bgr, preset.background, io::ImageHeader{})
-          : qa::FindLayout(
-                flat.bgr, preset.plain_background ? std::optional(preset.background) : std::nullopt,
-                qa::kPlainTolerance);
+  // The pixels as they are before encoding (no compression ringing): a pale product's rim is
+  // product.
+  const qa::Layout layout = qa::FindLayout(
+      flat.bgr,
+      preset.pure_background || preset.plain_background ? std::optional(preset.background)
+                                                        : std::nullopt,
+      preset.pure_background ? qa::kPureTolerance : qa::kPlainTolerance);
   if (layout.found() && !layout.product.empty() &&
       !qa::MeasureFraming(layout.product - frame.tl(), frame.size()).Fits(preset)) {
     frame = IdealFrame(layout.product, preset);

@@ -13,8 +13,8 @@
 // or PNG compression to stay under max_bytes, and downscaling (never below the preset's minimum
 // size) as a last resort, with a note. Metadata: a preset that strips writes none (EXIF, XMP and
 // foreign ICC profiles of the source never reach the output); one that keeps writes the image's
-// exif and xmp (orientation upright) and the sRGB ICC profile (PNG and JPEG; WebP gets none, with
-// a note). Finally the encoded bytes are decoded again and checked with qa::CheckCompliance.
+// exif and xmp (orientation upright) and the sRGB ICC profile (PNG, JPEG and WebP alike).
+// Finally the encoded bytes are decoded again and checked with qa::CheckCompliance.
 //
 // Pure backgrounds: when `image` has alpha (a cutout staged on a transparent canvas), export
 // knows which pixels are background. It flattens onto the colour, drops a cutout's faint haze

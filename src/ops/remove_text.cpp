@@ -30,10 +30,6 @@ constexpr double kScreenProductMax = 0.85;
 constexpr double kResidualOverlap = 0.3;
 // A detected region is a watermark copy when this share of it lies on the copies.
 constexpr double kInMark = 0.5;
-// A line is part of the watermark when the watermark is tilted at least kFragmentTilt degrees and
-// the line within kFragmentSameTilt of it (as text_scope's tiled-watermark rule).
-constexpr double kFragmentTilt = 10;
-constexpr double kFragmentSameTilt = 4;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
@@ -64,18 +60,6 @@ std::string WatermarkWhy(const TiledWatermark& mark) {
 // Grow for a region: the option, or a share of the line height (outlines, drop shadows).
 int GrowFor(const models::TextRegion& region, int grow) {
   return grow >= 0 ? grow : std::max(2, cvRound(0.15 * LineHeight(region)));
-}
-
-// Share of `region`'s pixels that `mask` (image size) covers.
-double Overlap(const models::TextRegion& region, const cv::Mat& mask) {
-  const cv::Rect roi = Window(region, 0, mask.size());
-  if (roi.empty()) return 0;
-  const cv::Mat inside = RegionMaskIn(roi, region, 0);
-  const int area = cv::countNonZero(inside);
-  if (area == 0) return 0;
-  cv::Mat both;
-  cv::bitwise_and(inside, mask(roi), both);
-  return static_cast<double>(cv::countNonZero(both)) / area;
 }
 
 double MaskedSum(const cv::Mat& probability, const cv::Mat& mask) {
@@ -177,10 +161,12 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
                                                bool recognised, int screen_size,
                                                models::Runtime& runtime,
                                                std::vector<TextFinding>* findings) {
-  // The decisions against `product`, in a copy of `findings` (text and confidence as read).
+  // The decisions against `product`, in a copy of `findings` (text and confidence as read); the
+  // regions' drawn-over cues do not depend on the mask and are measured once.
+  std::vector<std::optional<OverlayCues>> cues;
   auto decide = [&](const cv::Mat& product, std::vector<TextFinding>* out) {
     *out = *findings;
-    ClassifyText(bgr, product, regions, recognised, out);
+    ClassifyText(bgr, product, regions, recognised, out, &cues);
   };
   auto same = [](const std::vector<TextFinding>& a, const std::vector<TextFinding>& b) {
     return std::equal(
@@ -239,7 +225,7 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
     }
   }
   ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*full, bgr));
-  ClassifyText(bgr, product, regions, recognised, findings);
+  ClassifyText(bgr, product, regions, recognised, findings, &cues);
   return ProductMaskUsed::kFull;
 }
 
@@ -326,17 +312,14 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                  cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * reach + 1, 2 * reach + 1}));
       for (size_t i = 0; i < first.regions.size(); ++i) {
         in_mark[i] =
-            static_cast<int>(i) == mark->seed || Overlap(first.regions[i], mark_area) >= kInMark;
+            static_cast<int>(i) == mark->seed || ShareIn(first.regions[i], mark_area) >= kInMark;
       }
       // Lines tilted and sized like the watermark's (the rest of a line the template held only
       // part of) are its too: they are inpainted.
       const models::TextRegion& seed = first.regions[mark->seed];
-      const double tilt = LineAngle(seed);
+      const bool tilted = std::abs(LineAngle(seed)) >= kWatermarkTilt;
       for (size_t i = 0; i < first.regions.size(); ++i) {
-        const double ratio = LineHeight(first.regions[i]) / LineHeight(seed);
-        fragment[i] = !in_mark[i] && std::abs(tilt) >= kFragmentTilt &&
-                      std::abs(LineAngle(first.regions[i]) - tilt) <= kFragmentSameTilt &&
-                      ratio >= 0.75 && ratio <= 1 / 0.75;
+        fragment[i] = !in_mark[i] && tilted && TiltedAlike(seed, first.regions[i]);
       }
     }
     std::vector<models::TextRegion> others;
@@ -395,7 +378,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         const cv::Mat area = models::RegionMask(bgr.size(), {copy});
         bool seen = false;
         for (size_t j = 0; j < first.regions.size() && !seen; ++j) {
-          seen = in_mark[j] && Overlap(first.regions[j], area) > 0;
+          seen = in_mark[j] && ShareIn(first.regions[j], area) > 0;
         }
         if (seen) continue;
         TextFinding f;
@@ -446,7 +429,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     auto residual = [&](const models::TextDetector::Output& after) {
       std::vector<models::TextRegion> left;
       for (const models::TextRegion& region : after.regions) {
-        if (Overlap(region, removed) >= kResidualOverlap) left.push_back(region);
+        if (ShareIn(region, removed) >= kResidualOverlap) left.push_back(region);
       }
       return left;
     };

@@ -636,9 +636,10 @@ double SupportTilt(const cv::Mat& alpha) {
   cv::Mat small;
   cv::resize(alpha, small, cv::Size(), f, f, cv::INTER_AREA);
   std::vector<cv::Point> points;
-  cv::findNonZero(small >= 128, points);
+  const cv::Mat solid = small >= 128;
+  cv::findNonZero(solid, points);
   if (points.size() < 10) return 0;
-  const cv::Moments m = cv::moments(small >= 128, true);
+  const cv::Moments m = cv::moments(solid, true);
   const double cx = m.m10 / m.m00;
   std::vector<cv::Point> hull;
   cv::convexHull(points, hull);
@@ -781,16 +782,16 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
     size_cm = s;
   }
   // In a scene a product photographed tilted is turned to rest on its base.
-  const double level = !p.scene.empty() && p.level && !SubjectBox(original.alpha).empty()
-                           ? LevellingAngle(original.alpha)
-                           : 0;
+  const cv::Rect original_box = SubjectBox(original.alpha);
+  const double level =
+      !p.scene.empty() && p.level && !original_box.empty() ? LevellingAngle(original.alpha) : 0;
   const Image input = level != 0 ? Rotated(original, level) : original;
   if (level != 0) {
     Warn(context, "the product was turned " + Fixed(std::abs(level), 0) + " degrees " +
                       (level > 0 ? "counter-clockwise" : "clockwise") +
                       " to rest on its base; leave out level to keep it as photographed");
   }
-  const cv::Rect box = SubjectBox(input.alpha);
+  const cv::Rect box = level != 0 ? SubjectBox(input.alpha) : original_box;
   if (box.empty()) {
     return InvalidArgument(
         "the cutout is empty (fully transparent): there is no product to place; check the "

@@ -43,9 +43,8 @@ constexpr double kInkAcross = 0.6;
 constexpr double kSilhouettePiece = 0.02;
 // Recognised text seen this many times is a tiled watermark.
 constexpr int kTiledCopies = 3;
-// So are kTiledCopies lines tilted at least kWatermarkTilt degrees from the axes, within
-// kSameTilt degrees of each other, of one line height (within 25 %).
-constexpr double kWatermarkTilt = 10;
+// So are kTiledCopies lines tilted at least kWatermarkTilt degrees from the axes and
+// TiltedAlike().
 constexpr double kSameTilt = 4;
 // A region shorter than this many line heights has no meaningful direction (LineAngle() = 0).
 constexpr double kMinAngleAspect = 1.5;
@@ -325,6 +324,20 @@ cv::Mat BannerMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rec
   return banner;
 }
 
+bool TiltedAlike(const models::TextRegion& reference, const models::TextRegion& line) {
+  const double ratio = LineHeight(line) / LineHeight(reference);
+  return std::abs(LineAngle(line) - LineAngle(reference)) <= kSameTilt && ratio >= 0.75 &&
+         ratio <= 1.0 / 0.75;
+}
+
+double ShareIn(const models::TextRegion& region, const cv::Mat& mask) {
+  const cv::Rect roi = Window(region, 0, mask.size());
+  if (roi.empty()) return 0;
+  const cv::Mat inside = RegionMaskIn(roi, region, 0);
+  const int area = cv::countNonZero(inside);
+  return area ? static_cast<double>(cv::countNonZero(inside & mask(roi))) / area : 0.0;
+}
+
 namespace {
 
 // The ink of `region` in `bgr`: the region's pixels that stand out from what surrounds it (Otsu
@@ -422,15 +435,6 @@ cv::Mat Silhouette(const cv::Mat& labels, const cv::Mat& stats) {
   cv::convexHull(points, hull);
   cv::fillConvexPoly(out, hull, cv::Scalar(255));
   return out;
-}
-
-// Share of `region`'s pixels on `mask` (same coordinates); 0 for a region off it.
-double ShareIn(const models::TextRegion& region, const cv::Mat& mask) {
-  const cv::Rect roi = Window(region, 0, mask.size());
-  if (roi.empty()) return 0;
-  const cv::Mat inside = RegionMaskIn(roi, region, 0);
-  const int area = cv::countNonZero(inside);
-  return area ? static_cast<double>(cv::countNonZero(inside & mask(roi))) / area : 0.0;
 }
 
 // How linear-light luminance changes per pixel across `mask` of `bgr` (CV_8UC3), relative to its
@@ -670,8 +674,12 @@ std::string OverlayCues::Describe() const {
 
 void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
                   const std::vector<models::TextRegion>& regions, bool recognised,
-                  std::vector<TextFinding>* findings) {
+                  std::vector<TextFinding>* findings,
+                  std::vector<std::optional<OverlayCues>>* cues) {
   findings->resize(regions.size());
+  std::vector<std::optional<OverlayCues>> own;
+  if (cues == nullptr) cues = &own;
+  cues->resize(regions.size());
   std::map<std::string, int> copies;
   for (const TextFinding& f : *findings) {
     if (!f.text.empty()) ++copies[f.text];
@@ -682,11 +690,7 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
   for (size_t i = 0; i < regions.size(); ++i) {
     const double tilt = LineAngle(regions[i]);
     if (std::abs(tilt) < kWatermarkTilt || std::abs(tilt) > 90 - kWatermarkTilt) continue;
-    for (size_t j = 0; j < regions.size(); ++j) {
-      const double ratio = LineHeight(regions[j]) / LineHeight(regions[i]);
-      alike[i] += std::abs(LineAngle(regions[j]) - tilt) <= kSameTilt && ratio >= 0.75 &&
-                  ratio <= 1.0 / 0.75;
-    }
+    for (size_t j = 0; j < regions.size(); ++j) alike[i] += TiltedAlike(regions[i], regions[j]);
   }
   cv::Mat labels, stats, centroids;
   double sx = 1, sy = 1;
@@ -695,6 +699,11 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     sx = static_cast<double>(product.cols) / bgr.cols;
     sy = static_cast<double>(product.rows) / bgr.rows;
   }
+  cv::Mat silhouette;  // the product's outline, the same for every region: made on first need
+  auto outline = [&]() -> const cv::Mat& {
+    if (silhouette.empty()) silhouette = Silhouette(labels, stats);
+    return silhouette;
+  };
   for (size_t i = 0; i < regions.size(); ++i) {
     TextFinding& f = (*findings)[i];
     f.polygon = regions[i].polygon;
@@ -757,7 +766,7 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     // print but missed the pale surface around it.
     const bool pale_surface = share < kInsideProduct &&
                               InkOnPaleSurface(bgr, regions[i], labels, sx, sy) &&
-                              ShareIn(small, Silhouette(labels, stats)) >= kInsideProduct;
+                              ShareIn(small, outline()) >= kInsideProduct;
     if (share < kInsideProduct && !pale_surface) {
       f.overlay = true;
       f.why = "spans the product and the background";
@@ -773,10 +782,11 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
       f.why = "the graphic itself is what the segmenter found";
       continue;
     }
-    const OverlayCues cues = MeasureOverlayCues(bgr, regions[i]);
-    if (cues.score >= kDrawnOverScore) {
+    std::optional<OverlayCues>& measured = (*cues)[i];
+    if (!measured) measured = MeasureOverlayCues(bgr, regions[i]);
+    if (measured->score >= kDrawnOverScore) {
       f.overlay = true;
-      f.why = "drawn over the product: " + cues.Describe();
+      f.why = "drawn over the product: " + measured->Describe();
       continue;
     }
     f.overlay = false;

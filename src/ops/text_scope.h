@@ -12,6 +12,7 @@
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,15 @@ namespace vitrine::ops {
 // A region mostly off the product is overlay, unless its ink lies on the product and the region
 // within the product's outline (the convex hull of the mask's pieces): the segmenter missed the
 // pale surface the print is on (a white bowl on white). Text on the product is overlay when it
-// looks drawn over it (MeasureOverlayCues). Fills polygon, score, overlay and why. Pure.
+// looks drawn over it (MeasureOverlayCues). Fills polygon, score, overlay and why. `cues`, when
+// given, keeps each region's MeasureOverlayCues between calls on the same `bgr` and `regions`
+// (they do not depend on the mask), so trying several masks measures each region once.
+// Pure apart from `cues`.
+struct OverlayCues;
 void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
                   const std::vector<models::TextRegion>& regions, bool recognised,
-                  std::vector<TextFinding>* findings);
+                  std::vector<TextFinding>* findings,
+                  std::vector<std::optional<OverlayCues>>* cues = nullptr);
 
 // What a region on the product looks like, measured for deciding whether it was drawn over the
 // product (a supplier's caption, price banner, sticker) rather than printed on it. Photographed
@@ -81,6 +87,12 @@ double LineAngle(const models::TextRegion& region);
 // Line height of a region: the short side of its rectangle (at least 1).
 double LineHeight(const models::TextRegion& region);
 
+// Lines tilted at least this many degrees from the axes can be a tiled watermark's copies.
+inline constexpr double kWatermarkTilt = 10;
+// Whether `line` is tilted and sized like `reference`: within 4 degrees of its angle and 25 % of
+// its line height (the copies of one tiled watermark, or the rest of one of its lines).
+bool TiltedAlike(const models::TextRegion& reference, const models::TextRegion& line);
+
 // `region` with every point mapped to (x · sx − off.x, y · sy − off.y).
 models::TextRegion Scaled(const models::TextRegion& region, double sx, double sy, cv::Point2f off);
 
@@ -89,6 +101,10 @@ cv::Mat RegionMaskIn(cv::Rect roi, const models::TextRegion& region, int grow);
 
 // Bounding box of the region grown by `margin`, clipped to `size` (empty when off the image).
 cv::Rect Window(const models::TextRegion& region, double margin, cv::Size size);
+
+// Share (0..1) of `region`'s pixels that `mask` (CV_8UC1, the region's coordinates) covers; 0 for
+// a region off the mask.
+double ShareIn(const models::TextRegion& region, const cv::Mat& mask);
 
 // Window(region, margin, size), stretched along the line to the image's edges when the line
 // runs along an image axis (within 10°): where BannerMask() looks, so a full-width price bar is

@@ -170,25 +170,18 @@ std::vector<cv::Point> LatticePositions(const std::vector<cv::Point>& points, cv
   return out;
 }
 
-// Per-pixel, per-channel median of equally sized CV_32FC3 `stack`.
+// Per-pixel median of equally sized CV_32FC1 `stack`.
 cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
-  cv::Mat out(stack[0].size(), CV_32FC3);
+  cv::Mat out(stack[0].size(), CV_32FC1);
   std::vector<float> values(stack.size());
   for (int y = 0; y < out.rows; ++y) {
     for (int x = 0; x < out.cols; ++x) {
-      for (int c = 0; c < 3; ++c) {
-        for (size_t k = 0; k < stack.size(); ++k) values[k] = stack[k].at<cv::Vec3f>(y, x)[c];
-        std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-        out.at<cv::Vec3f>(y, x)[c] = values[values.size() / 2];
-      }
+      for (size_t k = 0; k < stack.size(); ++k) values[k] = stack[k].at<float>(y, x);
+      std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
+      out.at<float>(y, x) = values[values.size() / 2];
     }
   }
   return out;
-}
-
-float MedianOf(std::vector<float> values) {
-  std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-  return values[values.size() / 2];
 }
 
 // The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
@@ -221,12 +214,9 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     const size_t q = values.size() * 99 / 100;
     std::nth_element(values.begin(), values.begin() + q, values.end());
     c *= 1.0 / std::max(4.f, values[q]);
-    cv::Mat c3;
-    cv::merge(std::vector<cv::Mat>{c, c, c}, c3);
-    contrasts.push_back(c3);
+    contrasts.push_back(c);
   }
-  cv::Mat signed_contrast;
-  cv::extractChannel(MedianOf(contrasts), signed_contrast, 0);
+  const cv::Mat signed_contrast = MedianOf(contrasts);
   double lowest = 0, highest = 0;
   cv::minMaxLoc(signed_contrast, &lowest, &highest);
   const cv::Mat contrast = highest >= -lowest ? signed_contrast : cv::Mat(-signed_contrast);
@@ -448,10 +438,8 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   if (static_cast<int>(second.size()) < kMinCopies) return std::nullopt;
   // The seed's own position first: the lattice is anchored on it.
   std::vector<cv::Point> points{box.tl()};
-  std::vector<float> scores;
-  for (const auto& [at, score] : second) {
-    scores.push_back(score);
-    if (cv::norm(at - box.tl()) > kLatticeTolerance) points.push_back(at);
+  for (const auto& match : second) {
+    if (cv::norm(match.first - box.tl()) > kLatticeTolerance) points.push_back(match.first);
   }
   std::vector<cv::Point> positions = LatticePositions(points, box.size(), bgr.size());
   if (positions.empty()) positions = points;
@@ -510,7 +498,6 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   TiledWatermark mark;
   mark.box = grown;
   mark.seed = index;
-  mark.match = MedianOf(scores);
   std::vector<cv::Point> whole;
   double min_x = bgr.cols, max_x = 0, min_y = bgr.rows, max_y = 0;
   for (const cv::Point& at : positions) {

@@ -43,7 +43,6 @@ struct TiledWatermark {
   std::vector<cv::Point> copies;  // offsets of every copy's box from `box` (one is (0, 0))
   int whole_copies = 0;           // copies lying wholly inside the image (the estimate's samples)
   int seed = -1;                  // index of the detected region the template came from
-  double match = 0;               // median normalised cross-correlation of the matched copies
   cv::Mat alpha;                  // CV_32FC1, box's size: coverage × opacity, in [0, 1)
   cv::Vec3f colour;               // W, BGR in [0, 255]
   double opacity = 0;             // a: α of the glyph cores

@@ -153,8 +153,8 @@ void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format for
 // What the file carries besides pixels, against the preset's metadata policy: "strip" allows no
 // EXIF, XMP or IPTC (they can hold the supplier's name, a camera serial, GPS); "keep" reports
 // what is there. ICC profiles are the colour_space rule's.
-void CheckMetadata(const Preset& p, std::string_view bytes, ComplianceReport* report) {
-  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
+void CheckMetadata(const Preset& p, const Result<io::EmbeddedMetadata>& metadata,
+                   ComplianceReport* report) {
   if (!metadata.ok()) {
     report->rules.push_back(NotChecked("metadata", metadata.status().message()));
     return;
@@ -179,9 +179,9 @@ void CheckMetadata(const Preset& p, std::string_view bytes, ComplianceReport* re
                                "the camera or a location); export it again with vitrine export"));
 }
 
-void CheckColourSpace(const Preset& p, std::string_view bytes, ComplianceReport* report) {
+void CheckColourSpace(const Preset& p, const Result<io::EmbeddedMetadata>& metadata,
+                      ComplianceReport* report) {
   if (!p.srgb) return;
-  Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
   if (!metadata.ok()) {
     report->rules.push_back(NotChecked("color_space", metadata.status().message()));
     return;
@@ -233,12 +233,11 @@ Layout CheckLayout(const Preset& p, const cv::Mat& bgr, const io::ImageHeader& h
     // Away from the product (and its edge, its allowed shadow, its compression blocks) every
     // pixel must be exactly the background colour; a raw photo's backdrop is not found, so the
     // whole border ring is judged.
-    const Layout& strict = layout;
-    const cv::Mat away = PureRegion(strict, p, header);
+    const cv::Mat away = PureRegion(layout, p, header);
     const cv::Mat impure = DiffersFrom(bgr, p.background, 0);
     const int band = std::max(2, std::min(w, h) / 200);
     cv::Mat border = BorderMask(bgr.size(), band);
-    if (strict.found()) border &= away;
+    if (layout.found()) border &= away;
     const double border_share = Share(impure, border);
     report->rules.push_back(Rule(
         "background_border", border_share == 0, Percent(border_share), "0%",
@@ -248,7 +247,7 @@ Layout CheckLayout(const Preset& p, const cv::Mat& bgr, const io::ImageHeader& h
                   " of border pixels differ from it (limit 0%); set the background to exactly " +
                   colour));
 
-    if (!strict.found()) {
+    if (!layout.found()) {
       report->rules.push_back(Rule("background_pure", false, "no background found", "0%",
                                    "background is not pure " + colour +
                                        ": no background of that colour surrounds the product; "
@@ -628,8 +627,10 @@ ComplianceReport CheckCompliance(std::string_view bytes, const Image& decoded, c
                    "it onto the background (vitrine export does)"
                  : "the image is opaque"));
   }
-  CheckColourSpace(preset, bytes, &report);
-  CheckMetadata(preset, bytes, &report);
+  // The container is walked once for both rules.
+  const Result<io::EmbeddedMetadata> metadata = io::ReadMetadata(bytes);
+  CheckColourSpace(preset, metadata, &report);
+  CheckMetadata(preset, metadata, &report);
   // Transparent pixels show the page behind them, which is white on every marketplace.
   const cv::Mat bgr = FlattenOnto(decoded, preset.background);
   Result<io::ImageHeader> header = io::ReadHeader(bytes);
