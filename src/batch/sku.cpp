@@ -294,6 +294,7 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
         in.placement = *placement;
       }
     }
+    in.main_image = IsMainImage(*c.plan);
     in.text_coverage = text_left(i % photos.size(), *c.plan);
     in.brisque = env.brisque;
     evaluated.push_back(qa::Evaluate(in, env.qa));
@@ -419,7 +420,15 @@ Result<nlohmann::json> ProcessSku(const SkuEnv& env, const recipe::Recipe& recip
   report["accepted"] = accepted;
   report["rejected"] = static_cast<int>(ranked.size()) - accepted;
   report["exports"] = exports;
-  report["warnings"] = warnings;
+  // Candidates made alike warn alike (a photo that cuts the product, for each staging): once each.
+  std::vector<std::string> distinct_warnings;
+  for (std::string& w : warnings) {
+    if (std::find(distinct_warnings.begin(), distinct_warnings.end(), w) ==
+        distinct_warnings.end()) {
+      distinct_warnings.push_back(std::move(w));
+    }
+  }
+  report["warnings"] = distinct_warnings;
   report["qa_seconds"] = qa_seconds;
   report["export_seconds"] = export_seconds;
   report["seconds"] = SecondsSince(start);

@@ -17,6 +17,8 @@
 #include "ops/matting.h"
 #include "ops/op.h"
 #include "ops/shadow.h"
+#include "qa/checks.h"
+#include "qa/qa_config.h"
 
 namespace vitrine::ops {
 namespace {
@@ -83,7 +85,7 @@ struct StageParams {
 OpSchema StageSchema() {
   OpSchema s;
   s.name = "stage";
-  s.version = 2;
+  s.version = 3;
   s.doc = "Places a cutout on a colour, gradient or scene with a shadow; scenes at real scale.";
   s.needs_alpha = true;
   s.fields = {
@@ -769,6 +771,25 @@ void CompositeOver(const cv::Mat& packed, cv::Point dest, cv::Mat& canvas, cv::M
   }
 }
 
+// A product its photo cuts bleeds off the canvas where it was cut: the cut edge goes on the canvas
+// edge, never in mid-canvas, where it would show as a flat slice through the product (QA rejects
+// that: qa::SourceFrameCut). Cut on two opposite sides, it spans the canvas between them.
+// Otherwise the product keeps its scale and its place along the uncut direction. `cut` holds
+// the sides of the cutout's own frame the product runs into (qa::CutSides); `box` its subject
+// box; `scale` and `at` (the box's top-left on the canvas) are adjusted.
+void BleedCutEdges(const qa::FrameSides& cut, cv::Size canvas, cv::Size box, double* scale,
+                   cv::Point2d* at) {
+  const double w = canvas.width, h = canvas.height;
+  const cv::Point2d centre = *at + cv::Point2d(box.width, box.height) * (*scale / 2);
+  double spanning = 0;
+  if (cut.left && cut.right) spanning = std::max(spanning, w / box.width);
+  if (cut.top && cut.bottom) spanning = std::max(spanning, h / box.height);
+  if (spanning > 0) *scale = spanning;
+  const double bw = box.width * *scale, bh = box.height * *scale;
+  at->x = cut.left ? 0 : cut.right ? w - bw : std::clamp(centre.x - bw / 2, 0.0, w - bw);
+  at->y = cut.top ? 0 : cut.bottom ? h - bh : std::clamp(centre.y - bh / 2, 0.0, h - bh);
+}
+
 Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpContext& context) {
   if (!original.has_alpha()) {
     return InvalidArgument(
@@ -883,6 +904,13 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
                        : p.align == "bottom" ? h - p.margin_y * h - bh
                                              : (h - bh) / 2;
     at = cv::Point2d((w - bw) / 2, top);
+    const qa::FrameSides cut = qa::CutSides(input.alpha, qa::QaConfig{}.max_border_contact);
+    if (cut.any()) {
+      BleedCutEdges(cut, size, box.size(), &scale, &at);
+      Warn(context, "source photo cuts the product at the " + cut.Names() +
+                        ": supply an uncut photo for a main image (here the product bleeds off "
+                        "the canvas where the photo cut it)");
+    }
   }
   const cv::Size size = canvas.size();
   const bool in_scene = !p.scene.empty();

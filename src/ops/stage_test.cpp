@@ -79,6 +79,45 @@ class StageTest : public ::testing::Test {
   std::vector<std::string> warnings_;
 };
 
+TEST_F(StageTest, AProductItsPhotoCutsBleedsOffTheCanvasWhereItWasCut) {
+  const Image whole = MakeCutout({120, 200}, cv::Scalar(40, 40, 200));
+  const cv::Scalar white(255, 255, 255);
+  const nlohmann::json params = {
+      {"width", 300}, {"height", 300}, {"background", "white"}, {"shadow", "none"}};
+  // The photo ends 100 px into the product: it is cut at the bottom.
+  Image bottom = whole;
+  bottom.bgr = whole.bgr.rowRange(0, 130).clone();
+  bottom.alpha = whole.alpha.rowRange(0, 130).clone();
+  Result<Image> out = Stage(bottom, params);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  cv::Rect product = Changed(out->bgr, white, 60);
+  EXPECT_EQ(product.br().y, 300) << "the cut edge must lie on the canvas's bottom edge";
+  EXPECT_GE(product.y, 9) << "the top keeps its margin";
+  EXPECT_NEAR(product.x + product.width / 2.0, 150, 2);
+  EXPECT_TRUE(
+      Warned("source photo cuts the product at the bottom: supply an uncut photo for a main "
+             "image"));
+
+  // Cut on the left and the right: it spans the canvas's width, centred up and down.
+  Image sides = whole;
+  sides.bgr = whole.bgr.colRange(50, 110).clone();
+  sides.alpha = whole.alpha.colRange(50, 110).clone();
+  out = Stage(sides, params);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  product = Changed(out->bgr, white, 60);
+  EXPECT_EQ(product.x, 0);
+  EXPECT_EQ(product.br().x, 300);
+  EXPECT_TRUE(Warned("cuts the product at the left and right"));
+
+  // The whole product keeps its margins, without a warning.
+  out = Stage(whole, params);
+  ASSERT_TRUE(out.ok());
+  product = Changed(out->bgr, white, 60);
+  EXPECT_GE(product.y, 9);
+  EXPECT_LE(product.br().y, 291);
+  EXPECT_FALSE(Warned("cuts the product"));
+}
+
 TEST_F(StageTest, WhiteCanvasProductCentredAtTheFillRatioBorderPureWhite) {
   const Image cutout = MakeCutout({300, 150}, cv::Scalar(30, 40, 160));
   const cv::Mat before = cutout.bgr.clone();

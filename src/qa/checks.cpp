@@ -69,18 +69,50 @@ Check CoverageCheck(const cv::Mat& alpha, const QaConfig& config) {
   return c;
 }
 
-Check FragmentCheck(const cv::Mat& mask, double product_area, const QaConfig& config) {
-  cv::Mat labels, stats, centroids;
-  int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
-  int largest = 0;
-  for (int i = 1; i < n; ++i) largest = std::max(largest, stats.at<int>(i, cv::CC_STAT_AREA));
+// The alpha at which the segmenter's soft mask still joins two pieces into one object, and the
+// mean alpha under which an object is translucent (glass): see CutoutSanity in checks.h.
+constexpr int kObjectAlpha = 32;
+constexpr double kTranslucentAlpha = 160;
+
+Check FragmentCheck(const cv::Mat& alpha, const cv::Mat& mask, double product_area,
+                    const QaConfig& config) {
+  cv::Mat pieces, piece_stats, objects, object_stats, centroids;
+  const int n = cv::connectedComponentsWithStats(mask, pieces, piece_stats, centroids, 8, CV_32S);
+  const int m = cv::connectedComponentsWithStats(alpha >= kObjectAlpha, objects, object_stats,
+                                                 centroids, 8, CV_32S);
+  // Every piece lies inside one object (128 >= kObjectAlpha): the object of each piece, each
+  // object's largest piece and its alpha sum.
+  std::vector<int> object_of(n, 0), largest_in(m, 0);
+  std::vector<double> alpha_sum(m, 0);
+  for (int y = 0; y < alpha.rows; ++y) {
+    const int* p = pieces.ptr<int>(y);
+    const int* o = objects.ptr<int>(y);
+    const uchar* a = alpha.ptr<uchar>(y);
+    for (int x = 0; x < alpha.cols; ++x) {
+      if (p[x]) object_of[p[x]] = o[x];
+      alpha_sum[o[x]] += a[x];
+    }
+  }
+  auto area = [&](int piece) { return piece_stats.at<int>(piece, cv::CC_STAT_AREA); };
+  auto extent = [&](int object) { return object_stats.at<int>(object, cv::CC_STAT_AREA); };
+  int largest_piece = 0, largest_object = 0;
+  for (int i = 1; i < n; ++i) {
+    largest_piece = std::max(largest_piece, area(i));
+    int& best = largest_in[object_of[i]];
+    if (best == 0 || area(i) > area(best)) best = i;
+  }
+  for (int j = 1; j < m; ++j) largest_object = std::max(largest_object, extent(j));
   int fragments = 0;
   double fragment_area = 0;
   for (int i = 1; i < n; ++i) {
-    int area = stats.at<int>(i, cv::CC_STAT_AREA);
-    if (area * 4 < largest) {
+    const int j = object_of[i];
+    const bool large_object = extent(j) * 4 >= largest_object;
+    const bool translucent = alpha_sum[j] / extent(j) < kTranslucentAlpha;
+    const bool part =
+        area(i) * 4 >= largest_piece || (large_object && (largest_in[j] == i || translucent));
+    if (!part) {
       ++fragments;
-      fragment_area += area;
+      fragment_area += area(i);
     }
   }
   double share = product_area > 0 ? fragment_area / product_area : 0;
@@ -108,30 +140,66 @@ Check HoleCheck(const cv::Mat& mask, double product_area, const QaConfig& config
   return c;
 }
 
-struct BorderContact {
-  double share = 0;  // product pixels on one border over its length
-  const char* side = "top";
-};
-
-BorderContact WorstBorderContact(const cv::Mat& mask) {
-  const char* names[] = {"top", "bottom", "left", "right"};
-  const cv::Mat lines[] = {mask.row(0), mask.row(mask.rows - 1), mask.col(0),
-                           mask.col(mask.cols - 1)};
-  BorderContact worst;
-  for (int i = 0; i < 4; ++i) {
-    double share = static_cast<double>(cv::countNonZero(lines[i])) / lines[i].total();
-    if (share > worst.share) worst = {share, names[i]};
-  }
-  return worst;
+// The share of one border's pixels that `mask` covers.
+double Contact(const cv::Mat& border) {
+  return static_cast<double>(cv::countNonZero(border)) / border.total();
 }
 
-Check FrameCutCheck(const cv::Mat& mask, const QaConfig& config) {
-  BorderContact contact = WorstBorderContact(mask);
-  return Judge("cutout.frame_cut", contact.share, config.max_border_contact, Bound::kAtMost, true,
-               Format("product clear of the frame (border contact %.1f%%)", 100 * contact.share),
-               Format("subject cut by the frame: the product covers %.0f%% of the %s border (limit "
-                      "%.0f%%); place it inside the canvas",
-                      100 * contact.share, contact.side, 100 * config.max_border_contact));
+// The contact of `mask` with each border of its frame; no side flagged.
+FrameSides BorderShares(const cv::Mat& mask) {
+  FrameSides sides;
+  sides.top_share = Contact(mask.row(0));
+  sides.bottom_share = Contact(mask.row(mask.rows - 1));
+  sides.left_share = Contact(mask.col(0));
+  sides.right_share = Contact(mask.col(mask.cols - 1));
+  return sides;
+}
+
+// A product its photo cuts runs on through the border; one that merely touches it curves away
+// from it (a handle's loop, the tip of a shoe, a bag's rounded corner). Measured on the pieces that
+// touch the border: their width on the border over their width kRunDepth of the frame inside it.
+constexpr double kRunDepth = 0.05;
+constexpr double kMinRunThrough = 0.5;
+
+// `border` and `inner`: a border's line and the parallel line inside it, of the product's
+// component labels (CV_32S, n labels, 0 = background).
+double RunThrough(const cv::Mat& border, const cv::Mat& inner, int n) {
+  std::vector<char> touching(n, 0);
+  int on_border = 0, inside = 0;
+  for (int i = 0; i < static_cast<int>(border.total()); ++i) {
+    const int label = border.at<int>(i);
+    if (label) {
+      touching[label] = 1;
+      ++on_border;
+    }
+  }
+  for (int i = 0; i < static_cast<int>(inner.total()); ++i) inside += touching[inner.at<int>(i)];
+  return inside > 0 ? static_cast<double>(on_border) / inside : 1.0;
+}
+
+Check FrameCutCheck(const cv::Mat& mask, const FrameSides& bleeds, const QaConfig& config) {
+  const FrameSides contact = BorderShares(mask);
+  struct Side {
+    const char* name;
+    double share;
+    bool bleeds;
+  };
+  const Side sides[] = {{"top", contact.top_share, bleeds.top},
+                        {"bottom", contact.bottom_share, bleeds.bottom},
+                        {"left", contact.left_share, bleeds.left},
+                        {"right", contact.right_share, bleeds.right}};
+  Side worst{"top", 0, false};
+  for (const Side& side : sides) {
+    if (!side.bleeds && side.share > worst.share) worst = side;
+  }
+  const std::string bleeding = bleeds.Names();
+  return Judge(
+      "cutout.frame_cut", worst.share, config.max_border_contact, Bound::kAtMost, true,
+      Format("product clear of the frame (border contact %.1f%%)%s", 100 * worst.share,
+             bleeding.empty() ? "" : (", bleeding off the " + bleeding + " as its photo").c_str()),
+      Format("subject cut by the frame: the product covers %.0f%% of the %s border (limit "
+             "%.0f%%); place it inside the canvas",
+             100 * worst.share, worst.name, 100 * config.max_border_contact));
 }
 
 // Mean squared Laplacian of Gaussian (sigma 1.5) of the grey image over `mask`: the detail energy
@@ -217,13 +285,45 @@ Result<Compared> CompareRegion(const cv::Mat& source_bgr, const cv::Mat& source_
 
 }  // namespace
 
-std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config) {
+std::string FrameSides::Names() const {
+  std::string names;
+  for (const auto& [cut, name] : {std::pair{top, "top"}, std::pair{bottom, "bottom"},
+                                  std::pair{left, "left"}, std::pair{right, "right"}}) {
+    if (cut) names += (names.empty() ? "" : " and ") + std::string(name);
+  }
+  return names;
+}
+
+FrameSides CutSides(const cv::Mat& alpha, double min_contact) {
+  const cv::Mat mask = alpha >= 128;
+  FrameSides sides = BorderShares(mask);
+  if (std::max({sides.top_share, sides.bottom_share, sides.left_share, sides.right_share}) <=
+      min_contact) {
+    return sides;
+  }
+  cv::Mat labels;
+  const int n = cv::connectedComponents(mask, labels, 8, CV_32S);
+  const int dy = std::clamp(static_cast<int>(kRunDepth * mask.rows), 3, mask.rows - 1);
+  const int dx = std::clamp(static_cast<int>(kRunDepth * mask.cols), 3, mask.cols - 1);
+  const int last_row = mask.rows - 1, last_col = mask.cols - 1;
+  auto cut = [&](double share, const cv::Mat& border, const cv::Mat& inner) {
+    return share > min_contact && RunThrough(border, inner, n) >= kMinRunThrough;
+  };
+  sides.top = cut(sides.top_share, labels.row(0), labels.row(dy));
+  sides.bottom = cut(sides.bottom_share, labels.row(last_row), labels.row(last_row - dy));
+  sides.left = cut(sides.left_share, labels.col(0), labels.col(dx));
+  sides.right = cut(sides.right_share, labels.col(last_col), labels.col(last_col - dx));
+  return sides;
+}
+
+std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config,
+                                const FrameSides& bleeds) {
   Status st = CheckImage(alpha, CV_8UC1, "the candidate's product alpha");
   if (!st.ok()) return {Check{"cutout.input", 0, 0, false, true, st.message()}};
   cv::Mat mask = alpha >= 128;
   double area = cv::countNonZero(mask);
-  return {CoverageCheck(alpha, config), FragmentCheck(mask, area, config),
-          FrameCutCheck(mask, config), HoleCheck(mask, area, config)};
+  return {CoverageCheck(alpha, config), FragmentCheck(alpha, mask, area, config),
+          FrameCutCheck(mask, bleeds, config), HoleCheck(mask, area, config)};
 }
 
 Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config) {
@@ -234,21 +334,46 @@ Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config) {
                       100 * placed.outside_share, 100 * config.max_outside_share));
 }
 
-Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config) {
+Result<Check> SourceFrameCut(const cv::Mat& source_alpha, cv::Rect placement, cv::Size canvas,
+                             bool main_image, const QaConfig& config) {
   RETURN_IF_ERROR(CheckImage(source_alpha, CV_8UC1, "the source alpha"));
-  BorderContact contact = WorstBorderContact(source_alpha >= 128);
-  // A little contact is a warning (soft): suppliers' close-ups often touch the frame, and the SKU
-  // should still get its candidates; past max_source_border_contact the product is truncated.
-  const bool badly = contact.share > config.max_source_border_contact;
-  const double limit = badly ? config.max_source_border_contact : config.max_border_contact;
-  return Judge(
-      "cutout.source_frame_cut", contact.share, limit, Bound::kAtMost, badly,
-      Format("the source photo shows the whole product (border contact %.1f%%)",
-             100 * contact.share),
-      Format("the source photo cuts the product: it covers %.0f%% of the photo's %s border "
-             "(limit %.0f%%), so every candidate shows it truncated; use a photo of the whole "
-             "product",
-             100 * contact.share, contact.side, 100 * limit));
+  const FrameSides cut = CutSides(source_alpha, config.max_border_contact);
+  const double contact =
+      std::max({cut.top_share, cut.bottom_share, cut.left_share, cut.right_share});
+  Check c{"cutout.source_frame_cut", contact, config.max_border_contact, true, true, ""};
+  if (!cut.any()) {
+    c.reason = Format(contact > config.max_border_contact
+                          ? "the source photo shows the whole product: it touches the photo's "
+                            "border (%.1f%%) but curves away from it"
+                          : "the source photo shows the whole product (border contact %.1f%%)",
+                      100 * contact);
+    return c;
+  }
+  const std::string advice = "source photo cuts the product at the " + cut.Names() +
+                             ": supply an uncut photo for a main image";
+  if (main_image) {
+    c.passed = false;
+    c.reason = advice + Format(
+                            " (the product covers %.0f%% of a border of the photo; limit "
+                            "%.0f%%)",
+                            100 * contact, 100 * config.max_border_contact);
+    return c;
+  }
+  // Where the cut edge landed: on the canvas edge (or past it), or inside the canvas.
+  const int slack = std::max(2, static_cast<int>(0.005 * std::max(canvas.width, canvas.height)));
+  FrameSides inside;
+  inside.top = cut.top && placement.y > slack;
+  inside.bottom = cut.bottom && placement.br().y < canvas.height - slack;
+  inside.left = cut.left && placement.x > slack;
+  inside.right = cut.right && placement.br().x < canvas.width - slack;
+  if (inside.any()) {
+    c.passed = false;
+    c.reason = "the product is cut at its " + inside.Names() +
+               " in mid-canvas: stage it so the cut edge stays on the canvas edge; " + advice;
+    return c;
+  }
+  c.reason = advice + "; here the cut edge stays on the canvas edge";
+  return c;
 }
 
 Result<Check> SourceAgreement(const cv::Mat& alpha, const cv::Mat& segmenter_mask,

@@ -36,19 +36,51 @@ struct Check {
 
 // --- Cutout sanity, from the product's alpha in the candidate frame.
 
-// Four checks, in this order. Hard: "cutout.coverage" (share of the frame; too small or too large),
-// "cutout.fragments" (stray pieces: components under a quarter of the largest one, as a share of
-// the product area; pairs of similar parts, like two shoes, are not fragments),
-// "cutout.frame_cut" (product pixels on one border, as a share of that border),
-// and soft: "cutout.holes" (enclosed transparent area over the filled product area). An empty or
-// non-8-bit alpha gives one failed hard check "cutout.input" instead.
-std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config);
+// The borders of its frame that cut the product: where product pixels (alpha >= 128) cover more
+// than `min_contact` of the border's length (all of them, not the longest run: a chair cut through
+// its legs touches in several short runs) and the product runs on through the border: the pieces
+// touching it are, on the border, at least half as wide as 5% of the frame inside it. A product
+// that curves away from the border only touches it (a handle's loop, a rounded corner of a
+// tightly framed bag) and is not cut. For a cutout in its photo's own frame, these are the sides
+// where the photo cuts the product.
+struct FrameSides {
+  bool top = false, bottom = false, left = false, right = false;
+  double top_share = 0, bottom_share = 0, left_share = 0, right_share = 0;  // contact per border
+  bool any() const { return top || bottom || left || right; }
+  // "bottom", "left and bottom", ...; empty when none.
+  std::string Names() const;
+};
+FrameSides CutSides(const cv::Mat& alpha, double min_contact);
 
-// Check "cutout.source_frame_cut": the product in the source photo touches a border (product
-// pixels over the border's length), so it is truncated in every candidate made from it: a soft
-// warning above max_border_contact, hard above max_source_border_contact. `source_alpha` must be in the photo's own frame, not cropped to the
-// product.
-Result<Check> SourceFrameCut(const cv::Mat& source_alpha, const QaConfig& config);
+// Four checks, in this order. Hard: "cutout.coverage" (share of the frame; too small or too large),
+// "cutout.fragments" (stray pieces as a share of the product area, see below),
+// "cutout.frame_cut" (product pixels on one border, as a share of that border; the borders in
+// `bleeds` are left out: there the source photo cut the product and its cut edge belongs on the
+// canvas edge), and soft: "cutout.holes" (enclosed transparent area over the filled product area).
+// An empty or non-8-bit alpha gives one failed hard check "cutout.input" instead.
+//
+// Fragments. Pieces are the components of alpha >= 128; objects are the components of alpha >= 32,
+// which is how far the segmenter's own soft mask joins them. A piece is part of the product, not
+// a fragment, when (1) it is at least a quarter of the largest piece (two shoes, a set of alike
+// candies), or its object is at least a quarter of the largest object and (2) it is that object's
+// largest piece (a separate item the segmenter was less sure of: a candy seen through a smear) or
+// (3) the object is translucent, mean alpha under 160 over its extent (glassware: the rims of a
+// glass are opaque and its body is not, so its opaque parts fall apart at 128). Everything else is
+// a fragment: crumbs of backdrop beside the product, and strays joined to it by a faint neck.
+std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config,
+                                const FrameSides& bleeds = {});
+
+// Check "cutout.source_frame_cut": whether the supplier photo cuts the product (CutSides of
+// `source_alpha` at max_border_contact; `source_alpha` must be in the photo's own frame, not
+// cropped to the product) and what that means for this candidate. A product cut by its photo
+// cannot be a main image (marketplaces want the whole product in frame): hard failure when
+// `main_image`. Otherwise the candidate passes only if the cut edge stays on the canvas edge, the
+// product bleeding off the frame where the photo cut it: `placement` (in a frame of `canvas`
+// size) must reach that border within 2 px or 0.5% of the side; a cut shown in mid-canvas is a hard
+// failure. The reason always says "source photo cuts the product at the <side>: supply an uncut
+// photo for a main image" when it does.
+Result<Check> SourceFrameCut(const cv::Mat& source_alpha, cv::Rect placement, cv::Size canvas,
+                             bool main_image, const QaConfig& config);
 
 // "Half missing": the cutout alpha against the segmenter's mask of the same source photo (both
 // CV_8UC1, same size; thresholded at 128). Hard check "cutout.source_iou" = IoU.

@@ -46,6 +46,115 @@ TEST(CutoutSanity, APairOfPartsIsNotFragmentsButCrumbsAre) {
   EXPECT_NE(c.reason.find("6 stray fragment"), std::string::npos) << c.reason;
 }
 
+// A set of alike pieces, as the segmenter sees a bag of candies: twelve candies (two of them
+// touching, the largest piece), one candy the segmenter was unsure of (alpha 100 but for a
+// small opaque patch) and one cut by the photo's bottom edge.
+cv::Mat Candies() {
+  cv::Mat alpha = cv::Mat::zeros(300, 400, CV_8UC1);
+  for (int i = 0; i < 10; ++i) {
+    cv::circle(alpha, {40 + 70 * (i % 5), 50 + 90 * (i / 5)}, 22, 255, -1, cv::LINE_AA);
+  }
+  cv::circle(alpha, {300, 240}, 22, 255, -1, cv::LINE_AA);
+  cv::circle(alpha, {342, 240}, 22, 255, -1, cv::LINE_AA);
+  cv::circle(alpha, {80, 250}, 22, 100, -1, cv::LINE_AA);
+  cv::circle(alpha, {88, 244}, 7, 200, -1, cv::LINE_AA);
+  cv::circle(alpha, {200, 292}, 22, 255, -1, cv::LINE_AA);
+  return alpha;
+}
+
+TEST(CutoutSanity, AlikePiecesAndAPieceTheSegmenterWasUnsureOfAreNotFragments) {
+  const Check c = Find(CutoutSanity(Candies(), QaConfig{}), "cutout.fragments");
+  EXPECT_TRUE(c.passed) << c.reason;
+  EXPECT_EQ(c.value, 0) << c.reason;
+  // The same opaque patch as a crumb of its own (nothing joins it to a piece-sized object) is a
+  // fragment.
+  cv::Mat crumb = Candies();
+  cv::circle(crumb, {80, 250}, 22, 0, -1);
+  cv::circle(crumb, {88, 244}, 7, 200, -1, cv::LINE_AA);
+  cv::circle(crumb, {120, 200}, 7, 200, -1, cv::LINE_AA);
+  cv::circle(crumb, {260, 200}, 7, 200, -1, cv::LINE_AA);
+  EXPECT_FALSE(Find(CutoutSanity(crumb, QaConfig{}), "cutout.fragments").passed);
+}
+
+TEST(CutoutSanity, TheRimsOfATranslucentGlassAreNotFragments) {
+  // Two glasses: a faint body (alpha 90) whose rims and highlights are opaque arcs and bars,
+  // which fall apart at alpha 128.
+  cv::Mat alpha = cv::Mat::zeros(240, 320, CV_8UC1);
+  for (int x : {90, 230}) {
+    cv::rectangle(alpha, cv::Rect(x - 50, 40, 100, 170), 90, -1);
+    cv::ellipse(alpha, {x, 40}, {50, 10}, 0, 0, 360, 230, 3);
+    for (int dx : {-46, 46}) cv::line(alpha, {x + dx, 60}, {x + dx, 200}, 230, 3);
+    cv::line(alpha, {x - 20, 80}, {x - 20, 110}, 230, 2);  // a highlight
+  }
+  const Check c = Find(CutoutSanity(alpha, QaConfig{}), "cutout.fragments");
+  EXPECT_TRUE(c.passed) << c.reason;
+}
+
+TEST(CutoutSanity, AStrayJoinedToTheProductByAFaintNeckIsAFragment) {
+  // A mortar joint the cutout kept above a shoe: opaque, small, joined by haze (alpha 60).
+  cv::Mat alpha = Disc({300, 300}, {150, 190}, 90);
+  cv::line(alpha, {150, 100}, {150, 40}, 60, 5);
+  cv::rectangle(alpha, cv::Rect(120, 20, 60, 22), 255, -1);
+  const Check c = Find(CutoutSanity(alpha, QaConfig{}), "cutout.fragments");
+  EXPECT_FALSE(c.passed) << c.reason;
+  EXPECT_NE(c.reason.find("1 stray fragment"), std::string::npos) << c.reason;
+}
+
+TEST(CutoutSanity, AProductBleedingOffTheSideItsPhotoCutPassesTheFrameCheck) {
+  cv::Mat alpha = Disc({200, 200}, {100, 190}, 60);  // runs off the bottom
+  FrameSides bottom;
+  bottom.bottom = true;
+  EXPECT_TRUE(Find(CutoutSanity(alpha, QaConfig{}, bottom), "cutout.frame_cut").passed);
+  // Bleeding off the bottom does not excuse touching the left border.
+  cv::Mat corner = Disc({200, 200}, {10, 190}, 60);
+  const Check c = Find(CutoutSanity(corner, QaConfig{}, bottom), "cutout.frame_cut");
+  EXPECT_FALSE(c.passed);
+  EXPECT_NE(c.reason.find("left"), std::string::npos) << c.reason;
+}
+
+TEST(SourceFrameCut, ACutProductIsNoMainImageAndBleedsOffTheCanvasWhereItWasCut) {
+  // The photo cuts the product at the bottom: 60% of the bottom border is product.
+  cv::Mat source = cv::Mat::zeros(200, 200, CV_8UC1);
+  cv::rectangle(source, cv::Rect(40, 50, 120, 150), 255, -1);
+  EXPECT_TRUE(CutSides(source, 0.05).bottom);
+  EXPECT_EQ(CutSides(source, 0.05).Names(), "bottom");
+  const cv::Size canvas(400, 400);
+  const cv::Rect bleeding(100, 160, 200, 240), floating(100, 80, 200, 240);
+  const std::string advice =
+      "source photo cuts the product at the bottom: supply an uncut photo for a main image";
+
+  Result<Check> main = SourceFrameCut(source, bleeding, canvas, true, QaConfig{});
+  ASSERT_TRUE(main.ok()) << main.status().message();
+  EXPECT_FALSE(main->passed);
+  EXPECT_TRUE(main->hard);
+  EXPECT_NE(main->reason.find(advice), std::string::npos) << main->reason;
+
+  Result<Check> bleeds = SourceFrameCut(source, bleeding, canvas, false, QaConfig{});
+  ASSERT_TRUE(bleeds.ok());
+  EXPECT_TRUE(bleeds->passed) << bleeds->reason;
+  EXPECT_NE(bleeds->reason.find(advice), std::string::npos) << bleeds->reason;
+
+  Result<Check> mid = SourceFrameCut(source, floating, canvas, false, QaConfig{});
+  ASSERT_TRUE(mid.ok());
+  EXPECT_FALSE(mid->passed);
+  EXPECT_NE(mid->reason.find("cut at its bottom in mid-canvas"), std::string::npos) << mid->reason;
+
+  // A photo that shows the whole product is fine either way, and so is one framed so tightly
+  // that the product touches the border (11% of it) but curves away from it.
+  const cv::Mat whole = Disc({200, 200}, {100, 100}, 60);
+  const cv::Mat touching = Disc({200, 200}, {100, 140}, 60);
+  EXPECT_GT(CutSides(touching, 0.05).bottom_share, 0.1);
+  EXPECT_FALSE(CutSides(touching, 0.05).any());
+  for (const cv::Mat& alpha : {whole, touching}) {
+    for (bool main_image : {true, false}) {
+      Result<Check> c = SourceFrameCut(alpha, floating, canvas, main_image, QaConfig{});
+      ASSERT_TRUE(c.ok());
+      EXPECT_TRUE(c->passed) << c->reason;
+      EXPECT_NE(c->reason.find("shows the whole product"), std::string::npos) << c->reason;
+    }
+  }
+}
+
 TEST(CutoutSanity, HolesInsideTheProductAreMeasuredButOnlySoft) {
   cv::Mat ring = Disc({200, 200}, {100, 100}, 80);
   cv::circle(ring, {100, 100}, 40, 0, -1);

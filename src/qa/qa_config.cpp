@@ -20,7 +20,6 @@ constexpr std::array kFields = {
     FieldSpec{"max_coverage", &QaConfig::max_coverage, 0, 1},
     FieldSpec{"max_fragment_share", &QaConfig::max_fragment_share, 0, 1},
     FieldSpec{"max_border_contact", &QaConfig::max_border_contact, 0, 1},
-    FieldSpec{"max_source_border_contact", &QaConfig::max_source_border_contact, 0, 1},
     FieldSpec{"max_outside_share", &QaConfig::max_outside_share, 0, 1},
     FieldSpec{"min_source_iou", &QaConfig::min_source_iou, 0, 1},
     FieldSpec{"min_sharpness_ratio", &QaConfig::min_sharpness_ratio, 0, 10},

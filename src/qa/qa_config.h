@@ -16,15 +16,13 @@ struct QaConfig {
   // Product alpha's share of the candidate frame.
   double min_coverage = 0.03;
   double max_coverage = 0.92;
-  // Area of stray pieces (components smaller than a quarter of the largest) over the product's.
+  // Area of stray pieces (qa::CutoutSanity says which pieces are strays) over the product's.
   double max_fragment_share = 0.01;
   // Product pixels on one image border, as a share of that border's length (all of them, not the
   // longest run: a chair cut through its legs touches in several short runs).
+  // The same in the supplier's photo: above it the photo cuts the product, which then cannot be
+  // a main image and must bleed off the canvas where it was cut (qa::SourceFrameCut).
   double max_border_contact = 0.05;
-  // The same for the supplier's photo: above max_border_contact the candidate gets a warning
-  // (every candidate shows the product's flat cut edge), above this it is rejected (the product is
-  // badly truncated). Suppliers' close-ups often touch the frame a little.
-  double max_source_border_contact = 0.25;
   // Share of the product (alpha mass) that the placement puts outside the candidate's frame.
   double max_outside_share = 0.005;
   // IoU of the cutout alpha with the segmenter's mask of the source photo ("half missing").

@@ -49,6 +49,9 @@ struct CandidateInputs {
   cv::Mat candidate_alpha;
   // Where the bounding box of source_alpha landed in the candidate (the stage op reports it).
   cv::Rect placement;
+  // A main image (on plain white, what a marketplace shows first): it must show the whole
+  // product, so a source photo that cuts the product rejects it (see SourceFrameCut).
+  bool main_image = false;
   // Rules from the presets module; failed ones are hard.
   std::vector<Check> compliance;
   // Optional tools, borrowed: text coverage detector and BRISQUE model. Absent = check skipped.

@@ -197,6 +197,33 @@ TEST(Evaluate, JudgesTheCandidatesOwnAlphaWhenGiven) {
   EXPECT_NE(crumbs.reasons[0].find("stray fragment"), std::string::npos);
 }
 
+TEST(Evaluate, APhotoThatCutsTheProductGivesNoMainImageButBleedingCandidatesPass) {
+  // The supplier photo ends 70% of the way down the product.
+  auto whole = testdata::MakeSource(2);
+  const cv::Rect box = cv::boundingRect(whole.alpha > 0);
+  const cv::Rect kept(0, 0, whole.bgr.cols, box.y + box.height * 7 / 10);
+  testdata::Source source{whole.bgr(kept).clone(), whole.alpha(kept).clone(),
+                          whole.segmenter_mask(kept).clone()};
+  // Staged with the cut edge on the canvas's bottom edge, as the stage op does.
+  const cv::Size canvas(360, 360);
+  cv::Rect placement = testdata::FitPlacement(source.alpha, canvas, 0.7, 2);
+  placement.y = canvas.height - placement.height;
+  auto staged = testdata::Stage(source.bgr, source.alpha, canvas, placement, Canvas::kWhite, 2);
+  CandidateInputs in = Inputs("bleeds", source, source.alpha, staged.bgr, placement);
+  CandidateQa secondary = Evaluate(in, QaConfig{});
+  EXPECT_FALSE(secondary.rejected) << Describe(secondary);
+
+  in.main_image = true;
+  CandidateQa main = Evaluate(in, QaConfig{});
+  EXPECT_TRUE(main.rejected);
+  ASSERT_EQ(main.reasons.size(), 1u) << Describe(main);
+  EXPECT_EQ(main.reasons[0].rfind("source photo cuts the product at the bottom: supply an uncut "
+                                  "photo for a main image",
+                                  0),
+            0u)
+      << main.reasons[0];
+}
+
 TEST(Evaluate, ChecksALargeCandidateAtTheWorkingSize) {
   // 1400 px: reduced to QaConfig::work_side (1024) first, placement and all.
   auto source = testdata::MakeSource(2, {800, 960});
