@@ -11,6 +11,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <thread>
 
@@ -155,6 +156,60 @@ TEST_F(RunTest, ManifestToRankedCheckedExports) {
   for (const char* sku : {"A-1", "B-2", "D/4"}) {
     EXPECT_NE(html.find(sku), std::string::npos) << sku;
   }
+}
+
+TEST_F(RunTest, APhotoThatCutsTheProductGivesNoMainImageAndItsCandidatesBleedOffTheCut) {
+  // The supplier's photo ends 60% of the way down the product.
+  testdata::Composite c =
+      testdata::MakeComposite(cv::Size(480, 400), testdata::Backdrop::kFlat, 12);
+  const cv::Rect box = cv::boundingRect(c.alpha > 0);
+  cv::imwrite((dir_ / "photos" / "cut.jpg").string(),
+              c.bgr.rowRange(0, box.y + box.height * 6 / 10));
+  std::ofstream(dir_ / "cut.csv") << "sku,images\nCUT-1,photos/cut.jpg\n";
+  CommandRun run =
+      Vitrine("run --recipe " + (dir_ / "recipe.json").string() + " --manifest " +
+              (dir_ / "cut.csv").string() + " -o " + (dir_ / "out").string() + " -j 1");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const nlohmann::json report = ReadJson(dir_ / "out" / "CUT-1" / "report.json");
+  ASSERT_TRUE(report.is_object());
+  const std::string advice =
+      "source photo cuts the product at the bottom: supply an uncut photo for a main image";
+  bool warned = false;
+  for (const auto& w : report["warnings"]) {
+    warned = warned || w.get<std::string>().find(advice) != std::string::npos;
+  }
+  EXPECT_TRUE(warned) << report["warnings"].dump(2);
+  int bleeding = 0;
+  for (const auto& candidate : report["candidates"]) {
+    const std::string label = candidate["label"];
+    if (label.find("white") != std::string::npos) {
+      // The main image: rejected for the cut, never exported.
+      EXPECT_FALSE(candidate["accepted"].get<bool>()) << candidate.dump(2);
+      EXPECT_NE(candidate["reasons"].dump().find(advice), std::string::npos) << candidate.dump(2);
+      EXPECT_TRUE(candidate["exports"].empty());
+      continue;
+    }
+    EXPECT_TRUE(candidate["accepted"].get<bool>()) << candidate.dump(2);
+    // The cut edge lies on the canvas's bottom edge: the product covers a good part of the last
+    // row, while the top row is all backdrop.
+    const cv::Mat image =
+        cv::imread((dir_ / "out" / "CUT-1" / candidate["file"].get<std::string>()).string());
+    ASSERT_FALSE(image.empty());
+    auto product_share = [&](int row) {
+      cv::Mat diff;
+      cv::absdiff(image.row(row), cv::Scalar(image.at<cv::Vec3b>(row, 0)), diff);
+      cv::Mat grey;
+      cv::transform(diff, grey, cv::Matx13f(1, 1, 1));
+      return cv::countNonZero(grey > 40) / static_cast<double>(image.cols);
+    };
+    EXPECT_GT(product_share(image.rows - 1), 0.1) << label;
+    EXPECT_EQ(product_share(0), 0) << label;
+    ++bleeding;
+  }
+  EXPECT_EQ(bleeding, 2);
+  std::ifstream in(dir_ / "out" / "index.html");
+  const std::string html(std::istreambuf_iterator<char>(in), {});
+  EXPECT_NE(html.find(advice), std::string::npos);
 }
 
 TEST_F(RunTest, ResumesAfterKill9WithNothingLostOrDoneTwice) {

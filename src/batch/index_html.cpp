@@ -45,7 +45,14 @@ std::string SkuSection(const recipe::SkuInfo& sku, const std::string& folder,
           std::to_string(report.value("rejected", 0)) + " rejected, " +
           std::to_string(report.value("exports", 0)) + " exports · " +
           Fixed(report.value("seconds", 0.0), 1) + " s · <a href=\"" + HtmlEscape(folder) +
-          "/report.json\">report.json</a></p>\n<div class=grid>\n";
+          "/report.json\">report.json</a></p>\n";
+  // What the SKU's steps warn about (a photo that cuts the product, a product enlarged to
+  // softness).
+  for (const auto& warning : report.value("warnings", nlohmann::json::array())) {
+    if (warning.is_string())
+      html += "<div class=warn>" + HtmlEscape(warning.get<std::string>()) + "</div>\n";
+  }
+  html += "<div class=grid>\n";
   for (const nlohmann::json& c : report["candidates"]) {
     const bool ok = c.value("accepted", false);
     html += std::string("<div class=\"c ") + (ok ? "ok" : "no") + "\">";
