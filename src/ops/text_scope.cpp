@@ -60,11 +60,16 @@ constexpr double kFillTolerance = 10;
 constexpr double kFlatSpread = 4.0;
 constexpr double kMinFillShare = 0.3;
 // Outline: the rim around the fill, this share of the line height wide (at least 2 px), its main
-// colour flat (kRimSpread as kFlatSpread) and kRimContrast ΔE76 from the fill's and the
-// surroundings' colours.
+// colour flat (kRimSpread as kFlatSpread) and a third colour: kRimContrast ΔE76 from every mix of
+// the fill's and the surroundings' colours (MixDistance). A soft edge between fill and
+// surroundings (a lens-blurred digit on a shaded dial) is such a mix, however far it is from
+// both; a drawn outline is not, even where it crosses a surface of nearly its own colour (a dark
+// outline over a bag's shadow: 12 ΔE76 from those mixes; a dial's blurred rim: 1).
 constexpr double kRimWidth = 0.08;
 constexpr double kRimSpread = 4;
-constexpr double kRimContrast = 20;
+constexpr double kRimContrast = 6;
+// Steps of the mixes MixDistance tries, in sRGB and in linear light.
+constexpr int kMixSteps = 32;
 // ...and only around strokes: a fill at most this many line heights thick (drawn glyph strokes and
 // outlines measured 0.04-0.17 on the labelled set; a flat disc holding a printed digit 0.35).
 constexpr double kMaxStroke = 0.25;
@@ -80,6 +85,13 @@ constexpr double kBannerTolerance = 6;
 constexpr double kMinShading = 0.08;
 constexpr double kShadingAlike = 0.5;
 constexpr double kShadingAlignment = 0.7;
+// ...or when its own light changes by at least kOwnShading across it, whatever the product around
+// it does: a disc or plate of the product lit on its own (headphones' logo disc: 0.20 where the
+// earcup around it is flat-lit); a drawn box is filled with one flat colour. Measured on the box's
+// pixels within kShadingTolerance ΔE76 of its median colour (not the glyphs of another line on
+// the same banner).
+constexpr double kOwnShading = 0.12;
+constexpr double kShadingTolerance = 15;
 // Promotional colours: chroma at least this, hue (CIELAB, degrees) from red to yellow.
 constexpr double kPromoChroma = 45;
 constexpr double kPromoHueFrom = -20;
@@ -169,6 +181,33 @@ std::pair<double, double> SpreadAround(const std::vector<cv::Vec3f>& pixels, cv:
   if (near.empty()) return {tolerance, 0.0};
   std::nth_element(near.begin(), near.begin() + near.size() / 2, near.end());
   return {near[near.size() / 2], static_cast<double>(near.size()) / pixels.size()};
+}
+
+// ΔE76 from `colour` to the nearest mix of `a` and `b` (CIELAB): mixed in sRGB (anti-aliasing,
+// JPEG) and in linear light (lens blur), both ends included.
+double MixDistance(const cv::Vec3f& colour, const cv::Vec3f& a, const cv::Vec3f& b) {
+  cv::Mat ends(1, 2, CV_32FC3);
+  ends.at<cv::Vec3f>(0, 0) = a;
+  ends.at<cv::Vec3f>(0, 1) = b;
+  const cv::Mat bgr = LabToBgr(ends);
+  const cv::Vec3b from = bgr.at<cv::Vec3b>(0, 0), to = bgr.at<cv::Vec3b>(0, 1);
+  cv::Mat mixes(2, kMixSteps + 1, CV_8UC3);
+  for (int i = 0; i <= kMixSteps; ++i) {
+    const float t = static_cast<float>(i) / kMixSteps;
+    for (int c = 0; c < 3; ++c) {
+      mixes.at<cv::Vec3b>(0, i)[c] = cv::saturate_cast<uchar>((1 - t) * from[c] + t * to[c]);
+      mixes.at<cv::Vec3b>(1, i)[c] =
+          LinearToSrgb((1 - t) * SrgbToLinear(from[c]) + t * SrgbToLinear(to[c]));
+    }
+  }
+  const cv::Mat lab = BgrToLab(mixes);
+  double nearest = cv::norm(colour - a);
+  for (int y = 0; y < lab.rows; ++y) {
+    for (int x = 0; x < lab.cols; ++x) {
+      nearest = std::min(nearest, cv::norm(colour - lab.at<cv::Vec3f>(y, x)));
+    }
+  }
+  return nearest;
 }
 
 // Edge sharpness where `mask` is set: the strong gradients of L (Sobel, in L per pixel) against
@@ -553,7 +592,7 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
   if (rim.size() >= 16) {
     const cv::Vec3f rim_colour = MainColour(rim);
     cues.rim_spread = SpreadAround(rim, rim_colour, kFillTolerance).first;
-    cues.rim_contrast = std::min(cv::norm(rim_colour - fill), cv::norm(rim_colour - backdrop));
+    cues.rim_contrast = MixDistance(rim_colour, fill, backdrop);
     // An outline ends: the band as wide again beyond it is mostly something else. A glyph
     // printed in a disc or on a label has its "rim" colour all around, far beyond the strokes.
     cv::Mat beyond;
@@ -626,12 +665,20 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
     banner.setTo(0, RegionMaskIn(window, region, 0));
     // Share of the box within kBannerTolerance of its median colour (robust to product pixels of
     // a similar colour that join a box lying on the product).
-    std::vector<cv::Vec3f> box = Pixels(BgrToLab(bgr(window)), banner);
+    const cv::Mat box_lab = BgrToLab(bgr(window));
+    std::vector<cv::Vec3f> box = Pixels(box_lab, banner);
+    cv::Mat even(window.size(), CV_8UC1, cv::Scalar(0));  // the box without glyphs on it
     if (box.size() >= 16) {
       const cv::Vec3f colour = Median(box);
       int close = 0;
       for (const cv::Vec3f& p : box) close += cv::norm(p - colour) <= kBannerTolerance;
       cues.banner_spread = 1.0 - static_cast<double>(close) / box.size();
+      for (int y = 0; y < even.rows; ++y) {
+        for (int x = 0; x < even.cols; ++x) {
+          even.at<uchar>(y, x) = banner.at<uchar>(y, x) && cv::norm(box_lab.at<cv::Vec3f>(y, x) -
+                                                                    colour) <= kShadingTolerance;
+        }
+      }
     }
     // Light across the box and across the product around it: a box printed on the product is
     // shaded as the product is (its light falls the same way, by a similar share); a drawn one
@@ -642,10 +689,12 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
     const cv::Vec2d product_light = RelativeLightSlope(bgr(window), around_box);
     const double product_change = cv::norm(product_light) * across;
     cues.box_shading = cv::norm(box_light) * across;
-    cues.shaded_box = product_change >= kMinShading &&
-                      cues.box_shading >= kShadingAlike * product_change &&
-                      box_light.dot(product_light) >=
-                          kShadingAlignment * cv::norm(box_light) * cv::norm(product_light);
+    cues.own_shading = cv::norm(RelativeLightSlope(bgr(window), even)) * across;
+    cues.shaded_box =
+        cues.own_shading >= kOwnShading ||
+        (product_change >= kMinShading && cues.box_shading >= kShadingAlike * product_change &&
+         box_light.dot(product_light) >=
+             kShadingAlignment * cv::norm(box_light) * cv::norm(product_light));
     cues.banner = cues.banner_spread <= kBannerOffShare && !cues.shaded_box;
   }
 
@@ -661,7 +710,7 @@ std::string OverlayCues::Describe() const {
     if (on) out += (out.empty() ? "" : ", ") + std::string(name);
   };
   add(banner, "banner box");
-  add(shaded_box, "a box shaded like the product (print)");
+  add(shaded_box, "a shaded box (print)");
   add(outline, "outline");
   add(flat, "flat colour");
   add(promo_colour, "promotional colour");

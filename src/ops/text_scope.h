@@ -45,17 +45,19 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
 // print is shaded by the product's curvature and softened by the lens like the product's own
 // edges; a graphic drawn on the finished photo is flat-coloured, pixel-sharp, often outlined or on
 // a box, in promotional red/orange/yellow, and tilted. An outline is a thin rim around thin strokes
-// that ends (a glyph printed in a flat disc is not outlined by the disc); a box behind the text
-// shaded as the product around it is printed on it, not drawn (no banner). The thresholds and
-// weights are constants in text_scope.cpp, measured on bench/text_scope_labels.tsv
-// (bench/README.md).
+// that ends (a glyph printed in a flat disc is not outlined by the disc) and whose colour no soft
+// edge between the fill and the surroundings has; a box behind the text shaded as the product
+// around it, or lit on its own (a logo's disc set in an earcup), is printed on it, not drawn (no
+// banner). The thresholds and weights are constants in text_scope.cpp, measured on
+// bench/text_scope_labels.tsv (bench/README.md).
 struct OverlayCues {
   double ink_spread = 0;         // median ΔE76 of the ink near its main colour from it
   bool flat = false;             // ink_spread small and most ink near it: one flat colour
   double chroma = 0, hue = 0;    // of that colour (CIELAB; hue in degrees)
   bool promo_colour = false;     // flat and saturated red, orange or yellow
   double rim_spread = 0;         // median ΔE76 of the rim around the fill from its colour
-  double rim_contrast = 0;       // ΔE76 of the rim's colour from the fill's and the surroundings'
+  double rim_contrast = 0;       // ΔE76 of the rim's colour from every mix of the fill's and the
+                                 // surroundings' (a blurred edge between them is such a mix)
   double fill_thickness = 0;     // of the flat fill's strokes, in line heights
   double rim_beyond = 0;         // share of the band beyond the rim still in the rim's colour
   bool outline = false;          // a flat rim of a third colour around flat, thin glyph strokes
@@ -66,7 +68,9 @@ struct OverlayCues {
   bool tilted = false;
   double banner_spread = 0;  // BGR standard deviation of the box behind the text
   double box_shading = 0;    // relative change of the box's light across it
-  bool shaded_box = false;   // the box is shaded like the product around it: printed, not drawn
+  double own_shading = 0;    // the same over the box's own colour (glyphs on it left out)
+  bool shaded_box = false;   // the box is shaded like the product around it, or on its own:
+                             // printed, not drawn
   bool banner = false;       // a flat-coloured box behind the text (BannerMask), not shaded_box
   double score = 0;          // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
   // "banner box, flat colour, ...; score 2.5": the cues that hold, for reports.

@@ -202,6 +202,33 @@ TEST(TextScopeTest, BannerRunningOffTheEdgeIsRemovedWhole) {
   EXPECT_EQ(left.find("188"), std::string::npos) << left;
 }
 
+// The region a finding was decided on.
+models::TextRegion RegionOf(const TextFinding& f) {
+  models::TextRegion region;
+  region.polygon = f.polygon;
+  region.box = cv::minAreaRect(f.polygon);
+  return region;
+}
+
+// Plain `text` of `colour` (BGR) centred at `centre`.
+TextStyle Lettering(const std::string& text, int height, cv::Scalar colour, cv::Point2f centre) {
+  TextStyle style;
+  style.text = text;
+  style.pixel_height = height;
+  style.color = colour;
+  style.center = centre;
+  return style;
+}
+
+// White `text` with a 2 px outline of `outline`, as suppliers draw captions.
+TextStyle WhiteOutlined(const std::string& text, int height, cv::Scalar outline,
+                        cv::Point2f centre) {
+  TextStyle style = Lettering(text, height, {255, 255, 255}, centre);
+  style.outline_width = 2;
+  style.outline_color = outline;
+  return style;
+}
+
 // Every region of `bgr` over `mask`, read by the recogniser and classified against `product`.
 std::vector<TextFinding> ClassifiedOn(const cv::Mat& bgr, const cv::Mat& mask,
                                       const cv::Mat& product) {
@@ -280,10 +307,7 @@ TEST(TextScopeTest, PrintedDigitInADiscOnAShadedToyStays) {
   for (const TextFinding& f : findings) {
     SCOPED_TRACE(f.text + " " + std::to_string(f.confidence) + ": " + f.why);
     EXPECT_FALSE(f.overlay);
-    models::TextRegion region;
-    region.polygon = f.polygon;
-    region.box = cv::minAreaRect(f.polygon);
-    const OverlayCues cues = MeasureOverlayCues(photo, region);
+    const OverlayCues cues = MeasureOverlayCues(photo, RegionOf(f));
     SCOPED_TRACE(cues.Describe());
     EXPECT_FALSE(cues.outline) << "the disc around the digit is not an outline";
     EXPECT_LT(cues.score, kDrawnOverScore);
@@ -349,12 +373,8 @@ TEST(TextScopeTest, PrintOnAPaleSurfaceTheMaskMissesStays) {
     cv::line(bgr, {x, 84}, {x + (240 - x) / 5, 318}, cv::Scalar(70, 70, 70), 2, cv::LINE_AA);
     cv::line(found, {x, 84}, {x + (240 - x) / 5, 318}, cv::Scalar(255), 5);
   }
-  TextStyle script;
-  script.text = "Bon Appetit";
-  script.pixel_height = 46;
-  script.color = {60, 150, 205};
-  script.center = {240, 190};
-  const RenderedText printed = RenderText(bgr, script);
+  const RenderedText printed =
+      RenderText(bgr, Lettering("Bon Appetit", 46, {60, 150, 205}, {240, 190}));
   cv::Mat print;
   cv::dilate(printed.text_mask, print, cv::Mat());
   found |= print;
@@ -369,14 +389,8 @@ TEST(TextScopeTest, PrintOnAPaleSurfaceTheMaskMissesStays) {
 
   // White text with a black outline drawn across the bowl's edge onto the backdrop is still
   // overlay: on the white backdrop its glyphs vanish, so its ink is only where the bowl is.
-  TextStyle drawn;
-  drawn.text = "NEW 2024";
-  drawn.pixel_height = 40;
-  drawn.color = {255, 255, 255};
-  drawn.outline_width = 2;
-  drawn.outline_color = {0, 0, 0};
-  drawn.center = {400, 150};
-  const RenderedText overlay = RenderText(photo, drawn);
+  const RenderedText overlay =
+      RenderText(photo, WhiteOutlined("NEW 2024", 40, {0, 0, 0}, {400, 150}));
   cv::Mat bowl_mask(size, CV_8UC1, cv::Scalar(0));
   cv::fillConvexPoly(bowl_mask, bowl, cv::Scalar(255));
   const std::vector<TextFinding> drawn_findings =
@@ -385,6 +399,113 @@ TEST(TextScopeTest, PrintOnAPaleSurfaceTheMaskMissesStays) {
   for (const TextFinding& f : drawn_findings) {
     SCOPED_TRACE(f.text + ": " + f.why);
     EXPECT_TRUE(f.overlay);
+  }
+}
+
+// A pale, rough ground (a rock) of `size`, photographed.
+cv::Mat PaleGround(cv::Size size, int seed) {
+  cv::Mat ground(size, CV_8UC3);
+  cv::RNG rng(seed);
+  rng.fill(ground, cv::RNG::NORMAL, cv::Scalar::all(205), cv::Scalar::all(40));
+  cv::GaussianBlur(ground, ground, cv::Size(), 2.5);
+  return ground;
+}
+
+TEST(TextScopeTest, OutlinedCaptionAcrossTheProductsEdgeIsOverlay) {
+  // backpack_02's case: a white caption with a near-black outline drawn along the bottom edge of
+  // a dark red bag, over its shadowed bottom and onto the pale rock it stands on. The segmenter
+  // takes the bright glyphs in with the bag, so the caption lies on the product mask; over the
+  // shadow the outline is nearly the shadow's colour, and the dark bottom reads as a box shaded
+  // like the product. The outline is still a third colour: no blur of white into the shadow.
+  const cv::Size size(480, 360);
+  cv::Mat bgr = PaleGround(size, 8);
+  cv::Mat bag(size, CV_8UC1, cv::Scalar(0));
+  cv::rectangle(bag, cv::Rect(40, 10, 400, 250), cv::Scalar(255), cv::FILLED);
+  for (int y = 10; y < 260; ++y) {
+    // Lit from above; its last 60 px in a deep shadow, about 13 ΔE76 from the outline's colour.
+    const double light = y < 200 ? 1.0 - 0.3 * (y - 10) / 190.0 : 1.25 - 0.5 * (y - 200) / 60.0;
+    bgr.row(y).colRange(40, 440).setTo(y < 200 ? cv::Scalar(45 * light, 35 * light, 150 * light)
+                                               : cv::Scalar(22 * light, 18 * light, 42 * light));
+  }
+  const cv::Mat photo = Photographed(bgr, 9);
+  const RenderedText drawn =
+      RenderText(photo, WhiteOutlined("全国包邮", 40, {20, 20, 20}, {300, 242}));
+  cv::Mat product;
+  cv::dilate(drawn.text_mask, product, cv::Mat(), cv::Point(-1, -1), 3);
+  product |= bag;
+  const std::vector<TextFinding> findings = ClassifiedOn(drawn.bgr, drawn.text_mask, product);
+  ASSERT_FALSE(findings.empty());
+  for (const TextFinding& f : findings) {
+    SCOPED_TRACE(f.text + ": " + f.why);
+    EXPECT_TRUE(f.overlay);
+    EXPECT_TRUE(MeasureOverlayCues(drawn.bgr, RegionOf(f)).outline);
+  }
+
+  // A dark digit printed on a pale dial that shades towards the dial's edge, softened by the
+  // lens: the blurred rim around its strokes is a mix of digit and dial, not an outline.
+  cv::Mat dial(size, CV_8UC3, cv::Scalar(40, 200, 240));
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double r = std::hypot(x - 240.0, y - 150.0) / 170;
+      if (r <= 1) dial.at<cv::Vec3b>(y, x) = cv::Vec3b::all(cv::saturate_cast<uchar>(245 - 40 * r));
+    }
+  }
+  const RenderedText printed = RenderText(dial, Lettering("6", 44, {25, 25, 25}, {240, 285}));
+  cv::Mat soft;
+  cv::GaussianBlur(printed.bgr, soft, cv::Size(), 1.3);
+  for (const models::TextRegion& region : RegionsOn(soft, printed.text_mask)) {
+    const OverlayCues cues = MeasureOverlayCues(soft, region);
+    SCOPED_TRACE(cues.Describe());
+    EXPECT_FALSE(cues.outline) << "rim " << cues.rim_contrast;
+  }
+}
+
+TEST(TextScopeTest, LogoInAShadedDiscOnTheProductStays) {
+  // instantmesh_earphone's earcup: a flat-lit blue cup with a silver disc set in it, the disc lit
+  // on its own (bright at one side, darker at the other), and a blue "b" printed in the disc. The
+  // disc is a box behind the text, flat enough to pass for a drawn banner, but it is shaded: part
+  // of the product.
+  const cv::Size size(420, 420);
+  cv::Mat bgr(size, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::Mat cup(size, CV_8UC1, cv::Scalar(0));
+  const cv::Point centre(210, 210);
+  cv::circle(cup, centre, 170, cv::Scalar(255), cv::FILLED, cv::LINE_AA);
+  bgr.setTo(cv::Scalar(170, 70, 25), cup);
+  const int radius = 72;
+  for (int y = centre.y - radius; y <= centre.y + radius; ++y) {
+    for (int x = centre.x - radius; x <= centre.x + radius; ++x) {
+      if (std::hypot(x - centre.x, y - centre.y) > radius) continue;
+      const double light = 1.0 - 0.07 * (x - centre.x + radius) / (2.0 * radius);
+      bgr.at<cv::Vec3b>(y, x) = cv::Vec3b::all(cv::saturate_cast<uchar>(215 * light));
+    }
+  }
+  TextStyle logo = Lettering("b", 110, {170, 70, 25}, centre);
+  logo.bold = true;
+  const RenderedText printed = RenderText(bgr, logo);
+  const cv::Mat photo = Photographed(printed.bgr, 10);
+  const std::vector<TextFinding> findings = ClassifiedOn(photo, printed.text_mask, cup);
+  ASSERT_FALSE(findings.empty()) << "the detector should find the logo";
+  for (const TextFinding& f : findings) {
+    SCOPED_TRACE(f.text + " " + std::to_string(f.confidence) + ": " + f.why);
+    EXPECT_FALSE(f.overlay);
+    const OverlayCues cues = MeasureOverlayCues(photo, RegionOf(f));
+    SCOPED_TRACE(cues.Describe());
+    EXPECT_FALSE(cues.banner);
+  }
+
+  // The same letter on a flat silver disc drawn over the cup's photo is on a banner.
+  TextStyle badge = logo;
+  badge.banner = true;
+  badge.banner_color = {200, 200, 200};
+  badge.pixel_height = 80;
+  const cv::Mat plain_cup = Photographed(bgr.setTo(cv::Scalar(170, 70, 25), cup), 10);
+  const RenderedText drawn = RenderText(plain_cup, badge);
+  const std::vector<models::TextRegion> drawn_regions = RegionsOn(drawn.bgr, drawn.text_mask);
+  ASSERT_FALSE(drawn_regions.empty());
+  for (const models::TextRegion& region : drawn_regions) {
+    const OverlayCues cues = MeasureOverlayCues(drawn.bgr, region);
+    SCOPED_TRACE(cues.Describe());
+    EXPECT_TRUE(cues.banner);
   }
 }
 
