@@ -10,16 +10,23 @@
 //   matches are averaged into a cleaner template and matched again, and the matches are fitted
 //   with a lattice (one or two translation vectors, the pair that explains the most matches)
 //   that also places the copies the detector and the matching missed, partial ones at the
-//   image's edges included (each checked against the template where it is seen; one less than a
-//   fifth inside the image is left out). The template then grows around the detected region
-//   (which may hold only part of the line) as far as it stays apart from its neighbours.
+//   image's edges included (one less than a fifth inside the image is left out). Copies over a
+//   busy product match poorly, so the matches may hold every other row or column: a finer lattice
+//   (a step halved, or centred) is taken when the template matches its new positions on the
+//   whole. Every position of the lattice is a candidate copy; the estimate drops those whose
+//   glyphs do not show the overlay. Without a lattice, each match must match the template. The
+//   template then grows around the detected region (which may hold only part of the line) as far as
+//   it stays apart from its neighbours.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
 //   the same side, in most of the copies lying wholly inside the image (along the detected line,
 //   continued to the template's edges). Under
 //   the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
 //   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
 //   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
-//   extreme the glyphs lean to, which inverts to the same pixels); then α(x) is the
+//   extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
+//   white, black or grey: W is taken grey (one intercept for the three channels) unless a free
+//   colour explains the samples far better, and white or black when either explains them about
+//   as well (a and W trade off under the backdrop's noise); then α(x) is the
 //   least squares (I − B)·(W − B) / |W − B|² pooled over the copies (partial ones too), each
 //   weighted by how smooth its backdrop is (the fill guesses a smooth backdrop better). A copy
 //   whose cores show under half the opacity is no copy: it is dropped and the estimate redone.
