@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/photo.hpp>
 
@@ -189,13 +190,22 @@ std::optional<Lattice> FitLattice(const std::vector<cv::Point>& points) {
   return Lattice{o, u, w};
 }
 
-// Per-pixel median of equally sized CV_32FC1 `stack`.
+// Per-pixel median of equally sized CV_32FC1 `stack`, NaN (not seen) left out; 0 where no map
+// has a value.
 cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
   cv::Mat out(stack[0].size(), CV_32FC1);
-  std::vector<float> values(stack.size());
+  std::vector<float> values;
   for (int y = 0; y < out.rows; ++y) {
     for (int x = 0; x < out.cols; ++x) {
-      for (size_t k = 0; k < stack.size(); ++k) values[k] = stack[k].at<float>(y, x);
+      values.clear();
+      for (const cv::Mat& m : stack) {
+        const float v = m.at<float>(y, x);
+        if (!std::isnan(v)) values.push_back(v);
+      }
+      if (values.empty()) {
+        out.at<float>(y, x) = 0;
+        continue;
+      }
       std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
       out.at<float>(y, x) = values[values.size() / 2];
     }
@@ -268,31 +278,32 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
               const std::vector<cv::Point>& all, const models::TextRegion& region,
               TiledWatermark* mark, std::vector<cv::Point>* rejected) {
   const double line = LineHeight(region);
-  std::vector<cv::Mat> crops;
-  for (const cv::Point& o : whole) {
-    cv::Mat crop;
-    bgr(box + o).convertTo(crop, CV_32FC3);
-    crops.push_back(crop);
-  }
   // The glyphs: pixels that stand out of each copy's smooth backdrop (median filter wider than a
-  // stroke) on the same side in most copies. Each copy's contrast is scaled by its own strongest,
-  // so copies over a backdrop close to the watermark's colour count as much as the others.
+  // stroke) on the same side in most copies (partial ones where they are seen). Each copy's
+  // contrast is scaled by its own strongest, so copies over a backdrop close to the watermark's
+  // colour count as much as the others.
   const int k = std::max(5, static_cast<int>(line * 0.6) | 1);
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
   std::vector<cv::Mat> contrasts;
-  for (const cv::Mat& crop : crops) {
-    cv::Mat grey, grey8, smooth, smooth_f;
-    cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
-    grey.convertTo(grey8, CV_8U);
-    cv::medianBlur(grey8, smooth, k);
+  for (const cv::Point& o : all) {
+    const cv::Rect visible = (box + o) & image;
+    if (visible.width < k || visible.height < k) continue;
+    cv::Mat grey, smooth, smooth_f;
+    cv::cvtColor(bgr(visible), grey, cv::COLOR_BGR2GRAY);
+    cv::medianBlur(grey, smooth, k);
     smooth.convertTo(smooth_f, CV_32F);
+    grey.convertTo(grey, CV_32F);
     cv::Mat c = grey - smooth_f;
     cv::Mat magnitude = cv::abs(c);
     std::vector<float> values(magnitude.begin<float>(), magnitude.end<float>());
     const size_t q = values.size() * 99 / 100;
     std::nth_element(values.begin(), values.begin() + q, values.end());
     c *= 1.0 / std::max(4.f, values[q]);
-    contrasts.push_back(c);
+    cv::Mat placed(box.size(), CV_32FC1, cv::Scalar(std::numeric_limits<float>::quiet_NaN()));
+    c.copyTo(placed(visible - (box.tl() + o)));
+    contrasts.push_back(placed);
   }
+  if (contrasts.empty()) return false;
   const cv::Mat signed_contrast = MedianOf(contrasts);
   double lowest = 0, highest = 0;
   cv::minMaxLoc(signed_contrast, &lowest, &highest);
@@ -343,7 +354,6 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     float weight = 0;
   };
   std::vector<Part> parts;
-  const cv::Rect image(cv::Point(0, 0), bgr.size());
   for (const cv::Point& o : all) {
     const cv::Rect visible = (box + o) & image;
     if (visible.empty()) continue;

@@ -18,8 +18,8 @@
 //   template then grows around the detected region (which may hold only part of the line) as far as
 //   it stays apart from its neighbours.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
-//   the same side, in most of the copies lying wholly inside the image (along the detected line,
-//   continued to the template's edges). Under
+//   the same side, in most of the copies (partial ones where they are seen; along the detected
+//   line, continued to the template's edges). Under
 //   the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
 //   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
 //   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
