@@ -54,6 +54,10 @@ constexpr double kNeutralResidual = 1.5;
 constexpr double kExtremeResidual = 1.1;
 // How far outside [0, 255] a fitted grey may fall (the backdrop's noise) and still be clamped.
 constexpr double kColourSlack = 40;
+// The opacity is the weighted median of the samples' own whose backdrop lies at least this far
+// (BGR distance) from W, when there are this many of them.
+constexpr double kMedianColourGap = 30;
+constexpr size_t kMinMedianSamples = 8;
 
 cv::Mat GreyHighPass(const cv::Mat& bgr, double sigma) {
   cv::Mat grey, level, blurred;
@@ -271,6 +275,30 @@ struct OverlayFit {
   }
 };
 
+// The opacity for the colour `w`: the median over the samples of each one's own (backdrops at
+// least kMedianColourGap from W), weighted by |W − B|², so a few samples with a badly filled
+// backdrop do not drag it; `fallback` when fewer than kMinMedianSamples samples qualify.
+double MedianOpacity(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3d>& i, cv::Vec3d w,
+                     double fallback) {
+  std::vector<std::pair<double, double>> own;  // a, weight
+  double total = 0;
+  for (size_t s = 0; s < b.size(); ++s) {
+    const cv::Vec3d gap = w - b[s];
+    const double g = gap.dot(gap);
+    if (g < kMedianColourGap * kMedianColourGap) continue;
+    own.push_back({(i[s] - b[s]).dot(gap) / g, g});
+    total += g;
+  }
+  if (own.size() < kMinMedianSamples) return fallback;
+  std::sort(own.begin(), own.end());
+  double sum = 0;
+  for (const auto& [value, weight] : own) {
+    sum += weight;
+    if (sum >= total / 2) return value;
+  }
+  return fallback;
+}
+
 // The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
 // (crops of `bgr` at box + offset), `line` the text's line height. False when the copies do not
 // look like one translucent overlay.
@@ -457,8 +485,8 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
       }
     }
     if (best.opacity <= 0) return false;
-    a = best.opacity;
     colour = best.colour;
+    a = MedianOpacity(sample_b, sample_i, colour, best.opacity);
   }
   if (a < kMinOpacity || a > kMaxOpacity) return false;
   for (int c = 0; c < 3; ++c) colour[c] = std::clamp(colour[c], 0.0, 255.0);

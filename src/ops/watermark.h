@@ -26,7 +26,8 @@
 //   extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
 //   white, black or grey: W is taken grey (one intercept for the three channels) unless a free
 //   colour explains the samples far better, and white or black when either explains them about
-//   as well (a and W trade off under the backdrop's noise); then α(x) is the
+//   as well (a and W trade off under the backdrop's noise); a is then the samples' weighted
+//   median (a copy straddling the product's edge has a badly filled backdrop); then α(x) is the
 //   least squares (I − B)·(W − B) / |W − B|² pooled over the copies (partial ones too), each
 //   weighted by how smooth its backdrop is (the fill guesses a smooth backdrop better). A copy
 //   whose cores show under half the opacity is no copy: it is dropped and the estimate redone.
