@@ -307,13 +307,15 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
               TiledWatermark* mark, std::vector<cv::Point>* rejected) {
   const double line = LineHeight(region);
   // The glyphs: pixels that stand out of each copy's smooth backdrop (median filter wider than a
-  // stroke) on the same side in most copies (partial ones where they are seen). Each copy's
-  // contrast is scaled by its own strongest, so copies over a backdrop close to the watermark's
-  // colour count as much as the others.
+  // stroke) on the same side in most copies (partial ones where seen, for a tilted line). Each
+  // copy's contrast is scaled by its own strongest, so copies over a backdrop close to the
+  // watermark's colour count as much as the others.
   const int k = std::max(5, static_cast<int>(line * 0.6) | 1);
   const cv::Rect image(cv::Point(0, 0), bgr.size());
   std::vector<cv::Mat> contrasts;
-  for (const cv::Point& o : all) {
+  const double tilt = std::abs(LineAngle(region));
+  const bool tilted = tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
+  for (const cv::Point& o : tilted ? all : whole) {
     const cv::Rect visible = (box + o) & image;
     if (visible.width < k || visible.height < k) continue;
     cv::Mat grey, smooth, smooth_f;

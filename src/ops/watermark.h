@@ -18,9 +18,12 @@
 //   template then grows around the detected region (which may hold only part of the line) as far as
 //   it stays apart from its neighbours.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
-//   the same side, in most of the copies (partial ones where they are seen; along the detected
-//   line, continued to the template's edges). Under
-//   the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
+//   the same side, in most of the copies (along the detected line, continued to the template's
+//   edges). For a line tilted from the axes (kWatermarkTilt: a watermark cue) partial copies
+//   count where they are seen; for a level one only whole copies do (with the partial ones, a
+//   level line of print on a can's patterned label made up glyphs from the pattern's repeats
+//   and was fitted as a dark overlay).
+//   Under the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
 //   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
 //   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
 //   extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
