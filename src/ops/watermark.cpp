@@ -194,6 +194,14 @@ std::optional<Lattice> FitLattice(const std::vector<cv::Point>& points) {
   return Lattice{o, u, w};
 }
 
+// Whether `region`'s line is tilted from the axes (kWatermarkTilt), as tiled shop watermarks are
+// and lines of print or of a document are not: such a line's lattice and partial copies are
+// trusted further (FromSeed, Estimate).
+bool Tilted(const models::TextRegion& region) {
+  const double tilt = std::abs(LineAngle(region));
+  return tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
+}
+
 // Per-pixel median of equally sized CV_32FC1 `stack`, NaN (not seen) left out; 0 where no map
 // has a value.
 cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
@@ -313,9 +321,7 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   const int k = std::max(5, static_cast<int>(line * 0.6) | 1);
   const cv::Rect image(cv::Point(0, 0), bgr.size());
   std::vector<cv::Mat> contrasts;
-  const double tilt = std::abs(LineAngle(region));
-  const bool tilted = tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
-  for (const cv::Point& o : tilted ? all : whole) {
+  for (const cv::Point& o : Tilted(region) ? all : whole) {
     const cv::Rect visible = (box + o) & image;
     if (visible.width < k || visible.height < k) continue;
     cv::Mat grey, smooth, smooth_f;
@@ -469,15 +475,16 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     colour = cv::Vec3d::all((lean[0] + lean[1] + lean[2]) > 0 ? 255 : 0);
     a = OverlayFit(sample_b, sample_i, colour).opacity;
   } else {
-    // Watermarks are nearly always white, black or grey: a neutral colour is taken unless the
-    // samples clearly say otherwise (its residual well above the free colour's), and white or
-    // black when they explain the samples about as well (a and W trade off against each other
-    // under the backdrop's noise).
+    // Watermarks are nearly always white, black or grey: for a tilted line, a neutral colour is
+    // taken unless the samples clearly say otherwise (its residual well above the free colour's),
+    // and white or black when they explain the samples about as well (a and W trade off against
+    // each other under the backdrop's noise), and a is the samples' weighted median. A level
+    // line keeps the free fit: with the prior, the lines of a document fitted as an overlay.
     const OverlayFit free{a > 0 ? a : 0, a > 0 ? intercept * (1.0 / a) : cv::Vec3d(), used_b,
                           used_i};
     const OverlayFit neutral = OverlayFit::Neutral(used_b, used_i);
     OverlayFit best = free;
-    if (neutral.opacity > 0) {
+    if (neutral.opacity > 0 && Tilted(region)) {
       if (free.opacity <= 0 || neutral.residual <= kNeutralResidual * free.residual) {
         best = neutral;
       }
@@ -488,7 +495,7 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     }
     if (best.opacity <= 0) return false;
     colour = best.colour;
-    a = MedianOpacity(sample_b, sample_i, colour, best.opacity);
+    a = Tilted(region) ? MedianOpacity(sample_b, sample_i, colour, best.opacity) : best.opacity;
   }
   if (a < kMinOpacity || a > kMaxOpacity) return false;
   for (int c = 0; c < 3; ++c) colour[c] = std::clamp(colour[c], 0.0, 255.0);
@@ -588,7 +595,9 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   std::optional<Lattice> lattice = FitLattice(points);
   std::vector<cv::Point> checked;
   std::vector<cv::Point> positions = points;
-  if (lattice) {
+  const bool tilted = Tilted(region);
+  if (lattice && !tilted) positions = lattice->Positions(box.size(), bgr.size());
+  if (lattice && tilted) {
     // Copies over a busy product match poorly; if they are every other row or column, the
     // lattice fitted to the matches has twice the step. A finer lattice (a step halved, or a
     // centred one) is taken when the template matches at its new positions on the whole.
@@ -629,7 +638,8 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
       if (match_at(at)) checked.push_back(at);
     }
   } else {
-    // Every copy must look like the template where it is seen.
+    // Every copy must look like the template where it is seen (a level line: the lines of a
+    // document or of printed text repeat like a lattice too).
     for (const cv::Point& at : positions) {
       const std::optional<float> score = match_at(at);
       if (score && *score >= kCopyMatch) checked.push_back(at);
