@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/photo.hpp>
 
@@ -23,6 +24,8 @@ constexpr int kMaxCopies = 400;
 // copy is seen, and at least this share of it is seen.
 constexpr float kCopyMatch = 0.25f;
 constexpr double kMinSeenShare = 0.2;
+// A finer lattice is taken when the template matches its new positions this well on average.
+constexpr float kFinerMatch = 0.15f;
 // How far (line heights) the template may grow around the detected region, which may hold only
 // part of the line.
 constexpr double kMaxGrowLines = 6;
@@ -45,6 +48,16 @@ constexpr double kMinColourGap = 15;
 constexpr double kMinCopyOpacity = 0.5;
 // α below this is noise.
 constexpr float kMinAlpha = 0.03f;
+// The colour prior: a neutral W is kept unless its residual is this many times the free
+// colour's; white or black is taken when its residual is within this factor of the neutral's.
+constexpr double kNeutralResidual = 1.5;
+constexpr double kExtremeResidual = 1.1;
+// How far outside [0, 255] a fitted grey may fall (the backdrop's noise) and still be clamped.
+constexpr double kColourSlack = 40;
+// The opacity is the weighted median of the samples' own whose backdrop lies at least this far
+// (BGR distance) from W, when there are this many of them.
+constexpr double kMedianColourGap = 30;
+constexpr size_t kMinMedianSamples = 8;
 
 cv::Mat GreyHighPass(const cv::Mat& bgr, double sigma) {
   cv::Mat grey, level, blurred;
@@ -85,12 +98,32 @@ std::vector<std::pair<cv::Point, float>> Matches(const cv::Mat& image, const cv:
   return out;
 }
 
-// Positions on the lattice origin + i·v1 + j·v2 (j = 0 only when `two` is false) fitted to
-// `points` (points[0] on it), or empty when fewer than kLatticeShare of them (or fewer than
-// kMinCopies) lie on it. The lattice's own positions are those whose `box`-sized copy meets an
-// image of `size`.
-std::vector<cv::Point> LatticePositions(const std::vector<cv::Point>& points, cv::Size box,
-                                        cv::Size size) {
+// The positions origin + i·u + j·v (j = 0 only when v is zero).
+struct Lattice {
+  cv::Point2d origin, u, v;
+
+  // The positions whose `box`-sized copy meets an image of `size`.
+  std::vector<cv::Point> Positions(cv::Size box, cv::Size size) const {
+    const bool two = cv::norm(v) > 0;
+    const double shortest = two ? std::min(cv::norm(u), cv::norm(v)) : cv::norm(u);
+    const int reach = std::min(
+        100, static_cast<int>(std::ceil(std::hypot(size.width, size.height) / shortest)) + 1);
+    const cv::Rect image(cv::Point(0, 0), size);
+    std::vector<cv::Point> out;
+    for (int j = two ? -reach : 0; j <= (two ? reach : 0); ++j) {
+      for (int i = -reach; i <= reach; ++i) {
+        const cv::Point2d q = origin + i * u + j * v;
+        const cv::Point at(cvRound(q.x), cvRound(q.y));
+        if (!(cv::Rect(at, box) & image).empty()) out.push_back(at);
+      }
+    }
+    return out;
+  }
+};
+
+// The lattice fitted to `points` (points[0] on it), or nullopt when fewer than kLatticeShare of
+// them (or fewer than kMinCopies) lie on it.
+std::optional<Lattice> FitLattice(const std::vector<cv::Point>& points) {
   std::vector<cv::Point2d> steps;
   for (size_t a = 0; a < points.size(); ++a) {
     for (size_t b = a + 1; b < points.size(); ++b) {
@@ -99,7 +132,7 @@ std::vector<cv::Point> LatticePositions(const std::vector<cv::Point>& points, cv
       if (cv::norm(d) >= 4) steps.push_back(d);
     }
   }
-  if (steps.empty()) return {};
+  if (steps.empty()) return std::nullopt;
   std::sort(steps.begin(), steps.end(),
             [](const cv::Point2d& a, const cv::Point2d& b) { return cv::norm(a) < cv::norm(b); });
   // The basis: among the shortest steps, the pair (or single step) that puts the most points on
@@ -140,7 +173,7 @@ std::vector<cv::Point> LatticePositions(const std::vector<cv::Point>& points, cv
     }
   }
   const int n = static_cast<int>(on.size());
-  if (n < kMinCopies || n < kLatticeShare * points.size()) return {};
+  if (n < kMinCopies || n < kLatticeShare * points.size()) return std::nullopt;
   // Least squares: p = o + i·v1 + j·v2, each coordinate on its own.
   const int unknowns = two ? 3 : 2;
   cv::Mat a(n, unknowns, CV_64F), bx(n, 1, CV_64F), by(n, 1, CV_64F);
@@ -150,38 +183,128 @@ std::vector<cv::Point> LatticePositions(const std::vector<cv::Point>& points, cv
     by.at<double>(r) = on[r].y;
   }
   cv::Mat sx, sy;
-  if (!cv::solve(a, bx, sx, cv::DECOMP_SVD) || !cv::solve(a, by, sy, cv::DECOMP_SVD)) return {};
+  if (!cv::solve(a, bx, sx, cv::DECOMP_SVD) || !cv::solve(a, by, sy, cv::DECOMP_SVD)) {
+    return std::nullopt;
+  }
   const cv::Point2d o(sx.at<double>(0), sy.at<double>(0));
   const cv::Point2d u(sx.at<double>(1), sy.at<double>(1));
   const cv::Point2d w = two ? cv::Point2d(sx.at<double>(2), sy.at<double>(2)) : cv::Point2d(0, 0);
   const double shortest = two ? std::min(cv::norm(u), cv::norm(w)) : cv::norm(u);
-  if (shortest < 4) return {};
-  const int reach = std::min(
-      100, static_cast<int>(std::ceil(std::hypot(size.width, size.height) / shortest)) + 1);
-  const cv::Rect image(cv::Point(0, 0), size);
-  std::vector<cv::Point> out;
-  for (int j = two ? -reach : 0; j <= (two ? reach : 0); ++j) {
-    for (int i = -reach; i <= reach; ++i) {
-      const cv::Point2d q = o + i * u + j * w;
-      const cv::Point at(cvRound(q.x), cvRound(q.y));
-      if (!(cv::Rect(at, box) & image).empty()) out.push_back(at);
-    }
-  }
-  return out;
+  if (shortest < 4) return std::nullopt;
+  return Lattice{o, u, w};
 }
 
-// Per-pixel median of equally sized CV_32FC1 `stack`.
+// Whether `region`'s line is tilted from the axes (kWatermarkTilt), as tiled shop watermarks are
+// and lines of print or of a document are not: such a line's lattice and partial copies are
+// trusted further (FromSeed, Estimate).
+bool Tilted(const models::TextRegion& region) {
+  const double tilt = std::abs(LineAngle(region));
+  return tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
+}
+
+// Per-pixel median of equally sized CV_32FC1 `stack`, NaN (not seen) left out; 0 where no map
+// has a value.
 cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
   cv::Mat out(stack[0].size(), CV_32FC1);
-  std::vector<float> values(stack.size());
+  std::vector<float> values;
   for (int y = 0; y < out.rows; ++y) {
     for (int x = 0; x < out.cols; ++x) {
-      for (size_t k = 0; k < stack.size(); ++k) values[k] = stack[k].at<float>(y, x);
+      values.clear();
+      for (const cv::Mat& m : stack) {
+        const float v = m.at<float>(y, x);
+        if (!std::isnan(v)) values.push_back(v);
+      }
+      if (values.empty()) {
+        out.at<float>(y, x) = 0;
+        continue;
+      }
       std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
       out.at<float>(y, x) = values[values.size() / 2];
     }
   }
   return out;
+}
+
+// I = (1 − a)·B + a·W fitted to samples of the backdrop B and the image I (BGR), and its mean
+// squared residual.
+struct OverlayFit {
+  double opacity = 0;
+  cv::Vec3d colour;
+  double residual = 0;
+
+  // The residual of a given a and W.
+  OverlayFit(double a, cv::Vec3d w, const std::vector<cv::Vec3d>& b,
+             const std::vector<cv::Vec3d>& i)
+      : opacity(a), colour(w) {
+    for (size_t s = 0; s < b.size(); ++s) {
+      const cv::Vec3d d = i[s] - ((1 - a) * b[s] + a * w);
+      residual += d.dot(d);
+    }
+    residual /= std::max<size_t>(1, b.size());
+  }
+  // a for the colour `w`: least squares of I − B along W − B.
+  OverlayFit(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3d>& i, cv::Vec3d w)
+      : OverlayFit(AlongColour(b, i, w), w, b, i) {}
+  // W grey (w, w, w): one slope and one intercept for the three channels; w outside [0, 255] is
+  // clamped and a fitted again.
+  static OverlayFit Neutral(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3d>& i) {
+    double mb = 0, mi = 0;
+    const double n = 3.0 * std::max<size_t>(1, b.size());
+    for (size_t s = 0; s < b.size(); ++s) {
+      mb += b[s][0] + b[s][1] + b[s][2];
+      mi += i[s][0] + i[s][1] + i[s][2];
+    }
+    mb /= n, mi /= n;
+    double cov = 0, var = 0;
+    for (size_t s = 0; s < b.size(); ++s) {
+      for (int c = 0; c < 3; ++c) {
+        cov += (b[s][c] - mb) * (i[s][c] - mi);
+        var += (b[s][c] - mb) * (b[s][c] - mb);
+      }
+    }
+    const double a = var > 0 ? 1 - cov / var : 0;
+    if (a <= 0) return OverlayFit(0, cv::Vec3d(), b, i);
+    const double w = (mi - (1 - a) * mb) / a;
+    // Far outside: the samples are no overlay of one grey.
+    if (w < -kColourSlack || w > 255 + kColourSlack) return OverlayFit(0, cv::Vec3d(), b, i);
+    if (w < 0 || w > 255) return OverlayFit(b, i, cv::Vec3d::all(std::clamp(w, 0.0, 255.0)));
+    return OverlayFit(a, cv::Vec3d::all(w), b, i);
+  }
+
+ private:
+  static double AlongColour(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3d>& i,
+                            cv::Vec3d w) {
+    double num = 0, den = 0;
+    for (size_t s = 0; s < b.size(); ++s) {
+      num += (i[s] - b[s]).dot(w - b[s]);
+      den += (w - b[s]).dot(w - b[s]);
+    }
+    return den > 0 ? num / den : 0;
+  }
+};
+
+// The opacity for the colour `w`: the median over the samples of each one's own (backdrops at
+// least kMedianColourGap from W), weighted by |W − B|², so a few samples with a badly filled
+// backdrop do not drag it; `fallback` when fewer than kMinMedianSamples samples qualify.
+double MedianOpacity(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3d>& i, cv::Vec3d w,
+                     double fallback) {
+  std::vector<std::pair<double, double>> own;  // a, weight
+  double total = 0;
+  for (size_t s = 0; s < b.size(); ++s) {
+    const cv::Vec3d gap = w - b[s];
+    const double g = gap.dot(gap);
+    if (g < kMedianColourGap * kMedianColourGap) continue;
+    own.push_back({(i[s] - b[s]).dot(gap) / g, g});
+    total += g;
+  }
+  if (own.size() < kMinMedianSamples) return fallback;
+  std::sort(own.begin(), own.end());
+  double sum = 0;
+  for (const auto& [value, weight] : own) {
+    sum += weight;
+    if (sum >= total / 2) return value;
+  }
+  return fallback;
 }
 
 // The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
@@ -191,31 +314,32 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
               const std::vector<cv::Point>& all, const models::TextRegion& region,
               TiledWatermark* mark, std::vector<cv::Point>* rejected) {
   const double line = LineHeight(region);
-  std::vector<cv::Mat> crops;
-  for (const cv::Point& o : whole) {
-    cv::Mat crop;
-    bgr(box + o).convertTo(crop, CV_32FC3);
-    crops.push_back(crop);
-  }
   // The glyphs: pixels that stand out of each copy's smooth backdrop (median filter wider than a
-  // stroke) on the same side in most copies. Each copy's contrast is scaled by its own strongest,
-  // so copies over a backdrop close to the watermark's colour count as much as the others.
+  // stroke) on the same side in most copies (partial ones where seen, for a tilted line). Each
+  // copy's contrast is scaled by its own strongest, so copies over a backdrop close to the
+  // watermark's colour count as much as the others.
   const int k = std::max(5, static_cast<int>(line * 0.6) | 1);
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
   std::vector<cv::Mat> contrasts;
-  for (const cv::Mat& crop : crops) {
-    cv::Mat grey, grey8, smooth, smooth_f;
-    cv::cvtColor(crop, grey, cv::COLOR_BGR2GRAY);
-    grey.convertTo(grey8, CV_8U);
-    cv::medianBlur(grey8, smooth, k);
+  for (const cv::Point& o : Tilted(region) ? all : whole) {
+    const cv::Rect visible = (box + o) & image;
+    if (visible.width < k || visible.height < k) continue;
+    cv::Mat grey, smooth, smooth_f;
+    cv::cvtColor(bgr(visible), grey, cv::COLOR_BGR2GRAY);
+    cv::medianBlur(grey, smooth, k);
     smooth.convertTo(smooth_f, CV_32F);
+    grey.convertTo(grey, CV_32F);
     cv::Mat c = grey - smooth_f;
     cv::Mat magnitude = cv::abs(c);
     std::vector<float> values(magnitude.begin<float>(), magnitude.end<float>());
     const size_t q = values.size() * 99 / 100;
     std::nth_element(values.begin(), values.begin() + q, values.end());
     c *= 1.0 / std::max(4.f, values[q]);
-    contrasts.push_back(c);
+    cv::Mat placed(box.size(), CV_32FC1, cv::Scalar(std::numeric_limits<float>::quiet_NaN()));
+    c.copyTo(placed(visible - (box.tl() + o)));
+    contrasts.push_back(placed);
   }
+  if (contrasts.empty()) return false;
   const cv::Mat signed_contrast = MedianOf(contrasts);
   double lowest = 0, highest = 0;
   cv::minMaxLoc(signed_contrast, &lowest, &highest);
@@ -266,7 +390,6 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     float weight = 0;
   };
   std::vector<Part> parts;
-  const cv::Rect image(cv::Point(0, 0), bgr.size());
   for (const cv::Point& o : all) {
     const cv::Rect visible = (box + o) & image;
     if (visible.empty()) continue;
@@ -340,22 +463,39 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   }
   double a = 1 - slope;
   cv::Vec3d colour;
+  std::vector<cv::Vec3d> used_b, used_i;
+  for (size_t s = 0; s < use.size(); ++s) {
+    if (use[s]) used_b.push_back(sample_b[s]), used_i.push_back(sample_i[s]);
+  }
   if (spread < 8) {
     // One backdrop under every copy: a and W cannot be told apart; take W at the extreme the
     // glyphs lean to, which inverts to the same backdrop.
     cv::Vec3d lean(0, 0, 0);
     for (size_t s = 0; s < sample_b.size(); ++s) lean += sample_i[s] - sample_b[s];
-    const double level = (lean[0] + lean[1] + lean[2]) > 0 ? 255 : 0;
-    colour = cv::Vec3d::all(level);
-    double num = 0, den = 0;
-    for (size_t s = 0; s < sample_b.size(); ++s) {
-      num += (sample_i[s] - sample_b[s]).dot(colour - sample_b[s]);
-      den += (colour - sample_b[s]).dot(colour - sample_b[s]);
-    }
-    a = den > 0 ? num / den : 0;
+    colour = cv::Vec3d::all((lean[0] + lean[1] + lean[2]) > 0 ? 255 : 0);
+    a = OverlayFit(sample_b, sample_i, colour).opacity;
   } else {
-    if (a <= 0) return false;
-    colour = intercept * (1.0 / a);
+    // Watermarks are nearly always white, black or grey: for a tilted line, a neutral colour is
+    // taken unless the samples clearly say otherwise (its residual well above the free colour's),
+    // and white or black when they explain the samples about as well (a and W trade off against
+    // each other under the backdrop's noise), and a is the samples' weighted median. A level
+    // line keeps the free fit: with the prior, the lines of a document fitted as an overlay.
+    const OverlayFit free{a > 0 ? a : 0, a > 0 ? intercept * (1.0 / a) : cv::Vec3d(), used_b,
+                          used_i};
+    const OverlayFit neutral = OverlayFit::Neutral(used_b, used_i);
+    OverlayFit best = free;
+    if (neutral.opacity > 0 && Tilted(region)) {
+      if (free.opacity <= 0 || neutral.residual <= kNeutralResidual * free.residual) {
+        best = neutral;
+      }
+      for (double level : {255.0, 0.0}) {
+        const OverlayFit extreme(used_b, used_i, cv::Vec3d::all(level));
+        if (extreme.residual <= kExtremeResidual * neutral.residual) best = extreme;
+      }
+    }
+    if (best.opacity <= 0) return false;
+    colour = best.colour;
+    a = Tilted(region) ? MedianOpacity(sample_b, sample_i, colour, best.opacity) : best.opacity;
   }
   if (a < kMinOpacity || a > kMaxOpacity) return false;
   for (int c = 0; c < 3; ++c) colour[c] = std::clamp(colour[c], 0.0, 255.0);
@@ -441,17 +581,69 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   for (const auto& match : second) {
     if (cv::norm(match.first - box.tl()) > kLatticeTolerance) points.push_back(match.first);
   }
-  std::vector<cv::Point> positions = LatticePositions(points, box.size(), bgr.size());
-  if (positions.empty()) positions = points;
-  // Every copy must look like the template where it is seen (the lattice may be fitted to a
-  // stray match; a copy mostly off the image cannot be checked and is left out).
-  std::vector<cv::Point> checked;
-  for (const cv::Point& at : positions) {
+  // Where the template is seen (a copy mostly off the image cannot be checked and is left out),
+  // how well it matches there, or nullopt.
+  auto match_at = [&](cv::Point at) -> std::optional<float> {
     const cv::Rect seen = cv::Rect(at, box.size()) & cv::Rect(cv::Point(0, 0), bgr.size());
-    if (seen.area() < kMinSeenShare * box.area() || seen.width < 4 || seen.height < 4) continue;
+    if (seen.area() < kMinSeenShare * box.area() || seen.width < 4 || seen.height < 4) {
+      return std::nullopt;
+    }
     cv::Mat score;
     cv::matchTemplate(high(seen), average(seen - at), score, cv::TM_CCOEFF_NORMED);
-    if (score.at<float>(0, 0) >= kCopyMatch) checked.push_back(at);
+    return score.at<float>(0, 0);
+  };
+  std::optional<Lattice> lattice = FitLattice(points);
+  std::vector<cv::Point> checked;
+  std::vector<cv::Point> positions = points;
+  const bool tilted = Tilted(region);
+  if (lattice && !tilted) positions = lattice->Positions(box.size(), bgr.size());
+  if (lattice && tilted) {
+    // Copies over a busy product match poorly; if they are every other row or column, the
+    // lattice fitted to the matches has twice the step. A finer lattice (a step halved, or a
+    // centred one) is taken when the template matches at its new positions on the whole.
+    for (bool refined = true; refined;) {
+      refined = false;
+      const Lattice& l = *lattice;
+      const std::vector<Lattice> finer = {
+          {l.origin, l.u / 2, l.v}, {l.origin, l.u, l.v / 2}, {l.origin, (l.u + l.v) / 2, l.v}};
+      const std::vector<cv::Point> old = l.Positions(box.size(), bgr.size());
+      for (const Lattice& candidate : finer) {
+        if (cv::norm(candidate.v) > 0 && std::abs(candidate.u.cross(candidate.v)) < 1) continue;
+        if (std::min(cv::norm(candidate.u),
+                     cv::norm(candidate.v) > 0 ? cv::norm(candidate.v) : 1e9) <
+            std::max(box.width, box.height) / 2.0) {
+          continue;
+        }
+        std::vector<float> scores;
+        for (const cv::Point& at : candidate.Positions(box.size(), bgr.size())) {
+          bool known = false;
+          for (const cv::Point& p : old) known |= cv::norm(p - at) <= kLatticeTolerance;
+          if (known) continue;
+          if (const std::optional<float> score = match_at(at)) scores.push_back(*score);
+        }
+        if (scores.empty()) continue;
+        double mean = 0;
+        for (float v : scores) mean += v;
+        mean /= scores.size();
+        if (mean >= kFinerMatch) {
+          lattice = candidate;
+          refined = true;
+          break;
+        }
+      }
+    }
+    // Every position of a lattice that holds is a copy where it is seen enough; Estimate drops
+    // those whose glyphs do not show the overlay.
+    for (const cv::Point& at : lattice->Positions(box.size(), bgr.size())) {
+      if (match_at(at)) checked.push_back(at);
+    }
+  } else {
+    // Every copy must look like the template where it is seen (a level line: the lines of a
+    // document or of printed text repeat like a lattice too).
+    for (const cv::Point& at : positions) {
+      const std::optional<float> score = match_at(at);
+      if (score && *score >= kCopyMatch) checked.push_back(at);
+    }
   }
   positions = checked;
   if (static_cast<int>(positions.size()) < kMinCopies) return std::nullopt;

@@ -10,16 +10,31 @@
 //   matches are averaged into a cleaner template and matched again, and the matches are fitted
 //   with a lattice (one or two translation vectors, the pair that explains the most matches)
 //   that also places the copies the detector and the matching missed, partial ones at the
-//   image's edges included (each checked against the template where it is seen; one less than a
-//   fifth inside the image is left out). The template then grows around the detected region
-//   (which may hold only part of the line) as far as it stays apart from its neighbours.
+//   image's edges included (one less than a fifth inside the image is left out). For a line tilted
+//   from the axes (kWatermarkTilt), as tiled shop watermarks are and lines of print or of a
+//   document are not: copies over a busy product match poorly, so the matches may hold every
+//   other row or column; a finer lattice (a step halved, or centred) is taken when the template
+//   matches its new positions on the whole, and every position of the lattice is a candidate
+//   copy (the estimate drops those whose glyphs do not show the overlay). For a level line each
+//   copy must match the template where it is seen. The
+//   template then grows around the detected region (which may hold only part of the line) as far as
+//   it stays apart from its neighbours.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
-//   the same side, in most of the copies lying wholly inside the image (along the detected line,
-//   continued to the template's edges). Under
-//   the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
+//   the same side, in most of the copies (along the detected line, continued to the template's
+//   edges). For a line tilted from the axes (kWatermarkTilt: a watermark cue) partial copies
+//   count where they are seen; for a level one only whole copies do (with the partial ones, a
+//   level line of print on a can's patterned label made up glyphs from the pattern's repeats
+//   and was fitted as a dark overlay).
+//   Under the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
 //   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
 //   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
-//   extreme the glyphs lean to, which inverts to the same pixels); then α(x) is the
+//   extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
+//   white, black or grey: for a tilted line W is taken grey (one intercept for the three
+//   channels) unless a free colour explains the samples far better, and white or black when
+//   either explains them about as well (a and W trade off under the backdrop's noise), and a is
+//   the samples' weighted median (a copy straddling the product's edge has a badly filled
+//   backdrop); a level line keeps the free fit (with the prior, the lines of a text document
+//   fitted as a black overlay). Then α(x) is the
 //   least squares (I − B)·(W − B) / |W − B|² pooled over the copies (partial ones too), each
 //   weighted by how smooth its backdrop is (the fill guesses a smooth backdrop better). A copy
 //   whose cores show under half the opacity is no copy: it is dropped and the estimate redone.
