@@ -19,7 +19,7 @@ constexpr int kRefineSide = 2048;
 constexpr double kAlphaFloor = 0.015;
 constexpr double kAlphaCeil = 0.985;
 // Margin of backdrop added on every side for a second reading, as a share of the net view.
-constexpr double kFrameMargin = 0.1;
+constexpr double kFrameMargin = 0.15;
 
 struct CutoutParams {
   cv::Scalar background;  // [3] == 0 means transparent
@@ -143,8 +143,12 @@ Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContex
   const cv::Mat net_view = segmenter->NetView(guide);
   ASSIGN_OR_RETURN(cv::Mat prob, segmenter->Predict(net_view));
   if (params.clean_pieces) {
-    ASSIGN_OR_RETURN(prob, AddWhatTheFrameHid(*segmenter, prob, net_view, context));
-    ProbabilityCleanup cleanup = CleanProbability(prob, net_view);
+    const cv::Mat first = prob;
+    ASSIGN_OR_RETURN(prob, AddWhatTheFrameHid(*segmenter, first, net_view, context));
+    // What the second reading added is product by its own reading: not cut again below.
+    cv::Mat added = (prob >= 0.5f) & (first < 0.5f);
+    cv::dilate(added, added, cv::Mat::ones(5, 5, CV_8U));
+    ProbabilityCleanup cleanup = CleanProbability(prob, net_view, {}, added);
     if (cleanup.appendages + cleanup.holes > 0 && context.facts) {
       (*context.facts)["cleanup"] = {{"appendages", cleanup.appendages},
                                      {"holes", cleanup.holes},

@@ -188,23 +188,26 @@ cv::Mat Chosen(const cv::Mat& labels, const std::vector<uchar>& chosen) {
 }  // namespace
 
 ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view,
-                                    const CleanupOptions& options) {
+                                    const CleanupOptions& options, const cv::Mat& protect) {
   CV_Assert(prob.type() == CV_32FC1 && net_view.type() == CV_8UC3 &&
-            prob.size() == net_view.size());
+            prob.size() == net_view.size() &&
+            (protect.empty() || (protect.type() == CV_8UC1 && protect.size() == prob.size())));
   ProbabilityCleanup result;
   result.prob = prob.clone();
   const cv::Mat solid = prob >= 0.5f;
   cv::Mat inside;
-  cv::distanceTransform(solid, inside, cv::DIST_L2, 3);
+  cv::distanceTransform(solid, inside, cv::DIST_L2, cv::DIST_MASK_PRECISE);
   double body_radius = 0;
   cv::minMaxLoc(inside, nullptr, &body_radius);
   if (body_radius < 2) return result;
 
-  // The body: what survives an opening at a scale relative to the product's thickness.
+  // The body: what survives an opening by a disc of radius r relative to the product's
+  // thickness, done with distance transforms (erosion: farther than r inside; dilation: within r
+  // of that), which cost the same whatever r is.
   const int r = std::max(2, cvRound(options.neck_scale * body_radius));
-  const cv::Mat disc = cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * r + 1, 2 * r + 1});
-  cv::Mat body;
-  cv::morphologyEx(solid, body, cv::MORPH_OPEN, disc);
+  cv::Mat from_core, body;
+  cv::distanceTransform(inside <= r, from_core, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  body = from_core <= r;
   const ColourModel colours(net_view, (prob >= 0.95f) & body, prob <= 0.05f);
 
   cv::Mat cut = cv::Mat::zeros(prob.size(), CV_8UC1);
@@ -219,8 +222,16 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
     for (int x = 0; x < prob.cols; ++x) reach[l[x]] = std::max(reach[l[x]], d[x]);
   }
   const RegionStats thin = MeasureRegions(thin_labels, n, prob, colours);
-  std::vector<uchar> appendage(n, 0);
+  std::vector<uchar> appendage(n, 0), guarded(n, 0);
+  if (!protect.empty()) {
+    for (int y = 0; y < prob.rows; ++y) {
+      const int* l = thin_labels.ptr<int>(y);
+      const uchar* g = protect.ptr<uchar>(y);
+      for (int x = 0; x < prob.cols; ++x) guarded[l[x]] |= g[x] != 0;
+    }
+  }
   for (int i = 1; i < n; ++i) {
+    if (guarded[i]) continue;
     // The more the part looks like the background, the surer the net must be to keep it.
     const double looks = std::clamp((thin.BackgroundShare(i) - 0.5) / 0.4, 0.0, 1.0);
     const double needed = options.unsure + looks * (options.certain - options.unsure);
@@ -230,10 +241,10 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
   if (result.appendages > 0) {
     // The part and its haze, up to the edge of what stays (the body and the kept thin parts).
     const cv::Mat part = Chosen(thin_labels, appendage);
-    cv::Mat zone, keep;
-    cv::dilate(part, zone, disc);
+    cv::Mat from_part, keep;
+    cv::distanceTransform(~part, from_part, cv::DIST_L2, 3);
     cv::dilate(solid & ~part, keep, cv::Mat::ones(3, 3, CV_8U));
-    cut |= zone & ~keep;
+    cut |= (from_part <= r) & ~keep;
   }
 
   // Background holes: unsure regions that do not reach the image's border.
@@ -259,6 +270,7 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
   }
   // Only the hole's unsure pixels: the rim's soft edge (0.5 and up) stays for the refinement.
   if (result.holes > 0) cut |= Chosen(hole_labels, open) & (prob < 0.5f);
+  if (!protect.empty()) cut.setTo(0, protect);
   result.prob.setTo(0, cut);
 
   // Haze: faint probability farther than `r` from every solid pixel and joined there to what was
@@ -283,7 +295,9 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
       const int* l = faint_labels.ptr<int>(y);
       float* p = result.prob.ptr<float>(y);
       for (int x = 0; x < prob.cols; ++x) {
-        if (touched[l[x]]) p[x] *= std::clamp((2.0f * r - d[x]) / r, 0.0f, 1.0f);
+        if (touched[l[x]] && (protect.empty() || !protect.at<uchar>(y, x))) {
+          p[x] *= std::clamp((2.0f * r - d[x]) / r, 0.0f, 1.0f);
+        }
       }
     }
   }
@@ -292,14 +306,23 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
   return result;
 }
 
+namespace {
+
+// A band along every side of an image of `size`, `share` of the shorter side wide (at least 2).
+cv::Mat FrameBand(cv::Size size, double share) {
+  const int width = std::max(2, cvRound(share * std::min(size.width, size.height)));
+  cv::Mat band(size, CV_8UC1, cv::Scalar(255));
+  band(cv::Rect(width, width, size.width - 2 * width, size.height - 2 * width)).setTo(0);
+  return band;
+}
+
+}  // namespace
+
 std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::Mat& net_view,
                                                 const FrameOptions& options) {
   CV_Assert(prob.type() == CV_32FC1 && net_view.type() == CV_8UC3 &&
             prob.size() == net_view.size() && prob.cols >= 16 && prob.rows >= 16);
-  // The frame: a band along every side, `band` of the shorter side wide.
-  const int width = std::max(2, cvRound(options.band * std::min(prob.cols, prob.rows)));
-  cv::Mat frame(prob.size(), CV_8UC1, cv::Scalar(255));
-  frame(cv::Rect(width, width, prob.cols - 2 * width, prob.rows - 2 * width)).setTo(0);
+  const cv::Mat frame = FrameBand(prob.size(), options.band);
   const cv::Vec3b border = qa::BorderColour(net_view);
   const cv::Vec3d median(border[0], border[1], border[2]);
   size_t pixels = 0, plain = 0, dropped = 0;
@@ -322,21 +345,31 @@ std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::M
   return cv::Scalar(median[0], median[1], median[2]);
 }
 
-cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed, double max_added) {
+cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
+                           const FrameOptions& options) {
   CV_Assert(prob.type() == CV_32FC1 && framed.type() == CV_32FC1 && prob.size() == framed.size());
   const cv::Mat solid = prob >= 0.5f;
-  cv::Mat labels;
+  cv::Mat labels, from_solid;
   const int n = cv::connectedComponents(framed >= 0.5f, labels, 8, CV_32S);
-  std::vector<uchar> joined(n, 0);
+  cv::distanceTransform(~solid, from_solid, cv::DIST_L2, 3);
+  const float near = static_cast<float>(options.near * std::hypot(prob.cols, prob.rows));
+  const cv::Mat band = FrameBand(prob.size(), options.band);
+  std::vector<uchar> overlaps(n, 0), close(n, 0), at_frame(n, 0);
   for (int y = 0; y < prob.rows; ++y) {
     const int* l = labels.ptr<int>(y);
-    const uchar* s = solid.ptr<uchar>(y);
-    for (int x = 0; x < prob.cols; ++x) joined[l[x]] |= s[x] != 0;
+    const float* d = from_solid.ptr<float>(y);
+    const uchar* b = band.ptr<uchar>(y);
+    for (int x = 0; x < prob.cols; ++x) {
+      overlaps[l[x]] |= d[x] == 0;
+      close[l[x]] |= d[x] <= near;
+      at_frame[l[x]] |= b[x] != 0;
+    }
   }
-  joined[0] = 0;
+  std::vector<uchar> joined(n, 0);
+  for (int i = 1; i < n; ++i) joined[i] = overlaps[i] || (close[i] && at_frame[i]);
   cv::Mat region = Chosen(labels, joined);
   const double added = cv::countNonZero(region & ~solid);
-  if (added == 0 || added > max_added * cv::countNonZero(solid)) return prob;
+  if (added == 0 || added > options.max_added * cv::countNonZero(solid)) return prob;
   // With the soft edge of what is added.
   cv::dilate(region, region, cv::Mat::ones(5, 5, CV_8U));
   cv::Mat merged;

@@ -74,9 +74,12 @@ struct ProbabilityCleanup {
   int holes = 0;       // background holes opened
   double removed = 0;  // probability mass removed, over what was left
 };
-// `prob` CV_32FC1 in [0, 1]; `net_view` CV_8UC3 of the same size (the photo as the net saw it).
+// `prob` CV_32FC1 in [0, 1]; `net_view` CV_8UC3 of the same size (the photo as the net saw it);
+// `protect` empty or CV_8UC1 of the same size: pixels never cut or faded (what a second reading
+// found, see MergeFramedReading).
 ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view,
-                                    const CleanupOptions& options = {});
+                                    const CleanupOptions& options = {},
+                                    const cv::Mat& protect = cv::Mat());
 
 // ISNet, a salient-object model, tends to drop a part of the product that the photo's frame
 // cuts (the tail fin of a fish running off the border) while it finds the rest; with a margin of
@@ -91,6 +94,8 @@ struct FrameOptions {
   double min_run = 0.02;
   double plain_share = 0.6;
   double plain_distance = 30;
+  double near = 0.015;     // MergeFramedReading: how close a part at the frame must come
+  double max_added = 0.5;  // MergeFramedReading: the most it adds, over the product's area
 };
 // `prob` CV_32FC1 in [0, 1]; `net_view` CV_8UC3 of the same size.
 std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::Mat& net_view,
@@ -98,10 +103,13 @@ std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::M
 
 // The reading of the photo with a margin (`framed`, cropped back to the photo and resized to
 // `prob`'s size) merged into `prob`: where a solid piece of `framed` (>= 0.5) overlaps the
-// product of `prob`, the larger of the two probabilities, so parts the first reading dropped are
-// added and nothing it found is lost. Returns `prob` unchanged when `framed` would add more than
-// `max_added` of the product's area (the second reading found another subject).
-cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed, double max_added = 0.5);
+// product of `prob` (solid pixels), or reaches the frame's band within `near` (a share of the
+// diagonal) of it (a tail fin the net reads apart from the body), the larger of the two
+// probabilities, so parts the first reading dropped are added and nothing it found is lost.
+// Returns `prob` unchanged when `framed` would add more than `max_added` of the product's area
+// (the second reading found another subject).
+cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
+                           const FrameOptions& options = {});
 
 struct RefineOptions {
   int radius = 2;           // window radius at the net's resolution, in pixels

@@ -242,6 +242,17 @@ TEST(FramedReadingTest, MergeAddsOnlyWhatJoinsTheProduct) {
   EXPECT_EQ(cv::countNonZero(merged(lamp)), 0) << "what does not join the product is not";
   EXPECT_EQ(cv::mean(merged(cv::Rect(90, 90, 180, 120)))[0], 1.0) << "nothing found is lost";
 
+  // A tail the second reading finds apart from the body (a gap of 5 px) but reaching the frame
+  // is added too; the lamp, as much at the frame but farther, is not.
+  cv::Mat apart = cv::Mat::zeros(prob.size(), CV_32FC1);
+  apart(cv::Rect(80, 80, 200, 140)).setTo(0.95);
+  const cv::Rect tail(285, 100, 115, 100);
+  apart(tail).setTo(0.9);
+  apart(lamp).setTo(1.0);
+  cv::Mat with_tail = MergeFramedReading(prob, apart);
+  EXPECT_NEAR(cv::mean(with_tail(tail))[0], 0.9, 1e-6);
+  EXPECT_EQ(cv::countNonZero(with_tail(lamp)), 0);
+
   // A second reading that takes half the scene is another subject: ignored.
   cv::Mat other = framed.clone();
   other(cv::Rect(0, 0, 400, 300)).setTo(0.8);
