@@ -187,6 +187,9 @@ cv::Mat Chosen(const cv::Mat& labels, const std::vector<uchar>& chosen) {
 
 }  // namespace
 
+// Width of a background hole's rim, in pixels of the net's view, left as the net gave it.
+constexpr float kHoleRim = 2.5f;
+
 ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view,
                                     const CleanupOptions& options, const cv::Mat& protect) {
   CV_Assert(prob.type() == CV_32FC1 && net_view.type() == CV_8UC3 &&
@@ -268,8 +271,13 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
               holes.BackgroundShare(i) > 0.5;
     result.holes += open[i];
   }
-  // Only the hole's unsure pixels: the rim's soft edge (0.5 and up) stays for the refinement.
-  if (result.holes > 0) cut |= Chosen(hole_labels, open) & (prob < 0.5f);
+  // The hole's inside, not its rim: the soft edge within a few pixels of the solid ones stays as
+  // the net gave it, for the refinement to fit against the photo.
+  if (result.holes > 0) {
+    cv::Mat from_solid;
+    cv::distanceTransform(prob < 0.5f, from_solid, cv::DIST_L2, 3);
+    cut |= Chosen(hole_labels, open) & (from_solid > kHoleRim);
+  }
   if (!protect.empty()) cut.setTo(0, protect);
   result.prob.setTo(0, cut);
 
@@ -349,26 +357,26 @@ cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
                            const FrameOptions& options) {
   CV_Assert(prob.type() == CV_32FC1 && framed.type() == CV_32FC1 && prob.size() == framed.size());
   const cv::Mat solid = prob >= 0.5f;
+  // New parts: solid in the second reading only.
   cv::Mat labels, from_solid;
-  const int n = cv::connectedComponents(framed >= 0.5f, labels, 8, CV_32S);
+  const int n = cv::connectedComponents((framed >= 0.5f) & ~solid, labels, 8, CV_32S);
   cv::distanceTransform(~solid, from_solid, cv::DIST_L2, 3);
   const float near = static_cast<float>(options.near * std::hypot(prob.cols, prob.rows));
   const cv::Mat band = FrameBand(prob.size(), options.band);
-  std::vector<uchar> overlaps(n, 0), close(n, 0), at_frame(n, 0);
+  std::vector<uchar> close(n, 0), at_frame(n, 0);
   for (int y = 0; y < prob.rows; ++y) {
     const int* l = labels.ptr<int>(y);
     const float* d = from_solid.ptr<float>(y);
     const uchar* b = band.ptr<uchar>(y);
     for (int x = 0; x < prob.cols; ++x) {
-      overlaps[l[x]] |= d[x] == 0;
       close[l[x]] |= d[x] <= near;
       at_frame[l[x]] |= b[x] != 0;
     }
   }
   std::vector<uchar> joined(n, 0);
-  for (int i = 1; i < n; ++i) joined[i] = overlaps[i] || (close[i] && at_frame[i]);
+  for (int i = 1; i < n; ++i) joined[i] = close[i] && at_frame[i];
   cv::Mat region = Chosen(labels, joined);
-  const double added = cv::countNonZero(region & ~solid);
+  const double added = cv::countNonZero(region);
   if (added == 0 || added > options.max_added * cv::countNonZero(solid)) return prob;
   // With the soft edge of what is added.
   cv::dilate(region, region, cv::Mat::ones(5, 5, CV_8U));

@@ -55,7 +55,8 @@ StrayPieces DropStrayPieces(const cv::Mat& alpha, const StrayOptions& options = 
 //    part (a handle, a strap, a spout) is near-certain or in the product's colours, so it stays.
 //  - background holes: regions enclosed by the product where the net is unsure (probability
 //    under `enclosed_high`, mean under `hole_mean`) and the colours are the background's: the
-//    backdrop seen through a handle loop.
+//    backdrop seen through a handle loop. Their inside is cleared; a rim of a few pixels along
+//    the product keeps the net's soft edge for the refinement.
 //  - haze: faint probability farther than a neck radius from every solid pixel (>= 0.5) and
 //    joined there to what was cut (the faint rest of a wall's joints) fades out by two radii.
 // Colours are judged by two histograms of the net view: the confident product (probability
@@ -102,12 +103,12 @@ std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::M
                                                 const FrameOptions& options = {});
 
 // The reading of the photo with a margin (`framed`, cropped back to the photo and resized to
-// `prob`'s size) merged into `prob`: where a solid piece of `framed` (>= 0.5) overlaps the
-// product of `prob` (solid pixels), or reaches the frame's band within `near` (a share of the
-// diagonal) of it (a tail fin the net reads apart from the body), the larger of the two
-// probabilities, so parts the first reading dropped are added and nothing it found is lost.
-// Returns `prob` unchanged when `framed` would add more than `max_added` of the product's area
-// (the second reading found another subject).
+// `prob`'s size) merged into `prob`: the new parts (solid, >= 0.5, in `framed` only) that reach
+// the frame's band and come within `near` (a share of the diagonal) of the product of `prob`
+// (a tail fin running off the border, joined to the body or read just apart from it) take the
+// larger of the two probabilities, with their soft edge. Nothing else changes: what the first
+// reading found is kept as it was. Returns `prob` unchanged when the new parts would add more
+// than `max_added` of the product's area (the second reading found another subject).
 cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
                            const FrameOptions& options = {});
 
