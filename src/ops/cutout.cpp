@@ -18,6 +18,8 @@ constexpr int kRefineSide = 2048;
 // 255: a white export must be pure white where there is no product.
 constexpr double kAlphaFloor = 0.015;
 constexpr double kAlphaCeil = 0.985;
+// Margin of backdrop added on every side for a second reading, as a share of the net view.
+constexpr double kFrameMargin = 0.15;
 
 struct CutoutParams {
   cv::Scalar background;  // [3] == 0 means transparent
@@ -41,13 +43,40 @@ struct CutoutParams {
   }
 };
 
+// Reads the photo again with a margin of its backdrop when the net may have dropped a part of
+// the product that the frame cuts (see FramedReadingBackdrop), and merges what it adds.
+Result<cv::Mat> AddWhatTheFrameHid(const models::Segmenter& segmenter, const cv::Mat& prob,
+                                   const cv::Mat& net_view, OpContext& context) {
+  const std::optional<cv::Scalar> backdrop = FramedReadingBackdrop(prob, net_view);
+  if (!backdrop) return prob;
+  const int margin = cvRound(kFrameMargin * std::max(net_view.cols, net_view.rows));
+  cv::Mat padded;
+  cv::copyMakeBorder(net_view, padded, margin, margin, margin, margin, cv::BORDER_CONSTANT,
+                     *backdrop);
+  ASSIGN_OR_RETURN(cv::Mat framed, segmenter.Predict(segmenter.NetView(padded)));
+  // Back to the photo's own frame, at the first reading's size.
+  const double scale = static_cast<double>(framed.cols) / padded.cols;
+  const cv::Rect photo(cvRound(margin * scale), cvRound(margin * scale),
+                       cvRound(net_view.cols * scale), cvRound(net_view.rows * scale));
+  cv::Mat back;
+  cv::resize(framed(photo & cv::Rect(0, 0, framed.cols, framed.rows)), back, prob.size(), 0, 0,
+             cv::INTER_LINEAR);
+  cv::Mat merged = MergeFramedReading(prob, back);
+  if (context.facts) {
+    const double before = cv::countNonZero(prob >= 0.5f);
+    (*context.facts)["framed_reading"] = {
+        {"added", before > 0 ? (cv::countNonZero(merged >= 0.5f) - before) / before : 0}};
+  }
+  return merged;
+}
+
 OpSchema CutoutSchema() {
   OpSchema s;
   s.name = "cutout";
-  s.version = 2;
+  s.version = 3;
   s.doc =
-      "Removes the background: ISNet segmentation, edge refinement, stray pieces dropped, colour "
-      "decontamination.";
+      "Removes the background: ISNet segmentation, stray parts and background holes removed, "
+      "edge refinement, stray pieces dropped, colour decontamination.";
   s.models = {"isnet"};
   s.fields = {
       {"background",
@@ -93,7 +122,9 @@ OpSchema CutoutSchema() {
        {},
        {"clean", "all"},
        "clean: drop stray pieces (small and away from the subject: remnants of removed text, "
-       "specks, a wall's joint); all: keep every piece the segmenter found"},
+       "specks), thin unsure or background-coloured parts joined by a neck (a wall's joint, "
+       "plant stems), haze, and open background seen through loops; all: keep everything the "
+       "segmenter found"},
   };
   return s;
 }
@@ -111,6 +142,20 @@ Result<Image> RunCutout(const Image& input, const nlohmann::json& json, OpContex
   if (work != full) cv::resize(input.bgr, guide, work, 0, 0, cv::INTER_AREA);
   const cv::Mat net_view = segmenter->NetView(guide);
   ASSIGN_OR_RETURN(cv::Mat prob, segmenter->Predict(net_view));
+  if (params.clean_pieces) {
+    const cv::Mat first = prob;
+    ASSIGN_OR_RETURN(prob, AddWhatTheFrameHid(*segmenter, first, net_view, context));
+    // What the second reading added is product by its own reading: not cut again below.
+    cv::Mat added = (prob >= 0.5f) & (first < 0.5f);
+    cv::dilate(added, added, cv::Mat::ones(5, 5, CV_8U));
+    ProbabilityCleanup cleanup = CleanProbability(prob, net_view, {}, added);
+    if (cleanup.appendages + cleanup.holes > 0 && context.facts) {
+      (*context.facts)["cleanup"] = {{"appendages", cleanup.appendages},
+                                     {"holes", cleanup.holes},
+                                     {"removed", cleanup.removed}};
+    }
+    prob = cleanup.prob;
+  }
   cv::Mat matte;
   if (params.refine) {
     matte = RefineAlpha(prob, net_view, guide);

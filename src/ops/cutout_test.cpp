@@ -112,6 +112,25 @@ TEST_F(CutoutTest, CropWhiteBackgroundAndMaskOptions) {
   EXPECT_GE(testdata::Iou(grey, c.alpha), 0.95);
 }
 
+TEST_F(CutoutTest, KeepsAPartThatRunsOffTheFrame) {
+  // opencv-doc's cartoon fish: its purple tail fin reaches the right border. ISNet alone drops
+  // the fin (it keeps the body and the lower fin); the cutout must keep it.
+  const cv::Mat photo = testdata::SamplePhoto("HappyFish.jpg");
+  Image out = Run(Image{photo, {}, "fish"}, nullptr);
+  ASSERT_TRUE(out.has_alpha());
+  // The fin: the colourful pixels (purple to red) in the right eighth of the photo.
+  const cv::Rect right(photo.cols * 7 / 8, 0, photo.cols - photo.cols * 7 / 8, photo.rows);
+  cv::Mat hsv, fin;
+  cv::cvtColor(photo(right), hsv, cv::COLOR_BGR2HSV);
+  cv::inRange(hsv, cv::Scalar(0, 80, 60), cv::Scalar(180, 255, 255), fin);
+  ASSERT_GT(cv::countNonZero(fin), 300) << "expected the fin in the photo";
+  const double kept = static_cast<double>(cv::countNonZero(fin & (out.alpha(right) >= 128))) /
+                      cv::countNonZero(fin);
+  EXPECT_GE(kept, 0.9) << "share of the tail fin kept";
+  // And the white backdrop beside it stays out.
+  EXPECT_LT(cv::countNonZero(~fin & (out.alpha(right) >= 128)), 0.2 * cv::countNonZero(~fin));
+}
+
 TEST_F(CutoutTest, EmptySceneIsAClearError) {
   Image blank{cv::Mat(300, 300, CV_8UC3, cv::Scalar(250, 250, 250)), {}, "blank"};
   Result<Image> out = Registry::Global().Run("cutout", blank, nullptr, context_);

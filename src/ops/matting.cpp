@@ -1,10 +1,13 @@
 #include "ops/matting.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
 #include <vector>
+
+#include "qa/compliance.h"
 
 namespace vitrine::ops {
 namespace {
@@ -92,6 +95,296 @@ StrayPieces DropStrayPieces(const cv::Mat& alpha, const StrayOptions& options) {
     }
   }
   return result;
+}
+
+namespace {
+
+// Colour likelihoods of the confident product and the confident background, as two histograms
+// of 16 levels per BGR channel (4096 bins) with add-one smoothing.
+class ColourModel {
+ public:
+  ColourModel(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& background)
+      : bins_(bgr.size(), CV_16UC1), product_(kBins, 1.0), background_(kBins, 1.0) {
+    double product_n = kBins, background_n = kBins;
+    for (int y = 0; y < bgr.rows; ++y) {
+      const auto* c = bgr.ptr<cv::Vec3b>(y);
+      const uchar* p = product.ptr<uchar>(y);
+      const uchar* b = background.ptr<uchar>(y);
+      auto* bin = bins_.ptr<uint16_t>(y);
+      for (int x = 0; x < bgr.cols; ++x) {
+        bin[x] = static_cast<uint16_t>((c[x][0] >> 4) << 8 | (c[x][1] >> 4) << 4 | c[x][2] >> 4);
+        if (p[x]) product_[bin[x]] += 1, ++product_n;
+        if (b[x]) background_[bin[x]] += 1, ++background_n;
+      }
+    }
+    for (double& v : product_) v /= product_n;
+    for (double& v : background_) v /= background_n;
+  }
+  // Whether the pixel's colour is likelier background than product.
+  bool LooksLikeBackground(int y, int x) const {
+    const uint16_t bin = bins_.at<uint16_t>(y, x);
+    return background_[bin] > product_[bin];
+  }
+
+ private:
+  static constexpr int kBins = 4096;
+  cv::Mat bins_;
+  std::vector<double> product_, background_;
+};
+
+// Per connected component of `labels` (n labels, 0 = none): pixel count, probability sum and
+// histogram, and how many pixels look like background.
+struct RegionStats {
+  static constexpr int kLevels = 256;
+  std::vector<int> area;
+  std::vector<double> prob_sum;
+  std::vector<std::array<int, kLevels>> prob_histogram;
+  std::vector<int> background_like;
+  double MeanProb(int i) const { return area[i] ? prob_sum[i] / area[i] : 0; }
+  // The probability that a quarter of the region's pixels reach: its confident part, which a
+  // soft edge, wide on a thin part, does not drag down.
+  double UpperQuartileProb(int i) const {
+    int above = 0;
+    for (int level = kLevels - 1; level >= 0; --level) {
+      above += prob_histogram[i][level];
+      if (4 * above >= area[i]) return (level + 0.5) / kLevels;
+    }
+    return 0;
+  }
+  double BackgroundShare(int i) const {
+    return area[i] ? static_cast<double>(background_like[i]) / area[i] : 0;
+  }
+};
+RegionStats MeasureRegions(const cv::Mat& labels, int n, const cv::Mat& prob,
+                           const ColourModel& colours) {
+  RegionStats stats{std::vector<int>(n, 0), std::vector<double>(n, 0),
+                    std::vector<std::array<int, RegionStats::kLevels>>(n), std::vector<int>(n, 0)};
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* p = prob.ptr<float>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (l[x] == 0) continue;
+      ++stats.area[l[x]];
+      stats.prob_sum[l[x]] += p[x];
+      ++stats.prob_histogram[l[x]][std::min(RegionStats::kLevels - 1,
+                                            static_cast<int>(p[x] * RegionStats::kLevels))];
+      stats.background_like[l[x]] += colours.LooksLikeBackground(y, x);
+    }
+  }
+  return stats;
+}
+
+// Pixels of `labels` whose label is flagged in `chosen`, as a mask.
+cv::Mat Chosen(const cv::Mat& labels, const std::vector<uchar>& chosen) {
+  cv::Mat mask(labels.size(), CV_8UC1);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* m = mask.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) m[x] = chosen[l[x]] ? 255 : 0;
+  }
+  return mask;
+}
+
+}  // namespace
+
+// Width of a background hole's rim, in pixels of the net's view, left as the net gave it.
+constexpr float kHoleRim = 2.5f;
+
+ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view,
+                                    const CleanupOptions& options, const cv::Mat& protect) {
+  CV_Assert(prob.type() == CV_32FC1 && net_view.type() == CV_8UC3 &&
+            prob.size() == net_view.size() &&
+            (protect.empty() || (protect.type() == CV_8UC1 && protect.size() == prob.size())));
+  ProbabilityCleanup result;
+  result.prob = prob.clone();
+  const cv::Mat solid = prob >= 0.5f;
+  cv::Mat inside;
+  cv::distanceTransform(solid, inside, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  double body_radius = 0;
+  cv::minMaxLoc(inside, nullptr, &body_radius);
+  if (body_radius < 2) return result;
+
+  // The body: what survives an opening by a disc of radius r relative to the product's
+  // thickness, done with distance transforms (erosion: farther than r inside; dilation: within r
+  // of that), which cost the same whatever r is.
+  const int r = std::max(2, cvRound(options.neck_scale * body_radius));
+  cv::Mat from_core, body;
+  cv::distanceTransform(inside <= r, from_core, cv::DIST_L2, cv::DIST_MASK_PRECISE);
+  body = from_core <= r;
+  const ColourModel colours(net_view, (prob >= 0.95f) & body, prob <= 0.05f);
+
+  cv::Mat cut = cv::Mat::zeros(prob.size(), CV_8UC1);
+  // Thin appendages: the opening's leftovers that reach well beyond the body.
+  cv::Mat thin_labels, outside_body;
+  const int n = cv::connectedComponents(solid & ~body, thin_labels, 8, CV_32S);
+  cv::distanceTransform(~body, outside_body, cv::DIST_L2, 3);
+  std::vector<float> reach(n, 0);
+  for (int y = 0; y < prob.rows; ++y) {
+    const int* l = thin_labels.ptr<int>(y);
+    const float* d = outside_body.ptr<float>(y);
+    for (int x = 0; x < prob.cols; ++x) reach[l[x]] = std::max(reach[l[x]], d[x]);
+  }
+  const RegionStats thin = MeasureRegions(thin_labels, n, prob, colours);
+  std::vector<uchar> appendage(n, 0), guarded(n, 0);
+  if (!protect.empty()) {
+    for (int y = 0; y < prob.rows; ++y) {
+      const int* l = thin_labels.ptr<int>(y);
+      const uchar* g = protect.ptr<uchar>(y);
+      for (int x = 0; x < prob.cols; ++x) guarded[l[x]] |= g[x] != 0;
+    }
+  }
+  for (int i = 1; i < n; ++i) {
+    if (guarded[i]) continue;
+    // The more the part looks like the background, the surer the net must be to keep it.
+    const double looks = std::clamp((thin.BackgroundShare(i) - 0.5) / 0.4, 0.0, 1.0);
+    const double needed = options.unsure + looks * (options.certain - options.unsure);
+    appendage[i] = reach[i] > 2 * r && thin.UpperQuartileProb(i) < needed;
+    result.appendages += appendage[i];
+  }
+  if (result.appendages > 0) {
+    // The part and its haze, up to the edge of what stays (the body and the kept thin parts).
+    const cv::Mat part = Chosen(thin_labels, appendage);
+    cv::Mat from_part, keep;
+    cv::distanceTransform(~part, from_part, cv::DIST_L2, 3);
+    cv::dilate(solid & ~part, keep, cv::Mat::ones(3, 3, CV_8U));
+    cut |= (from_part <= r) & ~keep;
+  }
+
+  // Background holes: unsure regions that do not reach the image's border.
+  cv::Mat hole_labels;
+  const int m = cv::connectedComponents(prob < static_cast<float>(options.enclosed_high),
+                                        hole_labels, 4, CV_32S);
+  std::vector<uchar> open(m, 0), touches_border(m, 0);
+  for (int x = 0; x < prob.cols; ++x) {
+    touches_border[hole_labels.at<int>(0, x)] = 1;
+    touches_border[hole_labels.at<int>(prob.rows - 1, x)] = 1;
+  }
+  for (int y = 0; y < prob.rows; ++y) {
+    touches_border[hole_labels.at<int>(y, 0)] = 1;
+    touches_border[hole_labels.at<int>(y, prob.cols - 1)] = 1;
+  }
+  touches_border[0] = 0;  // the product itself
+  const RegionStats holes = MeasureRegions(hole_labels, m, prob, colours);
+  for (int i = 1; i < m; ++i) {
+    const double mean = holes.MeanProb(i);
+    open[i] = !touches_border[i] && mean > 0.02 && mean < options.hole_mean &&
+              holes.BackgroundShare(i) > 0.5;
+    result.holes += open[i];
+  }
+  // The hole's inside, not its rim: the soft edge within a few pixels of the solid ones stays as
+  // the net gave it, for the refinement to fit against the photo.
+  if (result.holes > 0) {
+    cv::Mat from_solid;
+    cv::distanceTransform(prob < 0.5f, from_solid, cv::DIST_L2, 3);
+    cut |= Chosen(hole_labels, open) & (from_solid > kHoleRim);
+  }
+  if (!protect.empty()) cut.setTo(0, protect);
+  result.prob.setTo(0, cut);
+
+  // Haze: faint probability farther than `r` from every solid pixel and joined there to what was
+  // cut, such as the rest of a wall's joints (a haze of alpha a few tenths shows as a smear on a
+  // white background). It fades out from `r` to `2r`, so the product's own soft edges, within a
+  // few pixels, stay; faint parts the cuts did not reach (an unsure spout) stay too.
+  if (result.appendages + result.holes > 0) {
+    cv::Mat from_solid, faint_labels, near_cut;
+    cv::distanceTransform(result.prob < 0.5f, from_solid, cv::DIST_L2, 3);
+    const cv::Mat far_faint = (result.prob >= 0.02f) & (from_solid > r);
+    const int k = cv::connectedComponents(far_faint, faint_labels, 8, CV_32S);
+    cv::dilate(cut, near_cut, cv::Mat::ones(3, 3, CV_8U));
+    std::vector<uchar> touched(k, 0);
+    for (int y = 0; y < prob.rows; ++y) {
+      const int* l = faint_labels.ptr<int>(y);
+      const uchar* c = near_cut.ptr<uchar>(y);
+      for (int x = 0; x < prob.cols; ++x) touched[l[x]] |= c[x] != 0;
+    }
+    touched[0] = 0;
+    for (int y = 0; y < prob.rows; ++y) {
+      const float* d = from_solid.ptr<float>(y);
+      const int* l = faint_labels.ptr<int>(y);
+      float* p = result.prob.ptr<float>(y);
+      for (int x = 0; x < prob.cols; ++x) {
+        if (touched[l[x]] && (protect.empty() || !protect.at<uchar>(y, x))) {
+          p[x] *= std::clamp((2.0f * r - d[x]) / r, 0.0f, 1.0f);
+        }
+      }
+    }
+  }
+  double before = cv::sum(prob)[0], after = cv::sum(result.prob)[0];
+  result.removed = after > 0 ? (before - after) / after : 0;
+  return result;
+}
+
+namespace {
+
+// A band along every side of an image of `size`, `share` of the shorter side wide (at least 2).
+cv::Mat FrameBand(cv::Size size, double share) {
+  const int width = std::max(2, cvRound(share * std::min(size.width, size.height)));
+  cv::Mat band(size, CV_8UC1, cv::Scalar(255));
+  band(cv::Rect(width, width, size.width - 2 * width, size.height - 2 * width)).setTo(0);
+  return band;
+}
+
+}  // namespace
+
+std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::Mat& net_view,
+                                                const FrameOptions& options) {
+  CV_Assert(prob.type() == CV_32FC1 && net_view.type() == CV_8UC3 &&
+            prob.size() == net_view.size() && prob.cols >= 16 && prob.rows >= 16);
+  const cv::Mat frame = FrameBand(prob.size(), options.band);
+  const cv::Vec3b border = qa::BorderColour(net_view);
+  const cv::Vec3d median(border[0], border[1], border[2]);
+  size_t pixels = 0, plain = 0, dropped = 0;
+  for (int y = 0; y < prob.rows; ++y) {
+    const uchar* f = frame.ptr<uchar>(y);
+    const float* p = prob.ptr<float>(y);
+    const auto* c = net_view.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < prob.cols; ++x) {
+      if (!f[x]) continue;
+      const bool backdrop =
+          cv::norm(cv::Vec3d(c[x][0], c[x][1], c[x][2]) - median) <= options.plain_distance;
+      ++pixels;
+      plain += backdrop;
+      dropped += !backdrop && p[x] < 0.5f;
+    }
+  }
+  if (plain < options.plain_share * pixels || dropped < options.min_run * pixels) {
+    return std::nullopt;
+  }
+  return cv::Scalar(median[0], median[1], median[2]);
+}
+
+cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
+                           const FrameOptions& options) {
+  CV_Assert(prob.type() == CV_32FC1 && framed.type() == CV_32FC1 && prob.size() == framed.size());
+  const cv::Mat solid = prob >= 0.5f;
+  // New parts: solid in the second reading only.
+  cv::Mat labels, from_solid;
+  const int n = cv::connectedComponents((framed >= 0.5f) & ~solid, labels, 8, CV_32S);
+  cv::distanceTransform(~solid, from_solid, cv::DIST_L2, 3);
+  const float near = static_cast<float>(options.near * std::hypot(prob.cols, prob.rows));
+  const cv::Mat band = FrameBand(prob.size(), options.band);
+  std::vector<uchar> close(n, 0), at_frame(n, 0);
+  for (int y = 0; y < prob.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* d = from_solid.ptr<float>(y);
+    const uchar* b = band.ptr<uchar>(y);
+    for (int x = 0; x < prob.cols; ++x) {
+      close[l[x]] |= d[x] <= near;
+      at_frame[l[x]] |= b[x] != 0;
+    }
+  }
+  std::vector<uchar> joined(n, 0);
+  for (int i = 1; i < n; ++i) joined[i] = close[i] && at_frame[i];
+  cv::Mat region = Chosen(labels, joined);
+  const double added = cv::countNonZero(region);
+  if (added == 0 || added > options.max_added * cv::countNonZero(solid)) return prob;
+  // With the soft edge of what is added.
+  cv::dilate(region, region, cv::Mat::ones(5, 5, CV_8U));
+  cv::Mat merged;
+  cv::max(prob, framed, merged);
+  cv::Mat out = prob.clone();
+  merged.copyTo(out, region);
+  return out;
 }
 
 cv::Mat PushPullFill(const cv::Mat& bgr, const cv::Mat& weight, float gain) {

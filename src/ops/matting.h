@@ -4,6 +4,7 @@
 #pragma once
 
 #include <opencv2/core.hpp>
+#include <optional>
 
 namespace vitrine::ops {
 
@@ -42,6 +43,74 @@ struct StrayPieces {
   bool left_shattered = false;  // over max_area: nothing was removed
 };
 StrayPieces DropStrayPieces(const cv::Mat& alpha, const StrayOptions& options = {});
+
+// What a segmenter's probability map holds besides the product, removed before the matte is
+// refined (so the refinement re-fits the edges where they now are):
+//  - thin appendages: a part much thinner than the product's body (what a morphological
+//    opening at `neck_scale` of the body's inscribed radius removes, protruding at least twice
+//    that radius), joined to it by a narrow neck or lying apart, that the net is not sure enough
+//    of: its confidence (the probability a quarter of its pixels reach) must be at least
+//    `unsure`, rising to `certain` as the share of its pixels in the background's colours rises
+//    from half to 90%: a wall's mortar joint above a shoe, plant stems beside a bag. A real thin
+//    part (a handle, a strap, a spout) is near-certain or in the product's colours, so it stays.
+//  - background holes: regions enclosed by the product where the net is unsure (probability
+//    under `enclosed_high`, mean under `hole_mean`) and the colours are the background's: the
+//    backdrop seen through a handle loop. Their inside is cleared; a rim of a few pixels along
+//    the product keeps the net's soft edge for the refinement.
+//  - haze: faint probability farther than a neck radius from every solid pixel (>= 0.5) and
+//    joined there to what was cut (the faint rest of a wall's joints) fades out by two radii.
+// Colours are judged by two histograms of the net view: the confident product (probability
+// >= 0.95, in the body) against the confident background (<= 0.05); a region has the
+// background's colours when over half its pixels are likelier background.
+struct CleanupOptions {
+  double neck_scale = 0.15;
+  double unsure = 0.8;
+  double certain = 0.985;
+  double enclosed_high = 0.75;
+  double hole_mean = 0.6;
+};
+struct ProbabilityCleanup {
+  cv::Mat prob;        // the cleaned probability
+  int appendages = 0;  // thin appendages removed
+  int holes = 0;       // background holes opened
+  double removed = 0;  // probability mass removed, over what was left
+};
+// `prob` CV_32FC1 in [0, 1]; `net_view` CV_8UC3 of the same size (the photo as the net saw it);
+// `protect` empty or CV_8UC1 of the same size: pixels never cut or faded (what a second reading
+// found, see MergeFramedReading).
+ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view,
+                                    const CleanupOptions& options = {},
+                                    const cv::Mat& protect = cv::Mat());
+
+// ISNet, a salient-object model, tends to drop a part of the product that the photo's frame
+// cuts (the tail fin of a fish running off the border) while it finds the rest; with a margin of
+// backdrop around the photo it finds that part too. FramedReadingBackdrop() says when to read the
+// photo again with such a margin, and in which colour: on a plain backdrop (in a band along the
+// frame, `band` of the shorter side wide, at least `plain_share` of the pixels within
+// `plain_distance` of the median colour of the outermost pixels, qa::BorderColour), when at least
+// `min_run` of the band is something else that the net left out (probability under 0.5). Returns
+// that border colour, or nothing.
+struct FrameOptions {
+  double band = 0.03;
+  double min_run = 0.02;
+  double plain_share = 0.6;
+  double plain_distance = 30;
+  double near = 0.015;     // MergeFramedReading: how close a part at the frame must come
+  double max_added = 0.5;  // MergeFramedReading: the most it adds, over the product's area
+};
+// `prob` CV_32FC1 in [0, 1]; `net_view` CV_8UC3 of the same size.
+std::optional<cv::Scalar> FramedReadingBackdrop(const cv::Mat& prob, const cv::Mat& net_view,
+                                                const FrameOptions& options = {});
+
+// The reading of the photo with a margin (`framed`, cropped back to the photo and resized to
+// `prob`'s size) merged into `prob`: the new parts (solid, >= 0.5, in `framed` only) that reach
+// the frame's band and come within `near` (a share of the diagonal) of the product of `prob`
+// (a tail fin running off the border, joined to the body or read just apart from it) take the
+// larger of the two probabilities, with their soft edge. Nothing else changes: what the first
+// reading found is kept as it was. Returns `prob` unchanged when the new parts would add more
+// than `max_added` of the product's area (the second reading found another subject).
+cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
+                           const FrameOptions& options = {});
 
 struct RefineOptions {
   int radius = 2;           // window radius at the net's resolution, in pixels
