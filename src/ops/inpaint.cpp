@@ -20,7 +20,10 @@ constexpr float kResidualGain = 1000.0f;
 constexpr int kPeelRandomCandidates = 16;
 // A side outline is followed as a circle across a hole when it fits one within this many pixels
 // (RMS), and the circle's inside agrees with the known sides on this share of the pixels.
-constexpr double kArcFit = 1.5;
+constexpr double kArcFit = 1.0;
+// ... and on each side of the hole, this share of its outline pixels lies within kArcNear px.
+constexpr double kArcInliers = 0.8;
+constexpr double kArcNear = 1.5;
 constexpr double kArcAgree = 0.95;
 // Radius of the neighbourhood averaged by the thin-stroke fill.
 constexpr int kDiffusionRadius = 2;
@@ -783,9 +786,10 @@ Status CheckOptions(const InpaintOptions& o) {
 // shoulder), the sides in that hole follow the circle: a membrane rounds less than the arc and
 // leaves a flat, lid-like top on a round product. Per connected component of `binary`: the outline
 // pixels (known `on` pixels with a known `off` 4-neighbour) within the component's size around
-// it, fitted with a circle (algebraic least squares); used when they fit it within kArcFit px
-// (RMS), lie on both sides of the hole, and the circle's inside agrees with the known sides
-// near the hole (one side inside, at kArcAgree of the pixels). `result` holds the membrane's
+// it, fitted with a circle (algebraic least squares); used when they lie on both sides of the
+// hole and fit it within kArcFit px (RMS) and on each side (kArcInliers within kArcNear px), and
+// the circle's inside agrees with the known sides near the hole (one side inside, at kArcAgree of
+// the pixels). `result` holds the membrane's
 // sides and is overwritten in such components only.
 void RoundOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat& binary,
                          cv::Mat* result) {
@@ -840,12 +844,21 @@ void RoundOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat& b
                       solution.at<double>(2);
     if (!(r2 > 0)) continue;
     const double radius = std::sqrt(r2);
+    // The arc must fit on both sides of the hole (a circle through one side's outline and a
+    // stray piece of the other, the segmenter's bulge around the text, is no arc across it).
+    const bool split_x = left && right;
+    const double middle = split_x ? box.x + box.width / 2.0 : box.y + box.height / 2.0;
     double error = 0;
+    int near[2] = {0, 0}, count[2] = {0, 0};
     for (const cv::Point2d& p : points) {
       const double e = cv::norm(p - centre) - radius;
       error += e * e;
+      const int side = (split_x ? p.x : p.y) < middle ? 0 : 1;
+      ++count[side];
+      near[side] += std::abs(e) <= kArcNear;
     }
     if (std::sqrt(error / points.size()) > kArcFit) continue;
+    if (near[0] < kArcInliers * count[0] || near[1] < kArcInliers * count[1]) continue;
     // Which side the circle holds: the known pixels around the hole must agree.
     int agree = 0, total = 0;
     for (int y = roi.y; y < roi.br().y; ++y) {

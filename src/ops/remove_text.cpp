@@ -32,12 +32,19 @@ constexpr double kResidualOverlap = 0.3;
 constexpr double kInMark = 0.5;
 // How far beyond the detector's polygon a glow or shadow is followed, in line heights.
 constexpr double kHaloReach = 0.5;
-// Where the surroundings GraphicMask compares with start, in line heights beyond the polygon
-// (past most glows and boxes, which would otherwise count as the surroundings' own colours).
+// Where GraphicMask first looks for the surroundings, in line heights beyond the polygon (past
+// most boxes behind text, which would otherwise count as the surroundings' own colours).
 constexpr double kRingFrom = 0.75;
 // How far beyond the polygon the graphic's own colours are followed (a box behind the text).
 constexpr double kBoxReach = 1.4;
-// Share of the polygon in the graphic's colours from which the text sits on a box of its own.
+// How far beyond the graphic a halo's faint tail is followed on smooth surroundings, in line
+// heights.
+constexpr double kTintReach = 0.15;
+// Surroundings are smooth when this share of their pixels lies in colour bins (exact, not with
+// neighbours) holding at least kDenseBin of them each.
+constexpr double kSmoothShare = 0.8;
+constexpr double kDenseBin = 0.01;
+// Share of the polygon's edge in the graphic's colours from which the text sits on a box.
 constexpr double kBoxShare = 0.8;
 // Per channel, how far a banner's pixels are from its colour (as BannerMask finds it).
 constexpr int kBoxTolerance = 28;
@@ -100,6 +107,31 @@ std::vector<int> NeighbourhoodHistogram(const cv::Mat& pixels, const cv::Mat& wh
   return summed;
 }
 
+// The pixels of `pixels` (CV_8UC3) within kBoxTolerance per channel of the median colour (per
+// channel) of those where `where` is nonzero (at least one): a flat box's pixels.
+cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where) {
+  int histogram[3][256] = {};
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+    const uchar* in = where.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      if (!in[x]) continue;
+      for (int c = 0; c < 3; ++c) ++histogram[c][p[x][c]];
+    }
+  }
+  cv::Scalar colour;
+  const int half = cv::countNonZero(where) / 2;
+  for (int c = 0; c < 3; ++c) {
+    int below = 0, v = 0;
+    while (v < 255 && (below += histogram[c][v]) <= half) ++v;
+    colour[c] = v;
+  }
+  cv::Mat same;
+  cv::inRange(pixels, colour - cv::Scalar::all(kBoxTolerance),
+              colour + cv::Scalar::all(kBoxTolerance), same);
+  return same;
+}
+
 cv::Mat Disc(int radius) {
   return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
 }
@@ -136,14 +168,16 @@ cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
 // The pixels of `region`'s graphic inside `roi` (a CV_8UC1 mask of roi's size): its ink (colours
 // the polygon holds far more of than the surroundings, and rare there), and what is joined to
 // the ink and unlike the surroundings up to kHaloReach line heights beyond the detector's polygon
-// (an outline, a drop shadow, a glow, the anti-aliased rim), or of the graphic's own colours up to
-// kBoxReach (a box behind the text), with a rim of a few pixels. The surroundings are a ring from
-// kRingFrom line heights beyond the polygon, without `others` (the other regions being removed,
-// in roi's coordinates) and their halos. The polygon reaches well past the glyphs (the detector
-// unclips its boxes), and the photo between and around the glyphs is the photo's own: keeping it
-// out of the mask keeps it intact, keeps the outline of a product the text crosses, and leaves
-// the fill thin strokes with known pixels on both sides. Empty when the ink cannot be told apart
-// (too little of it, or no surroundings): the caller takes the region whole.
+// (an outline, a drop shadow, a glow, the anti-aliased rim), on smooth surroundings a halo's faint
+// tail kTintReach further, and, when the text sits on a box (ink all along the polygon's edge),
+// the box's flat colour up to kBoxReach; with a rim of a few pixels. The surroundings are a ring
+// beyond the polygon, without `others` (the other regions being removed, in roi's coordinates)
+// and their halos: from kRingFrom line heights (past a box) when that finds a box, else from
+// kHaloReach. The polygon reaches well past the glyphs (the detector unclips its boxes), and the
+// photo between and around the glyphs is the photo's own: keeping it out of the mask keeps it
+// intact, keeps the outline of a product the text crosses, and leaves the fill thin strokes with
+// known pixels on both sides. Empty when the ink cannot be told apart (too little of it, or no
+// surroundings): the caller takes the region whole.
 cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
                     const cv::Mat& others) {
   const double h = LineHeight(region);
@@ -152,77 +186,87 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   const int area = cv::countNonZero(polygon);
   if (area < 16) return {};
   const int reach = std::max(2, cvRound(kHaloReach * h));
-  const int ring_from = std::max(reach + 1, cvRound(kRingFrom * h));
-  const int box_reach = std::max(ring_from, cvRound(kBoxReach * h));
-  cv::Mat limit, ring, box_limit, elsewhere;
-  cv::dilate(polygon, limit, Disc(reach));
-  cv::dilate(polygon, ring, Disc(ring_from + std::max(3, cvRound(0.3 * h))));
-  cv::dilate(polygon, box_limit, Disc(box_reach));
-  ring.setTo(0, Dilated(polygon, ring_from));
-  ring.setTo(0, Dilated(others, reach));
-  const int ring_count = cv::countNonZero(ring);
-  if (ring_count < 32) return {};
-  const std::vector<int> around = NeighbourhoodHistogram(pixels, ring);
-  const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
-  // A halo fades into the surroundings: it is followed until its colour is the surroundings' own
-  // bin, not a neighbour of it (a tint of 8 levels over a wide ring shows).
-  const std::vector<int> around_exact = NeighbourhoodHistogram(pixels, ring, false);
-  // Per colour bin: unlike the surroundings; the graphic's own (ink, or the box behind it).
-  std::vector<uchar> unlike(around.size()), graphic_colour(around.size());
-  for (size_t b = 0; b < around.size(); ++b) {
-    unlike[b] = around_exact[b] < kRareShare * ring_count;
-    graphic_colour[b] =
-        around[b]<kInkRareShare * ring_count&& static_cast<double>(inside[b]) / area> kInkRatio *
-        (around[b] + 1.0) / ring_count;
-  }
-  cv::Mat ink(roi.size(), CV_8UC1, cv::Scalar(0)), halo(roi.size(), CV_8UC1, cv::Scalar(0));
-  cv::Mat box(roi.size(), CV_8UC1, cv::Scalar(0));
-  for (int y = 0; y < roi.height; ++y) {
-    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
-    const uchar* in = polygon.ptr<uchar>(y);
-    const uchar* lim = limit.ptr<uchar>(y);
-    const uchar* far = box_limit.ptr<uchar>(y);
-    uchar* k = ink.ptr<uchar>(y);
-    uchar* u = halo.ptr<uchar>(y);
-    uchar* o = box.ptr<uchar>(y);
-    for (int x = 0; x < roi.width; ++x) {
-      if (!far[x]) continue;
-      const int b = ColourBin(p[x]);
-      o[x] = graphic_colour[b] ? 255 : 0;
-      if (!lim[x]) continue;
-      u[x] = unlike[b] ? 255 : 0;
-      k[x] = in[x] && graphic_colour[b] ? 255 : 0;
+  const int box_reach = cvRound(kBoxReach * h);
+  const cv::Mat limit = Dilated(polygon, reach), box_limit = Dilated(polygon, box_reach);
+  const cv::Mat other_halos = Dilated(others, reach);
+  cv::Mat edge;
+  cv::erode(polygon, edge, Disc(2));
+  edge = polygon & ~edge;
+  cv::Mat ink, halo, box, tint;
+  bool smooth = false;
+  // The surroundings first from kRingFrom line heights (past a box behind the text), then, for
+  // text without a box, right beyond the halo's reach (the photo nearest the text).
+  for (const int ring_from : {std::max(reach + 1, cvRound(kRingFrom * h)), reach}) {
+    cv::Mat ring = Dilated(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
+    ring.setTo(0, Dilated(polygon, ring_from));
+    ring.setTo(0, other_halos);
+    const int ring_count = cv::countNonZero(ring);
+    if (ring_count < 32) return {};
+    const std::vector<int> around = NeighbourhoodHistogram(pixels, ring);
+    const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
+    const std::vector<int> around_exact = NeighbourhoodHistogram(pixels, ring, false);
+    // Smooth surroundings (a studio backdrop, a gradient) hold most of their pixels in a few
+    // dense bins; a tint there shows where it would not on a texture (see `tint` below).
+    int dense = 0;
+    for (const int count : around_exact) dense += count >= kDenseBin * ring_count ? count : 0;
+    smooth = dense >= kSmoothShare * ring_count;
+    // Per colour bin: unlike the surroundings; the graphic's own (ink, or the box behind it).
+    std::vector<uchar> unlike(around.size()), graphic_colour(around.size()), off_bin(around.size());
+    for (size_t b = 0; b < around.size(); ++b) {
+      unlike[b] = around[b] < kRareShare * ring_count;
+      off_bin[b] = smooth && around_exact[b] < kRareShare * ring_count;
+      const double share_inside = static_cast<double>(inside[b]) / area;
+      const double share_around = (around[b] + 1.0) / ring_count;
+      graphic_colour[b] =
+          around[b] < kInkRareShare * ring_count && share_inside > kInkRatio * share_around;
     }
+    ink = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    tint = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    halo = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    box = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    for (int y = 0; y < roi.height; ++y) {
+      const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+      const uchar* in = polygon.ptr<uchar>(y);
+      const uchar* lim = limit.ptr<uchar>(y);
+      const uchar* far = box_limit.ptr<uchar>(y);
+      uchar* k = ink.ptr<uchar>(y);
+      uchar* u = halo.ptr<uchar>(y);
+      uchar* o = box.ptr<uchar>(y);
+      for (int x = 0; x < roi.width; ++x) {
+        if (!far[x]) continue;
+        const int b = ColourBin(p[x]);
+        o[x] = graphic_colour[b] ? 255 : 0;
+        if (!lim[x]) continue;
+        u[x] = unlike[b] ? 255 : 0;
+        tint.at<uchar>(y, x) = off_bin[b] ? 255 : 0;
+        k[x] = in[x] && graphic_colour[b] ? 255 : 0;
+      }
+    }
+    // A box behind the text shows all along the polygon's edge, in the graphic's colours (the
+    // detector's polygon reaches past the glyphs); text on a photo has the photo there, and the
+    // photo's own pixels of the ink's colour are not followed far.
+    const int edge_count = cv::countNonZero(edge);
+    if (edge_count > 0 && cv::countNonZero(ink & edge) >= kBoxShare * edge_count) {
+      // The box is flat: of the colour it has along the edge (not every pixel of the graphic's
+      // colours: a product of the text's colour is no box).
+      box &= OfMedianColour(pixels, ink & edge);
+      break;
+    }
+    box.setTo(0);
   }
-  const int inked = cv::countNonZero(ink);
-  if (inked < kMinInkShare * area) return {};
-  // A box behind the text fills the polygon with the graphic's colours; text on a photo does
-  // not, and the photo's own pixels of the ink's colour are not followed far.
-  if (inked < kBoxShare * area) box.setTo(0);
+  if (cv::countNonZero(ink) < kMinInkShare * area) return {};
   // Joined to the ink: what is unlike the surroundings near the polygon (outline, shadow, glow),
   // and, farther, what has the graphic's own colours (a box behind the text reaching past the
   // polygon), grown ring by ring.
   cv::Mat graphic = Reconstruct(ink, halo | ink | box);
-  // The rim: the glyphs' anti-aliasing, and a soft halo's faint tail (colours close enough to
-  // the surroundings to count as theirs, still a visible tint over a wide ring), as wide again as
-  // half the halo found beyond the ink.
-  cv::Mat from_ink;
-  cv::distanceTransform(ink == 0, from_ink, cv::DIST_L2, 3);
-  std::vector<float> reached;
-  for (int y = 0; y < graphic.rows; ++y) {
-    const uchar* g = graphic.ptr<uchar>(y);
-    const float* d = from_ink.ptr<float>(y);
-    for (int x = 0; x < graphic.cols; ++x) {
-      if (g[x] && d[x] > 0) reached.push_back(d[x]);
-    }
+  // On smooth surroundings, a soft halo's faint tail (a colour in a bin next to the backdrop's,
+  // not in it: a tint of 8 levels over a wide ring shows) is followed a little further.
+  if (smooth) {
+    const cv::Mat near = Dilated(graphic, std::max(2, cvRound(kTintReach * h)));
+    graphic = Reconstruct(graphic, graphic | (tint & near));
   }
-  float halo_width = 0;
-  if (!reached.empty()) {
-    const size_t q = reached.size() * 9 / 10;
-    std::nth_element(reached.begin(), reached.begin() + q, reached.end());
-    halo_width = reached[q];
-  }
-  const int rim = std::max(1 + cvRound(h / 25), cvRound(halo_width / 2));
+  // The rim: the glyphs' anti-aliasing.
+  const int rim = 1 + cvRound(h / 25);
   cv::dilate(graphic, graphic, Disc(rim));
   return graphic;
 }
@@ -294,26 +338,8 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
 cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& text, double h) {
   const cv::Mat plain = banner & ~text;
   if (cv::countNonZero(plain) < 16) return banner;
-  // The median, per channel: the enclosed objects would pull a mean off the box's colour.
-  int histogram[3][256] = {};
-  for (int y = 0; y < pixels.rows; ++y) {
-    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
-    const uchar* in = plain.ptr<uchar>(y);
-    for (int x = 0; x < pixels.cols; ++x) {
-      if (!in[x]) continue;
-      for (int c = 0; c < 3; ++c) ++histogram[c][p[x][c]];
-    }
-  }
-  cv::Scalar colour;
-  const int half = cv::countNonZero(plain) / 2;
-  for (int c = 0; c < 3; ++c) {
-    int below = 0, v = 0;
-    while (v < 255 && (below += histogram[c][v]) <= half) ++v;
-    colour[c] = v;
-  }
-  cv::Mat same;
-  cv::inRange(pixels, colour - cv::Scalar::all(kBoxTolerance),
-              colour + cv::Scalar::all(kBoxTolerance), same);
+  // The median: the enclosed objects would pull a mean off the box's colour.
+  const cv::Mat same = OfMedianColour(pixels, plain);
   cv::Mat box = same & banner;
   const cv::Rect extent = cv::boundingRect(banner);
   const bool horizontal = extent.width >= extent.height;
