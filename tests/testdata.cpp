@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -88,6 +89,29 @@ Composite MakeComposite(cv::Size size, Backdrop backdrop, int seed) {
       }
     }
   }
+  return out;
+}
+
+Composite RoundFruit(cv::Size size, cv::Point centre, int radius, int seed) {
+  Composite out{cv::Mat(size, CV_8UC3), cv::Mat(size, CV_8UC1, cv::Scalar(0)),
+                cv::Vec3b(80, 150, 100)};
+  cv::circle(out.alpha, centre, radius, cv::Scalar(255), cv::FILLED, cv::LINE_AA);
+  const cv::Point light = centre - cv::Point(radius / 2, radius / 2);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double shade = 1.0 - 0.35 * std::hypot(x - light.x, y - light.y) / radius;
+      const cv::Vec3d fruit(30 * shade, 120 * shade, 235 * shade);
+      const double a = out.alpha.at<uchar>(y, x) / 255.0;
+      cv::Vec3b& p = out.bgr.at<cv::Vec3b>(y, x);
+      for (int c = 0; c < 3; ++c) {
+        p[c] = cv::saturate_cast<uchar>(a * fruit[c] + (1 - a) * out.backdrop[c]);
+      }
+    }
+  }
+  cv::Mat noise(size, CV_8UC3);
+  cv::RNG rng(static_cast<uint64_t>(seed));
+  rng.fill(noise, cv::RNG::NORMAL, 0, 6);
+  out.bgr += noise;
   return out;
 }
 

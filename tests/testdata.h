@@ -35,6 +35,10 @@ std::string FreshTestDir(const std::string& prefix);
 // `alpha` is the product's alpha on the canvas.
 Composite ProductOnColour(cv::Size canvas, double fill, cv::Vec3b background, int seed);
 
+// A round product (an orange lit from the upper left, anti-aliased outline) of `radius` px at
+// `centre` on a green cloth, with sensor noise from `seed`; `alpha` is the disc.
+Composite RoundFruit(cv::Size size, cv::Point centre, int radius, int seed);
+
 // Intersection over union of two mattes thresholded at 128.
 double Iou(const cv::Mat& a, const cv::Mat& b);
 

@@ -18,6 +18,13 @@ namespace {
 constexpr float kResidualGain = 1000.0f;
 // Random sources tried per pixel by the onion-peel start of the coarsest level.
 constexpr int kPeelRandomCandidates = 16;
+// A side outline is followed as a circle across a hole when it fits one within this many pixels
+// (RMS), and the circle's inside agrees with the known sides on this share of the pixels.
+constexpr double kArcFit = 1.0;
+// ... and on each side of the hole, this share of its outline pixels lies within kArcNear px.
+constexpr double kArcInliers = 0.8;
+constexpr double kArcNear = 1.5;
+constexpr double kArcAgree = 0.95;
 // Radius of the neighbourhood averaged by the thin-stroke fill.
 constexpr int kDiffusionRadius = 2;
 // A window must hold at least this many source patches per hole pixel, at every pyramid level,
@@ -83,6 +90,42 @@ struct Level {
   cv::Mat img;    // CV_8UC3; hole pixels hold the current estimate
   cv::Mat hole;   // CV_8UC1, 255 where this fill must produce pixels
   cv::Mat nosrc;  // CV_8UC1, 255 where no source patch may reach (every masked pixel)
+  cv::Mat side;   // CV_8UC1, 255 on one side (a product) and 0 on the other; empty: one side
+};
+
+// Side (0 or 1) of `p` in `side` (Level::side).
+int SideAt(const cv::Mat& side, cv::Point p) {
+  return side.empty() ? 0 : (side.at<uchar>(p) != 0 ? 1 : 0);
+}
+
+// Source patch centres (nonzero in `valid`) split by side, each in raster order. A target is
+// matched only to sources on its own side, unless its side has none at all (a window wholly on
+// the other side of the outline): then to any.
+class SideSources {
+ public:
+  SideSources(const cv::Mat& valid, const cv::Mat& side) : side_(side) {
+    for (int y = 0; y < valid.rows; ++y) {
+      const uchar* v = valid.ptr<uchar>(y);
+      for (int x = 0; x < valid.cols; ++x) {
+        if (v[x]) {
+          const cv::Point p(x, y);
+          by_side_[SideAt(side, p)].push_back(p);
+          all_.push_back(p);
+        }
+      }
+    }
+  }
+  size_t size() const { return all_.size(); }
+  // The sources a target on side `s` may take.
+  const std::vector<cv::Point>& For(int s) const {
+    return by_side_[s].empty() ? all_ : by_side_[s];
+  }
+  // Whether source centre `m` (already known to be a source) may serve a target on side `s`.
+  bool Allows(cv::Point m, int s) const { return by_side_[s].empty() || SideAt(side_, m) == s; }
+
+ private:
+  cv::Mat side_;
+  std::vector<cv::Point> by_side_[2], all_;
 };
 
 // Halves a level: a coarse pixel is hole (or no-source) if any of its fine pixels is, and takes
@@ -91,7 +134,13 @@ struct Level {
 Level Downsample(const Level& fine) {
   const int w = (fine.img.cols + 1) / 2, h = (fine.img.rows + 1) / 2;
   Level c{cv::Mat(h, w, CV_8UC3, cv::Scalar::all(0)), cv::Mat(h, w, CV_8UC1, cv::Scalar(0)),
-          cv::Mat(h, w, CV_8UC1, cv::Scalar(0))};
+          cv::Mat(h, w, CV_8UC1, cv::Scalar(0)), cv::Mat()};
+  // A coarse pixel is on the side that holds at least half of its fine pixels.
+  if (!fine.side.empty()) {
+    cv::Mat share;
+    cv::resize(fine.side, share, c.img.size(), 0, 0, cv::INTER_AREA);
+    c.side = share >= 128;
+  }
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       int sum[3] = {0, 0, 0}, n = 0;
@@ -155,12 +204,9 @@ class LevelSolver {
         if (h[x]) holes_.emplace_back(x, y);
       }
     }
-    for (int y = 0; y < valid_.rows; ++y) {
-      const uchar* v = valid_.ptr<uchar>(y);
-      for (int x = 0; x < valid_.cols; ++x) {
-        if (v[x]) sources_.emplace_back(x, y);
-      }
-    }
+    sources_ = std::make_unique<SideSources>(valid_, level->side);
+    target_side_.resize(targets_.size());
+    for (size_t i = 0; i < targets_.size(); ++i) target_side_[i] = SideAt(level->side, targets_[i]);
     // Bands of kBandRows rows, as ranges of target indices (targets are in raster order).
     band_begin_.push_back(0);
     for (size_t i = 1; i < targets_.size(); ++i) {
@@ -192,7 +238,7 @@ class LevelSolver {
     for (size_t i = 0; i < targets_.size(); ++i) confidence_[i] = conf.at<float>(targets_[i]);
   }
 
-  size_t source_count() const { return sources_.size(); }
+  size_t source_count() const { return sources_->size(); }
   size_t hole_count() const { return holes_.size(); }
   const cv::Mat& index() const { return index_; }
   const std::vector<cv::Point>& nnf() const { return nnf_; }
@@ -201,15 +247,13 @@ class LevelSolver {
   void RandomInit() {
     coarsest_ = true;
     Rng rng(MixSeed(seed_, level_index_, 0xA11, 0));
-    const int n = static_cast<int>(sources_.size());
-    for (auto& m : nnf_) m = sources_[rng.Between(0, n - 1)];
+    for (size_t i = 0; i < nnf_.size(); ++i) nnf_[i] = RandomSource(rng, i);
     ComputeDistances();
   }
 
   // Matches from the coarser level, doubled; invalid ones replaced by random sources.
   void UpsampleFrom(const LevelSolver& coarse) {
     Rng rng(MixSeed(seed_, level_index_, 0xB22, 0));
-    const int n = static_cast<int>(sources_.size());
     for (size_t i = 0; i < targets_.size(); ++i) {
       const cv::Point p = targets_[i];
       const cv::Point c(std::min(p.x / 2, coarse.index_.cols - 1),
@@ -217,7 +261,7 @@ class LevelSolver {
       const int ci = coarse.index_.at<int>(c);
       cv::Point m(-1, -1);
       if (ci >= 0) m = coarse.nnf_[ci] * 2 + (p - c * 2);
-      nnf_[i] = IsSource(m) ? m : sources_[rng.Between(0, n - 1)];
+      nnf_[i] = IsSource(m, target_side_[i]) ? m : RandomSource(rng, i);
     }
     ComputeDistances();
   }
@@ -286,24 +330,34 @@ class LevelSolver {
   // shading as a step at the hole's edge. The votes for the pixels just outside the hole say how
   // far off they are there; that difference, spread smoothly over the hole, is added to the fill
   // (in the spirit of Poisson blending, at the cost of one push-pull). Call after Vote().
+  // With two sides, each side's hole pixels take the correction of its own side's edge only (the
+  // product's shading is not the backdrop's).
   void CorrectBias() {
     const cv::Mat& img = level_->img;
-    // Stored around 128: PushPullFill leans towards mid grey where its weights are thin, and
-    // here mid grey must mean "no correction".
-    cv::Mat residual(img.size(), CV_32FC3, cv::Scalar::all(128));
-    cv::Mat weight(img.size(), CV_32FC1, cv::Scalar(0));
-    for (const cv::Point& t : targets_) {
-      if (level_->hole.at<uchar>(t)) continue;
-      const cv::Vec3b known = img.at<cv::Vec3b>(t);
-      residual.at<cv::Vec3f>(t) =
-          cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t) + cv::Vec3f::all(128);
-      weight.at<float>(t) = 1.0f;
-    }
-    const cv::Mat smooth = PushPullFill(residual, weight, kResidualGain);
-    for (const cv::Point& h : holes_) {
-      cv::Vec3b& out = level_->img.at<cv::Vec3b>(h);
-      const cv::Vec3f& d = smooth.at<cv::Vec3f>(h);
-      for (int k = 0; k < 3; ++k) out[k] = cv::saturate_cast<uchar>(out[k] + d[k] - 128.0f);
+    const int sides = level_->side.empty() ? 1 : 2;
+    for (int s = 0; s < sides; ++s) {
+      // Stored around 128: PushPullFill leans towards mid grey where its weights are thin, and
+      // here mid grey must mean "no correction".
+      cv::Mat residual(img.size(), CV_32FC3, cv::Scalar::all(128));
+      cv::Mat weight(img.size(), CV_32FC1, cv::Scalar(0));
+      bool any = false;
+      for (size_t i = 0; i < targets_.size(); ++i) {
+        const cv::Point t = targets_[i];
+        if (level_->hole.at<uchar>(t) || target_side_[i] != s) continue;
+        const cv::Vec3b known = img.at<cv::Vec3b>(t);
+        residual.at<cv::Vec3f>(t) =
+            cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t) + cv::Vec3f::all(128);
+        weight.at<float>(t) = 1.0f;
+        any = true;
+      }
+      if (!any) continue;
+      const cv::Mat smooth = PushPullFill(residual, weight, kResidualGain);
+      for (const cv::Point& h : holes_) {
+        if (SideAt(level_->side, h) != s) continue;
+        cv::Vec3b& out = level_->img.at<cv::Vec3b>(h);
+        const cv::Vec3f& d = smooth.at<cv::Vec3f>(h);
+        for (int k = 0; k < 3; ++k) out[k] = cv::saturate_cast<uchar>(out[k] + d[k] - 128.0f);
+      }
     }
   }
 
@@ -363,9 +417,15 @@ class LevelSolver {
     return cv::Vec3f(sum[0], sum[1], sum[2]) / wsum;
   }
 
-  bool IsSource(cv::Point m) const {
+  // Whether `m` is a source centre that may serve a target on side `s`.
+  bool IsSource(cv::Point m, int s) const {
     return m.x >= 0 && m.y >= 0 && m.x < valid_.cols && m.y < valid_.rows &&
-           valid_.at<uchar>(m) != 0;
+           valid_.at<uchar>(m) != 0 && sources_->Allows(m, s);
+  }
+
+  cv::Point RandomSource(Rng& rng, size_t target) const {
+    const std::vector<cv::Point>& from = sources_->For(target_side_[target]);
+    return from[rng.Between(0, static_cast<int>(from.size()) - 1)];
   }
 
   int PatchArea(cv::Point t) const {
@@ -376,7 +436,7 @@ class LevelSolver {
   }
 
   void TryMatch(int i, cv::Point m) {
-    if (m == nnf_[i] || !IsSource(m)) return;
+    if (m == nnf_[i] || !IsSource(m, target_side_[i])) return;
     const int d = Cost(targets_[i], m, dist_[i]);
     if (d < dist_[i]) {
       dist_[i] = d;
@@ -416,7 +476,9 @@ class LevelSolver {
   int level_index_;
   cv::Mat valid_;  // CV_8UC1, nonzero at source patch centres
   cv::Mat index_;  // CV_32SC1, target index or -1
-  std::vector<cv::Point> targets_, holes_, sources_;
+  std::vector<cv::Point> targets_, holes_;
+  std::unique_ptr<SideSources> sources_;
+  std::vector<int> target_side_;  // side of each target's centre (Level::side)
   std::vector<size_t> band_begin_, hole_band_;
   std::vector<cv::Point> nnf_;
   std::vector<int> dist_;
@@ -435,9 +497,8 @@ class LevelSolver {
 void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
   cv::Mat& img = level.img;
   const cv::Mat valid = SourceCentres(level.nosrc, r);
-  std::vector<cv::Point> sources;
-  cv::findNonZero(valid, sources);
-  if (sources.empty()) return;
+  const SideSources sources(valid, level.side);
+  if (sources.size() == 0) return;
   cv::Mat known = level.hole == 0;
   cv::Mat match(img.size(), CV_32SC2, cv::Scalar(-1, -1));
   cv::Mat depth;
@@ -447,8 +508,9 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
   std::stable_sort(todo.begin(), todo.end(), [&](cv::Point a, cv::Point b) {
     return std::ceil(depth.at<float>(a)) < std::ceil(depth.at<float>(b));
   });
-  auto is_source = [&](cv::Point m) {
-    return m.x >= 0 && m.y >= 0 && m.x < valid.cols && m.y < valid.rows && valid.at<uchar>(m);
+  auto is_source = [&](cv::Point m, int side) {
+    return m.x >= 0 && m.y >= 0 && m.x < valid.cols && m.y < valid.rows && valid.at<uchar>(m) &&
+           sources.Allows(m, side);
   };
   // SSD over the pixels of the patch at `t` that are known; stops once it reaches `bound`.
   auto distance = [&](cv::Point t, cv::Point s, int64_t bound) {
@@ -472,7 +534,6 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
     return sum;
   };
   Rng rng(MixSeed(seed, 0x0111, 0, 0));
-  const int n = static_cast<int>(sources.size());
   const int radius0 = std::max(img.cols, img.rows);
   size_t begin = 0;
   while (begin < todo.size()) {
@@ -481,10 +542,13 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
     while (end < todo.size() && std::ceil(depth.at<float>(todo[end])) == ring) ++end;
     for (size_t i = begin; i < end; ++i) {
       const cv::Point p = todo[i];
+      const int side = SideAt(level.side, p);
+      const std::vector<cv::Point>& own = sources.For(side);
+      const int n = static_cast<int>(own.size());
       cv::Point best(-1, -1);
       int64_t best_d = INT64_MAX;
       auto consider = [&](cv::Point m) {
-        if (!is_source(m)) return;
+        if (!is_source(m, side)) return;
         const int64_t penalty = SpatialPenalty(p, m, level_index);
         const int64_t d = penalty + distance(p, m, best_d - penalty);
         if (d < best_d) {
@@ -500,7 +564,7 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
           if (m[0] >= 0) consider(cv::Point(m[0], m[1]) - cv::Point(dx, dy));
         }
       }
-      for (int k = 0; k < kPeelRandomCandidates; ++k) consider(sources[rng.Between(0, n - 1)]);
+      for (int k = 0; k < kPeelRandomCandidates; ++k) consider(own[rng.Between(0, n - 1)]);
       for (int radius = radius0; radius >= 1; radius /= 2) {
         consider(best + cv::Point(rng.Between(-radius, radius), rng.Between(-radius, radius)));
       }
@@ -516,8 +580,8 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
 // search (more than `max_search_pixels` pixels) keeps halving until its coarsest level can be
 // searched, so huge holes cost a bounded amount of search.
 std::vector<Level> BuildPyramid(const cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
-                                int r, int64_t max_search_pixels) {
-  std::vector<Level> levels{{img, hole, nosrc}};
+                                const cv::Mat& side, int r, int64_t max_search_pixels) {
+  std::vector<Level> levels{{img, hole, nosrc, side}};
   cv::Mat depth;
   cv::distanceTransform(hole, depth, cv::DIST_L2, 3);
   double max_depth = 0;
@@ -609,9 +673,10 @@ void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint6
 // Diffusion fill of thin strokes, peeled from the outside in: each pixel takes the
 // distance-weighted mean of the known pixels (outside the mask, or filled in an earlier peel)
 // within kDiffusionRadius. A stroke a few pixels wide needs a few peels; flat colour stays exact,
-// and no masked pixel (text colour) ever contributes.
+// and no masked pixel (text colour) ever contributes. With `side` (empty: one side), a pixel
+// takes only known pixels of its own side when it has any within reach.
 void FillThin(const cv::Mat& labels, const std::vector<uchar>& is_thin, const cv::Mat& depth,
-              const cv::Mat& binary, cv::Mat& out) {
+              const cv::Mat& binary, const cv::Mat& side, cv::Mat& out) {
   std::vector<cv::Point> todo;
   for (int y = 0; y < labels.rows; ++y) {
     const int* l = labels.ptr<int>(y);
@@ -629,7 +694,9 @@ void FillThin(const cv::Mat& labels, const std::vector<uchar>& is_thin, const cv
         waiting.push_back(p);
         continue;
       }
-      float sum[3] = {0, 0, 0}, wsum = 0;
+      // [0]: every known pixel within reach; [1]: those on p's side.
+      float sum[2][3] = {{0, 0, 0}, {0, 0, 0}}, weights[2] = {0, 0};
+      const int own = SideAt(side, p);
       for (int dy = -kDiffusionRadius; dy <= kDiffusionRadius; ++dy) {
         const int y = p.y + dy;
         if (y < 0 || y >= out.rows) continue;
@@ -638,16 +705,21 @@ void FillThin(const cv::Mat& labels, const std::vector<uchar>& is_thin, const cv
           if (x < 0 || x >= out.cols || !known.at<uchar>(y, x)) continue;
           const float w = 1.0f / static_cast<float>(dx * dx + dy * dy);
           const cv::Vec3b& c = out.at<cv::Vec3b>(y, x);
-          for (int k = 0; k < 3; ++k) sum[k] += w * c[k];
-          wsum += w;
+          const int same = SideAt(side, cv::Point(x, y)) == own ? 1 : 0;
+          for (int j = 0; j <= same; ++j) {
+            for (int k = 0; k < 3; ++k) sum[j][k] += w * c[k];
+            weights[j] += w;
+          }
         }
       }
+      const int use = weights[1] > 0 ? 1 : 0;
+      const float wsum = weights[use];
       if (wsum == 0) {
         waiting.push_back(p);
         continue;
       }
       cv::Vec3b v;
-      for (int k = 0; k < 3; ++k) v[k] = cv::saturate_cast<uchar>(sum[k] / wsum);
+      for (int k = 0; k < 3; ++k) v[k] = cv::saturate_cast<uchar>(sum[use][k] / wsum);
       filled.emplace_back(p, v);
     }
     if (filled.empty() && depth.at<float>(waiting.front()) <= peel) break;  // cut off: leave as is
@@ -710,7 +782,141 @@ Status CheckOptions(const InpaintOptions& o) {
   return Status::Ok();
 }
 
-cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const InpaintOptions& options) {
+// Where the outline crossing a hole is a circle's arc around it (a fruit, a plate, a bottle's
+// shoulder), the sides in that hole follow the circle: a membrane rounds less than the arc and
+// leaves a flat, lid-like top on a round product. Per connected component of `binary`: the outline
+// pixels (known `on` pixels with a known `off` 4-neighbour) within the component's size around
+// it, fitted with a circle (algebraic least squares); used when they lie on both sides of the
+// hole and fit it within kArcFit px (RMS) and on each side (kArcInliers within kArcNear px), and
+// the circle's inside agrees with the known sides near the hole (one side inside, at kArcAgree of
+// the pixels). `result` holds the membrane's
+// sides and is overwritten in such components only.
+void RoundOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat& binary,
+                         cv::Mat* result) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
+  const cv::Rect image(cv::Point(0, 0), binary.size());
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const int reach = std::max(8, std::max(box.width, box.height) / 2);
+    const cv::Rect roi =
+        cv::Rect(box.x - reach, box.y - reach, box.width + 2 * reach, box.height + 2 * reach) &
+        image;
+    // Outline pixels around the hole, and whether they lie on both sides of it (left and right of
+    // its middle half, or above and below).
+    std::vector<cv::Point2d> points;
+    bool left = false, right = false, above = false, below = false;
+    for (int y = roi.y + 1; y < roi.br().y - 1; ++y) {
+      for (int x = roi.x + 1; x < roi.br().x - 1; ++x) {
+        if (!on.at<uchar>(y, x)) continue;
+        if (!off.at<uchar>(y - 1, x) && !off.at<uchar>(y + 1, x) && !off.at<uchar>(y, x - 1) &&
+            !off.at<uchar>(y, x + 1)) {
+          continue;
+        }
+        points.emplace_back(x, y);
+        left |= 2 * x < 2 * box.x + box.width - box.width / 2;
+        right |= 2 * x > 2 * box.x + box.width + box.width / 2;
+        above |= 2 * y < 2 * box.y + box.height - box.height / 2;
+        below |= 2 * y > 2 * box.y + box.height + box.height / 2;
+      }
+    }
+    if (points.size() < 12 || !((left && right) || (above && below))) continue;
+    // x² + y² + a x + b y + c = 0 in least squares (Kasa), around the points' mean.
+    cv::Point2d mean(0, 0);
+    for (const cv::Point2d& p : points) mean += p;
+    mean *= 1.0 / points.size();
+    cv::Mat a(static_cast<int>(points.size()), 3, CV_64F), rhs(a.rows, 1, CV_64F);
+    for (int k = 0; k < a.rows; ++k) {
+      const cv::Point2d p = points[k] - mean;
+      a.at<double>(k, 0) = p.x;
+      a.at<double>(k, 1) = p.y;
+      a.at<double>(k, 2) = 1;
+      rhs.at<double>(k) = -(p.x * p.x + p.y * p.y);
+    }
+    cv::Mat solution;
+    if (!cv::solve(a, rhs, solution, cv::DECOMP_SVD)) continue;
+    const cv::Point2d centre =
+        mean + cv::Point2d(-solution.at<double>(0) / 2, -solution.at<double>(1) / 2);
+    const double r2 = (solution.at<double>(0) * solution.at<double>(0) +
+                       solution.at<double>(1) * solution.at<double>(1)) /
+                          4 -
+                      solution.at<double>(2);
+    if (!(r2 > 0)) continue;
+    const double radius = std::sqrt(r2);
+    // The arc must fit on both sides of the hole (a circle through one side's outline and a
+    // stray piece of the other, the segmenter's bulge around the text, is no arc across it).
+    const bool split_x = left && right;
+    const double middle = split_x ? box.x + box.width / 2.0 : box.y + box.height / 2.0;
+    double error = 0;
+    int near[2] = {0, 0}, count[2] = {0, 0};
+    for (const cv::Point2d& p : points) {
+      const double e = cv::norm(p - centre) - radius;
+      error += e * e;
+      const int side = (split_x ? p.x : p.y) < middle ? 0 : 1;
+      ++count[side];
+      near[side] += std::abs(e) <= kArcNear;
+    }
+    if (std::sqrt(error / points.size()) > kArcFit) continue;
+    if (near[0] < kArcInliers * count[0] || near[1] < kArcInliers * count[1]) continue;
+    // Which side the circle holds: the known pixels around the hole must agree.
+    int agree = 0, total = 0;
+    for (int y = roi.y; y < roi.br().y; ++y) {
+      for (int x = roi.x; x < roi.br().x; ++x) {
+        const bool is_on = on.at<uchar>(y, x) != 0;
+        if (!is_on && !off.at<uchar>(y, x)) continue;
+        const bool inside = cv::norm(cv::Point2d(x, y) - centre) < radius;
+        agree += inside == is_on;
+        ++total;
+      }
+    }
+    if (total == 0) continue;
+    const double share = static_cast<double>(agree) / total;
+    if (share < kArcAgree && share > 1 - kArcAgree) continue;
+    const bool inside_is_on = share >= kArcAgree;
+    for (int y = box.y; y < box.br().y; ++y) {
+      const int* l = labels.ptr<int>(y);
+      uchar* out = result->ptr<uchar>(y);
+      for (int x = box.x; x < box.br().x; ++x) {
+        if (l[x] != i) continue;
+        const bool inside = cv::norm(cv::Point2d(x, y) - centre) < radius;
+        out[x] = inside == inside_is_on ? 255 : 0;
+      }
+    }
+  }
+}
+
+// The sides inside the hole, continued from around it: on the pixels bordering the hole, the
+// signed distance to the other side's nearest pixel outside the hole (positive on the nonzero
+// side; the map under the hole is not read) is filled smoothly into the hole (push-pull, a
+// membrane), and its sign gives the side. A product's outline crossing the hole goes on across it
+// as it ran at the hole's edge, whatever the side map said under the removed text (a segmenter
+// sees the text there); a hole that only one side borders stays that side. Returns 255 / 0.
+cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
+  const cv::Mat known = binary == 0;
+  const cv::Mat on = (sides != 0) & known, off = (sides == 0) & known;
+  cv::Mat to_off, to_on;
+  cv::distanceTransform(off == 0, to_off, cv::DIST_L2, 3);
+  cv::distanceTransform(on == 0, to_on, cv::DIST_L2, 3);
+  // Stored around 128, where PushPullFill leans when its weights are thin: there "no side".
+  const cv::Mat signed_distance = to_off - to_on + 128;
+  cv::Mat border;
+  cv::dilate(binary, border, cv::getStructuringElement(cv::MORPH_RECT, {5, 5}));
+  border.setTo(0, binary);
+  cv::Mat weight;
+  border.convertTo(weight, CV_32FC1, 1 / 255.0);
+  cv::Mat three;
+  cv::merge(std::vector<cv::Mat>(3, signed_distance), three);
+  cv::Mat filled = PushPullFill(three, weight, kResidualGain), channels[3];
+  cv::split(filled, channels);
+  cv::Mat result = (sides != 0) & known;
+  cv::Mat(channels[0] > 128).copyTo(result, binary);
+  RoundOutlinesAcross(on, off, binary, &result);
+  return result;
+}
+
+cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& sides,
+                    const InpaintOptions& options) {
   cv::Mat out = bgr.clone();
   cv::Mat labels, stats, centroids, depth;
   const int n = cv::connectedComponentsWithStats(binary, labels, stats, centroids, 8, CV_32S);
@@ -732,7 +938,7 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const InpaintOpti
   };
   std::vector<uchar> is_thin(n, 0);
   for (int i : thin) is_thin[i] = 1;
-  FillThin(labels, is_thin, depth, binary, out);
+  FillThin(labels, is_thin, depth, binary, sides, out);
   // Thick components: exemplar fill per window. The margin grows with the hole; a window with
   // too little source around its hole is widened until it has enough (or is the whole image).
   std::vector<cv::Rect> boxes;
@@ -760,7 +966,8 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const InpaintOpti
         for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
       }
       img = out(w).clone();
-      levels = BuildPyramid(img, hole, binary(w), r, options.max_search_pixels);
+      levels = BuildPyramid(img, hole, binary(w), sides.empty() ? cv::Mat() : sides(w).clone(), r,
+                            options.max_search_pixels);
       if (SourceRatio(levels, r) >= kSourcePerHolePixel || w.size() == bgr.size()) break;
       w = Grow(w, std::max(w.width, w.height) / 2, bgr.size());
     }
@@ -773,6 +980,11 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const InpaintOpti
 }  // namespace
 
 Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOptions& options) {
+  return Inpaint(bgr, mask, cv::Mat(), options);
+}
+
+Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
+                        const InpaintOptions& options) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return InvalidArgument("inpaint: the image must be 8-bit, 3-channel BGR (got type " +
                            std::to_string(bgr.type()) + "); convert it first");
@@ -787,11 +999,20 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
                            std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
                            "; pass a mask of the image's size");
   }
+  if (!sides.empty() && (sides.type() != CV_8UC1 || sides.size() != bgr.size())) {
+    return InvalidArgument(
+        "inpaint: the side map must be 8-bit, 1-channel and of the image's size "
+        "(got type " +
+        std::to_string(sides.type()) + ", " + std::to_string(sides.cols) + "x" +
+        std::to_string(sides.rows) + "); pass the product mask at the image's size, or none");
+  }
   RETURN_IF_ERROR(CheckOptions(options));
   try {
     cv::Mat binary = mask != 0;
     if (cv::countNonZero(binary) == 0) return bgr.clone();
-    return InpaintImpl(bgr, binary, options);
+    const bool two_sides = !sides.empty() && cv::countNonZero(sides) > 0 &&
+                           cv::countNonZero(sides) < static_cast<int>(sides.total());
+    return InpaintImpl(bgr, binary, two_sides ? ContinueSides(sides, binary) : cv::Mat(), options);
   } catch (const cv::Exception& e) {
     return Internal(std::string("inpaint: OpenCV failed: ") + e.what());
   } catch (const std::bad_alloc&) {

@@ -53,6 +53,18 @@ struct InpaintOptions {
 // OpenCV fails (the message says what failed).
 Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOptions& options);
 
+// As above, with the image in two sides: `sides` (CV_8UC1 of the image's size, or empty for one
+// side) is nonzero on one (a product) and zero on the other (its backdrop). A hole pixel is
+// filled only from source patches centred on its own side (the thin-stroke fill averages its own
+// side's pixels; the brightness correction is per side), so a hole across the product's outline
+// continues the product and the backdrop each from itself, not blended. Inside the hole the
+// sides are not read but continued from around it (the signed distance to the outline, filled
+// smoothly across the hole): a segmenter's mask is unreliable under the text being removed. A
+// side with no source in a hole's window lends none: its pixels take any source. Errors as
+// above, and InvalidArgument for a side map of the wrong type or size.
+Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
+                        const InpaintOptions& options);
+
 // Peak signal-to-noise ratio, in dB, between two CV_8UC3 images of one size over the pixels where
 // `mask` (CV_8UC1) is nonzero: how close a fill is to the true pixels. 100 dB when identical or
 // when the mask is empty. Thread-safe.

@@ -30,21 +30,350 @@ constexpr double kScreenProductMax = 0.85;
 constexpr double kResidualOverlap = 0.3;
 // A detected region is a watermark copy when this share of it lies on the copies.
 constexpr double kInMark = 0.5;
+// How far beyond the detector's polygon a glow or shadow is followed, in line heights.
+constexpr double kHaloReach = 0.5;
+// Where GraphicMask first looks for the surroundings, in line heights beyond the polygon (past
+// most boxes behind text, which would otherwise count as the surroundings' own colours).
+constexpr double kRingFrom = 0.75;
+// How far beyond the polygon the graphic's own colours are followed (a box behind the text).
+constexpr double kBoxReach = 1.4;
+// How far beyond the graphic a halo's faint tail is followed on smooth surroundings, in line
+// heights.
+constexpr double kTintReach = 0.15;
+// Surroundings are smooth when this share of their pixels lies in colour bins (exact, not with
+// neighbours) holding at least kDenseBin of them each.
+constexpr double kSmoothShare = 0.8;
+constexpr double kDenseBin = 0.01;
+// Share of the polygon's edge in the graphic's colours from which the text sits on a box.
+constexpr double kBoxShare = 0.8;
+// Per channel, how far a banner's pixels are from its colour (as BannerMask finds it).
+constexpr int kBoxTolerance = 28;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-// Adds to `mask` (image size) what removing `region` takes: the region grown by `grow` (its
-// outline and shadow) and the banner behind it.
-void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, cv::Mat* mask) {
+// Colour histograms of GraphicMask: kColourLevels levels a channel.
+constexpr int kColourLevels = 32;
+constexpr int kColourShift = 3;  // 256 / kColourLevels == 1 << kColourShift
+// A colour is the graphic's ink when its share of the region is this many times its share of the
+// surroundings (each share counted over the colour's bin and its neighbours).
+constexpr double kInkRatio = 3.0;
+// ... and when under this share of the surrounding pixels lie in its bin and its neighbours (a
+// shade of the backdrop that the polygon holds more of than the ring, a shadow, is not ink).
+constexpr double kInkRareShare = 0.01;
+// A colour is unlike the surroundings (a glow, shadow or outline beyond the glyphs) when fewer
+// than this share of the surrounding pixels lie in its bin and its neighbours.
+constexpr double kRareShare = 0.002;
+// Below this share of the region's pixels in ink, the text is not told apart from what it sits
+// on by colour, and the region is taken whole (RegionMaskIn).
+constexpr double kMinInkShare = 0.03;
+
+int ColourBin(const cv::Vec3b& p) {
+  return ((p[0] >> kColourShift) * kColourLevels + (p[1] >> kColourShift)) * kColourLevels +
+         (p[2] >> kColourShift);
+}
+
+// Counts of the colours of `pixels` where `where` is nonzero, each bin holding the sum over
+// itself and its 26 neighbours (a flat colour with noise straddles bins) when `neighbours`.
+std::vector<int> NeighbourhoodHistogram(const cv::Mat& pixels, const cv::Mat& where,
+                                        bool neighbours = true) {
+  constexpr int n = kColourLevels;
+  std::vector<int> counts(n * n * n, 0), summed(n * n * n, 0);
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+    const uchar* w = where.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      if (w[x]) ++counts[ColourBin(p[x])];
+    }
+  }
+  if (!neighbours) return counts;
+  for (int a = 0; a < n; ++a) {
+    for (int b = 0; b < n; ++b) {
+      for (int c = 0; c < n; ++c) {
+        const int v = counts[(a * n + b) * n + c];
+        if (v == 0) continue;
+        for (int da = std::max(0, a - 1); da <= std::min(n - 1, a + 1); ++da) {
+          for (int db = std::max(0, b - 1); db <= std::min(n - 1, b + 1); ++db) {
+            for (int dc = std::max(0, c - 1); dc <= std::min(n - 1, c + 1); ++dc) {
+              summed[(da * n + db) * n + dc] += v;
+            }
+          }
+        }
+      }
+    }
+  }
+  return summed;
+}
+
+// The pixels of `pixels` (CV_8UC3) within kBoxTolerance per channel of the median colour (per
+// channel) of those where `where` is nonzero (at least one): a flat box's pixels.
+cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where) {
+  int histogram[3][256] = {};
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+    const uchar* in = where.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      if (!in[x]) continue;
+      for (int c = 0; c < 3; ++c) ++histogram[c][p[x][c]];
+    }
+  }
+  cv::Scalar colour;
+  const int half = cv::countNonZero(where) / 2;
+  for (int c = 0; c < 3; ++c) {
+    int below = 0, v = 0;
+    while (v < 255 && (below += histogram[c][v]) <= half) ++v;
+    colour[c] = v;
+  }
+  cv::Mat same;
+  cv::inRange(pixels, colour - cv::Scalar::all(kBoxTolerance),
+              colour + cv::Scalar::all(kBoxTolerance), same);
+  return same;
+}
+
+cv::Mat Disc(int radius) {
+  return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
+}
+
+cv::Mat Dilated(const cv::Mat& mask, int radius) {
+  cv::Mat out;
+  cv::dilate(mask, out, Disc(radius));
+  return out;
+}
+
+// The pixels of `allowed` (CV_8UC1) joined to `seed` (a subset of it) through `allowed`
+// (morphological reconstruction, 8-connected).
+cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
+  cv::Mat labels;
+  const int n = cv::connectedComponents(allowed, labels, 8, CV_32S);
+  std::vector<uchar> keep(n, 0);
+  for (int y = 0; y < seed.rows; ++y) {
+    const uchar* s = seed.ptr<uchar>(y);
+    const int* l = labels.ptr<int>(y);
+    for (int x = 0; x < seed.cols; ++x) {
+      if (s[x]) keep[l[x]] = 1;
+    }
+  }
+  keep[0] = 0;
+  cv::Mat out(seed.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < seed.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* o = out.ptr<uchar>(y);
+    for (int x = 0; x < seed.cols; ++x) o[x] = keep[l[x]] ? 255 : 0;
+  }
+  return out;
+}
+
+// The pixels of `region`'s graphic inside `roi` (a CV_8UC1 mask of roi's size): its ink (colours
+// the polygon holds far more of than the surroundings, and rare there), and what is joined to
+// the ink and unlike the surroundings up to kHaloReach line heights beyond the detector's polygon
+// (an outline, a drop shadow, a glow, the anti-aliased rim), on smooth surroundings a halo's faint
+// tail kTintReach further, and, when the text sits on a box (ink all along the polygon's edge),
+// the box's flat colour up to kBoxReach; with a rim of a few pixels. The surroundings are a ring
+// beyond the polygon, without `others` (the other regions being removed, in roi's coordinates)
+// and their halos: from kRingFrom line heights (past a box) when that finds a box, else from
+// kHaloReach. The polygon reaches well past the glyphs (the detector unclips its boxes), and the
+// photo between and around the glyphs is the photo's own: keeping it out of the mask keeps it
+// intact, keeps the outline of a product the text crosses, and leaves the fill thin strokes with
+// known pixels on both sides. Empty when the ink cannot be told apart (too little of it, or no
+// surroundings): the caller takes the region whole.
+cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
+                    const cv::Mat& others) {
+  const double h = LineHeight(region);
+  const cv::Mat pixels = bgr(roi);
+  const cv::Mat polygon = RegionMaskIn(roi, region, 0);
+  const int area = cv::countNonZero(polygon);
+  if (area < 16) return {};
+  const int reach = std::max(2, cvRound(kHaloReach * h));
+  const int box_reach = cvRound(kBoxReach * h);
+  const cv::Mat limit = Dilated(polygon, reach), box_limit = Dilated(polygon, box_reach);
+  const cv::Mat other_halos = Dilated(others, reach);
+  cv::Mat edge;
+  cv::erode(polygon, edge, Disc(2));
+  edge = polygon & ~edge;
+  cv::Mat ink, halo, box, tint;
+  bool smooth = false;
+  // The surroundings first from kRingFrom line heights (past a box behind the text), then, for
+  // text without a box, right beyond the halo's reach (the photo nearest the text).
+  for (const int ring_from : {std::max(reach + 1, cvRound(kRingFrom * h)), reach}) {
+    cv::Mat ring = Dilated(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
+    ring.setTo(0, Dilated(polygon, ring_from));
+    ring.setTo(0, other_halos);
+    const int ring_count = cv::countNonZero(ring);
+    if (ring_count < 32) return {};
+    const std::vector<int> around = NeighbourhoodHistogram(pixels, ring);
+    const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
+    const std::vector<int> around_exact = NeighbourhoodHistogram(pixels, ring, false);
+    // Smooth surroundings (a studio backdrop, a gradient) hold most of their pixels in a few
+    // dense bins; a tint there shows where it would not on a texture (see `tint` below).
+    int dense = 0;
+    for (const int count : around_exact) dense += count >= kDenseBin * ring_count ? count : 0;
+    smooth = dense >= kSmoothShare * ring_count;
+    // Per colour bin: unlike the surroundings; the graphic's own (ink, or the box behind it).
+    std::vector<uchar> unlike(around.size()), graphic_colour(around.size()), off_bin(around.size());
+    for (size_t b = 0; b < around.size(); ++b) {
+      unlike[b] = around[b] < kRareShare * ring_count;
+      off_bin[b] = smooth && around_exact[b] < kRareShare * ring_count;
+      const double share_inside = static_cast<double>(inside[b]) / area;
+      const double share_around = (around[b] + 1.0) / ring_count;
+      graphic_colour[b] =
+          around[b] < kInkRareShare * ring_count && share_inside > kInkRatio * share_around;
+    }
+    ink = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    tint = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    halo = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    box = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    for (int y = 0; y < roi.height; ++y) {
+      const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+      const uchar* in = polygon.ptr<uchar>(y);
+      const uchar* lim = limit.ptr<uchar>(y);
+      const uchar* far = box_limit.ptr<uchar>(y);
+      uchar* k = ink.ptr<uchar>(y);
+      uchar* u = halo.ptr<uchar>(y);
+      uchar* o = box.ptr<uchar>(y);
+      for (int x = 0; x < roi.width; ++x) {
+        if (!far[x]) continue;
+        const int b = ColourBin(p[x]);
+        o[x] = graphic_colour[b] ? 255 : 0;
+        if (!lim[x]) continue;
+        u[x] = unlike[b] ? 255 : 0;
+        tint.at<uchar>(y, x) = off_bin[b] ? 255 : 0;
+        k[x] = in[x] && graphic_colour[b] ? 255 : 0;
+      }
+    }
+    // A box behind the text shows all along the polygon's edge, in the graphic's colours (the
+    // detector's polygon reaches past the glyphs); text on a photo has the photo there, and the
+    // photo's own pixels of the ink's colour are not followed far.
+    const int edge_count = cv::countNonZero(edge);
+    if (edge_count > 0 && cv::countNonZero(ink & edge) >= kBoxShare * edge_count) {
+      // The box is flat: of the colour it has along the edge (not every pixel of the graphic's
+      // colours: a product of the text's colour is no box).
+      box &= OfMedianColour(pixels, ink & edge);
+      break;
+    }
+    box.setTo(0);
+  }
+  if (cv::countNonZero(ink) < kMinInkShare * area) return {};
+  // Joined to the ink: what is unlike the surroundings near the polygon (outline, shadow, glow),
+  // and, farther, what has the graphic's own colours (a box behind the text reaching past the
+  // polygon), grown ring by ring.
+  cv::Mat graphic = Reconstruct(ink, halo | ink | box);
+  // On smooth surroundings, a soft halo's faint tail (a colour in a bin next to the backdrop's,
+  // not in it: a tint of 8 levels over a wide ring shows) is followed a little further.
+  if (smooth) {
+    const cv::Mat near = Dilated(graphic, std::max(2, cvRound(kTintReach * h)));
+    graphic = Reconstruct(graphic, graphic | (tint & near));
+  }
+  // The rim: the glyphs' anti-aliasing.
+  const int rim = 1 + cvRound(h / 25);
+  cv::dilate(graphic, graphic, Disc(rim));
+  return graphic;
+}
+
+// The product and its backdrop for a side-aware fill (ops::Inpaint with sides): `product` (the
+// segmenter's mask, any size) at `bgr`'s size, except around what is removed (`mask`, and the
+// `regions` of text in it), where the segmenter saw the graphic and often took a caption or a
+// banner for part of the product: there, within kHaloReach line heights, each pixel goes to the
+// side whose colours it shares, from a ring of the segmenter's product and backdrop around that
+// area (colours found on neither side, or an area on one side only, keep the segmenter's side).
+// CV_8UC1, 255 = product.
+cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mask,
+                  const std::vector<models::TextRegion>& regions) {
+  cv::Mat sides;
+  cv::resize(product, sides, bgr.size(), 0, 0, cv::INTER_LINEAR);
+  sides = sides >= 128;
+  double line = 0;
+  for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
+  const int reach = std::max(2, cvRound(kHaloReach * line));
+  const int band = std::max(3, cvRound(0.3 * line));
+  cv::Mat zone = Dilated(mask | models::RegionMask(bgr.size(), regions), reach);
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(zone, labels, stats, centroids, 8, CV_32S);
+  const cv::Mat segmenter = sides.clone();
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const cv::Rect roi = cv::Rect(box.x - band - 1, box.y - band - 1, box.width + 2 * band + 2,
+                                  box.height + 2 * band + 2) &
+                         cv::Rect(cv::Point(0, 0), bgr.size());
+    const cv::Mat here = labels(roi) == i;
+    cv::Mat ring = Dilated(here, band);
+    ring.setTo(0, zone(roi));
+    const cv::Mat on = segmenter(roi);
+    const cv::Mat pixels = bgr(roi);
+    const cv::Mat product_ring = ring & on, backdrop_ring = ring & ~on;
+    const int np = cv::countNonZero(product_ring), nb = cv::countNonZero(backdrop_ring);
+    if (np < 16 || nb < 16) continue;  // the area lies on one side only
+    const std::vector<int> of_product = NeighbourhoodHistogram(pixels, product_ring);
+    const std::vector<int> of_backdrop = NeighbourhoodHistogram(pixels, backdrop_ring);
+    cv::Mat out = sides(roi);
+    for (int y = 0; y < roi.height; ++y) {
+      const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+      const uchar* z = here.ptr<uchar>(y);
+      uchar* o = out.ptr<uchar>(y);
+      for (int x = 0; x < roi.width; ++x) {
+        if (!z[x]) continue;
+        const int b = ColourBin(p[x]);
+        const double as_product = static_cast<double>(of_product[b]) / np;
+        const double as_backdrop = static_cast<double>(of_backdrop[b]) / nb;
+        if (as_product > as_backdrop) o[x] = 255;
+        if (as_backdrop > as_product) o[x] = 0;
+      }
+    }
+    // Speckles of texture that happens to match the other side.
+    cv::Mat cleaned;
+    cv::morphologyEx(out, cleaned, cv::MORPH_OPEN, Disc(1));
+    cv::morphologyEx(cleaned, cleaned, cv::MORPH_CLOSE, Disc(1));
+    cleaned.copyTo(out, here);
+  }
+  return sides;
+}
+
+// What of `banner` (BannerMask(), holes filled) is the box itself: the pixels of its colour and
+// their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
+// product stands in front of, seen on both sides of it). What the box's outline encloses that is
+// neither the box nor the text (`text`) stays: an object in front of the box (a bag held over a
+// price bar) is not removed and filled.
+cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& text, double h) {
+  const cv::Mat plain = banner & ~text;
+  if (cv::countNonZero(plain) < 16) return banner;
+  // The median: the enclosed objects would pull a mean off the box's colour.
+  const cv::Mat same = OfMedianColour(pixels, plain);
+  cv::Mat box = same & banner;
+  const cv::Rect extent = cv::boundingRect(banner);
+  const bool horizontal = extent.width >= extent.height;
+  const int rim = 2 + cvRound(h / 20);
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(same, labels, stats, centroids, 8, CV_32S);
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect piece(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                         stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    // Across the bar it spans the bar's own rows (or columns), and it is no speck.
+    const int lo = horizontal ? piece.y : piece.x,
+              hi = lo + (horizontal ? piece.height : piece.width);
+    const int bar_lo = horizontal ? extent.y : extent.x;
+    const int bar_hi = bar_lo + (horizontal ? extent.height : extent.width);
+    const bool along = lo >= bar_lo - rim && hi <= bar_hi + rim && 2 * (hi - lo) >= bar_hi - bar_lo;
+    if (along && stats.at<int>(i, cv::CC_STAT_AREA) >= (hi - lo) * (hi - lo) / 4)
+      box |= labels == i;
+  }
+  return Dilated(box, rim) | (banner & text);
+}
+
+// Adds to `mask` (image size) what removing `region` takes: its graphic (GraphicMask) when
+// `tight` and the ink can be told apart, else the region grown by `grow` (its outline and
+// shadow); and the banner behind it (BoxPixels). `others`: the other regions being removed (image
+// size).
+void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, bool tight,
+                const cv::Mat& others, cv::Mat* mask) {
   const double h = LineHeight(region);
   const cv::Rect roi = BannerWindow(region, grow + 1.5 * h, bgr.size());
   if (roi.empty()) return;
-  cv::Mat part = RegionMaskIn(roi, region, grow);
+  cv::Mat part = tight ? GraphicMask(bgr, region, roi, others(roi)) : cv::Mat();
+  if (part.empty()) part = RegionMaskIn(roi, region, grow);
   const cv::Mat banner = BannerMask(bgr, region, roi);
-  if (!banner.empty()) part |= banner;
+  if (!banner.empty()) part |= BoxPixels(bgr(roi), banner, part, h);
   cv::Mat target = (*mask)(roi);
   target |= part;
 }
@@ -68,11 +397,15 @@ double MaskedSum(const cv::Mat& probability, const cv::Mat& mask) {
   return cv::sum(probability.mul(weight))[0];
 }
 
-// The removal mask of `regions`, each grown by its own amount.
+// The removal mask of `regions`, each grown by its own amount (`tight`: see AddRemoval).
 cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
-                    const std::vector<int>& grows) {
+                    const std::vector<int>& grows, bool tight) {
   cv::Mat mask(bgr.size(), CV_8UC1, cv::Scalar(0));
-  for (size_t i = 0; i < regions.size(); ++i) AddRemoval(bgr, regions[i], grows[i], &mask);
+  for (size_t i = 0; i < regions.size(); ++i) {
+    std::vector<models::TextRegion> others = regions;
+    others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
+    AddRemoval(bgr, regions[i], grows[i], tight, models::RegionMask(bgr.size(), others), &mask);
+  }
   return mask;
 }
 
@@ -160,7 +493,9 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
                                                const std::vector<models::TextRegion>& regions,
                                                bool recognised, int screen_size,
                                                models::Runtime& runtime,
-                                               std::vector<TextFinding>* findings) {
+                                               std::vector<TextFinding>* findings,
+                                               cv::Mat* product_mask) {
+  if (product_mask) product_mask->release();
   // The decisions against `product`, in a copy of `findings` (text and confidence as read); the
   // regions' drawn-over cues do not depend on the mask and are measured once.
   std::vector<std::optional<OverlayCues>> cues;
@@ -221,11 +556,13 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
     if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax &&
         same(plain, wide) && same(plain, narrow)) {
       *findings = std::move(plain);
+      if (product_mask) *product_mask = product;
       return ProductMaskUsed::kScreen;
     }
   }
   ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*full, bgr));
   ClassifyText(bgr, product, regions, recognised, findings, &cues);
+  if (product_mask) *product_mask = product;
   return ProductMaskUsed::kFull;
 }
 
@@ -324,6 +661,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     }
     std::vector<models::TextRegion> others;
     std::vector<TextFinding> other_findings;
+    cv::Mat product;  // the product mask the classification needed, if any
     for (size_t i = 0; i < first.regions.size(); ++i) {
       if (in_mark[i]) continue;
       others.push_back(first.regions[i]);
@@ -334,7 +672,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     } else if (options.scope == TextScope::kOverlay) {
       ASSIGN_OR_RETURN(r.product_mask, ClassifyAgainstProduct(bgr, others, options.recognize,
                                                               options.screen_segment_size, runtime,
-                                                              &other_findings));
+                                                              &other_findings, &product));
     } else {
       ClassifyText(bgr, cv::Mat(), others, options.recognize, &other_findings);
     }
@@ -389,7 +727,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         r.regions.push_back(std::move(f));
       }
     }
-    cv::Mat mask = RemovalMask(base, targets, grows);
+    // The default grow follows each graphic (GraphicMask); a grow the caller set is taken as is.
+    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0);
     if (mark) {
       // The anti-aliased rim of glyphs too opaque to invert.
       cv::Mat rim;
@@ -410,8 +749,19 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 
     InpaintOptions fill;
     fill.seed = options.seed;
+    // Where a caption crosses the product's outline, the product is filled from the product and
+    // the backdrop from the backdrop: the product mask the decisions needed, else the cheap
+    // screen's (its outline is a few pixels off at most, which the sides tolerate).
     start = Clock::now();
-    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, fill));
+    if (product.empty() && !targets.empty()) {
+      ASSIGN_OR_RETURN(
+          const models::Segmenter* screen,
+          runtime.segmenter(options.screen_segment_size > 0 ? options.screen_segment_size
+                                                            : kDefaultScreenSegmentSize));
+      ASSIGN_OR_RETURN(product, TextProductMask(*screen, bgr));
+    }
+    const cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
+    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, fill));
     r.timings.inpaint = Since(start);
     if (!options.verify) {
       Image out = input;
@@ -444,10 +794,10 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
       for (const models::TextRegion& region : left) {
-        AddRemoval(base, region, 2 * GrowFor(region, options.grow), &mask);
+        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask);
       }
       removed |= mask;
-      ASSIGN_OR_RETURN(result, Inpaint(base, mask, fill));
+      ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, fill));
       ASSIGN_OR_RETURN(after, DetectAround(*detector, result, removed, margin));
       left = residual(after);
     }

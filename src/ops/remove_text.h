@@ -114,12 +114,15 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 // 3. else the configured ISNet: then the decisions are exactly ClassifyText()'s with it.
 // `screen_size` 0 or ≥ the configured size skips step 2. `findings` as ClassifyText(). Errors:
 // the segmenter's (NotFound / ModelFailure naming `vitrine models prepare`), InvalidArgument for
-// a bad screen_size. Thread-safe.
+// a bad screen_size. `product_mask`, when given, receives the mask the decisions used (CV_8UC1,
+// 255 = product, at `bgr`'s size fitted into a 1024 px long side), or an empty Mat for kNone.
+// Thread-safe.
 Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
                                                const std::vector<models::TextRegion>& regions,
                                                bool recognised, int screen_size,
                                                models::Runtime& runtime,
-                                               std::vector<TextFinding>* findings);
+                                               std::vector<TextFinding>* findings,
+                                               cv::Mat* product_mask = nullptr);
 
 // The product mask ClassifyText() is given: `segmenter`'s foreground probability of `bgr` above
 // 0.5, at `bgr`'s size fitted into a 1024 px long side. Errors as Segmenter::Predict().
