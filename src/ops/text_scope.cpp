@@ -24,6 +24,10 @@ constexpr double kReadable = 0.5;
 // Below this recognition confidence a region is not text at all: the detector fires on some
 // textures (fruit, foliage, fabric), and what it finds there reads as nothing.
 constexpr double kNotText = 0.35;
+// A line this tall against the image's shorter side that reads below kReadable is a texture
+// the detector took for giant letters (a brick wall's courses read as "WH" at 0.4, a line
+// 600 px tall in a 2048 px photo), not a caption: drawn captions that large read clearly.
+constexpr double kGiantLine = 0.15;
 // A lone glyph (one character) read with less confidence than this is a shape, not text: a
 // handle's loop, a wheel or a spout reads as "O", "a" or "K" at 0.35-0.6, while a printed or
 // drawn character reads at 0.9 or more.
@@ -770,6 +774,12 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     if (recognised && f.confidence < kNotText) {
       f.overlay = false;
       f.why = "does not read as text (texture or pattern)";
+      continue;
+    }
+    if (recognised && f.confidence < kReadable &&
+        LineHeight(regions[i]) >= kGiantLine * std::min(bgr.cols, bgr.rows)) {
+      f.overlay = false;
+      f.why = "giant letters that barely read (a texture such as bricks, not text)";
       continue;
     }
     if (recognised && Characters(f.text) == 1 && f.confidence < kLoneGlyphReadable &&

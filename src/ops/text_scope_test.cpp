@@ -509,6 +509,39 @@ TEST(TextScopeTest, LogoInAShadedDiscOnTheProductStays) {
   }
 }
 
+TEST(TextScopeTest, GiantLettersThatBarelyReadAreATexture) {
+  // The detector takes a brick wall's courses for one line of giant letters (600 px tall in a
+  // 2048 px photo) that reads as "WH" at 0.4: a texture, kept. A caption as large that reads
+  // clearly is text, and overlay off the product.
+  const cv::Size size(400, 400);
+  const cv::Mat bgr = Photographed(cv::Mat(size, CV_8UC3, cv::Scalar(60, 80, 150)), 3);
+  cv::Mat product = cv::Mat::zeros(size, CV_8UC1);
+  cv::rectangle(product, cv::Rect(20, 250, 120, 130), cv::Scalar(255), cv::FILLED);
+  models::TextRegion giant;
+  giant.box = cv::RotatedRect(cv::Point2f(250, 130), cv::Size2f(260, 120), 0);
+  cv::Point2f corners[4];
+  giant.box.points(corners);
+  giant.polygon.assign(corners, corners + 4);
+  giant.score = 0.9f;
+  std::vector<TextFinding> findings(2);
+  findings[0].text = "WH";
+  findings[0].confidence = 0.4f;
+  findings[1].text = "SALE";
+  findings[1].confidence = 0.95f;
+  ClassifyText(bgr, product, {giant, giant}, true, &findings);
+  EXPECT_FALSE(findings[0].overlay) << findings[0].why;
+  EXPECT_TRUE(findings[1].overlay) << findings[1].why;
+  // The same line a tenth as tall, read as poorly, is still judged as text.
+  giant.box = cv::RotatedRect(cv::Point2f(250, 130), cv::Size2f(120, 20), 0);
+  giant.box.points(corners);
+  giant.polygon.assign(corners, corners + 4);
+  findings.assign(1, TextFinding{});
+  findings[0].text = "WH";
+  findings[0].confidence = 0.4f;
+  ClassifyText(bgr, product, {giant}, true, &findings);
+  EXPECT_TRUE(findings[0].overlay) << findings[0].why;
+}
+
 TEST(TextScopeTest, CleanProductPhotosHaveNoOverlayText) {
   const auto area = OverlayTextArea(models::TestRuntime());
   int seed = 20;
