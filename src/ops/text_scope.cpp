@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -118,6 +119,43 @@ constexpr int kMaxBannerArea = 8;
 constexpr int kModeTolerance = 16;
 // Lines tilted more than this (degrees) are not searched for a bar along the image.
 constexpr double kMaxBarTilt = 10;
+// Translucency (a watermark laid over the product): the glyph cores are the surface under them
+// blended towards one light colour W, I = (1 - a)·B + a·W. B is the surface around the glyphs,
+// smoothed over this many line heights (Gaussian sigma) from the pixels at least
+// kGlyphClearance line heights (and 2 px) away from the ink.
+constexpr double kSurfaceSigma = 0.25;
+constexpr double kGlyphClearance = 0.06;
+// Only text whose ink is mostly (this share) lighter than its surroundings is measured.
+constexpr double kMinLightInk = 0.5;
+// Glyph pixels: lighter than the surface's median around them by this many grey levels.
+constexpr double kGlyphStep = 12;
+// The fit of I on B over the cores' pixels and channels: opacity a = 1 - slope within
+// [kMinOpacity, kMaxOpacity], W = intercept / a at least kMinOverlayWhite (white or light grey:
+// a dark print shaded with the surface fits I = r·B, a "black overlay", so dark overlays are not
+// claimed here) and at most kMaxOverlayWhite (over a narrow range of surface the slope is loose:
+// the demo orange's 35% white line fits a = 0.17, W = 329), at least kMinFitShare of the samples
+// within kFitTolerance levels of it ("one a fits the glyphs": rendered translucent lines 0.97-1.0,
+// white print on cnocr_shupai's bottles 0.61-0.71, the tests' opaque cream print 0.44).
+constexpr double kMinOpacity = 0.1;
+constexpr double kMaxOpacity = 0.9;
+constexpr double kMinOverlayWhite = 170;
+constexpr double kMaxOverlayWhite = 350;
+constexpr double kFitTolerance = 14;
+constexpr double kMinFitShare = 0.85;
+// ...and the glyphs follow the surface across the region: the surface under the cores varies by
+// at least kMinSurfaceVariation levels (standard deviation within each channel), the cores'
+// values correlate with it by at least kMinFollow, with a slope (within each channel) within
+// kSlopeTolerance of 1 - a. Opaque print keeps its colour, or is shaded in proportion (a slope
+// of ink / surface, far from 1 - a), whatever the surface does.
+constexpr double kMinSurfaceVariation = 5;
+constexpr double kMinFollow = 0.5;
+constexpr double kSlopeTolerance = 0.3;
+// ...and the glyph pixels' opacities (their kTopOpacityQuantile) reach at most kOpacityReach
+// above the fitted one.
+constexpr double kTopOpacityQuantile = 0.9;
+constexpr double kOpacityReach = 0.1;
+// Glyph cores measured: at least this many pixels.
+constexpr int kMinCorePixels = 40;
 // Weights: a box behind the text alone decides; the others need company.
 constexpr double kBannerWeight = 2;
 constexpr double kOutlineWeight = 1;
@@ -125,6 +163,8 @@ constexpr double kFlatWeight = 0.5;
 constexpr double kPromoWeight = 1;
 constexpr double kSharpWeight = 1;
 constexpr double kTiltWeight = 0.5;
+// A translucent overlay decides alone.
+constexpr double kTranslucentWeight = kDrawnOverScore;
 
 // Lab pixels of `lab` (CV_32FC3) where `mask` is set.
 std::vector<cv::Vec3f> Pixels(const cv::Mat& lab, const cv::Mat& mask) {
@@ -429,6 +469,130 @@ Ink FindInk(const cv::Mat& bgr, const models::TextRegion& region) {
   return out;
 }
 
+// Fills the translucency cues of `cues` from the ink `found` of a region of line height `h` in
+// `bgr`: fits I = (1 - a)·B + a·W over the glyph cores (the ink shrunk by a pixel, where the
+// glyph's coverage is full) against the surface B around them (TranslucentFit below).
+void MeasureTranslucency(const cv::Mat& bgr, const Ink& found, double h, OverlayCues* cues) {
+  // The text is the light part: most of its ink is lighter than its surroundings (the paper
+  // between a dark script's strokes is lighter than their mix, and follows it).
+  int ink = 0, lighter_ink = 0;
+  for (int y = 0; y < found.ink.rows; ++y) {
+    for (int x = 0; x < found.ink.cols; ++x) {
+      if (!found.ink.at<uchar>(y, x)) continue;
+      ++ink;
+      lighter_ink += found.lab.at<cv::Vec3f>(y, x)[0] > found.backdrop[0];
+    }
+  }
+  if (lighter_ink < kMinLightInk * ink) return;
+  cv::Mat image;
+  bgr(found.roi).convertTo(image, CV_32FC3);
+  // A light overlay's glyphs: brighter than the surface's median around them by kGlyphStep.
+  cv::Mat grey, surface_grey, lighter;
+  cv::cvtColor(bgr(found.roi), grey, cv::COLOR_BGR2GRAY);
+  cv::medianBlur(grey, surface_grey, std::max(3, 2 * cvRound(0.4 * h) + 1));
+  cv::subtract(grey, surface_grey, lighter, cv::noArray(), CV_16S);
+  cv::Mat glyphs = lighter > kGlyphStep;
+  const int clearance = std::max(2, cvRound(kGlyphClearance * h));
+  cv::Mat near_ink, surface_mask, weight, surface;
+  cv::dilate(glyphs, near_ink,
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * clearance + 1, 2 * clearance + 1}));
+  cv::bitwise_not(near_ink, surface_mask);
+  surface_mask.convertTo(weight, CV_32FC1, 1.0 / 255);
+  // Normalised convolution: the surface's pixels averaged over a Gaussian, the ink's left out.
+  const double sigma = std::max(2.0, kSurfaceSigma * h);
+  cv::Mat weighted;
+  cv::Mat weight3;
+  cv::merge(std::vector<cv::Mat>(3, weight), weight3);
+  cv::GaussianBlur(image.mul(weight3), weighted, cv::Size(), sigma);
+  cv::GaussianBlur(weight, weight, cv::Size(), sigma);
+  cv::Mat cores;
+  cv::erode(glyphs, cores, cv::Mat());
+  cores &= found.inside;
+  if (cv::countNonZero(cores) < kMinCorePixels) cores = glyphs & found.inside;
+  // Samples: (B, I) per core pixel and channel, and their channel for the spatial fit.
+  std::vector<cv::Vec3f> glyph, under;
+  for (int y = 0; y < cores.rows; ++y) {
+    for (int x = 0; x < cores.cols; ++x) {
+      const float w = weight.at<float>(y, x);
+      if (!cores.at<uchar>(y, x) || w < 0.05f) continue;
+      glyph.push_back(image.at<cv::Vec3f>(y, x));
+      under.push_back(weighted.at<cv::Vec3f>(y, x) / w);
+    }
+  }
+  if (static_cast<int>(glyph.size()) < kMinCorePixels) return;
+  // I = c0 + c1·B over every channel (W grey: one intercept), refitted once on the samples
+  // within kFitTolerance of the first fit (ink the region's box took from the product's own
+  // marks does not follow the overlay).
+  const size_t n = glyph.size();
+  std::vector<bool> used(3 * n, true);
+  double c0 = 0, c1 = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    double sb = 0, si = 0, sbb = 0, sbi = 0, count = 0;
+    for (size_t k = 0; k < 3 * n; ++k) {
+      if (!used[k]) continue;
+      const double b = under[k / 3][k % 3], i = glyph[k / 3][k % 3];
+      sb += b, si += i, sbb += b * b, sbi += b * i, count += 1;
+    }
+    const double det = count * sbb - sb * sb;
+    if (count < kMinCorePixels || det <= 1e-6) return;
+    c1 = (count * sbi - sb * si) / det;
+    c0 = (si - c1 * sb) / count;
+    for (size_t k = 0; k < 3 * n; ++k) {
+      const double b = under[k / 3][k % 3], i = glyph[k / 3][k % 3];
+      used[k] = std::abs(i - (c0 + c1 * b)) <= kFitTolerance;
+    }
+  }
+  cues->opacity = 1 - c1;
+  cues->overlay_white = cues->opacity > 1e-3 ? c0 / cues->opacity : 0;
+  cues->fit_share = std::count(used.begin(), used.end(), true) / (3.0 * n);
+  // The glyphs follow the surface: within each channel (means removed), across the fitted
+  // samples.
+  cv::Vec3d mean_b(0, 0, 0), mean_i(0, 0, 0), counts(0, 0, 0);
+  for (size_t k = 0; k < 3 * n; ++k) {
+    if (!used[k]) continue;
+    const int c = static_cast<int>(k % 3);
+    mean_b[c] += under[k / 3][c], mean_i[c] += glyph[k / 3][c], counts[c] += 1;
+  }
+  double sbb = 0, sii = 0, sbi = 0, count = 0;
+  for (size_t k = 0; k < 3 * n; ++k) {
+    const int c = static_cast<int>(k % 3);
+    if (!used[k] || counts[c] < 2) continue;
+    const double b = under[k / 3][c] - mean_b[c] / counts[c];
+    const double i = glyph[k / 3][c] - mean_i[c] / counts[c];
+    sbb += b * b, sii += i * i, sbi += b * i, count += 1;
+  }
+  if (count < kMinCorePixels) return;
+  // One opacity: the glyph pixels' own opacities (the least squares α of I − B on W − B over the
+  // channels) reach little above the fitted one. Opaque print softened by the lens or
+  // anti-aliased has a continuum of partial pixels up to full coverage; the fit lands in its
+  // middle.
+  std::vector<float> alphas;
+  const cv::Vec3f white = cv::Vec3f::all(static_cast<float>(cues->overlay_white));
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      const float w = weight.at<float>(y, x);
+      if (!glyphs.at<uchar>(y, x) || !found.inside.at<uchar>(y, x) || w < 0.05f) continue;
+      const cv::Vec3f b = weighted.at<cv::Vec3f>(y, x) / w;
+      const double span = (white - b).dot(white - b);
+      if (span > 1) alphas.push_back((image.at<cv::Vec3f>(y, x) - b).dot(white - b) / span);
+    }
+  }
+  if (alphas.size() < static_cast<size_t>(kMinCorePixels)) return;
+  const size_t top = static_cast<size_t>(kTopOpacityQuantile * (alphas.size() - 1));
+  std::nth_element(alphas.begin(), alphas.begin() + top, alphas.end());
+  cues->top_opacity = alphas[top];
+  cues->surface_variation = std::sqrt(sbb / count);
+  cues->follow = sbb > 0 && sii > 0 ? sbi / std::sqrt(sbb * sii) : 0;
+  cues->follow_slope = sbb > 0 ? sbi / sbb : 0;
+  cues->translucent = cues->opacity >= kMinOpacity && cues->opacity <= kMaxOpacity &&
+                      cues->overlay_white >= kMinOverlayWhite &&
+                      cues->overlay_white <= kMaxOverlayWhite && cues->fit_share >= kMinFitShare &&
+                      cues->surface_variation >= kMinSurfaceVariation &&
+                      cues->follow >= kMinFollow &&
+                      std::abs(cues->follow_slope - (1 - cues->opacity)) <= kSlopeTolerance &&
+                      cues->top_opacity <= cues->opacity + kOpacityReach;
+}
+
 // Whether `region` (in `bgr`'s coordinates) is print on a pale product surface the segmenter
 // missed: at least kInkOnProduct of its ink lies on the product (pixels of `labels`, the product
 // mask's components, at (x · sx, y · sy), above 0) and the ink runs across the part of the region
@@ -702,9 +866,12 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
     cues.banner = cues.banner_spread <= kBannerOffShare && !cues.shaded_box;
   }
 
-  cues.score = (cues.banner ? kBannerWeight : 0) + (cues.outline ? kOutlineWeight : 0) +
-               (cues.flat ? kFlatWeight : 0) + (cues.promo_colour ? kPromoWeight : 0) +
-               (cues.sharp ? kSharpWeight : 0) + (cues.tilted ? kTiltWeight : 0);
+  MeasureTranslucency(bgr, found, h, &cues);
+
+  cues.score = (cues.translucent ? kTranslucentWeight : 0) + (cues.banner ? kBannerWeight : 0) +
+               (cues.outline ? kOutlineWeight : 0) + (cues.flat ? kFlatWeight : 0) +
+               (cues.promo_colour ? kPromoWeight : 0) + (cues.sharp ? kSharpWeight : 0) +
+               (cues.tilted ? kTiltWeight : 0);
   return cues;
 }
 
@@ -713,6 +880,12 @@ std::string OverlayCues::Describe() const {
   auto add = [&out](bool on, const char* name) {
     if (on) out += (out.empty() ? "" : ", ") + std::string(name);
   };
+  if (translucent) {
+    char text[96];
+    std::snprintf(text, sizeof(text), "translucent (opacity %.2f towards %.0f)", opacity,
+                  overlay_white);
+    add(true, text);
+  }
   add(banner, "banner box");
   add(shaded_box, "a shaded box (print)");
   add(outline, "outline");

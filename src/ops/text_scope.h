@@ -72,7 +72,20 @@ struct OverlayCues {
   bool shaded_box = false;   // the box is shaded like the product around it, or on its own:
                              // printed, not drawn
   bool banner = false;       // a flat-coloured box behind the text (BannerMask), not shaded_box
-  double score = 0;          // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
+  // Translucency: the glyph cores fitted as I = (1 − opacity)·B + opacity·W over the surface B
+  // around them (W grey, one level for B, G and R). A translucent overlay (a shop's watermark
+  // laid over the fruit) keeps the surface's variation and hue under its glyphs; opaque print
+  // does not. Light overlays only: a dark print shaded with the surface fits a dark W too.
+  double opacity = 0;            // 1 − the fit's slope
+  double overlay_white = 0;      // W, 0..255 (grey level)
+  double fit_share = 0;          // share of the cores' samples within a few levels of the fit
+  double surface_variation = 0;  // standard deviation of B under the cores (within a channel)
+  double follow = 0;             // correlation of the cores with B, within each channel
+  double follow_slope = 0;       // their slope on B within each channel (≈ 1 − opacity)
+  double top_opacity = 0;        // 90th percentile of the glyph pixels' own opacities
+  bool translucent = false;      // all of the above as a light translucent overlay shows them:
+                                 // decides alone (a watermark over the product is overlay)
+  double score = 0;              // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
   // "banner box, flat colour, ...; score 2.5": the cues that hold, for reports.
   std::string Describe() const;
 };

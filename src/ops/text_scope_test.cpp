@@ -556,5 +556,108 @@ TEST(TextScopeTest, CleanProductPhotosHaveNoOverlayText) {
   }
 }
 
+// An orange-like fruit on a pale backdrop, 512 px: a sphere lit from the top left (its light falls
+// by half across it) with a pitted peel, and `print` (BGR where `print_mask` is set) printed on
+// the peel before it is lit, then photographed. `fruit` gets the fruit's mask.
+cv::Mat TexturedFruit(const cv::Mat& print, const cv::Mat& print_mask, cv::Mat* fruit) {
+  const cv::Size size(512, 512);
+  const cv::Point2d centre(256, 266);
+  const double radius = 200;
+  cv::Mat peel(size, CV_32FC1);
+  cv::RNG rng(7);
+  rng.fill(peel, cv::RNG::NORMAL, 0, 1);
+  cv::GaussianBlur(peel, peel, cv::Size(), 1.5);
+  cv::Mat bgr(size, CV_8UC3, cv::Scalar(228, 230, 232));
+  *fruit = cv::Mat::zeros(size, CV_8UC1);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double dx = (x - centre.x) / radius, dy = (y - centre.y) / radius;
+      const double r2 = dx * dx + dy * dy;
+      if (r2 >= 1) continue;
+      fruit->at<uchar>(y, x) = 255;
+      const double dz = std::sqrt(1 - r2);
+      // Lambert shading from the top left, plus ambient light.
+      const double light = 0.35 + 0.75 * std::max(0.0, (-0.45 * dx - 0.45 * dy + 0.77 * dz));
+      cv::Vec3d colour(30, 125, 235);
+      if (!print_mask.empty() && print_mask.at<uchar>(y, x)) colour = print.at<cv::Vec3b>(y, x);
+      const double texture = 1 + 0.08 * peel.at<float>(y, x);
+      for (int c = 0; c < 3; ++c) {
+        bgr.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uchar>(colour[c] * light * texture);
+      }
+    }
+  }
+  return Photographed(bgr, 9);
+}
+
+// The demo's shop name across the fruit's middle, level, in `colour` at `opacity`.
+TextStyle ShopName(cv::Scalar colour, double opacity) {
+  TextStyle style = Lettering("优品旗舰店", 52, colour, {256, 250});
+  style.opacity = opacity;
+  return style;
+}
+
+TEST(TextScopeTest, TranslucentWatermarkOverATexturedFruitIsOverlayAndRemoved) {
+  // One 35% white copy of a shop's watermark over the fruit: no second copy to match, no flat
+  // colour, no outline, not tilted. Its glyphs are the peel lightened towards white, following the
+  // peel's shading and keeping its hue.
+  cv::Mat fruit;
+  const cv::Mat photo = TexturedFruit({}, {}, &fruit);
+  const RenderedText marked = RenderText(photo, ShopName({255, 255, 255}, 0.35));
+  ASSERT_EQ(cv::countNonZero(marked.mask & ~fruit), 0) << "the watermark lies on the fruit";
+  const std::vector<TextFinding> findings = ClassifiedOn(marked.bgr, marked.text_mask, fruit);
+  ASSERT_FALSE(findings.empty()) << "the detector should find the watermark";
+  for (const TextFinding& f : findings) {
+    const OverlayCues cues = MeasureOverlayCues(marked.bgr, RegionOf(f));
+    SCOPED_TRACE(f.text + ": " + f.why + " | " + cues.Describe());
+    EXPECT_TRUE(f.overlay);
+    EXPECT_TRUE(cues.translucent);
+    EXPECT_NEAR(cues.opacity, 0.35, 0.15);
+    EXPECT_GE(cues.overlay_white, 200);
+  }
+
+  // Removed: the detector's signal over the watermark is gone, the fruit around it untouched.
+  RemoveTextReport report;
+  Image input;
+  input.bgr = marked.bgr;
+  Result<Image> out = RemoveText(input, {}, models::TestRuntime(), &report);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  Result<const models::TextDetector*> detector = models::TestRuntime().text_detector();
+  ASSERT_TRUE(detector.ok());
+  auto signal = [&](const cv::Mat& bgr) {
+    Result<cv::Mat> map = (*detector)->ProbabilityMap(bgr);
+    EXPECT_TRUE(map.ok());
+    cv::Mat weight;
+    marked.mask.convertTo(weight, CV_32FC1, 1.0 / 255);
+    return map.ok() ? cv::sum(map->mul(weight))[0] : 0.0;
+  };
+  const double before = signal(marked.bgr);
+  ASSERT_GT(before, 0);
+  const double left = signal(out->bgr) / before;
+  EXPECT_LE(left, 0.05) << "share of the watermark's text signal left";
+  cv::Mat outside;
+  cv::dilate(marked.mask, outside, cv::Mat(), cv::Point(-1, -1), 8);
+  cv::bitwise_not(outside, outside);
+  EXPECT_GE(MaskedPsnr(out->bgr, photo, outside), 40.0);
+  std::printf("translucent line: signal left %.3f, PSNR in %.1f dB, outside %.1f dB\n", left,
+              MaskedPsnr(out->bgr, photo, marked.mask), MaskedPsnr(out->bgr, photo, outside));
+}
+
+TEST(TextScopeTest, OpaqueLinePrintedOnTheSameFruitStays) {
+  // The same line printed on the peel in opaque cream ink: shaded with the fruit, but its colour
+  // does not follow the peel under it.
+  cv::Mat fruit;
+  const RenderedText ink = RenderText(cv::Mat(512, 512, CV_8UC3, cv::Scalar(30, 125, 235)),
+                                      ShopName({225, 240, 250}, 1.0));
+  const cv::Mat photo = TexturedFruit(ink.bgr, ink.mask, &fruit);
+  const std::vector<TextFinding> findings = ClassifiedOn(photo, ink.text_mask, fruit);
+  ASSERT_FALSE(findings.empty()) << "the detector should find the printed line";
+  for (const TextFinding& f : findings) {
+    const OverlayCues cues = MeasureOverlayCues(photo, RegionOf(f));
+    SCOPED_TRACE(f.text + ": " + f.why + " | " + cues.Describe());
+    EXPECT_FALSE(cues.translucent);
+    EXPECT_FALSE(f.overlay);
+  }
+}
+
 }  // namespace
 }  // namespace vitrine::ops
