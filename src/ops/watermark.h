@@ -38,6 +38,8 @@
 //   least squares (I − B)·(W − B) / |W − B|² pooled over the copies (partial ones too), each
 //   weighted by how smooth its backdrop is (the fill guesses a smooth backdrop better). A copy
 //   whose cores show under half the opacity is no copy: it is dropped and the estimate redone.
+//   A level line's watermark must come out near grey (channels within kMaxLevelChroma): a
+//   label's repeated print fits a saturated "overlay".
 // - Removing: J = (I − α·W) / (1 − α) wherever α > 0 in every copy. Pixels too opaque to invert
 //   (α above kMaxInvertible) are left for the caller to inpaint (`opaque`).
 //
