@@ -29,10 +29,7 @@ namespace {
 double ProductShare(const models::TextRegion& region, cv::Size image, const cv::Mat& product) {
   const double sx = static_cast<double>(product.cols) / image.width;
   const double sy = static_cast<double>(product.rows) / image.height;
-  const cv::Mat inside =
-      models::RegionMask(product.size(), {ops::Scaled(region, sx, sy, cv::Point2f(0, 0))});
-  const int area = cv::countNonZero(inside);
-  return area ? static_cast<double>(cv::countNonZero(inside & product)) / area : 0.0;
+  return ops::ShareIn(ops::Scaled(region, sx, sy, cv::Point2f(0, 0)), product);
 }
 
 int Explain(const std::string& path, int side, const std::string& dump, models::Runtime& runtime) {

@@ -6,6 +6,7 @@
 
 #include "batch/sku.h"
 #include "core/file.h"
+#include "core/text.h"
 #include "io/image_io.h"
 
 namespace vitrine::batch {
@@ -23,12 +24,6 @@ h1{font-size:20px} h2{font-size:16px;margin:28px 0 8px}
 .miss{color:#b71c1c} .warn{color:#8d6e00;font-size:12px}
 )";
 
-std::string Fixed(double value, int digits) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", digits, value);
-  return text;
-}
-
 std::string SkuSection(const recipe::SkuInfo& sku, const std::string& folder,
                        const std::string& output_dir) {
   const fs::path report_path = fs::path(output_dir) / folder / "report.json";
@@ -44,7 +39,7 @@ std::string SkuSection(const recipe::SkuInfo& sku, const std::string& folder,
   html += "<p class=sum>" + std::to_string(report.value("accepted", 0)) + " accepted, " +
           std::to_string(report.value("rejected", 0)) + " rejected, " +
           std::to_string(report.value("exports", 0)) + " exports · " +
-          Fixed(report.value("seconds", 0.0), 1) + " s · <a href=\"" + HtmlEscape(folder) +
+          FormatFixed(report.value("seconds", 0.0), 1) + " s · <a href=\"" + HtmlEscape(folder) +
           "/report.json\">report.json</a></p>\n";
   // What the SKU's steps warn about (a photo that cuts the product, a product enlarged to
   // softness).
@@ -62,7 +57,8 @@ std::string SkuSection(const recipe::SkuInfo& sku, const std::string& folder,
               HtmlEscape(folder + "/" + c["thumb"].get<std::string>()) + "\" alt=\"\"></a>";
     }
     html += "<div class=r>#" + std::to_string(c.value("rank", 0)) + " · " +
-            (ok ? "accepted · score " + Fixed(c.value("score", 0.0), 2) : std::string("rejected")) +
+            (ok ? "accepted · score " + FormatFixed(c.value("score", 0.0), 2)
+                : std::string("rejected")) +
             "</div>";
     html += "<div class=meta>" + HtmlEscape(c.value("label", "")) + "</div>";
     for (const auto& reason : c["reasons"]) {

@@ -83,4 +83,10 @@ std::string FormatNumber(double value) {
   return buffer;
 }
 
+std::string FormatFixed(double value, int digits) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.*f", digits, value);
+  return buffer;
+}
+
 }  // namespace vitrine

@@ -19,5 +19,7 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 bool IsValidUtf8(std::string_view text);
 // Shortest readable form for messages: 1, 0.85, 1e+06 (printf %g).
 std::string FormatNumber(double value);
+// Fixed-point with `digits` decimals: FormatFixed(0.856, 1) == "0.9" (printf %.*f).
+std::string FormatFixed(double value, int digits);
 
 }  // namespace vitrine

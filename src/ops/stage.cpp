@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/text.h"
 #include "io/image_io.h"
 #include "ops/harmonize.h"
 #include "ops/matting.h"
@@ -217,14 +218,6 @@ OpSchema StageSchema() {
       {"seed", FieldType::kInteger, 0, 0.0, 2147483647.0, {}, "seed of the gradient's dithering"},
   };
   return s;
-}
-
-std::string Fixed(double v, int digits = 1) {
-  std::ostringstream s;
-  s.setf(std::ios::fixed);
-  s.precision(digits);
-  s << v;
-  return s.str();
 }
 
 // A scene's sidecar, in the scene photo's own pixels.
@@ -561,12 +554,13 @@ Result<ScenePlacement> PlaceInScene(const SceneSpec& spec, cv::Size box,
     const double y = spec.spot.y, ppcm = spec.PxPerCmAt(y);
     const double fit = MaxScaleOnRow(spec, y, box, frame, squash, 1e9, &base);
     return InvalidArgument(
-        "at its real size (" + Fixed(size_cm->width, 0) + "x" + Fixed(size_cm->height, 0) +
-        " cm, " + Fixed(box.width * real_scale(y), 0) + "x" + Fixed(box.height * real_scale(y), 0) +
+        "at its real size (" + FormatFixed(size_cm->width, 0) + "x" +
+        FormatFixed(size_cm->height, 0) + " cm, " + FormatFixed(box.width * real_scale(y), 0) +
+        "x" + FormatFixed(box.height * real_scale(y), 0) +
         " px here) the product does not fit on this scene's surface with its base on it, in "
         "front of its back edge and inside the frame: at the standing spot it can be at most "
         "about " +
-        Fixed(box.width * fit / ppcm, 0) + "x" + Fixed(box.height * fit / ppcm, 0) +
+        FormatFixed(box.width * fit / ppcm, 0) + "x" + FormatFixed(box.height * fit / ppcm, 0) +
         " cm. Stage it in a larger scene (a room for furniture), or leave out size_cm to have "
         "it scaled to fit");
   }
@@ -610,13 +604,14 @@ Result<cv::Rect2d> ChooseView(const ScenePlacement& placed, const cv::Rect2d& fr
   if (zoom > kMaxSceneZoom) {
     return InvalidArgument(
         "the product" +
-        (size_cm ? " (" + Fixed(size_cm->width, 0) + "x" + Fixed(size_cm->height, 0) + " cm)"
+        (size_cm ? " (" + FormatFixed(size_cm->width, 0) + "x" + FormatFixed(size_cm->height, 0) +
+                       " cm)"
                  : std::string()) +
-        " takes " + Fixed(100 * share, 0) + "% of this scene's frame; to take the " +
-        Fixed(100 * min_share, 0) +
+        " takes " + FormatFixed(100 * share, 0) + "% of this scene's frame; to take the " +
+        FormatFixed(100 * min_share, 0) +
         "% a listing image needs (min_share) the scene would be "
         "enlarged " +
-        Fixed(zoom) + "x, more than the " + Fixed(kMaxSceneZoom, 0) +
+        FormatFixed(zoom, 1) + "x, more than the " + FormatFixed(kMaxSceneZoom, 0) +
         "x at which it still looks like a photo. Stage it in a closer scene (a tabletop or shelf "
         "for small products), or lower min_share (0 shows the whole scene)");
   }
@@ -808,7 +803,7 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
       !p.scene.empty() && p.level && !original_box.empty() ? LevellingAngle(original.alpha) : 0;
   const Image input = level != 0 ? Rotated(original, level) : original;
   if (level != 0) {
-    Warn(context, "the product was turned " + Fixed(std::abs(level), 0) + " degrees " +
+    Warn(context, "the product was turned " + FormatFixed(std::abs(level), 0) + " degrees " +
                       (level > 0 ? "counter-clockwise" : "clockwise") +
                       " to rest on its base; leave out level to keep it as photographed");
   }
@@ -860,9 +855,9 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
       const double sx = size_cm->width / box.width, sy = size_cm->height / box.height;
       if (std::abs(std::log(sx / sy)) > 0.15) {
         Warn(context, "size_cm " + p.size_cm + " has a width/height ratio of " +
-                          Fixed(size_cm->width / size_cm->height, 2) +
+                          FormatFixed(size_cm->width / size_cm->height, 2) +
                           " but the product's box has " +
-                          Fixed(static_cast<double>(box.width) / box.height, 2) +
+                          FormatFixed(static_cast<double>(box.width) / box.height, 2) +
                           "; check the numbers (the product keeps its own proportions)");
       }
     }
@@ -874,13 +869,13 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
     double zoom = 1;
     canvas = RenderView(scene->bgr, view, size, &origin, &zoom);
     if (zoom > kMaxCleanUpscale) {
-      Warn(context, "the scene was enlarged " + Fixed(zoom) + "x " +
+      Warn(context, "the scene was enlarged " + FormatFixed(zoom, 1) + "x " +
                         (view == frame ? "to fill the " + std::to_string(size.width) + "x" +
                                              std::to_string(size.height) +
                                              " canvas and will look soft; use a larger scene "
                                              "photo or a smaller canvas"
                                        : "around the product so that it takes " +
-                                             Fixed(100 * p.min_share, 0) +
+                                             FormatFixed(100 * p.min_share, 0) +
                                              "% of the frame and will look soft; use a larger "
                                              "scene photo, or a closer scene for this product"));
     }
@@ -915,7 +910,7 @@ Result<Image> RunStage(const Image& original, const nlohmann::json& json, OpCont
   const cv::Size size = canvas.size();
   const bool in_scene = !p.scene.empty();
   if (scale > kMaxCleanUpscale) {
-    Warn(context, "the product was enlarged " + Fixed(scale) + "x (its cutout is " +
+    Warn(context, "the product was enlarged " + FormatFixed(scale, 1) + "x (its cutout is " +
                       std::to_string(box.width) + "x" + std::to_string(box.height) +
                       " px) and will look soft; use a larger photo or a smaller canvas");
   }

@@ -337,7 +337,12 @@ Check OutsideFrame(const PlacedProduct& placed, const QaConfig& config) {
 Result<Check> SourceFrameCut(const cv::Mat& source_alpha, cv::Rect placement, cv::Size canvas,
                              bool main_image, const QaConfig& config) {
   RETURN_IF_ERROR(CheckImage(source_alpha, CV_8UC1, "the source alpha"));
-  const FrameSides cut = CutSides(source_alpha, config.max_border_contact);
+  return SourceFrameCut(CutSides(source_alpha, config.max_border_contact), placement, canvas,
+                        main_image, config);
+}
+
+Check SourceFrameCut(const FrameSides& cut, cv::Rect placement, cv::Size canvas, bool main_image,
+                     const QaConfig& config) {
   const double contact =
       std::max({cut.top_share, cut.bottom_share, cut.left_share, cut.right_share});
   Check c{"cutout.source_frame_cut", contact, config.max_border_contact, true, true, ""};

@@ -81,6 +81,10 @@ std::vector<Check> CutoutSanity(const cv::Mat& alpha, const QaConfig& config,
 // photo for a main image" when it does.
 Result<Check> SourceFrameCut(const cv::Mat& source_alpha, cv::Rect placement, cv::Size canvas,
                              bool main_image, const QaConfig& config);
+// The same, from the photo's cut sides when they are already known (CutSides(source_alpha,
+// config.max_border_contact)).
+Check SourceFrameCut(const FrameSides& cut, cv::Rect placement, cv::Size canvas, bool main_image,
+                     const QaConfig& config);
 
 // "Half missing": the cutout alpha against the segmenter's mask of the same source photo (both
 // CV_8UC1, same size; thresholded at 128). Hard check "cutout.source_iou" = IoU.

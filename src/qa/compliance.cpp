@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "core/text.h"
 #include "io/colour_profile.h"
 #include "io/image_io.h"
 
@@ -30,12 +31,6 @@ std::string Percent(double share) {
   const double p = share * 100;
   if (p > 0 && p < 0.01) return "<0.01%";  // a few pixels: still a failure where the limit is 0
   std::snprintf(text, sizeof text, p != 0 && p < 1 ? "%.2f%%" : "%.1f%%", p);
-  return text;
-}
-
-std::string Number(double v, int decimals) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
   return text;
 }
 
@@ -121,13 +116,14 @@ void CheckAspect(const Preset& p, int w, int h, ComplianceReport* report) {
   const double ratio = static_cast<double>(w) / h;
   const bool ok = std::abs(ratio - *p.aspect) <= p.aspect_tolerance * *p.aspect;
   const std::string limit =
-      Number(*p.aspect, 3) + " +/- " + Number(p.aspect_tolerance * 100, 0) + "%";
-  report->rules.push_back(Rule(
-      "aspect", ok, Number(ratio, 3), limit,
-      ok ? "aspect ratio (width/height) " + Number(ratio, 3) + " matches " + Number(*p.aspect, 3)
-         : "aspect ratio (width/height) is " + Number(ratio, 3) + "; the preset needs " + limit +
-               " (for example " + Size(p.canvas_width, p.canvas_height) +
-               "); pad the image, do not stretch it"));
+      FormatFixed(*p.aspect, 3) + " +/- " + FormatFixed(p.aspect_tolerance * 100, 0) + "%";
+  report->rules.push_back(Rule("aspect", ok, FormatFixed(ratio, 3), limit,
+                               ok ? "aspect ratio (width/height) " + FormatFixed(ratio, 3) +
+                                        " matches " + FormatFixed(*p.aspect, 3)
+                                  : "aspect ratio (width/height) is " + FormatFixed(ratio, 3) +
+                                        "; the preset needs " + limit + " (for example " +
+                                        Size(p.canvas_width, p.canvas_height) +
+                                        "); pad the image, do not stretch it"));
 }
 
 void CheckFormatAndBytes(const Preset& p, std::string_view bytes, io::Format format,
@@ -289,7 +285,7 @@ Layout CheckLayout(const Preset& p, const cv::Mat& bgr, const io::ImageHeader& h
   }
   const cv::Rect box = found ? layout.product : cv::Rect(0, 0, w, h);
   if (box.empty()) {
-    report->rules.push_back(Rule("fill", false, "0%", Number(p.fill_min * 100, 0) + "%",
+    report->rules.push_back(Rule("fill", false, "0%", FormatFixed(p.fill_min * 100, 0) + "%",
                                  "no product found: the image is all background"));
     return layout;
   }

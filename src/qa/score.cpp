@@ -97,9 +97,9 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
     }
     // Where the source photo cuts the product, the product rightly bleeds off the canvas.
     FrameSides bleeds;
-    if (has_source && !in.source_alpha.empty() && in.source_alpha.type() == CV_8UC1) {
-      bleeds = CutSides(in.source_alpha, config.max_border_contact);
-    }
+    const bool source_alpha_ok =
+        has_source && !in.source_alpha.empty() && in.source_alpha.type() == CV_8UC1;
+    if (source_alpha_ok) bleeds = CutSides(in.source_alpha, config.max_border_contact);
     if (!alpha.empty()) {
       for (Check& c : CutoutSanity(alpha, config, bleeds)) checks.push_back(std::move(c));
     } else {
@@ -114,8 +114,14 @@ CandidateQa Evaluate(const CandidateInputs& in, const QaConfig& config) {
       qa.skipped.push_back("cutout.source_iou: no segmenter mask of the source");
     }
     if (has_source) {
-      AddOrFail(SourceFrameCut(in.source_alpha, placement, candidate.size(), in.main_image, config),
-                "cutout.source_frame_cut", &checks);
+      if (source_alpha_ok) {
+        checks.push_back(
+            SourceFrameCut(bleeds, placement, candidate.size(), in.main_image, config));
+      } else {
+        AddOrFail(
+            SourceFrameCut(in.source_alpha, placement, candidate.size(), in.main_image, config),
+            "cutout.source_frame_cut", &checks);
+      }
       AddOrFail(Sharpness(in.source_bgr, in.source_alpha, candidate, placement, config),
                 "sharpness", &checks);
       AddOrFail(ColourFidelity(in.source_bgr, in.source_alpha, candidate, placement, config),
