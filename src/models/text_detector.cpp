@@ -51,18 +51,12 @@ Result<std::unique_ptr<TextDetector>> TextDetector::Load(const std::string& onnx
   return std::unique_ptr<TextDetector>(new TextDetector(std::move(nets), options));
 }
 
-// How much a small image is enlarged at most (Options::small_short_side).
-constexpr double kMaxEnlargement = 2.0;
-
 cv::Size TextDetector::WorkSize(cv::Size image) const {
   const double long_side = std::max(image.width, image.height);
   const double short_side = std::min(image.width, image.height);
   double scale = std::min(1.0, options_.max_side / long_side);
   if (short_side * scale < options_.min_short_side) {
     scale = std::min(1.0, std::max(scale, options_.min_short_side / short_side));
-  }
-  if (short_side < options_.small_short_side) {
-    scale = std::min(kMaxEnlargement, options_.small_short_side / short_side);
   }
   const double area = static_cast<double>(image.width) * image.height;
   if (area * scale * scale > static_cast<double>(options_.max_work_pixels)) {

@@ -56,8 +56,6 @@ class TextDetector {
   struct Options {
     int max_side = 1280;                  // long side cap for ordinary photos
     int min_short_side = 640;             // short side floor for elongated images
-    int small_short_side = 320;           // smaller images are enlarged to it (at most 2x): a
-                                          // thumbnail's small caption is below reach at 1x
     int tile_size = 1280;                 // larger scaled images are tiled
     int tile_overlap = 160;               // pixels (scaled) shared by neighbouring tiles
     int64_t max_work_pixels = 8'000'000;  // bound on the scaled image's area

@@ -297,22 +297,6 @@ TEST_F(TextDetectorTest, ThreadsDetectingAtOnceGetWhatOneThreadGets) {
   }
 }
 
-TEST_F(TextDetectorTest, SmallPhotosAreEnlargedSoTheirSmallCaptionsAreFound) {
-  // A thumbnail-sized supplier photo (260x195) with a 7 px caption: at 1x the detector finds none
-  // of it in these three colours; enlarged to a 320 px short side it finds all of it.
-  const cv::Mat clean = testdata::SamplePhoto("fruits.jpg", {260, 195});
-  EXPECT_EQ(detector_->WorkSize(clean.size()), cv::Size(416, 320));
-  for (const cv::Scalar& colour :
-       {cv::Scalar(0, 200, 255), cv::Scalar(255, 255, 255), cv::Scalar(0, 0, 200)}) {
-    const RenderedText rendered = RenderText(clean, {.text = "包邮 ¥39",
-                                                     .bold = true,
-                                                     .pixel_height = 7,
-                                                     .color = colour,
-                                                     .center = {190, 40}});
-    EXPECT_GE(Coverage(Detect(rendered.bgr), testdata::VisibleTextMask(clean, rendered)), 0.9);
-  }
-}
-
 TEST_F(TextDetectorTest, SmallTilesFindWhatOnePassFinds) {
   // Tiles of 320 px on both axes: lines cross vertical and horizontal tile borders.
   Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
