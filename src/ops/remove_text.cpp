@@ -197,6 +197,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   bool smooth = false;
   // The surroundings first from kRingFrom line heights (past a box behind the text), then, for
   // text without a box, right beyond the halo's reach (the photo nearest the text).
+  const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
   for (const int ring_from : {std::max(reach + 1, cvRound(kRingFrom * h)), reach}) {
     cv::Mat ring = Dilated(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
     ring.setTo(0, Dilated(polygon, ring_from));
@@ -204,7 +205,6 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     const int ring_count = cv::countNonZero(ring);
     if (ring_count < 32) return {};
     const std::vector<int> around = NeighbourhoodHistogram(pixels, ring);
-    const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
     const std::vector<int> around_exact = NeighbourhoodHistogram(pixels, ring, false);
     // Smooth surroundings (a studio backdrop, a gradient) hold most of their pixels in a few
     // dense bins; a tint there shows where it would not on a texture (see `tint` below).
@@ -411,9 +411,13 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
                     const std::vector<int>& grows, bool tight) {
   cv::Mat mask(bgr.size(), CV_8UC1, cv::Scalar(0));
   for (size_t i = 0; i < regions.size(); ++i) {
-    std::vector<models::TextRegion> others = regions;
-    others.erase(others.begin() + static_cast<std::ptrdiff_t>(i));
-    AddRemoval(bgr, regions[i], grows[i], tight, models::RegionMask(bgr.size(), others), &mask);
+    cv::Mat others;  // only a tight removal looks at the other regions
+    if (tight) {
+      std::vector<models::TextRegion> rest = regions;
+      rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
+      others = models::RegionMask(bgr.size(), rest);
+    }
+    AddRemoval(bgr, regions[i], grows[i], tight, others, &mask);
   }
   return mask;
 }
@@ -654,8 +658,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       // The copies' strokes with a third of a line around them (the detector's regions reach
       // past the glyphs).
       const int reach = std::max(2, cvRound(LineHeight(first.regions[mark->seed]) / 3));
-      cv::dilate(changed, mark_area,
-                 cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * reach + 1, 2 * reach + 1}));
+      mark_area = Dilated(changed, reach);
       for (size_t i = 0; i < first.regions.size(); ++i) {
         in_mark[i] =
             static_cast<int>(i) == mark->seed || ShareIn(first.regions[i], mark_area) >= kInMark;

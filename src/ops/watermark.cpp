@@ -84,18 +84,11 @@ std::vector<cv::Point> Peaks(cv::Mat score, cv::Size box, float threshold) {
   return out;
 }
 
-// Positions (top-left corners) where `templ` matches `image` at least `threshold`, and each one's
-// score.
-std::vector<std::pair<cv::Point, float>> Matches(const cv::Mat& image, const cv::Mat& templ,
-                                                 float threshold) {
+// Positions (top-left corners) where `templ` matches `image` at least `threshold`.
+std::vector<cv::Point> Matches(const cv::Mat& image, const cv::Mat& templ, float threshold) {
   cv::Mat score;
   cv::matchTemplate(image, templ, score, cv::TM_CCOEFF_NORMED);
-  const cv::Mat copy = score.clone();
-  std::vector<std::pair<cv::Point, float>> out;
-  for (const cv::Point& p : Peaks(copy, templ.size(), threshold)) {
-    out.push_back({p, score.at<float>(p)});
-  }
-  return out;
+  return Peaks(score, templ.size(), threshold);
 }
 
 // The positions origin + i·u + j·v (j = 0 only when v is zero).
@@ -569,21 +562,21 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   cv::Mat padded;
   cv::copyMakeBorder(high, padded, pad.y, pad.y, pad.x, pad.x, cv::BORDER_CONSTANT, 0);
   auto matches = [&](const cv::Mat& templ, float threshold) {
-    std::vector<std::pair<cv::Point, float>> found = Matches(padded, templ, threshold);
-    for (auto& [at, score] : found) at -= pad;
+    std::vector<cv::Point> found = Matches(padded, templ, threshold);
+    for (cv::Point& at : found) at -= pad;
     return found;
   };
-  const std::vector<std::pair<cv::Point, float>> first = matches(high(box), kFirstMatch);
+  const std::vector<cv::Point> first = matches(high(box), kFirstMatch);
   if (static_cast<int>(first.size()) < kMinCopies) return std::nullopt;
   cv::Mat average(box.size(), CV_32FC1, cv::Scalar(0));
-  for (const auto& [at, score] : first) average += padded(cv::Rect(at + pad, box.size()));
+  for (const cv::Point& at : first) average += padded(cv::Rect(at + pad, box.size()));
   average *= 1.0 / first.size();
-  const std::vector<std::pair<cv::Point, float>> second = matches(average, kSecondMatch);
+  const std::vector<cv::Point> second = matches(average, kSecondMatch);
   if (static_cast<int>(second.size()) < kMinCopies) return std::nullopt;
   // The seed's own position first: the lattice is anchored on it.
   std::vector<cv::Point> points{box.tl()};
-  for (const auto& match : second) {
-    if (cv::norm(match.first - box.tl()) > kLatticeTolerance) points.push_back(match.first);
+  for (const cv::Point& at : second) {
+    if (cv::norm(at - box.tl()) > kLatticeTolerance) points.push_back(at);
   }
   // Where the template is seen (a copy mostly off the image cannot be checked and is left out),
   // how well it matches there, or nullopt.
@@ -708,8 +701,7 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   if (max_x - min_x < kMinSpread * bgr.cols && max_y - min_y < kMinSpread * bgr.rows) {
     return std::nullopt;
   }
-  mark.whole_copies = static_cast<int>(whole.size());
-  bool ok = mark.whole_copies >= 2;
+  bool ok = whole.size() >= 2;
   // Copies that do not show the overlay are dropped and the estimate made again without them.
   for (int round = 0; ok && round < 2; ++round) {
     std::vector<cv::Point> rejected;
@@ -725,8 +717,7 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
     };
     drop(&whole);
     drop(&mark.copies);
-    mark.whole_copies = static_cast<int>(whole.size());
-    ok = mark.whole_copies >= 2 && static_cast<int>(mark.copies.size()) >= kMinCopies;
+    ok = whole.size() >= 2 && static_cast<int>(mark.copies.size()) >= kMinCopies;
     if (ok && round == 1) ok = Estimate(bgr, grown, whole, mark.copies, region, &mark, &rejected);
   }
   if (!ok) return std::nullopt;
@@ -753,10 +744,12 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
     if (!mark) continue;
     // The detector saw text at two copies at least: a repeated texture (bricks, tiles) matches
     // itself as well as a watermark does.
+    std::vector<std::vector<cv::Point2f>> polygons(mark->copies.size());
+    for (size_t i = 0; i < polygons.size(); ++i) polygons[i] = mark->CopyPolygon(i);
     int seen = 0;
     for (const models::TextRegion& region : regions) {
-      for (size_t i = 0; i < mark->copies.size(); ++i) {
-        if (cv::pointPolygonTest(mark->CopyPolygon(i), region.box.center, false) >= 0) {
+      for (const std::vector<cv::Point2f>& polygon : polygons) {
+        if (cv::pointPolygonTest(polygon, region.box.center, false) >= 0) {
           ++seen;
           break;
         }

@@ -58,7 +58,6 @@ namespace vitrine::ops {
 struct TiledWatermark {
   cv::Rect box;                   // the template: the seed copy's box in the image
   std::vector<cv::Point> copies;  // offsets of every copy's box from `box` (one is (0, 0))
-  int whole_copies = 0;           // copies lying wholly inside the image (the estimate's samples)
   int seed = -1;                  // index of the detected region the template came from
   cv::Mat alpha;                  // CV_32FC1, box's size: coverage × opacity, in [0, 1)
   cv::Vec3f colour;               // W, BGR in [0, 255]
