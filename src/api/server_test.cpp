@@ -279,10 +279,11 @@ TEST_F(ServerTest, OversizeBodiesAndImagesAre413AndOtherFilesAre422) {
       << pixel_error.dump();
   EXPECT_NE(pixel_error["message"].get<std::string>().find("VITRINE_MAX_PIXELS"),
             std::string::npos);
-  ExpectError(client_->Post("/v1/uploads", Key(key_a_),
-                            httplib::MultipartFormDataItems{
-                                {"image", "GIF89a....", "anim.gif", "image/gif"}}),
-              422, "unsupported");
+  ExpectError(
+      client_->Post("/v1/uploads", Key(key_a_),
+                    httplib::MultipartFormDataItems{
+                        {"image", std::string("II*\0\x08\0\0\0", 8), "scan.tif", "image/tiff"}}),
+      422, "unsupported");
   // Nothing of a refused request was kept: one bad image refuses all.
   httplib::Result mixed =
       client_->Post("/v1/jobs", Key(key_a_),

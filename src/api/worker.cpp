@@ -66,7 +66,7 @@ Result<std::string> FetchInput(const std::string& url, const std::string& dir, i
   const io::Format format = io::SniffFormat(fetched.body);
   if (format == io::Format::kUnknown) {
     return Unsupported("the image at " + url +
-                       " is not JPEG, PNG or WebP; give a URL that serves one of those");
+                       " is not JPEG, PNG, WebP or GIF; give a URL that serves one of those");
   }
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -1,6 +1,7 @@
 #include "io/image_io.h"
 
 #include <fcntl.h>
+#include <gif_lib.h>
 #include <sys/stat.h>
 #include <turbojpeg.h>
 #include <unistd.h>
@@ -30,7 +31,7 @@ namespace {
 
 using namespace std::string_view_literals;
 
-constexpr std::string_view kSupported = "supported formats are JPEG, PNG and WebP";
+constexpr std::string_view kSupported = "supported formats are JPEG, PNG, WebP and GIF";
 
 // ---- Byte access. Every caller checks bounds first; these only assemble the integers.
 
@@ -90,6 +91,7 @@ constexpr std::string_view kPngXmp = "XML:com.adobe.xmp\0"sv;
 constexpr std::string_view kJpegTruncated = "JPEG ends before its end marker";
 constexpr std::string_view kPngTruncated = "PNG ends before its IEND chunk";
 constexpr std::string_view kWebpTruncated = "WebP ends before the end of its RIFF container";
+constexpr std::string_view kGifTruncated = "GIF ends before its trailer";
 
 // ---- Recognising what we do not support, to say so by name.
 
@@ -118,7 +120,6 @@ struct Kind {
 
 // A known format we do not read, recognised by its magic bytes.
 Kind UnsupportedKind(std::string_view b) {
-  if (StartsWith(b, "GIF87a") || StartsWith(b, "GIF89a")) return {"GIF", true};
   if (StartsWith(b, "II*\0"sv) || StartsWith(b, "MM\0*"sv)) return {"TIFF", true};
   if (b.size() >= 26 && StartsWith(b, "BM") && Le32(b, 6) == 0) {
     uint32_t dib = Le32(b, 14);
@@ -273,6 +274,7 @@ struct ContainerInfo {
   std::string_view exif;  // TIFF structure, or empty
   bool animated = false;
   EmbeddedMetadata metadata;
+  size_t gif_first_frame_end = 0;  // GIF: the offset just past the first frame's image data
 };
 
 // A PNG iCCP chunk: profile name, NUL, compression method 0, then the zlib stream.
@@ -529,6 +531,63 @@ Result<ContainerInfo> WalkWebp(std::string_view b, bool to_end) {
   return info;
 }
 
+// GIF: a screen descriptor and optional colour table, then extension (0x21) and image (0x2C)
+// blocks whose data are chains of sub-blocks, then the trailer (0x3B).
+
+// The offset just past the sub-block chain that starts at `pos`, or npos if the data end first.
+size_t SkipGifSubBlocks(std::string_view b, size_t pos) {
+  while (pos < b.size()) {
+    const size_t length = U8(b, pos);
+    if (length == 0) return pos + 1;
+    pos += 1 + length;
+  }
+  return std::string_view::npos;
+}
+
+size_t GifColourTableBytes(uint8_t packed) {
+  return (packed & 0x80) ? size_t{3} << ((packed & 7) + 1) : 0;
+}
+
+Result<ContainerInfo> WalkGif(std::string_view b, bool to_end) {
+  ContainerInfo info;
+  info.header.format = Format::kGif;
+  if (b.size() < 13) return Corrupt("GIF ends inside its header");
+  info.header.width = static_cast<int>(Le16(b, 6));
+  info.header.height = static_cast<int>(Le16(b, 8));
+  if (info.header.width == 0 || info.header.height == 0) {
+    return Corrupt("GIF header gives a width or height of 0");
+  }
+  if (!to_end) return info;
+
+  const int64_t screen = int64_t{info.header.width} * info.header.height;
+  int frames = 0;
+  size_t pos = 13 + GifColourTableBytes(U8(b, 10));
+  while (true) {
+    if (pos >= b.size()) return Corrupt(kGifTruncated);
+    const uint8_t block = U8(b, pos);
+    if (block == 0x3B) break;
+    if (block == 0x21) {
+      pos = SkipGifSubBlocks(b, pos + 2);
+    } else if (block == 0x2C) {
+      if (b.size() - pos < 10) return Corrupt(kGifTruncated);
+      const int64_t frame = int64_t{Le16(b, pos + 5)} * Le16(b, pos + 7);
+      // A frame may overhang its screen (it is clipped), but not by enough to be a memory bomb.
+      if (frame == 0 || frame > 4 * screen) {
+        return Corrupt("a GIF frame's size does not fit its screen");
+      }
+      pos += 10 + GifColourTableBytes(U8(b, pos + 9)) + 1;  // + the LZW minimum code size
+      pos = SkipGifSubBlocks(b, pos);
+      if (++frames == 1) info.gif_first_frame_end = pos;
+    } else {
+      return Corrupt("GIF block structure is broken");
+    }
+    if (pos == std::string_view::npos) return Corrupt(kGifTruncated);
+  }
+  if (frames == 0) return Corrupt("GIF has no image data");
+  info.animated = frames > 1;
+  return info;
+}
+
 Result<ContainerInfo> WalkContainer(std::string_view b, bool to_end) {
   switch (SniffFormat(b)) {
     case Format::kJpeg:
@@ -537,6 +596,8 @@ Result<ContainerInfo> WalkContainer(std::string_view b, bool to_end) {
       return WalkPng(b, to_end);
     case Format::kWebp:
       return WalkWebp(b, to_end);
+    case Format::kGif:
+      return WalkGif(b, to_end);
     case Format::kUnknown:
       break;
   }
@@ -581,6 +642,53 @@ Result<Image> ToImage(cv::Mat decoded, std::string name) {
     if (min_alpha >= 255) image.alpha.release();
   }
   return image;
+}
+
+// The first frame of a GIF as BGRA on its screen: transparent where the frame does not reach and
+// where its Graphic Control Extension names a transparent colour. An animated GIF's later frames
+// are not read: giflib gets the bytes up to the end of the first frame, and the trailer.
+Result<cv::Mat> DecodeGifFirstFrame(std::string_view b, const ContainerInfo& info) {
+  struct Reader {
+    std::string bytes;
+    size_t pos = 0;
+  } reader{std::string(b.substr(0, info.gif_first_frame_end)) + ';'};
+  const InputFunc read = [](GifFileType* gif, GifByteType* out, int n) {
+    auto* r = static_cast<Reader*>(gif->UserData);
+    const size_t count = std::min(static_cast<size_t>(std::max(n, 0)), r->bytes.size() - r->pos);
+    std::memcpy(out, r->bytes.data() + r->pos, count);
+    r->pos += count;
+    return static_cast<int>(count);
+  };
+  int error = 0;
+  std::unique_ptr<GifFileType, void (*)(GifFileType*)> gif(
+      DGifOpen(&reader, read, &error), [](GifFileType* g) { DGifCloseFile(g, nullptr); });
+  if (!gif) return Corrupt(std::string("GIF: ") + GifErrorString(error));
+  if (DGifSlurp(gif.get()) != GIF_OK || gif->ImageCount < 1) {
+    return Corrupt(std::string("GIF: ") + GifErrorString(gif->Error));
+  }
+  const SavedImage& frame = gif->SavedImages[0];
+  const GifImageDesc& desc = frame.ImageDesc;
+  const ColorMapObject* colours = desc.ColorMap ? desc.ColorMap : gif->SColorMap;
+  if (!colours) return Corrupt("GIF has no colour table");
+  GraphicsControlBlock control{};
+  control.TransparentColor = NO_TRANSPARENT_COLOR;
+  DGifSavedExtensionToGCB(gif.get(), 0, &control);  // leaves the defaults when there is none
+
+  cv::Mat bgra(info.header.height, info.header.width, CV_8UC4, cv::Scalar::all(0));
+  const int x0 = std::max(desc.Left, 0);
+  const int x1 = std::min(desc.Left + desc.Width, bgra.cols);
+  for (int y = std::max(desc.Top, 0); y < std::min(desc.Top + desc.Height, bgra.rows); ++y) {
+    const GifByteType* row = frame.RasterBits + int64_t{y - desc.Top} * desc.Width - desc.Left;
+    cv::Vec4b* out = bgra.ptr<cv::Vec4b>(y);
+    for (int x = x0; x < x1; ++x) {
+      const int index = row[x];
+      if (index == control.TransparentColor) continue;
+      if (index >= colours->ColorCount) return Corrupt("a GIF pixel is outside its colour table");
+      const GifColorType& c = colours->Colors[index];
+      out[x] = {c.Blue, c.Green, c.Red, 255};
+    }
+  }
+  return bgra;
 }
 
 cv::Mat CompositeOverWhite(const Image& image) {
@@ -646,11 +754,13 @@ struct FormatNames {
   std::string_view name;
   std::string_view extension;
   std::string_view alias;
+  bool written = true;  // an output format (ParseFormat accepts it)
 };
 constexpr FormatNames kFormatNames[] = {
     {Format::kJpeg, "jpeg", "jpg", "jpg"},
     {Format::kPng, "png", "png", "png"},
     {Format::kWebp, "webp", "webp", "webp"},
+    {Format::kGif, "gif", "gif", "gif", false},
 };
 
 const FormatNames* Names(Format format) {
@@ -677,7 +787,7 @@ Result<Format> ParseFormat(std::string_view name) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](char c) { return static_cast<char>(std::tolower(static_cast<uint8_t>(c))); });
   for (const FormatNames& names : kFormatNames) {
-    if (lower == names.name || lower == names.alias) return names.format;
+    if (names.written && (lower == names.name || lower == names.alias)) return names.format;
   }
   return InvalidArgument("unknown image format '" + std::string(name) +
                          "'; use png, jpg (or jpeg) or webp");
@@ -689,6 +799,7 @@ Format SniffFormat(std::string_view bytes) {
   if (bytes.size() >= 12 && StartsWith(bytes, "RIFF") && bytes.substr(8, 4) == "WEBP") {
     return Format::kWebp;
   }
+  if (StartsWith(bytes, "GIF87a") || StartsWith(bytes, "GIF89a")) return Format::kGif;
   return Format::kUnknown;
 }
 
@@ -735,7 +846,7 @@ Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, st
   const int64_t size = static_cast<int64_t>(bytes.size());
   ASSIGN_OR_RETURN(ImageHeader header, CheckLimits(bytes, limits));
   ASSIGN_OR_RETURN(ContainerInfo info, WalkContainer(bytes, /*to_end=*/true));
-  if (info.animated) {
+  if (info.animated && header.format == Format::kWebp) {
     return Unsupported("animated WebP is not supported; export one frame as PNG or JPEG");
   }
 
@@ -744,8 +855,13 @@ Result<Image> DecodeImage(std::string_view bytes, const LimitsConfig& limits, st
   // cv::Exception (StsNoMem), the standard library as std::bad_alloc.
   try {
     // imdecode only reads the buffer; the const_cast is for cv::Mat's constructor.
-    cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<char*>(bytes.data()));
-    cv::Mat decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    cv::Mat decoded;
+    if (header.format == Format::kGif) {
+      ASSIGN_OR_RETURN(decoded, DecodeGifFirstFrame(bytes, info));
+    } else {
+      cv::Mat buffer(1, static_cast<int>(size), CV_8UC1, const_cast<char*>(bytes.data()));
+      decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
+    }
     if (decoded.empty()) return Corrupt("the " + format + " decoder rejected it");
     if (decoded.cols != header.width || decoded.rows != header.height) {
       return Corrupt("decoded size differs from the size in the header");
@@ -959,6 +1075,8 @@ Result<std::string> EncodeImage(const Image& image, const EncodeOptions& options
       extension = ".webp";
       params = {cv::IMWRITE_WEBP_QUALITY, options.quality};
       break;
+    case Format::kGif:
+      return InvalidArgument("GIF is read, not written; use png, jpg or webp");
     case Format::kUnknown:
       return InvalidArgument("no output format chosen; use png, jpg or webp");
   }

@@ -7,7 +7,7 @@
 // what to do; nothing here throws or aborts. All functions are thread-safe.
 //
 // Error codes, the same for every function here:
-//   Unsupported        not JPEG, PNG or WebP (the message names GIF, TIFF, HEIC... when it can
+//   Unsupported        not JPEG, PNG, WebP or GIF (the message names TIFF, HEIC... when it can
 //                      tell), or a variant we cannot decode (animated WebP, 12-bit JPEG).
 //   InvalidArgument    malformed, truncated or corrupt data ("file is truncated or corrupt
 //                      (...); re-export or re-download it"); bad encode options.
@@ -28,11 +28,12 @@
 
 namespace vitrine::io {
 
-enum class Format { kUnknown, kJpeg, kPng, kWebp };
+// GIF is read (its first frame), never written.
+enum class Format { kUnknown, kJpeg, kPng, kWebp, kGif };
 
-std::string_view FormatName(Format format);       // "jpeg", "png", "webp"
-std::string_view FormatExtension(Format format);  // "jpg", "png", "webp"
-// "png", "jpg", "jpeg", "webp" (any case) -> Format; InvalidArgument otherwise.
+std::string_view FormatName(Format format);       // "jpeg", "png", "webp", "gif"
+std::string_view FormatExtension(Format format);  // "jpg", "png", "webp", "gif"
+// Output formats: "png", "jpg", "jpeg", "webp" (any case) -> Format; InvalidArgument otherwise.
 Result<Format> ParseFormat(std::string_view name);
 
 // Format from the first bytes; kUnknown if not a supported format.
@@ -48,9 +49,9 @@ struct ImageHeader {
   int mcu_height = 8;
 };
 // Reads only the header: format and dimensions (JPEG: the SOFn frame header; PNG: IHDR, whose
-// checksum is verified; WebP: the VP8, VP8L or VP8X chunk). Unsupported for unknown formats,
-// InvalidArgument for a malformed header. Does not look past the header, so a file that passes
-// may still be truncated; DecodeImage checks the whole structure.
+// checksum is verified; WebP: the VP8, VP8L or VP8X chunk; GIF: the logical screen). Unsupported
+// for unknown formats, InvalidArgument for a malformed header. Does not look past the header, so a
+// file that passes may still be truncated; DecodeImage checks the whole structure.
 Result<ImageHeader> ReadHeader(std::string_view bytes);
 
 // What a file carries besides its pixels.
@@ -75,7 +76,11 @@ Result<ImageHeader> CheckLimits(std::string_view bytes, const LimitsConfig& limi
 //
 // Order: byte limit, header, pixel limit (both before any pixel is allocated), then the whole
 // container structure (a JPEG must reach its EOI marker, a PNG its IEND chunk, a WebP the end
-// of its RIFF container: decoders would otherwise pad a truncated file with grey), then decode.
+// of its RIFF container, a GIF its trailer: decoders would otherwise pad a truncated file with
+// grey), then decode.
+// GIF: the first frame, placed on the GIF's screen (ReadHeader's size); pixels the frame does
+// not cover, or in its transparent colour, are transparent. An animated GIF gives its first frame
+// (its other frames are checked for structure, not decoded); animated WebP is Unsupported.
 // Alpha: kept when the file has an alpha channel (or PNG tRNS) with at least one pixel below
 // 255; a fully opaque alpha channel is dropped, so Image::has_alpha() means "has transparency".
 // Orientation: EXIF tag 0x0112 (values 1-8) from JPEG APP1 "Exif", PNG eXIf or WebP EXIF is
