@@ -9,6 +9,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "core/morphology.h"
 #include "ops/inpaint.h"
 #include "ops/matting.h"
 #include "ops/op.h"
@@ -137,11 +138,7 @@ cv::Mat Disc(int radius) {
   return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
 }
 
-cv::Mat Dilated(const cv::Mat& mask, int radius) {
-  cv::Mat out;
-  cv::dilate(mask, out, Disc(radius));
-  return out;
-}
+cv::Mat Dilated(const cv::Mat& mask, int radius) { return DilateDisc(mask, radius); }
 
 // The pixels of `allowed` (CV_8UC1) joined to `seed` (a subset of it) through `allowed`
 // (morphological reconstruction, 8-connected).
@@ -547,11 +544,7 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
     for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
     const int stray = static_cast<int>(
         std::ceil(std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
-    const cv::Mat disc =
-        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * stray + 1, 2 * stray + 1));
-    cv::Mat grown, shrunk;
-    cv::dilate(product, grown, disc);
-    cv::erode(product, shrunk, disc);
+    const cv::Mat grown = DilateDisc(product, stray), shrunk = ErodeDisc(product, stray);
     std::vector<TextFinding> plain, wide, narrow;
     decide(product, &plain);
     decide(grown, &wide);
