@@ -50,6 +50,9 @@ constexpr double kDenseBin = 0.01;
 constexpr double kBoxShare = 0.8;
 // Per channel, how far a banner's pixels are from its colour (as BannerMask finds it).
 constexpr int kBoxTolerance = 28;
+// A banner's "box" is the surroundings' own colour (no box) when this share of the ring around
+// the banner has it.
+constexpr double kBoxLikeAround = 0.25;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
@@ -263,8 +266,11 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     const cv::Mat near = Dilated(graphic, std::max(2, cvRound(kTintReach * h)));
     graphic = Reconstruct(graphic, graphic | (tint & near));
   }
-  // The rim: the glyphs' anti-aliasing.
-  const int rim = 1 + cvRound(h / 25);
+  // The rim: the glyphs' anti-aliasing (a pixel, more on large text, which is often enlarged and
+  // blurred). The AA of an outline or glow that stands out from the photo is already taken with
+  // it (`halo`); a wider rim only replaces the photo's own pixels around the graphic (2 px for a
+  // 50 px line: 1.2 dB more outside on the bench's textured photos than 3 px, bench/README.md).
+  const int rim = 1 + cvRound(h / 50);
   cv::dilate(graphic, graphic, Disc(rim));
   return graphic;
 }
@@ -340,16 +346,27 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
 // their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
 // product stands in front of, seen on both sides of it). What the box's outline encloses that is
 // neither the box nor the text (`text`) stays: an object in front of the box (a bag held over a
-// price bar) is not removed and filled.
+// price bar) is not removed and filled. Nothing beyond `text` when the banner's pixels beyond the
+// text have the colour of what surrounds the banner (kBoxLikeAround): that is no box.
 cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& text, double h) {
   const cv::Mat plain = banner & ~text;
   if (cv::countNonZero(plain) < 16) return banner;
   // The median: the enclosed objects would pull a mean off the box's colour.
   const cv::Mat same = OfMedianColour(pixels, plain);
+  const int rim = 2 + cvRound(h / 20);
+  // A box stands out from what surrounds it. When what the banner holds beyond the text has the
+  // surroundings' colour, there is no box to add: the "banner" is the glyphs' own silhouette
+  // (outlined text, whose flat fill BannerMask takes for a box), or a box the text's graphic
+  // already holds; its pixels beyond the text are the photo.
+  cv::Mat around = Dilated(banner, rim);
+  around.setTo(0, banner);
+  const int around_count = cv::countNonZero(around);
+  if (around_count > 0 && cv::countNonZero(same & around) >= kBoxLikeAround * around_count) {
+    return banner & text;
+  }
   cv::Mat box = same & banner;
   const cv::Rect extent = cv::boundingRect(banner);
   const bool horizontal = extent.width >= extent.height;
-  const int rim = 2 + cvRound(h / 20);
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(same, labels, stats, centroids, 8, CV_32S);
   for (int i = 1; i < n; ++i) {
@@ -870,7 +887,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 5;
+  s.version = 6;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
