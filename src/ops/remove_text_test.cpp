@@ -576,7 +576,6 @@ TEST_F(RemoveTextTest, CaptionWithASoftGlowLeavesNoHalo) {
   cv::minMaxLoc(grey, nullptr, &worst);
   const double halo_psnr = MaskedPsnr(out.bgr, clean, halo);
   const double region_psnr = MaskedPsnr(out.bgr, clean, rendered.mask);
-  cv::imwrite("/tmp/ghost/glow_out.png", out.bgr);
   std::printf("glow: PSNR %.1f dB in the halo, %.1f dB in the region, worst grey step %.0f\n",
               halo_psnr, region_psnr, worst);
   // A halo a person sees is a few grey levels off a smooth backdrop over a wide ring. Measured:
