@@ -650,10 +650,9 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     start = Clock::now();
     const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
     cv::Mat base = bgr;
-    cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque;
+    cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque, changed;
     std::vector<bool> in_mark(first.regions.size(), false), fragment(first.regions.size(), false);
     if (mark) {
-      cv::Mat changed;
       base = InvertWatermark(bgr, *mark, &changed, &opaque);
       // The copies' strokes with a third of a line around them (the detector's regions reach
       // past the glyphs).
@@ -802,6 +801,14 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
       for (const models::TextRegion& region : left) {
+        if (mark && ShareIn(region, mask) < kResidualOverlap) {
+          // What the watermark's inversion left (no inpainted region is there): its strokes in
+          // the leftover are filled, not the leftover's box (a product's handle or edge under a
+          // copy reads as text now and then, and a grown box would wipe it).
+          mask |= models::RegionMask(bgr.size(), {region}, GrowFor(region, options.grow)) &
+                  Dilated(changed, 1);
+          continue;
+        }
         AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask);
       }
       removed |= mask;
@@ -877,7 +884,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 5;
+  s.version = 6;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
