@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/photo.hpp>
 
+#include "ops/matting.h"
 #include "ops/text_scope.h"
 
 namespace vitrine::ops {
@@ -50,6 +50,10 @@ constexpr double kMaxOpacity = 0.9;
 constexpr double kMinColourGap = 15;
 // A copy whose cores show less than this share of the fitted opacity is no copy.
 constexpr double kMinCopyOpacity = 0.5;
+// The push-pull gain of each copy's backdrop fill under the glyphs: a thin ring of known pixels
+// around a stroke is kept at full strength inwards. It fills as well as OpenCV's Telea did (bench
+// watermark cases 29.98 against 29.83 dB) at a twentieth of its cost.
+constexpr float kFillGain = 16.0f;
 // α below this is noise.
 constexpr float kMinAlpha = 0.03f;
 // The colour prior: a neutral W is kept unless its residual is this many times the free
@@ -409,10 +413,10 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     Part part;
     part.offset = o;
     part.local = visible - (box.tl() + o);
-    cv::Mat filled;
-    cv::inpaint(bgr(visible), hole(part.local), filled, 3, cv::INPAINT_TELEA);
-    filled.convertTo(part.backdrop, CV_32FC3);
     bgr(visible).convertTo(part.seen, CV_32FC3);
+    cv::Mat known;
+    cv::Mat(hole(part.local) == 0).convertTo(known, CV_32FC1, 1.0 / 255);
+    part.backdrop = PushPullFill(part.seen, known, kFillGain);
     // Weight: how well the fill can guess this copy's backdrop (its texture around the glyphs;
     // the fill's error grows with it).
     cv::Mat grey, detail, around;

@@ -29,10 +29,10 @@
 //   from the axes (kWatermarkTilt: a watermark cue) partial copies count where they are seen; for a
 //   level one only whole copies do (with the partial ones, a level line of print on a can's
 //   patterned label made up glyphs from the pattern's repeats and was fitted as a dark overlay).
-//   Under the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
-//   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
-//   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
-//   extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
+//   Under the glyphs each copy's backdrop B is filled from around them (push-pull); over the glyph
+//   cores (full opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and
+//   W (many copies over varied backdrops give many samples; over one flat backdrop W is taken at
+//   the extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
 //   white, black or grey: for a tilted line W is taken grey (one intercept for the three
 //   channels) unless a free colour explains the samples far better, and white or black when
 //   either explains them about as well (a and W trade off under the backdrop's noise), and a is
