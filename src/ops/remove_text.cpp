@@ -643,27 +643,14 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     r.timings.detect = Since(start);
     if (first.regions.empty()) return input;
 
-    start = Clock::now();
     r.regions.resize(first.regions.size());
-    if (options.recognize) {
-      ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
-      ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,
-                       recognizer->RecognizeAll(bgr, first.regions));
-      for (size_t i = 0; i < texts.size(); ++i) {
-        r.regions[i].text = texts[i].text;
-        r.regions[i].confidence = texts[i].confidence;
-      }
-    }
-    r.timings.recognise = Since(start);
-
     // A tiled watermark goes by inversion; the other regions are classified.
     start = Clock::now();
     const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
     cv::Mat base = bgr;
-    cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque;
+    cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque, changed;
     std::vector<bool> in_mark(first.regions.size(), false), fragment(first.regions.size(), false);
     if (mark) {
-      cv::Mat changed;
       base = InvertWatermark(bgr, *mark, &changed, &opaque);
       // The copies' strokes with a third of a line around them (the detector's regions reach
       // past the glyphs).
@@ -681,6 +668,34 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         fragment[i] = !in_mark[i] && tilted && TiltedAlike(seed, first.regions[i]);
       }
     }
+    const double find_time = Since(start);
+
+    // What the regions read: the watermark's copies are read once, at its seed (they all read
+    // the same; reading each cost as much as the rest of the watermark's removal).
+    start = Clock::now();
+    if (options.recognize) {
+      std::vector<size_t> read;
+      std::vector<models::TextRegion> lines;
+      for (size_t i = 0; i < first.regions.size(); ++i) {
+        if (in_mark[i] && static_cast<int>(i) != mark->seed) continue;
+        read.push_back(i);
+        lines.push_back(first.regions[i]);
+      }
+      ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
+      ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,
+                       recognizer->RecognizeAll(bgr, lines));
+      for (size_t k = 0; k < texts.size(); ++k) {
+        r.regions[read[k]].text = texts[k].text;
+        r.regions[read[k]].confidence = texts[k].confidence;
+      }
+      for (size_t i = 0; i < first.regions.size(); ++i) {
+        if (!in_mark[i]) continue;
+        r.regions[i].text = r.regions[mark->seed].text;
+        r.regions[i].confidence = r.regions[mark->seed].confidence;
+      }
+    }
+    r.timings.recognise = Since(start);
+    start = Clock::now();
     std::vector<models::TextRegion> others;
     std::vector<TextFinding> other_findings;
     cv::Mat product;  // the product mask the classification needed, if any
@@ -766,7 +781,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         mask |= beyond;
       }
     }
-    r.timings.classify = Since(start);
+    r.timings.classify = find_time + Since(start);
     if (targets.empty() && !mark) return input;
 
     InpaintOptions fill;
@@ -812,6 +827,14 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
       for (const models::TextRegion& region : left) {
+        if (mark && ShareIn(region, mask) < kResidualOverlap) {
+          // What the watermark's inversion left (no inpainted region is there): its strokes in
+          // the leftover are filled, not the leftover's box (a product's handle or edge under a
+          // copy reads as text now and then, and a grown box would wipe it).
+          mask |= models::RegionMask(bgr.size(), {region}, GrowFor(region, options.grow)) &
+                  Dilated(changed, 1);
+          continue;
+        }
         AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask);
       }
       removed |= mask;

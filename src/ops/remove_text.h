@@ -58,7 +58,8 @@ enum class ProductMaskUsed {
   kFull,    // ISNet at the configured size
 };
 
-// One detected text region and what was decided about it.
+// One detected text region and what was decided about it. A tiled watermark's copies are read
+// once: each carries the text and confidence its seed copy read.
 struct TextFinding {
   std::vector<cv::Point2f> polygon;  // image coordinates
   std::string text;                  // recognised text ("" when recognize is off)

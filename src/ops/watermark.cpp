@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/photo.hpp>
 
+#include "ops/matting.h"
 #include "ops/text_scope.h"
 
 namespace vitrine::ops {
@@ -29,6 +29,10 @@ constexpr float kFinerMatch = 0.15f;
 // How far (line heights) the template may grow around the detected region, which may hold only
 // part of the line.
 constexpr double kMaxGrowLines = 6;
+// How far a tilted line's template may grow along the line (lines), and the thickness of the band
+// its glyphs are looked for in (times the detected line's height).
+constexpr double kMaxGrowAlongLines = 16;
+constexpr double kBandAcross = 1.6;
 // Copies the detector must have seen.
 constexpr int kMinDetectedCopies = 2;
 // A lattice explains a match when it predicts its position within this many pixels, and holds
@@ -46,6 +50,10 @@ constexpr double kMaxOpacity = 0.9;
 constexpr double kMinColourGap = 15;
 // A copy whose cores show less than this share of the fitted opacity is no copy.
 constexpr double kMinCopyOpacity = 0.5;
+// The push-pull gain of each copy's backdrop fill under the glyphs: a thin ring of known pixels
+// around a stroke is kept at full strength inwards. It fills as well as OpenCV's Telea did (bench
+// watermark cases 29.98 against 29.83 dB) at a twentieth of its cost.
+constexpr float kFillGain = 16.0f;
 // α below this is noise.
 constexpr float kMinAlpha = 0.03f;
 // The colour prior: a neutral W is kept unless its residual is this many times the free
@@ -199,9 +207,10 @@ bool Tilted(const models::TextRegion& region) {
   return tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
 }
 
-// Per-pixel median of equally sized CV_32FC1 `stack`, NaN (not seen) left out; 0 where no map
-// has a value.
-cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
+// Per-pixel median of equally sized CV_32FC1 `stack`, NaN (not seen) left out (of two values,
+// the one nearer zero, or zero when they differ in sign); 0 where fewer than `min_seen` maps
+// have a value.
+cv::Mat MedianOf(const std::vector<cv::Mat>& stack, size_t min_seen) {
   cv::Mat out(stack[0].size(), CV_32FC1);
   std::vector<float> values;
   for (int y = 0; y < out.rows; ++y) {
@@ -211,12 +220,20 @@ cv::Mat MedianOf(const std::vector<cv::Mat>& stack) {
         const float v = m.at<float>(y, x);
         if (!std::isnan(v)) values.push_back(v);
       }
-      if (values.empty()) {
+      if (values.empty() || values.size() < min_seen) {
         out.at<float>(y, x) = 0;
         continue;
       }
-      std::nth_element(values.begin(), values.begin() + values.size() / 2, values.end());
-      out.at<float>(y, x) = values[values.size() / 2];
+      const size_t mid = values.size() / 2;
+      std::nth_element(values.begin(), values.begin() + mid, values.end());
+      float median = values[mid];
+      if (values.size() == 2) {
+        // The one nearer zero, and zero when they differ in sign: two copies must agree (one
+        // copy's backdrop, print on a product, is no glyph).
+        const float below = *std::max_element(values.begin(), values.begin() + mid);
+        median = below > 0 ? std::min(below, median) : (median < 0 ? std::max(below, median) : 0);
+      }
+      out.at<float>(y, x) = median;
     }
   }
   return out;
@@ -337,7 +354,8 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     contrasts.push_back(placed);
   }
   if (contrasts.empty()) return false;
-  const cv::Mat signed_contrast = MedianOf(contrasts);
+  // Where only one copy is seen, its backdrop's texture would pass for glyphs.
+  const cv::Mat signed_contrast = MedianOf(contrasts, std::min<size_t>(2, contrasts.size()));
   double lowest = 0, highest = 0;
   cv::minMaxLoc(signed_contrast, &lowest, &highest);
   const cv::Mat contrast = highest >= -lowest ? signed_contrast : cv::Mat(-signed_contrast);
@@ -351,9 +369,11 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   band.center -= cv::Point2f(box.tl());
   const double diagonal = std::hypot(box.width, box.height);
   if (band.size.width >= band.size.height) {
-    band.size = cv::Size2f(static_cast<float>(2 * diagonal), band.size.height * 1.6f);
+    band.size = cv::Size2f(static_cast<float>(2 * diagonal),
+                           band.size.height * static_cast<float>(kBandAcross));
   } else {
-    band.size = cv::Size2f(band.size.width * 1.6f, static_cast<float>(2 * diagonal));
+    band.size = cv::Size2f(band.size.width * static_cast<float>(kBandAcross),
+                           static_cast<float>(2 * diagonal));
   }
   cv::Point2f corners[4];
   band.points(corners);
@@ -393,10 +413,10 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     Part part;
     part.offset = o;
     part.local = visible - (box.tl() + o);
-    cv::Mat filled;
-    cv::inpaint(bgr(visible), hole(part.local), filled, 3, cv::INPAINT_TELEA);
-    filled.convertTo(part.backdrop, CV_32FC3);
     bgr(visible).convertTo(part.seen, CV_32FC3);
+    cv::Mat known;
+    cv::Mat(hole(part.local) == 0).convertTo(known, CV_32FC1, 1.0 / 255);
+    part.backdrop = PushPullFill(part.seen, known, kFillGain);
     // Weight: how well the fill can guess this copy's backdrop (its texture around the glyphs;
     // the fill's error grows with it).
     cv::Mat grey, detail, around;
@@ -546,9 +566,40 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   return true;
 }
 
+// The template of a tilted line (the copy at `box`, placed at `positions`) grown to the rest of
+// its line: the detected region may hold only part of it ("样品" of "样品 SAMPLE", cut by the
+// border or by a busy backdrop), while the detector saw the whole line at another copy. Every
+// detected line tilted and sized alike whose box, moved back by a copy's offset, lies on the
+// seed's line (its centre within half a line of the line's axis, within kMaxGrowAlongLines lines
+// along it) adds its box.
+cv::Rect AlongTheLine(const models::TextRegion& seed, cv::Rect box,
+                      const std::vector<cv::Point>& positions,
+                      const std::vector<models::TextRegion>& regions) {
+  const double line = LineHeight(seed);
+  const double angle = LineAngle(seed) * CV_PI / 180;
+  const cv::Point2d along(std::cos(angle), std::sin(angle)), across(-along.y, along.x);
+  cv::Rect grown = box;
+  for (const models::TextRegion& other : regions) {
+    if (!TiltedAlike(seed, other)) continue;
+    for (const cv::Point& at : positions) {
+      const cv::Point2d d =
+          cv::Point2d(other.box.center - seed.box.center) - cv::Point2d(at - box.tl());
+      if (std::abs(d.dot(across)) > line / 2 ||
+          std::abs(d.dot(along)) > kMaxGrowAlongLines * line) {
+        continue;
+      }
+      cv::RotatedRect moved = other.box;
+      moved.center -= cv::Point2f(at - box.tl());
+      grown |= moved.boundingRect();
+    }
+  }
+  return grown;
+}
+
 // The watermark seeded by `region`, or nullopt.
-std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextRegion& region,
-                                       int index) {
+std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
+                                       const std::vector<models::TextRegion>& regions,
+                                       const models::TextRegion& region, int index) {
   const double line = LineHeight(region);
   const cv::Rect box = Window(region, 0, bgr.size());
   if (box.width < 8 || box.height < 8 || box.area() * 4 > static_cast<int>(bgr.total())) {
@@ -684,6 +735,21 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
       }
     }
   }
+  if (tilted) grown |= AlongTheLine(region, box, positions, regions);
+  if (tilted && lattice) {
+    // Every position of the lattice whose grown template reaches into the image is a copy, the
+    // slivers at the border the seed's box did not reach included (Estimate drops those whose
+    // glyphs do not show the overlay).
+    const cv::Point shift = grown.tl() - box.tl();
+    Lattice moved = *lattice;
+    moved.origin += cv::Point2d(shift);
+    for (const cv::Point& reach : moved.Positions(grown.size(), bgr.size())) {
+      const cv::Point at = reach - shift;
+      bool known = false;
+      for (const cv::Point& p : positions) known |= cv::norm(p - at) <= kLatticeTolerance;
+      if (!known) positions.push_back(at);
+    }
+  }
   TiledWatermark mark;
   mark.box = grown;
   mark.seed = index;
@@ -701,7 +767,8 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
   if (max_x - min_x < kMinSpread * bgr.cols && max_y - min_y < kMinSpread * bgr.rows) {
     return std::nullopt;
   }
-  bool ok = whole.size() >= 2;
+  // The estimate needs two whole copies of a level line; a tilted line's partial copies count.
+  bool ok = tilted ? mark.copies.size() >= 2 : whole.size() >= 2;
   // Copies that do not show the overlay are dropped and the estimate made again without them.
   for (int round = 0; ok && round < 2; ++round) {
     std::vector<cv::Point> rejected;
@@ -717,7 +784,7 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr, const models::TextReg
     };
     drop(&whole);
     drop(&mark.copies);
-    ok = whole.size() >= 2 && static_cast<int>(mark.copies.size()) >= kMinCopies;
+    ok = (tilted || whole.size() >= 2) && static_cast<int>(mark.copies.size()) >= kMinCopies;
     if (ok && round == 1) ok = Estimate(bgr, grown, whole, mark.copies, region, &mark, &rejected);
   }
   if (!ok) return std::nullopt;
@@ -740,7 +807,7 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return regions[a].score > regions[b].score; });
   for (size_t n = 0; n < order.size() && n < kMaxSeeds; ++n) {
-    std::optional<TiledWatermark> mark = FromSeed(bgr, regions[order[n]], order[n]);
+    std::optional<TiledWatermark> mark = FromSeed(bgr, regions, regions[order[n]], order[n]);
     if (!mark) continue;
     // The detector saw text at two copies at least: a repeated texture (bricks, tiles) matches
     // itself as well as a watermark does.

@@ -18,17 +18,21 @@
 //   copy (the estimate drops those whose glyphs do not show the overlay). For a level line each
 //   copy must match the template where it is seen. The
 //   template then grows around the detected region (which may hold only part of the line) as far as
-//   it stays apart from its neighbours.
+//   it stays apart from its neighbours. A tilted line's template also takes in every detected line
+//   tilted and sized alike that lies on the seed's line once moved back by a copy's offset (the
+//   detector saw "样品" at a copy cut by the border or over a busy product, and "样品 SAMPLE"
+//   whole at another), and then every lattice position whose template reaches into the image is
+//   a copy, slivers at the border included.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
 //   the same side, in most of the copies (along the detected line, continued to the template's
-//   edges). For a line tilted from the axes (kWatermarkTilt: a watermark cue) partial copies
-//   count where they are seen; for a level one only whole copies do (with the partial ones, a
-//   level line of print on a can's patterned label made up glyphs from the pattern's repeats
-//   and was fitted as a dark overlay).
-//   Under the glyphs each copy's backdrop B is filled from around them; over the glyph cores (full
-//   opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and W (many
-//   copies over varied backdrops give many samples; over one flat backdrop W is taken at the
-//   extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
+//   edges; at least two copies must see a pixel, and two must agree in sign). For a line tilted
+//   from the axes (kWatermarkTilt: a watermark cue) partial copies count where they are seen; for a
+//   level one only whole copies do (with the partial ones, a level line of print on a can's
+//   patterned label made up glyphs from the pattern's repeats and was fitted as a dark overlay).
+//   Under the glyphs each copy's backdrop B is filled from around them (push-pull); over the glyph
+//   cores (full opacity a) I = (1 − a)·B + a·W is a line in B whose slope and intercept give a and
+//   W (many copies over varied backdrops give many samples; over one flat backdrop W is taken at
+//   the extreme the glyphs lean to, which inverts to the same pixels). Watermarks are nearly always
 //   white, black or grey: for a tilted line W is taken grey (one intercept for the three
 //   channels) unless a free colour explains the samples far better, and white or black when
 //   either explains them about as well (a and W trade off under the backdrop's noise), and a is
