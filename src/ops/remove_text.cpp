@@ -47,8 +47,28 @@ constexpr double kSmoothShare = 0.8;
 constexpr double kDenseBin = 0.01;
 // Share of the polygon's edge in the graphic's colours from which the text sits on a box.
 constexpr double kBoxShare = 0.8;
-// Per channel, how far a banner's pixels are from its colour (as BannerMask finds it).
+// Per channel, how far a box's pixels are from its colour (BoxBehind, GraphicMask, BoxPixels).
 constexpr int kBoxTolerance = 28;
+// BoxBehind: how far across the line a box behind the text is followed, in line heights (a box
+// holds a few lines; along the line a bar may run to the image's edges).
+constexpr double kBoxSearch = 4.0;
+// ... at most this many of the polygon's commonest colours tried as the box's,
+constexpr int kBoxCandidates = 4;
+// ... each at least this share of the polygon and a band around it of kBoxSeedReach line heights
+// (with its neighbouring colour bins),
+constexpr double kBoxSeedShare = 0.05;
+constexpr double kBoxSeedReach = 0.25;
+// ... the share of the polygon one piece of the box (holes filled) must hold,
+constexpr double kBoxCover = 0.6;
+// ... the box's area at least one polygon's (the glyphs' own drop shadow makes a smaller piece)
+// and at most this many (a product face of the text's colour is larger),
+constexpr double kMaxBoxArea = 8;
+// ... its solidity at least (area over its convex hull's: a rectangle, rounded or notched by an
+// object in front of it, or a disc; not a backdrop between objects),
+constexpr double kBoxSolidity = 0.75;
+// ... and at most this share of the band around it within twice kBoxTolerance of its colour (the
+// surroundings do not share it: not a band of a gradient).
+constexpr double kBoxRingShare = 0.25;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
@@ -108,9 +128,9 @@ std::vector<int> NeighbourhoodHistogram(const cv::Mat& pixels, const cv::Mat& wh
   return summed;
 }
 
-// The pixels of `pixels` (CV_8UC3) within kBoxTolerance per channel of the median colour (per
+// The pixels of `pixels` (CV_8UC3) within `tolerance` per channel of the median colour (per
 // channel) of those where `where` is nonzero (at least one): a flat box's pixels.
-cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where) {
+cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where, int tolerance = kBoxTolerance) {
   int histogram[3][256] = {};
   for (int y = 0; y < pixels.rows; ++y) {
     const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
@@ -128,8 +148,8 @@ cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where) {
     colour[c] = v;
   }
   cv::Mat same;
-  cv::inRange(pixels, colour - cv::Scalar::all(kBoxTolerance),
-              colour + cv::Scalar::all(kBoxTolerance), same);
+  cv::inRange(pixels, colour - cv::Scalar::all(tolerance), colour + cv::Scalar::all(tolerance),
+              same);
   return same;
 }
 
@@ -339,7 +359,103 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   return sides;
 }
 
-// What of `banner` (BannerMask(), holes filled) is the box itself: the pixels of its colour and
+// The flat-coloured box behind `region`'s text (a price box, a bar along the photo, a badge), as
+// a CV_8UC1 mask of `roi`'s size (roi: a window of `bgr` around the region, BannerWindow() with
+// kBoxSearch line heights) with its holes (the text, objects in front of it) filled and an
+// anti-aliased rim; empty when the text sits on no box. `text`: the text's graphic (GraphicMask()
+// or the grown region) in roi's coordinates. The box's colour is one of the commonest colours off
+// the graphic in and just around the polygon; the box is the pixels of that colour joined to the
+// polygon's, and it must: stay inside the window (reaching its edge inside the image means a
+// backdrop; a bar may run off the photo), hold the polygon in one piece, cover between one and
+// kMaxBoxArea polygons, be shaped like a box (kBoxSolidity) and differ from the band around it.
+// Only pixels joined to the text's own box count, so other graphics of its colour near it (a bar
+// below a price box) neither join it nor make it a backdrop, and a box reaching lines away from
+// the text (a two-line box) is found whole.
+cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
+                  const cv::Mat& text) {
+  const double h = LineHeight(region);
+  const cv::Mat pixels = bgr(roi);
+  const cv::Mat polygon = RegionMaskIn(roi, region, 0);
+  const int area = cv::countNonZero(polygon);
+  if (area < 16) return {};
+  // Inside the window unless the window's side is the image's.
+  const int left = roi.x > 0 ? 1 : 0, top = roi.y > 0 ? 1 : 0;
+  const int right = roi.br().x < bgr.cols ? roi.width - 1 : roi.width;
+  const int bottom = roi.br().y < bgr.rows ? roi.height - 1 : roi.height;
+  if (right <= left || bottom <= top) return {};
+  const cv::Rect inner(left, top, right - left, bottom - top);
+  // The commonest colours of the polygon's pixels off the text's graphic (all of them when the
+  // graphic took most), in turn (a flat colour with noise straddles bins): the box shows between
+  // the glyphs, and the glyphs' own colours make no box that holds the polygon.
+  const cv::Mat near_text = Dilated(polygon, std::max(2, cvRound(kBoxSeedReach * h)));
+  cv::Mat off = near_text & ~text;
+  if (cv::countNonZero(off) < kBoxSeedShare * area) off = near_text;
+  const int pool = cv::countNonZero(off);
+  std::vector<int> counts = NeighbourhoodHistogram(pixels, off);
+  for (int candidate = 0; candidate < kBoxCandidates; ++candidate) {
+    const int best =
+        static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    if (counts[best] < kBoxSeedShare * pool) return {};
+    const int levels[3] = {best / (kColourLevels * kColourLevels),
+                           best / kColourLevels % kColourLevels, best % kColourLevels};
+    // This colour's pixels off the graphic, then no more candidates near it.
+    cv::Mat seed(roi.size(), CV_8UC1, cv::Scalar(0));
+    for (int y = 0; y < roi.height; ++y) {
+      const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+      const uchar* o = off.ptr<uchar>(y);
+      uchar* s = seed.ptr<uchar>(y);
+      for (int x = 0; x < roi.width; ++x) {
+        bool near = o[x] != 0;
+        for (int c = 0; c < 3 && near; ++c) {
+          near = std::abs((p[x][c] >> kColourShift) - levels[c]) <= 1;
+        }
+        s[x] = near ? 255 : 0;
+      }
+    }
+    for (int a = std::max(0, levels[0] - 2); a <= std::min(kColourLevels - 1, levels[0] + 2); ++a) {
+      for (int b = std::max(0, levels[1] - 2); b <= std::min(kColourLevels - 1, levels[1] + 2);
+           ++b) {
+        for (int c = std::max(0, levels[2] - 2); c <= std::min(kColourLevels - 1, levels[2] + 2);
+             ++c) {
+          counts[(a * kColourLevels + b) * kColourLevels + c] = 0;
+        }
+      }
+    }
+    const cv::Mat same = OfMedianColour(pixels, seed);
+    cv::Mat box = Reconstruct(same & polygon, same);
+    if (cv::countNonZero(box) != cv::countNonZero(box(inner))) continue;  // a backdrop
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(box, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::drawContours(box, contours, -1, cv::Scalar(255), cv::FILLED);
+    // One piece holds the text (not the glyphs, each on its own).
+    double cover = 0;
+    for (size_t i = 0; i < contours.size(); ++i) {
+      cv::Mat piece(roi.size(), CV_8UC1, cv::Scalar(0));
+      cv::drawContours(piece, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED);
+      cover = std::max(cover, static_cast<double>(cv::countNonZero(piece & polygon)) / area);
+    }
+    const int box_area = cv::countNonZero(box);
+    double hull_area = 0;
+    for (const std::vector<cv::Point>& contour : contours) {
+      std::vector<cv::Point> hull;
+      cv::convexHull(contour, hull);
+      hull_area += cv::contourArea(hull);
+    }
+    // The band around it is not of its colour.
+    cv::Mat band = Dilated(box, std::max(3, cvRound(h / 4)));
+    band.setTo(0, box);
+    const int band_count = cv::countNonZero(band);
+    const int band_same = cv::countNonZero(OfMedianColour(pixels, seed, 2 * kBoxTolerance) & band);
+    if (cover < kBoxCover || box_area < area || box_area > kMaxBoxArea * area ||
+        box_area < kBoxSolidity * hull_area || band_same > kBoxRingShare * band_count) {
+      continue;
+    }
+    return Dilated(box, 2 + cvRound(h / 20));
+  }
+  return {};
+}
+
+// What of `banner` (BoxBehind(), holes filled) is the box itself: the pixels of its colour and
 // their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
 // product stands in front of, seen on both sides of it). What the box's outline encloses that is
 // neither the box nor the text (`text`) stays: an object in front of the box (a bag held over a
@@ -381,10 +497,17 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   if (roi.empty()) return;
   cv::Mat part = tight ? GraphicMask(bgr, region, roi, others(roi)) : cv::Mat();
   if (part.empty()) part = RegionMaskIn(roi, region, grow);
-  const cv::Mat banner = BannerMask(bgr, region, roi);
-  if (!banner.empty()) part |= BoxPixels(bgr(roi), banner, part, h);
   cv::Mat target = (*mask)(roi);
   target |= part;
+  // The box behind the text, looked for in a wider window (a box holds a few lines).
+  const cv::Rect around = BannerWindow(region, grow + kBoxSearch * h, bgr.size());
+  cv::Mat text(around.size(), CV_8UC1, cv::Scalar(0));
+  part.copyTo(text(roi - around.tl()));
+  const cv::Mat banner = BoxBehind(bgr, region, around, text);
+  if (!banner.empty()) {
+    cv::Mat box_target = (*mask)(around);
+    box_target |= BoxPixels(bgr(around), banner, text, h);
+  }
 }
 
 // Why a watermark copy was removed, for the report.
@@ -877,7 +1000,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 5;
+  s.version = 6;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
