@@ -69,6 +69,9 @@ constexpr double kBoxSolidity = 0.75;
 // ... and at most this share of the band around it within twice kBoxTolerance of its colour (the
 // surroundings do not share it: not a band of a gradient).
 constexpr double kBoxRingShare = 0.25;
+// Share of a box's area from which what stands in front of it (BehindBoxes) counts: a rounded
+// box's corners leave under 1% of it to its hull.
+constexpr double kMinFront = 0.02;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
@@ -486,28 +489,46 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
   return Dilated(box, rim) | (banner & text);
 }
 
+// A box being removed: its window of the image, its pixels and its convex hull (CV_8UC1 masks of
+// the window's size).
+struct RemovedBox {
+  cv::Rect window;
+  cv::Mat pixels, hull;
+};
+
 // Adds to `mask` (image size) what removing `region` takes: its graphic (GraphicMask) when
 // `tight` and the ink can be told apart, else the region grown by `grow` (its outline and
-// shadow); and the banner behind it (BoxPixels). `others`: the other regions being removed (image
-// size).
+// shadow); and the box behind it (BoxBehind, BoxPixels), which also goes to `boxes` when given.
+// `others`: the other regions being removed (image size).
 void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, bool tight,
-                const cv::Mat& others, cv::Mat* mask) {
+                const cv::Mat& others, cv::Mat* mask, std::vector<RemovedBox>* boxes = nullptr) {
   const double h = LineHeight(region);
   const cv::Rect roi = BannerWindow(region, grow + 1.5 * h, bgr.size());
   if (roi.empty()) return;
   cv::Mat part = tight ? GraphicMask(bgr, region, roi, others(roi)) : cv::Mat();
   if (part.empty()) part = RegionMaskIn(roi, region, grow);
-  cv::Mat target = (*mask)(roi);
-  target |= part;
   // The box behind the text, looked for in a wider window (a box holds a few lines).
   const cv::Rect around = BannerWindow(region, grow + kBoxSearch * h, bgr.size());
   cv::Mat text(around.size(), CV_8UC1, cv::Scalar(0));
   part.copyTo(text(roi - around.tl()));
   const cv::Mat banner = BoxBehind(bgr, region, around, text);
-  if (!banner.empty()) {
-    cv::Mat box_target = (*mask)(around);
-    box_target |= BoxPixels(bgr(around), banner, text, h);
+  cv::Mat target = (*mask)(around);
+  if (banner.empty()) {
+    target |= text;
+    return;
   }
+  // The text's graphic stays on its box: what it joined beyond the box and the grown region is
+  // something in front of the box (a bag held over a price bar), not the text's outline or glow.
+  text &= banner | RegionMaskIn(around, region, grow);
+  const cv::Mat box = BoxPixels(bgr(around), banner, text, h);
+  target |= text | box;
+  if (!boxes) return;
+  std::vector<cv::Point> points, hull;
+  cv::findNonZero(box, points);
+  cv::convexHull(points, hull);
+  cv::Mat in_hull(around.size(), CV_8UC1, cv::Scalar(0));
+  cv::fillConvexPoly(in_hull, hull, cv::Scalar(255));
+  boxes->push_back({around, box, in_hull});
 }
 
 // Why a watermark copy was removed, for the report.
@@ -529,9 +550,9 @@ double MaskedSum(const cv::Mat& probability, const cv::Mat& mask) {
   return cv::sum(probability.mul(weight))[0];
 }
 
-// The removal mask of `regions`, each grown by its own amount (`tight`: see AddRemoval).
+// The removal mask of `regions`, each grown by its own amount (`tight`, `boxes`: see AddRemoval).
 cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
-                    const std::vector<int>& grows, bool tight) {
+                    const std::vector<int>& grows, bool tight, std::vector<RemovedBox>* boxes) {
   cv::Mat mask(bgr.size(), CV_8UC1, cv::Scalar(0));
   for (size_t i = 0; i < regions.size(); ++i) {
     cv::Mat others;  // only a tight removal looks at the other regions
@@ -540,9 +561,28 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
       rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
       others = models::RegionMask(bgr.size(), rest);
     }
-    AddRemoval(bgr, regions[i], grows[i], tight, others, &mask);
+    AddRemoval(bgr, regions[i], grows[i], tight, others, &mask, boxes);
   }
   return mask;
+}
+
+// Boxes are drawn over the photo, and most over its backdrop. A box that something stands in front
+// of (inside its hull, neither the box nor removed, at least kMinFront of the box: the dress a bar
+// runs behind, a bag held over it, a hand over a badge) lies behind it: what stands in front goes
+// on the product's side of `sides` (made when empty: then all else is the backdrop's), and the
+// box, with what is removed with it (its rim, a glow around its text), is returned (image size,
+// CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`). A box with nothing in
+// front of it may cover the product (a bar across a model's legs): the product goes on under it.
+cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, cv::Mat* sides) {
+  cv::Mat behind(mask.size(), CV_8UC1, cv::Scalar(0));
+  for (const RemovedBox& box : boxes) {
+    const cv::Mat front = box.hull & ~box.pixels & ~mask(box.window);
+    if (cv::countNonZero(front) < kMinFront * cv::countNonZero(box.pixels)) continue;
+    if (sides->empty()) *sides = cv::Mat(mask.size(), CV_8UC1, cv::Scalar(0));
+    (*sides)(box.window).setTo(255, front);
+    behind(box.window) |= box.pixels;
+  }
+  return Reconstruct(behind, mask);
 }
 
 // Windows that together cover `mask`'s nonzero pixels with `margin` px of context around each
@@ -863,7 +903,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     // The default grow follows each graphic (GraphicMask); a grow the caller set is taken as is.
-    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0);
+    std::vector<RemovedBox> boxes;
+    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0, &boxes);
     if (mark) {
       // The anti-aliased rim of glyphs too opaque to invert.
       cv::Mat rim;
@@ -891,8 +932,9 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // time there and changed no measured result (bench/README.md).
     start = Clock::now();
     if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
-    const cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
-    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, fill));
+    cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
+    cv::Mat behind = BehindBoxes(boxes, mask, &sides);
+    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
     r.timings.inpaint = Since(start);
     if (!options.verify) {
       Image out = input;
@@ -925,10 +967,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
       for (const models::TextRegion& region : left) {
-        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask);
+        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask,
+                   &boxes);
       }
       removed |= mask;
-      ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, fill));
+      behind = BehindBoxes(boxes, mask, &sides);
+      ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, behind, fill));
       ASSIGN_OR_RETURN(after, DetectAround(*detector, result, removed, margin));
       left = residual(after);
     }
