@@ -458,6 +458,9 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
   return {};
 }
 
+// The anti-aliased rim a box of text of line height `h` is taken with, in px.
+int BoxRim(double h) { return 2 + cvRound(h / 20); }
+
 // What of `banner` (BoxBehind(), holes filled) is the box itself: the pixels of its colour and
 // their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
 // product stands in front of, seen on both sides of it). What the box's outline encloses that is
@@ -471,7 +474,7 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
   cv::Mat box = same & banner;
   const cv::Rect extent = cv::boundingRect(banner);
   const bool horizontal = extent.width >= extent.height;
-  const int rim = 2 + cvRound(h / 20);
+  const int rim = BoxRim(h);
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(same, labels, stats, centroids, 8, CV_32S);
   for (int i = 1; i < n; ++i) {
@@ -494,6 +497,7 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
 struct RemovedBox {
   cv::Rect window;
   cv::Mat pixels, hull;
+  int rim = 0;  // px of anti-aliased rim the pixels take around the box's colour
 };
 
 // Adds to `mask` (image size) what removing `region` takes: its graphic (GraphicMask) when
@@ -528,7 +532,7 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   cv::convexHull(points, hull);
   cv::Mat in_hull(around.size(), CV_8UC1, cv::Scalar(0));
   cv::fillConvexPoly(in_hull, hull, cv::Scalar(255));
-  boxes->push_back({around, box, in_hull});
+  boxes->push_back({around, box, in_hull, BoxRim(h)});
 }
 
 // Why a watermark copy was removed, for the report.
@@ -571,18 +575,21 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
 // runs behind, a bag held over it, a hand over a badge) lies behind it: what stands in front goes
 // on the product's side of `sides` (made when empty: then all else is the backdrop's), and the
 // box, with what is removed with it (its rim, a glow around its text), is returned (image size,
-// CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`). A box with nothing in
+// CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`), except its rim over what
+// stands in front. A box with nothing in
 // front of it may cover the product (a bar across a model's legs): the product goes on under it.
 cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, cv::Mat* sides) {
-  cv::Mat behind(mask.size(), CV_8UC1, cv::Scalar(0));
+  cv::Mat behind(mask.size(), CV_8UC1, cv::Scalar(0)), near_front = behind.clone();
   for (const RemovedBox& box : boxes) {
     const cv::Mat front = box.hull & ~box.pixels & ~mask(box.window);
     if (cv::countNonZero(front) < kMinFront * cv::countNonZero(box.pixels)) continue;
     if (sides->empty()) *sides = cv::Mat(mask.size(), CV_8UC1, cv::Scalar(0));
     (*sides)(box.window).setTo(255, front);
     behind(box.window) |= box.pixels;
+    // The box's rim over what stands in front is that object's edge: it goes on from the object.
+    near_front(box.window) |= Dilated(front, box.rim);
   }
-  return Reconstruct(behind, mask);
+  return Reconstruct(behind, mask) & ~near_front;
 }
 
 // Windows that together cover `mask`'s nonzero pixels with `margin` px of context around each
