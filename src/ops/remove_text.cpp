@@ -497,7 +497,8 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
 struct RemovedBox {
   cv::Rect window;
   cv::Mat pixels, hull;
-  int rim = 0;  // px of anti-aliased rim the pixels take around the box's colour
+  int rim = 0;         // px of anti-aliased rim the pixels take around the box's colour
+  bool spans = false;  // a bar from one edge of the image to the other
 };
 
 // Adds to `mask` (image size) what removing `region` takes: its graphic (GraphicMask) when
@@ -532,7 +533,10 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   cv::convexHull(points, hull);
   cv::Mat in_hull(around.size(), CV_8UC1, cv::Scalar(0));
   cv::fillConvexPoly(in_hull, hull, cv::Scalar(255));
-  boxes->push_back({around, box, in_hull, BoxRim(h)});
+  const cv::Rect extent = cv::boundingRect(box) + around.tl();
+  const bool spans =
+      (extent.x == 0 && extent.br().x == bgr.cols) || (extent.y == 0 && extent.br().y == bgr.rows);
+  boxes->push_back({around, box, in_hull, BoxRim(h), spans});
 }
 
 // Why a watermark copy was removed, for the report.
@@ -573,21 +577,24 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
 // Boxes are drawn over the photo, and most over its backdrop. A box that something stands in front
 // of (inside its hull, neither the box nor removed, at least kMinFront of the box: the dress a bar
 // runs behind, a bag held over it, a hand over a badge) lies behind it: what stands in front goes
-// on the product's side of `sides` (made when empty: then all else is the backdrop's), and the
-// box, with what is removed with it (its rim, a glow around its text), is returned (image size,
-// CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`), except its rim over what
-// stands in front. A box with nothing in
-// front of it may cover the product (a bar across a model's legs): the product goes on under it.
+// on the product's side of `sides` (made when empty: then all else is the backdrop's). So does a
+// box short of spanning the image (a badge, a price box: the hair beside it does not go on under
+// it). Those boxes, with what is removed with them (their rim, a glow around their text), are
+// returned (image size, CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`),
+// except their rim over what stands in front. A bar across the whole image with nothing in front
+// of it may cover the product (a model's legs): the product goes on under it.
 cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, cv::Mat* sides) {
   cv::Mat behind(mask.size(), CV_8UC1, cv::Scalar(0)), near_front = behind.clone();
   for (const RemovedBox& box : boxes) {
     const cv::Mat front = box.hull & ~box.pixels & ~mask(box.window);
-    if (cv::countNonZero(front) < kMinFront * cv::countNonZero(box.pixels)) continue;
-    if (sides->empty()) *sides = cv::Mat(mask.size(), CV_8UC1, cv::Scalar(0));
-    (*sides)(box.window).setTo(255, front);
-    behind(box.window) |= box.pixels;
-    // The box's rim over what stands in front is that object's edge: it goes on from the object.
-    near_front(box.window) |= Dilated(front, box.rim);
+    const bool in_front = cv::countNonZero(front) >= kMinFront * cv::countNonZero(box.pixels);
+    if (in_front) {
+      if (sides->empty()) *sides = cv::Mat(mask.size(), CV_8UC1, cv::Scalar(0));
+      (*sides)(box.window).setTo(255, front);
+      // The box's rim over what stands in front is that object's edge: it goes on from it.
+      near_front(box.window) |= Dilated(front, box.rim);
+    }
+    if (in_front || !box.spans) behind(box.window) |= box.pixels;
   }
   return Reconstruct(behind, mask) & ~near_front;
 }
