@@ -985,6 +985,11 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 
 Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
                         const InpaintOptions& options) {
+  return Inpaint(bgr, mask, sides, cv::Mat(), options);
+}
+
+Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
+                        const cv::Mat& behind, const InpaintOptions& options) {
   if (bgr.empty() || bgr.type() != CV_8UC3) {
     return InvalidArgument("inpaint: the image must be 8-bit, 3-channel BGR (got type " +
                            std::to_string(bgr.type()) + "); convert it first");
@@ -999,20 +1004,25 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& 
                            std::to_string(bgr.cols) + "x" + std::to_string(bgr.rows) +
                            "; pass a mask of the image's size");
   }
-  if (!sides.empty() && (sides.type() != CV_8UC1 || sides.size() != bgr.size())) {
-    return InvalidArgument(
-        "inpaint: the side map must be 8-bit, 1-channel and of the image's size "
-        "(got type " +
-        std::to_string(sides.type()) + ", " + std::to_string(sides.cols) + "x" +
-        std::to_string(sides.rows) + "); pass the product mask at the image's size, or none");
-  }
+  // The optional maps: empty, or 8-bit, 1-channel and of the image's size.
+  auto check_map = [&](const cv::Mat& map, const std::string& what, const std::string& pass) {
+    if (map.empty() || (map.type() == CV_8UC1 && map.size() == bgr.size())) return Status::Ok();
+    return InvalidArgument("inpaint: the " + what +
+                           " must be 8-bit, 1-channel and of the image's size (got type " +
+                           std::to_string(map.type()) + ", " + std::to_string(map.cols) + "x" +
+                           std::to_string(map.rows) + "); pass " + pass + ", or none");
+  };
+  RETURN_IF_ERROR(check_map(sides, "side map", "the product mask at the image's size"));
+  RETURN_IF_ERROR(check_map(behind, "map of what lies behind", "a mask at the image's size"));
   RETURN_IF_ERROR(CheckOptions(options));
   try {
     cv::Mat binary = mask != 0;
     if (cv::countNonZero(binary) == 0) return bgr.clone();
     const bool two_sides = !sides.empty() && cv::countNonZero(sides) > 0 &&
                            cv::countNonZero(sides) < static_cast<int>(sides.total());
-    return InpaintImpl(bgr, binary, two_sides ? ContinueSides(sides, binary) : cv::Mat(), options);
+    cv::Mat continued = two_sides ? ContinueSides(sides, binary) : cv::Mat();
+    if (two_sides && !behind.empty()) continued.setTo(0, binary & behind);
+    return InpaintImpl(bgr, binary, continued, options);
   } catch (const cv::Exception& e) {
     return Internal(std::string("inpaint: OpenCV failed: ") + e.what());
   } catch (const std::bad_alloc&) {

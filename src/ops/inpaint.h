@@ -65,6 +65,13 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
                         const InpaintOptions& options);
 
+// As above, with `behind` (CV_8UC1 of the image's size, or empty): the hole pixels where it is
+// nonzero lie behind what borders them (a box drawn over the backdrop, with the product in front
+// of it) and take the zero side (the backdrop), not the side continued from around them; ignored
+// without two sides. Errors as above, and InvalidArgument for a `behind` of the wrong type or size.
+Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
+                        const cv::Mat& behind, const InpaintOptions& options);
+
 // Peak signal-to-noise ratio, in dB, between two CV_8UC3 images of one size over the pixels where
 // `mask` (CV_8UC1) is nonzero: how close a fill is to the true pixels. 100 dB when identical or
 // when the mask is empty. Thread-safe.

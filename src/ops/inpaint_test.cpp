@@ -256,6 +256,49 @@ TEST(InpaintTest, RejectsBadInputsWithClearErrors) {
             Code::kInvalidArgument);
 }
 
+// A bar drawn behind a product that ends inside it (a bag held in front of a price bar): the bar's
+// hole borders the product's sides and bottom, and marked as lying behind it, it is filled from
+// the backdrop only; continued from around it, the product grows down into it.
+TEST(InpaintTest, AHoleBehindTheProductIsFilledFromTheBackdrop) {
+  const cv::Size size(240, 240);
+  // A green cloth (the fruit far off the canvas), an orange block standing on it.
+  const testdata::Composite cloth = testdata::RoundFruit(size, {-400, -400}, 10, 4);
+  const cv::Rect block(80, 30, 80, 140);
+  cv::Mat damaged = cloth.bgr.clone();
+  cv::Mat noise(block.size(), CV_8UC3);
+  cv::randu(noise, cv::Scalar::all(0), cv::Scalar::all(24));
+  damaged(block) = cv::Scalar(30, 130, 220);
+  damaged(block) += noise;
+  cv::Mat product(size, CV_8UC1, cv::Scalar(0));
+  product(block) = 255;
+  cv::Mat hole(size, CV_8UC1, cv::Scalar(0));
+  hole(cv::Rect(0, 140, 240, 70)) = 255;  // the bar, across
+  hole.setTo(0, product);
+  damaged.setTo(cv::Scalar(30, 30, 200), hole);
+  auto orange_share = [&](const cv::Mat& filled) {
+    int orange = 0;
+    for (int y = 0; y < size.height; ++y) {
+      for (int x = 0; x < size.width; ++x) {
+        const cv::Vec3b p = filled.at<cv::Vec3b>(y, x);
+        orange += hole.at<uchar>(y, x) && p[2] > p[1] + 40;
+      }
+    }
+    return static_cast<double>(orange) / cv::countNonZero(hole);
+  };
+  Result<cv::Mat> behind = Inpaint(damaged, hole, product, hole, InpaintOptions{});
+  Result<cv::Mat> continued = Inpaint(damaged, hole, product, InpaintOptions{});
+  ASSERT_TRUE(behind.ok()) << behind.status().ToString();
+  ASSERT_TRUE(continued.ok());
+  const double behind_share = orange_share(*behind), continued_share = orange_share(*continued);
+  std::printf("hole behind the block: %.1f%% orange; continued from around it: %.1f%%\n",
+              100 * behind_share, 100 * continued_share);
+  EXPECT_LE(behind_share, 0.02) << "the product grew into the hole behind it";
+  EXPECT_LT(behind_share, continued_share);
+  EXPECT_EQ(
+      Inpaint(damaged, hole, product, cv::Mat(10, 10, CV_8UC1), InpaintOptions{}).status().code(),
+      Code::kInvalidArgument);
+}
+
 // A disc-shaped product (an orange, an apple) on a textured backdrop, a caption's hole across the
 // top of its outline, and a side map that is wrong under the hole (a segmenter takes the caption
 // for part of the product): the disc's outline must come out round, each side filled from itself.

@@ -48,11 +48,34 @@ constexpr double kSmoothShare = 0.8;
 constexpr double kDenseBin = 0.01;
 // Share of the polygon's edge in the graphic's colours from which the text sits on a box.
 constexpr double kBoxShare = 0.8;
-// Per channel, how far a banner's pixels are from its colour (as BannerMask finds it).
+// Per channel, how far a box's pixels are from its colour (BoxBehind, GraphicMask, BoxPixels).
 constexpr int kBoxTolerance = 28;
 // A banner's "box" is the surroundings' own colour (no box) when this share of the ring around
 // the banner has it.
 constexpr double kBoxLikeAround = 0.25;
+// BoxBehind: how far across the line a box behind the text is followed, in line heights (a box
+// holds a few lines; along the line a bar may run to the image's edges).
+constexpr double kBoxSearch = 4.0;
+// ... at most this many of the polygon's commonest colours tried as the box's,
+constexpr int kBoxCandidates = 4;
+// ... each at least this share of the polygon and a band around it of kBoxSeedReach line heights
+// (with its neighbouring colour bins),
+constexpr double kBoxSeedShare = 0.05;
+constexpr double kBoxSeedReach = 0.25;
+// ... the share of the polygon one piece of the box (holes filled) must hold,
+constexpr double kBoxCover = 0.6;
+// ... the box's area at least one polygon's (the glyphs' own drop shadow makes a smaller piece)
+// and at most this many (a product face of the text's colour is larger),
+constexpr double kMaxBoxArea = 8;
+// ... its solidity at least (area over its convex hull's: a rectangle, rounded or notched by an
+// object in front of it, or a disc; not a backdrop between objects),
+constexpr double kBoxSolidity = 0.75;
+// ... and at most this share of the band around it within twice kBoxTolerance of its colour (the
+// surroundings do not share it: not a band of a gradient).
+constexpr double kBoxRingShare = 0.25;
+// Share of a box's area from which what stands in front of it (BehindBoxes) counts: a rounded
+// box's corners leave under 1% of it to its hull.
+constexpr double kMinFront = 0.02;
 
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
@@ -112,9 +135,9 @@ std::vector<int> NeighbourhoodHistogram(const cv::Mat& pixels, const cv::Mat& wh
   return summed;
 }
 
-// The pixels of `pixels` (CV_8UC3) within kBoxTolerance per channel of the median colour (per
+// The pixels of `pixels` (CV_8UC3) within `tolerance` per channel of the median colour (per
 // channel) of those where `where` is nonzero (at least one): a flat box's pixels.
-cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where) {
+cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where, int tolerance = kBoxTolerance) {
   int histogram[3][256] = {};
   for (int y = 0; y < pixels.rows; ++y) {
     const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
@@ -132,8 +155,8 @@ cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where) {
     colour[c] = v;
   }
   cv::Mat same;
-  cv::inRange(pixels, colour - cv::Scalar::all(kBoxTolerance),
-              colour + cv::Scalar::all(kBoxTolerance), same);
+  cv::inRange(pixels, colour - cv::Scalar::all(tolerance), colour + cv::Scalar::all(tolerance),
+              same);
   return same;
 }
 
@@ -342,7 +365,106 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   return sides;
 }
 
-// What of `banner` (BannerMask(), holes filled) is the box itself: the pixels of its colour and
+// The flat-coloured box behind `region`'s text (a price box, a bar along the photo, a badge), as
+// a CV_8UC1 mask of `roi`'s size (roi: a window of `bgr` around the region, BannerWindow() with
+// kBoxSearch line heights) with its holes (the text, objects in front of it) filled and an
+// anti-aliased rim; empty when the text sits on no box. `text`: the text's graphic (GraphicMask()
+// or the grown region) in roi's coordinates. The box's colour is one of the commonest colours off
+// the graphic in and just around the polygon; the box is the pixels of that colour joined to the
+// polygon's, and it must: stay inside the window (reaching its edge inside the image means a
+// backdrop; a bar may run off the photo), hold the polygon in one piece, cover between one and
+// kMaxBoxArea polygons, be shaped like a box (kBoxSolidity) and differ from the band around it.
+// Only pixels joined to the text's own box count, so other graphics of its colour near it (a bar
+// below a price box) neither join it nor make it a backdrop, and a box reaching lines away from
+// the text (a two-line box) is found whole.
+cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
+                  const cv::Mat& text) {
+  const double h = LineHeight(region);
+  const cv::Mat pixels = bgr(roi);
+  const cv::Mat polygon = RegionMaskIn(roi, region, 0);
+  const int area = cv::countNonZero(polygon);
+  if (area < 16) return {};
+  // Inside the window unless the window's side is the image's.
+  const int left = roi.x > 0 ? 1 : 0, top = roi.y > 0 ? 1 : 0;
+  const int right = roi.br().x < bgr.cols ? roi.width - 1 : roi.width;
+  const int bottom = roi.br().y < bgr.rows ? roi.height - 1 : roi.height;
+  if (right <= left || bottom <= top) return {};
+  const cv::Rect inner(left, top, right - left, bottom - top);
+  // The commonest colours of the polygon's pixels off the text's graphic (all of them when the
+  // graphic took most), in turn (a flat colour with noise straddles bins): the box shows between
+  // the glyphs, and the glyphs' own colours make no box that holds the polygon.
+  const cv::Mat near_text = Dilated(polygon, std::max(2, cvRound(kBoxSeedReach * h)));
+  cv::Mat off = near_text & ~text;
+  if (cv::countNonZero(off) < kBoxSeedShare * area) off = near_text;
+  const int pool = cv::countNonZero(off);
+  std::vector<int> counts = NeighbourhoodHistogram(pixels, off);
+  for (int candidate = 0; candidate < kBoxCandidates; ++candidate) {
+    const int best =
+        static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
+    if (counts[best] < kBoxSeedShare * pool) return {};
+    const int levels[3] = {best / (kColourLevels * kColourLevels),
+                           best / kColourLevels % kColourLevels, best % kColourLevels};
+    // This colour's pixels off the graphic, then no more candidates near it.
+    cv::Mat seed(roi.size(), CV_8UC1, cv::Scalar(0));
+    for (int y = 0; y < roi.height; ++y) {
+      const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+      const uchar* o = off.ptr<uchar>(y);
+      uchar* s = seed.ptr<uchar>(y);
+      for (int x = 0; x < roi.width; ++x) {
+        bool near = o[x] != 0;
+        for (int c = 0; c < 3 && near; ++c) {
+          near = std::abs((p[x][c] >> kColourShift) - levels[c]) <= 1;
+        }
+        s[x] = near ? 255 : 0;
+      }
+    }
+    for (int a = std::max(0, levels[0] - 2); a <= std::min(kColourLevels - 1, levels[0] + 2); ++a) {
+      for (int b = std::max(0, levels[1] - 2); b <= std::min(kColourLevels - 1, levels[1] + 2);
+           ++b) {
+        for (int c = std::max(0, levels[2] - 2); c <= std::min(kColourLevels - 1, levels[2] + 2);
+             ++c) {
+          counts[(a * kColourLevels + b) * kColourLevels + c] = 0;
+        }
+      }
+    }
+    const cv::Mat same = OfMedianColour(pixels, seed);
+    cv::Mat box = Reconstruct(same & polygon, same);
+    if (cv::countNonZero(box) != cv::countNonZero(box(inner))) continue;  // a backdrop
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(box, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::drawContours(box, contours, -1, cv::Scalar(255), cv::FILLED);
+    // One piece holds the text (not the glyphs, each on its own).
+    double cover = 0;
+    for (size_t i = 0; i < contours.size(); ++i) {
+      cv::Mat piece(roi.size(), CV_8UC1, cv::Scalar(0));
+      cv::drawContours(piece, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED);
+      cover = std::max(cover, static_cast<double>(cv::countNonZero(piece & polygon)) / area);
+    }
+    const int box_area = cv::countNonZero(box);
+    double hull_area = 0;
+    for (const std::vector<cv::Point>& contour : contours) {
+      std::vector<cv::Point> hull;
+      cv::convexHull(contour, hull);
+      hull_area += cv::contourArea(hull);
+    }
+    // The band around it is not of its colour.
+    cv::Mat band = Dilated(box, std::max(3, cvRound(h / 4)));
+    band.setTo(0, box);
+    const int band_count = cv::countNonZero(band);
+    const int band_same = cv::countNonZero(OfMedianColour(pixels, seed, 2 * kBoxTolerance) & band);
+    if (cover < kBoxCover || box_area < area || box_area > kMaxBoxArea * area ||
+        box_area < kBoxSolidity * hull_area || band_same > kBoxRingShare * band_count) {
+      continue;
+    }
+    return Dilated(box, 2 + cvRound(h / 20));
+  }
+  return {};
+}
+
+// The anti-aliased rim a box of text of line height `h` is taken with, in px.
+int BoxRim(double h) { return 2 + cvRound(h / 20); }
+
+// What of `banner` (BoxBehind(), holes filled) is the box itself: the pixels of its colour and
 // their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
 // product stands in front of, seen on both sides of it). What the box's outline encloses that is
 // neither the box nor the text (`text`) stays: an object in front of the box (a bag held over a
@@ -353,7 +475,7 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
   if (cv::countNonZero(plain) < 16) return banner;
   // The median: the enclosed objects would pull a mean off the box's colour.
   const cv::Mat same = OfMedianColour(pixels, plain);
-  const int rim = 2 + cvRound(h / 20);
+  const int rim = BoxRim(h);
   // A box stands out from what surrounds it. When what the banner holds beyond the text has the
   // surroundings' colour, there is no box to add: the "banner" is the glyphs' own silhouette
   // (outlined text, whose flat fill BannerMask takes for a box), or a box the text's graphic
@@ -384,21 +506,51 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
   return Dilated(box, rim) | (banner & text);
 }
 
+// A box being removed: its window of the image, its pixels and its convex hull (CV_8UC1 masks of
+// the window's size).
+struct RemovedBox {
+  cv::Rect window;
+  cv::Mat pixels, hull;
+  int rim = 0;         // px of anti-aliased rim the pixels take around the box's colour
+  bool spans = false;  // a bar from one edge of the image to the other
+};
+
 // Adds to `mask` (image size) what removing `region` takes: its graphic (GraphicMask) when
 // `tight` and the ink can be told apart, else the region grown by `grow` (its outline and
-// shadow); and the banner behind it (BoxPixels). `others`: the other regions being removed (image
-// size).
+// shadow); and the box behind it (BoxBehind, BoxPixels), which also goes to `boxes` when given.
+// `others`: the other regions being removed (image size).
 void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, bool tight,
-                const cv::Mat& others, cv::Mat* mask) {
+                const cv::Mat& others, cv::Mat* mask, std::vector<RemovedBox>* boxes = nullptr) {
   const double h = LineHeight(region);
   const cv::Rect roi = BannerWindow(region, grow + 1.5 * h, bgr.size());
   if (roi.empty()) return;
   cv::Mat part = tight ? GraphicMask(bgr, region, roi, others(roi)) : cv::Mat();
   if (part.empty()) part = RegionMaskIn(roi, region, grow);
-  const cv::Mat banner = BannerMask(bgr, region, roi);
-  if (!banner.empty()) part |= BoxPixels(bgr(roi), banner, part, h);
-  cv::Mat target = (*mask)(roi);
-  target |= part;
+  // The box behind the text, looked for in a wider window (a box holds a few lines).
+  const cv::Rect around = BannerWindow(region, grow + kBoxSearch * h, bgr.size());
+  cv::Mat text(around.size(), CV_8UC1, cv::Scalar(0));
+  part.copyTo(text(roi - around.tl()));
+  const cv::Mat banner = BoxBehind(bgr, region, around, text);
+  cv::Mat target = (*mask)(around);
+  if (banner.empty()) {
+    target |= text;
+    return;
+  }
+  // The text's graphic stays on its box: what it joined beyond the box and the grown region is
+  // something in front of the box (a bag held over a price bar), not the text's outline or glow.
+  text &= banner | RegionMaskIn(around, region, grow);
+  const cv::Mat box = BoxPixels(bgr(around), banner, text, h);
+  target |= text | box;
+  if (!boxes) return;
+  std::vector<cv::Point> points, hull;
+  cv::findNonZero(box, points);
+  cv::convexHull(points, hull);
+  cv::Mat in_hull(around.size(), CV_8UC1, cv::Scalar(0));
+  cv::fillConvexPoly(in_hull, hull, cv::Scalar(255));
+  const cv::Rect extent = cv::boundingRect(box) + around.tl();
+  const bool spans =
+      (extent.x == 0 && extent.br().x == bgr.cols) || (extent.y == 0 && extent.br().y == bgr.rows);
+  boxes->push_back({around, box, in_hull, BoxRim(h), spans});
 }
 
 // Why a watermark copy was removed, for the report.
@@ -420,9 +572,9 @@ double MaskedSum(const cv::Mat& probability, const cv::Mat& mask) {
   return cv::sum(probability.mul(weight))[0];
 }
 
-// The removal mask of `regions`, each grown by its own amount (`tight`: see AddRemoval).
+// The removal mask of `regions`, each grown by its own amount (`tight`, `boxes`: see AddRemoval).
 cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
-                    const std::vector<int>& grows, bool tight) {
+                    const std::vector<int>& grows, bool tight, std::vector<RemovedBox>* boxes) {
   cv::Mat mask(bgr.size(), CV_8UC1, cv::Scalar(0));
   for (size_t i = 0; i < regions.size(); ++i) {
     cv::Mat others;  // only a tight removal looks at the other regions
@@ -431,9 +583,34 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
       rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
       others = models::RegionMask(bgr.size(), rest);
     }
-    AddRemoval(bgr, regions[i], grows[i], tight, others, &mask);
+    AddRemoval(bgr, regions[i], grows[i], tight, others, &mask, boxes);
   }
   return mask;
+}
+
+// Boxes are drawn over the photo, and most over its backdrop. A box that something stands in front
+// of (inside its hull, neither the box nor removed, at least kMinFront of the box: the dress a bar
+// runs behind, a bag held over it, a hand over a badge) lies behind it: what stands in front goes
+// on the product's side of `sides` (made when empty: then all else is the backdrop's). So does a
+// box short of spanning the image (a badge, a price box: the hair beside it does not go on under
+// it). Those boxes, with what is removed with them (their rim, a glow around their text), are
+// returned (image size, CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`),
+// except their rim over what stands in front. A bar across the whole image with nothing in front
+// of it may cover the product (a model's legs): the product goes on under it.
+cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, cv::Mat* sides) {
+  cv::Mat behind(mask.size(), CV_8UC1, cv::Scalar(0)), near_front = behind.clone();
+  for (const RemovedBox& box : boxes) {
+    const cv::Mat front = box.hull & ~box.pixels & ~mask(box.window);
+    const bool in_front = cv::countNonZero(front) >= kMinFront * cv::countNonZero(box.pixels);
+    if (in_front) {
+      if (sides->empty()) *sides = cv::Mat(mask.size(), CV_8UC1, cv::Scalar(0));
+      (*sides)(box.window).setTo(255, front);
+      // The box's rim over what stands in front is that object's edge: it goes on from it.
+      near_front(box.window) |= Dilated(front, box.rim);
+    }
+    if (in_front || !box.spans) behind(box.window) |= box.pixels;
+  }
+  return Reconstruct(behind, mask) & ~near_front;
 }
 
 // Windows that together cover `mask`'s nonzero pixels with `margin` px of context around each
@@ -765,7 +942,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     // The default grow follows each graphic (GraphicMask); a grow the caller set is taken as is.
-    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0);
+    std::vector<RemovedBox> boxes;
+    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0, &boxes);
     if (mark) {
       // The anti-aliased rim of glyphs too opaque to invert.
       cv::Mat rim;
@@ -793,8 +971,9 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // time there and changed no measured result (bench/README.md).
     start = Clock::now();
     if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
-    const cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
-    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, fill));
+    cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
+    cv::Mat behind = BehindBoxes(boxes, mask, &sides);
+    ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
     r.timings.inpaint = Since(start);
     if (!options.verify) {
       Image out = input;
@@ -835,10 +1014,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                   Dilated(changed, 1);
           continue;
         }
-        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask);
+        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask,
+                   &boxes);
       }
       removed |= mask;
-      ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, fill));
+      behind = BehindBoxes(boxes, mask, &sides);
+      ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, behind, fill));
       ASSIGN_OR_RETURN(after, DetectAround(*detector, result, removed, margin));
       left = residual(after);
     }

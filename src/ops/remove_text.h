@@ -11,10 +11,11 @@
 // "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h; ISNet runs
 // only when a decision depends on it, first at a low resolution, see ClassifyAgainstProduct) →
 // removal mask: the region grown with its line height to take outlines and drop shadows, plus the
-// flat-coloured banner box behind the text when there is one (a bar may run off the image to its
-// edge) → ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify: detect
-// again around what was removed (windows with a few lines of context, at the first pass's
-// scale); overlay text still found gets one more pass with a larger mask, then a warning.
+// flat-coloured box behind the text when there is one, whole (a box holding several lines; a bar
+// running off the image to its edge; other graphics of its colour nearby are not it) → ops::Inpaint
+// (diffusion for thin strokes, PatchMatch for the rest) → verify: detect again around what was
+// removed (windows with a few lines of context, at the first pass's scale); overlay text still
+// found gets one more pass with a larger mask, then a warning.
 //
 // Thread-safe: functions keep no state; the Runtime's detectors are thread-safe. Errors:
 // ModelFailure / NotFound from the models (messages name `vitrine models prepare`), Internal if

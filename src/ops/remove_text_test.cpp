@@ -779,5 +779,153 @@ TEST_F(RemoveTextTest, OutlinedCaptionOverFineTextureTakesOnlyTheCaption) {
   }
 }
 
+// A flat rounded box drawn into `bgr` (anti-aliased edges), as a price box or a bar is drawn.
+void DrawBox(cv::Mat* bgr, cv::Rect box, int radius, cv::Scalar colour) {
+  cv::Mat cover(bgr->size(), CV_8UC1, cv::Scalar(0));
+  const cv::Rect inner(box.x + radius, box.y + radius, box.width - 2 * radius,
+                       box.height - 2 * radius);
+  cv::rectangle(cover, cv::Rect(box.x + radius, box.y, inner.width, box.height), 255, cv::FILLED);
+  cv::rectangle(cover, cv::Rect(box.x, box.y + radius, box.width, inner.height), 255, cv::FILLED);
+  const int right = inner.br().x - 1, bottom = inner.br().y - 1;
+  for (const cv::Point corner : {inner.tl(), cv::Point(right, inner.y), cv::Point(right, bottom),
+                                 cv::Point(inner.x, bottom)}) {
+    cv::circle(cover, corner, radius, 255, cv::FILLED, cv::LINE_AA);
+  }
+  cv::Mat alpha, solid(bgr->size(), CV_32FC3, colour), image;
+  cv::merge(std::vector<cv::Mat>(3, cover), alpha);
+  alpha.convertTo(alpha, CV_32FC3, 1.0 / 255);
+  bgr->convertTo(image, CV_32FC3);
+  image = image.mul(cv::Scalar::all(1) - alpha) + solid.mul(alpha);
+  image.convertTo(*bgr, CV_8UC3);
+}
+
+// taobao4's regression: two red boxes holding two lines each (a box reaching lines past the text
+// it holds) beside a red bar of the same colour. Each box goes whole, not only its glyphs; the
+// bar, which holds no text, and everything else stay as they were.
+TEST_F(RemoveTextTest, SmallBoxesBehindTextGoWholeBesideABarOfTheirColour) {
+  const cv::Scalar red(20, 30, 200);
+  // A warm backdrop shaded from top to bottom, the bar across it, a product in front at the left.
+  cv::Mat clean(kSize, CV_8UC3);
+  for (int y = 0; y < kSize.height; ++y) {
+    const double t = static_cast<double>(y) / kSize.height;
+    clean.row(y).setTo(cv::Scalar(150 - 30 * t, 175 - 30 * t, 220 - 20 * t));
+  }
+  const cv::Rect bar(0, 330, kSize.width, 56);
+  DrawBox(&clean, bar, 0, red);
+  const cv::Rect left(0, 0, 280, kSize.height);
+  const testdata::Composite product =
+      testdata::ProductOnColour(left.size(), 0.85, {135, 160, 210}, 3);
+  cv::Mat alpha;
+  cv::merge(std::vector<cv::Mat>(3, product.alpha), alpha);
+  cv::Mat(clean(left).mul(cv::Scalar::all(255) - alpha, 1.0 / 255) +
+          product.bgr.mul(alpha, 1.0 / 255))
+      .copyTo(clean(left));
+  const std::vector<cv::Rect> boxes = {{330, 60, 190, 92}, {340, 190, 170, 112}};
+  cv::Mat drawn = clean.clone();
+  for (const cv::Rect& box : boxes) DrawBox(&drawn, box, 8, red);
+  struct Line {
+    const char* text;
+    int height;
+    cv::Point2f centre;
+    cv::Scalar colour;
+  };
+  const Line lines[] = {{"精选优质面料", 24, {425, 86}, {255, 255, 255}},
+                        {"原版正品", 22, {425, 126}, {255, 255, 255}},
+                        {"168元", 40, {425, 226}, {255, 255, 255}},
+                        {"今日活动价", 22, {425, 276}, {60, 230, 255}}};
+  for (const Line& line : lines) {
+    TextStyle style;
+    style.text = line.text;
+    style.bold = true;
+    style.pixel_height = line.height;
+    style.color = line.colour;
+    style.center = line.centre;
+    drawn = RenderText(drawn, style).bgr;
+  }
+  // Scope all: on this plain backdrop ISNet takes the flat red boxes for products, and which text
+  // is overlay is text_scope's question (tested there); here, what removing a line takes.
+  RemoveTextOptions options;
+  options.scope = TextScope::kAll;
+  RemoveTextReport report;
+  const Image out = Run(drawn, options, &report);
+
+  cv::Mat box_coloured;
+  cv::inRange(out.bgr, red - cv::Scalar::all(40), red + cv::Scalar::all(40), box_coloured);
+  cv::Mat near_boxes(kSize, CV_8UC1, cv::Scalar(0));
+  for (const cv::Rect& box : boxes) {
+    const double left = static_cast<double>(cv::countNonZero(box_coloured(box))) / box.area();
+    const double psnr = MaskedPsnr(out.bgr(box), clean(box), cv::Mat(box.size(), CV_8UC1, 255));
+    std::printf("box at (%d, %d): %.2f%% of it box-coloured, %.1f dB against the backdrop\n", box.x,
+                box.y, 100 * left, psnr);
+    EXPECT_LE(left, 0.02) << "box at (" << box.x << ", " << box.y << ") left in part";
+    EXPECT_GE(psnr, 30.0) << "box at (" << box.x << ", " << box.y << ") filled unlike its backdrop";
+    const int margin = 12;
+    near_boxes(cv::Rect(box.x - margin, box.y - margin, box.width + 2 * margin,
+                        box.height + 2 * margin)) = 255;
+  }
+  // Away from the boxes (the bar, the product, the backdrop) nothing changed.
+  cv::Mat changed;
+  cv::compare(out.bgr.reshape(1), drawn.reshape(1), changed, cv::CMP_NE);
+  changed = changed.reshape(3);
+  cv::Mat any;
+  cv::transform(changed, any, cv::Matx13f(1, 1, 1));
+  any.setTo(0, near_boxes);
+  EXPECT_EQ(cv::countNonZero(any), 0) << "pixels changed away from the boxes";
+  EXPECT_LE(report.residual_share, 0.05);
+}
+
+// taobao's bag: a price bar across the photo with a bag held in front of it, the bag ending
+// inside the bar. The bar goes whole, the bag stays as it was, and the bar is filled from the
+// backdrop: the bag does not grow into it.
+TEST_F(RemoveTextTest, ABarBehindABagIsFilledFromTheBackdrop) {
+  const cv::Scalar red(20, 30, 200), brown(40, 90, 160);
+  cv::Mat clean(kSize, CV_8UC3);
+  for (int y = 0; y < kSize.height; ++y) {
+    const double t = static_cast<double>(y) / kSize.height;
+    clean.row(y).setTo(cv::Scalar(170 - 20 * t, 165 - 20 * t, 160 - 20 * t));
+  }
+  const cv::Rect bar(0, 280, kSize.width, 80), bag(110, 170, 90, 150);
+  cv::Mat drawn = clean.clone();
+  DrawBox(&drawn, bar, 0, red);
+  cv::Mat noise(bag.size(), CV_8UC3);
+  cv::randu(noise, cv::Scalar::all(0), cv::Scalar::all(20));
+  for (cv::Mat* image : {&clean, &drawn}) {
+    DrawBox(image, bag, 12, brown);
+    (*image)(bag) += noise;
+  }
+  TextStyle caption;
+  caption.text = "今日下单 188元";
+  caption.bold = true;
+  caption.pixel_height = 36;
+  caption.color = {255, 255, 255};
+  caption.center = {400, 320};
+  drawn = RenderText(drawn, caption).bgr;
+  RemoveTextOptions options;  // scope all: which text is overlay is text_scope's question
+  options.scope = TextScope::kAll;
+  RemoveTextReport report;
+  const Image out = Run(drawn, options, &report);
+
+  cv::Mat bar_area(kSize, CV_8UC1, cv::Scalar(0)), bag_area(kSize, CV_8UC1, cv::Scalar(0));
+  bar_area(bar) = 255;
+  bag_area(bag) = 255;
+  cv::Mat bag_grown;
+  cv::dilate(bag_area, bag_grown, cv::Mat(), {-1, -1}, 4);
+  const cv::Mat beside_bag = bar_area & ~bag_grown;
+  auto share_of = [&](cv::Scalar colour, const cv::Mat& where) {
+    cv::Mat near;
+    cv::inRange(out.bgr, colour - cv::Scalar::all(40), colour + cv::Scalar::all(40), near);
+    return static_cast<double>(cv::countNonZero(near & where)) / cv::countNonZero(where);
+  };
+  const double red_left = share_of(red, beside_bag), brown_in = share_of(brown, beside_bag);
+  std::printf("bar: %.2f%% red left, %.2f%% bag-brown beside the bag\n", 100 * red_left,
+              100 * brown_in);
+  EXPECT_LE(red_left, 0.02) << "the bar is left in part";
+  EXPECT_LE(brown_in, 0.02) << "the bag grew into the bar's fill";
+  // The bag keeps its shape: its rim over the bar is taken with the bar, and refilled as the bag.
+  const double bag_kept = share_of(brown, bag_area);
+  std::printf("bag: %.2f%% of its area still bag-brown\n", 100 * bag_kept);
+  EXPECT_GE(bag_kept, 0.98) << "the bag was cut";
+}
+
 }  // namespace
 }  // namespace vitrine::ops
