@@ -53,9 +53,11 @@ constexpr int kFineSearchRadius = 32;
 // A side's piece continues across a hole when at least this share of it lies outside the hole
 // (KeepSidesThatContinue).
 constexpr double kContinuingShare = 0.2;
-// Known pieces of at most this many pixels enclosed by the mask give the brightness correction
-// nothing (EnclosedSpecks).
+// Known pieces of at most kSpeckArea pixels enclosed by the mask give the brightness correction
+// nothing when they are more than kSpeckOutlier levels (in some channel) off the fill there:
+// text left between the glyphs, not a counter showing the backdrop (EnclosedSpecks).
 constexpr int kSpeckArea = 16;
+constexpr float kSpeckOutlier = 40.0f;
 // Rows of target patches handled by one task. Fixed, so that results do not depend on how many
 // threads run the tasks.
 constexpr int kBandRows = 8;
@@ -338,7 +340,7 @@ class LevelSolver {
   // (in the spirit of Poisson blending, at the cost of one push-pull). Call after Vote().
   // With two sides, each side's hole pixels take the correction of its own side's edge only (the
   // product's shading is not the backdrop's). Pixels nonzero in `ignore` (CV_8UC1, the level's
-  // size) give no correction.
+  // size) give no correction when they are more than kSpeckOutlier levels off the fill.
   void CorrectBias(const cv::Mat& ignore) {
     const cv::Mat& img = level_->img;
     const int sides = level_->side.empty() ? 1 : 2;
@@ -350,10 +352,11 @@ class LevelSolver {
       bool any = false;
       for (size_t i = 0; i < targets_.size(); ++i) {
         const cv::Point t = targets_[i];
-        if (level_->hole.at<uchar>(t) || target_side_[i] != s || ignore.at<uchar>(t)) continue;
+        if (level_->hole.at<uchar>(t) || target_side_[i] != s) continue;
         const cv::Vec3b known = img.at<cv::Vec3b>(t);
-        residual.at<cv::Vec3f>(t) =
-            cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t) + cv::Vec3f::all(128);
+        const cv::Vec3f d = cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t);
+        if (ignore.at<uchar>(t) && cv::norm(d, cv::NORM_INF) > kSpeckOutlier) continue;
+        residual.at<cv::Vec3f>(t) = d + cv::Vec3f::all(128);
         weight.at<float>(t) = 1.0f;
         any = true;
       }
@@ -618,9 +621,10 @@ double SourceRatio(const std::vector<Level>& levels, int r) {
 }
 
 // Known pixels that masked pixels enclose in pieces of at most kSpeckArea pixels (not touching
-// the window's border): a pixel of a glyph's anti-aliasing that the caller's mask missed, in the
-// middle of a removed bar. Its difference from the fill says nothing about the fill's brightness,
-// and spread as a correction it would light a glow around it. CV_8UC1, 255 = speck.
+// the window's border): a glyph's counter, or a pixel of a glyph's anti-aliasing that the
+// caller's mask missed in the middle of a removed bar. Where such a speck is far off the fill,
+// its difference says nothing about the fill's brightness, and spread as a correction it would
+// light a glow around it. CV_8UC1, 255 = speck.
 cv::Mat EnclosedSpecks(const cv::Mat& nosrc) {
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(nosrc == 0, labels, stats, centroids, 8, CV_32S);
