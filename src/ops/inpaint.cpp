@@ -50,6 +50,14 @@ constexpr float kMinConfidence = 1e-6f;
 constexpr float kSpatialPenalty = 16.0f;
 // Random-search radius at every level but the coarsest, in that level's pixels.
 constexpr int kFineSearchRadius = 32;
+// A side's piece continues across a hole when at least this share of it lies outside the hole
+// (KeepSidesThatContinue).
+constexpr double kContinuingShare = 0.2;
+// Known pieces of at most kSpeckArea pixels enclosed by the mask give the brightness correction
+// nothing when they are more than kSpeckOutlier levels (in some channel) off the fill there:
+// text left between the glyphs, not a counter showing the backdrop (EnclosedSpecks).
+constexpr int kSpeckArea = 16;
+constexpr float kSpeckOutlier = 40.0f;
 // Rows of target patches handled by one task. Fixed, so that results do not depend on how many
 // threads run the tasks.
 constexpr int kBandRows = 8;
@@ -331,8 +339,9 @@ class LevelSolver {
   // far off they are there; that difference, spread smoothly over the hole, is added to the fill
   // (in the spirit of Poisson blending, at the cost of one push-pull). Call after Vote().
   // With two sides, each side's hole pixels take the correction of its own side's edge only (the
-  // product's shading is not the backdrop's).
-  void CorrectBias() {
+  // product's shading is not the backdrop's). Pixels nonzero in `ignore` (CV_8UC1, the level's
+  // size) give no correction when they are more than kSpeckOutlier levels off the fill.
+  void CorrectBias(const cv::Mat& ignore) {
     const cv::Mat& img = level_->img;
     const int sides = level_->side.empty() ? 1 : 2;
     for (int s = 0; s < sides; ++s) {
@@ -345,8 +354,9 @@ class LevelSolver {
         const cv::Point t = targets_[i];
         if (level_->hole.at<uchar>(t) || target_side_[i] != s) continue;
         const cv::Vec3b known = img.at<cv::Vec3b>(t);
-        residual.at<cv::Vec3f>(t) =
-            cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t) + cv::Vec3f::all(128);
+        const cv::Vec3f d = cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t);
+        if (ignore.at<uchar>(t) && cv::norm(d, cv::NORM_INF) > kSpeckOutlier) continue;
+        residual.at<cv::Vec3f>(t) = d + cv::Vec3f::all(128);
         weight.at<float>(t) = 1.0f;
         any = true;
       }
@@ -610,6 +620,30 @@ double SourceRatio(const std::vector<Level>& levels, int r) {
   return ratio;
 }
 
+// Known pixels that masked pixels enclose in pieces of at most kSpeckArea pixels (not touching
+// the window's border): a glyph's counter, or a pixel of a glyph's anti-aliasing that the
+// caller's mask missed in the middle of a removed bar. Where such a speck is far off the fill,
+// its difference says nothing about the fill's brightness, and spread as a correction it would
+// light a glow around it. CV_8UC1, 255 = speck.
+cv::Mat EnclosedSpecks(const cv::Mat& nosrc) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(nosrc == 0, labels, stats, centroids, 8, CV_32S);
+  std::vector<uchar> speck(n, 0);
+  for (int i = 1; i < n; ++i) {
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    speck[i] = box.x > 0 && box.y > 0 && box.br().x < nosrc.cols && box.br().y < nosrc.rows &&
+               stats.at<int>(i, cv::CC_STAT_AREA) <= kSpeckArea;
+  }
+  cv::Mat out(nosrc.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < out.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* o = out.ptr<uchar>(y);
+    for (int x = 0; x < out.cols; ++x) o[x] = speck[l[x]] ? 255 : 0;
+  }
+  return out;
+}
+
 // Exemplar fill of one window, given its pyramid (levels[0].img shares the window's pixels and
 // receives the fill; thin strokes are already filled there).
 void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint64_t seed) {
@@ -666,7 +700,7 @@ void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint6
       cur.Vote();
       if (it + 1 < iterations) cur.ComputeDistances();
     }
-    if (l == 0) cur.CorrectBias();
+    if (l == 0) cur.CorrectBias(EnclosedSpecks(levels[0].nosrc));
   }
 }
 
@@ -886,6 +920,35 @@ void RoundOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat& b
   }
 }
 
+// A piece of either side that lies mostly inside the hole continues nothing around it: a
+// membrane's bump around a speck of the segmenter's side left between the glyphs, or a circle
+// fitted to a removed disc's rim. It goes to the other side, so a hole in a backdrop is not
+// filled from the product (nor a hole in the product from its backdrop). A piece continues its
+// side when at least kContinuingShare of it lies outside the hole. `known` is nonzero outside
+// the hole; `sides` (255 / 0) is updated.
+void KeepSidesThatContinue(const cv::Mat& known, cv::Mat* sides) {
+  for (const bool on : {true, false}) {
+    const cv::Mat side = on ? *sides != 0 : *sides == 0;
+    cv::Mat labels;
+    const int n = cv::connectedComponents(side, labels, 8, CV_32S);
+    std::vector<int> outside(n, 0), inside(n, 0);
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* l = labels.ptr<int>(y);
+      const uchar* k = known.ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x) ++(k[x] ? outside : inside)[l[x]];
+    }
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* l = labels.ptr<int>(y);
+      uchar* s = sides->ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x) {
+        if (l[x] > 0 && outside[l[x]] < kContinuingShare * (outside[l[x]] + inside[l[x]])) {
+          s[x] = on ? 0 : 255;
+        }
+      }
+    }
+  }
+}
+
 // The sides inside the hole, continued from around it: on the pixels bordering the hole, the
 // signed distance to the other side's nearest pixel outside the hole (positive on the nonzero
 // side; the map under the hole is not read) is filled smoothly into the hole (push-pull, a
@@ -912,6 +975,7 @@ cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
   cv::Mat result = (sides != 0) & known;
   cv::Mat(channels[0] > 128).copyTo(result, binary);
   RoundOutlinesAcross(on, off, binary, &result);
+  KeepSidesThatContinue(known, &result);
   return result;
 }
 

@@ -60,7 +60,9 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 // continues the product and the backdrop each from itself, not blended. Inside the hole the
 // sides are not read but continued from around it (the signed distance to the outline, filled
 // smoothly across the hole): a segmenter's mask is unreliable under the text being removed. A
-// side with no source in a hole's window lends none: its pixels take any source. Errors as
+// piece of either side that lies mostly (over 80%) inside the hole continues nothing and takes
+// the other side (a speck of product between the glyphs does not grow a product-coloured blob in
+// the backdrop). A side with no source in a hole's window lends none: its pixels take any source. Errors as
 // above, and InvalidArgument for a side map of the wrong type or size.
 Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
                         const InpaintOptions& options);

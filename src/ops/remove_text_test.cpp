@@ -927,5 +927,55 @@ TEST_F(RemoveTextTest, ABarBehindABagIsFilledFromTheBackdrop) {
   EXPECT_GE(bag_kept, 0.98) << "the bag was cut";
 }
 
+// A large price bar over a smooth studio backdrop, a model's bright, distinctive accessory (a
+// white ball with coloured dots) just below it and a dotted green dress to its left (taobao.jpg's
+// layout): the filled bar is the backdrop's gradient, within a few levels, with no copy of the
+// ball or the dress in it.
+TEST_F(RemoveTextTest, LargeBarOverASmoothBackdropIsFilledWithTheBackdropNotANearbyObject) {
+  cv::Mat clean(kSize, CV_8UC3);
+  for (int y = 0; y < clean.rows; ++y) {  // grey, lit from the top
+    clean.row(y).setTo(cv::Scalar(178 - y / 12, 170 - y / 12, 160 - y / 12));
+  }
+  cv::Rect dress(40, 40, 150, 380);
+  clean(dress).setTo(cv::Scalar(150, 180, 120));
+  for (int y = dress.y + 6; y < dress.br().y; y += 14) {
+    for (int x = dress.x + 6; x < dress.br().x; x += 14) {
+      cv::circle(clean, {x, y}, 3, cv::Scalar(90, 120, 60), cv::FILLED, cv::LINE_AA);
+    }
+  }
+  cv::circle(clean, {330, 338}, 16, cv::Scalar(250, 250, 250), cv::FILLED, cv::LINE_AA);
+  cv::circle(clean, {325, 334}, 3, cv::Scalar(40, 160, 40), cv::FILLED, cv::LINE_AA);
+  cv::circle(clean, {336, 342}, 3, cv::Scalar(40, 40, 200), cv::FILLED, cv::LINE_AA);
+  TextStyle bar;
+  bar.text = "今日下单188元";
+  bar.bold = true;
+  bar.pixel_height = 44;
+  bar.color = {255, 255, 255};
+  bar.banner = true;
+  bar.banner_color = {10, 10, 160};
+  bar.banner_radius = 0;
+  bar.center = {380, 250};
+  const RenderedText rendered = RenderText(clean, bar);
+  RemoveTextReport report;
+  const Image out = Run(rendered.bgr, {}, &report);
+  const cv::Mat& bar_area = rendered.mask;
+  ASSERT_GT(cv::countNonZero(bar_area), 10000);
+  cv::Mat diff, grey;
+  cv::absdiff(out.bgr, clean, diff);
+  cv::cvtColor(diff, grey, cv::COLOR_BGR2GRAY);
+  double worst = 0;
+  cv::minMaxLoc(grey, nullptr, &worst, nullptr, nullptr, bar_area);
+  const int off = cv::countNonZero((grey > 12) & bar_area);
+  std::printf("bar over a smooth backdrop: %.1f dB, worst %.0f grey levels, %d pixels > 12 off\n",
+              MaskedPsnr(out.bgr, clean, bar_area), worst, off);
+  // A copied ball or dress piece is 50-80 levels off the grey over hundreds of pixels.
+  EXPECT_GE(MaskedPsnr(out.bgr, clean, bar_area), 35.0);
+  EXPECT_LE(off, 20);
+  EXPECT_LE(report.residual_share, 0.05);
+  cv::Mat outside;
+  cv::bitwise_not(rendered.mask, outside);
+  EXPECT_GE(MaskedPsnr(out.bgr, clean, outside), 40.0);
+}
+
 }  // namespace
 }  // namespace vitrine::ops
