@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -53,6 +54,10 @@ constexpr int kBoxTolerance = 28;
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+// Seconds of the process's CPU time (every thread's) since `start`.
+double CpuSince(std::clock_t start) {
+  return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
 // Colour histograms of GraphicMask: kColourLevels levels a channel.
@@ -539,23 +544,8 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
   if (screen_size > 0 && screen_size < full->input_size()) {
     ASSIGN_OR_RETURN(const models::Segmenter* screen, runtime.segmenter(screen_size));
     ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*screen, bgr));
-    // How far the product may move before the screen's decisions are not trusted: a line
-    // height (the small net may take the rock a bag stands on, or a banner touching the bag,
-    // in or out) and at least two of the screen's net pixels, in work pixels.
-    const double to_work = static_cast<double>(work.width) / bgr.cols;
-    double line = 0;
-    for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
-    const int stray = static_cast<int>(
-        std::ceil(std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
-    const cv::Mat disc =
-        cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * stray + 1, 2 * stray + 1));
-    cv::Mat grown, shrunk;
-    cv::dilate(product, grown, disc);
-    cv::erode(product, shrunk, disc);
-    std::vector<TextFinding> plain, wide, narrow;
+    std::vector<TextFinding> plain;
     decide(product, &plain);
-    decide(grown, &wide);
-    decide(shrunk, &narrow);
     // Trusted only to say "overlay": keeping text is what a wrong product mask costs most (at
     // 384 px ISNet took whole listings for the product), so any region the screen calls product
     // text goes to the full-size ISNet, as does a screen that finds no product or takes nearly
@@ -566,11 +556,31 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
       if (depends && !plain[i].overlay) all_overlay = false;
     }
     const double found = static_cast<double>(cv::countNonZero(product)) / product.total();
-    if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax &&
-        same(plain, wide) && same(plain, narrow)) {
-      *findings = std::move(plain);
-      if (product_mask) *product_mask = product;
-      return ProductMaskUsed::kScreen;
+    if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax) {
+      // ...and only when they hold while the product moves: by a line height (the small net may
+      // take the rock a bag stands on, or a banner touching the bag, in or out) and at least two
+      // of the screen's net pixels, in work pixels. (Checked last: a line-wide disc on the work
+      // mask is the screen's costliest step after the net.)
+      const double to_work = static_cast<double>(work.width) / bgr.cols;
+      double line = 0;
+      for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
+      const int stray = static_cast<int>(std::ceil(
+          std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
+      const cv::Mat disc =
+          cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(2 * stray + 1, 2 * stray + 1));
+      cv::Mat moved;
+      std::vector<TextFinding> wide, narrow;
+      cv::dilate(product, moved, disc);
+      decide(moved, &wide);
+      if (same(plain, wide)) {
+        cv::erode(product, moved, disc);
+        decide(moved, &narrow);
+      }
+      if (same(plain, wide) && same(plain, narrow)) {
+        *findings = std::move(plain);
+        if (product_mask) *product_mask = product;
+        return ProductMaskUsed::kScreen;
+      }
     }
   }
   ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*full, bgr));
@@ -628,12 +638,15 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
   try {
     const cv::Mat& bgr = input.bgr;
     Clock::time_point start = Clock::now();
+    std::clock_t cpu_start = std::clock();
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
     ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->Run(bgr));
     r.timings.detect = Since(start);
+    r.cpu_timings.detect = CpuSince(cpu_start);
     if (first.regions.empty()) return input;
 
     start = Clock::now();
+    cpu_start = std::clock();
     r.regions.resize(first.regions.size());
     if (options.recognize) {
       ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
@@ -645,9 +658,11 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     r.timings.recognise = Since(start);
+    r.cpu_timings.recognise = CpuSince(cpu_start);
 
     // A tiled watermark goes by inversion; the other regions are classified.
     start = Clock::now();
+    cpu_start = std::clock();
     const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
     cv::Mat base = bgr;
     cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque;
@@ -757,6 +772,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     r.timings.classify = Since(start);
+    r.cpu_timings.classify = CpuSince(cpu_start);
     if (targets.empty() && !mark) return input;
 
     InpaintOptions fill;
@@ -767,10 +783,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // takes both sides as before: a segmenter run only for the sides cost 15% of remove_text's
     // time there and changed no measured result (bench/README.md).
     start = Clock::now();
+    cpu_start = std::clock();
     if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
     const cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
     ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, fill));
     r.timings.inpaint = Since(start);
+    r.cpu_timings.inpaint = CpuSince(cpu_start);
     if (!options.verify) {
       Image out = input;
       out.bgr = result;
@@ -781,6 +799,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 
     // Verify: what the detector still finds where text was removed.
     start = Clock::now();
+    cpu_start = std::clock();
     const double signal = MaskedSum(first.probability, removed);
     // Only where text was removed: text elsewhere was judged by the first pass, and a region that
     // appears elsewhere only now is the detector wavering on the product's texture.
@@ -813,6 +832,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         signal > 0 ? std::min(1.0, MaskedSum(after.probability, removed) / signal) : 0.0;
     for (const models::TextRegion& region : left) r.residual.push_back(region.polygon);
     r.timings.verify = Since(start);
+    r.cpu_timings.verify = CpuSince(cpu_start);
     Image out = input;
     out.bgr = result;
     return out;
@@ -877,7 +897,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 5;
+  s.version = 6;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
