@@ -12,9 +12,9 @@
 // share of the detector's signal left in the text region (target ≤ 5%), PSNR inside the text
 // region (the rendered graphic's changed pixels) for ours and for the naive pipeline (target: ours
 // ≥ naive + 3 dB), PSNR outside it (≥ 40 dB), and the end-to-end time per megapixel of ours.
-// Then the means, the time per step and which product mask the decisions needed (--screen: the
-// ISNet screen's size, RemoveTextOptions::screen_segment_size). With --dump, writes DIR/<case>.png:
-// rendered | ours | naive | clean.
+// Then the means, the time per step (wall and CPU) and which product mask the decisions needed
+// (--screen: the ISNet screen's size, RemoveTextOptions::screen_segment_size). With --dump, writes
+// DIR/<case>.png: rendered | ours | naive | clean.
 //
 // --segment-sizes measures, instead, how the overlay/product decision holds when ISNet runs
 // smaller: on every case above plus the photo as it is (its own printed text), it decides each
@@ -216,7 +216,7 @@ int MeasureSegmentSizes(const std::vector<std::string>& photos, int side,
 
 struct Totals {
   double left = 0, ours = 0, naive = 0, outside = 0, seconds = 0, cpu = 0, megapixels = 0;
-  ops::RemoveTextReport::Timings steps;
+  ops::RemoveTextReport::Timings steps, cpu_steps;  // wall; process CPU
   int cases = 0, left_ok = 0, outside_ok = 0, better = 0;
 };
 
@@ -340,6 +340,11 @@ int main(int argc, char** argv) {
         t->steps.classify += report.timings.classify;
         t->steps.inpaint += report.timings.inpaint;
         t->steps.verify += report.timings.verify;
+        t->cpu_steps.detect += report.cpu_timings.detect;
+        t->cpu_steps.recognise += report.cpu_timings.recognise;
+        t->cpu_steps.classify += report.cpu_timings.classify;
+        t->cpu_steps.inpaint += report.cpu_timings.inpaint;
+        t->cpu_steps.verify += report.cpu_timings.verify;
         ++t->cases;
         t->left_ok += left <= 0.05;
         t->outside_ok += outside >= 40;
@@ -368,6 +373,10 @@ int main(int argc, char** argv) {
   std::printf(
       "\ns/MP by step: detect %.2f, recognise %.2f, classify %.2f, inpaint %.2f, verify %.2f\n",
       s.detect / mp, s.recognise / mp, s.classify / mp, s.inpaint / mp, s.verify / mp);
+  const ops::RemoveTextReport::Timings& c = all.cpu_steps;
+  std::printf(
+      "CPU s/MP by step: detect %.2f, recognise %.2f, classify %.2f, inpaint %.2f, verify %.2f\n",
+      c.detect / mp, c.recognise / mp, c.classify / mp, c.inpaint / mp, c.verify / mp);
   std::printf("product mask needed: none %d, screen %d, full %d (of %d cases)\n",
               masks[ops::ProductMaskUsed::kNone], masks[ops::ProductMaskUsed::kScreen],
               masks[ops::ProductMaskUsed::kFull], all.cases);

@@ -212,11 +212,12 @@ int main(int argc, char** argv) {
         std::printf(
             "%-7s %-30s %-13s %-14s spread %4.1f C %3.0f h %4.0f rim %4.1f/%3.0f/%.2f/%.2f sharp "
             "%.2f/%.2f "
-            "tilt %2.0f banner %4.1f%s score %.1f %s\n",
+            "tilt %2.0f banner %4.1f%s shadow %.2f/%.2f%s score %.1f %s\n",
             kind.c_str(), std::filesystem::path(file).stem().string().c_str(), name.c_str(),
             f.text.substr(0, 12).c_str(), cues.ink_spread, cues.chroma, cues.hue, cues.rim_spread,
             cues.rim_contrast, cues.fill_thickness, cues.rim_beyond, cues.sharpness,
             cues.product_sharpness, cues.tilt, cues.banner_spread, cues.banner ? "+" : "-",
+            cues.shadow_glyph_share, cues.shadow_far_share, cues.drop_shadow ? "+" : "-",
             cues.score, f.overlay ? "OVERLAY" : "product");
       }
       // "On white" for photos with no overlay off the product (cnocr_shupai's slogans over the

@@ -88,12 +88,14 @@ int Explain(const std::string& path, int side, const std::string& dump, models::
         "%2zu %4d,%4d %4dx%-4d h %5.1f '%s' conf %.2f det %.2f on product %3.0f%% (filled %3.0f%%) "
         "| thick %.2f beyond %.2f spread "
         "%4.1f C %3.0f h %4.0f rim %4.1f/%3.0f sharp %.2f/%.2f tilt %2.0f banner %4.2f "
-        "%s\n   -> %s: %s\n",
+        "shadow (%d,%d) %.2f/%.2f/%2.0f/%.2f %s\n   -> %s: %s\n",
         i, box.x, box.y, box.width, box.height, ops::LineHeight(region), f.text.c_str(),
         f.confidence, f.score, 100 * ProductShare(region, bgr.size(), *product),
         100 * ProductShare(region, bgr.size(), filled), cues.fill_thickness, cues.rim_beyond,
         cues.ink_spread, cues.chroma, cues.hue, cues.rim_spread, cues.rim_contrast, cues.sharpness,
-        cues.product_sharpness, cues.tilt, cues.banner_spread, cues.Describe().c_str(),
+        cues.product_sharpness, cues.tilt, cues.banner_spread, cues.shadow_direction.x,
+        cues.shadow_direction.y, cues.shadow_glyph_share, cues.shadow_far_share,
+        cues.shadow_contrast, cues.shadow_thickness, cues.Describe().c_str(),
         f.overlay ? "OVERLAY" : "product", f.why.c_str());
   }
   if (!dump.empty()) {

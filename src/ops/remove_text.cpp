@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -80,6 +81,10 @@ constexpr double kMinFront = 0.02;
 using Clock = std::chrono::steady_clock;
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+// Seconds of the process's CPU time (every thread's) since `start`.
+double CpuSince(std::clock_t start) {
+  return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
 }
 
 // Colour histograms of GraphicMask: kColourLevels levels a channel.
@@ -730,19 +735,8 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
   if (screen_size > 0 && screen_size < full->input_size()) {
     ASSIGN_OR_RETURN(const models::Segmenter* screen, runtime.segmenter(screen_size));
     ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*screen, bgr));
-    // How far the product may move before the screen's decisions are not trusted: a line
-    // height (the small net may take the rock a bag stands on, or a banner touching the bag,
-    // in or out) and at least two of the screen's net pixels, in work pixels.
-    const double to_work = static_cast<double>(work.width) / bgr.cols;
-    double line = 0;
-    for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
-    const int stray = static_cast<int>(
-        std::ceil(std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
-    const cv::Mat grown = DilateDisc(product, stray), shrunk = ErodeDisc(product, stray);
-    std::vector<TextFinding> plain, wide, narrow;
+    std::vector<TextFinding> plain;
     decide(product, &plain);
-    decide(grown, &wide);
-    decide(shrunk, &narrow);
     // Trusted only to say "overlay": keeping text is what a wrong product mask costs most (at
     // 384 px ISNet took whole listings for the product), so any region the screen calls product
     // text goes to the full-size ISNet, as does a screen that finds no product or takes nearly
@@ -753,11 +747,24 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
       if (depends && !plain[i].overlay) all_overlay = false;
     }
     const double found = static_cast<double>(cv::countNonZero(product)) / product.total();
-    if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax &&
-        same(plain, wide) && same(plain, narrow)) {
-      *findings = std::move(plain);
-      if (product_mask) *product_mask = product;
-      return ProductMaskUsed::kScreen;
+    if (all_overlay && found >= kScreenProductMin && found <= kScreenProductMax) {
+      // ...and only when they hold while the product moves: by a line height (the small net may
+      // take the rock a bag stands on, or a banner touching the bag, in or out) and at least two
+      // of the screen's net pixels, in work pixels. (Checked last: a line-wide disc on the work
+      // mask is the screen's costliest step after the net.)
+      const double to_work = static_cast<double>(work.width) / bgr.cols;
+      double line = 0;
+      for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
+      const int stray = static_cast<int>(std::ceil(
+          std::max(line * to_work, 2.0 * std::max(work.width, work.height) / screen_size)));
+      std::vector<TextFinding> wide, narrow;
+      decide(DilateDisc(product, stray), &wide);
+      if (same(plain, wide)) decide(ErodeDisc(product, stray), &narrow);
+      if (same(plain, wide) && same(plain, narrow)) {
+        *findings = std::move(plain);
+        if (product_mask) *product_mask = product;
+        return ProductMaskUsed::kScreen;
+      }
     }
   }
   ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*full, bgr));
@@ -815,14 +822,17 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
   try {
     const cv::Mat& bgr = input.bgr;
     Clock::time_point start = Clock::now();
+    std::clock_t cpu_start = std::clock();
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
     ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->Run(bgr));
     r.timings.detect = Since(start);
+    r.cpu_timings.detect = CpuSince(cpu_start);
     if (first.regions.empty()) return input;
 
     r.regions.resize(first.regions.size());
     // A tiled watermark goes by inversion; the other regions are classified.
     start = Clock::now();
+    cpu_start = std::clock();
     const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
     cv::Mat base = bgr;
     cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque, changed;
@@ -846,10 +856,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     const double find_time = Since(start);
+    const double find_cpu = CpuSince(cpu_start);
 
     // What the regions read: the watermark's copies are read once, at its seed (they all read
     // the same; reading each cost as much as the rest of the watermark's removal).
     start = Clock::now();
+    cpu_start = std::clock();
     if (options.recognize) {
       std::vector<size_t> read;
       std::vector<models::TextRegion> lines;
@@ -872,7 +884,9 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     r.timings.recognise = Since(start);
+    r.cpu_timings.recognise = CpuSince(cpu_start);
     start = Clock::now();
+    cpu_start = std::clock();
     std::vector<models::TextRegion> others;
     std::vector<TextFinding> other_findings;
     cv::Mat product;  // the product mask the classification needed, if any
@@ -960,6 +974,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     r.timings.classify = find_time + Since(start);
+    r.cpu_timings.classify = find_cpu + CpuSince(cpu_start);
     if (targets.empty() && !mark) return input;
 
     InpaintOptions fill;
@@ -970,11 +985,13 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // takes both sides as before: a segmenter run only for the sides cost 15% of remove_text's
     // time there and changed no measured result (bench/README.md).
     start = Clock::now();
+    cpu_start = std::clock();
     if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
     cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
     cv::Mat behind = BehindBoxes(boxes, mask, &sides);
     ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
     r.timings.inpaint = Since(start);
+    r.cpu_timings.inpaint = CpuSince(cpu_start);
     if (!options.verify) {
       Image out = input;
       out.bgr = result;
@@ -985,6 +1002,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 
     // Verify: what the detector still finds where text was removed.
     start = Clock::now();
+    cpu_start = std::clock();
     const double signal = MaskedSum(first.probability, removed);
     // Only where text was removed: text elsewhere was judged by the first pass, and a region that
     // appears elsewhere only now is the detector wavering on the product's texture.
@@ -1027,6 +1045,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         signal > 0 ? std::min(1.0, MaskedSum(after.probability, removed) / signal) : 0.0;
     for (const models::TextRegion& region : left) r.residual.push_back(region.polygon);
     r.timings.verify = Since(start);
+    r.cpu_timings.verify = CpuSince(cpu_start);
     Image out = input;
     out.bgr = result;
     return out;

@@ -89,6 +89,9 @@ struct RemoveTextReport {
   struct Timings {
     double detect = 0, recognise = 0, classify = 0, inpaint = 0, verify = 0;  // seconds
   } timings;
+  // The same steps' CPU time, the whole process's (every thread's): meaningful only while one
+  // image is processed at a time (benches).
+  Timings cpu_timings;
 
   // {"regions": [{polygon, text, confidence, score, kind, why, removed}], "residual": {regions,
   // share}}, plus "note" when set and "watermark": {copies, opacity, colour} when one was

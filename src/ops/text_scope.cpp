@@ -156,6 +156,31 @@ constexpr double kTopOpacityQuantile = 0.9;
 constexpr double kOpacityReach = 0.1;
 // Glyph cores measured: at least this many pixels.
 constexpr int kMinCorePixels = 40;
+// Drop shadow: dark pixels are at least kShadowStep grey levels below the surface's median around
+// them (as the translucency cue's surface, a line wide), in strokes at most kMaxShadowStroke line
+// heights thick (a crescent beside each glyph stroke: 0.12-0.18 on the labelled set's and the
+// tests' captions; not a dark box behind white text, nor a teapot handle's 0.25 ring around the
+// pale backdrop). The glyphs are sampled kShadowProbe line heights (at least 2 px) from them
+// against the shadow's direction, past the crescents' anti-aliased rim and inside the region (not
+// the product around a box), and what lies beyond the shadow as far along it. A shadow:
+// - at least kShadowGlyphShare of the glyph samples within kFillTolerance of their main colour,
+//   that colour flat (kFlatSpread), in thin strokes (kMaxStroke) and kShadowContrast ΔE76 from
+//   the surroundings' median;
+// - the glyphs and the surroundings as many L units lighter than the dark pixels (a shadow darkens
+//   what it falls on; the rim of an orange box behind white text is dark against the yellow
+//   product beside it, but the box's own colour is beside it; white text on a narrow red bar
+//   makes the bar dark against a median that mixes in the glyphs, but the bar is its
+//   surroundings);
+// - a share of the samples beyond the shadow in the glyph colour at least kShadowOneSided lower
+//   (CJK strokes close together put the next stroke beyond a shadow: the duck's 包邮 0.96 against
+//   0.49). A dark print on a flat label has the label on both sides of its strokes; a blurred
+//   dark edge is dark all around.
+constexpr double kShadowStep = 20;
+constexpr double kMaxShadowStroke = 0.2;
+constexpr double kShadowProbe = 0.05;
+constexpr double kShadowGlyphShare = 0.7;
+constexpr double kShadowOneSided = 0.35;
+constexpr double kShadowContrast = 10;
 // Weights: a box behind the text alone decides; the others need company.
 constexpr double kBannerWeight = 2;
 constexpr double kOutlineWeight = 1;
@@ -163,6 +188,7 @@ constexpr double kFlatWeight = 0.5;
 constexpr double kPromoWeight = 1;
 constexpr double kSharpWeight = 1;
 constexpr double kTiltWeight = 0.5;
+constexpr double kShadowWeight = 1.5;
 // A translucent overlay decides alone.
 constexpr double kTranslucentWeight = kDrawnOverScore;
 
@@ -277,6 +303,42 @@ double Sharpness(const cv::Mat& gradient, const cv::Mat& light, const cv::Mat& m
   return quantile(g, 0.97) / range;
 }
 
+// Thickness of the strokes of `mask` (CV_8UC1) in line heights `h`: twice the 98th percentile of
+// its pixels' distance to its edge; 0 for an empty mask.
+double StrokeThickness(const cv::Mat& mask, double h) {
+  cv::Mat inward;
+  cv::distanceTransform(mask, inward, cv::DIST_L2, 3);
+  std::vector<float> depths;
+  for (int y = 0; y < mask.rows; ++y) {
+    for (int x = 0; x < mask.cols; ++x) {
+      if (mask.at<uchar>(y, x)) depths.push_back(inward.at<float>(y, x));
+    }
+  }
+  if (depths.empty()) return 0;
+  const size_t k = std::min(depths.size() - 1, static_cast<size_t>(0.98 * depths.size()));
+  std::nth_element(depths.begin(), depths.begin() + k, depths.end());
+  return 2 * depths[k] / h;
+}
+
+// `mask` moved by −`by`: out(p) = mask(p + by), 0 where p + by is off the mask.
+cv::Mat Shifted(const cv::Mat& mask, cv::Point by) {
+  cv::Mat out(mask.size(), mask.type(), cv::Scalar(0));
+  const cv::Rect all(cv::Point(0, 0), mask.size());
+  const cv::Rect from = all & (all + by);
+  if (!from.empty()) mask(from).copyTo(out(from - by));
+  return out;
+}
+
+// Grey levels of `bgr` (CV_8UC3) above the surface's median around them, over a window a line of
+// height `h` wide (CV_16SC1): light glyphs are positive, dark ones and shadows negative.
+cv::Mat AboveSurface(const cv::Mat& bgr, double h) {
+  cv::Mat grey, surface, out;
+  cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+  cv::medianBlur(grey, surface, std::max(3, 2 * cvRound(0.4 * h) + 1));
+  cv::subtract(grey, surface, out, cv::noArray(), CV_16S);
+  return out;
+}
+
 }  // namespace
 
 double LineAngle(const models::TextRegion& region) {
@@ -301,7 +363,16 @@ models::TextRegion Scaled(const models::TextRegion& region, double sx, double sy
 
 // The region's pixels inside `roi` (a CV_8UC1 mask of roi's size), grown by `grow` px.
 cv::Mat RegionMaskIn(cv::Rect roi, const models::TextRegion& region, int grow) {
-  return models::RegionMask(roi.size(), {Scaled(region, 1, 1, cv::Point2f(roi.tl()))}, grow);
+  const models::TextRegion local = Scaled(region, 1, 1, cv::Point2f(roi.tl()));
+  cv::Mat mask = models::RegionMask(roi.size(), {local});
+  if (grow <= 0) return mask;
+  // Grown as models::RegionMask grows (a disc), but only over the region's box and `grow` around
+  // it, where the disc can reach: the same pixels as growing the whole window, which is several
+  // times larger (FindInk's window reaches three rings out).
+  const cv::Rect reach = Window(local, grow, roi.size());
+  cv::dilate(mask(reach), mask(reach),
+             cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1}));
+  return mask;
 }
 
 // Bounding box of the region grown by `margin`, clipped to `size`.
@@ -430,6 +501,7 @@ struct Ink {
   cv::Rect roi;    // window of the image the masks below cover
   cv::Mat lab;     // CIELAB of bgr(roi), CV_32FC3
   cv::Mat inside;  // the region, CV_8UC1
+  cv::Mat grown;   // the region grown by `ring`, CV_8UC1
   cv::Mat ink;     // its ink, CV_8UC1
   cv::Vec3f backdrop;
   int ring = 0;  // px of surroundings measured around the region
@@ -445,8 +517,8 @@ Ink FindInk(const cv::Mat& bgr, const models::TextRegion& region) {
   out.inside = RegionMaskIn(out.roi, region, 0);
   if (cv::countNonZero(out.inside) < 32) return out;
   out.lab = BgrToLab(bgr(out.roi));
-  cv::Mat near = RegionMaskIn(out.roi, region, out.ring);
-  near.setTo(0, out.inside);
+  out.grown = RegionMaskIn(out.roi, region, out.ring);
+  const cv::Mat near = out.grown & ~out.inside;
   const std::vector<cv::Vec3f> around = Pixels(out.lab, near);
   if (around.size() < 16) return out;
   out.backdrop = Median(around);
@@ -470,9 +542,11 @@ Ink FindInk(const cv::Mat& bgr, const models::TextRegion& region) {
 }
 
 // Fills the translucency cues of `cues` from the ink `found` of a region of line height `h` in
-// `bgr`: fits I = (1 - a)·B + a·W over the glyph cores (the ink shrunk by a pixel, where the
-// glyph's coverage is full) against the surface B around them (TranslucentFit below).
-void MeasureTranslucency(const cv::Mat& bgr, const Ink& found, double h, OverlayCues* cues) {
+// `bgr` (`above`: AboveSurface() of bgr(found.roi)): fits I = (1 - a)·B + a·W over the glyph cores
+// (the ink shrunk by a pixel, where the glyph's coverage is full) against the surface B around them
+// (TranslucentFit below).
+void MeasureTranslucency(const cv::Mat& bgr, const Ink& found, const cv::Mat& above, double h,
+                         OverlayCues* cues) {
   // The text is the light part: most of its ink is lighter than its surroundings (the paper
   // between a dark script's strokes is lighter than their mix, and follows it).
   int ink = 0, lighter_ink = 0;
@@ -487,11 +561,7 @@ void MeasureTranslucency(const cv::Mat& bgr, const Ink& found, double h, Overlay
   cv::Mat image;
   bgr(found.roi).convertTo(image, CV_32FC3);
   // A light overlay's glyphs: brighter than the surface's median around them by kGlyphStep.
-  cv::Mat grey, surface_grey, lighter;
-  cv::cvtColor(bgr(found.roi), grey, cv::COLOR_BGR2GRAY);
-  cv::medianBlur(grey, surface_grey, std::max(3, 2 * cvRound(0.4 * h) + 1));
-  cv::subtract(grey, surface_grey, lighter, cv::noArray(), CV_16S);
-  cv::Mat glyphs = lighter > kGlyphStep;
+  cv::Mat glyphs = above > kGlyphStep;
   const int clearance = std::max(2, cvRound(kGlyphClearance * h));
   cv::Mat near_ink, surface_mask, weight, surface;
   cv::dilate(glyphs, near_ink,
@@ -591,6 +661,72 @@ void MeasureTranslucency(const cv::Mat& bgr, const Ink& found, double h, Overlay
                       cues->follow >= kMinFollow &&
                       std::abs(cues->follow_slope - (1 - cues->opacity)) <= kSlopeTolerance &&
                       cues->top_opacity <= cues->opacity + kOpacityReach;
+}
+
+// Fills the drop-shadow cues of `cues` for a region of line height `h`, from its ink `found` and
+// `above` (AboveSurface() of its window): the dark pixels around the region (found.grown), and for
+// each of the eight directions the shadow may be offset in, the pixels beside them against it (the
+// glyphs) and beyond them along it (the surface); the direction whose glyph side is most one colour
+// that the far side lacks is the shadow's.
+void MeasureDropShadow(const Ink& found, const cv::Mat& above, double h, OverlayCues* cues) {
+  const cv::Mat& zone = found.grown;
+  const cv::Mat dark = (above < -kShadowStep) & zone;
+  if (cv::countNonZero(dark) < kMinCorePixels) return;
+  // A shadow is a thin crescent beside each stroke, not a dark box or area.
+  cues->shadow_thickness = StrokeThickness(dark, h);
+  if (cues->shadow_thickness > kMaxShadowStroke) return;
+  cv::Mat near_dark;
+  cv::dilate(dark, near_dark, cv::Mat());
+  const cv::Mat clear = zone & ~near_dark;
+  const int probe = std::max(2, cvRound(kShadowProbe * h));
+  double best = 0;
+  cv::Vec3f glyph_colour;
+  double glyph_spread = 0;
+  for (int dy = -1; dy <= 1; ++dy) {
+    for (int dx = -1; dx <= 1; ++dx) {
+      if (dx == 0 && dy == 0) continue;
+      const cv::Point step(dx * probe, dy * probe);
+      const std::vector<cv::Vec3f> glyph =
+          Pixels(found.lab, Shifted(dark, step) & clear & found.inside);
+      const std::vector<cv::Vec3f> far = Pixels(found.lab, Shifted(dark, -step) & clear);
+      if (std::min(glyph.size(), far.size()) < static_cast<size_t>(kMinCorePixels)) continue;
+      const cv::Vec3f colour = MainColour(glyph);
+      const auto [spread, share] = SpreadAround(glyph, colour, kFillTolerance);
+      const double far_share = SpreadAround(far, colour, kFillTolerance).second;
+      if (share - far_share <= best) continue;
+      best = share - far_share;
+      cues->shadow_direction = cv::Point(dx, dy);
+      cues->shadow_glyph_share = share;
+      cues->shadow_far_share = far_share;
+      glyph_colour = colour;
+      glyph_spread = spread;
+    }
+  }
+  if (best <= 0) return;
+  cues->shadow_contrast = cv::norm(glyph_colour - found.backdrop);
+  if (cues->shadow_glyph_share < kShadowGlyphShare || best < kShadowOneSided ||
+      cues->shadow_contrast < kShadowContrast || glyph_spread > kFlatSpread ||
+      std::min(glyph_colour[0], found.backdrop[0]) - Median(Pixels(found.lab, dark))[0] <
+          kShadowContrast) {
+    return;
+  }
+  // The glyphs' colour lies in strokes, not in a flat area of the product beside a dark edge.
+  cv::Mat glyphs(found.roi.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      glyphs.at<uchar>(y, x) = zone.at<uchar>(y, x) && cv::norm(found.lab.at<cv::Vec3f>(y, x) -
+                                                                glyph_colour) <= kFillTolerance
+                                   ? 255
+                                   : 0;
+    }
+  }
+  if (StrokeThickness(glyphs, h) > kMaxStroke) return;
+  cues->drop_shadow = true;
+  cues->flat = true;
+  cues->chroma = std::hypot(glyph_colour[1], glyph_colour[2]);
+  cues->hue = std::atan2(glyph_colour[2], glyph_colour[1]) * 180 / CV_PI;
+  cues->promo_colour =
+      cues->chroma >= kPromoChroma && cues->hue >= kPromoHueFrom && cues->hue <= kPromoHueTo;
 }
 
 // Whether `region` (in `bgr`'s coordinates) is print on a pale product surface the segmenter
@@ -714,7 +850,6 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
   const cv::Mat& inside = found.inside;
   const cv::Mat& ink = found.ink;
   const cv::Vec3f backdrop = found.backdrop;
-  const int ring = found.ring;
   const std::vector<cv::Vec3f> ink_pixels = Pixels(lab, ink);
   const cv::Vec3f fill = MainColour(ink_pixels);
   const auto [spread, fill_share] = SpreadAround(ink_pixels, fill, kFillTolerance);
@@ -737,19 +872,7 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
   }
   // An outline runs around glyph strokes; a fill as thick as the line is the flat label the
   // glyphs sit in (a printed number in a disc), whose rim is the glyphs themselves.
-  cv::Mat inward;
-  cv::distanceTransform(filled, inward, cv::DIST_L2, 3);
-  std::vector<float> depths;
-  for (int y = 0; y < roi.height; ++y) {
-    for (int x = 0; x < roi.width; ++x) {
-      if (filled.at<uchar>(y, x)) depths.push_back(inward.at<float>(y, x));
-    }
-  }
-  if (!depths.empty()) {
-    const size_t k = std::min(depths.size() - 1, static_cast<size_t>(0.98 * depths.size()));
-    std::nth_element(depths.begin(), depths.begin() + k, depths.end());
-    cues.fill_thickness = 2 * depths[k] / h;
-  }
+  cues.fill_thickness = StrokeThickness(filled, h);
   const int rim_width = std::max(2, cvRound(kRimWidth * h));
   cv::Mat inner, outer;
   cv::dilate(filled, inner, cv::Mat());
@@ -805,7 +928,7 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
     cues.sharpness = g[k] / step;
   }
   cv::Mat wide;
-  cv::bitwise_not(RegionMaskIn(roi, region, ring), wide);
+  cv::bitwise_not(found.grown, wide);
   cues.product_sharpness = Sharpness(light_gradient, planes[0], wide);
   cues.sharp = cues.sharpness >= kSharpText &&
                cues.sharpness >= kSharperThanProduct * cues.product_sharpness;
@@ -866,12 +989,14 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
     cues.banner = cues.banner_spread <= kBannerOffShare && !cues.shaded_box;
   }
 
-  MeasureTranslucency(bgr, found, h, &cues);
+  const cv::Mat above = AboveSurface(bgr(roi), h);
+  MeasureTranslucency(bgr, found, above, h, &cues);
+  MeasureDropShadow(found, above, h, &cues);
 
   cues.score = (cues.translucent ? kTranslucentWeight : 0) + (cues.banner ? kBannerWeight : 0) +
                (cues.outline ? kOutlineWeight : 0) + (cues.flat ? kFlatWeight : 0) +
                (cues.promo_colour ? kPromoWeight : 0) + (cues.sharp ? kSharpWeight : 0) +
-               (cues.tilted ? kTiltWeight : 0);
+               (cues.tilted ? kTiltWeight : 0) + (cues.drop_shadow ? kShadowWeight : 0);
   return cues;
 }
 
@@ -889,6 +1014,7 @@ std::string OverlayCues::Describe() const {
   add(banner, "banner box");
   add(shaded_box, "a shaded box (print)");
   add(outline, "outline");
+  add(drop_shadow, "drop shadow");
   add(flat, "flat colour");
   add(promo_colour, "promotional colour");
   add(sharp, "sharper than the product");

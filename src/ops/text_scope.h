@@ -85,7 +85,20 @@ struct OverlayCues {
   double top_opacity = 0;        // 90th percentile of the glyph pixels' own opacities
   bool translucent = false;      // all of the above as a light translucent overlay shows them:
                                  // decides alone (a watermark over the product is overlay)
-  double score = 0;              // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
+  // Drop shadow: a dark offset copy of the glyphs drawn under them. The pixels just beside its
+  // dark crescents, on the side the shadow is offset from, are the glyphs: one flat colour, in
+  // thin strokes, unlike the surroundings, and far rarer just beyond the crescents. Photographed
+  // print has no such one-sided dark copy; embossed print's shaded side borders the product's
+  // own shaded material, not a flat fill. With a drop shadow the glyphs' colour, not the
+  // shadow's (which is the ink that stands out when the glyphs are near the surface's colour:
+  // yellow on a yellow duck), gives `flat`, `chroma`, `hue` and `promo_colour`.
+  bool drop_shadow = false;
+  cv::Point shadow_direction{0, 0};  // the shadow's offset from the glyphs, a step in x and y
+  double shadow_glyph_share = 0;     // share of the pixels beside the shadow in the glyph colour
+  double shadow_far_share = 0;       // share of the pixels beyond the shadow in that colour
+  double shadow_contrast = 0;        // ΔE76 of the glyph colour from the surroundings' median
+  double shadow_thickness = 0;       // of the dark pixels' strokes, in line heights
+  double score = 0;                  // weighted sum of the cues; ≥ kDrawnOverScore: drawn over
   // "banner box, flat colour, ...; score 2.5": the cues that hold, for reports.
   std::string Describe() const;
 };

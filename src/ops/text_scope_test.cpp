@@ -559,7 +559,8 @@ TEST(TextScopeTest, CleanProductPhotosHaveNoOverlayText) {
 // An orange-like fruit on a pale backdrop, 512 px: a sphere lit from the top left (its light falls
 // by half across it) with a pitted peel, and `print` (BGR where `print_mask` is set) printed on
 // the peel before it is lit, then photographed. `fruit` gets the fruit's mask.
-cv::Mat TexturedFruit(const cv::Mat& print, const cv::Mat& print_mask, cv::Mat* fruit) {
+cv::Mat TexturedFruit(const cv::Mat& print, const cv::Mat& print_mask, cv::Mat* fruit,
+                      cv::Vec3d peel_colour = {30, 125, 235}) {
   const cv::Size size(512, 512);
   const cv::Point2d centre(256, 266);
   const double radius = 200;
@@ -578,7 +579,7 @@ cv::Mat TexturedFruit(const cv::Mat& print, const cv::Mat& print_mask, cv::Mat* 
       const double dz = std::sqrt(1 - r2);
       // Lambert shading from the top left, plus ambient light.
       const double light = 0.35 + 0.75 * std::max(0.0, (-0.45 * dx - 0.45 * dy + 0.77 * dz));
-      cv::Vec3d colour(30, 125, 235);
+      cv::Vec3d colour = peel_colour;
       if (!print_mask.empty() && print_mask.at<uchar>(y, x)) colour = print.at<cv::Vec3b>(y, x);
       const double texture = 1 + 0.08 * peel.at<float>(y, x);
       for (int c = 0; c < 3; ++c) {
@@ -587,6 +588,22 @@ cv::Mat TexturedFruit(const cv::Mat& print, const cv::Mat& print_mask, cv::Mat* 
     }
   }
   return Photographed(bgr, 9);
+}
+
+// Share of the detector's signal over `mask` in `before` that is left in `after`.
+double SignalLeft(const cv::Mat& before, const cv::Mat& after, const cv::Mat& mask) {
+  Result<const models::TextDetector*> detector = models::TestRuntime().text_detector();
+  EXPECT_TRUE(detector.ok());
+  auto signal = [&](const cv::Mat& bgr) {
+    Result<cv::Mat> map = (*detector)->ProbabilityMap(bgr);
+    EXPECT_TRUE(map.ok());
+    cv::Mat weight;
+    mask.convertTo(weight, CV_32FC1, 1.0 / 255);
+    return map.ok() ? cv::sum(map->mul(weight))[0] : 0.0;
+  };
+  const double total = signal(before);
+  EXPECT_GT(total, 0) << "no text signal to remove";
+  return total > 0 ? signal(after) / total : 1.0;
 }
 
 // The demo's shop name across the fruit's middle, level, in `colour` at `opacity`.
@@ -621,18 +638,7 @@ TEST(TextScopeTest, TranslucentWatermarkOverATexturedFruitIsOverlayAndRemoved) {
   input.bgr = marked.bgr;
   Result<Image> out = RemoveText(input, {}, models::TestRuntime(), &report);
   ASSERT_TRUE(out.ok()) << out.status().message();
-  Result<const models::TextDetector*> detector = models::TestRuntime().text_detector();
-  ASSERT_TRUE(detector.ok());
-  auto signal = [&](const cv::Mat& bgr) {
-    Result<cv::Mat> map = (*detector)->ProbabilityMap(bgr);
-    EXPECT_TRUE(map.ok());
-    cv::Mat weight;
-    marked.mask.convertTo(weight, CV_32FC1, 1.0 / 255);
-    return map.ok() ? cv::sum(map->mul(weight))[0] : 0.0;
-  };
-  const double before = signal(marked.bgr);
-  ASSERT_GT(before, 0);
-  const double left = signal(out->bgr) / before;
+  const double left = SignalLeft(marked.bgr, out->bgr, marked.mask);
   EXPECT_LE(left, 0.05) << "share of the watermark's text signal left";
   cv::Mat outside;
   cv::dilate(marked.mask, outside, cv::Mat(), cv::Point(-1, -1), 8);
@@ -657,6 +663,82 @@ TEST(TextScopeTest, OpaqueLinePrintedOnTheSameFruitStays) {
     EXPECT_FALSE(cues.translucent);
     EXPECT_FALSE(f.overlay);
   }
+}
+
+// A yellow caption as suppliers draw "包邮" on a yellow rubber duck: bold, in a flat yellow close
+// to the product's own, with a soft dark drop shadow offset down and right.
+TextStyle ShadowedCaption() {
+  TextStyle style = Lettering("包邮", 64, {0, 200, 255}, {250, 250});
+  style.bold = true;
+  style.shadow_offset = {6, 6};
+  style.shadow_blur = 3;
+  style.shadow_opacity = 0.6;
+  return style;
+}
+// A duck-yellow peel (BGR): under the fruit's light the caption's yellow is part of its shading.
+const cv::Vec3d kYellowPeel(40, 205, 240);
+
+TEST(TextScopeTest, YellowCaptionWithADropShadowOverAYellowProductIsOverlayAndRemoved) {
+  // The glyphs hardly stand out from the yellow peel; their shadow does, so the shadow is what
+  // reads as the text's ink: soft, dark and not flat, it has no overlay cue (the labelled set's
+  // duck was kept so, score 1.0). A dark copy of the glyphs offset to one side is drawn, not
+  // printed: the caption goes.
+  cv::Mat fruit;
+  const cv::Mat photo = TexturedFruit({}, {}, &fruit, kYellowPeel);
+  const RenderedText caption = RenderText(photo, ShadowedCaption());
+  ASSERT_EQ(cv::countNonZero(caption.mask & ~fruit), 0) << "the caption lies on the fruit";
+  const std::vector<TextFinding> findings = ClassifiedOn(caption.bgr, caption.text_mask, fruit);
+  ASSERT_FALSE(findings.empty()) << "the detector should find the caption";
+  for (const TextFinding& f : findings) {
+    const OverlayCues cues = MeasureOverlayCues(caption.bgr, RegionOf(f));
+    SCOPED_TRACE(f.text + ": " + f.why + " | " + cues.Describe());
+    EXPECT_TRUE(f.overlay);
+    EXPECT_TRUE(cues.drop_shadow);
+    EXPECT_EQ(cues.shadow_direction, cv::Point(1, 1)) << "the shadow falls down and right";
+  }
+
+  // Removed with its shadow; the fruit around it untouched.
+  RemoveTextReport report;
+  Image input;
+  input.bgr = caption.bgr;
+  Result<Image> out = RemoveText(input, {}, models::TestRuntime(), &report);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  const double left = SignalLeft(caption.bgr, out->bgr, caption.mask);
+  EXPECT_LE(left, 0.05) << "share of the caption's text signal left";
+  cv::Mat shadow_left = caption.mask & ~caption.text_mask;
+  const double in_shadow = MaskedPsnr(out->bgr, photo, shadow_left);
+  EXPECT_GE(in_shadow, 20.0) << "the shadow is filled with the peel, not left dark";
+  cv::Mat outside;
+  cv::dilate(caption.mask, outside, cv::Mat(), cv::Point(-1, -1), 8);
+  cv::bitwise_not(outside, outside);
+  EXPECT_GE(MaskedPsnr(out->bgr, photo, outside), 40.0);
+  std::printf(
+      "shadowed caption: signal left %.3f, PSNR in %.1f dB (shadow %.1f), outside %.1f dB\n", left,
+      MaskedPsnr(out->bgr, photo, caption.mask), in_shadow, MaskedPsnr(out->bgr, photo, outside));
+}
+
+TEST(TextScopeTest, SameYellowLinePrintedWithoutAShadowStays) {
+  // The same line printed on the yellow peel, shaded with it and photographed: no dark copy beside
+  // the glyphs, so the product keeps it, in overlay scope's removal too.
+  cv::Mat fruit;
+  TextStyle print = ShadowedCaption();
+  print.shadow_opacity = 0;
+  print.shadow_offset = {0, 0};
+  const RenderedText ink = RenderText(cv::Mat(512, 512, CV_8UC3, cv::Scalar(kYellowPeel)), print);
+  const cv::Mat photo = TexturedFruit(ink.bgr, ink.mask, &fruit, kYellowPeel);
+  const std::vector<TextFinding> findings = ClassifiedOn(photo, ink.text_mask, fruit);
+  ASSERT_FALSE(findings.empty()) << "the detector should find the printed line";
+  for (const TextFinding& f : findings) {
+    const OverlayCues cues = MeasureOverlayCues(photo, RegionOf(f));
+    SCOPED_TRACE(f.text + ": " + f.why + " | " + cues.Describe());
+    EXPECT_FALSE(cues.drop_shadow);
+    EXPECT_FALSE(f.overlay);
+  }
+  Image input;
+  input.bgr = photo;
+  Result<Image> out = RemoveText(input, {}, models::TestRuntime(), nullptr);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(MaskedPsnr(out->bgr, photo, ink.mask), 100.0) << "the print is untouched";
 }
 
 }  // namespace
