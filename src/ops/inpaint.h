@@ -62,8 +62,8 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 // smoothly across the hole): a segmenter's mask is unreliable under the text being removed. A
 // piece of either side that lies mostly (over 80%) inside the hole continues nothing and takes
 // the other side (a speck of product between the glyphs does not grow a product-coloured blob in
-// the backdrop). A side with no source in a hole's window lends none: its pixels take any source. Errors as
-// above, and InvalidArgument for a side map of the wrong type or size.
+// the backdrop). A side with no source in a hole's window lends none: its pixels take any source.
+// Errors as above, and InvalidArgument for a side map of the wrong type or size.
 Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& sides,
                         const InpaintOptions& options);
 

@@ -370,6 +370,9 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   return sides;
 }
 
+// The anti-aliased rim a box of text of line height `h` is taken with, in px.
+int BoxRim(double h) { return 2 + cvRound(h / 20); }
+
 // The flat-coloured box behind `region`'s text (a price box, a bar along the photo, a badge), as
 // a CV_8UC1 mask of `roi`'s size (roi: a window of `bgr` around the region, BannerWindow() with
 // kBoxSearch line heights) with its holes (the text, objects in front of it) filled and an
@@ -461,13 +464,10 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
         box_area < kBoxSolidity * hull_area || band_same > kBoxRingShare * band_count) {
       continue;
     }
-    return Dilated(box, 2 + cvRound(h / 20));
+    return Dilated(box, BoxRim(h));
   }
   return {};
 }
-
-// The anti-aliased rim a box of text of line height `h` is taken with, in px.
-int BoxRim(double h) { return 2 + cvRound(h / 20); }
 
 // What of `banner` (BoxBehind(), holes filled) is the box itself: the pixels of its colour and
 // their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
