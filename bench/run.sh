@@ -16,9 +16,6 @@ rm -rf "$OUT" && mkdir -p "$OUT"
   echo "sku,images"
   for dir in b_product_cn_text b_product_dreambooth b_product_misc; do
     for f in "$DATA/$dir"/*; do
-      case "$f" in
-        *.gif) echo "skipping $f: GIF is not a supported input format" >&2; continue ;;
-      esac
       stem=$(basename "${f%.*}")
       echo "$dir-$stem,$(realpath "$f")"
     done
