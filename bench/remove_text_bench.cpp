@@ -335,16 +335,8 @@ int main(int argc, char** argv) {
         t->cpu += cpu;
         t->megapixels += mp;
         if (t == &all) ++masks[report.product_mask];
-        t->steps.detect += report.timings.detect;
-        t->steps.recognise += report.timings.recognise;
-        t->steps.classify += report.timings.classify;
-        t->steps.inpaint += report.timings.inpaint;
-        t->steps.verify += report.timings.verify;
-        t->cpu_steps.detect += report.cpu_timings.detect;
-        t->cpu_steps.recognise += report.cpu_timings.recognise;
-        t->cpu_steps.classify += report.cpu_timings.classify;
-        t->cpu_steps.inpaint += report.cpu_timings.inpaint;
-        t->cpu_steps.verify += report.cpu_timings.verify;
+        t->steps += report.timings;
+        t->cpu_steps += report.cpu_timings;
         ++t->cases;
         t->left_ok += left <= 0.05;
         t->outside_ok += outside >= 40;
@@ -368,15 +360,15 @@ int main(int argc, char** argv) {
                 t.naive / n, 100 * t.better / n, t.outside / n, 100 * t.outside_ok / n,
                 t.seconds / t.megapixels, t.cpu / t.megapixels);
   }
-  const ops::RemoveTextReport::Timings& s = all.steps;
   const double mp = all.megapixels;
-  std::printf(
-      "\ns/MP by step: detect %.2f, recognise %.2f, classify %.2f, inpaint %.2f, verify %.2f\n",
-      s.detect / mp, s.recognise / mp, s.classify / mp, s.inpaint / mp, s.verify / mp);
-  const ops::RemoveTextReport::Timings& c = all.cpu_steps;
-  std::printf(
-      "CPU s/MP by step: detect %.2f, recognise %.2f, classify %.2f, inpaint %.2f, verify %.2f\n",
-      c.detect / mp, c.recognise / mp, c.classify / mp, c.inpaint / mp, c.verify / mp);
+  auto print_steps = [mp](const char* what, const ops::RemoveTextReport::Timings& s) {
+    std::printf(
+        "%s by step: detect %.2f, recognise %.2f, classify %.2f, inpaint %.2f, verify %.2f\n", what,
+        s.detect / mp, s.recognise / mp, s.classify / mp, s.inpaint / mp, s.verify / mp);
+  };
+  std::printf("\n");
+  print_steps("s/MP", all.steps);
+  print_steps("CPU s/MP", all.cpu_steps);
   std::printf("product mask needed: none %d, screen %d, full %d (of %d cases)\n",
               masks[ops::ProductMaskUsed::kNone], masks[ops::ProductMaskUsed::kScreen],
               masks[ops::ProductMaskUsed::kFull], all.cases);

@@ -12,15 +12,11 @@ constexpr int kDirectRadius = 4;
 // Morph hands the passes a window that already holds the neighbours that matter: none beyond it.
 constexpr int kBorder = cv::BORDER_CONSTANT | cv::BORDER_ISOLATED;
 
-cv::Mat Disc(int radius) {
-  return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
-}
-
 // Max (dilate) or min (erode) over the disc: for each of the disc's rows, the mask grown along
 // the row by that row's half-width, shifted by the row's offset. The half-widths are reached in
 // increasing order, each from the last by a narrow pass, so the whole costs O(radius) passes.
 cv::Mat ByRows(const cv::Mat& mask, int radius, cv::MorphTypes op) {
-  const cv::Mat disc = Disc(radius);
+  const cv::Mat disc = DiscKernel(radius);
   std::map<int, std::vector<int>> rows_by_half;  // half-width -> the disc's rows with it
   for (int row = 0; row < disc.rows; ++row) {
     rows_by_half[cv::countNonZero(disc.row(row)) / 2].push_back(row);
@@ -66,7 +62,7 @@ cv::Mat Morph(const cv::Mat& mask, int radius, cv::MorphTypes op) {
   wider.locateROI(whole, wider_at);
   cv::Mat out;
   if (radius <= kDirectRadius) {
-    cv::morphologyEx(wider, out, op, Disc(radius), {-1, -1}, 1, kBorder);
+    cv::morphologyEx(wider, out, op, DiscKernel(radius), {-1, -1}, 1, kBorder);
   } else {
     out = ByRows(wider, radius, op);
   }
@@ -74,6 +70,10 @@ cv::Mat Morph(const cv::Mat& mask, int radius, cv::MorphTypes op) {
 }
 
 }  // namespace
+
+cv::Mat DiscKernel(int radius) {
+  return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
+}
 
 cv::Mat DilateDisc(const cv::Mat& mask, int radius) {
   return Morph(mask, radius, cv::MORPH_DILATE);

@@ -13,6 +13,9 @@
 
 namespace vitrine {
 
+// OpenCV's elliptic structuring element of a disc of `radius` (2·radius + 1 pixels across).
+cv::Mat DiscKernel(int radius);
+
 // `mask`: CV_8UC1 (any values: the result is the max over the disc). radius ≤ 0 returns a copy.
 cv::Mat DilateDisc(const cv::Mat& mask, int radius);
 // `mask`: CV_8UC1 (the result is the min over the disc). radius ≤ 0 returns a copy.

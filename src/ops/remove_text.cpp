@@ -78,14 +78,29 @@ constexpr double kBoxRingShare = 0.25;
 // box's corners leave under 1% of it to its hull.
 constexpr double kMinFront = 0.02;
 
-using Clock = std::chrono::steady_clock;
-double Since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-// Seconds of the process's CPU time (every thread's) since `start`.
-double CpuSince(std::clock_t start) {
-  return static_cast<double>(std::clock() - start) / CLOCKS_PER_SEC;
-}
+// Times RemoveText's steps into a report: wall time into `timings`, the process's CPU time (every
+// thread's) into `cpu_timings`.
+class StepClock {
+ public:
+  explicit StepClock(RemoveTextReport* report) : report_(report) { Restart(); }
+  // Starts timing a step (or a part of one).
+  void Restart() {
+    wall_ = Clock::now();
+    cpu_ = std::clock();
+  }
+  // Adds the time since Restart() to the step `field` (e.g. &Timings::detect).
+  void Add(double RemoveTextReport::Timings::*field) const {
+    report_->timings.*field += std::chrono::duration<double>(Clock::now() - wall_).count();
+    report_->cpu_timings.*field += static_cast<double>(std::clock() - cpu_) / CLOCKS_PER_SEC;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  RemoveTextReport* report_;
+  Clock::time_point wall_;
+  std::clock_t cpu_;
+};
+using Timings = RemoveTextReport::Timings;
 
 // Colour histograms of GraphicMask: kColourLevels levels a channel.
 constexpr int kColourLevels = 32;
@@ -165,12 +180,6 @@ cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where, int toleranc
   return same;
 }
 
-cv::Mat Disc(int radius) {
-  return cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * radius + 1, 2 * radius + 1});
-}
-
-cv::Mat Dilated(const cv::Mat& mask, int radius) { return DilateDisc(mask, radius); }
-
 // The pixels of `allowed` (CV_8UC1) joined to `seed` (a subset of it) through `allowed`
 // (morphological reconstruction, 8-connected).
 cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
@@ -216,10 +225,10 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   if (area < 16) return {};
   const int reach = std::max(2, cvRound(kHaloReach * h));
   const int box_reach = cvRound(kBoxReach * h);
-  const cv::Mat limit = Dilated(polygon, reach), box_limit = Dilated(polygon, box_reach);
-  const cv::Mat other_halos = Dilated(others, reach);
+  const cv::Mat limit = DilateDisc(polygon, reach), box_limit = DilateDisc(polygon, box_reach);
+  const cv::Mat other_halos = DilateDisc(others, reach);
   cv::Mat edge;
-  cv::erode(polygon, edge, Disc(2));
+  cv::erode(polygon, edge, DiscKernel(2));
   edge = polygon & ~edge;
   cv::Mat ink, halo, box, tint;
   bool smooth = false;
@@ -227,8 +236,8 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // text without a box, right beyond the halo's reach (the photo nearest the text).
   const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
   for (const int ring_from : {std::max(reach + 1, cvRound(kRingFrom * h)), reach}) {
-    cv::Mat ring = Dilated(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
-    ring.setTo(0, Dilated(polygon, ring_from));
+    cv::Mat ring = DilateDisc(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
+    ring.setTo(0, DilateDisc(polygon, ring_from));
     ring.setTo(0, other_halos);
     const int ring_count = cv::countNonZero(ring);
     if (ring_count < 32) return {};
@@ -291,7 +300,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // On smooth surroundings, a soft halo's faint tail (a colour in a bin next to the backdrop's,
   // not in it: a tint of 8 levels over a wide ring shows) is followed a little further.
   if (smooth) {
-    const cv::Mat near = Dilated(graphic, std::max(2, cvRound(kTintReach * h)));
+    const cv::Mat near = DilateDisc(graphic, std::max(2, cvRound(kTintReach * h)));
     graphic = Reconstruct(graphic, graphic | (tint & near));
   }
   // The rim: the glyphs' anti-aliasing (a pixel, more on large text, which is often enlarged and
@@ -299,7 +308,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // it (`halo`); a wider rim only replaces the photo's own pixels around the graphic (2 px for a
   // 50 px line: 1.2 dB more outside on the bench's textured photos than 3 px, bench/README.md).
   const int rim = 1 + cvRound(h / 50);
-  cv::dilate(graphic, graphic, Disc(rim));
+  graphic = DilateDisc(graphic, rim);
   return graphic;
 }
 
@@ -327,7 +336,7 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   for (const models::TextRegion& region : regions) line = std::max(line, LineHeight(region));
   const int reach = std::max(2, cvRound(kHaloReach * line));
   const int band = std::max(3, cvRound(0.3 * line));
-  cv::Mat zone = Dilated(mask | models::RegionMask(bgr.size(), regions), reach);
+  cv::Mat zone = DilateDisc(mask | models::RegionMask(bgr.size(), regions), reach);
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(zone, labels, stats, centroids, 8, CV_32S);
   const cv::Mat segmenter = sides.clone();
@@ -338,7 +347,7 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
                                   box.height + 2 * band + 2) &
                          cv::Rect(cv::Point(0, 0), bgr.size());
     const cv::Mat here = labels(roi) == i;
-    cv::Mat ring = Dilated(here, band);
+    cv::Mat ring = DilateDisc(here, band);
     ring.setTo(0, zone(roi));
     const cv::Mat on = segmenter(roi);
     const cv::Mat pixels = bgr(roi);
@@ -363,8 +372,8 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
     }
     // Speckles of texture that happens to match the other side.
     cv::Mat cleaned;
-    cv::morphologyEx(out, cleaned, cv::MORPH_OPEN, Disc(1));
-    cv::morphologyEx(cleaned, cleaned, cv::MORPH_CLOSE, Disc(1));
+    cv::morphologyEx(out, cleaned, cv::MORPH_OPEN, DiscKernel(1));
+    cv::morphologyEx(cleaned, cleaned, cv::MORPH_CLOSE, DiscKernel(1));
     cleaned.copyTo(out, here);
   }
   return sides;
@@ -401,7 +410,7 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
   // The commonest colours of the polygon's pixels off the text's graphic (all of them when the
   // graphic took most), in turn (a flat colour with noise straddles bins): the box shows between
   // the glyphs, and the glyphs' own colours make no box that holds the polygon.
-  const cv::Mat near_text = Dilated(polygon, std::max(2, cvRound(kBoxSeedReach * h)));
+  const cv::Mat near_text = DilateDisc(polygon, std::max(2, cvRound(kBoxSeedReach * h)));
   cv::Mat off = near_text & ~text;
   if (cv::countNonZero(off) < kBoxSeedShare * area) off = near_text;
   const int pool = cv::countNonZero(off);
@@ -456,7 +465,7 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
       hull_area += cv::contourArea(hull);
     }
     // The band around it is not of its colour.
-    cv::Mat band = Dilated(box, std::max(3, cvRound(h / 4)));
+    cv::Mat band = DilateDisc(box, std::max(3, cvRound(h / 4)));
     band.setTo(0, box);
     const int band_count = cv::countNonZero(band);
     const int band_same = cv::countNonZero(OfMedianColour(pixels, seed, 2 * kBoxTolerance) & band);
@@ -464,7 +473,7 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
         box_area < kBoxSolidity * hull_area || band_same > kBoxRingShare * band_count) {
       continue;
     }
-    return Dilated(box, BoxRim(h));
+    return DilateDisc(box, BoxRim(h));
   }
   return {};
 }
@@ -485,7 +494,7 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
   // surroundings' colour, there is no box to add: the "banner" is the glyphs' own silhouette
   // (outlined text, whose flat fill BannerMask takes for a box), or a box the text's graphic
   // already holds; its pixels beyond the text are the photo.
-  cv::Mat around = Dilated(banner, rim);
+  cv::Mat around = DilateDisc(banner, rim);
   around.setTo(0, banner);
   const int around_count = cv::countNonZero(around);
   if (around_count > 0 && cv::countNonZero(same & around) >= kBoxLikeAround * around_count) {
@@ -508,7 +517,7 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
     if (along && stats.at<int>(i, cv::CC_STAT_AREA) >= (hi - lo) * (hi - lo) / 4)
       box |= labels == i;
   }
-  return Dilated(box, rim) | (banner & text);
+  return DilateDisc(box, rim) | (banner & text);
 }
 
 // A box being removed: its window of the image, its pixels and its convex hull (CV_8UC1 masks of
@@ -611,7 +620,7 @@ cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, c
       if (sides->empty()) *sides = cv::Mat(mask.size(), CV_8UC1, cv::Scalar(0));
       (*sides)(box.window).setTo(255, front);
       // The box's rim over what stands in front is that object's edge: it goes on from it.
-      near_front(box.window) |= Dilated(front, box.rim);
+      near_front(box.window) |= DilateDisc(front, box.rim);
     }
     if (in_front || !box.spans) behind(box.window) |= box.pixels;
   }
@@ -821,18 +830,15 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
   }
   try {
     const cv::Mat& bgr = input.bgr;
-    Clock::time_point start = Clock::now();
-    std::clock_t cpu_start = std::clock();
+    StepClock step(&r);
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
     ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->Run(bgr));
-    r.timings.detect = Since(start);
-    r.cpu_timings.detect = CpuSince(cpu_start);
+    step.Add(&Timings::detect);
     if (first.regions.empty()) return input;
 
     r.regions.resize(first.regions.size());
     // A tiled watermark goes by inversion; the other regions are classified.
-    start = Clock::now();
-    cpu_start = std::clock();
+    step.Restart();
     const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
     cv::Mat base = bgr;
     cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque, changed;
@@ -842,7 +848,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       // The copies' strokes with a third of a line around them (the detector's regions reach
       // past the glyphs).
       const int reach = std::max(2, cvRound(LineHeight(first.regions[mark->seed]) / 3));
-      mark_area = Dilated(changed, reach);
+      mark_area = DilateDisc(changed, reach);
       for (size_t i = 0; i < first.regions.size(); ++i) {
         in_mark[i] =
             static_cast<int>(i) == mark->seed || ShareIn(first.regions[i], mark_area) >= kInMark;
@@ -855,13 +861,11 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         fragment[i] = !in_mark[i] && tilted && TiltedAlike(seed, first.regions[i]);
       }
     }
-    const double find_time = Since(start);
-    const double find_cpu = CpuSince(cpu_start);
+    step.Add(&Timings::classify);  // finding the watermark is part of the decisions
 
     // What the regions read: the watermark's copies are read once, at its seed (they all read
     // the same; reading each cost as much as the rest of the watermark's removal).
-    start = Clock::now();
-    cpu_start = std::clock();
+    step.Restart();
     if (options.recognize) {
       std::vector<size_t> read;
       std::vector<models::TextRegion> lines;
@@ -883,10 +887,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         r.regions[i].confidence = r.regions[mark->seed].confidence;
       }
     }
-    r.timings.recognise = Since(start);
-    r.cpu_timings.recognise = CpuSince(cpu_start);
-    start = Clock::now();
-    cpu_start = std::clock();
+    step.Add(&Timings::recognise);
+    step.Restart();
     std::vector<models::TextRegion> others;
     std::vector<TextFinding> other_findings;
     cv::Mat product;  // the product mask the classification needed, if any
@@ -973,8 +975,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         mask |= beyond;
       }
     }
-    r.timings.classify = find_time + Since(start);
-    r.cpu_timings.classify = find_cpu + CpuSince(cpu_start);
+    step.Add(&Timings::classify);
     if (targets.empty() && !mark) return input;
 
     InpaintOptions fill;
@@ -984,14 +985,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // backdrop, what the backdrop does not reach. On a busy backdrop without a mask the fill
     // takes both sides as before: a segmenter run only for the sides cost 15% of remove_text's
     // time there and changed no measured result (bench/README.md).
-    start = Clock::now();
-    cpu_start = std::clock();
+    step.Restart();
     if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
     cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
     cv::Mat behind = BehindBoxes(boxes, mask, &sides);
     ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
-    r.timings.inpaint = Since(start);
-    r.cpu_timings.inpaint = CpuSince(cpu_start);
+    step.Add(&Timings::inpaint);
     if (!options.verify) {
       Image out = input;
       out.bgr = result;
@@ -1001,8 +1000,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     cv::Mat removed = mask | mark_area;
 
     // Verify: what the detector still finds where text was removed.
-    start = Clock::now();
-    cpu_start = std::clock();
+    step.Restart();
     const double signal = MaskedSum(first.probability, removed);
     // Only where text was removed: text elsewhere was judged by the first pass, and a region that
     // appears elsewhere only now is the detector wavering on the product's texture.
@@ -1029,7 +1027,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
           // the leftover are filled, not the leftover's box (a product's handle or edge under a
           // copy reads as text now and then, and a grown box would wipe it).
           mask |= models::RegionMask(bgr.size(), {region}, GrowFor(region, options.grow)) &
-                  Dilated(changed, 1);
+                  DilateDisc(changed, 1);
           continue;
         }
         AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask,
@@ -1044,8 +1042,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     r.residual_share =
         signal > 0 ? std::min(1.0, MaskedSum(after.probability, removed) / signal) : 0.0;
     for (const models::TextRegion& region : left) r.residual.push_back(region.polygon);
-    r.timings.verify = Since(start);
-    r.cpu_timings.verify = CpuSince(cpu_start);
+    step.Add(&Timings::verify);
     Image out = input;
     out.bgr = result;
     return out;

@@ -88,6 +88,11 @@ struct RemoveTextReport {
   ProductMaskUsed product_mask = ProductMaskUsed::kNone;  // what the classification needed
   struct Timings {
     double detect = 0, recognise = 0, classify = 0, inpaint = 0, verify = 0;  // seconds
+    Timings& operator+=(const Timings& other) {
+      detect += other.detect, recognise += other.recognise, classify += other.classify;
+      inpaint += other.inpaint, verify += other.verify;
+      return *this;
+    }
   } timings;
   // The same steps' CPU time, the whole process's (every thread's): meaningful only while one
   // image is processed at a time (benches).

@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 
+#include "core/morphology.h"
 #include "ops/colour.h"
 
 namespace vitrine::ops {
@@ -370,8 +371,7 @@ cv::Mat RegionMaskIn(cv::Rect roi, const models::TextRegion& region, int grow) {
   // it, where the disc can reach: the same pixels as growing the whole window, which is several
   // times larger (FindInk's window reaches three rings out).
   const cv::Rect reach = Window(local, grow, roi.size());
-  cv::dilate(mask(reach), mask(reach),
-             cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * grow + 1, 2 * grow + 1}));
+  DilateDisc(mask(reach), grow).copyTo(mask(reach));
   return mask;
 }
 

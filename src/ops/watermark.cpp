@@ -596,10 +596,11 @@ cv::Rect AlongTheLine(const models::TextRegion& seed, cv::Rect box,
   return grown;
 }
 
-// The watermark seeded by `region`, or nullopt.
+// The watermark seeded by regions[index] (the other detected lines may continue its line), or
+// nullopt.
 std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
-                                       const std::vector<models::TextRegion>& regions,
-                                       const models::TextRegion& region, int index) {
+                                       const std::vector<models::TextRegion>& regions, int index) {
+  const models::TextRegion& region = regions[index];
   const double line = LineHeight(region);
   const cv::Rect box = Window(region, 0, bgr.size());
   if (box.width < 8 || box.height < 8 || box.area() * 4 > static_cast<int>(bgr.total())) {
@@ -813,7 +814,7 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return regions[a].score > regions[b].score; });
   for (size_t n = 0; n < order.size() && n < kMaxSeeds; ++n) {
-    std::optional<TiledWatermark> mark = FromSeed(bgr, regions, regions[order[n]], order[n]);
+    std::optional<TiledWatermark> mark = FromSeed(bgr, regions, order[n]);
     if (!mark) continue;
     // The detector saw text at two copies at least: a repeated texture (bricks, tiles) matches
     // itself as well as a watermark does.
