@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/morphology.h"
 #include "ops/matting.h"
 
 namespace vitrine::ops {
@@ -58,6 +59,16 @@ constexpr double kContinuingShare = 0.2;
 // text left between the glyphs, not a counter showing the backdrop (EnclosedSpecks).
 constexpr int kSpeckArea = 16;
 constexpr float kSpeckOutlier = 40.0f;
+// A component's exemplar fill is redone from the ring's colours when more than kForeignFill of
+// its pixels have a colour the ring of known pixels around it lacks: a colour is the ring's when
+// at least kRingShare of the ring lies near it (RingColours). Rings under kMinRingPixels pixels
+// are not judged. A source patch of the redone fill holds at most kForeignInPatch foreign pixels.
+constexpr double kForeignFill = 0.02;
+constexpr float kRingShare = 0.02f;
+constexpr int kMinRingPixels = 64;
+constexpr double kForeignInPatch = 0.1;
+// The redone fill is kept when at most this share of what was foreign in the first one is left.
+constexpr double kRefillGain = 0.75;
 // Rows of target patches handled by one task. Fixed, so that results do not depend on how many
 // threads run the tasks.
 constexpr int kBandRows = 8;
@@ -99,6 +110,9 @@ struct Level {
   cv::Mat hole;   // CV_8UC1, 255 where this fill must produce pixels
   cv::Mat nosrc;  // CV_8UC1, 255 where no source patch may reach (every masked pixel)
   cv::Mat side;   // CV_8UC1, 255 on one side (a product) and 0 on the other; empty: one side
+  // CV_8UC1 or empty: how much of each pixel (0..255) has a colour foreign to the hole's
+  // surroundings; a source patch may hold at most kForeignInPatch of it (RingCheck).
+  cv::Mat foreign;
 };
 
 // Side (0 or 1) of `p` in `side` (Level::side).
@@ -142,7 +156,10 @@ class SideSources {
 Level Downsample(const Level& fine) {
   const int w = (fine.img.cols + 1) / 2, h = (fine.img.rows + 1) / 2;
   Level c{cv::Mat(h, w, CV_8UC3, cv::Scalar::all(0)), cv::Mat(h, w, CV_8UC1, cv::Scalar(0)),
-          cv::Mat(h, w, CV_8UC1, cv::Scalar(0)), cv::Mat()};
+          cv::Mat(h, w, CV_8UC1, cv::Scalar(0)), cv::Mat(), cv::Mat()};
+  if (!fine.foreign.empty()) {
+    cv::resize(fine.foreign, c.foreign, c.img.size(), 0, 0, cv::INTER_AREA);
+  }
   // A coarse pixel is on the side that holds at least half of its fine pixels.
   if (!fine.side.empty()) {
     cv::Mat share;
@@ -176,10 +193,17 @@ Level Downsample(const Level& fine) {
   return c;
 }
 
-// Centres of patches lying fully inside the level and clear of every masked pixel.
-cv::Mat SourceCentres(const cv::Mat& nosrc, int r) {
+// Centres of patches lying fully inside the level and clear of every masked pixel, and, with a
+// foreign map, holding at most kForeignInPatch of foreign colour.
+cv::Mat SourceCentres(const Level& level, int r) {
+  const cv::Mat& nosrc = level.nosrc;
   cv::Mat blocked;
   cv::dilate(nosrc, blocked, cv::getStructuringElement(cv::MORPH_RECT, {2 * r + 1, 2 * r + 1}));
+  if (!level.foreign.empty()) {
+    cv::Mat share;
+    cv::boxFilter(level.foreign, share, CV_32F, {2 * r + 1, 2 * r + 1});
+    blocked |= share > 255.0 * kForeignInPatch;
+  }
   cv::Mat valid(nosrc.size(), CV_8UC1, cv::Scalar(0));
   if (nosrc.cols > 2 * r && nosrc.rows > 2 * r) {
     cv::Rect inner(r, r, nosrc.cols - 2 * r, nosrc.rows - 2 * r);
@@ -195,7 +219,7 @@ class LevelSolver {
  public:
   LevelSolver(Level* level, int r, uint64_t seed, int level_index)
       : level_(level), r_(r), seed_(seed), level_index_(level_index) {
-    valid_ = SourceCentres(level->nosrc, r);
+    valid_ = SourceCentres(*level, r);
     cv::Mat targets_mask;
     cv::dilate(level->hole, targets_mask,
                cv::getStructuringElement(cv::MORPH_RECT, {2 * r + 1, 2 * r + 1}));
@@ -506,7 +530,7 @@ class LevelSolver {
 // deterministic.
 void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
   cv::Mat& img = level.img;
-  const cv::Mat valid = SourceCentres(level.nosrc, r);
+  const cv::Mat valid = SourceCentres(level, r);
   const SideSources sources(valid, level.side);
   if (sources.size() == 0) return;
   cv::Mat known = level.hole == 0;
@@ -590,8 +614,9 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
 // search (more than `max_search_pixels` pixels) keeps halving until its coarsest level can be
 // searched, so huge holes cost a bounded amount of search.
 std::vector<Level> BuildPyramid(const cv::Mat& img, const cv::Mat& hole, const cv::Mat& nosrc,
-                                const cv::Mat& side, int r, int64_t max_search_pixels) {
-  std::vector<Level> levels{{img, hole, nosrc, side}};
+                                const cv::Mat& side, const cv::Mat& foreign, int r,
+                                int64_t max_search_pixels) {
+  std::vector<Level> levels{{img, hole, nosrc, side, foreign}};
   cv::Mat depth;
   cv::distanceTransform(hole, depth, cv::DIST_L2, 3);
   double max_depth = 0;
@@ -614,7 +639,7 @@ std::vector<Level> BuildPyramid(const cv::Mat& img, const cv::Mat& hole, const c
 double SourceRatio(const std::vector<Level>& levels, int r) {
   double ratio = 1e9;
   for (const Level& level : levels) {
-    ratio = std::min(ratio, cv::countNonZero(SourceCentres(level.nosrc, r)) /
+    ratio = std::min(ratio, cv::countNonZero(SourceCentres(level, r)) /
                                 std::max(1.0, static_cast<double>(cv::countNonZero(level.hole))));
   }
   return ratio;
@@ -700,7 +725,13 @@ void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint6
       cur.Vote();
       if (it + 1 < iterations) cur.ComputeDistances();
     }
-    if (l == 0) cur.CorrectBias(EnclosedSpecks(levels[0].nosrc));
+    if (l == 0) {
+      // Foreign colours at the hole's edge (a remnant of another object) say nothing about the
+      // fill's brightness either.
+      cv::Mat ignore = EnclosedSpecks(levels[0].nosrc);
+      if (!levels[0].foreign.empty()) ignore |= levels[0].foreign > 127;
+      cur.CorrectBias(ignore);
+    }
   }
 }
 
@@ -979,6 +1010,177 @@ cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
   return result;
 }
 
+// Exemplar fill of the pixels of `out` whose label (`labels`, CV_32SC1) is marked in `mine`, in
+// window `w`, grown (up to the whole image) until it holds enough source at every level.
+// `foreign`: empty, or at the image's size (Level::foreign). Writes only those pixels of `out`.
+void FillInWindow(const cv::Mat& labels, const std::vector<uchar>& mine, cv::Rect w,
+                  const cv::Mat& binary, const cv::Mat& sides, const cv::Mat& foreign,
+                  const InpaintOptions& options, uint64_t seed, cv::Mat& out) {
+  const int r = options.patch_size / 2;
+  cv::Mat hole, img;
+  std::vector<Level> levels;
+  for (;;) {
+    hole = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
+    for (int y = 0; y < w.height; ++y) {
+      const int* l = labels.ptr<int>(w.y + y) + w.x;
+      uchar* h = hole.ptr<uchar>(y);
+      for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
+    }
+    img = out(w).clone();
+    levels = BuildPyramid(img, hole, binary(w), sides.empty() ? cv::Mat() : sides(w).clone(),
+                          foreign.empty() ? cv::Mat() : foreign(w).clone(), r,
+                          options.max_search_pixels);
+    if (SourceRatio(levels, r) >= kSourcePerHolePixel || w.size() == out.size()) break;
+    w = Grow(w, std::max(w.width, w.height) / 2, out.size());
+  }
+  FillWindow(levels, options, seed);
+  img.copyTo(out(w), hole);
+}
+
+// How a set of pixels spreads over colours, in CIELAB (OpenCV's 8-bit scale) cells of 16 levels
+// of L and 8 of a and b: for each cell, the share of the pixels in the cells around it (one cell
+// each way: about +-12 L* and +-12 in a* and b*).
+class ColourShares {
+ public:
+  static constexpr int kL = 16, kAB = 32, kCells = kL * kAB * kAB;
+  static int Cell(const cv::Vec3b& c) {
+    return ((c[0] >> 4) * kAB + (c[1] >> 3)) * kAB + (c[2] >> 3);
+  }
+
+  // The pixels of `lab` where `where` (CV_8UC1, same size) is nonzero.
+  ColourShares(const cv::Mat& lab, const cv::Mat& where) : share_(kCells, 0.0f) {
+    std::vector<int> count(kCells, 0);
+    for (int y = 0; y < where.rows; ++y) {
+      const uchar* m = where.ptr<uchar>(y);
+      const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < where.cols; ++x) {
+        if (m[x]) {
+          ++count[Cell(c[x])];
+          ++total_;
+        }
+      }
+    }
+    if (total_ == 0) return;
+    for (int l = 0; l < kL; ++l) {
+      for (int a = 0; a < kAB; ++a) {
+        for (int b = 0; b < kAB; ++b) {
+          int sum = 0;
+          for (int dl = std::max(0, l - 1); dl <= std::min(kL - 1, l + 1); ++dl) {
+            for (int da = std::max(0, a - 1); da <= std::min(kAB - 1, a + 1); ++da) {
+              for (int db = std::max(0, b - 1); db <= std::min(kAB - 1, b + 1); ++db) {
+                sum += count[(dl * kAB + da) * kAB + db];
+              }
+            }
+          }
+          share_[(l * kAB + a) * kAB + b] = static_cast<float>(sum) / total_;
+        }
+      }
+    }
+  }
+  float At(int cell) const { return share_[cell]; }
+  int total() const { return total_; }
+
+ private:
+  std::vector<float> share_;
+  int total_ = 0;
+};
+
+// The colours that belong in a hole: those near which at least kRingShare of the ring of known
+// pixels around it lies (a few pixels of another object touching the ring lend it nothing).
+class RingColours {
+ public:
+  explicit RingColours(const ColourShares& ring) : belongs_(ColourShares::kCells, 0) {
+    for (int c = 0; c < ColourShares::kCells; ++c) belongs_[c] = ring.At(c) >= kRingShare ? 1 : 0;
+  }
+  bool Has(const cv::Vec3b& lab) const { return belongs_[ColourShares::Cell(lab)] != 0; }
+
+ private:
+  std::vector<uchar> belongs_;
+};
+
+// The ring's colours per side (index: SideAt) around one hole: the known pixels within `band` px
+// of it (`component`, CV_8UC1 in `roi` of the image), those of each side apart when that side
+// has at least kMinRingPixels of them. Empty when the ring is smaller than that.
+std::vector<RingColours> RingModels(const cv::Mat& lab, const cv::Mat& component, cv::Rect roi,
+                                    int band, const cv::Mat& binary, const cv::Mat& sides) {
+  cv::Mat ring = DilateDisc(component, band);
+  ring.setTo(0, binary(roi));
+  if (cv::countNonZero(ring) < kMinRingPixels) return {};
+  if (sides.empty()) return {RingColours(ColourShares(lab(roi), ring))};
+  std::vector<RingColours> models;
+  for (const bool on : {false, true}) {
+    const cv::Mat of_side = ring & (on ? sides(roi) != 0 : sides(roi) == 0);
+    models.emplace_back(
+        ColourShares(lab(roi), cv::countNonZero(of_side) >= kMinRingPixels ? of_side : ring));
+  }
+  return models;
+}
+
+// Share of the pixels nonzero in `where` (CV_8UC1 in `roi`) whose colour in `lab` (the roi's
+// CIELAB pixels) does not belong on their side.
+double ForeignShare(const std::vector<RingColours>& models, const cv::Mat& lab,
+                    const cv::Mat& where, cv::Rect roi, const cv::Mat& sides) {
+  int foreign = 0, total = 0;
+  for (int y = 0; y < where.rows; ++y) {
+    const uchar* m = where.ptr<uchar>(y);
+    const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
+    for (int x = 0; x < where.cols; ++x) {
+      if (!m[x]) continue;
+      const int s = models.size() == 1 ? 0 : SideAt(sides, cv::Point(roi.x + x, roi.y + y));
+      foreign += models[s].Has(c[x]) ? 0 : 1;
+      ++total;
+    }
+  }
+  return total > 0 ? static_cast<double>(foreign) / total : 0.0;
+}
+
+// A large hole filled by exemplar can take pieces of another object that its window reaches (the
+// flatbread beside a griddle pasted into the blue poster behind it, the dress's dots in the road
+// below it), because a patch of that object matched some pixels at the hole's edge. What
+// surrounds the hole says what belongs in it (RingColours, from the known pixels within `band` px,
+// per side): when more than kForeignFill of the fill of component `label` (in `box`) does not,
+// the component is filled again from source patches in colours that belong only (at most
+// kForeignInPatch foreign), and the new fill is kept when at most kRefillGain of the foreign
+// share is left. `lab`: the input image in CIELAB. Writes only the component's pixels of `out`.
+void RefillForeign(const cv::Mat& labels, int label, cv::Rect box, int band, const cv::Mat& binary,
+                   const cv::Mat& sides, const cv::Mat& lab, const InpaintOptions& options,
+                   cv::Mat& out) {
+  const cv::Rect roi = Grow(box, band + 1, out.size());
+  const cv::Mat component = labels(roi) == label;
+  auto filled = [&]() {
+    cv::Mat f;
+    cv::cvtColor(out(roi), f, cv::COLOR_BGR2Lab);
+    return f;
+  };
+  const std::vector<RingColours> models = RingModels(lab, component, roi, band, binary, sides);
+  if (models.empty()) return;
+  const double before = ForeignShare(models, filled(), component, roi, sides);
+  if (before <= kForeignFill ||
+      before * cv::countNonZero(component) < options.patch_size * options.patch_size) {
+    return;
+  }
+  // Known pixels in colours that do not belong on their side, over the whole image (the window
+  // may grow).
+  cv::Mat foreign(out.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < out.rows; ++y) {
+    const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
+    uchar* f = foreign.ptr<uchar>(y);
+    for (int x = 0; x < out.cols; ++x) {
+      const int s = models.size() == 1 ? 0 : SideAt(sides, cv::Point(x, y));
+      f[x] = models[s].Has(c[x]) ? 0 : 255;
+    }
+  }
+  const cv::Mat kept = out(roi).clone();
+  std::vector<uchar> mine(label + 1, 0);
+  mine[label] = 1;
+  FillInWindow(
+      labels, mine,
+      Grow(box, std::max(3 * options.patch_size, std::max(box.width, box.height) / 2), out.size()),
+      binary, sides, foreign, options, MixSeed(options.seed, label, 0xD44, 0), out);
+  const double after = ForeignShare(models, filled(), component, roi, sides);
+  if (after > kRefillGain * before) kept.copyTo(out(roi), component);
+}
+
 cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& sides,
                     const InpaintOptions& options) {
   cv::Mat out = bgr.clone();
@@ -1013,30 +1215,22 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& si
   }
   std::vector<int> owner;
   const std::vector<cv::Rect> windows = MergeBoxes(boxes, &owner);
-  const int r = options.patch_size / 2;
   for (size_t wi = 0; wi < windows.size(); ++wi) {
     std::vector<uchar> mine(n, 0);
     for (size_t k = 0; k < thick.size(); ++k) {
       if (owner[k] == static_cast<int>(wi)) mine[thick[k]] = 1;
     }
-    cv::Rect w = windows[wi];
-    cv::Mat hole, img;
-    std::vector<Level> levels;
-    for (;;) {
-      hole = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
-      for (int y = 0; y < w.height; ++y) {
-        const int* l = labels.ptr<int>(w.y + y) + w.x;
-        uchar* h = hole.ptr<uchar>(y);
-        for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
-      }
-      img = out(w).clone();
-      levels = BuildPyramid(img, hole, binary(w), sides.empty() ? cv::Mat() : sides(w).clone(), r,
-                            options.max_search_pixels);
-      if (SourceRatio(levels, r) >= kSourcePerHolePixel || w.size() == bgr.size()) break;
-      w = Grow(w, std::max(w.width, w.height) / 2, bgr.size());
-    }
-    FillWindow(levels, options, MixSeed(options.seed, wi, 0xC33, 0));
-    img.copyTo(out(w), hole);
+    FillInWindow(labels, mine, windows[wi], binary, sides, cv::Mat(), options,
+                 MixSeed(options.seed, wi, 0xC33, 0), out);
+  }
+  // Each exemplar-filled hole checked against the colours around it; a fill that brought in
+  // another object's colours is redone from sources in those colours only.
+  if (thick.empty()) return out;
+  cv::Mat lab;
+  cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
+  for (int i : thick) {
+    const int band = std::clamp(cvRound(max_depth[i]), options.patch_size, 4 * options.patch_size);
+    RefillForeign(labels, i, box(i), band, binary, sides, lab, options, out);
   }
   return out;
 }

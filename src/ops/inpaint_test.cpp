@@ -4,10 +4,12 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/photo.hpp>
 
 #include "tests/testdata.h"
+#include "tests/text_render.h"
 
 namespace vitrine::ops {
 namespace {
@@ -415,6 +417,122 @@ TEST(InpaintTest, ASpeckOfTheProductsSideInAHoleDoesNotPasteTheProductIntoTheBac
   cv::compare(*out, damaged, changed, cv::CMP_NE);
   cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
   EXPECT_EQ(cv::countNonZero(changed & ~hole), 0);
+}
+
+// A textured surface in `color` (BGR) with grain of +-`grain` levels and darker spots where
+// `where` is nonzero: the flatbread beside a griddle, or asphalt.
+void PaintTexture(cv::Mat& img, const cv::Mat& where, cv::Scalar color, int grain, int seed) {
+  cv::Mat noise(img.size(), CV_16SC3);
+  cv::RNG rng(seed);
+  rng.fill(noise, cv::RNG::UNIFORM, cv::Scalar::all(-grain), cv::Scalar::all(grain + 1));
+  cv::GaussianBlur(noise, noise, {3, 3}, 0);
+  cv::Mat textured;
+  cv::add(noise, color, textured, cv::noArray(), CV_16SC3);
+  textured.convertTo(textured, CV_8UC3);
+  for (int k = 0; k < static_cast<int>(img.total()) / 800; ++k) {
+    cv::circle(textured, {rng.uniform(0, img.cols), rng.uniform(0, img.rows)}, rng.uniform(1, 3),
+               color * 0.7, cv::FILLED, cv::LINE_AA);
+  }
+  textured.copyTo(img, where);
+}
+
+// Hole pixels of `out` for which `far(colour)` holds.
+int CountIn(const cv::Mat& out, const cv::Mat& hole,
+            const std::function<bool(const cv::Vec3b&)>& far) {
+  int n = 0;
+  for (int y = 0; y < out.rows; ++y) {
+    for (int x = 0; x < out.cols; ++x) {
+      n += hole.at<uchar>(y, x) && far(out.at<cv::Vec3b>(y, x));
+    }
+  }
+  return n;
+}
+
+TEST(InpaintTest, ALargeCaptionOverASmoothBackdropIsNotFilledFromAnOrangeObjectBesideIt) {
+  // A poster: a dark-blue gradient lit by a soft ray, a textured orange object (not the product:
+  // no side map) at the lower right, and a tilted caption on a yellow band above it. The mask
+  // holds the band but not its faint anti-aliased rim, as a detector's mask often does.
+  const cv::Size size(400, 300);
+  cv::Mat clean(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double ray = std::exp(-std::pow((x - 1.3 * y - 60) / 40.0, 2));
+      clean.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(90 + x / 6 + 90 * ray),
+                                            cv::saturate_cast<uchar>(25 + y / 10 + 80 * ray),
+                                            cv::saturate_cast<uchar>(10 + 30 * ray));
+    }
+  }
+  cv::Mat object(size, CV_8UC1, cv::Scalar(0));
+  cv::ellipse(object, {290, 215}, {85, 45}, -10, 0, 360, cv::Scalar(255), cv::FILLED);
+  PaintTexture(clean, object, cv::Scalar(70, 150, 230), 40, 3);
+  testdata::TextStyle caption;
+  caption.text = "温度数字显示";
+  caption.bold = true;
+  caption.pixel_height = 40;
+  caption.color = {0, 0, 0};
+  caption.banner = true;
+  caption.banner_color = {0, 230, 250};
+  caption.banner_radius = 0;
+  caption.rotation_deg = 8;
+  caption.center = {230, 90};
+  const testdata::RenderedText rendered = testdata::RenderText(clean, caption);
+  cv::Mat hole = rendered.alpha > 0.5f;
+  hole.convertTo(hole, CV_8UC1);
+  const cv::Mat out = MustInpaint(rendered.bgr, hole);
+  // Anything with more red than blue is not the blue backdrop (its ray is pale blue).
+  const int orange = CountIn(out, hole, [](const cv::Vec3b& c) { return c[2] > c[0]; });
+  cv::Mat diff, grey;
+  cv::absdiff(out, clean, diff);
+  cv::cvtColor(diff, grey, cv::COLOR_BGR2GRAY);
+  const int far = cv::countNonZero((grey > 40) & hole);
+  std::printf("caption beside an orange object: %d orange and %d far pixels of %d, %.1f dB\n",
+              orange, far, cv::countNonZero(hole), MaskedPsnr(out, clean, hole));
+  EXPECT_LE(orange, 20);
+  EXPECT_LE(far, cv::countNonZero(hole) / 100);
+  cv::Mat changed;
+  cv::compare(out, rendered.bgr, changed, cv::CMP_NE);
+  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
+  EXPECT_EQ(cv::countNonZero(changed & ~hole), 0);
+  // The second fill is as deterministic as the first, whatever the thread count.
+  const int threads = cv::getNumThreads();
+  cv::setNumThreads(1);
+  const cv::Mat one = MustInpaint(rendered.bgr, hole);
+  cv::setNumThreads(threads);
+  EXPECT_EQ(cv::norm(one, out, cv::NORM_INF), 0);
+}
+
+TEST(InpaintTest, AFullWidthBarOverARoadIsFilledWithTheRoadNotADarkObjectAboveIt) {
+  // A street: grey asphalt with grain, a dark car body with light grille lines above the road at
+  // the right, and a price bar across the whole width at the bottom, a sixth of the height.
+  const cv::Size size(480, 300);
+  cv::Mat clean(size, CV_8UC3);
+  PaintTexture(clean, cv::Mat(size, CV_8UC1, cv::Scalar(255)), cv::Scalar(120, 122, 125), 30, 5);
+  const cv::Rect car(300, 120, 170, 90);
+  clean(car).setTo(cv::Scalar(28, 28, 30));
+  for (int y = car.y + 8; y < car.br().y; y += 10) {
+    cv::line(clean, {car.x + 20, y}, {car.br().x - 20, y}, cv::Scalar(90, 90, 95), 2);
+  }
+  // The bar is dark green, drawn with an anti-aliased top edge; the mask holds the pixels it
+  // covers at least half, so a dark rim of the bar's colour is left at the hole's edge.
+  const int top = size.height - 50;
+  cv::Mat damaged = clean.clone(), hole(size, CV_8UC1, cv::Scalar(0));
+  for (int y = top - 4; y < size.height; ++y) {
+    const double cover = std::clamp((y - top + 2) / 3.0, 0.0, 1.0);
+    for (int x = 0; x < size.width; ++x) {
+      const cv::Vec3b c = clean.at<cv::Vec3b>(y, x);
+      for (int k = 0; k < 3; ++k) {
+        damaged.at<cv::Vec3b>(y, x)[k] = cv::saturate_cast<uchar>(
+            (1 - cover) * c[k] * (y < top ? 0.5 : 1.0) + cover * cv::Vec3b(20, 60, 20)[k]);
+      }
+      hole.at<uchar>(y, x) = cover >= 0.5 ? 255 : 0;
+    }
+  }
+  const cv::Mat out = MustInpaint(damaged, hole);
+  // The darkest asphalt is about 60 grey; the car is 28-30.
+  const int dark = CountIn(out, hole, [](const cv::Vec3b& c) { return c[0] + c[1] + c[2] < 120; });
+  std::printf("bar below a car: %d dark pixels of %d, %.1f dB\n", dark, cv::countNonZero(hole),
+              MaskedPsnr(out, clean, hole));
+  EXPECT_LE(dark, cv::countNonZero(hole) / 200);
 }
 
 }  // namespace
