@@ -15,10 +15,14 @@
 //   that grows with the hole, widened until it holds enough source at every level), and distant
 //   sources pay a small penalty: on product photos, far patches are usually another surface.
 // Work is done per window, so cost follows the holes, not the image.
+// Each exemplar-filled hole is then checked against the ring of known pixels around it: where
+// more than a few percent of the fill has colours the ring (of its side) hardly holds, pieces of
+// another object the window reached (a flatbread beside the griddle pasted into the blue poster
+// behind it), the hole is filled again from source patches in the ring's colours only.
 //
-// Known weaknesses (see bench/README.md): a piece of a nearby object can be pasted into the hole
-// (a candle's top grown into the table behind it), and a straight edge crossing a large hole is
-// not always continued straight.
+// Known weaknesses (see bench/README.md): a piece of a nearby object whose colours the ring holds
+// can still be pasted into the hole (a car's bumper just above a removed bar grown into a dark
+// blot below it), and a straight edge crossing a large hole is not always continued straight.
 #pragma once
 
 #include <cstdint>
