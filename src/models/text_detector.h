@@ -10,15 +10,17 @@
 // Resolution. The image is scaled so that its long side is at most max_side, except that a very
 // tall or wide image (a 400×4000 banner) is instead scaled so that its short side is at least
 // min_short_side (never enlarged), and at most max_work_pixels are processed in all; each side is
-// rounded to a multiple of 32, as the net needs (WorkSize()). A whole photo can instead be
-// detected with RunPhoto(): one whose short side is under small_photo_side is first enlarged to
-// it (at most max_photo_enlargement times, PhotoScale()), because the net misses captions under
-// about 12 px that a thumbnail's promotion text often is (the demo fish's 包邮 at 259×194).
-// Run() and Detect() never enlarge: a crop of a larger photo (remove_text's verify step) must be
-// seen at its photo's resolution, not at one the crop's own size would pick. When that does not
-// fit in
+// rounded to a multiple of 32, as the net needs (WorkSize()). When that does not fit in
 // tile_size × tile_size it is cut into overlapping tiles; each tile's map is kept away from its
 // borders and the maps are stitched into one, so a line crossing a tile boundary is one region.
+//
+// Small photos. A whole photo can be detected with RunPhoto() instead: one whose short side is
+// under small_photo_side is first enlarged to it (at most max_photo_enlargement times,
+// PhotoScale()), because at its own size the net misses a thumbnail's small captions (the demo
+// fish's 16 px tilted 包邮 at 259×194 was seen in part and read as 'P'; 7 px captions not at
+// all). Run() and Detect() never enlarge: a crop of a larger photo (remove_text's verify step)
+// must be seen at its photo's resolution, not at one the crop's own size would pick
+// (RunPhotoAround()).
 //
 // Preprocessing as PaddleOCR does it: pixels scaled to [0, 1], then ImageNet mean/std applied to
 // the planes in the order they are stored, BGR (PaddleOCR reads with cv2). The net also responds
