@@ -656,47 +656,6 @@ std::vector<cv::Rect> WindowsAround(const cv::Mat& mask, int margin) {
   return windows;
 }
 
-// Detection on `image` only around `mask` (verify: text can only be left where text was
-// removed). Each window is scaled as the whole image would be, so text is seen at the first
-// pass's resolution. The probability map has the image's size and is 0 outside the windows;
-// regions are in image coordinates. When the windows cover most of the image, the whole image
-// is run at once.
-Result<models::TextDetector::Output> DetectAround(const models::TextDetector& detector,
-                                                  const cv::Mat& image, const cv::Mat& mask,
-                                                  int margin) {
-  const std::vector<cv::Rect> windows = WindowsAround(mask, margin);
-  double covered = 0;
-  for (const cv::Rect& w : windows) covered += w.area();
-  if (covered > 0.6 * image.total()) return detector.Run(image);
-  const cv::Size work = detector.WorkSize(image.size());
-  const double scale = std::min(1.0, static_cast<double>(work.width) / image.cols);
-  models::TextDetector::Output out;
-  out.probability = cv::Mat::zeros(image.size(), CV_32FC1);
-  for (const cv::Rect& w : windows) {
-    cv::Mat crop = image(w);
-    if (scale < 1) {
-      const cv::Size scaled(std::max(1, cvRound(w.width * scale)),
-                            std::max(1, cvRound(w.height * scale)));
-      cv::Mat smaller;
-      cv::resize(image(w), smaller, scaled, 0, 0, cv::INTER_AREA);
-      crop = smaller;
-    }
-    ASSIGN_OR_RETURN(models::TextDetector::Output part, detector.Run(crop));
-    cv::resize(part.probability, out.probability(w), w.size(), 0, 0, cv::INTER_LINEAR);
-    const double sx = static_cast<double>(w.width) / crop.cols;
-    const double sy = static_cast<double>(w.height) / crop.rows;
-    for (models::TextRegion& region : part.regions) {
-      for (cv::Point2f& p : region.polygon) {
-        p = cv::Point2f(static_cast<float>((p.x + 0.5) * sx - 0.5 + w.x),
-                        static_cast<float>((p.y + 0.5) * sy - 0.5 + w.y));
-      }
-      region.box = cv::minAreaRect(region.polygon);
-      out.regions.push_back(std::move(region));
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Mat& bgr) {
@@ -832,7 +791,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     const cv::Mat& bgr = input.bgr;
     StepClock step(&r);
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
-    ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->Run(bgr));
+    ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->RunPhoto(bgr));
     step.Add(&Timings::detect);
     if (first.regions.empty()) return input;
 
@@ -1017,7 +976,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       margin = std::max(margin, cvRound(2 * LineHeight(region)));
     }
     ASSIGN_OR_RETURN(models::TextDetector::Output after,
-                     DetectAround(*detector, result, removed, margin));
+                     detector->RunPhotoAround(result, WindowsAround(removed, margin)));
     std::vector<models::TextRegion> left = residual(after);
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
@@ -1036,7 +995,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       removed |= mask;
       behind = BehindBoxes(boxes, mask, &sides);
       ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, behind, fill));
-      ASSIGN_OR_RETURN(after, DetectAround(*detector, result, removed, margin));
+      ASSIGN_OR_RETURN(after, detector->RunPhotoAround(result, WindowsAround(removed, margin)));
       left = residual(after);
     }
     r.residual_share =
@@ -1063,7 +1022,8 @@ Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr,
   if (std::min(bgr.cols, bgr.rows) < kMinSide) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
   try {
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
-    ASSIGN_OR_RETURN(std::vector<models::TextRegion> regions, detector->Detect(bgr));
+    ASSIGN_OR_RETURN(models::TextDetector::Output detected, detector->RunPhoto(bgr));
+    const std::vector<models::TextRegion>& regions = detected.regions;
     if (regions.empty()) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
     ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
     ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,
