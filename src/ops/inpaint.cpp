@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
-#include <numeric>
 #include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
 
+#include "core/morphology.h"
 #include "ops/matting.h"
 
 namespace vitrine::ops {
@@ -58,6 +59,9 @@ constexpr double kContinuingShare = 0.2;
 // text left between the glyphs, not a counter showing the backdrop (EnclosedSpecks).
 constexpr int kSpeckArea = 16;
 constexpr float kSpeckOutlier = 40.0f;
+// Thick components whose pixels come within this many patch sizes of each other are filled
+// together, in one window (HoleWindows): the glyphs of one caption, a box and its text.
+constexpr double kHoleReach = 1.0;
 // Rows of target patches handled by one task. Fixed, so that results do not depend on how many
 // threads run the tasks.
 constexpr int kBandRows = 8;
@@ -765,35 +769,62 @@ void FillThin(const cv::Mat& labels, const std::vector<uchar>& is_thin, const cv
   }
 }
 
-// Bounding boxes grown by `margin(rect)` and merged until none overlap. Returns the merged
-// boxes and, per input rect, the index of the box that holds it.
-std::vector<cv::Rect> MergeBoxes(std::vector<cv::Rect> boxes, std::vector<int>* owner) {
-  owner->resize(boxes.size());
-  std::iota(owner->begin(), owner->end(), 0);
-  bool merged = true;
-  while (merged) {
-    merged = false;
-    for (size_t i = 0; i < boxes.size() && !merged; ++i) {
-      for (size_t j = i + 1; j < boxes.size(); ++j) {
-        if ((boxes[i] & boxes[j]).area() > 0) {
-          boxes[i] |= boxes[j];
-          boxes.erase(boxes.begin() + j);
-          for (int& o : *owner) {
-            if (o == static_cast<int>(j)) o = static_cast<int>(i);
-            if (o > static_cast<int>(j)) --o;
-          }
-          merged = true;
+cv::Rect Grow(const cv::Rect& r, int margin, cv::Size bounds) {
+  cv::Rect g(r.x - margin, r.y - margin, r.width + 2 * margin, r.height + 2 * margin);
+  return g & cv::Rect(0, 0, bounds.width, bounds.height);
+}
+
+// Windows for the exemplar fill of the thick components (`thick`, labels in `labels`, bounding
+// `boxes` in the same order) and, per component, the index of its window. Components whose
+// pixels come within kHoleReach patches of each other form one group; a group's window is the
+// bounding box of its components' boxes, each grown by a margin that grows with it (at least 3
+// patches, half its longer side). Groups farther apart keep windows of their own even where the
+// windows overlap, so each hole is filled from what lies around it: when overlapping margins were
+// merged (a caption across the top of a 259 px photo and a price by the fish's tail 6 px below
+// it), the joined window reached across the photo and the price's fill broke the fin it covered
+// and took pink from elsewhere. Overlapping windows are filled one after another (InpaintImpl).
+std::vector<cv::Rect> HoleWindows(const cv::Mat& labels, const std::vector<int>& thick,
+                                  const std::vector<cv::Rect>& boxes, int patch_size,
+                                  std::vector<int>* owner) {
+  cv::Mat mask(labels.size(), CV_8UC1, cv::Scalar(0));
+  std::vector<uchar> is_thick(
+      static_cast<size_t>(*std::max_element(thick.begin(), thick.end())) + 1, 0);
+  for (int i : thick) is_thick[i] = 1;
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* m = mask.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      m[x] = l[x] > 0 && l[x] < static_cast<int>(is_thick.size()) && is_thick[l[x]] ? 255 : 0;
+    }
+  }
+  // Components closer than the reach touch once each is grown by half of it.
+  cv::Mat near, groups;
+  near = DilateDisc(mask, static_cast<int>(std::ceil(kHoleReach * patch_size / 2)));
+  cv::connectedComponents(near, groups, 8, CV_32S);
+  std::map<int, int> window_of;  // group label -> window index, in the components' order
+  std::vector<cv::Rect> windows;
+  owner->assign(thick.size(), -1);
+  for (size_t k = 0; k < thick.size(); ++k) {
+    const cv::Rect& b = boxes[k];
+    // A pixel of the component: its group's label.
+    cv::Point at(-1, -1);
+    for (int y = b.y; y < b.br().y && at.x < 0; ++y) {
+      const int* l = labels.ptr<int>(y);
+      for (int x = b.x; x < b.br().x; ++x) {
+        if (l[x] == thick[k]) {
+          at = cv::Point(x, y);
           break;
         }
       }
     }
+    const int group = groups.at<int>(at);
+    const auto [it, added] = window_of.emplace(group, static_cast<int>(windows.size()));
+    if (added) windows.emplace_back();
+    (*owner)[k] = it->second;
+    windows[it->second] |=
+        Grow(b, std::max(3 * patch_size, std::max(b.width, b.height) / 2), labels.size());
   }
-  return boxes;
-}
-
-cv::Rect Grow(const cv::Rect& r, int margin, cv::Size bounds) {
-  cv::Rect g(r.x - margin, r.y - margin, r.width + 2 * margin, r.height + 2 * margin);
-  return g & cv::Rect(0, 0, bounds.width, bounds.height);
+  return windows;
 }
 
 Status CheckOptions(const InpaintOptions& o) {
@@ -1005,29 +1036,35 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& si
   FillThin(labels, is_thin, depth, binary, sides, out);
   // Thick components: exemplar fill per window. The margin grows with the hole; a window with
   // too little source around its hole is widened until it has enough (or is the whole image).
+  if (thick.empty()) return out;
   std::vector<cv::Rect> boxes;
-  for (int i : thick) {
-    const cv::Rect b = box(i);
-    boxes.push_back(
-        Grow(b, std::max(3 * options.patch_size, std::max(b.width, b.height) / 2), bgr.size()));
-  }
+  for (int i : thick) boxes.push_back(box(i));
   std::vector<int> owner;
-  const std::vector<cv::Rect> windows = MergeBoxes(boxes, &owner);
+  const std::vector<cv::Rect> windows =
+      HoleWindows(labels, thick, boxes, options.patch_size, &owner);
   const int r = options.patch_size / 2;
+  // 1: the window's own components; 2: those of windows not filled yet, filled here only for
+  // the context (a window may overlap another's hole, whose pixels must not be read as known).
+  std::vector<uchar> state(n, 0);
+  for (size_t k = 0; k < thick.size(); ++k) state[thick[k]] = 2;
   for (size_t wi = 0; wi < windows.size(); ++wi) {
-    std::vector<uchar> mine(n, 0);
     for (size_t k = 0; k < thick.size(); ++k) {
-      if (owner[k] == static_cast<int>(wi)) mine[thick[k]] = 1;
+      if (owner[k] == static_cast<int>(wi)) state[thick[k]] = 1;
     }
     cv::Rect w = windows[wi];
-    cv::Mat hole, img;
+    cv::Mat hole, mine, img;
     std::vector<Level> levels;
     for (;;) {
       hole = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
+      mine = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
       for (int y = 0; y < w.height; ++y) {
         const int* l = labels.ptr<int>(w.y + y) + w.x;
         uchar* h = hole.ptr<uchar>(y);
-        for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
+        uchar* m = mine.ptr<uchar>(y);
+        for (int x = 0; x < w.width; ++x) {
+          h[x] = state[l[x]] != 0 ? 255 : 0;
+          m[x] = state[l[x]] == 1 ? 255 : 0;
+        }
       }
       img = out(w).clone();
       levels = BuildPyramid(img, hole, binary(w), sides.empty() ? cv::Mat() : sides(w).clone(), r,
@@ -1036,7 +1073,10 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& si
       w = Grow(w, std::max(w.width, w.height) / 2, bgr.size());
     }
     FillWindow(levels, options, MixSeed(options.seed, wi, 0xC33, 0));
-    img.copyTo(out(w), hole);
+    img.copyTo(out(w), mine);
+    for (size_t k = 0; k < thick.size(); ++k) {
+      if (owner[k] == static_cast<int>(wi)) state[thick[k]] = 0;
+    }
   }
   return out;
 }

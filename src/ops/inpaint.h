@@ -11,9 +11,12 @@
 //   fine over two pyramid levels (more only when a huge hole must be searched coarser). The
 //   coarsest level starts from an onion-peel fill (ring by ring from the hole's edge), and a
 //   smooth correction taken from the hole's edge removes brightness steps (gradients, shading).
-//   Search is restricted to a window around each group of holes (their bounding box plus a margin
-//   that grows with the hole, widened until it holds enough source at every level), and distant
-//   sources pay a small penalty: on product photos, far patches are usually another surface.
+//   Search is restricted to a window around each group of holes (holes whose pixels come within
+//   a patch of each other; their bounding box plus a margin that grows with the hole, widened
+//   until it holds enough source at every level). Groups farther apart keep their own windows
+//   even where the windows overlap (filled one after another), so each hole takes what lies
+//   around it. Distant sources pay a small penalty: on product photos, far patches are usually
+//   another surface.
 // Work is done per window, so cost follows the holes, not the image.
 //
 // Known weaknesses (see bench/README.md): a piece of a nearby object can be pasted into the hole

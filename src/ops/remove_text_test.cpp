@@ -1110,5 +1110,62 @@ TEST_F(RemoveTextTest, ThumbnailsPrintedLabelIsNotTakenForATiledWatermark) {
   EXPECT_GE(outside, 40.0);
 }
 
+// The demo's fish listing as make_catalogue makes it (OpenCV's HappyFish, 259x194: a faint tiled
+// shop watermark, a red caption across the top, an orange price banner, and a tilted yellow 包邮
+// over the tail fin 6 px below the caption's end; JPEG at 90). ISNet leaves the fin out of the
+// product, and the caption's and the 包邮's fill windows overlap. The 包邮's hole is filled from
+// around it: the fin goes on through it. (While overlapping windows were merged into one
+// reaching across the photo, the fin was cut by a white and pink blot.)
+TEST_F(RemoveTextTest, APricesFillOverTheFishsFinStaysLocalBesideACaption) {
+  const cv::Mat clean = testdata::SamplePhoto("HappyFish.jpg");
+  ASSERT_EQ(clean.size(), cv::Size(259, 194));
+  const int unit = 16;  // make_catalogue's for this photo
+  const RenderedText mark = RenderText(clean, {.text = "优品旗舰店",
+                                               .pixel_height = unit,
+                                               .color = {200, 200, 200},
+                                               .rotation_deg = 25,
+                                               .opacity = 0.35,
+                                               .tile = true});
+  const RenderedText caption = RenderText(mark.bgr, {.text = "工厂直供 品质保证",
+                                                     .bold = true,
+                                                     .pixel_height = unit,
+                                                     .color = {0, 0, 230},
+                                                     .center = {129.5f, unit * 0.9f},
+                                                     .outline_width = 2,
+                                                     .outline_color = {255, 255, 255}});
+  const RenderedText banner = RenderText(caption.bgr, {.text = "¥39",
+                                                       .bold = true,
+                                                       .pixel_height = unit,
+                                                       .color = {255, 255, 255},
+                                                       .center = {259 * 0.22f, 194 - unit * 1.2f},
+                                                       .banner = true,
+                                                       .banner_color = {0, 120, 255}});
+  const RenderedText all = RenderText(banner.bgr, {.text = "包邮",
+                                                   .bold = true,
+                                                   .pixel_height = unit,
+                                                   .color = {0, 200, 255},
+                                                   .center = {259 * 0.85f, 194 * 0.3f},
+                                                   .rotation_deg = 12,
+                                                   .shadow_offset = {2, 2},
+                                                   .shadow_blur = 2,
+                                                   .shadow_opacity = 0.6});
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", all.bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
+  const cv::Mat listing = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  RemoveTextReport report;
+  const Image out = Run(listing, {}, &report);
+  const cv::Mat price = all.mask & ~banner.mask;  // the 包邮 and its shadow
+  bool removed = false;
+  for (const TextFinding& f : report.regions) removed |= f.text == "包邮" && f.removed;
+  EXPECT_TRUE(removed);
+  EXPECT_LE(report.residual_share, 0.05);
+  const double inside = MaskedPsnr(out.bgr, clean, price);
+  std::printf("fish: 包邮's hole %.1f dB against the clean photo\n", inside);
+  // Measured: 11.7 dB, the fin narrowed where the 包邮 crossed it but whole; 9.7 dB with one
+  // window for both holes (the fin cut by a white and pink blot). The fin's edge under the
+  // glyphs is guessed, so the bound is far below a flat backdrop's.
+  EXPECT_GE(inside, 11.0);
+}
+
 }  // namespace
 }  // namespace vitrine::ops
