@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <opencv2/imgproc.hpp>
 #include <string>
 #include <vector>
@@ -769,23 +770,55 @@ void FillThin(const cv::Mat& labels, const std::vector<uchar>& is_thin, const cv
   }
 }
 
+// Bounding boxes grown by `margin(rect)` and merged until none overlap. Returns the merged
+// boxes and, per input rect, the index of the box that holds it.
+std::vector<cv::Rect> MergeBoxes(std::vector<cv::Rect> boxes, std::vector<int>* owner) {
+  owner->resize(boxes.size());
+  std::iota(owner->begin(), owner->end(), 0);
+  bool merged = true;
+  while (merged) {
+    merged = false;
+    for (size_t i = 0; i < boxes.size() && !merged; ++i) {
+      for (size_t j = i + 1; j < boxes.size(); ++j) {
+        if ((boxes[i] & boxes[j]).area() > 0) {
+          boxes[i] |= boxes[j];
+          boxes.erase(boxes.begin() + j);
+          for (int& o : *owner) {
+            if (o == static_cast<int>(j)) o = static_cast<int>(i);
+            if (o > static_cast<int>(j)) --o;
+          }
+          merged = true;
+          break;
+        }
+      }
+    }
+  }
+  return boxes;
+}
+
 cv::Rect Grow(const cv::Rect& r, int margin, cv::Size bounds) {
   cv::Rect g(r.x - margin, r.y - margin, r.width + 2 * margin, r.height + 2 * margin);
   return g & cv::Rect(0, 0, bounds.width, bounds.height);
 }
 
 // Windows for the exemplar fill of the thick components (`thick`, labels in `labels`, bounding
-// `boxes` in the same order) and, per component, the index of its window. Components whose
-// pixels come within kHoleReach patches of each other form one group; a group's window is the
-// bounding box of its components' boxes, each grown by a margin that grows with it (at least 3
-// patches, half its longer side). Groups farther apart keep windows of their own even where the
-// windows overlap, so each hole is filled from what lies around it: when overlapping margins were
-// merged (a caption across the top of a 259 px photo and a price by the fish's tail 6 px below
-// it), the joined window reached across the photo and the price's fill broke the fin it covered
-// and took pink from elsewhere. Overlapping windows are filled one after another (InpaintImpl).
+// `boxes` in the same order) and, per component, the index of its window. Each box is grown by a
+// margin that grows with it (at least 3 patches, half its longer side). Unless `separate`, grown
+// boxes that overlap are merged. With `separate`, components whose pixels come within
+// kHoleReach patches of each other form one group, whose window is the bounding box of their
+// grown boxes, and groups farther apart keep windows of their own even where the windows
+// overlap (InpaintOptions::separate_windows), filled one after another (InpaintImpl).
 std::vector<cv::Rect> HoleWindows(const cv::Mat& labels, const std::vector<int>& thick,
-                                  const std::vector<cv::Rect>& boxes, int patch_size,
+                                  const std::vector<cv::Rect>& boxes, int patch_size, bool separate,
                                   std::vector<int>* owner) {
+  auto grown = [&](const cv::Rect& b) {
+    return Grow(b, std::max(3 * patch_size, std::max(b.width, b.height) / 2), labels.size());
+  };
+  if (!separate) {
+    std::vector<cv::Rect> margins;
+    for (const cv::Rect& b : boxes) margins.push_back(grown(b));
+    return MergeBoxes(margins, owner);
+  }
   cv::Mat mask(labels.size(), CV_8UC1, cv::Scalar(0));
   std::vector<uchar> is_thick(
       static_cast<size_t>(*std::max_element(thick.begin(), thick.end())) + 1, 0);
@@ -821,8 +854,7 @@ std::vector<cv::Rect> HoleWindows(const cv::Mat& labels, const std::vector<int>&
     const auto [it, added] = window_of.emplace(group, static_cast<int>(windows.size()));
     if (added) windows.emplace_back();
     (*owner)[k] = it->second;
-    windows[it->second] |=
-        Grow(b, std::max(3 * patch_size, std::max(b.width, b.height) / 2), labels.size());
+    windows[it->second] |= grown(b);
   }
   return windows;
 }
@@ -1041,12 +1073,15 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& si
   for (int i : thick) boxes.push_back(box(i));
   std::vector<int> owner;
   const std::vector<cv::Rect> windows =
-      HoleWindows(labels, thick, boxes, options.patch_size, &owner);
+      HoleWindows(labels, thick, boxes, options.patch_size, options.separate_windows, &owner);
   const int r = options.patch_size / 2;
-  // 1: the window's own components; 2: those of windows not filled yet, filled here only for
-  // the context (a window may overlap another's hole, whose pixels must not be read as known).
+  // 1: the window's own components; 2: with separate windows, those of windows not filled yet,
+  // filled here only for the context (a window may overlap another's hole, whose pixels must not
+  // be read as known).
   std::vector<uchar> state(n, 0);
-  for (size_t k = 0; k < thick.size(); ++k) state[thick[k]] = 2;
+  if (options.separate_windows) {
+    for (size_t k = 0; k < thick.size(); ++k) state[thick[k]] = 2;
+  }
   for (size_t wi = 0; wi < windows.size(); ++wi) {
     for (size_t k = 0; k < thick.size(); ++k) {
       if (owner[k] == static_cast<int>(wi)) state[thick[k]] = 1;

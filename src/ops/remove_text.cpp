@@ -1041,6 +1041,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 
     InpaintOptions fill;
     fill.seed = options.seed;
+    // A small photo (enlarged for detection): its holes keep windows of their own.
+    fill.separate_windows = detector->PhotoScale(bgr.size()) > 1;
     // Where a caption crosses the product's outline, the product is filled from the product and
     // the backdrop from the backdrop: the product mask the decisions needed, else, on a plain
     // backdrop, what the backdrop does not reach. On a busy backdrop without a mask the fill
