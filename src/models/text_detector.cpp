@@ -36,10 +36,12 @@ Result<std::unique_ptr<TextDetector>> TextDetector::Load(const std::string& onnx
   const Options& o = options;
   if (o.max_side < kAlign || o.min_short_side < kAlign || o.tile_size < 2 * kAlign ||
       o.tile_size % kAlign != 0 || o.tile_overlap < 0 || o.tile_overlap % kAlign != 0 ||
-      o.tile_overlap >= o.tile_size / 2 || o.max_work_pixels < kAlign * kAlign) {
+      o.tile_overlap >= o.tile_size / 2 || o.max_work_pixels < kAlign * kAlign ||
+      o.small_photo_side < 0 || !(o.max_photo_enlargement >= 1)) {
     return InvalidArgument(
         "text detector sizes out of range: max_side and min_short_side must be >= 32, tile_size "
-        "and tile_overlap multiples of 32 with overlap below half a tile");
+        "and tile_overlap multiples of 32 with overlap below half a tile, small_photo_side >= 0 "
+        "and max_photo_enlargement >= 1");
   }
   if (!(o.binary_threshold > 0 && o.binary_threshold < 1 && o.box_threshold >= 0 &&
         o.box_threshold <= 1 && o.unclip_ratio >= 0 && o.unclip_margin >= 0 && o.max_regions > 0)) {
@@ -63,6 +65,19 @@ cv::Size TextDetector::WorkSize(cv::Size image) const {
     scale = std::sqrt(options_.max_work_pixels / area);
   }
   return {AlignTo32(image.width * scale), AlignTo32(image.height * scale)};
+}
+
+double TextDetector::PhotoScale(cv::Size image) const {
+  const double short_side = std::min(image.width, image.height);
+  if (short_side <= 0 || short_side >= options_.small_photo_side) return 1.0;
+  return std::min(options_.max_photo_enlargement, options_.small_photo_side / short_side);
+}
+
+cv::Size TextDetector::PhotoWorkSize(cv::Size image) const {
+  const double scale = PhotoScale(image);
+  if (scale == 1.0) return WorkSize(image);
+  return WorkSize({static_cast<int>(std::lround(image.width * scale)),
+                   static_cast<int>(std::lround(image.height * scale))});
 }
 
 Result<cv::Mat> TextDetector::Infer(const cv::Mat& bgr_tile, bool rgb) const {
@@ -108,8 +123,7 @@ Result<cv::Mat> TextDetector::MapAt(const cv::Mat& bgr, cv::Size work, bool rgb)
   return stitched;
 }
 
-Result<cv::Mat> TextDetector::WorkMap(const cv::Mat& bgr) const {
-  const cv::Size work = WorkSize(bgr.size());
+Result<cv::Mat> TextDetector::WorkMap(const cv::Mat& bgr, cv::Size work) const {
   using Planes = Options::Planes;
   if (options_.planes != Planes::kBoth) return MapAt(bgr, work, options_.planes == Planes::kRgb);
   ASSIGN_OR_RETURN(cv::Mat as_bgr, MapAt(bgr, work, false));
@@ -117,18 +131,67 @@ Result<cv::Mat> TextDetector::WorkMap(const cv::Mat& bgr) const {
   return cv::Mat(cv::max(as_bgr, as_rgb));
 }
 
-Result<TextDetector::Output> TextDetector::Run(const cv::Mat& image) const {
+Result<TextDetector::Output> TextDetector::RunAt(const cv::Mat& image, bool whole_photo) const {
   ASSIGN_OR_RETURN(const cv::Mat bgr, NetInputBgr(image, "text detection"));
-  ASSIGN_OR_RETURN(cv::Mat work_map, WorkMap(bgr));
+  const cv::Size work = whole_photo ? PhotoWorkSize(bgr.size()) : WorkSize(bgr.size());
+  ASSIGN_OR_RETURN(cv::Mat work_map, WorkMap(bgr, work));
   Output out;
   out.regions = RegionsFromMap(work_map, bgr.size());
   cv::resize(work_map, out.probability, bgr.size(), 0, 0, cv::INTER_LINEAR);
   return out;
 }
 
+Result<TextDetector::Output> TextDetector::Run(const cv::Mat& image) const {
+  return RunAt(image, false);
+}
+
+Result<TextDetector::Output> TextDetector::RunPhoto(const cv::Mat& image) const {
+  return RunAt(image, true);
+}
+
+Result<TextDetector::Output> TextDetector::RunPhotoAround(
+    const cv::Mat& image, const std::vector<cv::Rect>& windows) const {
+  ASSIGN_OR_RETURN(const cv::Mat bgr, NetInputBgr(image, "text detection"));
+  const cv::Rect frame(cv::Point(0, 0), bgr.size());
+  double covered = 0;
+  for (const cv::Rect& w : windows) covered += (w & frame).area();
+  if (covered > 0.6 * bgr.total()) return RunPhoto(bgr);
+  const double enlarge = PhotoScale(bgr.size());
+  const cv::Size work = WorkSize(bgr.size());
+  const double scale =
+      enlarge > 1 ? enlarge : std::min(1.0, static_cast<double>(work.width) / bgr.cols);
+  Output out;
+  out.probability = cv::Mat::zeros(bgr.size(), CV_32FC1);
+  for (const cv::Rect& window : windows) {
+    const cv::Rect w = window & frame;
+    if (w.empty()) continue;
+    cv::Mat crop = bgr(w);
+    if (scale != 1) {
+      const cv::Size scaled(std::max(1, cvRound(w.width * scale)),
+                            std::max(1, cvRound(w.height * scale)));
+      cv::Mat resized;  // never into `crop`, which shares the caller's pixels
+      cv::resize(bgr(w), resized, scaled, 0, 0, scale < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
+      crop = resized;
+    }
+    ASSIGN_OR_RETURN(Output part, Run(crop));
+    cv::resize(part.probability, out.probability(w), w.size(), 0, 0, cv::INTER_LINEAR);
+    const double sx = static_cast<double>(w.width) / crop.cols;
+    const double sy = static_cast<double>(w.height) / crop.rows;
+    for (TextRegion& region : part.regions) {
+      for (cv::Point2f& p : region.polygon) {
+        p = cv::Point2f(static_cast<float>((p.x + 0.5) * sx - 0.5 + w.x),
+                        static_cast<float>((p.y + 0.5) * sy - 0.5 + w.y));
+      }
+      region.box = cv::minAreaRect(region.polygon);
+      out.regions.push_back(std::move(region));
+    }
+  }
+  return out;
+}
+
 Result<std::vector<TextRegion>> TextDetector::Detect(const cv::Mat& image) const {
   ASSIGN_OR_RETURN(const cv::Mat bgr, NetInputBgr(image, "text detection"));
-  ASSIGN_OR_RETURN(cv::Mat work_map, WorkMap(bgr));
+  ASSIGN_OR_RETURN(cv::Mat work_map, WorkMap(bgr, WorkSize(bgr.size())));
   return RegionsFromMap(work_map, bgr.size());
 }
 

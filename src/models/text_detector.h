@@ -14,6 +14,14 @@
 // tile_size × tile_size it is cut into overlapping tiles; each tile's map is kept away from its
 // borders and the maps are stitched into one, so a line crossing a tile boundary is one region.
 //
+// Small photos. A whole photo can be detected with RunPhoto() instead: one whose short side is
+// under small_photo_side is first enlarged to it (at most max_photo_enlargement times,
+// PhotoScale()), because at its own size the net misses a thumbnail's small captions (the demo
+// fish's 16 px tilted 包邮 at 259×194 was seen in part and read as 'P'; 7 px captions not at
+// all). Run() and Detect() never enlarge: a crop of a larger photo (remove_text's verify step)
+// must be seen at its photo's resolution, not at one the crop's own size would pick
+// (RunPhotoAround()).
+//
 // Preprocessing as PaddleOCR does it: pixels scaled to [0, 1], then ImageNet mean/std applied to
 // the planes in the order they are stored, BGR (PaddleOCR reads with cv2). The net also responds
 // to RGB planes, and each order finds lines the other misses (on real listings RGB found the
@@ -56,6 +64,8 @@ class TextDetector {
   struct Options {
     int max_side = 1280;                  // long side cap for ordinary photos
     int min_short_side = 640;             // short side floor for elongated images
+    int small_photo_side = 320;           // RunPhoto: a shorter short side is enlarged to it
+    double max_photo_enlargement = 2.0;   // RunPhoto: at most this factor (>= 1)
     int tile_size = 1280;                 // larger scaled images are tiled
     int tile_overlap = 160;               // pixels (scaled) shared by neighbouring tiles
     int64_t max_work_pixels = 8'000'000;  // bound on the scaled image's area
@@ -84,19 +94,43 @@ class TextDetector {
   // and errors as Detect().
   Result<cv::Mat> ProbabilityMap(const cv::Mat& bgr) const;
 
-  // Both at once (one inference): the map at the image's size and the regions.
+  // Both at once (one inference): the map at the image's size and the regions, at WorkSize().
   struct Output {
     cv::Mat probability;  // CV_32FC1, image size
     std::vector<TextRegion> regions;
   };
   Result<Output> Run(const cv::Mat& bgr) const;
 
+  // As Run(), for a whole photo: processed at PhotoWorkSize(), so a small photo is enlarged by
+  // PhotoScale() first. Same as Run() for a photo whose short side is at least small_photo_side.
+  // Regions and map are in the photo's own coordinates. Same inputs and errors as Detect().
+  Result<Output> RunPhoto(const cv::Mat& bgr) const;
+
+  // RunPhoto() only in `windows` of the photo (remove_text's verify step: text can only be left
+  // where text was removed). Each window is scaled as RunPhoto() scales the whole photo (shrunk
+  // as a large photo is, enlarged by PhotoScale() as a small one is, and never enlarged for its
+  // own small size), so the text in it is seen at the resolution the whole photo's pass saw it
+  // at. The map has the photo's size and is 0 outside the windows; regions are in photo
+  // coordinates. Windows are clipped to the photo and should not overlap (where they do, the
+  // later one's map is kept). When they cover more than 60% of the photo, the whole photo is run
+  // at once (RunPhoto()). Same inputs and errors as Detect().
+  Result<Output> RunPhotoAround(const cv::Mat& bgr, const std::vector<cv::Rect>& windows) const;
+
+  // What RunPhoto() enlarges a photo of `image` size by before WorkSize(): 1 for a short side of
+  // at least small_photo_side, else small_photo_side / short side, at most max_photo_enlargement.
+  // A caller detecting on crops of that photo scales them by it to see them as RunPhoto() did.
+  double PhotoScale(cv::Size image) const;
+
+  // The scaled size RunPhoto() processes a photo of `image` size at: WorkSize() of the photo
+  // enlarged by PhotoScale().
+  cv::Size PhotoWorkSize(cv::Size image) const;
+
   // DB post-processing alone, on a probability map (CV_32FC1, values in [0, 1]) of an image of
   // `image_size` (the map may be smaller or larger; regions come back in image coordinates).
   // Exposed for tests and for callers that already hold a map.
   std::vector<TextRegion> RegionsFromMap(const cv::Mat& probability, cv::Size image_size) const;
 
-  // The scaled size the image is processed at (each side a multiple of 32).
+  // The scaled size Run() and Detect() process the image at (each side a multiple of 32).
   cv::Size WorkSize(cv::Size image) const;
 
   // Makes sure `count` nets exist (see NetPool::Reserve).
@@ -107,8 +141,10 @@ class TextDetector {
  private:
   TextDetector(std::unique_ptr<NetPool> nets, Options options)
       : nets_(std::move(nets)), options_(options) {}
-  // Probability at WorkSize(), CV_32FC1.
-  Result<cv::Mat> WorkMap(const cv::Mat& bgr) const;
+  // Probability at `work`, CV_32FC1.
+  Result<cv::Mat> WorkMap(const cv::Mat& bgr, cv::Size work) const;
+  // Run() (whole_photo false) or RunPhoto().
+  Result<Output> RunAt(const cv::Mat& image, bool whole_photo) const;
   // Probability of `bgr` resized to `work`, tiled if larger than a tile, fed as RGB or BGR.
   Result<cv::Mat> MapAt(const cv::Mat& bgr, cv::Size work, bool rgb) const;
   Result<cv::Mat> Infer(const cv::Mat& bgr_tile, bool rgb) const;

@@ -297,6 +297,61 @@ TEST_F(TextDetectorTest, ThreadsDetectingAtOnceGetWhatOneThreadGets) {
   }
 }
 
+TEST_F(TextDetectorTest, ASmallWholePhotoIsEnlargedAndItsWindowsAreSeenAsThePhotoIs) {
+  // A thumbnail-sized supplier photo (260x195) with a 7 px caption, in three colours. RunPhoto()
+  // enlarges the photo to a 320 px short side and finds the caption; Run() never enlarges.
+  EXPECT_EQ(detector_->WorkSize({260, 195}), cv::Size(256, 192));
+  EXPECT_EQ(detector_->PhotoWorkSize({260, 195}), cv::Size(416, 320));
+  EXPECT_EQ(detector_->PhotoWorkSize({800, 600}), detector_->WorkSize({800, 600}));
+  EXPECT_EQ(detector_->PhotoScale({640, 320}), 1.0);
+  EXPECT_EQ(detector_->PhotoScale({100, 100}), detector_->options().max_photo_enlargement);
+  const cv::Mat clean = testdata::SamplePhoto("fruits.jpg", {260, 195});
+  for (const cv::Scalar& colour :
+       {cv::Scalar(0, 200, 255), cv::Scalar(255, 255, 255), cv::Scalar(0, 0, 200)}) {
+    const RenderedText rendered = RenderText(clean, {.text = "包邮 ¥39",
+                                                     .bold = true,
+                                                     .pixel_height = 7,
+                                                     .color = colour,
+                                                     .center = {190, 40}});
+    const cv::Mat visible = testdata::VisibleTextMask(clean, rendered);
+    Result<TextDetector::Output> photo = detector_->RunPhoto(rendered.bgr);
+    Result<TextDetector::Output> as_is = detector_->Run(rendered.bgr);
+    // A window around the caption, as remove_text's verify step makes it.
+    const cv::Rect window = cv::boundingRect(rendered.mask) + cv::Size(64, 64) - cv::Point(32, 32);
+    Result<TextDetector::Output> around = detector_->RunPhotoAround(rendered.bgr, {window});
+    ASSERT_TRUE(photo.ok() && as_is.ok() && around.ok());
+    EXPECT_GE(Coverage(photo->regions, visible), 0.9);   // measured 1.00 in each colour
+    EXPECT_LE(Coverage(as_is->regions, visible), 0.1);   // measured 0.00
+    EXPECT_GE(Coverage(around->regions, visible), 0.9);  // measured 1.00
+
+    // The same pixels as part of a larger photo (640x480): the whole photo is seen as it is,
+    // where the caption is out of reach, and so is a small window around the caption; enlarging
+    // that window for its own size would report text the first pass never saw.
+    cv::Mat large, large_visible, large_mask;
+    cv::copyMakeBorder(rendered.bgr, large, 0, 285, 0, 380, cv::BORDER_REFLECT);
+    cv::copyMakeBorder(visible, large_visible, 0, 285, 0, 380, cv::BORDER_CONSTANT, 0);
+    cv::copyMakeBorder(rendered.mask, large_mask, 0, 285, 0, 380, cv::BORDER_CONSTANT, 0);
+    const cv::Rect large_window =
+        cv::boundingRect(large_mask) + cv::Size(64, 64) - cv::Point(32, 32);
+    Result<TextDetector::Output> whole = detector_->RunPhoto(large);
+    Result<TextDetector::Output> large_around = detector_->RunPhotoAround(large, {large_window});
+    ASSERT_TRUE(whole.ok() && large_around.ok());
+    // What the window shows enlarged as a small photo would be (the reverted ec0af41).
+    cv::Mat enlarged;
+    cv::resize(large(large_window), enlarged, {}, 320.0 / 195, 320.0 / 195, cv::INTER_LINEAR);
+    Result<TextDetector::Output> crop = detector_->Run(enlarged);
+    ASSERT_TRUE(crop.ok());
+    cv::Mat crop_visible;
+    cv::resize(large_visible(large_window), crop_visible, enlarged.size(), 0, 0, cv::INTER_NEAREST);
+    // Enlarged, the window shows the caption in each colour; as the photo is seen, no more of it
+    // than the whole photo's pass found (yellow 0.99 and white 1.00 with the photo's context
+    // around them, the window 0.00; red 0.00 in both).
+    EXPECT_GE(Coverage(crop->regions, crop_visible), 0.9);
+    EXPECT_LE(Coverage(large_around->regions, large_visible),
+              Coverage(whole->regions, large_visible) + 0.05);
+  }
+}
+
 TEST_F(TextDetectorTest, SmallTilesFindWhatOnePassFinds) {
   // Tiles of 320 px on both axes: lines cross vertical and horizontal tile borders.
   Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
 #include <numeric>
 #include <opencv2/imgproc.hpp>
@@ -69,6 +70,9 @@ constexpr int kMinRingPixels = 64;
 constexpr double kForeignInPatch = 0.1;
 // The redone fill is kept when at most this share of what was foreign in the first one is left.
 constexpr double kRefillGain = 0.75;
+// Thick components whose pixels come within this many patch sizes of each other are filled
+// together, in one window (HoleWindows): the glyphs of one caption, a box and its text.
+constexpr double kHoleReach = 1.0;
 // Rows of target patches handled by one task. Fixed, so that results do not depend on how many
 // threads run the tasks.
 constexpr int kBandRows = 8;
@@ -827,6 +831,64 @@ cv::Rect Grow(const cv::Rect& r, int margin, cv::Size bounds) {
   return g & cv::Rect(0, 0, bounds.width, bounds.height);
 }
 
+// Windows for the exemplar fill of the thick components (`thick`, labels in `labels`, bounding
+// `boxes` in the same order) and, per component, the index of its window. Each box is grown by a
+// margin that grows with it (at least 3 patches, half its longer side). Unless `separate`, grown
+// boxes that overlap are merged. With `separate`, components whose pixels come within
+// kHoleReach patches of each other form one group, whose window is the bounding box of their
+// grown boxes, and groups farther apart keep windows of their own even where the windows
+// overlap (InpaintOptions::separate_windows), filled one after another (InpaintImpl).
+std::vector<cv::Rect> HoleWindows(const cv::Mat& labels, const std::vector<int>& thick,
+                                  const std::vector<cv::Rect>& boxes, int patch_size, bool separate,
+                                  std::vector<int>* owner) {
+  auto grown = [&](const cv::Rect& b) {
+    return Grow(b, std::max(3 * patch_size, std::max(b.width, b.height) / 2), labels.size());
+  };
+  if (!separate) {
+    std::vector<cv::Rect> margins;
+    for (const cv::Rect& b : boxes) margins.push_back(grown(b));
+    return MergeBoxes(margins, owner);
+  }
+  cv::Mat mask(labels.size(), CV_8UC1, cv::Scalar(0));
+  std::vector<uchar> is_thick(
+      static_cast<size_t>(*std::max_element(thick.begin(), thick.end())) + 1, 0);
+  for (int i : thick) is_thick[i] = 1;
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* m = mask.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      m[x] = l[x] > 0 && l[x] < static_cast<int>(is_thick.size()) && is_thick[l[x]] ? 255 : 0;
+    }
+  }
+  // Components closer than the reach touch once each is grown by half of it.
+  cv::Mat near, groups;
+  near = DilateDisc(mask, static_cast<int>(std::ceil(kHoleReach * patch_size / 2)));
+  cv::connectedComponents(near, groups, 8, CV_32S);
+  std::map<int, int> window_of;  // group label -> window index, in the components' order
+  std::vector<cv::Rect> windows;
+  owner->assign(thick.size(), -1);
+  for (size_t k = 0; k < thick.size(); ++k) {
+    const cv::Rect& b = boxes[k];
+    // A pixel of the component: its group's label.
+    cv::Point at(-1, -1);
+    for (int y = b.y; y < b.br().y && at.x < 0; ++y) {
+      const int* l = labels.ptr<int>(y);
+      for (int x = b.x; x < b.br().x; ++x) {
+        if (l[x] == thick[k]) {
+          at = cv::Point(x, y);
+          break;
+        }
+      }
+    }
+    const int group = groups.at<int>(at);
+    const auto [it, added] = window_of.emplace(group, static_cast<int>(windows.size()));
+    if (added) windows.emplace_back();
+    (*owner)[k] = it->second;
+    windows[it->second] |= grown(b);
+  }
+  return windows;
+}
+
 Status CheckOptions(const InpaintOptions& o) {
   if (o.patch_size < 3 || o.patch_size > 15 || o.patch_size % 2 == 0) {
     return InvalidArgument("inpaint: patch_size is " + std::to_string(o.patch_size) +
@@ -1010,21 +1072,27 @@ cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
   return result;
 }
 
-// Exemplar fill of the pixels of `out` whose label (`labels`, CV_32SC1) is marked in `mine`, in
-// window `w`, grown (up to the whole image) until it holds enough source at every level.
+// Exemplar fill of the pixels of `out` whose label (`labels`, CV_32SC1) has state 1 in `state`,
+// in window `w`, grown (up to the whole image) until it holds enough source at every level.
+// Labels of state 2 are holes filled later: neither read as known nor written.
 // `foreign`: empty, or at the image's size (Level::foreign). Writes only those pixels of `out`.
-void FillInWindow(const cv::Mat& labels, const std::vector<uchar>& mine, cv::Rect w,
+void FillInWindow(const cv::Mat& labels, const std::vector<uchar>& state, cv::Rect w,
                   const cv::Mat& binary, const cv::Mat& sides, const cv::Mat& foreign,
                   const InpaintOptions& options, uint64_t seed, cv::Mat& out) {
   const int r = options.patch_size / 2;
-  cv::Mat hole, img;
+  cv::Mat hole, mine, img;
   std::vector<Level> levels;
   for (;;) {
     hole = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
+    mine = cv::Mat(w.size(), CV_8UC1, cv::Scalar(0));
     for (int y = 0; y < w.height; ++y) {
       const int* l = labels.ptr<int>(w.y + y) + w.x;
       uchar* h = hole.ptr<uchar>(y);
-      for (int x = 0; x < w.width; ++x) h[x] = mine[l[x]] ? 255 : 0;
+      uchar* m = mine.ptr<uchar>(y);
+      for (int x = 0; x < w.width; ++x) {
+        h[x] = state[l[x]] != 0 ? 255 : 0;
+        m[x] = state[l[x]] == 1 ? 255 : 0;
+      }
     }
     img = out(w).clone();
     levels = BuildPyramid(img, hole, binary(w), sides.empty() ? cv::Mat() : sides(w).clone(),
@@ -1034,7 +1102,7 @@ void FillInWindow(const cv::Mat& labels, const std::vector<uchar>& mine, cv::Rec
     w = Grow(w, std::max(w.width, w.height) / 2, out.size());
   }
   FillWindow(levels, options, seed);
-  img.copyTo(out(w), hole);
+  img.copyTo(out(w), mine);
 }
 
 // How a set of pixels spreads over colours, in CIELAB (OpenCV's 8-bit scale) cells of 16 levels
@@ -1207,25 +1275,31 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& si
   FillThin(labels, is_thin, depth, binary, sides, out);
   // Thick components: exemplar fill per window. The margin grows with the hole; a window with
   // too little source around its hole is widened until it has enough (or is the whole image).
+  if (thick.empty()) return out;
   std::vector<cv::Rect> boxes;
-  for (int i : thick) {
-    const cv::Rect b = box(i);
-    boxes.push_back(
-        Grow(b, std::max(3 * options.patch_size, std::max(b.width, b.height) / 2), bgr.size()));
-  }
+  for (int i : thick) boxes.push_back(box(i));
   std::vector<int> owner;
-  const std::vector<cv::Rect> windows = MergeBoxes(boxes, &owner);
+  const std::vector<cv::Rect> windows =
+      HoleWindows(labels, thick, boxes, options.patch_size, options.separate_windows, &owner);
+  // Per label: 1 the current window's components; 2, with separate windows, those of windows not
+  // filled yet, filled there only for the context (a window may overlap another's hole, whose
+  // pixels must not be read as known).
+  std::vector<uchar> state(n, 0);
+  if (options.separate_windows) {
+    for (size_t k = 0; k < thick.size(); ++k) state[thick[k]] = 2;
+  }
   for (size_t wi = 0; wi < windows.size(); ++wi) {
-    std::vector<uchar> mine(n, 0);
     for (size_t k = 0; k < thick.size(); ++k) {
-      if (owner[k] == static_cast<int>(wi)) mine[thick[k]] = 1;
+      if (owner[k] == static_cast<int>(wi)) state[thick[k]] = 1;
     }
-    FillInWindow(labels, mine, windows[wi], binary, sides, cv::Mat(), options,
+    FillInWindow(labels, state, windows[wi], binary, sides, cv::Mat(), options,
                  MixSeed(options.seed, wi, 0xC33, 0), out);
+    for (size_t k = 0; k < thick.size(); ++k) {
+      if (owner[k] == static_cast<int>(wi)) state[thick[k]] = 0;
+    }
   }
   // Each exemplar-filled hole checked against the colours around it; a fill that brought in
   // another object's colours is redone from sources in those colours only.
-  if (thick.empty()) return out;
   cv::Mat lab;
   cv::cvtColor(bgr, lab, cv::COLOR_BGR2Lab);
   for (int i : thick) {

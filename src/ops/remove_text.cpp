@@ -656,45 +656,104 @@ std::vector<cv::Rect> WindowsAround(const cv::Mat& mask, int margin) {
   return windows;
 }
 
-// Detection on `image` only around `mask` (verify: text can only be left where text was
-// removed). Each window is scaled as the whole image would be, so text is seen at the first
-// pass's resolution. The probability map has the image's size and is 0 outside the windows;
-// regions are in image coordinates. When the windows cover most of the image, the whole image
-// is run at once.
-Result<models::TextDetector::Output> DetectAround(const models::TextDetector& detector,
-                                                  const cv::Mat& image, const cv::Mat& mask,
-                                                  int margin) {
-  const std::vector<cv::Rect> windows = WindowsAround(mask, margin);
-  double covered = 0;
-  for (const cv::Rect& w : windows) covered += w.area();
-  if (covered > 0.6 * image.total()) return detector.Run(image);
-  const cv::Size work = detector.WorkSize(image.size());
-  const double scale = std::min(1.0, static_cast<double>(work.width) / image.cols);
-  models::TextDetector::Output out;
-  out.probability = cv::Mat::zeros(image.size(), CV_32FC1);
-  for (const cv::Rect& w : windows) {
-    cv::Mat crop = image(w);
-    if (scale < 1) {
-      const cv::Size scaled(std::max(1, cvRound(w.width * scale)),
-                            std::max(1, cvRound(w.height * scale)));
-      cv::Mat smaller;
-      cv::resize(image(w), smaller, scaled, 0, 0, cv::INTER_AREA);
-      crop = smaller;
+// A detected line is another copy of a watermark's seed when it is alike (TiltedAlike, and its
+// length within this factor) and its centre lies within kCopyReach line heights of where the
+// seed's centre moved by the copy's offset would be.
+constexpr double kCopyLength = 0.75;
+constexpr double kCopyReach = 0.5;
+// A detected line lies on the product when this share of it is on the product mask.
+constexpr double kOnProduct = 0.5;
+// Candidate watermarks looked at before giving up (each rejected one takes its lines out).
+constexpr int kMaxWatermarkTries = 3;
+
+// The area of `mark`'s copies (their polygons) in an image of `size`, CV_8UC1.
+cv::Mat CopiesArea(const TiledWatermark& mark, cv::Size size) {
+  cv::Mat copies(size, CV_8UC1, cv::Scalar(0));
+  for (size_t i = 0; i < mark.copies.size(); ++i) {
+    std::vector<cv::Point> polygon;
+    for (const cv::Point2f& p : mark.CopyPolygon(i)) {
+      polygon.emplace_back(cvRound(p.x), cvRound(p.y));
     }
-    ASSIGN_OR_RETURN(models::TextDetector::Output part, detector.Run(crop));
-    cv::resize(part.probability, out.probability(w), w.size(), 0, 0, cv::INTER_LINEAR);
-    const double sx = static_cast<double>(w.width) / crop.cols;
-    const double sy = static_cast<double>(w.height) / crop.rows;
-    for (models::TextRegion& region : part.regions) {
-      for (cv::Point2f& p : region.polygon) {
-        p = cv::Point2f(static_cast<float>((p.x + 0.5) * sx - 0.5 + w.x),
-                        static_cast<float>((p.y + 0.5) * sy - 0.5 + w.y));
+    cv::fillConvexPoly(copies, polygon, 255);
+  }
+  return copies;
+}
+
+// How many of `mark`'s copies the detector saw as a line like its seed (the seed's own included).
+int CopiesSeenAlike(const TiledWatermark& mark, const std::vector<models::TextRegion>& regions) {
+  const models::TextRegion& seed = regions[mark.seed];
+  auto length = [](const models::TextRegion& r) {
+    return std::max(r.box.size.width, r.box.size.height);
+  };
+  int seen = 0;
+  for (const cv::Point& offset : mark.copies) {
+    const cv::Point2f at = seed.box.center + cv::Point2f(offset);
+    for (const models::TextRegion& region : regions) {
+      const double ratio = length(region) / length(seed);
+      if (TiltedAlike(seed, region) && ratio >= kCopyLength && ratio <= 1 / kCopyLength &&
+          cv::norm(region.box.center - at) <= kCopyReach * LineHeight(seed)) {
+        ++seen;
+        break;
       }
-      region.box = cv::minAreaRect(region.polygon);
-      out.regions.push_back(std::move(region));
     }
   }
-  return out;
+  return seen;
+}
+
+// Whether `mark` is print rather than a tiled watermark: its seed is a level line (tiled shop
+// watermarks are tilted, TiltedFromAxes; print and documents are level), the detector saw that
+// line at no other copy (the copies are the matcher's alone), and it lies on the product
+// (`product`, CV_8UC1 at the image's size). On a thumbnail a label line holds few pixels per
+// letter, and its high-pass matches the label's other lines, the product's edges and a textured
+// backdrop (a can's rims, planks, rock) well enough to fit a lattice: the inversion then wiped the
+// label and pasted it where the lattice put copies (can_01 at 288 px: a dark "watermark" at 0.87; a
+// synthetic can on planks: black at 0.26). A watermark is drawn over the backdrop as well and
+// the detector sees more than one of its copies.
+bool PrintNotWatermark(const TiledWatermark& mark, const std::vector<models::TextRegion>& regions,
+                       const cv::Mat& product) {
+  return !TiltedFromAxes(regions[mark.seed]) && CopiesSeenAlike(mark, regions) < 2 &&
+         ShareIn(regions[mark.seed], product) >= kOnProduct;
+}
+
+// FindTiledWatermark() without print (PrintNotWatermark): a candidate seeded by a level line the
+// detector saw at one copy only is checked against ISNet's product mask (run only then, into
+// `product` at `bgr`'s size; empty otherwise), and when it is print, its lines are taken out and
+// the search goes on. The result's seed indexes `regions`. Errors: the segmenter's.
+Result<std::optional<TiledWatermark>> WatermarkNotPrint(
+    const cv::Mat& bgr, const std::vector<models::TextRegion>& regions, models::Runtime& runtime,
+    cv::Mat* product) {
+  product->release();
+  std::vector<models::TextRegion> left = regions;
+  std::vector<int> index(regions.size());
+  for (size_t i = 0; i < index.size(); ++i) index[i] = static_cast<int>(i);
+  for (int tries = 0; tries < kMaxWatermarkTries; ++tries) {
+    std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, left);
+    if (!mark || TiltedFromAxes(left[mark->seed]) || CopiesSeenAlike(*mark, left) >= 2) {
+      if (mark) mark->seed = index[mark->seed];
+      return mark;
+    }
+    if (product->empty()) {
+      ASSIGN_OR_RETURN(const models::Segmenter* segmenter, runtime.segmenter());
+      ASSIGN_OR_RETURN(cv::Mat mask, TextProductMask(*segmenter, bgr));
+      cv::resize(mask, *product, bgr.size(), 0, 0, cv::INTER_NEAREST);
+    }
+    if (!PrintNotWatermark(*mark, left, *product)) {
+      mark->seed = index[mark->seed];
+      return mark;
+    }
+    // The seed and every line under the copies are print: none seeds another candidate.
+    const cv::Mat copies = CopiesArea(*mark, bgr.size());
+    std::vector<models::TextRegion> kept;
+    std::vector<int> kept_index;
+    for (size_t i = 0; i < left.size(); ++i) {
+      if (static_cast<int>(i) == mark->seed || ShareIn(left[i], copies) >= kInMark) continue;
+      kept.push_back(left[i]);
+      kept_index.push_back(index[i]);
+    }
+    left = std::move(kept);
+    index = std::move(kept_index);
+  }
+  return std::optional<TiledWatermark>();
 }
 
 }  // namespace
@@ -832,14 +891,16 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     const cv::Mat& bgr = input.bgr;
     StepClock step(&r);
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
-    ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->Run(bgr));
+    ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->RunPhoto(bgr));
     step.Add(&Timings::detect);
     if (first.regions.empty()) return input;
 
     r.regions.resize(first.regions.size());
     // A tiled watermark goes by inversion; the other regions are classified.
     step.Restart();
-    const std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, first.regions);
+    cv::Mat print_product;  // ISNet's product, when a near-opaque candidate watermark needed it
+    ASSIGN_OR_RETURN(const std::optional<TiledWatermark> mark,
+                     WatermarkNotPrint(bgr, first.regions, runtime, &print_product));
     cv::Mat base = bgr;
     cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque, changed;
     std::vector<bool> in_mark(first.regions.size(), false), fragment(first.regions.size(), false);
@@ -980,6 +1041,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 
     InpaintOptions fill;
     fill.seed = options.seed;
+    // A small photo (enlarged for detection): its holes keep windows of their own.
+    fill.separate_windows = detector->PhotoScale(bgr.size()) > 1;
     // Where a caption crosses the product's outline, the product is filled from the product and
     // the backdrop from the backdrop: the product mask the decisions needed, else, on a plain
     // backdrop, what the backdrop does not reach. On a busy backdrop without a mask the fill
@@ -1017,7 +1080,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       margin = std::max(margin, cvRound(2 * LineHeight(region)));
     }
     ASSIGN_OR_RETURN(models::TextDetector::Output after,
-                     DetectAround(*detector, result, removed, margin));
+                     detector->RunPhotoAround(result, WindowsAround(removed, margin)));
     std::vector<models::TextRegion> left = residual(after);
     if (!left.empty()) {
       // Once more, from the original, with the leftovers grown twice as much.
@@ -1036,7 +1099,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       removed |= mask;
       behind = BehindBoxes(boxes, mask, &sides);
       ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, behind, fill));
-      ASSIGN_OR_RETURN(after, DetectAround(*detector, result, removed, margin));
+      ASSIGN_OR_RETURN(after, detector->RunPhotoAround(result, WindowsAround(removed, margin)));
       left = residual(after);
     }
     r.residual_share =
@@ -1063,7 +1126,8 @@ Result<cv::Mat> OverlayTextMask(models::Runtime& runtime, const cv::Mat& bgr,
   if (std::min(bgr.cols, bgr.rows) < kMinSide) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
   try {
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
-    ASSIGN_OR_RETURN(std::vector<models::TextRegion> regions, detector->Detect(bgr));
+    ASSIGN_OR_RETURN(models::TextDetector::Output detected, detector->RunPhoto(bgr));
+    const std::vector<models::TextRegion>& regions = detected.regions;
     if (regions.empty()) return cv::Mat(cv::Mat::zeros(work, CV_8UC1));
     ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
     ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts,

@@ -2,8 +2,9 @@
 // product's own printed text kept. The `remove_text` op (remove_text.cpp) and `vitrine
 // remove-text` run RemoveText(); QA and export use OverlayTextArea() to find what is left.
 //
-// Steps: detect (PP-OCRv4, tiled on huge images) → read each region (CTC recognition) → a tiled
-// translucent watermark among the regions is matched across the image and inverted
+// Steps: detect (PP-OCRv4 on the whole photo, TextDetector::RunPhoto: a thumbnail enlarged, a
+// huge image tiled) → read each region (CTC recognition) → a tiled translucent watermark among
+// the regions is matched across the image and inverted
 // (ops/watermark.h: its copies are overlay whatever the scope, including copies the detector
 // missed; pixels too opaque to invert join the removal mask) → classify the other regions
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless

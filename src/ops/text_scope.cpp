@@ -478,6 +478,11 @@ cv::Mat BannerMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rec
   return banner;
 }
 
+bool TiltedFromAxes(const models::TextRegion& region) {
+  const double tilt = std::abs(LineAngle(region));
+  return tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
+}
+
 bool TiltedAlike(const models::TextRegion& reference, const models::TextRegion& line) {
   const double ratio = LineHeight(line) / LineHeight(reference);
   return std::abs(LineAngle(line) - LineAngle(reference)) <= kSameTilt && ratio >= 0.75 &&

@@ -119,6 +119,9 @@ double LineHeight(const models::TextRegion& region);
 
 // Lines tilted at least this many degrees from the axes can be a tiled watermark's copies.
 inline constexpr double kWatermarkTilt = 10;
+// Whether `region`'s line is tilted from both axes by at least kWatermarkTilt degrees, as tiled
+// shop watermarks are and lines of print or of a document are not.
+bool TiltedFromAxes(const models::TextRegion& region);
 // Whether `line` is tilted and sized like `reference`: within 4 degrees of its angle and 25 % of
 // its line height (the copies of one tiled watermark, or the rest of one of its lines).
 bool TiltedAlike(const models::TextRegion& reference, const models::TextRegion& line);

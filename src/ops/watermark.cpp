@@ -202,10 +202,7 @@ constexpr float kMaxLevelChroma = 40;
 // Whether `region`'s line is tilted from the axes (kWatermarkTilt), as tiled shop watermarks are
 // and lines of print or of a document are not: such a line's lattice and partial copies are
 // trusted further (FromSeed, Estimate).
-bool Tilted(const models::TextRegion& region) {
-  const double tilt = std::abs(LineAngle(region));
-  return tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
-}
+bool Tilted(const models::TextRegion& region) { return TiltedFromAxes(region); }
 
 // Per-pixel median of equally sized CV_32FC1 `stack`, NaN (not seen) left out (of two values,
 // the one nearer zero, or zero when they differ in sign); 0 where fewer than `min_seen` maps
