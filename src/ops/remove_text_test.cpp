@@ -605,6 +605,50 @@ TEST_F(RemoveTextTest, SingleWatermarkLineAndItsCopyCutByTheBorderAreRemoved) {
   EXPECT_GE(matched, 1) << "the cut copy is reported as removed";
 }
 
+TEST_F(RemoveTextTest, WatermarkTemplateAlongATiltedRowOfCopiesStaysWithinThePhoto) {
+  // A wide photo under rows of one watermark stamped along its own 20° line: every detected copy,
+  // moved back by another's offset, lies on the seed's line, so the template could run on along
+  // the row to many copies' length, wider than the photo; the lattice then places a copy of that
+  // template wherever it reaches into the photo, and each copy's crop is stacked (colorful_sneaker
+  // at 2048 px: 1588 copies, 22 GB). The template stays within half the photo each way, and the
+  // copies are about as many as were stamped.
+  const cv::Mat photo = testdata::SamplePhoto("fruits.jpg", {960, 300});
+  TextStyle style = WhiteTiledWatermark("SAMPLE", 22, 0.4, {0, 0});
+  style.tile = false;
+  const double angle = -20 * CV_PI / 180;  // counter-clockwise as seen: up to the right
+  const cv::Point2f along(static_cast<float>(135 * std::cos(angle)),
+                          static_cast<float>(135 * std::sin(angle)));
+  RenderedText rendered{photo.clone()};
+  int stamped = 0;
+  for (float row = -200; row < 600; row += 90) {
+    for (int i = 0; i < 12; ++i) {
+      style.center = cv::Point2f(0, row) + along * static_cast<float>(i);
+      if (style.center.x < -40 || style.center.x > 1000 || style.center.y < -20 ||
+          style.center.y > 320) {
+        continue;
+      }
+      rendered = RenderText(rendered.bgr, style);
+      ++stamped;
+    }
+  }
+  Result<std::vector<models::TextRegion>> regions = detector_->Detect(rendered.bgr);
+  ASSERT_TRUE(regions.ok());
+  const std::optional<TiledWatermark> mark = FindTiledWatermark(rendered.bgr, *regions);
+  ASSERT_TRUE(mark.has_value());
+  // The estimate stacks a template-sized crop per copy (grey, colour and its backdrop).
+  const double stacked = static_cast<double>(mark->box.area()) * mark->copies.size();
+  std::printf("%zu regions, %d stamped: template %dx%d, %zu copies, %.1f photos' pixels stacked\n",
+              regions->size(), stamped, mark->box.width, mark->box.height, mark->copies.size(),
+              stacked / photo.total());
+  // Measured: template 118x78, 25 copies, 0.8 photos stacked. Without the cap on the template:
+  // 858x335 (taller than the photo), 25 photos stacked.
+  EXPECT_LE(2 * mark->box.width, photo.cols);
+  EXPECT_LE(2 * mark->box.height, photo.rows);
+  EXPECT_GE(static_cast<int>(mark->copies.size()), stamped / 2);
+  EXPECT_LE(static_cast<int>(mark->copies.size()), 2 * stamped);
+  EXPECT_LE(stacked, 4.0 * photo.total());
+}
+
 TEST_F(RemoveTextTest, PrintedProductTextUnderTheWatermarkIsKept) {
   testdata::Composite scene;
   const RenderedText printed = ProductWithPrintedText(&scene, testdata::Backdrop::kBlurredRoom);
