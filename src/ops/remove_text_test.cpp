@@ -640,13 +640,14 @@ TEST_F(RemoveTextTest, WatermarkTemplateAlongATiltedRowOfCopiesStaysWithinThePho
   std::printf("%zu regions, %d stamped: template %dx%d, %zu copies, %.1f photos' pixels stacked\n",
               regions->size(), stamped, mark->box.width, mark->box.height, mark->copies.size(),
               stacked / photo.total());
-  // Measured: template 118x78, 25 copies, 0.8 photos stacked. Without the cap on the template:
-  // 858x335 (taller than the photo), 25 photos stacked.
+  // Measured: template 480x150 (the line cut to half the photo), 25 copies, 6.2 photos stacked.
+  // Without the cap on the template: 858x335 (taller than the photo), 25 photos stacked; with the
+  // all-or-nothing cap of 275ea5d: 118x78 (the rest of the line inpainted), 0.8 photos.
   EXPECT_LE(2 * mark->box.width, photo.cols);
   EXPECT_LE(2 * mark->box.height, photo.rows);
   EXPECT_GE(static_cast<int>(mark->copies.size()), stamped / 2);
   EXPECT_LE(static_cast<int>(mark->copies.size()), 2 * stamped);
-  EXPECT_LE(stacked, 4.0 * photo.total());
+  EXPECT_LE(stacked, 8.0 * photo.total());
 }
 
 TEST_F(RemoveTextTest, PrintedProductTextUnderTheWatermarkIsKept) {

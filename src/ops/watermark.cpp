@@ -627,6 +627,20 @@ cv::Rect AlongTheLine(const models::TextRegion& seed, cv::Rect box,
   return grown;
 }
 
+// `along` cut to at most half of `size` each way (a copy's crops are stacked per copy, and a
+// template wider than the photo is placed at every lattice position it reaches from), keeping
+// `core`, which it holds; on each axis the span kept is centred on core's as far as along allows.
+cv::Rect WithinHalf(cv::Rect along, cv::Rect core, cv::Size size) {
+  auto cut = [](int lo, int hi, int core_lo, int core_hi, int most, int* start, int* length) {
+    *length = std::max(core_hi - core_lo, std::min(hi - lo, most));
+    *start = std::clamp((core_lo + core_hi - *length) / 2, lo, hi - *length);
+  };
+  cv::Rect out;
+  cut(along.x, along.br().x, core.x, core.br().x, size.width / 2, &out.x, &out.width);
+  cut(along.y, along.br().y, core.y, core.br().y, size.height / 2, &out.y, &out.height);
+  return out | core;
+}
+
 // The watermark seeded by regions[index] (the other detected lines may continue its line), or
 // nullopt.
 std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
@@ -768,11 +782,12 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
     }
   }
   if (tilted) {
-    // The rest of the line joins the template while a copy stays within half the photo each way
-    // (a tiled watermark has copies to spare): on colorful_sneaker_01 at 2048 px, alike lines
-    // made a template wider than the photo, 1588 copies and 22 GB of stacked crops.
+    // The rest of the line joins the template as far as a copy stays within half the photo each
+    // way (a tiled watermark has copies to spare): on colorful_sneaker_01 at 2048 px, alike lines
+    // made a template wider than the photo, 1588 copies and 22 GB of stacked crops. What the
+    // template does not hold of a detected line is inpainted (RemoveText).
     const cv::Rect along = grown | AlongTheLine(region, box, positions, regions);
-    if (2 * along.width <= bgr.cols && 2 * along.height <= bgr.rows) grown = along;
+    grown = WithinHalf(along, grown, bgr.size());
   }
   if (tilted && lattice) {
     // Every position of the lattice whose grown template reaches into the image is a copy, the
