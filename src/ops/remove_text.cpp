@@ -974,6 +974,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     }
     std::vector<models::TextRegion> targets;
     std::vector<int> grows;
+    std::vector<TextFinding> line_copies;
     for (size_t i = 0, k = 0; i < first.regions.size(); ++i) {
       TextFinding& f = r.regions[i];
       if (in_mark[i]) {
@@ -993,7 +994,24 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         targets.push_back(first.regions[i]);
         grows.push_back(GrowFor(first.regions[i], options.grow));
       }
+      if (!mark && f.overlay) {
+        // A translucent tilted line too rarely seen for the lattice: its copies elsewhere, those
+        // cut by the border too, go with it.
+        for (const cv::Point& offset : FindLineCopies(bgr, first.regions[i])) {
+          models::TextRegion copy = first.regions[i];
+          for (cv::Point2f& p : copy.polygon) p += cv::Point2f(offset);
+          copy.box.center += cv::Point2f(offset);
+          targets.push_back(copy);
+          grows.push_back(GrowFor(copy, options.grow));
+          TextFinding matched = f;
+          matched.polygon = copy.polygon;
+          matched.watermark = matched.removed = true;
+          matched.why = "a copy of a translucent tilted line (a watermark), matched, not detected";
+          line_copies.push_back(std::move(matched));
+        }
+      }
     }
+    for (TextFinding& f : line_copies) r.regions.push_back(std::move(f));
     if (mark) {
       // Copies the detector did not see are reported too: they were removed.
       r.watermark_copies = static_cast<int>(mark->copies.size());

@@ -10,7 +10,9 @@
 // overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
 // overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
 // "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h; ISNet runs
-// only when a decision depends on it, first at a low resolution, see ClassifyAgainstProduct) →
+// only when a decision depends on it, first at a low resolution, see ClassifyAgainstProduct; with
+// no tiled watermark, an overlay line that is translucent and tilted has its copies found by
+// FindLineCopies, partial ones at the border included, and they are removed with it) →
 // removal mask: the region grown with its line height to take outlines and drop shadows, plus the
 // flat-coloured box behind the text when there is one, whole (a box holding several lines; a bar
 // running off the image to its edge; other graphics of its colour nearby are not it) → ops::Inpaint

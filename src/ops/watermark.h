@@ -79,6 +79,14 @@ struct TiledWatermark {
 std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
                                                  const std::vector<models::TextRegion>& regions);
 
+// Copies of one detected line of translucent text tilted from the axes (MeasureOverlayCues'
+// `translucent`, kWatermarkTilt: a shop's watermark whose other copies the detector missed or the
+// border cut, too few for FindTiledWatermark's lattice) elsewhere in `bgr` (CV_8UC3): the offsets
+// from `line` of the places where its strokes match where they are seen, copies cut by the image's
+// edges (a fifth of its box inside) included. Empty for a level or opaque line (print on a product
+// stays), or when nothing matches. Pure.
+std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegion& line);
+
 // `bgr` with `mark` taken off by inversion. `changed` (may be null) gets a CV_8UC1 mask of the
 // pixels the watermark covered (α > 0); `opaque` (may be null) those too opaque to invert, left as
 // they were, for the caller to inpaint. Pure.
