@@ -17,6 +17,10 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 // True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points above
 // U+10FFFF). JSON output needs it; spreadsheets exported as GBK or Latin-1 fail it.
 bool IsValidUtf8(std::string_view text);
+// Code points of UTF-8 text (a malformed sequence decodes to some code point, never fails).
+std::u32string DecodeUtf8(std::string_view utf8);
+// Levenshtein distance between two UTF-8 texts, in code points.
+size_t EditDistance(std::string_view a_utf8, std::string_view b_utf8);
 // Shortest readable form for messages: 1, 0.85, 1e+06 (printf %g).
 std::string FormatNumber(double value);
 // Fixed-point with `digits` decimals: FormatFixed(0.856, 1) == "0.9" (printf %.*f).

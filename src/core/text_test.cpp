@@ -25,5 +25,13 @@ TEST(TextTest, Utf8) {
   EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // a surrogate
 }
 
+TEST(TextTest, EditDistanceCountsCodePoints) {
+  EXPECT_EQ(DecodeUtf8("台灯 A"), std::u32string(U"台灯 A"));
+  EXPECT_EQ(EditDistance("厂家直销", "厂家直销"), 0u);
+  EXPECT_EQ(EditDistance("厂家直销", "厂家销"), 1u);  // one character, three bytes
+  EXPECT_EQ(EditDistance("HTO", "UT"), 2u);
+  EXPECT_EQ(EditDistance("", "trend"), 5u);
+}
+
 }  // namespace
 }  // namespace vitrine

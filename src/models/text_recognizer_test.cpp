@@ -5,6 +5,7 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
+#include "core/text.h"
 #include "models/test_runtime.h"
 #include "tests/testdata.h"
 #include "tests/text_render.h"
@@ -15,37 +16,6 @@ namespace {
 using testdata::RenderedText;
 using testdata::RenderText;
 using testdata::TextStyle;
-
-// Code points of UTF-8 text.
-std::u32string Decode(const std::string& utf8) {
-  std::u32string out;
-  for (size_t i = 0; i < utf8.size();) {
-    const unsigned char c = utf8[i];
-    const int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    char32_t cp = n == 1 ? c : c & (0xFF >> (n + 1));
-    for (int k = 1; k < n && i + k < utf8.size(); ++k) cp = (cp << 6) | (utf8[i + k] & 0x3F);
-    out.push_back(cp);
-    i += n;
-  }
-  return out;
-}
-
-// Levenshtein distance in code points.
-size_t EditDistance(const std::string& a_utf8, const std::string& b_utf8) {
-  const std::u32string a = Decode(a_utf8), b = Decode(b_utf8);
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
 
 class TextRecognizerTest : public ::testing::Test {
  protected:

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "core/morphology.h"
+#include "core/text.h"
 #include "ops/inpaint.h"
 #include "ops/matting.h"
 #include "ops/op.h"
@@ -102,6 +103,21 @@ class StepClock {
 };
 using Timings = RemoveTextReport::Timings;
 
+// LineRest: the rest of a level line (within this many degrees) beyond its detected region ...
+constexpr double kRestMaxTilt = 3;
+// ... for ink at least this many px tall,
+constexpr int kRestMinInkHeight = 8;
+// ... a letter within the ink's rows give or take this share of their height, at least this share
+// of it tall (a stroke cut by an object in front), no thicker than this many times the ink's
+// thickest stroke (a pixel more), and within this many line heights of the line along it.
+constexpr double kRestBandMargin = 0.08;
+constexpr double kRestMinHeight = 0.3;
+constexpr double kRestStroke = 1.5;
+constexpr double kRestGap = 3.0;
+
+// CopiesReadAlike: reads below this confidence say nothing about a watermark's copies.
+constexpr float kAlikeConfidence = 0.8f;
+
 // Colour histograms of GraphicMask: kColourLevels levels a channel.
 constexpr int kColourLevels = 32;
 constexpr int kColourShift = 3;  // 256 / kColourLevels == 1 << kColourShift
@@ -153,6 +169,15 @@ std::vector<int> NeighbourhoodHistogram(const cv::Mat& pixels, const cv::Mat& wh
     }
   }
   return summed;
+}
+
+// Whether a histogram of exact bins (NeighbourhoodHistogram without neighbours) over `count`
+// pixels is of smooth surroundings (a studio backdrop, a gradient, a plain wall): most of them
+// in a few dense bins.
+bool SmoothHistogram(const std::vector<int>& exact, int count) {
+  int dense = 0;
+  for (const int n : exact) dense += n >= kDenseBin * count ? n : 0;
+  return dense >= kSmoothShare * count;
 }
 
 // The pixels of `pixels` (CV_8UC3) within `tolerance` per channel of the median colour (per
@@ -215,9 +240,10 @@ cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
 // photo between and around the glyphs is the photo's own: keeping it out of the mask keeps it
 // intact, keeps the outline of a product the text crosses, and leaves the fill thin strokes with
 // known pixels on both sides. Empty when the ink cannot be told apart (too little of it, or no
-// surroundings): the caller takes the region whole.
+// surroundings): the caller takes the region whole. `ink_out`, when given, receives the ink
+// (roi's size) when the mask is not empty.
 cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
-                    const cv::Mat& others) {
+                    const cv::Mat& others, cv::Mat* ink_out = nullptr) {
   const double h = LineHeight(region);
   const cv::Mat pixels = bgr(roi);
   const cv::Mat polygon = RegionMaskIn(roi, region, 0);
@@ -243,11 +269,8 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     if (ring_count < 32) return {};
     const std::vector<int> around = NeighbourhoodHistogram(pixels, ring);
     const std::vector<int> around_exact = NeighbourhoodHistogram(pixels, ring, false);
-    // Smooth surroundings (a studio backdrop, a gradient) hold most of their pixels in a few
-    // dense bins; a tint there shows where it would not on a texture (see `tint` below).
-    int dense = 0;
-    for (const int count : around_exact) dense += count >= kDenseBin * ring_count ? count : 0;
-    smooth = dense >= kSmoothShare * ring_count;
+    // On smooth surroundings a tint shows where it would not on a texture (see `tint` below).
+    smooth = SmoothHistogram(around_exact, ring_count);
     // Per colour bin: unlike the surroundings; the graphic's own (ink, or the box behind it).
     std::vector<uchar> unlike(around.size()), graphic_colour(around.size()), off_bin(around.size());
     for (size_t b = 0; b < around.size(); ++b) {
@@ -293,6 +316,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     box.setTo(0);
   }
   if (cv::countNonZero(ink) < kMinInkShare * area) return {};
+  if (ink_out) *ink_out = ink;
   // Joined to the ink: what is unlike the surroundings near the polygon (outline, shadow, glow),
   // and, farther, what has the graphic's own colours (a box behind the text reaching past the
   // polygon), grown ring by ring.
@@ -520,6 +544,127 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
   return DilateDisc(box, rim) | (banner & text);
 }
 
+// The rest of a level line beyond its detected region: letters of the line's ink colour, height
+// and stroke that the detector left out (jd.jpg's giant hairline "HTO UT": the model's head splits
+// the line and the net gives "UT" no signal at any scale, alone or in context). `ink`: the
+// region's ink (GraphicMask) in `roi`'s coordinates, roi a window of `bgr` that BannerWindow()
+// stretched along the line; `product`: the product mask at bgr's size, or empty (no letter may lie
+// mostly on it). A piece is a letter, or what shows of one, when it has the ink's colour
+// (kBoxTolerance), lies within the ink's rows (a little margin) without touching the band's
+// edges, reaches the line's top or bottom (a letter cut by something in front keeps one of them),
+// is at least kRestMinHeight of the line tall, no thicker than the ink's strokes, stands on smooth
+// surroundings (or lies within half a line of such a letter: its other stroke), and lies within
+// kRestGap line heights of the line or of a letter already taken, along it. Returns the letters
+// with their anti-aliased rim, CV_8UC1 of roi's size; empty when there are none or the line is
+// tilted.
+cv::Mat LineRest(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
+                 const cv::Mat& ink, const cv::Mat& product) {
+  if (std::abs(LineAngle(region)) > kRestMaxTilt) return {};
+  const cv::Rect extent = cv::boundingRect(ink);
+  const int ink_h = extent.height;
+  if (ink_h < kRestMinInkHeight) return {};
+  const int tol = std::max(2, cvRound(kRestBandMargin * ink_h));
+  const cv::Rect band = cv::Rect(0, extent.y - tol, roi.width, ink_h + 2 * tol) &
+                        cv::Rect(cv::Point(0, 0), roi.size());
+  const cv::Mat pixels = bgr(roi)(band);
+  const cv::Mat same = OfMedianColour(pixels, ink(band));
+  // The ink's own strokes are not the rest; its stroke width is what a letter may have.
+  cv::Mat own =
+      DilateDisc(RegionMaskIn(roi, region, std::max(2, cvRound(kHaloReach * ink_h))), 1)(band);
+  cv::Mat ink_width;
+  cv::distanceTransform(ink(band), ink_width, cv::DIST_L2, 3);
+  double stroke = 0;
+  cv::minMaxLoc(ink_width, nullptr, &stroke);
+  cv::Mat candidates = same & ~own;
+  cv::Mat width;
+  cv::distanceTransform(candidates, width, cv::DIST_L2, 3);
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(candidates, labels, stats, centroids, 8, CV_32S);
+  if (n <= 1) return {};
+  std::vector<float> thickest(n, 0.0f);
+  std::vector<int> on_product(n, 0);
+  for (int y = 0; y < band.height; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const float* w = width.ptr<float>(y);
+    const uchar* pr = product.empty() ? nullptr : product.ptr<uchar>(roi.y + band.y + y) + roi.x;
+    for (int x = 0; x < band.width; ++x) {
+      if (!l[x]) continue;
+      thickest[l[x]] = std::max(thickest[l[x]], w[x]);
+      if (pr && pr[x]) ++on_product[l[x]];
+    }
+  }
+  const int top = extent.y - band.y, bottom = extent.br().y - band.y;  // the ink's rows in band
+  const bool band_top_is_image = roi.y + band.y == 0;
+  const bool band_bottom_is_image = roi.y + band.br().y == bgr.rows;
+  std::vector<int> letters, beside_busy;  // the latter: letters but for busy surroundings
+  for (int i = 1; i < n; ++i) {
+    const int y0 = stats.at<int>(i, cv::CC_STAT_TOP);
+    const int y1 = y0 + stats.at<int>(i, cv::CC_STAT_HEIGHT);
+    const int area = stats.at<int>(i, cv::CC_STAT_AREA);
+    const bool cut =
+        (y0 == 0 && !band_top_is_image) || (y1 == band.height && !band_bottom_is_image);
+    const bool aligned = std::abs(y0 - top) <= 2 * tol || std::abs(y1 - bottom) <= 2 * tol;
+    if (cut || !aligned || y1 - y0 < kRestMinHeight * ink_h) continue;
+    if (thickest[i] > kRestStroke * stroke + 1 || 2 * on_product[i] > area) continue;
+    // On smooth surroundings (beside it, in its rows, off the ink's colour): there a left-out
+    // letter shows, and nothing else has the ink's colour, height and stroke by chance (on
+    // candle_04's bricks a dark piece of grout in the line's band passed for a letter: 76% of
+    // its surroundings in dense bins; jd.jpg's "U" beside the wall 85%, "T" 96%; the "U"'s other
+    // stroke, beside the hair, 60%, stays).
+    const int margin = std::max(3, (y1 - y0) / 4);
+    const cv::Rect around = cv::Rect(stats.at<int>(i, cv::CC_STAT_LEFT) - margin, y0,
+                                     stats.at<int>(i, cv::CC_STAT_WIDTH) + 2 * margin, y1 - y0) &
+                            cv::Rect(cv::Point(0, 0), band.size());
+    const cv::Mat backdrop = ~DilateDisc(same(around), 1);
+    const int count = cv::countNonZero(backdrop);
+    if (count < 16 ||
+        !SmoothHistogram(NeighbourhoodHistogram(pixels(around), backdrop, false), count)) {
+      beside_busy.push_back(i);
+      continue;
+    }
+    letters.push_back(i);
+  }
+  // Along the line from the region's ink, letter by letter.
+  int x0 = extent.x, x1 = extent.br().x;
+  const int gap = cvRound(kRestGap * ink_h);
+  std::vector<uchar> taken(n, 0);
+  for (bool grew = true; grew;) {
+    grew = false;
+    for (const int i : letters) {
+      if (taken[i]) continue;
+      const int lx0 = stats.at<int>(i, cv::CC_STAT_LEFT);
+      const int lx1 = lx0 + stats.at<int>(i, cv::CC_STAT_WIDTH);
+      if (lx0 > x1 + gap || lx1 < x0 - gap) continue;
+      taken[i] = 1;
+      x0 = std::min(x0, lx0), x1 = std::max(x1, lx1);
+      grew = true;
+    }
+  }
+  // A piece beside busy surroundings within half a line of a letter taken is that letter's other
+  // stroke (jd.jpg's "U" beside the hair).
+  const int stroke_gap = ink_h / 2;
+  for (const int i : beside_busy) {
+    const int lx0 = stats.at<int>(i, cv::CC_STAT_LEFT);
+    const int lx1 = lx0 + stats.at<int>(i, cv::CC_STAT_WIDTH);
+    for (const int j : letters) {
+      const int jx0 = stats.at<int>(j, cv::CC_STAT_LEFT);
+      const int jx1 = jx0 + stats.at<int>(j, cv::CC_STAT_WIDTH);
+      if (taken[j] == 1 && lx0 <= jx1 + stroke_gap && lx1 >= jx0 - stroke_gap) taken[i] = 2;
+    }
+  }
+  cv::Mat rest(roi.size(), CV_8UC1, cv::Scalar(0));
+  cv::Mat rest_band = rest(band);
+  for (int y = 0; y < band.height; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* r = rest_band.ptr<uchar>(y);
+    for (int x = 0; x < band.width; ++x) r[x] = taken[l[x]] ? 255 : 0;
+  }
+  if (cv::countNonZero(rest) == 0) return {};
+  // The glyphs' rim as GraphicMask takes it, and a pixel more: the colour test leaves out the
+  // anti-aliased edge that GraphicMask's halo takes.
+  return DilateDisc(rest, 2 + cvRound(LineHeight(region) / 50));
+}
+
 // A box being removed: its window of the image, its pixels and its convex hull (CV_8UC1 masks of
 // the window's size).
 struct RemovedBox {
@@ -531,15 +676,22 @@ struct RemovedBox {
 
 // Adds to `mask` (image size) what removing `region` takes: its graphic (GraphicMask) when
 // `tight` and the ink can be told apart, else the region grown by `grow` (its outline and
-// shadow); and the box behind it (BoxBehind, BoxPixels), which also goes to `boxes` when given.
-// `others`: the other regions being removed (image size).
+// shadow); the rest of its line that the detector left out (LineRest, when tight; `product`: the
+// product mask at the image's size, or empty); and the box behind it (BoxBehind, BoxPixels), which
+// also goes to `boxes` when given. `others`: the other regions being removed (image size).
 void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, bool tight,
-                const cv::Mat& others, cv::Mat* mask, std::vector<RemovedBox>* boxes = nullptr) {
+                const cv::Mat& others, const cv::Mat& product, cv::Mat* mask,
+                std::vector<RemovedBox>* boxes = nullptr) {
   const double h = LineHeight(region);
   const cv::Rect roi = BannerWindow(region, grow + 1.5 * h, bgr.size());
   if (roi.empty()) return;
-  cv::Mat part = tight ? GraphicMask(bgr, region, roi, others(roi)) : cv::Mat();
+  cv::Mat ink;
+  cv::Mat part = tight ? GraphicMask(bgr, region, roi, others(roi), &ink) : cv::Mat();
   if (part.empty()) part = RegionMaskIn(roi, region, grow);
+  if (!ink.empty()) {
+    const cv::Mat rest = LineRest(bgr, region, roi, ink, product);
+    if (!rest.empty()) part |= rest;
+  }
   // The box behind the text, looked for in a wider window (a box holds a few lines).
   const cv::Rect around = BannerWindow(region, grow + kBoxSearch * h, bgr.size());
   cv::Mat text(around.size(), CV_8UC1, cv::Scalar(0));
@@ -567,6 +719,47 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   boxes->push_back({around, box, in_hull, BoxRim(h), spans});
 }
 
+// Whether two reads of one line agree: one holds the other (a copy cut by the border or hidden
+// in part reads part of the line), or they differ in at most half their characters. Spaces do
+// not count.
+bool ReadAlike(std::string a, std::string b) {
+  a.erase(std::remove(a.begin(), a.end(), ' '), a.end());
+  b.erase(std::remove(b.begin(), b.end(), ' '), b.end());
+  if (a.find(b) != std::string::npos || b.find(a) != std::string::npos) return true;
+  const size_t longest = std::max(DecodeUtf8(a).size(), DecodeUtf8(b).size());
+  return 2 * EditDistance(a, b) <= longest;
+}
+
+// Whether the copies of a level `mark` that the detector saw (regions whose centre lies on a
+// copy) read alike, each read at least kAlikeConfidence: two lines of different print ("HTO" and
+// "UT" of one caption split by the product, "Fashion" over "trend") match a template as a
+// watermark's copies do, and inverted as one they left half their strokes. A tilted mark is a
+// watermark by its tilt, and its copies over a busy product read poorly: not checked.
+Result<bool> CopiesReadAlike(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
+                             const TiledWatermark& mark, models::Runtime& runtime) {
+  if (std::abs(LineAngle(regions[mark.seed])) >= kWatermarkTilt) return true;
+  std::vector<models::TextRegion> seen;
+  for (const models::TextRegion& region : regions) {
+    for (size_t i = 0; i < mark.copies.size(); ++i) {
+      if (cv::pointPolygonTest(mark.CopyPolygon(i), region.box.center, false) >= 0) {
+        seen.push_back(region);
+        break;
+      }
+    }
+  }
+  if (seen.size() < 2) return true;
+  ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
+  ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts, recognizer->RecognizeAll(bgr, seen));
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].text.empty() || texts[i].confidence < kAlikeConfidence) continue;
+    for (size_t j = i + 1; j < texts.size(); ++j) {
+      if (texts[j].text.empty() || texts[j].confidence < kAlikeConfidence) continue;
+      if (!ReadAlike(texts[i].text, texts[j].text)) return false;
+    }
+  }
+  return true;
+}
+
 // Why a watermark copy was removed, for the report.
 std::string WatermarkWhy(const TiledWatermark& mark) {
   char text[96];
@@ -586,9 +779,11 @@ double MaskedSum(const cv::Mat& probability, const cv::Mat& mask) {
   return cv::sum(probability.mul(weight))[0];
 }
 
-// The removal mask of `regions`, each grown by its own amount (`tight`, `boxes`: see AddRemoval).
+// The removal mask of `regions`, each grown by its own amount (`tight`, `product`, `boxes`: see
+// AddRemoval).
 cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
-                    const std::vector<int>& grows, bool tight, std::vector<RemovedBox>* boxes) {
+                    const std::vector<int>& grows, bool tight, const cv::Mat& product,
+                    std::vector<RemovedBox>* boxes) {
   cv::Mat mask(bgr.size(), CV_8UC1, cv::Scalar(0));
   for (size_t i = 0; i < regions.size(); ++i) {
     cv::Mat others;  // only a tight removal looks at the other regions
@@ -597,7 +792,7 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
       rest.erase(rest.begin() + static_cast<std::ptrdiff_t>(i));
       others = models::RegionMask(bgr.size(), rest);
     }
-    AddRemoval(bgr, regions[i], grows[i], tight, others, &mask, boxes);
+    AddRemoval(bgr, regions[i], grows[i], tight, others, product, &mask, boxes);
   }
   return mask;
 }
@@ -899,8 +1094,16 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // A tiled watermark goes by inversion; the other regions are classified.
     step.Restart();
     cv::Mat print_product;  // ISNet's product, when a near-opaque candidate watermark needed it
-    ASSIGN_OR_RETURN(const std::optional<TiledWatermark> mark,
+    ASSIGN_OR_RETURN(std::optional<TiledWatermark> mark,
                      WatermarkNotPrint(bgr, first.regions, runtime, &print_product));
+    step.Add(&Timings::classify);
+    if (mark && options.recognize) {
+      step.Restart();
+      ASSIGN_OR_RETURN(const bool alike, CopiesReadAlike(bgr, first.regions, *mark, runtime));
+      if (!alike) mark.reset();
+      step.Add(&Timings::recognise);
+    }
+    step.Restart();
     cv::Mat base = bgr;
     cv::Mat mark_area(bgr.size(), CV_8UC1, cv::Scalar(0)), opaque, changed;
     std::vector<bool> in_mark(first.regions.size(), false), fragment(first.regions.size(), false);
@@ -1038,7 +1241,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     }
     // The default grow follows each graphic (GraphicMask); a grow the caller set is taken as is.
     std::vector<RemovedBox> boxes;
-    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0, &boxes);
+    // Under the overlay scope the rest of a line keeps off the product the decisions used.
+    cv::Mat on_product;
+    if (options.scope == TextScope::kOverlay && !product.empty()) {
+      cv::resize(product, on_product, bgr.size(), 0, 0, cv::INTER_NEAREST);
+    }
+    cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0, on_product, &boxes);
     if (mark) {
       // The anti-aliased rim of glyphs too opaque to invert.
       cv::Mat rim;
@@ -1111,8 +1319,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                   DilateDisc(changed, 1);
           continue;
         }
-        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), &mask,
-                   &boxes);
+        AddRemoval(base, region, 2 * GrowFor(region, options.grow), false, cv::Mat(), cv::Mat(),
+                   &mask, &boxes);
       }
       removed |= mask;
       behind = BehindBoxes(boxes, mask, &sides);

@@ -6,19 +6,22 @@
 // huge image tiled) → read each region (CTC recognition) → a tiled translucent watermark among
 // the regions is matched across the image and inverted
 // (ops/watermark.h: its copies are overlay whatever the scope, including copies the detector
-// missed; pixels too opaque to invert join the removal mask) → classify the other regions
-// overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
+// missed; pixels too opaque to invert join the removal mask; a level line's copies that the
+// detector saw must read alike: two lines of different print are no watermark) → classify the other
+// regions overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
 // overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
 // "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h; ISNet runs
 // only when a decision depends on it, first at a low resolution, see ClassifyAgainstProduct; with
 // no tiled watermark, an overlay line that is translucent and tilted has its copies found by
 // FindLineCopies, partial ones at the border included, and they are removed with it) →
 // removal mask: the region grown with its line height to take outlines and drop shadows, plus the
-// flat-coloured box behind the text when there is one, whole (a box holding several lines; a bar
-// running off the image to its edge; other graphics of its colour nearby are not it) → ops::Inpaint
-// (diffusion for thin strokes, PatchMatch for the rest) → verify: detect again around what was
-// removed (windows with a few lines of context, at the first pass's scale); overlay text still
-// found gets one more pass with a larger mask, then a warning.
+// letters of a level line that the detector left out beyond its region (same ink colour, height
+// and stroke, on a smooth backdrop, off the product: giant hairline letters split by the product),
+// the flat-coloured box behind the text when there is one, whole (a box holding several lines; a
+// bar running off the image to its edge; other graphics of its colour nearby are not it) →
+// ops::Inpaint (diffusion for thin strokes, PatchMatch for the rest) → verify: detect again around
+// what was removed (windows with a few lines of context, at the first pass's scale); overlay text
+// still found gets one more pass with a larger mask, then a warning.
 //
 // Thread-safe: functions keep no state; the Runtime's detectors are thread-safe. Errors:
 // ModelFailure / NotFound from the models (messages name `vitrine models prepare`), Internal if
