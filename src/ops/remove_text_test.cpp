@@ -216,6 +216,37 @@ TEST_F(RemoveTextTest, KeepsProductTextUnderOverlayScopeAndRemovesItUnderAll) {
   for (const TextFinding& f : report.regions) EXPECT_TRUE(f.removed);
 }
 
+// In the main job the cutout follows remove_text: when remove_text leaves the photo as it was
+// (its text is the product's print), the cutout gets ISNet's reading that the decisions needed
+// instead of running the net again on the same pixels.
+TEST_F(RemoveTextTest, CutoutOfAPhotoLeftUnchangedReusesTheDecisionsReading) {
+  testdata::Composite scene;
+  const RenderedText rendered = ProductWithPrintedText(&scene);
+  Result<const models::Segmenter*> segmenter = runtime_->segmenter();
+  ASSERT_TRUE(segmenter.ok()) << segmenter.status().message();
+  Image input;
+  input.bgr = rendered.bgr;
+  RemoveTextReport report;
+  Result<Image> cleaned = RemoveText(input, {}, *runtime_, &report);
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().message();
+  ASSERT_EQ(report.product_mask, ProductMaskUsed::kFull) << "printed text needs the full ISNet";
+  ASSERT_EQ(cv::norm(cleaned->bgr, rendered.bgr, cv::NORM_INF), 0) << "product text was touched";
+
+  const int64_t runs = (*segmenter)->net_runs();
+  nlohmann::json facts = nlohmann::json::object();
+  OpContext context{nullptr, runtime_, nullptr, &facts};
+  Result<Image> cut = Registry::Global().Run("cutout", *cleaned, nullptr, context);
+  ASSERT_TRUE(cut.ok()) << cut.status().message();
+  // Only a framed second reading (a padded view: other pixels) may run the net.
+  EXPECT_EQ((*segmenter)->net_runs() - runs, facts.contains("framed_reading") ? 1 : 0);
+  // ...and the reading it got is the product's: the cutout matches the true alpha.
+  ASSERT_TRUE(cut->has_alpha());
+  const cv::Mat ours = cut->alpha > 127, truth = scene.alpha > 127;
+  const double iou = static_cast<double>(cv::countNonZero(ours & truth)) /
+                     std::max(1, cv::countNonZero(ours | truth));
+  EXPECT_GE(iou, 0.9);
+}
+
 // The cheap ways to the overlay/product decision decide as the full-size ISNet does.
 TEST_F(RemoveTextTest, ScreenedProductMaskDecidesAsTheFullSegmenter) {
   testdata::Composite scene;
