@@ -316,6 +316,53 @@ TEST_F(RemoveTextTest, ScreenedProductMaskDecidesAsTheFullSegmenter) {
   for (const TextFinding& f : copies) EXPECT_TRUE(f.overlay) << f.why;
 }
 
+// With four or more regions whose decision depends on the mask (a listing's captions, a label's
+// lines) the low-resolution screen is never trusted: the full-size ISNet decides at once.
+TEST_F(RemoveTextTest, ManyRegionsThatDependOnTheMaskGoStraightToTheFullSegmenter) {
+  // A photo no other test segments, so the screen could not answer from memory.
+  const testdata::Composite scene = testdata::MakeComposite(kSize, testdata::Backdrop::kFlat, 23);
+  const cv::Rect product = cv::boundingRect(scene.alpha > 128);
+  // Four readable lines without drawn-over cues: printed on the product if on it, else overlay.
+  std::vector<models::TextRegion> lines;
+  std::vector<TextFinding> read;
+  const cv::Point2f places[] = {{60, 40},
+                                {float(product.x + 10), float(product.y + 20)},
+                                {float(product.br().x - 90), float(product.br().y - 40)},
+                                {400, 380}};
+  for (int i = 0; i < 4; ++i) {
+    models::TextRegion line;
+    const cv::Point2f p = places[i];
+    line.polygon = {p, {p.x + 80, p.y}, {p.x + 80, p.y + 20}, {p.x, p.y + 20}};
+    line.box = cv::minAreaRect(line.polygon);
+    line.score = 0.9f;
+    lines.push_back(line);
+    TextFinding f;
+    f.text = "LINE" + std::to_string(i);
+    f.confidence = 0.95f;
+    read.push_back(f);
+  }
+  Result<const models::Segmenter*> screen = runtime_->segmenter(kDefaultScreenSegmentSize);
+  Result<const models::Segmenter*> full = runtime_->segmenter();
+  ASSERT_TRUE(screen.ok() && full.ok());
+  const int64_t screen_runs = (*screen)->net_runs();
+  std::vector<TextFinding> decided = read;
+  Result<ProductMaskUsed> used = ClassifyAgainstProduct(
+      scene.bgr, lines, true, kDefaultScreenSegmentSize, *runtime_, &decided);
+  ASSERT_TRUE(used.ok()) << used.status().message();
+  EXPECT_EQ(*used, ProductMaskUsed::kFull);
+  EXPECT_EQ((*screen)->net_runs(), screen_runs) << "the screen ran for nothing";
+  Result<cv::Mat> mask = TextProductMask(**full, scene.bgr);
+  ASSERT_TRUE(mask.ok());
+  std::vector<TextFinding> reference = read;
+  ClassifyText(scene.bgr, *mask, lines, true, &reference);
+  int on_product = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(decided[i].overlay, reference[i].overlay) << decided[i].text;
+    on_product += !decided[i].overlay;
+  }
+  EXPECT_EQ(on_product, 2) << "the two lines on the product are its print";
+}
+
 TEST_F(RemoveTextTest, ImageWithoutTextComesBackIdentical) {
   const testdata::Composite scene = testdata::MakeComposite(kSize, testdata::Backdrop::kFlat, 3);
   RemoveTextReport report;
