@@ -561,6 +561,18 @@ TEST_F(CliTest, RemoveTextCleansPhotosAndReportsWhatItFound) {
   for (const char* step : {"detect", "recognise", "classify", "inpaint", "verify"}) {
     EXPECT_GE(promo["timings"][step].get<double>(), 0.0) << step;
   }
+  // With one image at a time the process's CPU time is the image's: the report gives it per step.
+  CommandRun one = Vitrine("remove-text --jobs 1 -o " + Path("out1") + " --report " +
+                           Path("report1.json") + " " + Path("in/promo.png"));
+  EXPECT_EQ(one.exit_code, 0) << one.output;
+  std::ifstream in1(Path("report1.json"));
+  const nlohmann::json report1 = nlohmann::json::parse(in1);
+  ASSERT_EQ(report1.size(), 1u);
+  double cpu = 0;
+  for (const char* step : {"detect", "recognise", "classify", "inpaint", "verify"}) {
+    cpu += report1[0]["cpu_timings"][step].get<double>();
+  }
+  EXPECT_GT(cpu, 0.0) << report1[0].dump();
   // The outlined caption goes whether or not it lies on the product, so no ISNet mask was needed,
   // and the report says why it would go either way.
   EXPECT_EQ(promo["product_mask"], "none") << promo.dump();

@@ -30,6 +30,13 @@ constexpr int kClassifySide = 1024;
 // image: none is a miss, nearly all is the segmenter taking the whole listing for the product.
 constexpr double kScreenProductMin = 0.02;
 constexpr double kScreenProductMax = 0.85;
+// ...and it is run only while fewer than this many regions depend on the mask: each must come
+// out overlay and hold while the product moves, and with more the screen is not trusted and only
+// adds its net (~1/4 of the full one's CPU) to the full one's. Measured: trusted in 6 of 6 bench
+// cases with one such region, in none of the real photos (all 7 listings, 4-27 regions; 6 of
+// the 12 dreambooth and misc photos whose print needs the mask, 4-7) nor bench cases (7-8) with
+// four or more.
+constexpr int kScreenMaxDependent = 4;
 // A residual region counts when this share of it overlaps what was removed.
 constexpr double kResidualOverlap = 0.3;
 // A detected region is a watermark copy when this share of it lies on the copies.
@@ -994,8 +1001,11 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
     *findings = std::move(everything);
     return ProductMaskUsed::kNone;
   }
+  int dependent = 0;
+  for (size_t i = 0; i < nothing.size(); ++i)
+    dependent += nothing[i].overlay != everything[i].overlay;
   ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
-  if (screen_size > 0 && screen_size < full->input_size()) {
+  if (screen_size > 0 && screen_size < full->input_size() && dependent < kScreenMaxDependent) {
     ASSIGN_OR_RETURN(const models::Segmenter* screen, runtime.segmenter(screen_size));
     ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*screen, bgr));
     std::vector<TextFinding> plain;

@@ -127,6 +127,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 //    it) in or out where the full-size one does the opposite; and trusted only to say
 //    "overlay" (a region it calls product text, or a screen that finds no product or nearly
 //    the whole image, goes to step 3: at 384 px ISNet took whole listings for the product);
+//    skipped when four or more regions depend on the mask (a listing's many captions, a can's
+//    label): then it was never trusted and only added its cost;
 // 3. else the configured ISNet: then the decisions are exactly ClassifyText()'s with it.
 // `screen_size` 0 or ≥ the configured size skips step 2. `findings` as ClassifyText(). Errors:
 // the segmenter's (NotFound / ModelFailure naming `vitrine models prepare`), InvalidArgument for

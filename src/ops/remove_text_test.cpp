@@ -217,6 +217,37 @@ TEST_F(RemoveTextTest, KeepsProductTextUnderOverlayScopeAndRemovesItUnderAll) {
   for (const TextFinding& f : report.regions) EXPECT_TRUE(f.removed);
 }
 
+// In the main job the cutout follows remove_text: when remove_text leaves the photo as it was
+// (its text is the product's print), the cutout gets ISNet's reading that the decisions needed
+// instead of running the net again on the same pixels.
+TEST_F(RemoveTextTest, CutoutOfAPhotoLeftUnchangedReusesTheDecisionsReading) {
+  testdata::Composite scene;
+  const RenderedText rendered = ProductWithPrintedText(&scene);
+  Result<const models::Segmenter*> segmenter = runtime_->segmenter();
+  ASSERT_TRUE(segmenter.ok()) << segmenter.status().message();
+  Image input;
+  input.bgr = rendered.bgr;
+  RemoveTextReport report;
+  Result<Image> cleaned = RemoveText(input, {}, *runtime_, &report);
+  ASSERT_TRUE(cleaned.ok()) << cleaned.status().message();
+  ASSERT_EQ(report.product_mask, ProductMaskUsed::kFull) << "printed text needs the full ISNet";
+  ASSERT_EQ(cv::norm(cleaned->bgr, rendered.bgr, cv::NORM_INF), 0) << "product text was touched";
+
+  const int64_t runs = (*segmenter)->net_runs();
+  nlohmann::json facts = nlohmann::json::object();
+  OpContext context{nullptr, runtime_, nullptr, &facts};
+  Result<Image> cut = Registry::Global().Run("cutout", *cleaned, nullptr, context);
+  ASSERT_TRUE(cut.ok()) << cut.status().message();
+  // Only a framed second reading (a padded view: other pixels) may run the net.
+  EXPECT_EQ((*segmenter)->net_runs() - runs, facts.contains("framed_reading") ? 1 : 0);
+  // ...and the reading it got is the product's: the cutout matches the true alpha.
+  ASSERT_TRUE(cut->has_alpha());
+  const cv::Mat ours = cut->alpha > 127, truth = scene.alpha > 127;
+  const double iou = static_cast<double>(cv::countNonZero(ours & truth)) /
+                     std::max(1, cv::countNonZero(ours | truth));
+  EXPECT_GE(iou, 0.9);
+}
+
 // The cheap ways to the overlay/product decision decide as the full-size ISNet does.
 TEST_F(RemoveTextTest, ScreenedProductMaskDecidesAsTheFullSegmenter) {
   testdata::Composite scene;
@@ -284,6 +315,53 @@ TEST_F(RemoveTextTest, ScreenedProductMaskDecidesAsTheFullSegmenter) {
   ASSERT_TRUE(used.ok());
   EXPECT_EQ(*used, ProductMaskUsed::kNone);
   for (const TextFinding& f : copies) EXPECT_TRUE(f.overlay) << f.why;
+}
+
+// With four or more regions whose decision depends on the mask (a listing's captions, a label's
+// lines) the low-resolution screen is never trusted: the full-size ISNet decides at once.
+TEST_F(RemoveTextTest, ManyRegionsThatDependOnTheMaskGoStraightToTheFullSegmenter) {
+  // A photo no other test segments, so the screen could not answer from memory.
+  const testdata::Composite scene = testdata::MakeComposite(kSize, testdata::Backdrop::kFlat, 23);
+  const cv::Rect product = cv::boundingRect(scene.alpha > 128);
+  // Four readable lines without drawn-over cues: printed on the product if on it, else overlay.
+  std::vector<models::TextRegion> lines;
+  std::vector<TextFinding> read;
+  const cv::Point2f places[] = {{60, 40},
+                                {float(product.x + 10), float(product.y + 20)},
+                                {float(product.br().x - 90), float(product.br().y - 40)},
+                                {400, 380}};
+  for (int i = 0; i < 4; ++i) {
+    models::TextRegion line;
+    const cv::Point2f p = places[i];
+    line.polygon = {p, {p.x + 80, p.y}, {p.x + 80, p.y + 20}, {p.x, p.y + 20}};
+    line.box = cv::minAreaRect(line.polygon);
+    line.score = 0.9f;
+    lines.push_back(line);
+    TextFinding f;
+    f.text = "LINE" + std::to_string(i);
+    f.confidence = 0.95f;
+    read.push_back(f);
+  }
+  Result<const models::Segmenter*> screen = runtime_->segmenter(kDefaultScreenSegmentSize);
+  Result<const models::Segmenter*> full = runtime_->segmenter();
+  ASSERT_TRUE(screen.ok() && full.ok());
+  const int64_t screen_runs = (*screen)->net_runs();
+  std::vector<TextFinding> decided = read;
+  Result<ProductMaskUsed> used = ClassifyAgainstProduct(
+      scene.bgr, lines, true, kDefaultScreenSegmentSize, *runtime_, &decided);
+  ASSERT_TRUE(used.ok()) << used.status().message();
+  EXPECT_EQ(*used, ProductMaskUsed::kFull);
+  EXPECT_EQ((*screen)->net_runs(), screen_runs) << "the screen ran for nothing";
+  Result<cv::Mat> mask = TextProductMask(**full, scene.bgr);
+  ASSERT_TRUE(mask.ok());
+  std::vector<TextFinding> reference = read;
+  ClassifyText(scene.bgr, *mask, lines, true, &reference);
+  int on_product = 0;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_EQ(decided[i].overlay, reference[i].overlay) << decided[i].text;
+    on_product += !decided[i].overlay;
+  }
+  EXPECT_EQ(on_product, 2) << "the two lines on the product are its print";
 }
 
 TEST_F(RemoveTextTest, ImageWithoutTextComesBackIdentical) {
