@@ -51,6 +51,10 @@ constexpr double kBoxReach = 1.4;
 // How far beyond the graphic a halo's faint tail is followed on smooth surroundings, in line
 // heights.
 constexpr double kTintReach = 0.15;
+// Surroundings are flat when kSmoothShare of their pixels lie within this many levels per channel
+// of their median colour (a studio white, a flat fill); their neighbours are followed to that
+// precision.
+constexpr int kFlatLevels = 2;
 // Surroundings are smooth when this share of their pixels lies in colour bins (exact, not with
 // neighbours) holding at least kDenseBin of them each.
 constexpr double kSmoothShare = 0.8;
@@ -263,13 +267,14 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   cv::Mat edge;
   cv::erode(polygon, edge, DiscKernel(2));
   edge = polygon & ~edge;
-  cv::Mat ink, halo, box, tint;
+  cv::Mat ink, halo, box, tint, ring, within_ring;
   bool smooth = false;
   // The surroundings first from kRingFrom line heights (past a box behind the text), then, for
   // text without a box, right beyond the halo's reach (the photo nearest the text).
   const std::vector<int> inside = NeighbourhoodHistogram(pixels, polygon);
   for (const int ring_from : {std::max(reach + 1, cvRound(kRingFrom * h)), reach}) {
-    cv::Mat ring = DilateDisc(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
+    ring = DilateDisc(polygon, ring_from + std::max(3, cvRound(0.3 * h)));
+    within_ring = ring.clone();
     ring.setTo(0, DilateDisc(polygon, ring_from));
     ring.setTo(0, other_halos);
     const int ring_count = cv::countNonZero(ring);
@@ -333,6 +338,15 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   if (smooth) {
     const cv::Mat near = DilateDisc(graphic, std::max(2, cvRound(kTintReach * h)));
     graphic = Reconstruct(graphic, graphic | (tint & near));
+  }
+  // On flat surroundings (a pure white backdrop), a light glow fades to a few levels off the
+  // backdrop, all in its colour bin: every pixel up to the surroundings' ring off the backdrop's
+  // own colour by kFlatLevels or more and joined to the graphic goes with it. Left, it is the
+  // ring the fill goes on from: a grey ghost of the caption on the white.
+  if (cv::countNonZero(OfMedianColour(pixels, ring, kFlatLevels) & ring) >=
+      kSmoothShare * cv::countNonZero(ring)) {
+    const cv::Mat backdrop = OfMedianColour(pixels, ring, kFlatLevels - 1);
+    graphic = Reconstruct(graphic, graphic | (within_ring & ~backdrop));
   }
   // The rim: the glyphs' anti-aliasing (a pixel, more on large text, which is often enlarged and
   // blurred). The AA of an outline or glow that stands out from the photo is already taken with

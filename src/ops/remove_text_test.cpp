@@ -942,6 +942,16 @@ TEST_F(RemoveTextTest, OutlinedCaptionOverFineTextureTakesOnlyTheCaption) {
   }
 }
 
+// `colour` laid over `bgr` with `cover` (CV_8UC1, 255: opaque) as its coverage.
+void PaintCover(cv::Mat* bgr, const cv::Mat& cover, cv::Scalar colour) {
+  cv::Mat alpha, solid(bgr->size(), CV_32FC3, colour), image;
+  cv::merge(std::vector<cv::Mat>(3, cover), alpha);
+  alpha.convertTo(alpha, CV_32FC3, 1.0 / 255);
+  bgr->convertTo(image, CV_32FC3);
+  image = image.mul(cv::Scalar::all(1) - alpha) + solid.mul(alpha);
+  image.convertTo(*bgr, CV_8UC3);
+}
+
 // A flat rounded box drawn into `bgr` (anti-aliased edges), as a price box or a bar is drawn.
 void DrawBox(cv::Mat* bgr, cv::Rect box, int radius, cv::Scalar colour) {
   cv::Mat cover(bgr->size(), CV_8UC1, cv::Scalar(0));
@@ -954,12 +964,7 @@ void DrawBox(cv::Mat* bgr, cv::Rect box, int radius, cv::Scalar colour) {
                                  cv::Point(inner.x, bottom)}) {
     cv::circle(cover, corner, radius, 255, cv::FILLED, cv::LINE_AA);
   }
-  cv::Mat alpha, solid(bgr->size(), CV_32FC3, colour), image;
-  cv::merge(std::vector<cv::Mat>(3, cover), alpha);
-  alpha.convertTo(alpha, CV_32FC3, 1.0 / 255);
-  bgr->convertTo(image, CV_32FC3);
-  image = image.mul(cv::Scalar::all(1) - alpha) + solid.mul(alpha);
-  image.convertTo(*bgr, CV_8UC3);
+  PaintCover(bgr, cover, colour);
 }
 
 // taobao4's regression: two red boxes holding two lines each (a box reaching lines past the text
@@ -1444,6 +1449,140 @@ TEST_F(RemoveTextTest, GiantHairlineLettersBehindTheProductAreAllRemoved) {
   EXPECT_LE(left_beyond, 0.05);
   EXPECT_LE(report.residual_share, 0.05);
   EXPECT_GE(product_psnr, 40.0);
+}
+
+// taobao5's bottom right: two lines of dark text on one yellow box tilted by 10°, shaded along
+// its length and dithered, tight
+// around the lines (the detector's tilted polygons reach past the box), over a shaded photo
+// backdrop beside a woven object. The whole box goes, not only the glyphs and the box's middle;
+// the object stays as it was.
+TEST_F(RemoveTextTest, TiltedBoxBehindTwoLinesGoesWhole) {
+  cv::Mat clean(kSize, CV_8UC3);
+  cv::RNG rng(7);
+  cv::Mat noise(kSize, CV_32FC3);
+  rng.fill(noise, cv::RNG::NORMAL, 0, 3);
+  for (int y = 0; y < kSize.height; ++y) {  // a blue-grey backdrop, lit from the top left
+    for (int x = 0; x < kSize.width; ++x) {
+      const cv::Vec3f n = noise.at<cv::Vec3f>(y, x);
+      clean.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(170 - y / 8 + n[0]),
+                                            cv::saturate_cast<uchar>(140 - y / 8 - x / 20 + n[1]),
+                                            cv::saturate_cast<uchar>(110 - x / 16 + n[2]));
+    }
+  }
+  // The woven object at the left, reaching close to the box.
+  cv::Mat object(kSize, CV_8UC1, cv::Scalar(0));
+  cv::ellipse(object, {110, 230}, {95, 170}, 0, 0, 360, 255, cv::FILLED, cv::LINE_AA);
+  FineTwill(kSize, 3).copyTo(clean, object);
+  const double angle = 10;  // counter-clockwise, as seen
+  const cv::Point2f centre(370, 250);
+  const cv::RotatedRect box(centre, cv::Size2f(260, 92), static_cast<float>(-angle));
+  cv::Point2f corners[4];
+  box.points(corners);
+  std::vector<cv::Point> polygon;
+  for (const cv::Point2f& c : corners) polygon.push_back(c * 16);
+  cv::Mat cover(kSize, CV_8UC1, cv::Scalar(0));
+  cv::fillConvexPoly(cover, polygon, 255, cv::LINE_AA, 4);
+  // Yellow, paling and fading out along the box to its left end (the lines' first characters
+  // stand on the photo), dithered as a GIF's palette does: no one flat colour holds it, and it
+  // holds only part of each line.
+  cv::Mat drawn = clean.clone(), shaded(kSize, CV_8UC3);
+  for (int y = 0; y < kSize.height; ++y) {
+    for (int x = 0; x < kSize.width; ++x) {
+      const double t = std::clamp((490.0 - x) / 200, 0.0, 1.0);  // 0 at the right end
+      const int dither = ((x + y) % 2) * 14 - 7;
+      shaded.at<cv::Vec3b>(y, x) = cv::Vec3b(cv::saturate_cast<uchar>(10 + 90 * t + dither),
+                                             cv::saturate_cast<uchar>(240 + 8 * t - dither / 2),
+                                             cv::saturate_cast<uchar>(250 + dither / 2));
+      // Opaque over the right half, fading to nothing over the next 70 px.
+      cover.at<uchar>(y, x) =
+          cv::saturate_cast<uchar>(cover.at<uchar>(y, x) * std::clamp((x - 260.0) / 70, 0.0, 1.0));
+    }
+  }
+  cv::Mat cover3;
+  cv::merge(std::vector<cv::Mat>(3, cover), cover3);
+  cv::Mat(drawn.mul(cv::Scalar::all(255) - cover3, 1.0 / 255) + shaded.mul(cover3, 1.0 / 255))
+      .copyTo(drawn);
+  // The lines along the box, one above the other (the normal to the box's long side points down).
+  const double rad = angle * CV_PI / 180;
+  const cv::Point2f down(static_cast<float>(std::sin(rad)), static_cast<float>(std::cos(rad)));
+  cv::Mat glyphs(kSize, CV_8UC1, cv::Scalar(0));
+  for (const auto& [text, offset] : {std::pair<const char*, float>{"赠送全套工具", -21},
+                                     std::pair<const char*, float>{"老师傅配方教程", 21}}) {
+    TextStyle style;
+    style.text = text;
+    style.bold = true;
+    style.pixel_height = 30;
+    style.color = {10, 10, 10};
+    style.rotation_deg = angle;
+    style.center = centre + offset * down;
+    const RenderedText line = RenderText(drawn, style);
+    drawn = line.bgr;
+    glyphs |= line.mask;
+  }
+  RemoveTextOptions options;
+  options.scope = TextScope::kAll;  // which text is overlay is text_scope's question
+  RemoveTextReport report;
+  const Image out = Run(drawn, options, &report);
+
+  const cv::Mat box_area = (cover >= 128) & ~DilateDisc(glyphs, 1);
+  cv::Mat box_coloured;
+  cv::inRange(out.bgr, cv::Scalar(0, 200, 200), cv::Scalar(150, 255, 255), box_coloured);
+  const double left =
+      static_cast<double>(cv::countNonZero(box_coloured & box_area)) / cv::countNonZero(box_area);
+  const cv::Mat drawn_area = (cover > 0) | glyphs;
+  const double psnr = MaskedPsnr(out.bgr, clean, drawn_area);
+  std::printf("tilted box: %.2f%% of it left box-coloured, %.1f dB against the backdrop\n",
+              100 * left, psnr);
+  EXPECT_LE(left, 0.01);
+  EXPECT_LE(report.residual_share, 0.05);
+  // The box's rim is not left as a yellow outline: nothing within 10 px of it stays yellowish.
+  const cv::Mat rim_zone = DilateDisc(cover > 0, 10) & ~(cover >= 128);
+  cv::Mat yellowish;
+  cv::inRange(out.bgr, cv::Scalar(0, 170, 170), cv::Scalar(120, 255, 255), yellowish);
+  EXPECT_LE(cv::countNonZero(yellowish & rim_zone), 10) << "a yellow rim left around the box";
+  // The object, away from the box, is as it was.
+  const cv::Mat far_object = object & ~DilateDisc(drawn_area, 12);
+  cv::Mat changed;
+  cv::absdiff(out.bgr, clean, changed);
+  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
+  EXPECT_EQ(cv::countNonZero(changed & far_object), 0) << "the object changed away from the box";
+}
+
+// cnocr_shupai's green caption on pure white: its soft light glow fades to a few levels under 255
+// far from the glyphs. The whole glow goes with the caption, and the fill is the white itself, not
+// a pale grey ghost of the caption spread from the glow left around the hole.
+TEST_F(RemoveTextTest, CaptionWithALightGlowOnWhiteLeavesPureWhite) {
+  const cv::Mat clean(kSize, CV_8UC3, cv::Scalar::all(255));
+  TextStyle caption;
+  caption.text = "植物医生官方唯一授权";
+  caption.pixel_height = 40;
+  caption.color = {60, 180, 110};  // green
+  caption.shadow_offset = {0, 0};
+  caption.shadow_blur = 7;
+  caption.shadow_opacity = 0.35;
+  caption.shadow_color = {200, 215, 200};  // a pale grey-green glow
+  caption.center = {280, 150};
+  const RenderedText rendered = RenderText(clean, caption);
+  // Scope all: alone on white, the caption is the only thing the segmenter can call a product;
+  // which text is overlay is text_scope's question (tested there), here what removing it takes.
+  RemoveTextOptions options;
+  options.scope = TextScope::kAll;
+  RemoveTextReport report;
+  const Image out = Run(rendered.bgr, options, &report);
+  // The faint glow reaches well beyond the glyphs: a ghost of it is what a person sees on white.
+  const cv::Mat faint = rendered.mask & ~DilateDisc(rendered.text_mask, 6);
+  ASSERT_GT(cv::countNonZero(faint), cv::countNonZero(rendered.text_mask));
+  cv::Mat darkest;
+  cv::Mat channels[3];
+  cv::split(out.bgr, channels);
+  darkest = cv::min(channels[0], cv::min(channels[1], channels[2]));
+  const cv::Mat off = (darkest < 253) & rendered.mask;
+  double lowest = 0;
+  cv::minMaxLoc(darkest, &lowest, nullptr, nullptr, nullptr, rendered.mask);
+  std::printf("light glow on white: %d of %d pixels more than 2 levels under 255, lowest %.0f\n",
+              cv::countNonZero(off), cv::countNonZero(rendered.mask), lowest);
+  EXPECT_EQ(cv::countNonZero(off), 0) << "a grey ghost of the caption is left";
+  EXPECT_LE(report.residual_share, 0.05);
 }
 
 }  // namespace
