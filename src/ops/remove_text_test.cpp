@@ -295,14 +295,16 @@ TEST_F(RemoveTextTest, ScreenedProductMaskDecidesAsTheFullSegmenter) {
     EXPECT_TRUE(printed_kept) << "the label on the product is product text";
   }
 
-  // A watermark repeated across the image is overlay wherever the product is: no ISNet at all.
+  // A watermark tiled tilted across the image is overlay wherever the product is: no ISNet at
+  // all. (Level, opaque copies may be a multi-pack's labels, one on each item: those need it.)
   std::vector<models::TextRegion> tiles;
   std::vector<TextFinding> copies;
   for (int i = 0; i < 3; ++i) {
     models::TextRegion tile;
-    const float x = 60.0f + 150 * i;
-    tile.polygon = {{x, 200}, {x + 100, 200}, {x + 100, 230}, {x, 230}};
-    tile.box = cv::minAreaRect(tile.polygon);
+    tile.box = cv::RotatedRect(cv::Point2f(110.0f + 150 * i, 215), cv::Size2f(100, 30), -20);
+    cv::Point2f corners[4];
+    tile.box.points(corners);
+    tile.polygon.assign(corners, corners + 4);
     tile.score = 0.9f;
     tiles.push_back(tile);
     TextFinding copy;

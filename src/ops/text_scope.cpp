@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <string>
@@ -49,6 +50,13 @@ constexpr double kInkAcross = 0.6;
 constexpr double kSilhouettePiece = 0.02;
 // Recognised text seen this many times is a tiled watermark.
 constexpr int kTiledCopies = 3;
+// ...unless each copy is printed on its own instance of one product (a multi-pack's cans, a set
+// of identical boxes): every copy level, opaque, on the product, and the product around each copy
+// alike, its mask in a window around the copies aligned on their centres overlapping the first
+// copy's by this IoU. The window is each copy's box grown by up to kAlikeMargin line heights and
+// at most half the gap to the nearest copy (so it holds one instance's outline, not a neighbour's).
+constexpr double kAlikeSurroundings = 0.8;
+constexpr double kAlikeMargin = 2;
 // So are kTiledCopies lines tilted at least kWatermarkTilt degrees from the axes and
 // TiltedAlike().
 constexpr double kSameTilt = 4;
@@ -843,6 +851,63 @@ bool BesideText(const std::vector<models::TextRegion>& regions,
   return false;
 }
 
+// Whether the copies `group` (indices into `regions`, image coordinates) of one repeated text are
+// each printed on an instance of one product rather than a tiled watermark: every copy level (not
+// TiltedFromAxes), opaque (its cues, measured into `cues` if not there yet, not translucent),
+// within the product (kInsideProduct of it on `product`, CV_8UC1 at `sx`, `sy` of the image), and
+// at the same place on the product around it (kAlikeSurroundings). A tiled watermark is
+// translucent, usually tilted, and crosses backdrop and product alike.
+bool OnAlikeProducts(const cv::Mat& bgr, const cv::Mat& product,
+                     const std::vector<models::TextRegion>& regions,
+                     const std::vector<size_t>& group, double sx, double sy,
+                     std::vector<std::optional<OverlayCues>>* cues) {
+  if (product.empty() || group.size() < 2) return false;
+  std::vector<cv::Point2d> centres;
+  double width = 0, height = 0, line = 0;
+  for (size_t i : group) {
+    if (TiltedFromAxes(regions[i])) return false;
+    const models::TextRegion small = Scaled(regions[i], sx, sy, cv::Point2f(0, 0));
+    if (ShareIn(small, product) < kInsideProduct) return false;
+    const cv::Rect box = cv::boundingRect(small.polygon);
+    centres.emplace_back(box.x + box.width / 2.0, box.y + box.height / 2.0);
+    width = std::max(width, static_cast<double>(box.width));
+    height = std::max(height, static_cast<double>(box.height));
+    line = std::max(line, LineHeight(regions[i]) * std::min(sx, sy));
+  }
+  for (size_t i : group) {
+    std::optional<OverlayCues>& measured = (*cues)[i];
+    if (!measured) measured = MeasureOverlayCues(bgr, regions[i]);
+    if (measured->translucent) return false;
+  }
+  double gap = std::numeric_limits<double>::max();
+  for (size_t a = 0; a < centres.size(); ++a) {
+    for (size_t b = a + 1; b < centres.size(); ++b) {
+      gap = std::min(gap, std::max(std::abs(centres[a].x - centres[b].x) - width,
+                                   std::abs(centres[a].y - centres[b].y) - height));
+    }
+  }
+  const int margin = static_cast<int>(std::clamp(gap / 2, 0.0, kAlikeMargin * line));
+  const cv::Size window(static_cast<int>(std::ceil(width)) + 2 * margin,
+                        static_cast<int>(std::ceil(height)) + 2 * margin);
+  // Off the image the product continues as at its border: a copy near the edge is not unlike the
+  // others for that alone.
+  const int pad = window.width + window.height;
+  cv::Mat padded;
+  cv::copyMakeBorder(product > 0, padded, pad, pad, pad, pad, cv::BORDER_REPLICATE);
+  auto around = [&](const cv::Point2d& centre) {
+    return padded(cv::Rect(static_cast<int>(std::lround(centre.x - window.width / 2.0)) + pad,
+                           static_cast<int>(std::lround(centre.y - window.height / 2.0)) + pad,
+                           window.width, window.height));
+  };
+  const cv::Mat first = around(centres[0]);
+  for (size_t k = 1; k < centres.size(); ++k) {
+    const cv::Mat other = around(centres[k]);
+    const int joined = cv::countNonZero(first | other);
+    if (joined == 0 || cv::countNonZero(first & other) < kAlikeSurroundings * joined) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& region) {
@@ -1037,9 +1102,9 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
   std::vector<std::optional<OverlayCues>> own;
   if (cues == nullptr) cues = &own;
   cues->resize(regions.size());
-  std::map<std::string, int> copies;
-  for (const TextFinding& f : *findings) {
-    if (!f.text.empty()) ++copies[f.text];
+  std::map<std::string, std::vector<size_t>> copies;  // text -> the regions that read it
+  for (size_t i = 0; i < findings->size(); ++i) {
+    if (!(*findings)[i].text.empty()) copies[(*findings)[i].text].push_back(i);
   }
   // Lines tilted alike and of one height: the copies of a tiled watermark (recognition reads
   // translucent copies differently, so their text does not repeat exactly).
@@ -1056,6 +1121,13 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     sx = static_cast<double>(product.cols) / bgr.cols;
     sy = static_cast<double>(product.rows) / bgr.rows;
   }
+  // Text repeated kTiledCopies times is a tiled watermark unless each copy is on its own instance
+  // of one product (a multi-pack's identical labels).
+  std::map<std::string, bool> watermark;
+  for (const auto& [text, group] : copies) {
+    watermark[text] = group.size() >= static_cast<size_t>(kTiledCopies) &&
+                      !OnAlikeProducts(bgr, product, regions, group, sx, sy, cues);
+  }
   cv::Mat silhouette;  // the product's outline, the same for every region: made on first need
   auto outline = [&]() -> const cv::Mat& {
     if (silhouette.empty()) silhouette = Silhouette(labels, stats);
@@ -1065,7 +1137,7 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     TextFinding& f = (*findings)[i];
     f.polygon = regions[i].polygon;
     f.score = regions[i].score;
-    if (!f.text.empty() && copies[f.text] >= kTiledCopies) {
+    if (!f.text.empty() && watermark[f.text]) {
       f.overlay = true;
       f.why = "repeated across the image like a watermark";
       continue;
@@ -1154,6 +1226,11 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
     }
     f.overlay = false;
     f.why = "printed on the product";
+    const size_t repeated = f.text.empty() ? 0 : copies[f.text].size();
+    if (repeated >= static_cast<size_t>(kTiledCopies)) {
+      f.why += " (the same on " + std::to_string(repeated) +
+               " alike products, level and opaque: a multi-pack, not a watermark)";
+    }
   }
 }
 

@@ -27,6 +27,10 @@ namespace vitrine::ops {
 // with `recognised`, their text and confidence must already hold what the recognizer read, and a
 // region that reads as nothing is not text (kept), nor is a lone glyph read with low confidence
 // away from other text (a handle's loop or a wheel read as "O": kept whatever the mask says).
+// Text read alike kTiledCopies (3) times is a tiled watermark, whatever the mask says, unless
+// each copy is printed on its own instance of one product (a multi-pack's identical labels):
+// every copy level, opaque (not `translucent`), on the product, and the product mask around each
+// copy alike. Such copies are then decided one by one as below.
 // A region mostly off the product is overlay, unless its ink lies on the product and the region
 // within the product's outline (the convex hull of the mask's pieces): the segmenter missed the
 // pale surface the print is on (a white bowl on white). Text on the product is overlay when it

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <opencv2/imgproc.hpp>
 
 #include "models/test_runtime.h"
@@ -739,6 +741,138 @@ TEST(TextScopeTest, SameYellowLinePrintedWithoutAShadowStays) {
   Result<Image> out = RemoveText(input, {}, models::TestRuntime(), nullptr);
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_EQ(MaskedPsnr(out->bgr, photo, ink.mask), 100.0) << "the print is untouched";
+}
+
+// A three-pack as listings show one: three identical cans side by side on a plain backdrop, each
+// with the same label printed on its white band ("COLA", "330ml"), shaded with the can's curve,
+// then photographed. `cans` gets the cans' mask, `labels` the printed glyphs' mask.
+cv::Mat ThreePack(cv::Mat* cans, cv::Mat* labels) {
+  const cv::Size size(420, 300);
+  const int half_width = 52, top = 45, bottom = 255;
+  const int centres[] = {84, 210, 336};
+  cv::Mat band(size, CV_8UC3, cv::Scalar(235, 240, 245));
+  *labels = cv::Mat::zeros(size, CV_8UC1);
+  for (int cx : centres) {
+    TextStyle name = Lettering("COLA", 30, {110, 40, 20}, {static_cast<float>(cx), 138});
+    name.bold = true;
+    RenderedText printed = RenderText(band, name);
+    *labels |= printed.text_mask;
+    printed = RenderText(printed.bgr,
+                         Lettering("330ml", 18, {110, 40, 20}, {static_cast<float>(cx), 172}));
+    *labels |= printed.text_mask;
+    band = printed.bgr;
+  }
+  cv::Mat bgr(size, CV_8UC3, cv::Scalar(232, 232, 232));
+  *cans = cv::Mat::zeros(size, CV_8UC1);
+  for (int cx : centres) {
+    cv::rectangle(*cans, cv::Point(cx - half_width, top), cv::Point(cx + half_width, bottom),
+                  cv::Scalar(255), cv::FILLED);
+    for (int y : {top, bottom}) {
+      cv::ellipse(*cans, cv::Point(cx, y), cv::Size(half_width, 10), 0, 0, 360, cv::Scalar(255),
+                  cv::FILLED, cv::LINE_AA);
+    }
+  }
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      if (!cans->at<uchar>(y, x)) continue;
+      int cx = centres[0];
+      for (int c : centres) cx = std::abs(x - c) < std::abs(x - cx) ? c : cx;
+      const double dx = std::clamp((x - cx) / static_cast<double>(half_width), -1.0, 1.0);
+      // A cylinder lit from the left: Lambert on its normal, plus ambient light.
+      const double light = 0.35 + 0.8 * std::max(0.0, 0.95 * std::sqrt(1 - dx * dx) - 0.3 * dx);
+      cv::Vec3d colour(40, 45, 185);                                // the can's red
+      if (y < top + 6 || y > bottom - 6) colour = {190, 190, 195};  // the lids' metal
+      if (y >= 112 && y <= 188) colour = band.at<cv::Vec3b>(y, x);  // the label band
+      for (int c = 0; c < 3; ++c) {
+        bgr.at<cv::Vec3b>(y, x)[c] = cv::saturate_cast<uchar>(colour[c] * light);
+      }
+    }
+  }
+  return Photographed(bgr, 11);
+}
+
+TEST(TextScopeTest, ThreePacksIdenticalPrintedLabelsStayUnderOverlayScope) {
+  // The same label read three times is not a tiled watermark when each copy sits level and
+  // opaque at the same place on its own can: overlay scope keeps all three, scope all takes them.
+  cv::Mat cans, labels;
+  const cv::Mat photo = ThreePack(&cans, &labels);
+  Image input;
+  input.bgr = photo;
+  RemoveTextReport report;
+  Result<Image> kept = RemoveText(input, {}, models::TestRuntime(), &report);
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  int names = 0;
+  for (const TextFinding& f : report.regions) {
+    SCOPED_TRACE(f.text + ": " + f.why);
+    if (ShareIn(RegionOf(f), labels) == 0) continue;
+    EXPECT_FALSE(f.overlay);
+    EXPECT_FALSE(f.removed);
+    names += f.text == "COLA";
+  }
+  EXPECT_EQ(names, 3) << "each can's name read once";
+  cv::Mat around;
+  cv::dilate(labels, around, cv::Mat(), cv::Point(-1, -1), 6);
+  EXPECT_GE(MaskedPsnr(kept->bgr, photo, around), 40.0) << "the labels are untouched";
+
+  RemoveTextOptions all;
+  all.scope = TextScope::kAll;
+  Result<Image> wiped = RemoveText(input, all, models::TestRuntime(), nullptr);
+  ASSERT_TRUE(wiped.ok()) << wiped.status().message();
+  const std::string left = ReadOn(wiped->bgr, labels);
+  EXPECT_EQ(left.find("COLA"), std::string::npos) << left;
+  // The labels' blue ink is gone (the can is red, its band white).
+  auto ink = [&labels](const cv::Mat& bgr) {
+    int count = 0;
+    for (int y = 0; y < bgr.rows; ++y) {
+      for (int x = 0; x < bgr.cols; ++x) {
+        const cv::Vec3b& p = bgr.at<cv::Vec3b>(y, x);
+        count += labels.at<uchar>(y, x) && p[0] > p[2] + 40;
+      }
+    }
+    return count;
+  };
+  EXPECT_LE(ink(wiped->bgr), ink(photo) / 20) << "of " << ink(photo) << " ink pixels";
+  cv::Mat outside;
+  cv::bitwise_not(around, outside);
+  std::printf("three-pack: labels PSNR kept %.1f dB, wiped %.1f dB; outside wiped %.1f dB\n",
+              MaskedPsnr(kept->bgr, photo, around), MaskedPsnr(wiped->bgr, photo, around),
+              MaskedPsnr(wiped->bgr, photo, outside));
+}
+
+TEST(TextScopeTest, TiledTranslucentWatermarkOverAThreePackStillGoes) {
+  // A shop's 40% white watermark tiled over the same three-pack, tilted as shops tile them: its
+  // copies repeat like the labels and some lie within the cans, but they are tilted, translucent
+  // and cross the backdrop too.
+  cv::Mat cans, labels;
+  const cv::Mat photo = ThreePack(&cans, &labels);
+  TextStyle mark = Lettering("样品 SAMPLE", 22, {255, 255, 255}, {110, 60});
+  mark.opacity = 0.4;
+  mark.rotation_deg = 20;
+  mark.tile = true;
+  mark.tile_gap = {40, 70};
+  const RenderedText marked = RenderText(photo, mark);
+  const cv::Mat glyphs = marked.text_mask & ~labels;
+  ASSERT_GT(cv::countNonZero(glyphs & cans), 0) << "copies lie on the cans";
+  ASSERT_GT(cv::countNonZero(glyphs & ~cans), 0) << "and on the backdrop";
+  Image input;
+  input.bgr = marked.bgr;
+  RemoveTextReport report;
+  Result<Image> out = RemoveText(input, {}, models::TestRuntime(), &report);
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  int on_cans = 0;
+  for (const TextFinding& f : report.regions) {
+    SCOPED_TRACE(f.text + ": " + f.why);
+    const models::TextRegion region = RegionOf(f);
+    if (ShareIn(region, glyphs) == 0 || ShareIn(region, labels) > 0) continue;
+    EXPECT_TRUE(f.overlay);
+    EXPECT_TRUE(f.removed);
+    on_cans += ShareIn(region, cans) >= 0.75;
+  }
+  EXPECT_GE(on_cans, 2) << "copies within the cans were judged too";
+  const double left = SignalLeft(marked.bgr, out->bgr, glyphs);
+  EXPECT_LE(left, 0.05) << "share of the watermark's text signal left";
+  std::printf("tiled over the three-pack: signal left %.3f, PSNR in %.1f dB\n", left,
+              MaskedPsnr(out->bgr, photo, marked.mask));
 }
 
 }  // namespace
