@@ -13,17 +13,20 @@ namespace {
 // The kernels are compiled for AVX2 + FMA whatever the build's baseline, and only run when the CPU
 // has both (checked once when a layer is made).
 #define VITRINE_AVX2 __attribute__((target("avx2,fma")))
+#define VITRINE_AVX512 __attribute__((target("avx512f,avx2,fma")))
 
-constexpr int kOut = 4;    // output tile side
-constexpr int kIn = 6;     // input tile side
-constexpr int kXi = 36;    // points of the transformed tile
-constexpr int kMr = 4;     // output channels per GEMM micro-kernel
-constexpr int kNr = 24;    // tiles per panel (three 8-float vectors)
-constexpr int kLanes = 8;  // tiles per transform step
+constexpr int kOut = 4;      // output tile side
+constexpr int kIn = 6;       // input tile side
+constexpr int kXi = 36;      // points of the transformed tile
+constexpr int kMr = 4;       // output channels per GEMM micro-kernel
+constexpr int kNr = 24;      // tiles per panel with AVX2 (three 8-float vectors)
+constexpr int kNrWide = 48;  // tiles per panel with AVX-512 (three 16-float vectors)
+constexpr int kLanes = 8;    // tiles per transform step
 constexpr int kMinPixels = 48 * 48;
 constexpr size_t kScratchBytes = 2u << 20;  // per thread: transformed inputs and products
 
 thread_local int scope_depth = 0;
+thread_local bool scope_wide = true;  // the innermost scope's FastConvScope::Width is kWidest
 
 // True when the integer parameter `name` is absent or each of its values is `value`.
 bool IntParamsAre(const cv::dnn::LayerParams& params, const char* name, int value) {
@@ -64,7 +67,8 @@ struct Geometry {
   int filters_padded = 0;  // K rounded up to kMr
   int height = 0, width = 0;
   int tiles_x = 0, tiles = 0;
-  int panels = 0;  // panels of kNr tiles per block
+  int nr = kNr;    // tiles per panel: kNr, or kNrWide for the AVX-512 product
+  int panels = 0;  // panels of `nr` tiles per block
 };
 
 // The 6x6 input windows of tiles t0 .. t0 + 7 (d[row * 6 + column][tile]), lane by lane with
@@ -119,11 +123,11 @@ VITRINE_AVX2 inline void Deinterleave4(const float* p, __m256* out) {
   out[3] = _mm256_shuffle_ps(u1, u3, 0xEE);
 }
 
-// Input transform of one block: V[xi][panel][c][kNr] = B^T d B of each tile's 6x6 input window.
+// Input transform of one block: V[xi][panel][c][nr] = B^T d B of each tile's 6x6 input window.
 VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_tile, float* v) {
   alignas(32) float d[kXi][kLanes];
-  const int block_tiles = g.panels * kNr;
-  const size_t xi_stride = static_cast<size_t>(g.panels) * g.channels * kNr;
+  const int block_tiles = g.panels * g.nr;
+  const size_t xi_stride = static_cast<size_t>(g.panels) * g.channels * g.nr;
   for (int c = 0; c < g.channels; ++c) {
     const float* plane = x + static_cast<size_t>(c) * g.height * g.width;
     for (int j = 0; j < block_tiles; j += kLanes) {
@@ -162,8 +166,8 @@ VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_ti
         col[4 * kIn + s] = _mm256_sub_ps(e, f);
         col[5 * kIn + s] = _mm256_fnmadd_ps(five, d3, _mm256_fmadd_ps(four, d1, d5));
       }
-      const int panel = j / kNr, lane = j % kNr;
-      float* out = v + (static_cast<size_t>(panel) * g.channels + c) * kNr + lane;
+      const int panel = j / g.nr, lane = j % g.nr;
+      float* out = v + (static_cast<size_t>(panel) * g.channels + c) * g.nr + lane;
       for (int r = 0; r < kIn; ++r) {
         const __m256* d_row = col + r * kIn;
         const __m256 four = _mm256_set1_ps(4.0f), five = _mm256_set1_ps(5.0f),
@@ -187,7 +191,9 @@ VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_ti
   }
 }
 
-// M[xi][panel][k][kNr] = sum over c of U[xi][k][c] V[xi][panel][c][kNr], kMr x kNr at a time.
+// M[xi][panel][k][nr] = sum over c of U[xi][k][c] V[xi][panel][c][nr], kMr x nr at a time. Each
+// product is accumulated over c in order with fused multiply-adds, whatever the vector width, so
+// MultiplyBlock and MultiplyBlockWide give the same bits.
 VITRINE_AVX2 void MultiplyBlock(const float* u, const float* v, const Geometry& g, float* m) {
   const int k_blocks = g.filters_padded / kMr;
   for (int xi = 0; xi < kXi; ++xi) {
@@ -221,18 +227,53 @@ VITRINE_AVX2 void MultiplyBlock(const float* u, const float* v, const Geometry& 
   }
 }
 
+// MultiplyBlock with 16-float vectors on panels of kNrWide tiles: twice the products per
+// instruction on a CPU with AVX-512.
+VITRINE_AVX512 void MultiplyBlockWide(const float* u, const float* v, const Geometry& g, float* m) {
+  const int k_blocks = g.filters_padded / kMr;
+  for (int xi = 0; xi < kXi; ++xi) {
+    const float* u_xi = u + static_cast<size_t>(xi) * g.filters_padded * g.channels;
+    for (int p = 0; p < g.panels; ++p) {
+      const float* v_panel = v + (static_cast<size_t>(xi) * g.panels + p) * g.channels * kNrWide;
+      float* m_panel = m + (static_cast<size_t>(xi) * g.panels + p) * g.filters_padded * kNrWide;
+      for (int kb = 0; kb < k_blocks; ++kb) {
+        const float* uk = u_xi + static_cast<size_t>(kb) * g.channels * kMr;
+        __m512 acc[kMr][3];
+        for (int r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = acc[r][2] = _mm512_setzero_ps();
+        const float* vc = v_panel;
+        for (int c = 0; c < g.channels; ++c, vc += kNrWide, uk += kMr) {
+          const __m512 v0 = _mm512_loadu_ps(vc), v1 = _mm512_loadu_ps(vc + 16),
+                       v2 = _mm512_loadu_ps(vc + 32);
+          for (int r = 0; r < kMr; ++r) {
+            const __m512 w = _mm512_set1_ps(uk[r]);
+            acc[r][0] = _mm512_fmadd_ps(w, v0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(w, v1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(w, v2, acc[r][2]);
+          }
+        }
+        for (int r = 0; r < kMr; ++r) {
+          float* out = m_panel + static_cast<size_t>(kb * kMr + r) * kNrWide;
+          _mm512_storeu_ps(out, acc[r][0]);
+          _mm512_storeu_ps(out + 16, acc[r][1]);
+          _mm512_storeu_ps(out + 32, acc[r][2]);
+        }
+      }
+    }
+  }
+}
+
 // Output transform of one block: A^T M A per tile, plus bias, then ReLU if fused.
 VITRINE_AVX2 void TransformOutput(const float* m, const Geometry& g, int first_tile,
                                   const float* bias, bool relu, float* y) {
   alignas(32) float o[kOut * kOut][kLanes];
-  const int block_tiles = g.panels * kNr;
-  const size_t xi_stride = static_cast<size_t>(g.panels) * g.filters_padded * kNr;
+  const int block_tiles = g.panels * g.nr;
+  const size_t xi_stride = static_cast<size_t>(g.panels) * g.filters_padded * g.nr;
   for (int k = 0; k < g.filters; ++k) {
     float* plane = y + static_cast<size_t>(k) * g.height * g.width;
     const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f), zero = _mm256_setzero_ps();
     for (int j = 0; j < block_tiles && first_tile + j < g.tiles; j += kLanes) {
-      const int panel = j / kNr, lane = j % kNr;
-      const float* in = m + (static_cast<size_t>(panel) * g.filters_padded + k) * kNr + lane;
+      const int panel = j / g.nr, lane = j % g.nr;
+      const float* in = m + (static_cast<size_t>(panel) * g.filters_padded + k) * g.nr + lane;
       __m256 row[kOut][kIn];  // A^T applied down each column
       for (int s = 0; s < kIn; ++s) {
         const __m256 m0 = _mm256_loadu_ps(in + (0 * kIn + s) * xi_stride),
@@ -334,8 +375,8 @@ std::vector<float> TransformWeights(const cv::Mat& weights, int filters_padded) 
 
 class FastConvLayer : public cv::dnn::Layer {
  public:
-  explicit FastConvLayer(const cv::dnn::LayerParams& params)
-      : cv::dnn::Layer(params), fallback_(cv::dnn::ConvolutionLayer::create(params)) {
+  FastConvLayer(const cv::dnn::LayerParams& params, bool wide)
+      : cv::dnn::Layer(params), fallback_(cv::dnn::ConvolutionLayer::create(params)), wide_(wide) {
     weights_ = params.blobs[0];
     if (params.blobs.size() == 2) {
       const cv::Mat bias = params.blobs[1].reshape(1, 1);
@@ -344,6 +385,7 @@ class FastConvLayer : public cv::dnn::Layer {
   }
 
   bool winograd() const { return winograd_; }
+  bool wide() const { return wide_; }
 
   bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, int required_outputs,
                        std::vector<cv::dnn::MatShape>& outputs,
@@ -398,8 +440,9 @@ class FastConvLayer : public cv::dnn::Layer {
     g.width = x.size[3];
     g.tiles_x = (g.width + kOut - 1) / kOut;
     g.tiles = g.tiles_x * ((g.height + kOut - 1) / kOut);
-    const size_t per_panel = static_cast<size_t>(kXi) * kNr * (g.channels + g.filters_padded);
-    const int all_panels = (g.tiles + kNr - 1) / kNr;
+    g.nr = wide_ ? kNrWide : kNr;
+    const size_t per_panel = static_cast<size_t>(kXi) * g.nr * (g.channels + g.filters_padded);
+    const int all_panels = (g.tiles + g.nr - 1) / g.nr;
     g.panels =
         std::clamp(static_cast<int>(kScratchBytes / sizeof(float) / per_panel), 1, all_panels);
     const int blocks = (all_panels + g.panels - 1) / g.panels;
@@ -411,13 +454,17 @@ class FastConvLayer : public cv::dnn::Layer {
       float* yn = y.ptr<float>() + n * y_plane;
       cv::parallel_for_(cv::Range(0, blocks), [&](const cv::Range& range) {
         thread_local std::vector<float> scratch;
-        const size_t v_size = static_cast<size_t>(kXi) * g.panels * kNr * g.channels;
-        const size_t m_size = static_cast<size_t>(kXi) * g.panels * kNr * g.filters_padded;
+        const size_t v_size = static_cast<size_t>(kXi) * g.panels * g.nr * g.channels;
+        const size_t m_size = static_cast<size_t>(kXi) * g.panels * g.nr * g.filters_padded;
         if (scratch.size() < v_size + m_size) scratch.resize(v_size + m_size);
         for (int block = range.start; block < range.end; ++block) {
-          const int first = block * g.panels * kNr;
+          const int first = block * g.panels * g.nr;
           TransformInput(xn, g, first, scratch.data());
-          MultiplyBlock(u_.data(), scratch.data(), g, scratch.data() + v_size);
+          if (wide_) {
+            MultiplyBlockWide(u_.data(), scratch.data(), g, scratch.data() + v_size);
+          } else {
+            MultiplyBlock(u_.data(), scratch.data(), g, scratch.data() + v_size);
+          }
           TransformOutput(scratch.data() + v_size, g, first, bias, relu_, yn);
         }
       });
@@ -432,11 +479,18 @@ class FastConvLayer : public cv::dnn::Layer {
   int filters_padded_ = 0;
   bool relu_ = false;
   bool winograd_ = false;
+  bool wide_ = false;  // AVX-512 products (MultiplyBlockWide)
 };
+
+// Whether this CPU runs MultiplyBlockWide (AVX-512F).
+bool WideAvailable() {
+  static const bool available = cv::checkHardwareSupport(CV_CPU_AVX_512F);
+  return available;
+}
 
 cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
   if (scope_depth > 0 && FastConvAvailable() && Eligible(params)) {
-    return cv::makePtr<FastConvLayer>(params);
+    return cv::makePtr<FastConvLayer>(params, scope_wide && WideAvailable());
   }
   return cv::dnn::ConvolutionLayer::create(params);
 }
@@ -449,14 +503,18 @@ bool FastConvAvailable() {
   return available;
 }
 
-FastConvScope::FastConvScope() {
+FastConvScope::FastConvScope(Width width) : outer_wide_(scope_wide) {
   static std::once_flag registered;
   std::call_once(registered,
                  [] { cv::dnn::LayerFactory::registerLayer("Convolution", CreateConvolution); });
   ++scope_depth;
+  scope_wide = width == Width::kWidest;
 }
 
-FastConvScope::~FastConvScope() { --scope_depth; }
+FastConvScope::~FastConvScope() {
+  --scope_depth;
+  scope_wide = outer_wide_;
+}
 
 FastConvCount CountFastConv(cv::dnn::Net& net) {
   FastConvCount count;
@@ -466,6 +524,7 @@ FastConvCount CountFastConv(cv::dnn::Net& net) {
     if (!fast) continue;
     ++count.layers;
     count.winograd += fast->winograd();
+    count.wide += fast->winograd() && fast->wide();
   }
   return count;
 }

@@ -4,6 +4,9 @@
 // spends 95 % of its time there. F(4x4, 3x3) computes each 4x4 output tile from a 6x6 input tile
 // with 36 products per input and output channel instead of 144, as 36 matrix products (output
 // channels x input channels x tiles) between cheap linear transforms of the input and output tiles.
+// On a CPU with AVX-512F the matrix products use 16-float vectors (twice the work per
+// instruction); each product is still summed over the input channels in the same order with the
+// same fused multiply-adds, so both widths give the same bits.
 // Rounding differs from OpenCV's by a few 1e-6 of the activations' scale (float32 throughout).
 //
 // Which layers: stride 1, dilation 1, padding 1, one group, a constant 4-D weight, at least 4
@@ -30,13 +33,20 @@ namespace vitrine::models {
 bool FastConvAvailable();
 
 // RAII: while alive, nets read on this thread get FastConv layers where eligible (see above).
-// Nestable. Read the net and make its layers (Net::getLayer on each) inside the scope.
+// Nestable (the innermost scope's width holds). Read the net and make its layers (Net::getLayer on
+// each) inside the scope.
 class FastConvScope {
  public:
-  FastConvScope();
+  // kWidest: AVX-512 matrix products where the CPU has them; kAvx2: 8-float vectors always (the
+  // reference the wide path is tested against).
+  enum class Width { kWidest, kAvx2 };
+  explicit FastConvScope(Width width = Width::kWidest);
   ~FastConvScope();
   FastConvScope(const FastConvScope&) = delete;
   FastConvScope& operator=(const FastConvScope&) = delete;
+
+ private:
+  bool outer_wide_;
 };
 
 // How many of `net`'s layers are FastConv layers, and how many of those ran (or will run) the
@@ -44,6 +54,7 @@ class FastConvScope {
 struct FastConvCount {
   int layers = 0;
   int winograd = 0;
+  int wide = 0;  // of the Winograd ones, those whose products use AVX-512
 };
 FastConvCount CountFastConv(cv::dnn::Net& net);
 

@@ -21,8 +21,9 @@ struct ConvShape {
 };
 
 // A one-convolution net (3x3, stride 1, padding 1), optionally followed by a ReLU, with random
-// weights from `seed`; FastConv layers when `fast`.
-cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed) {
+// weights from `seed`; FastConv layers of `width` when `fast`.
+cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed,
+                     FastConvScope::Width width = FastConvScope::Width::kWidest) {
   cv::RNG rng(seed);
   cv::dnn::LayerParams conv;
   conv.name = "conv";
@@ -41,7 +42,7 @@ cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed) {
     conv.blobs.push_back(bias);
   }
   std::optional<FastConvScope> scope;
-  if (fast) scope.emplace();
+  if (fast) scope.emplace(width);
   cv::dnn::Net net;
   net.addLayerToPrev(conv.name, conv.type, conv);
   if (shape.relu) {
@@ -98,6 +99,36 @@ TEST(FastConvTest, MatchesOpenCvOnRandomLayersOfAwkwardSizes) {
       cv::minMaxLoc(result.reshape(1, 1), &lowest);
       EXPECT_GE(lowest, 0.0);
     }
+    ++seed;
+  }
+}
+
+TEST(FastConvTest, WideProductsGiveTheAvx2PathsBitsOnAwkwardSizes) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  // Panels of 48 tiles (AVX-512) against panels of 24 (AVX2): tile counts that fill neither, a
+  // block split over several panels, filters not a multiple of 4.
+  const struct {
+    ConvShape shape;
+    int height, width;
+  } cases[] = {
+      {{5, 6, true, false}, 49, 53},
+      {{16, 32, true, true}, 64, 48},
+      {{24, 7, false, true}, 50, 197},
+      {{64, 64, true, true}, 130, 90},
+  };
+  uint64_t seed = 31;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(testing::Message() << c.shape.channels << "->" << c.shape.filters << " at "
+                                    << c.width << "x" << c.height);
+    cv::dnn::Net narrow = MakeNet(c.shape, true, seed, FastConvScope::Width::kAvx2);
+    cv::dnn::Net wide = MakeNet(c.shape, true, seed, FastConvScope::Width::kWidest);
+    const cv::Mat input = RandomInput(c.shape.channels, c.height, c.width, seed + 100);
+    const cv::Mat expected = Forward(narrow, input);
+    const cv::Mat result = Forward(wide, input);
+    EXPECT_EQ(CountFastConv(narrow).winograd, 1);
+    EXPECT_EQ(CountFastConv(narrow).wide, 0);
+    if (cv::checkHardwareSupport(CV_CPU_AVX_512F)) EXPECT_EQ(CountFastConv(wide).wide, 1);
+    EXPECT_EQ(cv::norm(expected, result, cv::NORM_INF), 0.0);
     ++seed;
   }
 }
