@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <opencv2/dnn/all_layers.hpp>
 #include <vector>
@@ -482,6 +483,143 @@ class FastConvLayer : public cv::dnn::Layer {
   bool wide_ = false;  // AVX-512 products (MultiplyBlockWide)
 };
 
+// Whether these parameters describe a depthwise convolution the DepthwiseLayer handles: one
+// group per channel (weights K x 1 x k x k, K groups), a square odd kernel of 3 to 7, "same"
+// padding (k / 2 on every side), dilation 1, any stride, a constant float weight.
+bool DepthwiseEligible(const cv::dnn::LayerParams& params) {
+  if (params.blobs.empty() || params.blobs.size() > 2) return false;
+  const cv::Mat& w = params.blobs[0];
+  if (w.dims != 4 || w.type() != CV_32F || w.size[1] != 1 || w.size[2] != w.size[3]) return false;
+  const int k = w.size[2];
+  if (k < 3 || k > 7 || k % 2 == 0) return false;
+  if (!params.has("group") || params.get<int>("group") != w.size[0]) return false;
+  if (params.blobs.size() == 2 && params.blobs[1].total() != static_cast<size_t>(w.size[0])) {
+    return false;
+  }
+  if (params.has("pad_mode") && !params.get<cv::String>("pad_mode").empty()) return false;
+  if (params.has("adj") || params.has("adj_h") || params.has("adj_w")) return false;
+  return IntParamsAre(params, "kernel_size", k) && IntParamsAre(params, "kernel_h", k) &&
+         IntParamsAre(params, "kernel_w", k) && IntParamsAre(params, "dilation", 1) &&
+         IntParamsAre(params, "pad", k / 2) && IntParamsAre(params, "pad_h", k / 2) &&
+         IntParamsAre(params, "pad_w", k / 2) &&
+         (params.has("kernel_size") || params.has("kernel_h")) &&
+         (params.has("pad") || (params.has("pad_h") && params.has("pad_w")));
+}
+
+// The stride of a convolution along one axis (`axis` 0 = rows, 1 = columns), as OpenCV's
+// importers name it.
+int StrideOf(const cv::dnn::LayerParams& params, int axis) {
+  const char* own = axis == 0 ? "stride_h" : "stride_w";
+  if (params.has(own)) return params.get<int>(own);
+  if (!params.has("stride")) return 1;
+  const cv::dnn::DictValue& v = params.get("stride");
+  return v.get<int>(v.size() > 1 ? axis : 0);
+}
+
+// One output row of a depthwise convolution with unit column stride: out[x] += sum over taps of
+// w[i][j] in_rows[i][x + j], eight columns at a time. `in` is the zero-padded plane.
+VITRINE_AVX2 void DepthwiseRow(const float* in, size_t in_stride, const float* w, int k, int width,
+                               float* out) {
+  int x = 0;
+  for (; x + kLanes <= width; x += kLanes) {
+    __m256 acc = _mm256_loadu_ps(out + x);
+    for (int i = 0; i < k; ++i) {
+      const float* row = in + i * in_stride + x;
+      for (int j = 0; j < k; ++j) {
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(w[i * k + j]), _mm256_loadu_ps(row + j), acc);
+      }
+    }
+    _mm256_storeu_ps(out + x, acc);
+  }
+  for (; x < width; ++x) {
+    float acc = out[x];
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < k; ++j) acc = std::fma(w[i * k + j], in[i * in_stride + x + j], acc);
+    }
+    out[x] = acc;
+  }
+}
+
+// A depthwise k x k convolution computed directly, plane by plane, from a zero-padded copy of each
+// input plane (OpenCV 4.6 has a fast path for 3x3 only: a 5x5 runs as a general grouped
+// convolution, about 60 times slower per product than a 1x1 layer, and is most of PP-OCRv4's
+// time). Activations and batch norms after it run as their own layers.
+class DepthwiseLayer : public cv::dnn::Layer {
+ public:
+  explicit DepthwiseLayer(const cv::dnn::LayerParams& params)
+      : cv::dnn::Layer(params),
+        fallback_(cv::dnn::ConvolutionLayer::create(params)),
+        weights_(params.blobs[0]),
+        kernel_(params.blobs[0].size[2]),
+        stride_y_(StrideOf(params, 0)),
+        stride_x_(StrideOf(params, 1)) {
+    if (params.blobs.size() == 2) {
+      const cv::Mat bias = params.blobs[1].reshape(1, 1);
+      bias_.assign(bias.ptr<float>(), bias.ptr<float>() + bias.total());
+    }
+  }
+
+  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, int required_outputs,
+                       std::vector<cv::dnn::MatShape>& outputs,
+                       std::vector<cv::dnn::MatShape>& internals) const override {
+    return fallback_->getMemoryShapes(inputs, required_outputs, outputs, internals);
+  }
+
+  void forward(cv::InputArrayOfArrays inputs_arr, cv::OutputArrayOfArrays outputs_arr,
+               cv::OutputArrayOfArrays) override {
+    std::vector<cv::Mat> inputs, outputs;
+    inputs_arr.getMatVector(inputs);
+    outputs_arr.getMatVector(outputs);
+    const cv::Mat& x = inputs[0];
+    cv::Mat& y = outputs[0];
+    CV_Assert(x.dims == 4 && y.dims == 4 && x.type() == CV_32F && y.type() == CV_32F &&
+              x.isContinuous() && y.isContinuous() && x.size[1] == weights_.size[0]);
+    const int channels = x.size[1], height = x.size[2], width = x.size[3];
+    const int out_h = y.size[2], out_w = y.size[3], pad = kernel_ / 2;
+    const int padded_h = std::max(height + 2 * pad, (out_h - 1) * stride_y_ + kernel_);
+    const int padded_w = std::max(width + 2 * pad, (out_w - 1) * stride_x_ + kernel_);
+    cv::parallel_for_(cv::Range(0, x.size[0] * channels), [&](const cv::Range& range) {
+      thread_local std::vector<float> padded, row;
+      padded.assign(static_cast<size_t>(padded_h) * padded_w, 0.0f);
+      row.resize(out_w);
+      for (int plane = range.start; plane < range.end; ++plane) {
+        const int c = plane % channels;
+        const float* in = x.ptr<float>() + static_cast<size_t>(plane) * height * width;
+        float* out = y.ptr<float>() + static_cast<size_t>(plane) * out_h * out_w;
+        for (int r = 0; r < height; ++r) {
+          std::copy(in + static_cast<size_t>(r) * width, in + static_cast<size_t>(r + 1) * width,
+                    padded.data() + static_cast<size_t>(r + pad) * padded_w + pad);
+        }
+        const float* w = weights_.ptr<float>() + static_cast<size_t>(c) * kernel_ * kernel_;
+        const float b = bias_.empty() ? 0.0f : bias_[c];
+        for (int oy = 0; oy < out_h; ++oy) {
+          const float* top = padded.data() + static_cast<size_t>(oy) * stride_y_ * padded_w;
+          float* dst = out + static_cast<size_t>(oy) * out_w;
+          if (stride_x_ == 1) {
+            std::fill(dst, dst + out_w, b);
+            DepthwiseRow(top, padded_w, w, kernel_, out_w, dst);
+            continue;
+          }
+          for (int ox = 0; ox < out_w; ++ox) {
+            float acc = b;
+            for (int i = 0; i < kernel_; ++i) {
+              const float* src = top + static_cast<size_t>(i) * padded_w + ox * stride_x_;
+              for (int j = 0; j < kernel_; ++j) acc = std::fma(w[i * kernel_ + j], src[j], acc);
+            }
+            dst[ox] = acc;
+          }
+        }
+      }
+    });
+  }
+
+ private:
+  cv::Ptr<cv::dnn::BaseConvolutionLayer> fallback_;  // for the output shapes
+  cv::Mat weights_;                                  // K x 1 x k x k
+  std::vector<float> bias_;                          // K, or empty
+  int kernel_, stride_y_, stride_x_;
+};
+
 // Whether this CPU runs MultiplyBlockWide (AVX-512F).
 bool WideAvailable() {
   static const bool available = cv::checkHardwareSupport(CV_CPU_AVX_512F);
@@ -491,6 +629,9 @@ bool WideAvailable() {
 cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
   if (scope_depth > 0 && FastConvAvailable() && Eligible(params)) {
     return cv::makePtr<FastConvLayer>(params, scope_wide && WideAvailable());
+  }
+  if (scope_depth > 0 && FastConvAvailable() && DepthwiseEligible(params)) {
+    return cv::makePtr<DepthwiseLayer>(params);
   }
   return cv::dnn::ConvolutionLayer::create(params);
 }
@@ -520,6 +661,7 @@ FastConvCount CountFastConv(cv::dnn::Net& net) {
   FastConvCount count;
   for (const cv::String& name : net.getLayerNames()) {
     cv::Ptr<cv::dnn::Layer> layer = net.getLayer(name);
+    count.depthwise += dynamic_cast<const DepthwiseLayer*>(layer.get()) != nullptr;
     const auto* fast = dynamic_cast<const FastConvLayer*>(layer.get());
     if (!fast) continue;
     ++count.layers;
