@@ -134,16 +134,32 @@ VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_ti
     for (int j = 0; j < block_tiles; j += kLanes) {
       const int t0 = first_tile + j;
       const int top0 = (t0 / g.tiles_x) * kOut - 1, left0 = (t0 % g.tiles_x) * kOut - 1;
-      if (t0 + kLanes <= g.tiles && t0 % g.tiles_x + kLanes <= g.tiles_x && top0 >= 0 &&
-          top0 + kIn <= g.height && left0 >= 0 && left0 + kOut * kLanes + kOut <= g.width) {
-        // Eight whole windows side by side in one row of tiles: per image row, load 32 + 32
-        // contiguous floats and transpose them (tile i's columns s are at 4 i + s).
+      if (t0 + kLanes <= g.tiles && t0 % g.tiles_x + kLanes <= g.tiles_x) {
+        // Eight windows side by side in one row of tiles: per image row, load 32 + 32 contiguous
+        // floats and transpose them (tile i's columns s are at 4 i + s). A row reaching past the
+        // image's left or right edge is staged with zeros first; rows above or below it are 0.
+        const int span = kOut * kLanes + kOut;
+        const bool inside = left0 >= 0 && left0 + span <= g.width;
+        alignas(32) float staged[span];
         for (int r = 0; r < kIn; ++r) {
-          const float* p = plane + static_cast<size_t>(top0 + r) * g.width + left0;
+          const int y = top0 + r;
+          if (y < 0 || y >= g.height) {
+            for (int s = 0; s < kIn; ++s) _mm256_store_ps(d[r * kIn + s], _mm256_setzero_ps());
+            continue;
+          }
+          const float* row = plane + static_cast<size_t>(y) * g.width;
+          const float* p = staged;
+          if (inside) {
+            p = row + left0;
+          } else {
+            const int from = std::max(0, -left0), to = std::min(span, g.width - left0);
+            std::fill(staged, staged + span, 0.0f);
+            std::copy(row + (left0 + from), row + (left0 + to), staged + from);
+          }
           __m256 columns[8];
           Deinterleave4(p, columns);
           Deinterleave4(p + kOut, columns + 4);
-          for (int c = 0; c < kIn; ++c) _mm256_store_ps(d[r * kIn + c], columns[c]);
+          for (int s = 0; s < kIn; ++s) _mm256_store_ps(d[r * kIn + s], columns[s]);
         }
       } else {
         GatherWindows(plane, g, t0, d);
