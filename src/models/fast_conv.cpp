@@ -532,26 +532,31 @@ int StrideOf(const cv::dnn::LayerParams& params, int axis) {
   return v.get<int>(v.size() > 1 ? axis : 0);
 }
 
-// One output row of a depthwise convolution with unit column stride: out[x] += sum over taps of
-// w[i][j] in_rows[i][x + j], eight columns at a time. `in` is the zero-padded plane.
-VITRINE_AVX2 void DepthwiseRow(const float* in, size_t in_stride, const float* w, int k, int width,
-                               float* out) {
+// One output row of a depthwise convolution: out[x] += sum over taps (i, j), in that order, of
+// w[i][j] in[i][stride x + j], eight columns at a time. The zero-padded input rows are held as
+// `stride` phase planes of `phase_size` floats (phase p holds columns p, p + stride, ...; rows
+// `row_stride` apart), so that every tap reads contiguous floats: in[i][stride x + j] is at
+// phases[(j % stride) phase_size + i row_stride + j / stride + x].
+VITRINE_AVX2 void DepthwiseRow(const float* phases, size_t phase_size, size_t row_stride,
+                               int stride, const float* w, int k, int width, float* out) {
+  const float* taps[7 * 7];  // each tap's first input, k <= 7 (DepthwiseEligible)
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < k; ++j) {
+      taps[i * k + j] = phases + (j % stride) * phase_size + i * row_stride + j / stride;
+    }
+  }
+  const int count = k * k;
   int x = 0;
   for (; x + kLanes <= width; x += kLanes) {
     __m256 acc = _mm256_loadu_ps(out + x);
-    for (int i = 0; i < k; ++i) {
-      const float* row = in + i * in_stride + x;
-      for (int j = 0; j < k; ++j) {
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(w[i * k + j]), _mm256_loadu_ps(row + j), acc);
-      }
+    for (int t = 0; t < count; ++t) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(w[t]), _mm256_loadu_ps(taps[t] + x), acc);
     }
     _mm256_storeu_ps(out + x, acc);
   }
   for (; x < width; ++x) {
     float acc = out[x];
-    for (int i = 0; i < k; ++i) {
-      for (int j = 0; j < k; ++j) acc = std::fma(w[i * k + j], in[i * in_stride + x + j], acc);
-    }
+    for (int t = 0; t < count; ++t) acc = std::fma(w[t], taps[t][x], acc);
     out[x] = acc;
   }
 }
@@ -594,36 +599,35 @@ class DepthwiseLayer : public cv::dnn::Layer {
     const int out_h = y.size[2], out_w = y.size[3], pad = kernel_ / 2;
     const int padded_h = std::max(height + 2 * pad, (out_h - 1) * stride_y_ + kernel_);
     const int padded_w = std::max(width + 2 * pad, (out_w - 1) * stride_x_ + kernel_);
+    // The padded plane as stride_x_ phase planes (DepthwiseRow).
+    const int phase_w = (padded_w + stride_x_ - 1) / stride_x_;
+    const size_t phase_size = static_cast<size_t>(padded_h) * phase_w;
     cv::parallel_for_(cv::Range(0, x.size[0] * channels), [&](const cv::Range& range) {
-      thread_local std::vector<float> padded, row;
-      padded.assign(static_cast<size_t>(padded_h) * padded_w, 0.0f);
-      row.resize(out_w);
+      thread_local std::vector<float> phases;
+      phases.assign(phase_size * stride_x_, 0.0f);  // the padding stays 0
       for (int plane = range.start; plane < range.end; ++plane) {
         const int c = plane % channels;
         const float* in = x.ptr<float>() + static_cast<size_t>(plane) * height * width;
         float* out = y.ptr<float>() + static_cast<size_t>(plane) * out_h * out_w;
         for (int r = 0; r < height; ++r) {
-          std::copy(in + static_cast<size_t>(r) * width, in + static_cast<size_t>(r + 1) * width,
-                    padded.data() + static_cast<size_t>(r + pad) * padded_w + pad);
+          const float* src = in + static_cast<size_t>(r) * width;
+          float* dst_row = phases.data() + static_cast<size_t>(r + pad) * phase_w;
+          if (stride_x_ == 1) {
+            std::copy(src, src + width, dst_row + pad);
+            continue;
+          }
+          for (int col = 0; col < width; ++col) {
+            const int at = col + pad;
+            dst_row[(at % stride_x_) * phase_size + at / stride_x_] = src[col];
+          }
         }
         const float* w = weights_.ptr<float>() + static_cast<size_t>(c) * kernel_ * kernel_;
         const float b = bias_.empty() ? 0.0f : bias_[c];
         for (int oy = 0; oy < out_h; ++oy) {
-          const float* top = padded.data() + static_cast<size_t>(oy) * stride_y_ * padded_w;
           float* dst = out + static_cast<size_t>(oy) * out_w;
-          if (stride_x_ == 1) {
-            std::fill(dst, dst + out_w, b);
-            DepthwiseRow(top, padded_w, w, kernel_, out_w, dst);
-            continue;
-          }
-          for (int ox = 0; ox < out_w; ++ox) {
-            float acc = b;
-            for (int i = 0; i < kernel_; ++i) {
-              const float* src = top + static_cast<size_t>(i) * padded_w + ox * stride_x_;
-              for (int j = 0; j < kernel_; ++j) acc = std::fma(w[i * kernel_ + j], src[j], acc);
-            }
-            dst[ox] = acc;
-          }
+          std::fill(dst, dst + out_w, b);
+          DepthwiseRow(phases.data() + static_cast<size_t>(oy) * stride_y_ * phase_w, phase_size,
+                       phase_w, stride_x_, w, kernel_, out_w, dst);
         }
       }
     });
