@@ -3,6 +3,7 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <opencv2/dnn/all_layers.hpp>
 #include <vector>
@@ -13,17 +14,20 @@ namespace {
 // The kernels are compiled for AVX2 + FMA whatever the build's baseline, and only run when the CPU
 // has both (checked once when a layer is made).
 #define VITRINE_AVX2 __attribute__((target("avx2,fma")))
+#define VITRINE_AVX512 __attribute__((target("avx512f,avx2,fma")))
 
-constexpr int kOut = 4;    // output tile side
-constexpr int kIn = 6;     // input tile side
-constexpr int kXi = 36;    // points of the transformed tile
-constexpr int kMr = 4;     // output channels per GEMM micro-kernel
-constexpr int kNr = 24;    // tiles per panel (three 8-float vectors)
-constexpr int kLanes = 8;  // tiles per transform step
+constexpr int kOut = 4;      // output tile side
+constexpr int kIn = 6;       // input tile side
+constexpr int kXi = 36;      // points of the transformed tile
+constexpr int kMr = 4;       // output channels per GEMM micro-kernel
+constexpr int kNr = 24;      // tiles per panel with AVX2 (three 8-float vectors)
+constexpr int kNrWide = 48;  // tiles per panel with AVX-512 (three 16-float vectors)
+constexpr int kLanes = 8;    // tiles per transform step
 constexpr int kMinPixels = 48 * 48;
 constexpr size_t kScratchBytes = 2u << 20;  // per thread: transformed inputs and products
 
 thread_local int scope_depth = 0;
+thread_local bool scope_wide = true;  // the innermost scope's FastConvScope::Width is kWidest
 
 // True when the integer parameter `name` is absent or each of its values is `value`.
 bool IntParamsAre(const cv::dnn::LayerParams& params, const char* name, int value) {
@@ -64,7 +68,8 @@ struct Geometry {
   int filters_padded = 0;  // K rounded up to kMr
   int height = 0, width = 0;
   int tiles_x = 0, tiles = 0;
-  int panels = 0;  // panels of kNr tiles per block
+  int nr = kNr;    // tiles per panel: kNr, or kNrWide for the AVX-512 product
+  int panels = 0;  // panels of `nr` tiles per block
 };
 
 // The 6x6 input windows of tiles t0 .. t0 + 7 (d[row * 6 + column][tile]), lane by lane with
@@ -119,26 +124,42 @@ VITRINE_AVX2 inline void Deinterleave4(const float* p, __m256* out) {
   out[3] = _mm256_shuffle_ps(u1, u3, 0xEE);
 }
 
-// Input transform of one block: V[xi][panel][c][kNr] = B^T d B of each tile's 6x6 input window.
+// Input transform of one block: V[xi][panel][c][nr] = B^T d B of each tile's 6x6 input window.
 VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_tile, float* v) {
   alignas(32) float d[kXi][kLanes];
-  const int block_tiles = g.panels * kNr;
-  const size_t xi_stride = static_cast<size_t>(g.panels) * g.channels * kNr;
+  const int block_tiles = g.panels * g.nr;
+  const size_t xi_stride = static_cast<size_t>(g.panels) * g.channels * g.nr;
   for (int c = 0; c < g.channels; ++c) {
     const float* plane = x + static_cast<size_t>(c) * g.height * g.width;
     for (int j = 0; j < block_tiles; j += kLanes) {
       const int t0 = first_tile + j;
       const int top0 = (t0 / g.tiles_x) * kOut - 1, left0 = (t0 % g.tiles_x) * kOut - 1;
-      if (t0 + kLanes <= g.tiles && t0 % g.tiles_x + kLanes <= g.tiles_x && top0 >= 0 &&
-          top0 + kIn <= g.height && left0 >= 0 && left0 + kOut * kLanes + kOut <= g.width) {
-        // Eight whole windows side by side in one row of tiles: per image row, load 32 + 32
-        // contiguous floats and transpose them (tile i's columns s are at 4 i + s).
+      if (t0 + kLanes <= g.tiles && t0 % g.tiles_x + kLanes <= g.tiles_x) {
+        // Eight windows side by side in one row of tiles: per image row, load 32 + 32 contiguous
+        // floats and transpose them (tile i's columns s are at 4 i + s). A row reaching past the
+        // image's left or right edge is staged with zeros first; rows above or below it are 0.
+        const int span = kOut * kLanes + kOut;
+        const bool inside = left0 >= 0 && left0 + span <= g.width;
+        alignas(32) float staged[span];
         for (int r = 0; r < kIn; ++r) {
-          const float* p = plane + static_cast<size_t>(top0 + r) * g.width + left0;
+          const int y = top0 + r;
+          if (y < 0 || y >= g.height) {
+            for (int s = 0; s < kIn; ++s) _mm256_store_ps(d[r * kIn + s], _mm256_setzero_ps());
+            continue;
+          }
+          const float* row = plane + static_cast<size_t>(y) * g.width;
+          const float* p = staged;
+          if (inside) {
+            p = row + left0;
+          } else {
+            const int from = std::max(0, -left0), to = std::min(span, g.width - left0);
+            std::fill(staged, staged + span, 0.0f);
+            std::copy(row + (left0 + from), row + (left0 + to), staged + from);
+          }
           __m256 columns[8];
           Deinterleave4(p, columns);
           Deinterleave4(p + kOut, columns + 4);
-          for (int c = 0; c < kIn; ++c) _mm256_store_ps(d[r * kIn + c], columns[c]);
+          for (int s = 0; s < kIn; ++s) _mm256_store_ps(d[r * kIn + s], columns[s]);
         }
       } else {
         GatherWindows(plane, g, t0, d);
@@ -162,8 +183,8 @@ VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_ti
         col[4 * kIn + s] = _mm256_sub_ps(e, f);
         col[5 * kIn + s] = _mm256_fnmadd_ps(five, d3, _mm256_fmadd_ps(four, d1, d5));
       }
-      const int panel = j / kNr, lane = j % kNr;
-      float* out = v + (static_cast<size_t>(panel) * g.channels + c) * kNr + lane;
+      const int panel = j / g.nr, lane = j % g.nr;
+      float* out = v + (static_cast<size_t>(panel) * g.channels + c) * g.nr + lane;
       for (int r = 0; r < kIn; ++r) {
         const __m256* d_row = col + r * kIn;
         const __m256 four = _mm256_set1_ps(4.0f), five = _mm256_set1_ps(5.0f),
@@ -187,7 +208,9 @@ VITRINE_AVX2 void TransformInput(const float* x, const Geometry& g, int first_ti
   }
 }
 
-// M[xi][panel][k][kNr] = sum over c of U[xi][k][c] V[xi][panel][c][kNr], kMr x kNr at a time.
+// M[xi][panel][k][nr] = sum over c of U[xi][k][c] V[xi][panel][c][nr], kMr x nr at a time. Each
+// product is accumulated over c in order with fused multiply-adds, whatever the vector width, so
+// MultiplyBlock and MultiplyBlockWide give the same bits.
 VITRINE_AVX2 void MultiplyBlock(const float* u, const float* v, const Geometry& g, float* m) {
   const int k_blocks = g.filters_padded / kMr;
   for (int xi = 0; xi < kXi; ++xi) {
@@ -221,18 +244,53 @@ VITRINE_AVX2 void MultiplyBlock(const float* u, const float* v, const Geometry& 
   }
 }
 
+// MultiplyBlock with 16-float vectors on panels of kNrWide tiles: twice the products per
+// instruction on a CPU with AVX-512.
+VITRINE_AVX512 void MultiplyBlockWide(const float* u, const float* v, const Geometry& g, float* m) {
+  const int k_blocks = g.filters_padded / kMr;
+  for (int xi = 0; xi < kXi; ++xi) {
+    const float* u_xi = u + static_cast<size_t>(xi) * g.filters_padded * g.channels;
+    for (int p = 0; p < g.panels; ++p) {
+      const float* v_panel = v + (static_cast<size_t>(xi) * g.panels + p) * g.channels * kNrWide;
+      float* m_panel = m + (static_cast<size_t>(xi) * g.panels + p) * g.filters_padded * kNrWide;
+      for (int kb = 0; kb < k_blocks; ++kb) {
+        const float* uk = u_xi + static_cast<size_t>(kb) * g.channels * kMr;
+        __m512 acc[kMr][3];
+        for (int r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = acc[r][2] = _mm512_setzero_ps();
+        const float* vc = v_panel;
+        for (int c = 0; c < g.channels; ++c, vc += kNrWide, uk += kMr) {
+          const __m512 v0 = _mm512_loadu_ps(vc), v1 = _mm512_loadu_ps(vc + 16),
+                       v2 = _mm512_loadu_ps(vc + 32);
+          for (int r = 0; r < kMr; ++r) {
+            const __m512 w = _mm512_set1_ps(uk[r]);
+            acc[r][0] = _mm512_fmadd_ps(w, v0, acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(w, v1, acc[r][1]);
+            acc[r][2] = _mm512_fmadd_ps(w, v2, acc[r][2]);
+          }
+        }
+        for (int r = 0; r < kMr; ++r) {
+          float* out = m_panel + static_cast<size_t>(kb * kMr + r) * kNrWide;
+          _mm512_storeu_ps(out, acc[r][0]);
+          _mm512_storeu_ps(out + 16, acc[r][1]);
+          _mm512_storeu_ps(out + 32, acc[r][2]);
+        }
+      }
+    }
+  }
+}
+
 // Output transform of one block: A^T M A per tile, plus bias, then ReLU if fused.
 VITRINE_AVX2 void TransformOutput(const float* m, const Geometry& g, int first_tile,
                                   const float* bias, bool relu, float* y) {
   alignas(32) float o[kOut * kOut][kLanes];
-  const int block_tiles = g.panels * kNr;
-  const size_t xi_stride = static_cast<size_t>(g.panels) * g.filters_padded * kNr;
+  const int block_tiles = g.panels * g.nr;
+  const size_t xi_stride = static_cast<size_t>(g.panels) * g.filters_padded * g.nr;
   for (int k = 0; k < g.filters; ++k) {
     float* plane = y + static_cast<size_t>(k) * g.height * g.width;
     const __m256 b = _mm256_set1_ps(bias ? bias[k] : 0.0f), zero = _mm256_setzero_ps();
     for (int j = 0; j < block_tiles && first_tile + j < g.tiles; j += kLanes) {
-      const int panel = j / kNr, lane = j % kNr;
-      const float* in = m + (static_cast<size_t>(panel) * g.filters_padded + k) * kNr + lane;
+      const int panel = j / g.nr, lane = j % g.nr;
+      const float* in = m + (static_cast<size_t>(panel) * g.filters_padded + k) * g.nr + lane;
       __m256 row[kOut][kIn];  // A^T applied down each column
       for (int s = 0; s < kIn; ++s) {
         const __m256 m0 = _mm256_loadu_ps(in + (0 * kIn + s) * xi_stride),
@@ -334,8 +392,8 @@ std::vector<float> TransformWeights(const cv::Mat& weights, int filters_padded) 
 
 class FastConvLayer : public cv::dnn::Layer {
  public:
-  explicit FastConvLayer(const cv::dnn::LayerParams& params)
-      : cv::dnn::Layer(params), fallback_(cv::dnn::ConvolutionLayer::create(params)) {
+  FastConvLayer(const cv::dnn::LayerParams& params, bool wide)
+      : cv::dnn::Layer(params), fallback_(cv::dnn::ConvolutionLayer::create(params)), wide_(wide) {
     weights_ = params.blobs[0];
     if (params.blobs.size() == 2) {
       const cv::Mat bias = params.blobs[1].reshape(1, 1);
@@ -344,6 +402,7 @@ class FastConvLayer : public cv::dnn::Layer {
   }
 
   bool winograd() const { return winograd_; }
+  bool wide() const { return wide_; }
 
   bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, int required_outputs,
                        std::vector<cv::dnn::MatShape>& outputs,
@@ -398,8 +457,9 @@ class FastConvLayer : public cv::dnn::Layer {
     g.width = x.size[3];
     g.tiles_x = (g.width + kOut - 1) / kOut;
     g.tiles = g.tiles_x * ((g.height + kOut - 1) / kOut);
-    const size_t per_panel = static_cast<size_t>(kXi) * kNr * (g.channels + g.filters_padded);
-    const int all_panels = (g.tiles + kNr - 1) / kNr;
+    g.nr = wide_ ? kNrWide : kNr;
+    const size_t per_panel = static_cast<size_t>(kXi) * g.nr * (g.channels + g.filters_padded);
+    const int all_panels = (g.tiles + g.nr - 1) / g.nr;
     g.panels =
         std::clamp(static_cast<int>(kScratchBytes / sizeof(float) / per_panel), 1, all_panels);
     const int blocks = (all_panels + g.panels - 1) / g.panels;
@@ -411,13 +471,17 @@ class FastConvLayer : public cv::dnn::Layer {
       float* yn = y.ptr<float>() + n * y_plane;
       cv::parallel_for_(cv::Range(0, blocks), [&](const cv::Range& range) {
         thread_local std::vector<float> scratch;
-        const size_t v_size = static_cast<size_t>(kXi) * g.panels * kNr * g.channels;
-        const size_t m_size = static_cast<size_t>(kXi) * g.panels * kNr * g.filters_padded;
+        const size_t v_size = static_cast<size_t>(kXi) * g.panels * g.nr * g.channels;
+        const size_t m_size = static_cast<size_t>(kXi) * g.panels * g.nr * g.filters_padded;
         if (scratch.size() < v_size + m_size) scratch.resize(v_size + m_size);
         for (int block = range.start; block < range.end; ++block) {
-          const int first = block * g.panels * kNr;
+          const int first = block * g.panels * g.nr;
           TransformInput(xn, g, first, scratch.data());
-          MultiplyBlock(u_.data(), scratch.data(), g, scratch.data() + v_size);
+          if (wide_) {
+            MultiplyBlockWide(u_.data(), scratch.data(), g, scratch.data() + v_size);
+          } else {
+            MultiplyBlock(u_.data(), scratch.data(), g, scratch.data() + v_size);
+          }
           TransformOutput(scratch.data() + v_size, g, first, bias, relu_, yn);
         }
       });
@@ -432,11 +496,162 @@ class FastConvLayer : public cv::dnn::Layer {
   int filters_padded_ = 0;
   bool relu_ = false;
   bool winograd_ = false;
+  bool wide_ = false;  // AVX-512 products (MultiplyBlockWide)
 };
+
+// Whether these parameters describe a depthwise convolution the DepthwiseLayer handles: one
+// group per channel (weights K x 1 x k x k, K groups), a square odd kernel of 3 to 7, "same"
+// padding (k / 2 on every side), dilation 1, any stride, a constant float weight.
+bool DepthwiseEligible(const cv::dnn::LayerParams& params) {
+  if (params.blobs.empty() || params.blobs.size() > 2) return false;
+  const cv::Mat& w = params.blobs[0];
+  if (w.dims != 4 || w.type() != CV_32F || w.size[1] != 1 || w.size[2] != w.size[3]) return false;
+  const int k = w.size[2];
+  if (k < 3 || k > 7 || k % 2 == 0) return false;
+  if (!params.has("group") || params.get<int>("group") != w.size[0]) return false;
+  if (params.blobs.size() == 2 && params.blobs[1].total() != static_cast<size_t>(w.size[0])) {
+    return false;
+  }
+  if (params.has("pad_mode") && !params.get<cv::String>("pad_mode").empty()) return false;
+  if (params.has("adj") || params.has("adj_h") || params.has("adj_w")) return false;
+  return IntParamsAre(params, "kernel_size", k) && IntParamsAre(params, "kernel_h", k) &&
+         IntParamsAre(params, "kernel_w", k) && IntParamsAre(params, "dilation", 1) &&
+         IntParamsAre(params, "pad", k / 2) && IntParamsAre(params, "pad_h", k / 2) &&
+         IntParamsAre(params, "pad_w", k / 2) &&
+         (params.has("kernel_size") || params.has("kernel_h")) &&
+         (params.has("pad") || (params.has("pad_h") && params.has("pad_w")));
+}
+
+// The stride of a convolution along one axis (`axis` 0 = rows, 1 = columns), as OpenCV's
+// importers name it.
+int StrideOf(const cv::dnn::LayerParams& params, int axis) {
+  const char* own = axis == 0 ? "stride_h" : "stride_w";
+  if (params.has(own)) return params.get<int>(own);
+  if (!params.has("stride")) return 1;
+  const cv::dnn::DictValue& v = params.get("stride");
+  return v.get<int>(v.size() > 1 ? axis : 0);
+}
+
+// One output row of a depthwise convolution: out[x] += sum over taps (i, j), in that order, of
+// w[i][j] in[i][stride x + j], eight columns at a time. The zero-padded input rows are held as
+// `stride` phase planes of `phase_size` floats (phase p holds columns p, p + stride, ...; rows
+// `row_stride` apart), so that every tap reads contiguous floats: in[i][stride x + j] is at
+// phases[(j % stride) phase_size + i row_stride + j / stride + x].
+VITRINE_AVX2 void DepthwiseRow(const float* phases, size_t phase_size, size_t row_stride,
+                               int stride, const float* w, int k, int width, float* out) {
+  const float* taps[7 * 7];  // each tap's first input, k <= 7 (DepthwiseEligible)
+  for (int i = 0; i < k; ++i) {
+    for (int j = 0; j < k; ++j) {
+      taps[i * k + j] = phases + (j % stride) * phase_size + i * row_stride + j / stride;
+    }
+  }
+  const int count = k * k;
+  int x = 0;
+  for (; x + kLanes <= width; x += kLanes) {
+    __m256 acc = _mm256_loadu_ps(out + x);
+    for (int t = 0; t < count; ++t) {
+      acc = _mm256_fmadd_ps(_mm256_set1_ps(w[t]), _mm256_loadu_ps(taps[t] + x), acc);
+    }
+    _mm256_storeu_ps(out + x, acc);
+  }
+  for (; x < width; ++x) {
+    float acc = out[x];
+    for (int t = 0; t < count; ++t) acc = std::fma(w[t], taps[t][x], acc);
+    out[x] = acc;
+  }
+}
+
+// A depthwise k x k convolution computed directly, plane by plane, from a zero-padded copy of each
+// input plane (OpenCV 4.6 has a fast path for 3x3 only: a 5x5 runs as a general grouped
+// convolution, about 60 times slower per product than a 1x1 layer, and is most of PP-OCRv4's
+// time). Activations and batch norms after it run as their own layers.
+class DepthwiseLayer : public cv::dnn::Layer {
+ public:
+  explicit DepthwiseLayer(const cv::dnn::LayerParams& params)
+      : cv::dnn::Layer(params),
+        fallback_(cv::dnn::ConvolutionLayer::create(params)),
+        weights_(params.blobs[0]),
+        kernel_(params.blobs[0].size[2]),
+        stride_y_(StrideOf(params, 0)),
+        stride_x_(StrideOf(params, 1)) {
+    if (params.blobs.size() == 2) {
+      const cv::Mat bias = params.blobs[1].reshape(1, 1);
+      bias_.assign(bias.ptr<float>(), bias.ptr<float>() + bias.total());
+    }
+  }
+
+  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, int required_outputs,
+                       std::vector<cv::dnn::MatShape>& outputs,
+                       std::vector<cv::dnn::MatShape>& internals) const override {
+    return fallback_->getMemoryShapes(inputs, required_outputs, outputs, internals);
+  }
+
+  void forward(cv::InputArrayOfArrays inputs_arr, cv::OutputArrayOfArrays outputs_arr,
+               cv::OutputArrayOfArrays) override {
+    std::vector<cv::Mat> inputs, outputs;
+    inputs_arr.getMatVector(inputs);
+    outputs_arr.getMatVector(outputs);
+    const cv::Mat& x = inputs[0];
+    cv::Mat& y = outputs[0];
+    CV_Assert(x.dims == 4 && y.dims == 4 && x.type() == CV_32F && y.type() == CV_32F &&
+              x.isContinuous() && y.isContinuous() && x.size[1] == weights_.size[0]);
+    const int channels = x.size[1], height = x.size[2], width = x.size[3];
+    const int out_h = y.size[2], out_w = y.size[3], pad = kernel_ / 2;
+    const int padded_h = std::max(height + 2 * pad, (out_h - 1) * stride_y_ + kernel_);
+    const int padded_w = std::max(width + 2 * pad, (out_w - 1) * stride_x_ + kernel_);
+    // The padded plane as stride_x_ phase planes (DepthwiseRow).
+    const int phase_w = (padded_w + stride_x_ - 1) / stride_x_;
+    const size_t phase_size = static_cast<size_t>(padded_h) * phase_w;
+    cv::parallel_for_(cv::Range(0, x.size[0] * channels), [&](const cv::Range& range) {
+      thread_local std::vector<float> phases;
+      phases.assign(phase_size * stride_x_, 0.0f);  // the padding stays 0
+      for (int plane = range.start; plane < range.end; ++plane) {
+        const int c = plane % channels;
+        const float* in = x.ptr<float>() + static_cast<size_t>(plane) * height * width;
+        float* out = y.ptr<float>() + static_cast<size_t>(plane) * out_h * out_w;
+        for (int r = 0; r < height; ++r) {
+          const float* src = in + static_cast<size_t>(r) * width;
+          float* dst_row = phases.data() + static_cast<size_t>(r + pad) * phase_w;
+          if (stride_x_ == 1) {
+            std::copy(src, src + width, dst_row + pad);
+            continue;
+          }
+          for (int col = 0; col < width; ++col) {
+            const int at = col + pad;
+            dst_row[(at % stride_x_) * phase_size + at / stride_x_] = src[col];
+          }
+        }
+        const float* w = weights_.ptr<float>() + static_cast<size_t>(c) * kernel_ * kernel_;
+        const float b = bias_.empty() ? 0.0f : bias_[c];
+        for (int oy = 0; oy < out_h; ++oy) {
+          float* dst = out + static_cast<size_t>(oy) * out_w;
+          std::fill(dst, dst + out_w, b);
+          DepthwiseRow(phases.data() + static_cast<size_t>(oy) * stride_y_ * phase_w, phase_size,
+                       phase_w, stride_x_, w, kernel_, out_w, dst);
+        }
+      }
+    });
+  }
+
+ private:
+  cv::Ptr<cv::dnn::BaseConvolutionLayer> fallback_;  // for the output shapes
+  cv::Mat weights_;                                  // K x 1 x k x k
+  std::vector<float> bias_;                          // K, or empty
+  int kernel_, stride_y_, stride_x_;
+};
+
+// Whether this CPU runs MultiplyBlockWide (AVX-512F).
+bool WideAvailable() {
+  static const bool available = cv::checkHardwareSupport(CV_CPU_AVX_512F);
+  return available;
+}
 
 cv::Ptr<cv::dnn::Layer> CreateConvolution(cv::dnn::LayerParams& params) {
   if (scope_depth > 0 && FastConvAvailable() && Eligible(params)) {
-    return cv::makePtr<FastConvLayer>(params);
+    return cv::makePtr<FastConvLayer>(params, scope_wide && WideAvailable());
+  }
+  if (scope_depth > 0 && FastConvAvailable() && DepthwiseEligible(params)) {
+    return cv::makePtr<DepthwiseLayer>(params);
   }
   return cv::dnn::ConvolutionLayer::create(params);
 }
@@ -449,23 +664,29 @@ bool FastConvAvailable() {
   return available;
 }
 
-FastConvScope::FastConvScope() {
+FastConvScope::FastConvScope(Width width) : outer_wide_(scope_wide) {
   static std::once_flag registered;
   std::call_once(registered,
                  [] { cv::dnn::LayerFactory::registerLayer("Convolution", CreateConvolution); });
   ++scope_depth;
+  scope_wide = width == Width::kWidest;
 }
 
-FastConvScope::~FastConvScope() { --scope_depth; }
+FastConvScope::~FastConvScope() {
+  --scope_depth;
+  scope_wide = outer_wide_;
+}
 
 FastConvCount CountFastConv(cv::dnn::Net& net) {
   FastConvCount count;
   for (const cv::String& name : net.getLayerNames()) {
     cv::Ptr<cv::dnn::Layer> layer = net.getLayer(name);
+    count.depthwise += dynamic_cast<const DepthwiseLayer*>(layer.get()) != nullptr;
     const auto* fast = dynamic_cast<const FastConvLayer*>(layer.get());
     if (!fast) continue;
     ++count.layers;
     count.winograd += fast->winograd();
+    count.wide += fast->winograd() && fast->wide();
   }
   return count;
 }

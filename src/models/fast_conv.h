@@ -4,12 +4,22 @@
 // spends 95 % of its time there. F(4x4, 3x3) computes each 4x4 output tile from a 6x6 input tile
 // with 36 products per input and output channel instead of 144, as 36 matrix products (output
 // channels x input channels x tiles) between cheap linear transforms of the input and output tiles.
+// On a CPU with AVX-512F the matrix products use 16-float vectors (twice the work per
+// instruction); each product is still summed over the input channels in the same order with the
+// same fused multiply-adds, so both widths give the same bits.
 // Rounding differs from OpenCV's by a few 1e-6 of the activations' scale (float32 throughout).
 //
 // Which layers: stride 1, dilation 1, padding 1, one group, a constant 4-D weight, at least 4
 // input and output channels, on a CPU with AVX2 and FMA (FastConvAvailable()). Outputs smaller
 // than 48x48 pixels run OpenCV's own layer (held inside): there the transformed weights (4x the
 // weights) would cost more memory than the time they save. Every other convolution is OpenCV's.
+//
+// Depthwise convolutions (one group per channel, a square odd kernel of 3 to 7, "same" padding,
+// dilation 1, any stride) are computed directly from a zero-padded copy of each plane: OpenCV
+// 4.6 runs a 5x5 depthwise layer as a general grouped convolution, which was about 40% of
+// PP-OCRv4 recognition's time. Sums are taken in another order than OpenCV's (differences of a
+// few 1e-6 of the activations' scale); batch norms and activations after them run as their own
+// layers.
 //
 // How: while a FastConvScope is alive on a thread, the nets that thread reads build their
 // eligible "Convolution" layers as FastConv layers (the factory is registered once, process-wide,
@@ -30,13 +40,20 @@ namespace vitrine::models {
 bool FastConvAvailable();
 
 // RAII: while alive, nets read on this thread get FastConv layers where eligible (see above).
-// Nestable. Read the net and make its layers (Net::getLayer on each) inside the scope.
+// Nestable (the innermost scope's width holds). Read the net and make its layers (Net::getLayer on
+// each) inside the scope.
 class FastConvScope {
  public:
-  FastConvScope();
+  // kWidest: AVX-512 matrix products where the CPU has them; kAvx2: 8-float vectors always (the
+  // reference the wide path is tested against).
+  enum class Width { kWidest, kAvx2 };
+  explicit FastConvScope(Width width = Width::kWidest);
   ~FastConvScope();
   FastConvScope(const FastConvScope&) = delete;
   FastConvScope& operator=(const FastConvScope&) = delete;
+
+ private:
+  bool outer_wide_;
 };
 
 // How many of `net`'s layers are FastConv layers, and how many of those ran (or will run) the
@@ -44,6 +61,8 @@ class FastConvScope {
 struct FastConvCount {
   int layers = 0;
   int winograd = 0;
+  int wide = 0;       // of the Winograd ones, those whose products use AVX-512
+  int depthwise = 0;  // depthwise convolutions computed directly (not among `layers`)
 };
 FastConvCount CountFastConv(cv::dnn::Net& net);
 

@@ -21,8 +21,9 @@ struct ConvShape {
 };
 
 // A one-convolution net (3x3, stride 1, padding 1), optionally followed by a ReLU, with random
-// weights from `seed`; FastConv layers when `fast`.
-cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed) {
+// weights from `seed`; FastConv layers of `width` when `fast`.
+cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed,
+                     FastConvScope::Width width = FastConvScope::Width::kWidest) {
   cv::RNG rng(seed);
   cv::dnn::LayerParams conv;
   conv.name = "conv";
@@ -41,7 +42,7 @@ cv::dnn::Net MakeNet(const ConvShape& shape, bool fast, uint64_t seed) {
     conv.blobs.push_back(bias);
   }
   std::optional<FastConvScope> scope;
-  if (fast) scope.emplace();
+  if (fast) scope.emplace(width);
   cv::dnn::Net net;
   net.addLayerToPrev(conv.name, conv.type, conv);
   if (shape.relu) {
@@ -98,6 +99,97 @@ TEST(FastConvTest, MatchesOpenCvOnRandomLayersOfAwkwardSizes) {
       cv::minMaxLoc(result.reshape(1, 1), &lowest);
       EXPECT_GE(lowest, 0.0);
     }
+    ++seed;
+  }
+}
+
+TEST(FastConvTest, WideProductsGiveTheAvx2PathsBitsOnAwkwardSizes) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  // Panels of 48 tiles (AVX-512) against panels of 24 (AVX2): tile counts that fill neither, a
+  // block split over several panels, filters not a multiple of 4.
+  const struct {
+    ConvShape shape;
+    int height, width;
+  } cases[] = {
+      {{5, 6, true, false}, 49, 53},
+      {{16, 32, true, true}, 64, 48},
+      {{24, 7, false, true}, 50, 197},
+      {{64, 64, true, true}, 130, 90},
+  };
+  uint64_t seed = 31;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(testing::Message() << c.shape.channels << "->" << c.shape.filters << " at "
+                                    << c.width << "x" << c.height);
+    cv::dnn::Net narrow = MakeNet(c.shape, true, seed, FastConvScope::Width::kAvx2);
+    cv::dnn::Net wide = MakeNet(c.shape, true, seed, FastConvScope::Width::kWidest);
+    const cv::Mat input = RandomInput(c.shape.channels, c.height, c.width, seed + 100);
+    const cv::Mat expected = Forward(narrow, input);
+    const cv::Mat result = Forward(wide, input);
+    EXPECT_EQ(CountFastConv(narrow).winograd, 1);
+    EXPECT_EQ(CountFastConv(narrow).wide, 0);
+    if (cv::checkHardwareSupport(CV_CPU_AVX_512F)) EXPECT_EQ(CountFastConv(wide).wide, 1);
+    EXPECT_EQ(cv::norm(expected, result, cv::NORM_INF), 0.0);
+    ++seed;
+  }
+}
+
+// A one-layer depthwise net: `channels` groups of a k x k kernel, "same" padding, strides
+// (`stride_y`, `stride_x`), random weights and bias from `seed`; computed directly when `fast`.
+cv::dnn::Net MakeDepthwiseNet(int channels, int k, int stride_y, int stride_x, bool bias, bool fast,
+                              uint64_t seed) {
+  cv::RNG rng(seed);
+  cv::dnn::LayerParams conv;
+  conv.name = "depthwise";
+  conv.type = "Convolution";
+  conv.set("kernel_size", k);
+  conv.set("pad", k / 2);
+  conv.set("stride_h", stride_y);
+  conv.set("stride_w", stride_x);
+  conv.set("group", channels);
+  conv.set("num_output", channels);
+  conv.set("bias_term", bias);
+  cv::Mat weights(std::vector<int>{channels, 1, k, k}, CV_32F);
+  rng.fill(weights, cv::RNG::UNIFORM, -1.0, 1.0);
+  conv.blobs.push_back(weights);
+  if (bias) {
+    cv::Mat b(1, channels, CV_32F);
+    rng.fill(b, cv::RNG::UNIFORM, -2.0, 2.0);
+    conv.blobs.push_back(b);
+  }
+  std::optional<FastConvScope> scope;
+  if (fast) scope.emplace();
+  cv::dnn::Net net;
+  net.addLayerToPrev(conv.name, conv.type, conv);
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net.getLayer(conv.name);
+  return net;
+}
+
+TEST(FastConvTest, DepthwiseMatchesOpenCvOnRandomLayersOfAwkwardSizes) {
+  if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
+  // PP-OCRv4's shapes (5x5 over 240 channels of 12x80, stride (2, 1)), and odd sizes, a width
+  // under one vector, stride 2 both ways, 3x3 and 7x7.
+  const struct {
+    int channels, k, stride_y, stride_x;
+    bool bias;
+    int height, width;
+  } cases[] = {
+      {240, 5, 1, 1, true, 12, 80}, {240, 5, 2, 1, true, 12, 80}, {7, 3, 1, 1, false, 13, 5},
+      {9, 7, 2, 2, true, 31, 45},   {16, 5, 1, 1, false, 1, 1},
+  };
+  uint64_t seed = 61;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(testing::Message()
+                 << c.channels << " channels " << c.k << "x" << c.k << " stride " << c.stride_y
+                 << "," << c.stride_x << " at " << c.width << "x" << c.height);
+    cv::dnn::Net reference =
+        MakeDepthwiseNet(c.channels, c.k, c.stride_y, c.stride_x, c.bias, false, seed);
+    cv::dnn::Net fast =
+        MakeDepthwiseNet(c.channels, c.k, c.stride_y, c.stride_x, c.bias, true, seed);
+    EXPECT_EQ(CountFastConv(fast).depthwise, 1);
+    EXPECT_EQ(CountFastConv(reference).depthwise, 0);
+    const cv::Mat input = RandomInput(c.channels, c.height, c.width, seed + 100);
+    EXPECT_LT(RelativeError(Forward(reference, input), Forward(fast, input)), 2e-6);
     ++seed;
   }
 }
