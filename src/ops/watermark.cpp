@@ -41,6 +41,15 @@ constexpr int kMinDetectedCopies = 2;
 constexpr float kLineCandidate = 0.15f;
 constexpr int kLineCandidates = 16;
 constexpr float kLineCopyMatch = 0.6f;
+// GrowTranslucentLine: the slab tried beyond each end (line heights), and how far its opacity may
+// be from the line's.
+constexpr double kGrowSlab = 0.5;
+constexpr double kGrowOpacityTolerance = 0.1;
+// ...and how strong its light strokes must be against the detected part's (demo orange:
+// 舰 1.0-1.25, the blank beyond it 0.28; demo apple: the blank beyond its whole line 0.25-0.45),
+// and the share of the line's glyph samples the overlay must fit (MeasureOverlayCues' fit_share).
+constexpr double kGrowStrokes = 0.6;
+constexpr double kGrowFit = 0.85;
 // A lattice explains a match when it predicts its position within this many pixels, and holds
 // when it explains this share of the matches.
 constexpr double kLatticeTolerance = 3;
@@ -103,6 +112,16 @@ std::vector<cv::Point> Matches(const cv::Mat& image, const cv::Mat& templ, float
   cv::Mat score;
   cv::matchTemplate(image, templ, score, cv::TM_CCOEFF_NORMED);
   return Peaks(score, templ.size(), threshold);
+}
+
+// Positions (top-left corners) where `templ` matches `image` on its `strokes` (CV_32FC1 mask)
+// at least `threshold` (normalised cross-correlation), best first, `most` at most.
+std::vector<cv::Point> StrokeMatches(const cv::Mat& image, const cv::Mat& templ,
+                                     const cv::Mat& strokes, float threshold, int most) {
+  cv::Mat score;
+  cv::matchTemplate(image, templ, score, cv::TM_CCORR_NORMED, strokes);
+  cv::patchNaNs(score, 0);
+  return Peaks(score, templ.size(), threshold, most);
 }
 
 // The strokes of `region`'s line within `box` (CV_32FC1 of box's size, 1 on a stroke): pixels of
@@ -895,24 +914,93 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
   return std::nullopt;
 }
 
-std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegion& line) {
-  if (!Tilted(line)) return {};
+models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextRegion& line,
+                                       double opacity) {
+  const double height = LineHeight(line);
+  const double angle = LineAngle(line);
+  const cv::Point2f along(static_cast<float>(std::cos(angle * CV_PI / 180)),
+                          static_cast<float>(std::sin(angle * CV_PI / 180)));
+  const float length = std::max(line.box.size.width, line.box.size.height);
+  const float slab = static_cast<float>(height * kGrowSlab);
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  // The line from `from` to `to` along its axis, from its centre.
+  auto part = [&](float from, float to) {
+    models::TextRegion out = line;
+    out.box = cv::RotatedRect(line.box.center + along * ((from + to) / 2),
+                              cv::Size2f(to - from, static_cast<float>(height)),
+                              static_cast<float>(angle));
+    cv::Point2f corners[4];
+    out.box.points(corners);
+    out.polygon.assign(corners, corners + 4);
+    return out;
+  };
+  // Light strokes: how far the channel that rises most lies above its smooth backdrop (a median
+  // wider than a stroke; a light grey over a bright yellow peel raises blue, not grey), in a
+  // window holding every slab the line may grow by.
+  const float reach = length / 2 + static_cast<float>(kMaxGrowAlongLines * height);
+  const cv::Rect window = part(-reach, reach).box.boundingRect() & image;
+  const int k = std::max(5, static_cast<int>(height * 0.6) | 1);
+  cv::Mat smooth, lighter;
+  cv::medianBlur(bgr(window), smooth, k);
+  cv::subtract(bgr(window), smooth, lighter);
+  cv::Mat planes[3];
+  cv::split(lighter, planes);
+  lighter = cv::max(cv::max(planes[0], planes[1]), planes[2]);
+  auto strokes = [&](const models::TextRegion& r) {
+    const cv::Point2f origin(window.tl());
+    return cv::mean(lighter, models::RegionMask(window.size(), {Scaled(r, 1, 1, origin)}))[0];
+  };
+  const double detected = strokes(line);
+  float back = -length / 2, front = length / 2;
+  for (int side : {1, -1}) {
+    float* end = side > 0 ? &front : &back;
+    while (std::abs(*end) + slab <= reach) {
+      const float from = side > 0 ? *end : *end - slab, to = side > 0 ? *end + slab : *end;
+      const models::TextRegion next = part(from, to);
+      const cv::Rect box = next.box.boundingRect();
+      if ((box & image).area() < 0.5 * box.area()) break;
+      // The slab holds strokes about as strong as the detected part's, and one overlay of the same
+      // opacity still fits the line's glyphs with it (its colour is loose: over a narrow range of
+      // surface, the demo orange's grown line fitted W = 369, past MeasureOverlayCues' bound).
+      if (strokes(next) < kGrowStrokes * detected) break;
+      const OverlayCues cues =
+          MeasureOverlayCues(bgr, side > 0 ? part(back, to) : part(from, front));
+      if (std::abs(cues.opacity - opacity) > kGrowOpacityTolerance || cues.fit_share < kGrowFit) {
+        break;
+      }
+      *end += side * slab;
+    }
+  }
+  if (back == -length / 2 && front == length / 2) return line;
+  return part(back, front);
+}
+
+LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected) {
+  LineCopies out{detected, {}};
+  if (!Tilted(detected)) return out;
+  const cv::Rect detected_box = Window(detected, 0, bgr.size());
+  if (detected_box.width < 8 || detected_box.height < 8 ||
+      detected_box.area() * 4 > static_cast<int>(bgr.total())) {
+    return out;
+  }
+  const OverlayCues cues = MeasureOverlayCues(bgr, detected);
+  if (!cues.translucent) return out;
+  // The detector may have seen part of the line ("优品旗" of "优品旗舰店"): the rest, where it
+  // shows the same overlay, joins it before its copies are looked for.
+  out.line = GrowTranslucentLine(bgr, detected, cues.opacity);
+  const models::TextRegion& line = out.line;
   const cv::Rect box = Window(line, 0, bgr.size());
-  if (box.width < 8 || box.height < 8 || box.area() * 4 > static_cast<int>(bgr.total())) return {};
-  if (!MeasureOverlayCues(bgr, line).translucent) return {};
   // The line's strokes matched on the grey high-pass (the backdrop's brightness does not count);
   // copies cut by the image's edges, a fifth of the box inside, on a border of zeros: a copy a
   // fifth inside scores about √(1/5) of its own match there.
   const cv::Mat high = GreyHighPass(bgr, std::max(1.0, LineHeight(line) / 3));
   const cv::Mat templ = high(box), strokes = Strokes(bgr, line, box);
   const cv::Point pad(box.width * 4 / 5, box.height * 4 / 5);
-  cv::Mat padded, score;
+  cv::Mat padded;
   cv::copyMakeBorder(high, padded, pad.y, pad.y, pad.x, pad.x, cv::BORDER_CONSTANT, 0);
-  cv::matchTemplate(padded, templ, score, cv::TM_CCORR_NORMED, strokes);
-  cv::patchNaNs(score, 0);
-  std::vector<cv::Point> out;
   const cv::Rect image(cv::Point(0, 0), bgr.size());
-  for (const cv::Point& found : Peaks(score, box.size(), kLineCandidate, kLineCandidates)) {
+  for (const cv::Point& found :
+       StrokeMatches(padded, templ, strokes, kLineCandidate, kLineCandidates)) {
     const cv::Point at = found - pad;
     if (cv::norm(at - box.tl()) <= kLatticeTolerance) continue;
     // Each copy is kept when the strokes match where they are seen.
@@ -922,7 +1010,7 @@ std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegi
     if (cv::countNonZero(mask) < 16) continue;
     cv::Mat local;
     cv::matchTemplate(high(seen), templ(seen - at), local, cv::TM_CCORR_NORMED, mask);
-    if (local.at<float>(0, 0) >= kLineCopyMatch) out.push_back(at - box.tl());
+    if (local.at<float>(0, 0) >= kLineCopyMatch) out.offsets.push_back(at - box.tl());
   }
   return out;
 }

@@ -79,13 +79,30 @@ struct TiledWatermark {
 std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
                                                  const std::vector<models::TextRegion>& regions);
 
+// `line` (a detected line of translucent text tilted from the axes, `opacity` its
+// MeasureOverlayCues opacity) grown along its axis, both ways, one line height at a time, while
+// the slab beyond its end shows the same overlay (translucent, its opacity within 0.1 of
+// `opacity`) and lies at least half inside the image: the detector often sees only part of a faint
+// line ("优品旗" of "优品旗舰店"). The grown region's polygon is its rectangle; `line` itself
+// when nothing joins it. Pure.
+models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextRegion& line,
+                                       double opacity);
+
+// A translucent line and its copies (FindLineCopies).
+struct LineCopies {
+  models::TextRegion line;         // the detected line, grown (GrowTranslucentLine) if it is one
+  std::vector<cv::Point> offsets;  // from `line` to each other copy
+};
+
 // Copies of one detected line of translucent text tilted from the axes (MeasureOverlayCues'
 // `translucent`, kWatermarkTilt: a shop's watermark whose other copies the detector missed or the
-// border cut, too few for FindTiledWatermark's lattice) elsewhere in `bgr` (CV_8UC3): the offsets
-// from `line` of the places where its strokes match where they are seen, copies cut by the image's
-// edges (a fifth of its box inside) included. Empty for a level or opaque line (print on a product
-// stays), or when nothing matches. Pure.
-std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegion& line);
+// border cut, too few for FindTiledWatermark's lattice) elsewhere in `bgr` (CV_8UC3). The line is
+// first grown to the rest of it the detector missed (GrowTranslucentLine); the offsets are those
+// of the places where the grown line's strokes match where they are seen, copies cut by the
+// image's edges (a fifth of its box inside) included. For a level or opaque line, `line` is
+// `detected` and there are no offsets (print on a product stays); no offsets when nothing
+// matches. Pure.
+LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected);
 
 // `bgr` with `mark` taken off by inversion. `changed` (may be null) gets a CV_8UC1 mask of the
 // pixels the watermark covered (α > 0); `opaque` (may be null) those too opaque to invert, left as
