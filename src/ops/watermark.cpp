@@ -19,6 +19,9 @@ constexpr int kMaxSeeds = 4;
 // backdrop is noise to the others), then with the copies' average.
 constexpr float kFirstMatch = 0.3f;
 constexpr float kSecondMatch = 0.35f;
+// A tilted line whose box matches too few places (a whole line over coarse asphalt: its box is
+// mostly asphalt) is matched on its strokes alone, where this well.
+constexpr float kFirstStrokeMatch = 0.45f;
 constexpr int kMaxCopies = 400;
 // A copy placed by the lattice is kept when the averaged template matches this well where the
 // copy is seen, and at least this share of it is seen.
@@ -33,6 +36,15 @@ constexpr double kMaxGrowLines = 6;
 // its glyphs are looked for in (times the detected line's height).
 constexpr double kMaxGrowAlongLines = 16;
 constexpr double kBandAcross = 1.6;
+// A tilted line's glyphs run on along it past gaps of at most this many line heights (a space
+// between words is about half a line; at 1.0 colorful_sneaker_01's asphalt carried the run 100 px
+// past "SAMPLE"), through steps holding at least kRunShare of the detected line's typical step's
+// strong glyph pixels, those at least kRunStrength of its median glyph pixel's contrast (at 1.0,
+// can_01's "MPLE", seen in fewer copies than the seed's "样品 SA", was cut off; at 0.5 the
+// sneaker's asphalt ran on to the laces).
+constexpr double kRunGap = 0.6;
+constexpr double kRunShare = 0.3;
+constexpr double kRunStrength = 0.75;
 // Copies the detector must have seen.
 constexpr int kMinDetectedCopies = 2;
 // A single detected line's copies (FindLineCopies): candidates on a border of zeros (best first,
@@ -368,6 +380,73 @@ double MedianOpacity(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3
   return fallback;
 }
 
+// `glyphs` (CV_8UC1, a template's glyph pixels on `band`, the detected line's band in template
+// coordinates) cut to the run of glyphs along the line: from the detected line's extent, outwards
+// while the next glyph lies within kRunGap line heights. A template grown far beyond its line
+// (to the copies' spacing) holds backdrop that some copies' texture makes pass for glyphs
+// (colorful_sneaker_01: the laces beyond "SAMPLE" were taken for the line's rest and inpainted).
+cv::Mat GlyphRun(const cv::Mat& glyphs, const cv::Mat& contrast, const cv::RotatedRect& band,
+                 const models::TextRegion& region) {
+  const double line = LineHeight(region);
+  const double angle = band.angle * CV_PI / 180;
+  const cv::Point2d along = band.size.width >= band.size.height
+                                ? cv::Point2d(std::cos(angle), std::sin(angle))
+                                : cv::Point2d(-std::sin(angle), std::cos(angle));
+  const double half = std::max(region.box.size.width, region.box.size.height) / 2;
+  const int reach = static_cast<int>(std::ceil(std::hypot(glyphs.cols, glyphs.rows)));
+  auto position = [&](int x, int y) {
+    return cvRound((cv::Point2d(x, y) - cv::Point2d(band.center)).dot(along));
+  };
+  int front = std::min(reach, cvRound(half)), back = std::max(-reach, -cvRound(half));
+  // Strong glyph pixels (at least kRunStrength of the detected line's median glyph pixel: texture
+  // that passes for glyphs in a few copies is weaker) per 1 px step along the line, from -reach
+  // to reach around the band's centre.
+  std::vector<float> strengths;
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      const int t = position(x, y);
+      if (glyphs.at<uchar>(y, x) && t >= back && t <= front) {
+        strengths.push_back(contrast.at<float>(y, x));
+      }
+    }
+  }
+  if (strengths.empty()) return glyphs.clone();
+  std::nth_element(strengths.begin(), strengths.begin() + strengths.size() / 2, strengths.end());
+  const float strong = static_cast<float>(kRunStrength) * strengths[strengths.size() / 2];
+  std::vector<int> count(2 * reach + 1, 0);
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      if (glyphs.at<uchar>(y, x) && contrast.at<float>(y, x) >= strong) {
+        ++count[std::clamp(position(x, y) + reach, 0, 2 * reach)];
+      }
+    }
+  }
+  const int gap = std::max(2, cvRound(kRunGap * line));
+  // A step holds glyphs when it has a share of the detected line's typical step (the median of its
+  // steps that hold any).
+  std::vector<int> inside;
+  for (int t = back; t <= front; ++t) {
+    if (count[t + reach] > 0) inside.push_back(count[t + reach]);
+  }
+  if (inside.empty()) return glyphs.clone();
+  std::nth_element(inside.begin(), inside.begin() + inside.size() / 2, inside.end());
+  const int least = std::max(2, cvRound(kRunShare * inside[inside.size() / 2]));
+  for (int t = front + 1; t <= reach && t - front <= gap; ++t) {
+    if (count[t + reach] >= least) front = t;
+  }
+  for (int t = back - 1; t >= -reach && back - t <= gap; --t) {
+    if (count[t + reach] >= least) back = t;
+  }
+  cv::Mat out = glyphs.clone();
+  for (int y = 0; y < out.rows; ++y) {
+    for (int x = 0; x < out.cols; ++x) {
+      const int t = position(x, y);
+      if (t < back || t > front) out.at<uchar>(y, x) = 0;
+    }
+  }
+  return out;
+}
+
 // The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
 // (crops of `bgr` at box + offset), `line` the text's line height. False when the copies do not
 // look like one translucent overlay.
@@ -428,6 +507,7 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   std::vector<cv::Point> polygon(corners, corners + 4);
   cv::fillConvexPoly(on_line, polygon, cv::Scalar(255));
   glyphs &= on_line;
+  if (Tilted(region)) glyphs = GlyphRun(glyphs, contrast, band, region);
   if (cv::countNonZero(glyphs) < 16) return false;
   // Cores: the strongest fifth of the glyph pixels.
   std::vector<float> strengths;
@@ -693,7 +773,12 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
     for (cv::Point& at : found) at -= pad;
     return found;
   };
-  const std::vector<cv::Point> first = matches(high(box), kFirstMatch);
+  std::vector<cv::Point> first = matches(high(box), kFirstMatch);
+  if (static_cast<int>(first.size()) < kMinCopies && Tilted(region)) {
+    first =
+        StrokeMatches(padded, high(box), Strokes(bgr, region, box), kFirstStrokeMatch, kMaxCopies);
+    for (cv::Point& at : first) at -= pad;
+  }
   if (static_cast<int>(first.size()) < kMinCopies) return std::nullopt;
   cv::Mat average(box.size(), CV_32FC1, cv::Scalar(0));
   for (const cv::Point& at : first) average += padded(cv::Rect(at + pad, box.size()));

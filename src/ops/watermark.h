@@ -6,7 +6,9 @@
 // Model: inside a copy, I = α·W + (1 − α)·J, where J is the photo, W one colour and α(x) the
 // watermark's coverage × opacity, the same for every copy up to a translation.
 // - Finding: the detected region is the template; it is matched (normalised cross-correlation
-//   of the grey high-pass, so the backdrop's brightness does not count) across the image, the
+//   of the grey high-pass, so the backdrop's brightness does not count; for a tilted line that
+//   matches too few places so, on its strokes alone: a whole line's box over coarse asphalt is
+//   mostly asphalt) across the image, the
 //   matches are averaged into a cleaner template and matched again, and the matches are fitted
 //   with a lattice (one or two translation vectors, the pair that explains the most matches)
 //   that also places the copies the detector and the matching missed, partial ones at the
@@ -25,7 +27,9 @@
 //   a copy, slivers at the border included.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
 //   the same side, in most of the copies (along the detected line, continued to the template's
-//   edges; at least two copies must see a pixel, and two must agree in sign). For a line tilted
+//   edges, for a tilted line only while the glyphs run on with gaps under a line's height: a
+//   template grown to the copies' spacing holds backdrop that passes for glyphs in a few copies;
+//   at least two copies must see a pixel, and two must agree in sign). For a line tilted
 //   from the axes (kWatermarkTilt: a watermark cue) partial copies count where they are seen; for a
 //   level one only whole copies do (with the partial ones, a level line of print on a can's
 //   patterned label made up glyphs from the pattern's repeats and was fitted as a dark overlay).
