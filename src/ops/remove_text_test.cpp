@@ -789,6 +789,39 @@ TEST_F(RemoveTextTest, WatermarkTemplateAlongATiltedRowOfCopiesStaysWithinThePho
   EXPECT_LE(stacked, 8.0 * photo.total());
 }
 
+TEST_F(RemoveTextTest, TiledWatermarkOverCoarseAsphaltStopsWhereItsLineEnds) {
+  // colorful_sneaker_01's case: "样品 SAMPLE" at 40% tiled over coarse asphalt (fine grain over
+  // coarse blotches), with a product in the middle. A template grown to the copies' spacing takes
+  // asphalt beyond the line's end for glyphs in a few copies, and lightens it at every copy.
+  cv::RNG rng(7);
+  cv::Mat grain(640, 640, CV_32FC1), coarse(640, 640, CV_32FC1), grey, photo;
+  rng.fill(grain, cv::RNG::NORMAL, 0, 40);
+  rng.fill(coarse, cv::RNG::NORMAL, 0, 120);
+  cv::GaussianBlur(grain, grain, cv::Size(), 1.0);
+  cv::GaussianBlur(coarse, coarse, cv::Size(), 4.0);
+  cv::Mat(grain + coarse + 95).convertTo(grey, CV_8U);
+  cv::cvtColor(grey, photo, cv::COLOR_GRAY2BGR);
+  photo(cv::Rect(220, 200, 220, 160)).setTo(cv::Scalar(200, 215, 225));
+  photo(cv::Rect(220, 330, 220, 30)).setTo(cv::Scalar(160, 110, 170));
+  const RenderedText rendered =
+      RenderText(photo, WhiteTiledWatermark("样品 SAMPLE", 36, 0.4, {140, 80}));
+  RemoveTextReport report;
+  const Image out = Run(rendered.bgr, {}, &report);
+  const double before = Signal(rendered.bgr, rendered.mask);
+  ASSERT_GT(before, 0);
+  const double left = Signal(out.bgr, rendered.mask) / before;
+  cv::Mat outside;
+  cv::bitwise_not(DilateDisc(rendered.mask, 2), outside);
+  const double inside = MaskedPsnr(out.bgr, photo, rendered.mask);
+  const double kept = MaskedPsnr(out.bgr, photo, outside);
+  std::printf("%d watermark copies, signal left %.3f, inside %.1f dB, outside %.1f dB\n",
+              report.watermark_copies, left, inside, kept);
+  // Measured: 12 copies, 0.000 left, 32.8 dB inside, 62.0 dB outside. Before the glyph run and
+  // the stroke matching: 52.5 dB outside (the asphalt past each copy's line lightened).
+  EXPECT_LE(left, 0.05) << "share of the text signal left";
+  EXPECT_GE(kept, 57) << "the asphalt beside the line is the photo's";
+}
+
 TEST_F(RemoveTextTest, PrintedProductTextUnderTheWatermarkIsKept) {
   testdata::Composite scene;
   const RenderedText printed = ProductWithPrintedText(&scene, testdata::Backdrop::kBlurredRoom);
