@@ -6,9 +6,9 @@
 // Model: inside a copy, I = α·W + (1 − α)·J, where J is the photo, W one colour and α(x) the
 // watermark's coverage × opacity, the same for every copy up to a translation.
 // - Finding: the detected region is the template; it is matched (normalised cross-correlation
-//   of the grey high-pass, so the backdrop's brightness does not count; for a tilted line that
-//   matches too few places so, on its strokes alone: a whole line's box over coarse asphalt is
-//   mostly asphalt) across the image, the
+//   of the grey high-pass, so the backdrop's brightness does not count; a tilted line whose box
+//   matches too few places is matched on its strokes alone: a whole line's box over coarse
+//   asphalt is mostly asphalt) across the image, the
 //   matches are averaged into a cleaner template and matched again, and the matches are fitted
 //   with a lattice (one or two translation vectors, the pair that explains the most matches)
 //   that also places the copies the detector and the matching missed, partial ones at the
@@ -84,11 +84,13 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
                                                  const std::vector<models::TextRegion>& regions);
 
 // `line` (a detected line of translucent text tilted from the axes, `opacity` its
-// MeasureOverlayCues opacity) grown along its axis, both ways, one line height at a time, while
-// the slab beyond its end shows the same overlay (translucent, its opacity within 0.1 of
-// `opacity`) and lies at least half inside the image: the detector often sees only part of a faint
-// line ("优品旗" of "优品旗舰店"). The grown region's polygon is its rectangle; `line` itself
-// when nothing joins it. Pure.
+// MeasureOverlayCues opacity) grown along its axis, both ways, half a line height at a time, while
+// the slab beyond its end lies at least half inside the image, holds light strokes at least 0.6 as
+// strong as the detected part's (the colour channel that rises most above its smooth backdrop: a
+// light grey over a bright yellow raises blue, not grey), and one overlay of an opacity within 0.1
+// of `opacity` still fits the line's glyphs with it: the detector often sees only part of a faint
+// line ("优品旗" of "优品旗舰店"). At most 16 line heights each way. The grown
+// region's polygon is its rectangle; `line` itself when nothing joins it. Pure.
 models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextRegion& line,
                                        double opacity);
 
