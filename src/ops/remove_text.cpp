@@ -1222,10 +1222,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
         grows.push_back(GrowFor(first.regions[i], options.grow));
       }
       if (!mark && f.overlay) {
-        // A translucent tilted line too rarely seen for the lattice: its copies elsewhere, those
-        // cut by the border too, go with it.
-        for (const cv::Point& offset : FindLineCopies(bgr, first.regions[i])) {
-          models::TextRegion copy = first.regions[i];
+        // A translucent tilted line too rarely seen for the lattice: the rest of it the detector
+        // missed, and its copies elsewhere, those cut by the border too, go with it.
+        const LineCopies line = FindLineCopies(bgr, first.regions[i]);
+        targets.back() = line.line;  // an overlay is a target (above)
+        for (const cv::Point& offset : line.offsets) {
+          models::TextRegion copy = line.line;
           for (cv::Point2f& p : copy.polygon) p += cv::Point2f(offset);
           copy.box.center += cv::Point2f(offset);
           targets.push_back(copy);

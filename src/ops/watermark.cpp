@@ -19,6 +19,9 @@ constexpr int kMaxSeeds = 4;
 // backdrop is noise to the others), then with the copies' average.
 constexpr float kFirstMatch = 0.3f;
 constexpr float kSecondMatch = 0.35f;
+// A tilted line whose box matches too few places (a whole line over coarse asphalt: its box is
+// mostly asphalt) is matched on its strokes alone, where this well.
+constexpr float kFirstStrokeMatch = 0.45f;
 constexpr int kMaxCopies = 400;
 // A copy placed by the lattice is kept when the averaged template matches this well where the
 // copy is seen, and at least this share of it is seen.
@@ -33,6 +36,15 @@ constexpr double kMaxGrowLines = 6;
 // its glyphs are looked for in (times the detected line's height).
 constexpr double kMaxGrowAlongLines = 16;
 constexpr double kBandAcross = 1.6;
+// A tilted line's glyphs run on along it past gaps of at most this many line heights (a space
+// between words is about half a line; at 1.0 colorful_sneaker_01's asphalt carried the run 100 px
+// past "SAMPLE"), through steps holding at least kRunShare of the detected line's typical step's
+// strong glyph pixels, those at least kRunStrength of its median glyph pixel's contrast (at 1.0,
+// can_01's "MPLE", seen in fewer copies than the seed's "样品 SA", was cut off; at 0.5 the
+// sneaker's asphalt ran on to the laces).
+constexpr double kRunGap = 0.6;
+constexpr double kRunShare = 0.3;
+constexpr double kRunStrength = 0.75;
 // Copies the detector must have seen.
 constexpr int kMinDetectedCopies = 2;
 // A single detected line's copies (FindLineCopies): candidates on a border of zeros (best first,
@@ -41,6 +53,15 @@ constexpr int kMinDetectedCopies = 2;
 constexpr float kLineCandidate = 0.15f;
 constexpr int kLineCandidates = 16;
 constexpr float kLineCopyMatch = 0.6f;
+// GrowTranslucentLine: the slab tried beyond each end (line heights), and how far its opacity may
+// be from the line's.
+constexpr double kGrowSlab = 0.5;
+constexpr double kGrowOpacityTolerance = 0.1;
+// ...and how strong its light strokes must be against the detected part's (demo orange:
+// 舰 1.0-1.25, the blank beyond it 0.28; demo apple: the blank beyond its whole line 0.25-0.45),
+// and the share of the line's glyph samples the overlay must fit (MeasureOverlayCues' fit_share).
+constexpr double kGrowStrokes = 0.6;
+constexpr double kGrowFit = 0.85;
 // A lattice explains a match when it predicts its position within this many pixels, and holds
 // when it explains this share of the matches.
 constexpr double kLatticeTolerance = 3;
@@ -109,6 +130,16 @@ std::vector<cv::Point> Matches(const cv::Mat& image, const cv::Mat& templ, float
   cv::Mat score;
   cv::matchTemplate(image, templ, score, cv::TM_CCOEFF_NORMED);
   return Peaks(score, templ.size(), threshold);
+}
+
+// Positions (top-left corners) where `templ` matches `image` on its `strokes` (CV_32FC1 mask)
+// at least `threshold` (normalised cross-correlation), best first, `most` at most.
+std::vector<cv::Point> StrokeMatches(const cv::Mat& image, const cv::Mat& templ,
+                                     const cv::Mat& strokes, float threshold, int most) {
+  cv::Mat score;
+  cv::matchTemplate(image, templ, score, cv::TM_CCORR_NORMED, strokes);
+  cv::patchNaNs(score, 0);
+  return Peaks(score, templ.size(), threshold, most);
 }
 
 // The strokes of `region`'s line within `box` (CV_32FC1 of box's size, 1 on a stroke): pixels of
@@ -355,6 +386,73 @@ double MedianOpacity(const std::vector<cv::Vec3d>& b, const std::vector<cv::Vec3
   return fallback;
 }
 
+// `glyphs` (CV_8UC1, a template's glyph pixels on `band`, the detected line's band in template
+// coordinates) cut to the run of glyphs along the line: from the detected line's extent, outwards
+// while the next glyph lies within kRunGap line heights. A template grown far beyond its line
+// (to the copies' spacing) holds backdrop that some copies' texture makes pass for glyphs
+// (colorful_sneaker_01: the laces beyond "SAMPLE" were taken for the line's rest and inpainted).
+cv::Mat GlyphRun(const cv::Mat& glyphs, const cv::Mat& contrast, const cv::RotatedRect& band,
+                 const models::TextRegion& region) {
+  const double line = LineHeight(region);
+  const double angle = band.angle * CV_PI / 180;
+  const cv::Point2d along = band.size.width >= band.size.height
+                                ? cv::Point2d(std::cos(angle), std::sin(angle))
+                                : cv::Point2d(-std::sin(angle), std::cos(angle));
+  const double half = std::max(region.box.size.width, region.box.size.height) / 2;
+  const int reach = static_cast<int>(std::ceil(std::hypot(glyphs.cols, glyphs.rows)));
+  auto position = [&](int x, int y) {
+    return cvRound((cv::Point2d(x, y) - cv::Point2d(band.center)).dot(along));
+  };
+  int front = std::min(reach, cvRound(half)), back = std::max(-reach, -cvRound(half));
+  // Strong glyph pixels (at least kRunStrength of the detected line's median glyph pixel: texture
+  // that passes for glyphs in a few copies is weaker) per 1 px step along the line, from -reach
+  // to reach around the band's centre.
+  std::vector<float> strengths;
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      const int t = position(x, y);
+      if (glyphs.at<uchar>(y, x) && t >= back && t <= front) {
+        strengths.push_back(contrast.at<float>(y, x));
+      }
+    }
+  }
+  if (strengths.empty()) return glyphs.clone();
+  std::nth_element(strengths.begin(), strengths.begin() + strengths.size() / 2, strengths.end());
+  const float strong = static_cast<float>(kRunStrength) * strengths[strengths.size() / 2];
+  std::vector<int> count(2 * reach + 1, 0);
+  for (int y = 0; y < glyphs.rows; ++y) {
+    for (int x = 0; x < glyphs.cols; ++x) {
+      if (glyphs.at<uchar>(y, x) && contrast.at<float>(y, x) >= strong) {
+        ++count[std::clamp(position(x, y) + reach, 0, 2 * reach)];
+      }
+    }
+  }
+  const int gap = std::max(2, cvRound(kRunGap * line));
+  // A step holds glyphs when it has a share of the detected line's typical step (the median of its
+  // steps that hold any).
+  std::vector<int> inside;
+  for (int t = back; t <= front; ++t) {
+    if (count[t + reach] > 0) inside.push_back(count[t + reach]);
+  }
+  if (inside.empty()) return glyphs.clone();
+  std::nth_element(inside.begin(), inside.begin() + inside.size() / 2, inside.end());
+  const int least = std::max(2, cvRound(kRunShare * inside[inside.size() / 2]));
+  for (int t = front + 1; t <= reach && t - front <= gap; ++t) {
+    if (count[t + reach] >= least) front = t;
+  }
+  for (int t = back - 1; t >= -reach && back - t <= gap; --t) {
+    if (count[t + reach] >= least) back = t;
+  }
+  cv::Mat out = glyphs.clone();
+  for (int y = 0; y < out.rows; ++y) {
+    for (int x = 0; x < out.cols; ++x) {
+      const int t = position(x, y);
+      if (t < back || t > front) out.at<uchar>(y, x) = 0;
+    }
+  }
+  return out;
+}
+
 // The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
 // (crops of `bgr` at box + offset), `line` the text's line height. False when the copies do not
 // look like one translucent overlay.
@@ -415,6 +513,7 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   std::vector<cv::Point> polygon(corners, corners + 4);
   cv::fillConvexPoly(on_line, polygon, cv::Scalar(255));
   glyphs &= on_line;
+  if (Tilted(region)) glyphs = GlyphRun(glyphs, contrast, band, region);
   if (cv::countNonZero(glyphs) < 16) return false;
   // Cores: the strongest fifth of the glyph pixels.
   std::vector<float> strengths;
@@ -680,7 +779,12 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
     for (cv::Point& at : found) at -= pad;
     return found;
   };
-  const std::vector<cv::Point> first = matches(high(box), kFirstMatch);
+  std::vector<cv::Point> first = matches(high(box), kFirstMatch);
+  if (static_cast<int>(first.size()) < kMinCopies && Tilted(region)) {
+    first =
+        StrokeMatches(padded, high(box), Strokes(bgr, region, box), kFirstStrokeMatch, kMaxCopies);
+    for (cv::Point& at : first) at -= pad;
+  }
   if (static_cast<int>(first.size()) < kMinCopies) return std::nullopt;
   cv::Mat average(box.size(), CV_32FC1, cv::Scalar(0));
   for (const cv::Point& at : first) average += padded(cv::Rect(at + pad, box.size()));
@@ -904,24 +1008,93 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
   return std::nullopt;
 }
 
-std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegion& line) {
-  if (!Tilted(line)) return {};
+models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextRegion& line,
+                                       double opacity) {
+  const double height = LineHeight(line);
+  const double angle = LineAngle(line);
+  const cv::Point2f along(static_cast<float>(std::cos(angle * CV_PI / 180)),
+                          static_cast<float>(std::sin(angle * CV_PI / 180)));
+  const float length = std::max(line.box.size.width, line.box.size.height);
+  const float slab = static_cast<float>(height * kGrowSlab);
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  // The line from `from` to `to` along its axis, from its centre.
+  auto part = [&](float from, float to) {
+    models::TextRegion out = line;
+    out.box = cv::RotatedRect(line.box.center + along * ((from + to) / 2),
+                              cv::Size2f(to - from, static_cast<float>(height)),
+                              static_cast<float>(angle));
+    cv::Point2f corners[4];
+    out.box.points(corners);
+    out.polygon.assign(corners, corners + 4);
+    return out;
+  };
+  // Light strokes: how far the channel that rises most lies above its smooth backdrop (a median
+  // wider than a stroke; a light grey over a bright yellow peel raises blue, not grey), in a
+  // window holding every slab the line may grow by.
+  const float reach = length / 2 + static_cast<float>(kMaxGrowAlongLines * height);
+  const cv::Rect window = part(-reach, reach).box.boundingRect() & image;
+  const int k = std::max(5, static_cast<int>(height * 0.6) | 1);
+  cv::Mat smooth, lighter;
+  cv::medianBlur(bgr(window), smooth, k);
+  cv::subtract(bgr(window), smooth, lighter);
+  cv::Mat planes[3];
+  cv::split(lighter, planes);
+  lighter = cv::max(cv::max(planes[0], planes[1]), planes[2]);
+  auto strokes = [&](const models::TextRegion& r) {
+    const cv::Point2f origin(window.tl());
+    return cv::mean(lighter, models::RegionMask(window.size(), {Scaled(r, 1, 1, origin)}))[0];
+  };
+  const double detected = strokes(line);
+  float back = -length / 2, front = length / 2;
+  for (int side : {1, -1}) {
+    float* end = side > 0 ? &front : &back;
+    while (std::abs(*end) + slab <= reach) {
+      const float from = side > 0 ? *end : *end - slab, to = side > 0 ? *end + slab : *end;
+      const models::TextRegion next = part(from, to);
+      const cv::Rect box = next.box.boundingRect();
+      if ((box & image).area() < 0.5 * box.area()) break;
+      // The slab holds strokes about as strong as the detected part's, and one overlay of the same
+      // opacity still fits the line's glyphs with it (its colour is loose: over a narrow range of
+      // surface, the demo orange's grown line fitted W = 369, past MeasureOverlayCues' bound).
+      if (strokes(next) < kGrowStrokes * detected) break;
+      const OverlayCues cues =
+          MeasureOverlayCues(bgr, side > 0 ? part(back, to) : part(from, front));
+      if (std::abs(cues.opacity - opacity) > kGrowOpacityTolerance || cues.fit_share < kGrowFit) {
+        break;
+      }
+      *end += side * slab;
+    }
+  }
+  if (back == -length / 2 && front == length / 2) return line;
+  return part(back, front);
+}
+
+LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected) {
+  LineCopies out{detected, {}};
+  if (!Tilted(detected)) return out;
+  const cv::Rect detected_box = Window(detected, 0, bgr.size());
+  if (detected_box.width < 8 || detected_box.height < 8 ||
+      detected_box.area() * 4 > static_cast<int>(bgr.total())) {
+    return out;
+  }
+  const OverlayCues cues = MeasureOverlayCues(bgr, detected);
+  if (!cues.translucent) return out;
+  // The detector may have seen part of the line ("优品旗" of "优品旗舰店"): the rest, where it
+  // shows the same overlay, joins it before its copies are looked for.
+  out.line = GrowTranslucentLine(bgr, detected, cues.opacity);
+  const models::TextRegion& line = out.line;
   const cv::Rect box = Window(line, 0, bgr.size());
-  if (box.width < 8 || box.height < 8 || box.area() * 4 > static_cast<int>(bgr.total())) return {};
-  if (!MeasureOverlayCues(bgr, line).translucent) return {};
   // The line's strokes matched on the grey high-pass (the backdrop's brightness does not count);
   // copies cut by the image's edges, a fifth of the box inside, on a border of zeros: a copy a
   // fifth inside scores about √(1/5) of its own match there.
   const cv::Mat high = GreyHighPass(bgr, std::max(1.0, LineHeight(line) / 3));
   const cv::Mat templ = high(box), strokes = Strokes(bgr, line, box);
   const cv::Point pad(box.width * 4 / 5, box.height * 4 / 5);
-  cv::Mat padded, score;
+  cv::Mat padded;
   cv::copyMakeBorder(high, padded, pad.y, pad.y, pad.x, pad.x, cv::BORDER_CONSTANT, 0);
-  cv::matchTemplate(padded, templ, score, cv::TM_CCORR_NORMED, strokes);
-  cv::patchNaNs(score, 0);
-  std::vector<cv::Point> out;
   const cv::Rect image(cv::Point(0, 0), bgr.size());
-  for (const cv::Point& found : Peaks(score, box.size(), kLineCandidate, kLineCandidates)) {
+  for (const cv::Point& found :
+       StrokeMatches(padded, templ, strokes, kLineCandidate, kLineCandidates)) {
     const cv::Point at = found - pad;
     if (cv::norm(at - box.tl()) <= kLatticeTolerance) continue;
     // Each copy is kept when the strokes match where they are seen.
@@ -931,7 +1104,7 @@ std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegi
     if (cv::countNonZero(mask) < 16) continue;
     cv::Mat local;
     cv::matchTemplate(high(seen), templ(seen - at), local, cv::TM_CCORR_NORMED, mask);
-    if (local.at<float>(0, 0) >= kLineCopyMatch) out.push_back(at - box.tl());
+    if (local.at<float>(0, 0) >= kLineCopyMatch) out.offsets.push_back(at - box.tl());
   }
   return out;
 }

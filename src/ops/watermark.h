@@ -6,7 +6,9 @@
 // Model: inside a copy, I = α·W + (1 − α)·J, where J is the photo, W one colour and α(x) the
 // watermark's coverage × opacity, the same for every copy up to a translation.
 // - Finding: the detected region is the template; it is matched (normalised cross-correlation
-//   of the grey high-pass, so the backdrop's brightness does not count) across the image, the
+//   of the grey high-pass, so the backdrop's brightness does not count; a tilted line whose box
+//   matches too few places is matched on its strokes alone: a whole line's box over coarse
+//   asphalt is mostly asphalt) across the image, the
 //   matches are averaged into a cleaner template and matched again, and the matches are fitted
 //   with a lattice (one or two translation vectors, the pair that explains the most matches)
 //   that also places the copies the detector and the matching missed, partial ones at the
@@ -25,7 +27,9 @@
 //   a copy, slivers at the border included.
 // - Estimating: the glyphs' pixels are those that stand out of their copy's smooth backdrop, on
 //   the same side, in most of the copies (along the detected line, continued to the template's
-//   edges; at least two copies must see a pixel, and two must agree in sign). For a line tilted
+//   edges, for a tilted line only while the glyphs run on with gaps under a line's height: a
+//   template grown to the copies' spacing holds backdrop that passes for glyphs in a few copies;
+//   at least two copies must see a pixel, and two must agree in sign). For a line tilted
 //   from the axes (kWatermarkTilt: a watermark cue) partial copies count where they are seen; for a
 //   level one only whole copies do (with the partial ones, a level line of print on a can's
 //   patterned label made up glyphs from the pattern's repeats and was fitted as a dark overlay).
@@ -79,13 +83,32 @@ struct TiledWatermark {
 std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
                                                  const std::vector<models::TextRegion>& regions);
 
+// `line` (a detected line of translucent text tilted from the axes, `opacity` its
+// MeasureOverlayCues opacity) grown along its axis, both ways, half a line height at a time, while
+// the slab beyond its end lies at least half inside the image, holds light strokes at least 0.6 as
+// strong as the detected part's (the colour channel that rises most above its smooth backdrop: a
+// light grey over a bright yellow raises blue, not grey), and one overlay of an opacity within 0.1
+// of `opacity` still fits the line's glyphs with it: the detector often sees only part of a faint
+// line ("优品旗" of "优品旗舰店"). At most 16 line heights each way. The grown
+// region's polygon is its rectangle; `line` itself when nothing joins it. Pure.
+models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextRegion& line,
+                                       double opacity);
+
+// A translucent line and its copies (FindLineCopies).
+struct LineCopies {
+  models::TextRegion line;         // the detected line, grown (GrowTranslucentLine) if it is one
+  std::vector<cv::Point> offsets;  // from `line` to each other copy
+};
+
 // Copies of one detected line of translucent text tilted from the axes (MeasureOverlayCues'
 // `translucent`, kWatermarkTilt: a shop's watermark whose other copies the detector missed or the
-// border cut, too few for FindTiledWatermark's lattice) elsewhere in `bgr` (CV_8UC3): the offsets
-// from `line` of the places where its strokes match where they are seen, copies cut by the image's
-// edges (a fifth of its box inside) included. Empty for a level or opaque line (print on a product
-// stays), or when nothing matches. Pure.
-std::vector<cv::Point> FindLineCopies(const cv::Mat& bgr, const models::TextRegion& line);
+// border cut, too few for FindTiledWatermark's lattice) elsewhere in `bgr` (CV_8UC3). The line is
+// first grown to the rest of it the detector missed (GrowTranslucentLine); the offsets are those
+// of the places where the grown line's strokes match where they are seen, copies cut by the
+// image's edges (a fifth of its box inside) included. For a level or opaque line, `line` is
+// `detected` and there are no offsets (print on a product stays); no offsets when nothing
+// matches. Pure.
+LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected);
 
 // `bgr` with `mark` taken off by inversion. `changed` (may be null) gets a CV_8UC1 mask of the
 // pixels the watermark covered (α > 0); `opaque` (may be null) those too opaque to invert, left as
