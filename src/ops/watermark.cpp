@@ -73,8 +73,9 @@ constexpr double kMinSpread = 1.0 / 3;
 // A tiled watermark's copies cover the photo about once (at most 1.3 times in the bench's
 // watermark cases, 6.2 times for a line stamped along its own rows whose template runs on along
 // them); when their parts inside the photo add up to more than this many photos, the template has
-// run on past its copies and the candidate is no watermark. On colorful_sneaker_01 at 2048 px (no
-// watermark) a 1024 px template at 1199 lattice positions took 30 CPU-s and 5.7 GB in Estimate.
+// run on past its copies and only the part that keeps apart from them is kept. On
+// colorful_sneaker_01 at 2048 px (no watermark) a 1024 px template at 1199 lattice positions took
+// 30 CPU-s and 5.7 GB in Estimate.
 constexpr double kMaxCopiesCover = 8;
 // Opacity of the glyph cores a watermark may have; outside, it is not a translucent overlay.
 constexpr double kMinOpacity = 0.1;
@@ -902,6 +903,28 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
       }
     }
   }
+  // Every position of the lattice whose template `t` reaches into the image is a copy, the
+  // slivers at the border the seed's box did not reach included (Estimate drops those whose glyphs
+  // do not show the overlay). Returns how many photos the copies' parts inside it add up to.
+  const std::vector<cv::Point> detected = positions;
+  auto place = [&](const cv::Rect& t) {
+    positions = detected;
+    if (tilted && lattice) {
+      const cv::Point shift = t.tl() - box.tl();
+      Lattice moved = *lattice;
+      moved.origin += cv::Point2d(shift);
+      for (const cv::Point& reach : moved.Positions(t.size(), bgr.size())) {
+        const cv::Point at = reach - shift;
+        bool known = false;
+        for (const cv::Point& p : positions) known |= cv::norm(p - at) <= kLatticeTolerance;
+        if (!known) positions.push_back(at);
+      }
+    }
+    double cover = 0;
+    for (const cv::Point& at : positions) cover += ((t + (at - box.tl())) & image).area();
+    return cover / image.area();
+  };
+  const cv::Rect compact = grown;
   if (tilted) {
     // The rest of the line joins the template as far as a copy stays within half the photo each
     // way (a tiled watermark has copies to spare): on colorful_sneaker_01 at 2048 px, alike lines
@@ -910,19 +933,10 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
     const cv::Rect along = grown | AlongTheLine(region, box, positions, regions);
     grown = WithinHalf(along, grown, bgr.size());
   }
-  if (tilted && lattice) {
-    // Every position of the lattice whose grown template reaches into the image is a copy, the
-    // slivers at the border the seed's box did not reach included (Estimate drops those whose
-    // glyphs do not show the overlay).
-    const cv::Point shift = grown.tl() - box.tl();
-    Lattice moved = *lattice;
-    moved.origin += cv::Point2d(shift);
-    for (const cv::Point& reach : moved.Positions(grown.size(), bgr.size())) {
-      const cv::Point at = reach - shift;
-      bool known = false;
-      for (const cv::Point& p : positions) known |= cv::norm(p - at) <= kLatticeTolerance;
-      if (!known) positions.push_back(at);
-    }
+  if (place(grown) > kMaxCopiesCover) {
+    // The template ran on past its copies: back to the part that keeps apart from them.
+    grown = compact;
+    if (place(grown) > kMaxCopiesCover) return std::nullopt;
   }
   TiledWatermark mark;
   mark.box = grown;
@@ -935,9 +949,6 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
     if ((copy & image) == copy) whole.push_back(offset);
   }
   if (!Spreads(grown, mark.copies, bgr.size())) return std::nullopt;
-  double cover = 0;
-  for (const cv::Point& offset : mark.copies) cover += ((grown + offset) & image).area();
-  if (cover > kMaxCopiesCover * image.area()) return std::nullopt;
   // The estimate needs two whole copies of a level line; a tilted line's partial copies count.
   bool ok = tilted ? mark.copies.size() >= 2 : whole.size() >= 2;
   // Copies that do not show the overlay are dropped and the estimate made again without them.
