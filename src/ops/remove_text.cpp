@@ -91,6 +91,8 @@ constexpr double kBoxRingShare = 0.25;
 // min channel) and within kHueTolerance degrees of hue of its commonest colour's (OfMedianHue).
 constexpr int kHueMinChroma = 48;
 constexpr int kHueTolerance = 15;
+// ... and at least this share of it lies beyond the text's graphic (a glow is mostly graphic).
+constexpr double kHueBeyondText = 0.5;
 // Share of a box's area from which what stands in front of it (BehindBoxes) counts: a rounded
 // box's corners leave under 1% of it to its hull.
 constexpr double kMinFront = 0.02;
@@ -600,7 +602,10 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
       if (hue.empty()) continue;
       box = box_of(same | hue, OfMedianColour(pixels, seed, 2 * kBoxTolerance) |
                                    OfMedianHue(pixels, seed, 2 * kHueTolerance));
-      if (box.empty()) continue;
+      // A caption's coloured glow is of its hue too; the text's graphic holds most of it.
+      if (box.empty() || cv::countNonZero(box & ~text) < kHueBeyondText * cv::countNonZero(box)) {
+        continue;
+      }
       if (by_hue) *by_hue = true;
     }
     return DilateDisc(box, BoxRim(h));
