@@ -535,5 +535,39 @@ TEST(InpaintTest, AFullWidthBarOverARoadIsFilledWithTheRoadNotADarkObjectAboveIt
   EXPECT_LE(dark, cv::countNonZero(hole) / 200);
 }
 
+TEST(InpaintTest, AWideBandOverAStreakedGradientContinuesTheGradientWithoutBlotches) {
+  // A poster's backdrop: dark blue at the top turning cyan at the bottom left, with fine light
+  // streaks and a little grain, and a wide tilted band across it (the mask is the band).
+  const cv::Size size(400, 300);
+  cv::Mat clean(size, CV_8UC3);
+  cv::RNG rng(11);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double t = std::clamp((y + 0.4 * (size.width - x)) / 420.0, 0.0, 1.0);
+      const double streak = std::exp(-std::pow(std::fmod(x + 2.0 * y, 37.0) - 18.0, 2) / 2.0);
+      const double grain = rng.gaussian(2.0);
+      clean.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(cv::saturate_cast<uchar>(70 + 160 * t + 25 * streak + grain),
+                    cv::saturate_cast<uchar>(10 + 170 * t + 25 * streak + grain),
+                    cv::saturate_cast<uchar>(5 + 40 * t + 25 * streak + grain));
+    }
+  }
+  cv::Mat hole(size, CV_8UC1, cv::Scalar(0));
+  const std::vector<cv::Point> band = {{40, 70}, {400, 20}, {400, 130}, {40, 180}};
+  cv::fillConvexPoly(hole, band, cv::Scalar(255), cv::LINE_8);
+  cv::Mat damaged = clean.clone();
+  damaged.setTo(cv::Scalar(0, 230, 250), hole);
+  const cv::Mat out = MustInpaint(damaged, hole);
+  cv::Mat diff, far_pixels;
+  cv::absdiff(out, clean, diff);
+  cv::inRange(diff, cv::Scalar::all(0), cv::Scalar::all(40), far_pixels);
+  const int far = cv::countNonZero(~far_pixels & hole);
+  const double psnr = MaskedPsnr(out, clean, hole);
+  std::printf("band over a streaked gradient: %d far pixels of %d, %.1f dB\n", far,
+              cv::countNonZero(hole), psnr);
+  EXPECT_LE(far, cv::countNonZero(hole) / 200);
+  EXPECT_GE(psnr, 28.0);
+}
+
 }  // namespace
 }  // namespace vitrine::ops

@@ -86,6 +86,13 @@ constexpr double kBoxSolidity = 0.75;
 // ... and at most this share of the band around it within twice kBoxTolerance of its colour (the
 // surroundings do not share it: not a band of a gradient).
 constexpr double kBoxRingShare = 0.25;
+// A box shaded along its length (a yellow band paling to cream, a GIF's dithered gradient) holds no
+// one flat colour; it holds one hue: its pixels at least kHueMinChroma levels from grey (max minus
+// min channel) and within kHueTolerance degrees of hue of its commonest colour's (OfMedianHue).
+constexpr int kHueMinChroma = 48;
+constexpr int kHueTolerance = 15;
+// ... and at least this share of it lies beyond the text's graphic (a glow is mostly graphic).
+constexpr double kHueBeyondText = 0.5;
 // Share of a box's area from which what stands in front of it (BehindBoxes) counts: a rounded
 // box's corners leave under 1% of it to its hull.
 constexpr double kMinFront = 0.02;
@@ -213,6 +220,66 @@ cv::Mat OfMedianColour(const cv::Mat& pixels, const cv::Mat& where, int toleranc
   cv::Mat same;
   cv::inRange(pixels, colour - cv::Scalar::all(tolerance), colour + cv::Scalar::all(tolerance),
               same);
+  return same;
+}
+
+// The pixels of `pixels` (CV_8UC3) of the hue of those where `where` is nonzero (the circular
+// median of their hues), whatever their brightness: at least kHueMinChroma from grey and within
+// `tolerance` degrees of that hue. Empty when fewer than half of `where` have a hue (a grey,
+// white or black box: its brightness is its colour).
+cv::Mat OfMedianHue(const cv::Mat& pixels, const cv::Mat& where, int tolerance = kHueTolerance) {
+  cv::Mat hsv, chroma(pixels.size(), CV_8UC1);
+  cv::cvtColor(pixels, hsv, cv::COLOR_BGR2HSV_FULL);  // hue 0..255 for 0..360 degrees
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+    uchar* c = chroma.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      c[x] = static_cast<uchar>(std::max({p[x][0], p[x][1], p[x][2]}) -
+                                std::min({p[x][0], p[x][1], p[x][2]}));
+    }
+  }
+  const cv::Mat coloured = chroma >= kHueMinChroma;
+  const cv::Mat seed = where & coloured;
+  const int count = cv::countNonZero(seed);
+  if (count == 0 || 2 * count < cv::countNonZero(where)) return {};
+  // The circular median: the hue whose half-turn window holds the most, then the median within
+  // it.
+  int histogram[256] = {};
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* h = hsv.ptr<cv::Vec3b>(y);
+    const uchar* s = seed.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      if (s[x]) ++histogram[h[x][0]];
+    }
+  }
+  int best = 0, best_count = -1;
+  for (int start = 0; start < 256; ++start) {
+    int in = 0;
+    for (int k = 0; k < 128; ++k) in += histogram[(start + k) & 255];
+    if (in > best_count) {
+      best_count = in;
+      best = start;
+    }
+  }
+  int below = 0, median = best;
+  for (int k = 0; k < 128; ++k) {
+    below += histogram[(best + k) & 255];
+    if (2 * below >= best_count) {
+      median = (best + k) & 255;
+      break;
+    }
+  }
+  const int reach = tolerance * 256 / 360;
+  cv::Mat same(pixels.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* h = hsv.ptr<cv::Vec3b>(y);
+    const uchar* c = coloured.ptr<uchar>(y);
+    uchar* o = same.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      const int d = std::abs(h[x][0] - median);
+      o[x] = c[x] && std::min(d, 256 - d) <= reach ? 255 : 0;
+    }
+  }
   return same;
 }
 
@@ -436,11 +503,14 @@ int BoxRim(double h) { return 2 + cvRound(h / 20); }
 // polygon's, and it must: stay inside the window (reaching its edge inside the image means a
 // backdrop; a bar may run off the photo), hold the polygon in one piece, cover between one and
 // kMaxBoxArea polygons, be shaped like a box (kBoxSolidity) and differ from the band around it.
-// Only pixels joined to the text's own box count, so other graphics of its colour near it (a bar
-// below a price box) neither join it nor make it a backdrop, and a box reaching lines away from
-// the text (a two-line box) is found whole.
+// When no box of that colour passes, a chromatic colour is tried by its hue (OfMedianHue, with the
+// colour's own pixels): a box shaded along its length (taobao5's yellow box paling to cream, 0.54
+// to 0.63 solid and holding 40% of its lines by one flat colour) is one hue throughout; `by_hue`,
+// when given, is then set. Only pixels joined to the text's own box count, so other graphics of its
+// colour near it (a bar below a price box) neither join it nor make it a backdrop, and a box
+// reaching lines away from the text (a two-line box) is found whole.
 cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
-                  const cv::Mat& text) {
+                  const cv::Mat& text, bool* by_hue = nullptr) {
   const double h = LineHeight(region);
   const cv::Mat pixels = bgr(roi);
   const cv::Mat polygon = RegionMaskIn(roi, region, 0);
@@ -460,6 +530,40 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
   if (cv::countNonZero(off) < kBoxSeedShare * area) off = near_text;
   const int pool = cv::countNonZero(off);
   std::vector<int> counts = NeighbourhoodHistogram(pixels, off);
+  // The box of `same`'s pixels joined to the polygon's, holes filled, when it passes the tests
+  // above (`like`: the pixels of about its colour, which the band around it must mostly lack);
+  // else empty.
+  auto box_of = [&](const cv::Mat& same, const cv::Mat& like) -> cv::Mat {
+    cv::Mat box = Reconstruct(same & polygon, same);
+    if (cv::countNonZero(box) != cv::countNonZero(box(inner))) return {};  // a backdrop
+    std::vector<std::vector<cv::Point>> contours;
+    cv::findContours(box, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+    cv::drawContours(box, contours, -1, cv::Scalar(255), cv::FILLED);
+    // One piece holds the text (not the glyphs, each on its own).
+    double cover = 0;
+    for (size_t i = 0; i < contours.size(); ++i) {
+      cv::Mat piece(roi.size(), CV_8UC1, cv::Scalar(0));
+      cv::drawContours(piece, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED);
+      cover = std::max(cover, static_cast<double>(cv::countNonZero(piece & polygon)) / area);
+    }
+    const int box_area = cv::countNonZero(box);
+    double hull_area = 0;
+    for (const std::vector<cv::Point>& contour : contours) {
+      std::vector<cv::Point> hull;
+      cv::convexHull(contour, hull);
+      hull_area += cv::contourArea(hull);
+    }
+    // The band around it is not of its colour.
+    cv::Mat band = DilateDisc(box, std::max(3, cvRound(h / 4)));
+    band.setTo(0, box);
+    const int band_count = cv::countNonZero(band);
+    const int band_same = cv::countNonZero(like & band);
+    if (cover < kBoxCover || box_area < area || box_area > kMaxBoxArea * area ||
+        box_area < kBoxSolidity * hull_area || band_same > kBoxRingShare * band_count) {
+      return {};
+    }
+    return box;
+  };
   for (int candidate = 0; candidate < kBoxCandidates; ++candidate) {
     const int best =
         static_cast<int>(std::max_element(counts.begin(), counts.end()) - counts.begin());
@@ -489,47 +593,35 @@ cv::Mat BoxBehind(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect
         }
       }
     }
+    // The box of this colour; else, for a chromatic colour, of its hue (a box shaded along its
+    // length).
     const cv::Mat same = OfMedianColour(pixels, seed);
-    cv::Mat box = Reconstruct(same & polygon, same);
-    if (cv::countNonZero(box) != cv::countNonZero(box(inner))) continue;  // a backdrop
-    std::vector<std::vector<cv::Point>> contours;
-    cv::findContours(box, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
-    cv::drawContours(box, contours, -1, cv::Scalar(255), cv::FILLED);
-    // One piece holds the text (not the glyphs, each on its own).
-    double cover = 0;
-    for (size_t i = 0; i < contours.size(); ++i) {
-      cv::Mat piece(roi.size(), CV_8UC1, cv::Scalar(0));
-      cv::drawContours(piece, contours, static_cast<int>(i), cv::Scalar(255), cv::FILLED);
-      cover = std::max(cover, static_cast<double>(cv::countNonZero(piece & polygon)) / area);
-    }
-    const int box_area = cv::countNonZero(box);
-    double hull_area = 0;
-    for (const std::vector<cv::Point>& contour : contours) {
-      std::vector<cv::Point> hull;
-      cv::convexHull(contour, hull);
-      hull_area += cv::contourArea(hull);
-    }
-    // The band around it is not of its colour.
-    cv::Mat band = DilateDisc(box, std::max(3, cvRound(h / 4)));
-    band.setTo(0, box);
-    const int band_count = cv::countNonZero(band);
-    const int band_same = cv::countNonZero(OfMedianColour(pixels, seed, 2 * kBoxTolerance) & band);
-    if (cover < kBoxCover || box_area < area || box_area > kMaxBoxArea * area ||
-        box_area < kBoxSolidity * hull_area || band_same > kBoxRingShare * band_count) {
-      continue;
+    cv::Mat box = box_of(same, OfMedianColour(pixels, seed, 2 * kBoxTolerance));
+    if (box.empty()) {
+      const cv::Mat hue = OfMedianHue(pixels, seed);
+      if (hue.empty()) continue;
+      box = box_of(same | hue, OfMedianColour(pixels, seed, 2 * kBoxTolerance) |
+                                   OfMedianHue(pixels, seed, 2 * kHueTolerance));
+      // A caption's coloured glow is of its hue too; the text's graphic holds most of it.
+      if (box.empty() || cv::countNonZero(box & ~text) < kHueBeyondText * cv::countNonZero(box)) {
+        continue;
+      }
+      if (by_hue) *by_hue = true;
     }
     return DilateDisc(box, BoxRim(h));
   }
   return {};
 }
 
-// What of `banner` (BoxBehind(), holes filled) is the box itself: the pixels of its colour and
-// their anti-aliased rim, and pieces of the same colour lying along it in `pixels` (a bar the
-// product stands in front of, seen on both sides of it). What the box's outline encloses that is
-// neither the box nor the text (`text`) stays: an object in front of the box (a bag held over a
-// price bar) is not removed and filled. Nothing beyond `text` when the banner's pixels beyond the
-// text have the colour of what surrounds the banner (kBoxLikeAround): that is no box.
-cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& text, double h) {
+// What of `banner` (BoxBehind(), holes filled) is the box itself: the pixels of its colour (and,
+// `by_hue`, of its hue inside the banner: a shaded box) and their anti-aliased rim, and pieces of
+// the same colour lying along it in `pixels` (a bar the product stands in front of, seen on both
+// sides of it). What the box's outline encloses that is neither the box nor the text (`text`)
+// stays: an object in front of the box (a bag held over a price bar) is not removed and filled.
+// Nothing beyond `text` when the banner's pixels beyond the text have the colour of what surrounds
+// the banner (kBoxLikeAround): that is no box.
+cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& text, double h,
+                  bool by_hue = false) {
   const cv::Mat plain = banner & ~text;
   if (cv::countNonZero(plain) < 16) return banner;
   // The median: the enclosed objects would pull a mean off the box's colour.
@@ -546,6 +638,10 @@ cv::Mat BoxPixels(const cv::Mat& pixels, const cv::Mat& banner, const cv::Mat& t
     return banner & text;
   }
   cv::Mat box = same & banner;
+  if (by_hue) {
+    const cv::Mat hue = OfMedianHue(pixels, plain);
+    if (!hue.empty()) box |= hue & banner;
+  }
   const cv::Rect extent = cv::boundingRect(banner);
   const bool horizontal = extent.width >= extent.height;
   cv::Mat labels, stats, centroids;
@@ -717,7 +813,8 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   const cv::Rect around = BannerWindow(region, grow + kBoxSearch * h, bgr.size());
   cv::Mat text(around.size(), CV_8UC1, cv::Scalar(0));
   part.copyTo(text(roi - around.tl()));
-  const cv::Mat banner = BoxBehind(bgr, region, around, text);
+  bool by_hue = false;
+  const cv::Mat banner = BoxBehind(bgr, region, around, text, &by_hue);
   cv::Mat target = (*mask)(around);
   if (banner.empty()) {
     target |= text;
@@ -726,7 +823,7 @@ void AddRemoval(const cv::Mat& bgr, const models::TextRegion& region, int grow, 
   // The text's graphic stays on its box: what it joined beyond the box and the grown region is
   // something in front of the box (a bag held over a price bar), not the text's outline or glow.
   text &= banner | RegionMaskIn(around, region, grow);
-  const cv::Mat box = BoxPixels(bgr(around), banner, text, h);
+  const cv::Mat box = BoxPixels(bgr(around), banner, text, h, by_hue);
   target |= text | box;
   if (!boxes) return;
   std::vector<cv::Point> points, hull;
