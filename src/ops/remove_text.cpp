@@ -135,6 +135,10 @@ constexpr double kRestGap = 3.0;
 
 // CopiesReadAlike: reads below this confidence say nothing about a watermark's copies.
 constexpr float kAlikeConfidence = 0.8f;
+// ...and a tilted mark's copies are read too when it is at least this opaque: legible copies
+// (taobao5's tilted opaque captions matched on their strokes as one "watermark" at 87%); a
+// translucent one's copies over a busy product read poorly.
+constexpr double kLegibleOpacity = 0.6;
 
 // Colour histograms of GraphicMask: kColourLevels levels a channel.
 constexpr int kColourLevels = 32;
@@ -848,14 +852,17 @@ bool ReadAlike(std::string a, std::string b) {
   return 2 * EditDistance(a, b) <= longest;
 }
 
-// Whether the copies of a level `mark` that the detector saw (regions whose centre lies on a
-// copy) read alike, each read at least kAlikeConfidence: two lines of different print ("HTO" and
-// "UT" of one caption split by the product, "Fashion" over "trend") match a template as a
-// watermark's copies do, and inverted as one they left half their strokes. A tilted mark is a
-// watermark by its tilt, and its copies over a busy product read poorly: not checked.
+// Whether the copies of a level (or legible) `mark` that the detector saw (regions whose centre
+// lies on a copy) read alike, each read at least kAlikeConfidence: two lines of different print
+// ("HTO" and "UT" of one caption split by the product, "Fashion" over "trend") match a template as
+// a watermark's copies do, and inverted as one they left half their strokes. A tilted mark is a
+// watermark by its tilt, and its copies over a busy product read poorly: not checked unless it is
+// near-opaque (kLegibleOpacity).
 Result<bool> CopiesReadAlike(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
                              const TiledWatermark& mark, models::Runtime& runtime) {
-  if (std::abs(LineAngle(regions[mark.seed])) >= kWatermarkTilt) return true;
+  if (std::abs(LineAngle(regions[mark.seed])) >= kWatermarkTilt && mark.opacity < kLegibleOpacity) {
+    return true;
+  }
   std::vector<models::TextRegion> seen;
   for (const models::TextRegion& region : regions) {
     for (size_t i = 0; i < mark.copies.size(); ++i) {
