@@ -27,6 +27,19 @@ constexpr double kArcFit = 1.0;
 constexpr double kArcInliers = 0.8;
 constexpr double kArcNear = 1.5;
 constexpr double kArcAgree = 0.95;
+// An outline is joined across a hole (CompleteOutlinesAcross) between runs of at least
+// kMinAnchor outline pixels, its direction fitted over kTangentSpan pixels, when it turns by at
+// most kMaxTurn degrees across the hole. The curve may pass within kOffTolerance px of the other
+// side's known pixels but not beyond, and within kGapBitTolerance px of the outline seen between
+// the hole's pieces. It decides the hole pixels within half the gap's chord, at least kMinReach.
+constexpr int kMinAnchor = 6;
+constexpr int kTangentSpan = 16;
+constexpr double kMaxTurn = 150;
+constexpr double kOffTolerance = 2;
+constexpr double kGapBitTolerance = 2.5;
+constexpr int kMinReach = 6;
+// The curve's handles are tried at kHandleSteps lengths, from a circular arc's down to none.
+constexpr int kHandleSteps = 5;
 // Radius of the neighbourhood averaged by the thin-stroke fill.
 constexpr int kDiffusionRadius = 2;
 // A window must hold at least this many source patches per hole pixel, at every pyramid level,
@@ -1013,6 +1026,248 @@ void RoundOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat& b
   }
 }
 
+// A side's outline that runs into a hole and out of it again (a caption across an apple's top, a
+// fin, a shoulder) is joined across the hole by a smooth curve, as contour completion does: the
+// outline's direction where it enters and where it leaves the hole (fitted over kTangentSpan
+// outline pixels) gives a cubic Bézier whose handles make it a circle's arc when the two ends lie
+// on one (and a straight segment when the directions agree), so the sides inside the hole follow
+// the outline's own course, not the membrane's, which flattens a round top or grows a bump where
+// the product touched the caption's lower edge. Walked along each contour of `on`: a gap is a run
+// of contour pixels bordering the hole between two runs of at least kMinAnchor pixels bordering
+// `off` (shorter visible pieces of outline inside the run count as part of the gap, and the curve
+// must pass within kGapBitTolerance px of them). Joined only when the outline turns by at most
+// kMaxTurn degrees across the gap, both ends head towards each other, and the curve crosses no
+// known pixel of `off` farther than kOffTolerance px from `on`. The hole pixels within half the
+// gap's chord (at least kMinReach px) of the curve, in hole components the gap borders, take the
+// side of the curve they lie on. `labels` are `binary`'s 8-connected components; `result` is
+// updated.
+void CompleteOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat& binary,
+                            const cv::Mat& labels, cv::Mat* result) {
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(on.clone(), contours, cv::RETR_LIST, cv::CHAIN_APPROX_NONE);
+  cv::Mat off_far;  // known backdrop pixels farther than kOffTolerance from the product
+  {
+    cv::Mat to_on;
+    cv::distanceTransform(on == 0, to_on, cv::DIST_L2, 3);
+    off_far = off & (to_on > kOffTolerance);
+  }
+  const cv::Rect image(cv::Point(0, 0), binary.size());
+  auto at = [&](const cv::Mat& m, cv::Point p) { return image.contains(p) && m.at<uchar>(p); };
+  enum Kind : uchar { kOther, kOutline, kHole };
+  for (const std::vector<cv::Point>& contour : contours) {
+    const int n = static_cast<int>(contour.size());
+    if (n < 2 * kMinAnchor + 2) continue;
+    std::vector<uchar> kind(n, kOther);
+    bool any_hole = false;
+    for (int i = 0; i < n; ++i) {
+      const cv::Point p = contour[i];
+      const cv::Point four[4] = {p + cv::Point(1, 0), p - cv::Point(1, 0), p + cv::Point(0, 1),
+                                 p - cv::Point(0, 1)};
+      bool to_off = false, to_hole = false;
+      for (const cv::Point& q : four) {
+        to_off |= at(off, q);
+        to_hole |= at(binary, q);
+      }
+      kind[i] = to_off ? kOutline : to_hole ? kHole : kOther;
+      any_hole |= kind[i] == kHole;
+    }
+    if (!any_hole) continue;
+    // Runs of one kind, around the closed contour, starting where a run starts.
+    int start = 0;
+    while (start < n && kind[start] == kind[(start + n - 1) % n]) ++start;
+    if (start == n) continue;
+    struct Run {
+      int first, length;
+      uchar kind;
+    };
+    std::vector<Run> runs;
+    for (int k = 0; k < n;) {
+      const int i = (start + k) % n;
+      int length = 1;
+      while (k + length < n && kind[(i + length) % n] == kind[i]) ++length;
+      runs.push_back({i, length, kind[i]});
+      k += length;
+    }
+    const int m = static_cast<int>(runs.size());
+    auto anchor = [&](int r) { return runs[r].kind == kOutline && runs[r].length >= kMinAnchor; };
+    for (int r = 0; r < m; ++r) {
+      // A gap starts after anchor run r: hole runs and short outline runs up to the next anchor.
+      if (!anchor(r)) continue;
+      int next = (r + 1) % m, holes = 0;
+      bool other = false;
+      std::vector<int> bits;   // short visible outline runs inside the gap
+      while (!anchor(next)) {  // ends at r itself when r is the only anchor
+        if (runs[next].kind == kHole) ++holes;
+        if (runs[next].kind == kOther) other = true;
+        if (runs[next].kind == kOutline) bits.push_back(next);
+        next = (next + 1) % m;
+      }
+      if (other || holes == 0) continue;
+      // The ends: the last pixel of run r and the first of run `next`, with the outline's
+      // direction there, fitted over the anchor runs (heading into the gap at both ends).
+      const Run& before = runs[r];
+      const Run& after = runs[next];
+      auto point = [&](int i) { return cv::Point2d(contour[((i % n) + n) % n]); };
+      const int a_index = before.first + before.length - 1, b_index = after.first;
+      const cv::Point2d a = point(a_index), b = point(b_index);
+      auto direction = [&](int end, int step, int span) {
+        // Least squares parabola through the span's pixels, x and y against the arc length from
+        // `end` (so the outline's bending over the span does not tilt the direction at its end),
+        // differentiated at `end`; oriented from the far pixel to `end`.
+        cv::Matx33d normal = cv::Matx33d::zeros();
+        cv::Vec3d rx(0, 0, 0), ry(0, 0, 0);
+        double arc = 0;
+        for (int k = 0; k < span; ++k) {
+          if (k > 0) arc -= cv::norm(point(end - step * k) - point(end - step * (k - 1)));
+          const cv::Point2d p = point(end - step * k) - point(end);
+          const cv::Vec3d basis(1, arc, arc * arc);
+          normal += basis * basis.t();
+          rx += p.x * basis;
+          ry += p.y * basis;
+        }
+        const cv::Vec3d fx = normal.solve(rx, cv::DECOMP_SVD);
+        const cv::Vec3d fy = normal.solve(ry, cv::DECOMP_SVD);
+        cv::Point2d t(fx[1], fy[1]);
+        const double length = cv::norm(t);
+        return length > 1e-9 ? t * (1 / length) : cv::Point2d(0, 0);
+      };
+      const cv::Point2d ta = direction(a_index, 1, std::min(before.length, kTangentSpan));
+      const cv::Point2d tb = -direction(b_index, -1, std::min(after.length, kTangentSpan));
+      const cv::Point2d chord_vector = b - a;
+      const double chord = cv::norm(chord_vector);
+      if (chord < 2) continue;
+      const cv::Point2d u = chord_vector * (1 / chord);
+      if (ta.dot(u) <= 0 || tb.dot(u) <= 0) continue;  // an end turns away from the other
+      const double turn = std::acos(std::clamp(ta.dot(tb), -1.0, 1.0));
+      if (turn > kMaxTurn * CV_PI / 180) continue;
+      // Handles of a circular arc turning by `turn` over the chord (chord / 3 when straight),
+      // shortened step by step (towards the chord itself) while the curve crosses the other
+      // side's known pixels or misses the outline seen inside the gap: a flat top under a caption
+      // is not the arc its shoulders suggest.
+      const double arc_handle =
+          turn < 1e-3 ? chord / 3 : 2.0 / 3 * chord * std::tan(turn / 4) / std::sin(turn / 2);
+      const int span_a = std::min(before.length, kTangentSpan);
+      const int span_b = std::min(after.length, kTangentSpan);
+      const int samples = static_cast<int>(std::ceil(3 * chord)) + 8;
+      // The curve, extended at both ends along the anchors (so that hole pixels beside an end
+      // are judged by the outline there), with each point's direction.
+      std::vector<cv::Point2d> curve, along;
+      bool found = false;
+      for (int step = 0; step < kHandleSteps && !found; ++step) {
+        const double handle = arc_handle * (kHandleSteps - 1 - step) / (kHandleSteps - 1);
+        const cv::Point2d c1 = a + ta * handle, c2 = b - tb * handle;
+        curve.clear();
+        along.clear();
+        for (int k = span_a - 1; k >= 1; --k) {
+          curve.push_back(point(a_index - k));
+          along.push_back(ta);
+        }
+        bool crossing = false;
+        for (int k = 0; k <= samples; ++k) {
+          const double t = static_cast<double>(k) / samples, s = 1 - t;
+          const cv::Point2d p =
+              s * s * s * a + 3 * s * s * t * c1 + 3 * s * t * t * c2 + t * t * t * b;
+          cv::Point2d d = 3 * s * s * (c1 - a) + 6 * s * t * (c2 - c1) + 3 * t * t * (b - c2);
+          const double length = cv::norm(d);
+          d = length > 1e-9 ? d * (1 / length) : u;
+          curve.push_back(p);
+          along.push_back(d);
+          crossing |= at(off_far, cv::Point(cvRound(p.x), cvRound(p.y)));
+        }
+        for (int k = 1; k < span_b; ++k) {
+          curve.push_back(point(b_index + k));
+          along.push_back(tb);
+        }
+        if (crossing) continue;
+        // Visible pieces of the outline inside the gap must lie on the curve.
+        bool agrees = true;
+        for (int bit : bits) {
+          for (int k = 0; k < runs[bit].length && agrees; ++k) {
+            const cv::Point2d p = point(runs[bit].first + k);
+            double nearest = 1e9;
+            for (const cv::Point2d& q : curve) nearest = std::min(nearest, cv::norm(p - q));
+            agrees = nearest <= kGapBitTolerance;
+          }
+        }
+        found = agrees;
+      }
+      if (!found) continue;
+      // Which side of the curve `on` lies: the anchors' pixels are on it, their `off`
+      // neighbours beyond it.
+      double vote = 0;
+      for (const Run* run : {&before, &after}) {
+        const cv::Point2d t = run == &before ? ta : tb;
+        const int span = std::min(run->length, kTangentSpan);
+        const int from = run == &before ? run->first + run->length - span : run->first;
+        for (int k = 0; k < span; ++k) {
+          const cv::Point p = contour[(from + k) % n];
+          for (const cv::Point& d :
+               {cv::Point(1, 0), cv::Point(-1, 0), cv::Point(0, 1), cv::Point(0, -1)}) {
+            if (at(off, p + d)) vote += t.x * d.y - t.y * d.x;
+          }
+        }
+      }
+      if (vote == 0) continue;
+      const double off_sign = vote > 0 ? 1 : -1;
+      // The hole components the gap borders.
+      std::vector<int> touched;
+      for (int k = a_index + 1; k < a_index + 1 + ((b_index - a_index - 1 + n) % n); ++k) {
+        const cv::Point p = contour[k % n];
+        for (int dy = -1; dy <= 1; ++dy) {
+          for (int dx = -1; dx <= 1; ++dx) {
+            const cv::Point q = p + cv::Point(dx, dy);
+            if (!at(binary, q)) continue;
+            const int label = labels.at<int>(q);
+            if (std::find(touched.begin(), touched.end(), label) == touched.end()) {
+              touched.push_back(label);
+            }
+          }
+        }
+      }
+      // Each such hole pixel near the curve takes the side of the curve's nearest point.
+      const int reach = std::max(kMinReach, cvRound(chord / 2));
+      std::vector<cv::Point2f> as_float(curve.begin(), curve.end());
+      cv::Rect box = cv::boundingRect(as_float);
+      box = cv::Rect(box.x - reach, box.y - reach, box.width + 2 * reach, box.height + 2 * reach) &
+            image;
+      // Nearest curve point per pixel: the curve drawn point by point, then a distance
+      // transform that labels each pixel with its nearest drawn point.
+      cv::Mat drawn(box.size(), CV_8UC1, cv::Scalar(255));
+      cv::Mat index(box.size(), CV_32SC1, cv::Scalar(-1));
+      for (size_t k = 0; k < curve.size(); ++k) {
+        const cv::Point p(cvRound(curve[k].x) - box.x, cvRound(curve[k].y) - box.y);
+        if (!cv::Rect(cv::Point(0, 0), box.size()).contains(p)) continue;
+        drawn.at<uchar>(p) = 0;
+        if (index.at<int>(p) < 0) index.at<int>(p) = static_cast<int>(k);
+      }
+      cv::Mat distance, nearest;
+      cv::distanceTransform(drawn, distance, nearest, cv::DIST_L2, cv::DIST_MASK_5,
+                            cv::DIST_LABEL_PIXEL);
+      std::vector<int> of_label(box.area() + 1, -1);
+      for (int y = 0; y < box.height; ++y) {
+        for (int x = 0; x < box.width; ++x) {
+          if (!drawn.at<uchar>(y, x)) of_label[nearest.at<int>(y, x)] = index.at<int>(y, x);
+        }
+      }
+      const int last = static_cast<int>(curve.size()) - 1;
+      for (int y = 0; y < box.height; ++y) {
+        for (int x = 0; x < box.width; ++x) {
+          const cv::Point p(box.x + x, box.y + y);
+          if (!binary.at<uchar>(p) || distance.at<float>(y, x) > reach) continue;
+          if (std::find(touched.begin(), touched.end(), labels.at<int>(p)) == touched.end()) {
+            continue;
+          }
+          const int k = of_label[nearest.at<int>(y, x)];
+          if (k <= 0 || k >= last) continue;  // beyond an end: the curve says nothing
+          const cv::Point2d d = cv::Point2d(p) - curve[k];
+          const double side = along[k].x * d.y - along[k].y * d.x;
+          result->at<uchar>(p) = side * off_sign > 0 ? 0 : 255;
+        }
+      }
+    }
+  }
+}
+
 // A piece of either side that lies mostly inside the hole continues nothing around it: a
 // membrane's bump around a speck of the segmenter's side left between the glyphs, or a circle
 // fitted to a removed disc's rim. It goes to the other side, so a hole in a backdrop is not
@@ -1047,7 +1302,9 @@ void KeepSidesThatContinue(const cv::Mat& known, cv::Mat* sides) {
 // side; the map under the hole is not read) is filled smoothly into the hole (push-pull, a
 // membrane), and its sign gives the side. A product's outline crossing the hole goes on across it
 // as it ran at the hole's edge, whatever the side map said under the removed text (a segmenter
-// sees the text there); a hole that only one side borders stays that side. Returns 255 / 0.
+// sees the text there); a hole that only one side borders stays that side. Where the outline
+// enters and leaves the hole, a curve joins it across (CompleteOutlinesAcross), and a circle where
+// one fits (RoundOutlinesAcross). Returns 255 / 0.
 cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
   const cv::Mat known = binary == 0;
   const cv::Mat on = (sides != 0) & known, off = (sides == 0) & known;
@@ -1067,6 +1324,9 @@ cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
   cv::split(filled, channels);
   cv::Mat result = (sides != 0) & known;
   cv::Mat(channels[0] > 128).copyTo(result, binary);
+  cv::Mat labels;
+  cv::connectedComponents(binary, labels, 8, CV_32S);
+  CompleteOutlinesAcross(on, off, binary, labels, &result);
   RoundOutlinesAcross(on, off, binary, &result);
   KeepSidesThatContinue(known, &result);
   return result;

@@ -72,7 +72,11 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 // side's pixels; the brightness correction is per side), so a hole across the product's outline
 // continues the product and the backdrop each from itself, not blended. Inside the hole the
 // sides are not read but continued from around it (the signed distance to the outline, filled
-// smoothly across the hole): a segmenter's mask is unreliable under the text being removed. A
+// smoothly across the hole): a segmenter's mask is unreliable under the text being removed. Where
+// the outline runs into the hole and out of it again, it is joined across the hole by a smooth
+// curve (the outline's direction at both ends: a round top stays round, a straight edge straight),
+// flattened towards the straight join where the curve would cross the backdrop seen through the
+// hole; a circle is followed where the outline around the hole fits one. A
 // piece of either side that lies mostly (over 80%) inside the hole continues nothing and takes
 // the other side (a speck of product between the glyphs does not grow a product-coloured blob in
 // the backdrop). A side with no source in a hole's window lends none: its pixels take any source.
