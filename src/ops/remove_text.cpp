@@ -1144,13 +1144,15 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       // past the glyphs).
       const int reach = std::max(2, cvRound(LineHeight(first.regions[mark->seed]) / 3));
       mark_area = DilateDisc(changed, reach);
+      // Not the chroma view's regions: a grey watermark has no chroma, and the view's regions
+      // outline coloured parts of the product too (a shoe's upper under the copies was wiped).
       for (size_t i = 0; i < first.regions.size(); ++i) {
         in_mark[i] =
-            static_cast<int>(i) == mark->seed || ShareIn(first.regions[i], mark_area) >= kInMark;
+            static_cast<int>(i) == mark->seed ||
+            (!first.regions[i].chroma_view && ShareIn(first.regions[i], mark_area) >= kInMark);
       }
       // Lines tilted and sized like the watermark's (the rest of a line the template held only
-      // part of) are its too: they are inpainted. Not the chroma view's: a grey watermark has no
-      // chroma, and the view's regions outline coloured parts of the product too.
+      // part of) are its too: they are inpainted.
       const models::TextRegion& seed = first.regions[mark->seed];
       const bool tilted = std::abs(LineAngle(seed)) >= kWatermarkTilt;
       for (size_t i = 0; i < first.regions.size(); ++i) {
