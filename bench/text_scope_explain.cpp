@@ -48,7 +48,10 @@ int Explain(const std::string& path, int side, const std::string& dump, models::
     std::fprintf(stderr, "models missing: run `vitrine models prepare`\n");
     return 1;
   }
-  Result<std::vector<models::TextRegion>> regions = (*detector)->Detect(bgr);
+  Result<models::TextDetector::Output> detected = (*detector)->RunPhoto(bgr);  // as RemoveText
+  Result<std::vector<models::TextRegion>> regions =
+      detected.ok() ? Result<std::vector<models::TextRegion>>(detected->regions)
+                    : Result<std::vector<models::TextRegion>>(detected.status());
   Result<std::vector<models::RecognizedText>> texts =
       regions.ok() ? (*recognizer)->RecognizeAll(bgr, *regions)
                    : Result<std::vector<models::RecognizedText>>(regions.status());

@@ -29,6 +29,20 @@ int KeepBegin(const std::vector<int>& starts, size_t i, int tile) {
   return i == 0 ? 0 : (starts[i] + starts[i - 1] + tile) / 2;
 }
 
+// Intersection over union of two polygons' filled outlines (pixel grid of their bounds).
+double OutlineIoU(const std::vector<cv::Point2f>& a, const std::vector<cv::Point2f>& b) {
+  const cv::Rect ra = cv::boundingRect(a), rb = cv::boundingRect(b);
+  if ((ra & rb).empty()) return 0;
+  const cv::Rect both = ra | rb;
+  TextRegion pa, pb;
+  for (const cv::Point2f& p : a) pa.polygon.push_back(p - cv::Point2f(both.tl()));
+  for (const cv::Point2f& p : b) pb.polygon.push_back(p - cv::Point2f(both.tl()));
+  const cv::Mat ma = RegionMask(both.size() + cv::Size(1, 1), {pa});
+  const cv::Mat mb = RegionMask(both.size() + cv::Size(1, 1), {pb});
+  const int joined = cv::countNonZero(ma | mb);
+  return joined == 0 ? 0.0 : static_cast<double>(cv::countNonZero(ma & mb)) / joined;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<TextDetector>> TextDetector::Load(const std::string& onnx_path,
@@ -44,10 +58,13 @@ Result<std::unique_ptr<TextDetector>> TextDetector::Load(const std::string& onnx
         "and max_photo_enlargement >= 1");
   }
   if (!(o.binary_threshold > 0 && o.binary_threshold < 1 && o.box_threshold >= 0 &&
-        o.box_threshold <= 1 && o.unclip_ratio >= 0 && o.unclip_margin >= 0 && o.max_regions > 0)) {
+        o.box_threshold <= 1 && o.unclip_ratio >= 0 && o.unclip_margin >= 0 && o.max_regions > 0 &&
+        o.chroma_saturated >= 1 && o.chroma_saturated <= 255 && o.chroma_overlap >= 0 &&
+        o.chroma_overlap <= 1)) {
     return InvalidArgument(
         "text detector thresholds out of range: binary_threshold in (0, 1), box_threshold in "
-        "[0, 1], unclip_ratio and unclip_margin >= 0, max_regions > 0");
+        "[0, 1], unclip_ratio and unclip_margin >= 0, max_regions > 0, chroma_saturated in "
+        "[1, 255], chroma_overlap in [0, 1]");
   }
   ASSIGN_OR_RETURN(std::unique_ptr<NetPool> nets, NetPool::Load(onnx_path, "PP-OCRv4 detection"));
   return std::unique_ptr<TextDetector>(new TextDetector(std::move(nets), options));
@@ -131,22 +148,70 @@ Result<cv::Mat> TextDetector::WorkMap(const cv::Mat& bgr, cv::Size work) const {
   return cv::Mat(cv::max(as_bgr, as_rgb));
 }
 
-Result<TextDetector::Output> TextDetector::RunAt(const cv::Mat& image, bool whole_photo) const {
+Result<TextDetector::Output> TextDetector::RunAt(const cv::Mat& image, bool whole_photo,
+                                                 bool chroma) const {
   ASSIGN_OR_RETURN(const cv::Mat bgr, NetInputBgr(image, "text detection"));
   const cv::Size work = whole_photo ? PhotoWorkSize(bgr.size()) : WorkSize(bgr.size());
   ASSIGN_OR_RETURN(cv::Mat work_map, WorkMap(bgr, work));
   Output out;
   out.regions = RegionsFromMap(work_map, bgr.size());
+  if (chroma && options_.chroma_pass) {
+    RETURN_IF_ERROR(AddChromaRegions(bgr, work, &work_map, &out.regions));
+  }
   cv::resize(work_map, out.probability, bgr.size(), 0, 0, cv::INTER_LINEAR);
   return out;
 }
 
+Status TextDetector::AddChromaRegions(const cv::Mat& bgr, cv::Size work, cv::Mat* work_map,
+                                      std::vector<TextRegion>* regions) const {
+  cv::Mat high, low;
+  cv::Mat planes[3];
+  cv::split(bgr, planes);
+  cv::max(planes[0], planes[1], high);
+  cv::max(high, planes[2], high);
+  cv::min(planes[0], planes[1], low);
+  cv::min(low, planes[2], low);
+  cv::Mat chroma = high - low;
+  if (cv::countNonZero(chroma >= options_.chroma_saturated) == 0) return Status::Ok();
+  cv::Mat view;
+  cv::cvtColor(255 - chroma, view, cv::COLOR_GRAY2BGR);
+  ASSIGN_OR_RETURN(cv::Mat chroma_map, WorkMap(view, work));
+  std::vector<TextRegion> found = RegionsFromMap(chroma_map, bgr.size());
+  if (found.empty()) return Status::Ok();
+  // A chroma region is new when no region of the photo's own pass is the same line (IoU of the
+  // outlines >= 1 - chroma_overlap). Overlap alone is not enough: a caption touching a line of
+  // print is half inside that line's region, and the line is classified on its own.
+  const double sx = static_cast<double>(work_map->cols) / bgr.cols;
+  const double sy = static_cast<double>(work_map->rows) / bgr.rows;
+  const cv::Mat merged = cv::max(*work_map, chroma_map);
+  const size_t photo_regions = regions->size();
+  for (TextRegion& region : found) {
+    bool same_line = false;
+    for (size_t i = 0; i < photo_regions && !same_line; ++i) {
+      same_line = OutlineIoU(region.polygon, (*regions)[i].polygon) >= 1 - options_.chroma_overlap;
+    }
+    if (same_line) continue;
+    TextRegion in_map = region;
+    for (cv::Point2f& p : in_map.polygon) {
+      p = cv::Point2f(static_cast<float>((p.x + 0.5) * sx - 0.5),
+                      static_cast<float>((p.y + 0.5) * sy - 0.5));
+    }
+    merged.copyTo(*work_map, RegionMask(work_map->size(), {in_map}));
+    region.chroma_view = true;
+    regions->push_back(std::move(region));
+  }
+  if (regions->size() > static_cast<size_t>(options_.max_regions)) {
+    regions->resize(options_.max_regions);
+  }
+  return Status::Ok();
+}
+
 Result<TextDetector::Output> TextDetector::Run(const cv::Mat& image) const {
-  return RunAt(image, false);
+  return RunAt(image, false, false);
 }
 
 Result<TextDetector::Output> TextDetector::RunPhoto(const cv::Mat& image) const {
-  return RunAt(image, true);
+  return RunAt(image, true, true);
 }
 
 Result<TextDetector::Output> TextDetector::RunPhotoAround(
@@ -155,7 +220,7 @@ Result<TextDetector::Output> TextDetector::RunPhotoAround(
   const cv::Rect frame(cv::Point(0, 0), bgr.size());
   double covered = 0;
   for (const cv::Rect& w : windows) covered += (w & frame).area();
-  if (covered > 0.6 * bgr.total()) return RunPhoto(bgr);
+  if (covered > 0.6 * bgr.total()) return RunAt(bgr, true, false);
   const double enlarge = PhotoScale(bgr.size());
   const cv::Size work = WorkSize(bgr.size());
   const double scale =

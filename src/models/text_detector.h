@@ -29,6 +29,21 @@
 // that RGB missed), so Options::planes can ask for both: the maps' maximum, at twice the time
 // (bench/text_detect_bench, lines whose glyphs are ≥ 90% covered: both 82%, BGR 78%, RGB 80%).
 //
+// Colour-only text. The net responds to luminance edges: a saturated yellow caption on a mid-grey
+// box (both near the same luminance) gives it almost no signal in the photo itself (the demo
+// box's 包邮 was not found at all). RunPhoto() therefore also detects
+// on a chroma view of the photo (255 - (max - min) of B, G, R, as grey: saturated pixels dark,
+// greys white), when Options::chroma_pass is set and the photo holds saturated pixels, and add
+// the regions of that view that are not a line the photo's own pass found (outline IoU below
+// 1 - chroma_overlap with each of its regions); the map takes the chroma view's probability
+// inside them; they come after the photo's own regions (each group best score first) and are
+// marked chroma_view. The view also shows line-like coloured parts of a product (an iridescent shoe
+// upper on asphalt made a 428x144 region at 800 px): whether a region is text drawn over the
+// product is the caller's question (ops/text_scope). Grey
+// text (a white or grey watermark) has no chroma and is left to the photo's own pass. Detect(),
+// ProbabilityMap(), Run() and RunPhotoAround()'s windows run the photo's own pass only (what the
+// net sees in the photo; remove_text's residual checks measure that).
+//
 // Known limits (bench/text_detect_bench): translucent (30-60%) light text over a pale, busy
 // background is often missed (the net gives it no signal), and a sparse glyph opening a line
 // ("厂" of 厂家直销) can be left out of the line's region at low contrast. Callers that must
@@ -57,6 +72,8 @@ struct TextRegion {
   cv::RotatedRect box;
   // Mean text probability inside the region before unclipping, in [box_threshold, 1].
   float score = 0;
+  // Found in RunPhoto()'s chroma view only (colour-only text, or a coloured part of the product).
+  bool chroma_view = false;
 };
 
 class TextDetector {
@@ -77,6 +94,9 @@ class TextDetector {
     int max_regions = 1000;               // the best-scored ones are kept
     enum class Planes { kBgr, kRgb, kBoth };
     Planes planes = Planes::kBgr;  // what the net is fed (see the header comment)
+    bool chroma_pass = true;       // also detect colour-only text (see the header comment)
+    int chroma_saturated = 96;     // chroma (max - min) of a saturated pixel; none: no pass
+    float chroma_overlap = 0.5f;   // IoU >= 1 - this with a photo region: the same line
   };
 
   // Reads the prepared model (ModelCatalog::PreparedPath("ppocr_det")). InvalidArgument for
@@ -113,7 +133,7 @@ class TextDetector {
   // at. The map has the photo's size and is 0 outside the windows; regions are in photo
   // coordinates. Windows are clipped to the photo and should not overlap (where they do, the
   // later one's map is kept). When they cover more than 60% of the photo, the whole photo is run
-  // at once (RunPhoto()). Same inputs and errors as Detect().
+  // at once (as RunPhoto(), without its chroma view). Same inputs and errors as Detect().
   Result<Output> RunPhotoAround(const cv::Mat& bgr, const std::vector<cv::Rect>& windows) const;
 
   // What RunPhoto() enlarges a photo of `image` size by before WorkSize(): 1 for a short side of
@@ -143,8 +163,12 @@ class TextDetector {
       : nets_(std::move(nets)), options_(options) {}
   // Probability at `work`, CV_32FC1.
   Result<cv::Mat> WorkMap(const cv::Mat& bgr, cv::Size work) const;
-  // Run() (whole_photo false) or RunPhoto().
-  Result<Output> RunAt(const cv::Mat& image, bool whole_photo) const;
+  // Adds to `out` (regions of `bgr` detected at `work`, `work_map` its map) the chroma view's
+  // regions it does not cover, and their probability to `work_map`.
+  Status AddChromaRegions(const cv::Mat& bgr, cv::Size work, cv::Mat* work_map,
+                          std::vector<TextRegion>* regions) const;
+  // Run() (whole_photo false) or RunPhoto(); `chroma`: with the chroma view (RunPhoto()).
+  Result<Output> RunAt(const cv::Mat& image, bool whole_photo, bool chroma) const;
   // Probability of `bgr` resized to `work`, tiled if larger than a tile, fed as RGB or BGR.
   Result<cv::Mat> MapAt(const cv::Mat& bgr, cv::Size work, bool rgb) const;
   Result<cv::Mat> Infer(const cv::Mat& bgr_tile, bool rgb) const;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
@@ -315,13 +316,15 @@ TEST_F(TextDetectorTest, ASmallWholePhotoIsEnlargedAndItsWindowsAreSeenAsThePhot
                                                      .center = {190, 40}});
     const cv::Mat visible = testdata::VisibleTextMask(clean, rendered);
     Result<TextDetector::Output> photo = detector_->RunPhoto(rendered.bgr);
-    Result<TextDetector::Output> as_is = detector_->Run(rendered.bgr);
+    // At its own size the net sees none of it in the photo itself (Detect(): no chroma view,
+    // which finds the yellow and red captions even at this size).
+    Result<std::vector<TextRegion>> as_is = detector_->Detect(rendered.bgr);
     // A window around the caption, as remove_text's verify step makes it.
     const cv::Rect window = cv::boundingRect(rendered.mask) + cv::Size(64, 64) - cv::Point(32, 32);
     Result<TextDetector::Output> around = detector_->RunPhotoAround(rendered.bgr, {window});
     ASSERT_TRUE(photo.ok() && as_is.ok() && around.ok());
     EXPECT_GE(Coverage(photo->regions, visible), 0.9);   // measured 1.00 in each colour
-    EXPECT_LE(Coverage(as_is->regions, visible), 0.1);   // measured 0.00
+    EXPECT_LE(Coverage(*as_is, visible), 0.1);           // measured 0.00
     EXPECT_GE(Coverage(around->regions, visible), 0.9);  // measured 1.00
 
     // The same pixels as part of a larger photo (640x480): the whole photo is seen as it is,
@@ -450,6 +453,56 @@ TEST(RegionMaskTest, FillsPolygonsAndGrows) {
   const cv::Mat grown = RegionMask({50, 40}, {region}, 2);
   EXPECT_EQ(grown.at<uchar>(8, 20), 255);
   EXPECT_EQ(grown.at<uchar>(7, 20), 0);
+}
+
+TEST_F(TextDetectorTest, ColourOnlyCaptionIsFoundInTheChromaView) {
+  // A saturated yellow caption with a drop shadow on a grey printed box of nearly its lightness
+  // (opencv-doc's box.png, as the demo catalogue's BOX-CEREAL), through a JPEG round trip: the
+  // net sees only a part of it in the photo itself, run into the box's print beside it; the
+  // chroma view finds it as a line of its own. A grey photo is not run through the view at all.
+  const cv::Mat box = testdata::SamplePhoto("box.png");
+  ASSERT_EQ(box.channels(), 3);
+  const RenderedText rendered = RenderText(box, {.text = "包邮",
+                                                 .bold = true,
+                                                 .pixel_height = 18,
+                                                 .color = {0, 200, 255},
+                                                 .center = {0.15f * box.cols, 0.3f * box.rows},
+                                                 .rotation_deg = 12,
+                                                 .shadow_offset = {2, 2},
+                                                 .shadow_blur = 2,
+                                                 .shadow_opacity = 0.6});
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", rendered.bgr, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
+  const cv::Mat photo = cv::imdecode(jpeg, cv::IMREAD_COLOR);
+  Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
+  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  TextDetector::Options options;
+  options.chroma_pass = false;
+  Result<std::unique_ptr<TextDetector>> plain = TextDetector::Load(*path, options);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  Result<TextDetector::Output> photo_only = (*plain)->RunPhoto(photo);
+  Result<TextDetector::Output> with_chroma = detector_->RunPhoto(photo);
+  ASSERT_TRUE(photo_only.ok() && with_chroma.ok());
+  // The caption's line: a region whose centre lies on the caption's glyphs' bounding box.
+  const cv::Rect caption = cv::boundingRect(rendered.text_mask);
+  auto caption_lines = [&](const std::vector<TextRegion>& regions) {
+    int n = 0;
+    for (const TextRegion& r : regions) n += caption.contains(cv::Point(r.box.center));
+    return n;
+  };
+  std::printf(
+      "yellow on the grey box: caption lines: photo's own pass %d, with the chroma view %d\n",
+      caption_lines(photo_only->regions), caption_lines(with_chroma->regions));
+  EXPECT_EQ(caption_lines(photo_only->regions), 0);
+  EXPECT_EQ(caption_lines(with_chroma->regions), 1);
+
+  cv::Mat grey;
+  cv::cvtColor(cv::Mat(photo), grey, cv::COLOR_BGR2GRAY);
+  cv::cvtColor(grey, grey, cv::COLOR_GRAY2BGR);
+  Result<TextDetector::Output> grey_pass = detector_->RunPhoto(grey);
+  Result<TextDetector::Output> grey_only = (*plain)->RunPhoto(grey);
+  ASSERT_TRUE(grey_pass.ok() && grey_only.ok());
+  EXPECT_EQ(grey_pass->regions.size(), grey_only->regions.size());
 }
 
 }  // namespace

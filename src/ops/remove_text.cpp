@@ -1222,8 +1222,15 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // A tiled watermark goes by inversion; the other regions are classified.
     step.Restart();
     cv::Mat print_product;  // ISNet's product, when a near-opaque candidate watermark needed it
+                            // Copies of a watermark are sought among the photo's own regions: the
+                            // chroma view's (listed
+    // last) also outline coloured parts of a product, which once made a lattice on a clean shoe.
+    const std::vector<models::TextRegion> own(
+        first.regions.begin(),
+        std::find_if(first.regions.begin(), first.regions.end(),
+                     [](const models::TextRegion& r) { return r.chroma_view; }));
     ASSIGN_OR_RETURN(std::optional<TiledWatermark> mark,
-                     WatermarkNotPrint(bgr, first.regions, runtime, &print_product));
+                     WatermarkNotPrint(bgr, own, runtime, &print_product));
     step.Add(&Timings::classify);
     if (mark && options.recognize) {
       step.Restart();
@@ -1241,16 +1248,20 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       // past the glyphs).
       const int reach = std::max(2, cvRound(LineHeight(first.regions[mark->seed]) / 3));
       mark_area = DilateDisc(changed, reach);
+      // Not the chroma view's regions: a grey watermark has no chroma, and the view's regions
+      // outline coloured parts of the product too (a shoe's upper under the copies was wiped).
       for (size_t i = 0; i < first.regions.size(); ++i) {
         in_mark[i] =
-            static_cast<int>(i) == mark->seed || ShareIn(first.regions[i], mark_area) >= kInMark;
+            static_cast<int>(i) == mark->seed ||
+            (!first.regions[i].chroma_view && ShareIn(first.regions[i], mark_area) >= kInMark);
       }
       // Lines tilted and sized like the watermark's (the rest of a line the template held only
       // part of) are its too: they are inpainted.
       const models::TextRegion& seed = first.regions[mark->seed];
       const bool tilted = std::abs(LineAngle(seed)) >= kWatermarkTilt;
       for (size_t i = 0; i < first.regions.size(); ++i) {
-        fragment[i] = !in_mark[i] && tilted && TiltedAlike(seed, first.regions[i]);
+        fragment[i] = !in_mark[i] && !first.regions[i].chroma_view && tilted &&
+                      TiltedAlike(seed, first.regions[i]);
       }
     }
     step.Add(&Timings::classify);  // finding the watermark is part of the decisions

@@ -110,6 +110,15 @@ constexpr double kShadingTolerance = 15;
 constexpr double kPromoChroma = 45;
 constexpr double kPromoHueFrom = -20;
 constexpr double kPromoHueTo = 100;
+// Colour-only ink: its main colour at least kColourOnlyChroma ΔE76 in a*b* from the surroundings
+// and within kColourOnlyLight in L*. Print on a product is laid out to be read in luminance; a
+// caption in a saturated colour over a surface of its lightness (yellow 包邮 on a grey box) is
+// not, and JPEG's halved chroma resolution makes such small glyphs fail `flat` (spread 5-6.5 for
+// 18-20 px glyphs against 2.7-3.4 for 45 px ones on the demo catalogue). It counts in a
+// promotional colour only: a product's own coloured parts differ from their surroundings in colour
+// alone too (an iridescent blue shoe upper on grey asphalt, same lightness, was inpainted).
+constexpr double kColourOnlyChroma = 40;
+constexpr double kColourOnlyLight = 10;
 // L range under which a region has no edge to measure.
 constexpr double kMinEdgeContrast = 15;
 // Edge sharpness of a glyph drawn on the pixel grid (strong colour gradients over the ink's step
@@ -197,6 +206,7 @@ constexpr double kFlatWeight = 0.5;
 constexpr double kPromoWeight = 1;
 constexpr double kSharpWeight = 1;
 constexpr double kTiltWeight = 0.5;
+constexpr double kColourOnlyWeight = 1.5;
 constexpr double kShadowWeight = 1.5;
 // A translucent overlay decides alone.
 constexpr double kTranslucentWeight = kDrawnOverScore;
@@ -927,8 +937,11 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
   cues.flat = spread <= kFlatSpread && fill_share >= kMinFillShare;
   cues.chroma = std::hypot(fill[1], fill[2]);
   cues.hue = std::atan2(fill[2], fill[1]) * 180 / CV_PI;
-  cues.promo_colour = cues.flat && cues.chroma >= kPromoChroma && cues.hue >= kPromoHueFrom &&
-                      cues.hue <= kPromoHueTo;
+  const cv::Vec3f apart = fill - backdrop;
+  cues.colour_only =
+      std::hypot(apart[1], apart[2]) >= kColourOnlyChroma && std::abs(apart[0]) <= kColourOnlyLight;
+  cues.promo_colour = (cues.flat || cues.colour_only) && cues.chroma >= kPromoChroma &&
+                      cues.hue >= kPromoHueFrom && cues.hue <= kPromoHueTo;
 
   // Outline: a thin rim around the fill's pixels in one colour that is neither the fill's nor the
   // surroundings'.
@@ -1066,7 +1079,8 @@ OverlayCues MeasureOverlayCues(const cv::Mat& bgr, const models::TextRegion& reg
   cues.score = (cues.translucent ? kTranslucentWeight : 0) + (cues.banner ? kBannerWeight : 0) +
                (cues.outline ? kOutlineWeight : 0) + (cues.flat ? kFlatWeight : 0) +
                (cues.promo_colour ? kPromoWeight : 0) + (cues.sharp ? kSharpWeight : 0) +
-               (cues.tilted ? kTiltWeight : 0) + (cues.drop_shadow ? kShadowWeight : 0);
+               (cues.tilted ? kTiltWeight : 0) + (cues.drop_shadow ? kShadowWeight : 0) +
+               (cues.colour_only && cues.promo_colour ? kColourOnlyWeight : 0);
   return cues;
 }
 
@@ -1086,6 +1100,7 @@ std::string OverlayCues::Describe() const {
   add(outline, "outline");
   add(drop_shadow, "drop shadow");
   add(flat, "flat colour");
+  add(colour_only, "colour only (the lightness of the product)");
   add(promo_colour, "promotional colour");
   add(sharp, "sharper than the product");
   add(tilted, "tilted");

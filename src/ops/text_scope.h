@@ -54,11 +54,14 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
 // around it, or lit on its own (a logo's disc set in an earcup), is printed on it, not drawn (no
 // banner). The thresholds and weights are constants in text_scope.cpp, measured on
 // bench/text_scope_labels.tsv (bench/README.md).
+// Ink apart from the product in colour only (a yellow caption on a grey box of its lightness) is
+// a cue too: print is laid out to be read in lightness.
 struct OverlayCues {
   double ink_spread = 0;         // median ΔE76 of the ink near its main colour from it
   bool flat = false;             // ink_spread small and most ink near it: one flat colour
   double chroma = 0, hue = 0;    // of that colour (CIELAB; hue in degrees)
-  bool promo_colour = false;     // flat and saturated red, orange or yellow
+  bool colour_only = false;      // ink apart from its surroundings in colour, not in lightness
+  bool promo_colour = false;     // flat (or colour_only) and saturated red, orange or yellow
   double rim_spread = 0;         // median ΔE76 of the rim around the fill from its colour
   double rim_contrast = 0;       // ΔE76 of the rim's colour from every mix of the fill's and the
                                  // surroundings' (a blurred edge between them is such a mix)
