@@ -175,7 +175,15 @@ Status TextDetector::AddChromaRegions(const cv::Mat& bgr, cv::Size work, cv::Mat
   if (cv::countNonZero(chroma >= options_.chroma_saturated) == 0) return Status::Ok();
   cv::Mat view;
   cv::cvtColor(255 - chroma, view, cv::COLOR_GRAY2BGR);
-  ASSIGN_OR_RETURN(cv::Mat chroma_map, WorkMap(view, work));
+  // At half the photo pass's scale, its short side not under small_photo_side (nor over the photo
+  // pass's): colour-only captions stay as large as a small photo's are read, at about a quarter of
+  // the net's cost on large photos.
+  const double short_side = std::min(work.width, work.height);
+  const double scale =
+      std::min(1.0, std::max(0.5, static_cast<double>(options_.small_photo_side) / short_side));
+  const cv::Size half(AlignTo32(work.width * scale), AlignTo32(work.height * scale));
+  ASSIGN_OR_RETURN(cv::Mat chroma_map, WorkMap(view, half));
+  if (chroma_map.size() != work) cv::resize(chroma_map, chroma_map, work, 0, 0, cv::INTER_LINEAR);
   std::vector<TextRegion> found = RegionsFromMap(chroma_map, bgr.size());
   if (found.empty()) return Status::Ok();
   // A chroma region is new when no region of the photo's own pass is the same line (IoU of the
