@@ -726,6 +726,11 @@ void SmoothHole(Level& level, const cv::Mat& ignore) {
     cv::findNonZero(ring & on_side, ring_pixels);
     cv::findNonZero(hole & on_side, hole_pixels);
     if (hole_pixels.empty() || ring_pixels.size() < static_cast<size_t>(kMinRingPixels)) continue;
+    // A ring on some sides only (a bar along the photo's bottom edge) would have the surface
+    // extrapolated across the hole: such a hole keeps its fill. Along a border the ring runs
+    // with the hole (a bar reaching the photo's side edges is held above and below).
+    const cv::Rect hole_box = cv::boundingRect(hole_pixels);
+    if ((hole_box & cv::boundingRect(ring_pixels)) != hole_box) continue;
     cv::Mat a(static_cast<int>(ring_pixels.size()), 6, CV_32FC1);
     cv::Mat b(static_cast<int>(ring_pixels.size()), 3, CV_32FC1);
     for (int i = 0; i < a.rows; ++i) {
@@ -794,8 +799,7 @@ void SmoothHole(Level& level, const cv::Mat& ignore) {
   }
 }
 
-// Each connected hole of the level on its own ring (a window may hold many holes, far apart),
-// except holes at the level's border.
+// Each connected hole of the level on its own ring (a window may hold many holes, far apart).
 // Ring pixels nonzero in `ignore` (CV_8UC1, the level's size: specks, foreign colours) are left
 // out: a caption's pixel left in the hole would light a glow around it.
 void SmoothBackdrop(Level& level, const cv::Mat& ignore) {
@@ -805,9 +809,6 @@ void SmoothBackdrop(Level& level, const cv::Mat& ignore) {
   for (int i = 1; i < n; ++i) {
     const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                        stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
-    // A hole at the window's border has its ring on some sides only, and the surface would be
-    // extrapolated across it: its fill is left as it is.
-    if ((box & cv::Rect(1, 1, all.width - 2, all.height - 2)) != box) continue;
     const cv::Rect roi = Grow(box, kSmoothRing + 1, level.hole.size()) & all;
     Level one;
     one.img = level.img(roi);  // shares the window's pixels: the fill is written through
