@@ -11,6 +11,9 @@
 //   fine over two pyramid levels (more only when a huge hole must be searched coarser). The
 //   coarsest level starts from an onion-peel fill (ring by ring from the hole's edge), and a
 //   smooth correction taken from the hole's edge removes brightness steps (gradients, shading).
+//   A hole on a smooth backdrop (its ring of known pixels, per side, fits a quadratic surface
+//   within a few levels) takes that surface plus the fill's own fine grain, so patches copied
+//   from lighter and darker parts of a gradient leave no step in the shape of what was removed.
 //   Search is restricted to a window around each group of holes (their bounding box plus a margin
 //   that grows with the hole, widened until it holds enough source at every level; windows that
 //   overlap are merged unless InpaintOptions::separate_windows), and distant sources pay a small
