@@ -1127,7 +1127,10 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
   for (size_t i = 0; i < regions.size(); ++i) {
     const double tilt = LineAngle(regions[i]);
     if (std::abs(tilt) < kWatermarkTilt || std::abs(tilt) > 90 - kWatermarkTilt) continue;
-    for (size_t j = 0; j < regions.size(); ++j) alike[i] += TiltedAlike(regions[i], regions[j]);
+    if (regions[i].chroma_view) continue;  // coloured parts of a product are no watermark
+    for (size_t j = 0; j < regions.size(); ++j) {
+      alike[i] += !regions[j].chroma_view && TiltedAlike(regions[i], regions[j]);
+    }
   }
   cv::Mat labels, stats, centroids;
   double sx = 1, sy = 1;
@@ -1166,6 +1169,18 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
       f.overlay = false;
       f.why = "does not read as text (texture or pattern)";
       continue;
+    }
+    if (regions[i].chroma_view) {
+      // Seen only in the chroma view: text there differs from its surroundings in colour, not in
+      // lightness; otherwise it is a coloured part of the product (pink sunglasses' lens read
+      // "90" at 0.69, a 622x397 region) that the photo's own pass rightly did not take for text.
+      std::optional<OverlayCues>& measured = (*cues)[i];
+      if (!measured) measured = MeasureOverlayCues(bgr, regions[i]);
+      if (!measured->colour_only) {
+        f.overlay = false;
+        f.why = "seen only in colour, yet not colour-only text: a coloured part of the product";
+        continue;
+      }
     }
     if (recognised && f.confidence < kReadable &&
         LineHeight(regions[i]) >= kGiantLine * std::min(bgr.cols, bgr.rows)) {
