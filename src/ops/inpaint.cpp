@@ -7,6 +7,7 @@
 #include <numeric>
 #include <opencv2/imgproc.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/morphology.h"
@@ -694,17 +695,18 @@ cv::Mat EnclosedSpecks(const cv::Mat& nosrc) {
   return out;
 }
 
-// On a smooth backdrop copied patches carry the brightness of where they came from: patches from
-// above a bar across a gradient are lighter than those from below, and where the two meet inside
-// the hole the fill shows a step in the shape of the removed graphic (taobao4's bar), which the
-// edge correction (CorrectBias) cannot see. Per side, when the ring of known pixels around the
-// holes fits a quadratic surface within kSmoothFit, the hole pixels of that side take the
-// surface plus the fill's own detail (the fill less its masked Gaussian blur): grain stays, steps
-// go. A ring that does not fit (texture, an edge, an object) leaves the fill as it is.
-// Measured on taobao4's bar: the fill's ring fits within 0.7-1.9 levels, and its lighter plateau
-// over the darker part below is gone.
 // Declared here, defined with the windows below.
 cv::Rect Grow(const cv::Rect& r, int margin, cv::Size bounds);
+
+// `image` (CV_32FC3) blurred by kDetailSigma over the pixels `weight` (CV_32FC1, 0 or 1) holds,
+// and the weight blurred alike: their ratio is the image's local mean over those pixels.
+std::pair<cv::Mat, cv::Mat> MaskedBlur(const cv::Mat& image, const cv::Mat& weight) {
+  cv::Mat weight3, blurred, norm;
+  cv::merge(std::vector<cv::Mat>(3, weight), weight3);
+  cv::GaussianBlur(image.mul(weight3), blurred, cv::Size(), kDetailSigma);
+  cv::GaussianBlur(weight, norm, cv::Size(), kDetailSigma);
+  return {blurred, norm};
+}
 
 // One hole (`level.hole`, a single component) of SmoothBackdrop.
 void SmoothHole(Level& level, const cv::Mat& ignore) {
@@ -761,17 +763,10 @@ void SmoothHole(Level& level, const cv::Mat& ignore) {
     in_hole.convertTo(weight, CV_32FC1, 1 / 255.0);
     cv::Mat fill;
     level.img.convertTo(fill, CV_32FC3);
-    cv::Mat blurred, norm;
-    cv::Mat weight3;
-    cv::merge(std::vector<cv::Mat>(3, weight), weight3);
-    cv::GaussianBlur(fill.mul(weight3), blurred, cv::Size(), kDetailSigma);
-    cv::GaussianBlur(weight, norm, cv::Size(), kDetailSigma);
+    const auto [blurred, norm] = MaskedBlur(fill, weight);
     // The ring's own grain bounds the detail kept: what a step leaves after the blur (a ridge
     // along the seam) is far beyond it.
-    cv::Mat ring_weight3, ring_blur, ring_norm;
-    cv::merge(std::vector<cv::Mat>(3, ring_weight), ring_weight3);
-    cv::GaussianBlur(fill.mul(ring_weight3), ring_blur, cv::Size(), kDetailSigma);
-    cv::GaussianBlur(ring_weight, ring_norm, cv::Size(), kDetailSigma);
+    const auto [ring_blur, ring_norm] = MaskedBlur(fill, ring_weight);
     double grain = 0;
     for (const cv::Point& p : ring_pixels) {
       const cv::Vec3f d =
@@ -799,6 +794,16 @@ void SmoothHole(Level& level, const cv::Mat& ignore) {
   }
 }
 
+// On a smooth backdrop copied patches carry the brightness of where they came from: patches from
+// above a bar across a gradient are lighter than those from below, and where the two meet inside
+// the hole the fill shows a step in the shape of the removed graphic (taobao4's bar), which the
+// edge correction (CorrectBias) cannot see. Per side, when the ring of known pixels around the
+// holes fits a quadratic surface within kSmoothFit, the hole pixels of that side take the
+// surface plus the fill's own detail (the fill less its masked Gaussian blur): grain stays, steps
+// go. A ring that does not fit (texture, an edge, an object) leaves the fill as it is.
+// Measured on taobao4's bar: the fill's ring fits within 0.7-1.9 levels, and its lighter plateau
+// over the darker part below is gone.
+//
 // Each connected hole of the level on its own ring (a window may hold many holes, far apart).
 // Ring pixels nonzero in `ignore` (CV_8UC1, the level's size: specks, foreign colours) are left
 // out: a caption's pixel left in the hole would light a glow around it.

@@ -1222,8 +1222,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // A tiled watermark goes by inversion; the other regions are classified.
     step.Restart();
     cv::Mat print_product;  // ISNet's product, when a near-opaque candidate watermark needed it
-                            // Copies of a watermark are sought among the photo's own regions: the
-                            // chroma view's (listed
+    // Copies of a watermark are sought among the photo's own regions: the chroma view's (listed
     // last) also outline coloured parts of a product, which once made a lattice on a clean shoe.
     const std::vector<models::TextRegion> own(
         first.regions.begin(),
