@@ -852,39 +852,6 @@ bool ReadAlike(std::string a, std::string b) {
   return 2 * EditDistance(a, b) <= longest;
 }
 
-// Whether the copies of a level (or legible) `mark` that the detector saw (regions whose centre
-// lies on a copy) read alike, each read at least kAlikeConfidence: two lines of different print
-// ("HTO" and "UT" of one caption split by the product, "Fashion" over "trend") match a template as
-// a watermark's copies do, and inverted as one they left half their strokes. A tilted mark is a
-// watermark by its tilt, and its copies over a busy product read poorly: not checked unless it is
-// near-opaque (kLegibleOpacity).
-Result<bool> CopiesReadAlike(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
-                             const TiledWatermark& mark, models::Runtime& runtime) {
-  if (std::abs(LineAngle(regions[mark.seed])) >= kWatermarkTilt && mark.opacity < kLegibleOpacity) {
-    return true;
-  }
-  std::vector<models::TextRegion> seen;
-  for (const models::TextRegion& region : regions) {
-    for (size_t i = 0; i < mark.copies.size(); ++i) {
-      if (cv::pointPolygonTest(mark.CopyPolygon(i), region.box.center, false) >= 0) {
-        seen.push_back(region);
-        break;
-      }
-    }
-  }
-  if (seen.size() < 2) return true;
-  ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
-  ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts, recognizer->RecognizeAll(bgr, seen));
-  for (size_t i = 0; i < texts.size(); ++i) {
-    if (texts[i].text.empty() || texts[i].confidence < kAlikeConfidence) continue;
-    for (size_t j = i + 1; j < texts.size(); ++j) {
-      if (texts[j].text.empty() || texts[j].confidence < kAlikeConfidence) continue;
-      if (!ReadAlike(texts[i].text, texts[j].text)) return false;
-    }
-  }
-  return true;
-}
-
 // Why a watermark copy was removed, for the report.
 std::string WatermarkWhy(const TiledWatermark& mark) {
   char text[96];
@@ -1035,17 +1002,22 @@ bool PrintNotWatermark(const TiledWatermark& mark, const std::vector<models::Tex
          ShareIn(regions[mark.seed], product) >= kOnProduct;
 }
 
-// FindTiledWatermark() without print (PrintNotWatermark): a candidate seeded by a level line the
-// detector saw at one copy only is checked against ISNet's product mask (run only then, into
-// `product` at `bgr`'s size; empty otherwise), and when it is print, its lines are taken out and
-// the search goes on. The result's seed indexes `regions`. Errors: the segmenter's.
+// FindTiledWatermark() among the candidates (WatermarkCandidate) without print (PrintNotWatermark):
+// a candidate seeded by a level line the detector saw at one copy only is checked against ISNet's
+// product mask (run only then, into `product` at `bgr`'s size; empty otherwise), and when it is
+// print, its lines are taken out and the search goes on. The result's seed indexes `regions`.
+// Errors: the segmenter's.
 Result<std::optional<TiledWatermark>> WatermarkNotPrint(
     const cv::Mat& bgr, const std::vector<models::TextRegion>& regions, models::Runtime& runtime,
     cv::Mat* product) {
   product->release();
-  std::vector<models::TextRegion> left = regions;
-  std::vector<int> index(regions.size());
-  for (size_t i = 0; i < index.size(); ++i) index[i] = static_cast<int>(i);
+  std::vector<models::TextRegion> left;  // the candidates still in play, at `index` in `regions`
+  std::vector<int> index;
+  for (size_t i = 0; i < regions.size(); ++i) {
+    if (!WatermarkCandidate(regions[i])) continue;
+    left.push_back(regions[i]);
+    index.push_back(static_cast<int>(i));
+  }
   for (int tries = 0; tries < kMaxWatermarkTries; ++tries) {
     std::optional<TiledWatermark> mark = FindTiledWatermark(bgr, left);
     if (!mark || TiltedFromAxes(left[mark->seed]) || CopiesSeenAlike(*mark, left) >= 2) {
@@ -1077,6 +1049,34 @@ Result<std::optional<TiledWatermark>> WatermarkNotPrint(
 }
 
 }  // namespace
+
+Result<bool> CopiesReadAlike(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
+                             const TiledWatermark& mark, models::Runtime& runtime) {
+  if (std::abs(LineAngle(regions[mark.seed])) >= kWatermarkTilt && mark.opacity < kLegibleOpacity) {
+    return true;
+  }
+  std::vector<models::TextRegion> seen;
+  for (const models::TextRegion& region : regions) {
+    if (!WatermarkCandidate(region)) continue;
+    for (size_t i = 0; i < mark.copies.size(); ++i) {
+      if (cv::pointPolygonTest(mark.CopyPolygon(i), region.box.center, false) >= 0) {
+        seen.push_back(region);
+        break;
+      }
+    }
+  }
+  if (seen.size() < 2) return true;
+  ASSIGN_OR_RETURN(const models::TextRecognizer* recognizer, runtime.text_recognizer());
+  ASSIGN_OR_RETURN(std::vector<models::RecognizedText> texts, recognizer->RecognizeAll(bgr, seen));
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].text.empty() || texts[i].confidence < kAlikeConfidence) continue;
+    for (size_t j = i + 1; j < texts.size(); ++j) {
+      if (texts[j].text.empty() || texts[j].confidence < kAlikeConfidence) continue;
+      if (!ReadAlike(texts[i].text, texts[j].text)) return false;
+    }
+  }
+  return true;
+}
 
 Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Mat& bgr) {
   ASSIGN_OR_RETURN(cv::Mat prob, segmenter.Predict(segmenter.NetView(bgr)));
@@ -1222,14 +1222,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // A tiled watermark goes by inversion; the other regions are classified.
     step.Restart();
     cv::Mat print_product;  // ISNet's product, when a near-opaque candidate watermark needed it
-    // Copies of a watermark are sought among the photo's own regions: the chroma view's (listed
-    // last) also outline coloured parts of a product, which once made a lattice on a clean shoe.
-    const std::vector<models::TextRegion> own(
-        first.regions.begin(),
-        std::find_if(first.regions.begin(), first.regions.end(),
-                     [](const models::TextRegion& r) { return r.chroma_view; }));
     ASSIGN_OR_RETURN(std::optional<TiledWatermark> mark,
-                     WatermarkNotPrint(bgr, own, runtime, &print_product));
+                     WatermarkNotPrint(bgr, first.regions, runtime, &print_product));
     step.Add(&Timings::classify);
     if (mark && options.recognize) {
       step.Restart();
@@ -1247,19 +1241,17 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       // past the glyphs).
       const int reach = std::max(2, cvRound(LineHeight(first.regions[mark->seed]) / 3));
       mark_area = DilateDisc(changed, reach);
-      // Not the chroma view's regions: a grey watermark has no chroma, and the view's regions
-      // outline coloured parts of the product too (a shoe's upper under the copies was wiped).
       for (size_t i = 0; i < first.regions.size(); ++i) {
         in_mark[i] =
-            static_cast<int>(i) == mark->seed ||
-            (!first.regions[i].chroma_view && ShareIn(first.regions[i], mark_area) >= kInMark);
+            static_cast<int>(i) == mark->seed || (WatermarkCandidate(first.regions[i]) &&
+                                                  ShareIn(first.regions[i], mark_area) >= kInMark);
       }
       // Lines tilted and sized like the watermark's (the rest of a line the template held only
       // part of) are its too: they are inpainted.
       const models::TextRegion& seed = first.regions[mark->seed];
       const bool tilted = std::abs(LineAngle(seed)) >= kWatermarkTilt;
       for (size_t i = 0; i < first.regions.size(); ++i) {
-        fragment[i] = !in_mark[i] && !first.regions[i].chroma_view && tilted &&
+        fragment[i] = !in_mark[i] && WatermarkCandidate(first.regions[i]) && tilted &&
                       TiltedAlike(seed, first.regions[i]);
       }
     }

@@ -146,6 +146,19 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
 // 0.5, at `bgr`'s size fitted into a 1024 px long side. Errors as Segmenter::Predict().
 Result<cv::Mat> TextProductMask(const models::Segmenter& segmenter, const cv::Mat& bgr);
 
+struct TiledWatermark;
+// Whether the copies of a level (or legible) watermark candidate `mark` (found among `regions`,
+// its seed indexing them) that the detector saw, the WatermarkCandidate() regions whose centre
+// lies on a copy, read alike (reads under kAlikeConfidence, remove_text.cpp, say nothing): two
+// lines of different print ("Fashion" over "trend", three tilted opaque captions on coloured
+// bands) match a template as a watermark's copies do, and inverted as one they lose only the
+// seed's strokes. A mark tilted from the axes (kWatermarkTilt) and under kLegibleOpacity opaque
+// is not read (a translucent watermark's copies over a busy product read poorly): true.
+// RemoveText() drops a mark that does not read alike. Errors: the recognizer's (NotFound /
+// ModelFailure naming `vitrine models prepare`). Thread-safe.
+Result<bool> CopiesReadAlike(const cv::Mat& bgr, const std::vector<models::TextRegion>& regions,
+                             const TiledWatermark& mark, models::Runtime& runtime);
+
 // Share of `bgr`'s area (in [0, 1]) covered by overlay text: detected regions that read as text
 // and that ClassifyText calls overlay against the product mask. The mask is the function's
 // `product` argument when given (the compliance gate's or the runner's qa::ProductPieces: no

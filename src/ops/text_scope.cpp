@@ -501,6 +501,8 @@ bool TiltedFromAxes(const models::TextRegion& region) {
   return tilt >= kWatermarkTilt && tilt <= 90 - kWatermarkTilt;
 }
 
+bool WatermarkCandidate(const models::TextRegion& region) { return !region.chroma_view; }
+
 bool TiltedAlike(const models::TextRegion& reference, const models::TextRegion& line) {
   const double ratio = LineHeight(line) / LineHeight(reference);
   return std::abs(LineAngle(line) - LineAngle(reference)) <= kSameTilt && ratio >= 0.75 &&
@@ -1127,9 +1129,9 @@ void ClassifyText(const cv::Mat& bgr, const cv::Mat& product,
   for (size_t i = 0; i < regions.size(); ++i) {
     const double tilt = LineAngle(regions[i]);
     if (std::abs(tilt) < kWatermarkTilt || std::abs(tilt) > 90 - kWatermarkTilt) continue;
-    if (regions[i].chroma_view) continue;  // coloured parts of a product are no watermark
+    if (!WatermarkCandidate(regions[i])) continue;
     for (size_t j = 0; j < regions.size(); ++j) {
-      alike[i] += !regions[j].chroma_view && TiltedAlike(regions[i], regions[j]);
+      alike[i] += WatermarkCandidate(regions[j]) && TiltedAlike(regions[i], regions[j]);
     }
   }
   cv::Mat labels, stats, centroids;

@@ -129,6 +129,15 @@ inline constexpr double kWatermarkTilt = 10;
 // Whether `region`'s line is tilted from both axes by at least kWatermarkTilt degrees, as tiled
 // shop watermarks are and lines of print or of a document are not.
 bool TiltedFromAxes(const models::TextRegion& region);
+// Whether a detected region may seed or join a tiled watermark: be its template
+// (FindTiledWatermark's `regions`), one of its copies or the rest of its line in RemoveText, or
+// a line tilted alike that makes a group of tilted lines a watermark in ClassifyText. The photo's
+// own regions may; those seen only in TextDetector::RunPhoto's chroma view (`chroma_view`) may
+// not: a grey watermark has no chroma, and that view also outlines coloured parts of a product (a
+// shoe's upper made a lattice on a clean shoe and was wiped under a real watermark's copies; pink
+// sunglasses' lens). The one place that decides it: a new watermark search takes its candidates
+// from here. Pure.
+bool WatermarkCandidate(const models::TextRegion& region);
 // Whether `line` is tilted and sized like `reference`: within 4 degrees of its angle and 25 % of
 // its line height (the copies of one tiled watermark, or the rest of one of its lines).
 bool TiltedAlike(const models::TextRegion& reference, const models::TextRegion& line);

@@ -875,5 +875,148 @@ TEST(TextScopeTest, TiledTranslucentWatermarkOverAThreePackStillGoes) {
               MaskedPsnr(out->bgr, photo, marked.mask));
 }
 
+// Sunglasses on a pale sheet: two lenses, each a smooth saturated rose, darker at the top (a
+// gradient lens) with a soft highlight, in a thin gold rim; a photo's blur and noise. `lenses`
+// gets their pixels.
+cv::Mat Sunglasses(cv::Size size, const std::vector<cv::RotatedRect>& shapes, cv::Mat* lenses) {
+  cv::Mat clean(size, CV_8UC3);
+  for (int y = 0; y < size.height; ++y) {  // a sheet lit from the left
+    for (int x = 0; x < size.width; ++x) {
+      clean.at<cv::Vec3b>(y, x) = cv::Vec3b::all(cv::saturate_cast<uchar>(236 - x / 20 - y / 30));
+    }
+  }
+  *lenses = cv::Mat::zeros(size, CV_8UC1);
+  for (const cv::RotatedRect& shape : shapes) {
+    cv::Mat lens = cv::Mat::zeros(size, CV_8UC1);
+    cv::ellipse(lens, shape, cv::Scalar(255), cv::FILLED, cv::LINE_AA);
+    const cv::Rect box = shape.boundingRect() & cv::Rect(cv::Point(0, 0), size);
+    for (int y = box.y; y < box.br().y; ++y) {
+      for (int x = box.x; x < box.br().x; ++x) {
+        const double a = lens.at<uchar>(y, x) / 255.0;
+        if (a == 0) continue;
+        const double t = static_cast<double>(y - box.y) / box.height;  // 0 at the top
+        const double glint = std::exp(
+            -std::pow(std::hypot(x - box.x - 0.3 * box.width, y - box.y - 0.35 * box.height) /
+                          (0.2 * box.width),
+                      2));
+        const cv::Vec3d rose(90 + 70 * t + 60 * glint, 60 + 60 * t + 60 * glint,
+                             150 + 70 * t + 40 * glint);
+        cv::Vec3b& p = clean.at<cv::Vec3b>(y, x);
+        for (int c = 0; c < 3; ++c) p[c] = cv::saturate_cast<uchar>((1 - a) * p[c] + a * rose[c]);
+      }
+    }
+    cv::ellipse(clean, shape, cv::Scalar(60, 150, 200), 3, cv::LINE_AA);  // the gold rim
+    *lenses |= lens;
+  }
+  return Photographed(clean, 9);
+}
+
+// A region whose rectangle is `box`, as the detector outlines one.
+models::TextRegion RegionFor(const cv::RotatedRect& box, bool chroma_view) {
+  models::TextRegion region;
+  region.box = box;
+  cv::Point2f corners[4];
+  box.points(corners);
+  region.polygon.assign(corners, corners + 4);
+  region.score = 0.7f;
+  region.chroma_view = chroma_view;
+  return region;
+}
+
+TEST(TextScopeTest, ColouredLensSeenOnlyInTheChromaViewIsNotOverlay) {
+  // The main job's QA on pink_sunglasses_03: the chroma view outlined a rose lens, which read
+  // "90" at 0.69, and the lens counted as overlay text covering a tenth of the image. A region
+  // seen only in that view is text only when it differs from its surroundings in colour and not
+  // in lightness (a yellow caption on a grey patch of its lightness, which the photo's own pass
+  // may miss); a lens is darker than the sheet. With no product mask (every line that reads
+  // counts) and with the lens as the product, the lens stays and the colour-only caption goes.
+  const cv::Size size(400, 300);
+  const cv::RotatedRect lens_shape(cv::Point2f(140, 150), cv::Size2f(170, 120), -8);
+  cv::Mat lenses;
+  const cv::Mat sunglasses = Sunglasses(size, {lens_shape}, &lenses);
+  cv::Mat photo = sunglasses.clone();
+  cv::Mat yellow_lab;
+  cv::cvtColor(cv::Mat(1, 1, CV_8UC3, cv::Scalar(0, 200, 255)), yellow_lab, cv::COLOR_BGR2Lab);
+  int grey_level = 0;  // the grey whose L* is the yellow's
+  for (int g = 0, gap = 256; g < 256; ++g) {
+    cv::Mat lab;
+    cv::cvtColor(cv::Mat(1, 1, CV_8UC3, cv::Scalar::all(g)), lab, cv::COLOR_BGR2Lab);
+    const int d = std::abs(lab.at<cv::Vec3b>(0, 0)[0] - yellow_lab.at<cv::Vec3b>(0, 0)[0]);
+    if (d < gap) gap = d, grey_level = g;
+  }
+  photo(cv::Rect(250, 50, 120, 60)).setTo(cv::Scalar::all(grey_level));
+  const RenderedText caption = RenderText(photo, {.text = "包邮",
+                                                  .bold = true,
+                                                  .pixel_height = 26,
+                                                  .color = {0, 200, 255},
+                                                  .center = {310, 80}});
+  const cv::Mat& drawn = caption.bgr;
+
+  // What the chroma view outlines on the lens, as on the real photo (found on the sunglasses
+  // alone: with the caption beside the lens, the view outlined nothing on it at this size).
+  Result<models::TextDetector::Output> detected = Detector().RunPhoto(sunglasses);
+  ASSERT_TRUE(detected.ok()) << detected.status().message();
+  std::vector<models::TextRegion> regions;
+  for (const models::TextRegion& region : detected->regions) {
+    if (region.chroma_view && lenses.at<uchar>(cv::Point(region.box.center)) > 0) {
+      regions.push_back(region);
+    }
+  }
+  ASSERT_FALSE(regions.empty()) << "the chroma view outlines the lens";
+  const size_t lens_regions = regions.size();
+  // The caption as the chroma view outlines such a line (TextDetectorTest's yellow on the box).
+  cv::Mat glyph_points;
+  cv::findNonZero(caption.text_mask, glyph_points);
+  cv::RotatedRect caption_box = cv::minAreaRect(glyph_points);
+  caption_box.size += cv::Size2f(10, 10);  // the detector's margin, a fifth of the line height
+  regions.push_back(RegionFor(caption_box, true));
+  const OverlayCues lens_cues = MeasureOverlayCues(drawn, regions[0]);
+  const OverlayCues caption_cues = MeasureOverlayCues(drawn, regions.back());
+  std::printf("lens (%zu chroma-view regions): %s\ncaption: %s\n", lens_regions,
+              lens_cues.Describe().c_str(), caption_cues.Describe().c_str());
+  EXPECT_FALSE(lens_cues.colour_only);
+  ASSERT_TRUE(caption_cues.colour_only) << "the caption is told from the patch by colour alone";
+  for (const cv::Mat& product : {cv::Mat(), lenses}) {
+    std::vector<TextFinding> findings(regions.size());
+    for (TextFinding& f : findings) f.text = "90", f.confidence = 0.69f;
+    findings.back().text = "包邮";
+    findings.back().confidence = 0.95f;
+    ClassifyText(drawn, product, regions, true, &findings);
+    for (size_t i = 0; i < lens_regions; ++i) {
+      EXPECT_FALSE(findings[i].overlay) << "the lens: " << findings[i].why;
+    }
+    EXPECT_TRUE(findings.back().overlay) << "the caption: " << findings.back().why;
+  }
+}
+
+TEST(TextScopeTest, TiltedColouredPartsSeenOnlyInTheChromaViewAreNoWatermark) {
+  // Three tilted lenses of one size (three pairs of glasses laid alike) that the chroma view
+  // outlined as lines of one tilt and height: the photo's own tilted lines would be a tiled
+  // watermark's copies, overlay whatever the product; the chroma view's are not
+  // (WatermarkCandidate), and on the product they stay.
+  const cv::Size size(480, 300);
+  std::vector<cv::RotatedRect> shapes;
+  for (int i = 0; i < 3; ++i) {
+    shapes.emplace_back(cv::Point2f(90.0f + 150 * i, 150), cv::Size2f(120, 60), -25);
+  }
+  cv::Mat lenses;
+  const cv::Mat photo = Sunglasses(size, shapes, &lenses);
+  std::vector<models::TextRegion> regions;
+  for (const cv::RotatedRect& shape : shapes) regions.push_back(RegionFor(shape, true));
+  ASSERT_TRUE(TiltedFromAxes(regions[0]));
+  ASSERT_TRUE(TiltedAlike(regions[0], regions[2]));
+  EXPECT_FALSE(WatermarkCandidate(regions[0]));
+  std::vector<TextFinding> findings(3);
+  for (TextFinding& f : findings) f.confidence = 0.6f;
+  findings[0].text = "90", findings[1].text = "OO", findings[2].text = "C0";
+  ClassifyText(photo, lenses, regions, true, &findings);
+  for (const TextFinding& f : findings) EXPECT_FALSE(f.overlay) << f.text << ": " << f.why;
+  // The same lines seen in the photo itself are a watermark's copies.
+  for (models::TextRegion& region : regions) region.chroma_view = false;
+  EXPECT_TRUE(WatermarkCandidate(regions[0]));
+  ClassifyText(photo, lenses, regions, true, &findings);
+  for (const TextFinding& f : findings) EXPECT_TRUE(f.overlay) << f.text << ": " << f.why;
+}
+
 }  // namespace
 }  // namespace vitrine::ops

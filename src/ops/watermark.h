@@ -75,11 +75,12 @@ struct TiledWatermark {
   std::vector<cv::Point2f> CopyPolygon(size_t i) const;
 };
 
-// Looks for a tiled watermark among the detected `regions` of `bgr` (CV_8UC3): up to a few of the
-// best-scored regions are tried as the template; one repeated at least kMinCopies times, over a
-// third of the image, semi-transparent (a between 0.1 and 0.9), with at least two of its copies
-// among `regions`, is returned. nullopt otherwise (printed text repeated on a product is opaque and
-// local; bricks or tiles match themselves but the detector sees no text on them). Pure.
+// Looks for a tiled watermark among the detected `regions` of `bgr` (CV_8UC3; the caller passes
+// only WatermarkCandidate() regions, ops/text_scope.h): up to a few of the best-scored regions are
+// tried as the template; one repeated at least kMinCopies times, over a third of the image,
+// semi-transparent (a between 0.1 and 0.9), with at least two of its copies among `regions`, is
+// returned. nullopt otherwise (printed text repeated on a product is opaque and local; bricks or
+// tiles match themselves but the detector sees no text on them). Pure.
 std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
                                                  const std::vector<models::TextRegion>& regions);
 
