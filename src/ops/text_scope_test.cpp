@@ -875,9 +875,9 @@ TEST(TextScopeTest, TiledTranslucentWatermarkOverAThreePackStillGoes) {
               MaskedPsnr(out->bgr, photo, marked.mask));
 }
 
-// Sunglasses on a pale sheet: two lenses, each a smooth saturated rose, darker at the top (a
-// gradient lens) with a soft highlight, in a thin gold rim; a photo's blur and noise. `lenses`
-// gets their pixels.
+// Sunglasses on a pale sheet: a lens in each of `shapes`, a smooth saturated rose, darker at the
+// top (a gradient lens) with a soft highlight, in a thin gold rim; a photo's blur and noise.
+// `lenses` gets their pixels.
 cv::Mat Sunglasses(cv::Size size, const std::vector<cv::RotatedRect>& shapes, cv::Mat* lenses) {
   cv::Mat clean(size, CV_8UC3);
   for (int y = 0; y < size.height; ++y) {  // a sheet lit from the left
