@@ -39,6 +39,15 @@ constexpr double kMaxTurn = 150;
 constexpr double kOffTolerance = 2;
 constexpr double kGapBitTolerance = 2.5;
 constexpr int kMinReach = 6;
+// An outline going on through a hole to the image's border decides the hole pixels within this
+// many px of its course (ContinueOutlinesToBorder).
+// Its course is the line fitted to its last kBorderSpan outline pixels, which must lie on it
+// within kBorderStraight px (RMS).
+constexpr int kBorderReach = 48;
+constexpr int kBorderSpan = 28;
+constexpr double kBorderStraight = 1.0;
+// The two sides of a product going on to the border run within about 30 degrees of each other.
+constexpr double kBorderParallel = 0.87;
 // The curve's handles are tried at kHandleSteps lengths, from a circular arc's down to none.
 constexpr int kHandleSteps = 5;
 // Radius of the neighbourhood averaged by the thin-stroke fill.
@@ -90,6 +99,21 @@ constexpr double kSmoothFit = 2.5;
 constexpr double kDetailSigma = 3.0;
 // The detail kept is bounded by three times the ring's own (its RMS less its blur), at least this.
 constexpr double kMinDetail = 1.5;
+// Wexler's vote averages the patches that cover a pixel; where their sources disagree in their
+// fine grain (asphalt, concrete, a knit not aligned between sources) the average keeps the
+// surface's colour but smooths its grain away. Per hole and side, when the fill's detail finer
+// than kGrainSigma px holds under kGrainDeficit of the energy of the ring's (the known pixels
+// within kSmoothRing px, at least kMinGrain levels RMS), the fill takes the grain of the source
+// pixels its own patches were matched to instead (KeepSourceGrain).
+constexpr double kGrainSigma = 4.0;
+// Only holes at least 2 * kGrainDepth px across at their widest (a bar, a box, a badge): in a
+// glyph's stroke the average's smoothness does not show, and a copy's grain only adds error.
+constexpr float kGrainDepth = 8.0f;
+constexpr double kGrainDeficit = 0.7;
+constexpr double kMinGrain = 2.0;
+// A copied pixel's detail, and its source's local mean's distance from the fill's, are bounded by
+// kGrainBound times the ring's grain (RMS): beyond, it keeps the vote.
+constexpr double kGrainBound = 3.0;
 // The redone fill is kept when at most this share of what was foreign in the first one is left.
 constexpr double kRefillGain = 0.75;
 // Thick components whose pixels come within this many patch sizes of each other are filled
@@ -824,6 +848,101 @@ void SmoothBackdrop(Level& level, const cv::Mat& ignore) {
   }
 }
 
+// The vote of the finest level (`solver`, whose level is `level`) loses the grain of a textured
+// surface (kGrainDeficit): per hole (at least kGrainDepth deep) and side where it does, the fill
+// keeps its own local mean (its blur by kGrainSigma) and takes the detail of the pixel each hole
+// pixel's patch was matched to (the source patch's centre): the grain is the surface's own,
+// copied, not averaged (within kGrainBound of the ring's grain). Pixels
+// nonzero in `ignore` (CV_8UC1, the level's size) are left out of the ring.
+void KeepSourceGrain(Level& level, const LevelSolver& solver, const cv::Mat& ignore) {
+  cv::Mat copy = level.img.clone();
+  const cv::Mat& index = solver.index();
+  std::vector<cv::Point> holes;
+  cv::findNonZero(level.hole, holes);
+  for (const cv::Point& h : holes) {
+    const int i = index.at<int>(h);
+    if (i >= 0) copy.at<cv::Vec3b>(h) = level.img.at<cv::Vec3b>(solver.nnf()[i]);
+  }
+  cv::Mat fill, copied, fill_low, copy_low;
+  level.img.convertTo(fill, CV_32FC3);
+  copy.convertTo(copied, CV_32FC3);
+  cv::GaussianBlur(fill, fill_low, cv::Size(), kGrainSigma);
+  cv::GaussianBlur(copied, copy_low, cv::Size(), kGrainSigma);
+  // Per hole component and side: the energy (mean squared, over channels) of the fill's detail
+  // and of the ring's.
+  cv::Mat labels;
+  const int n = cv::connectedComponents(level.hole, labels, 8, CV_32S);
+  const cv::Mat ring = DilateDisc(level.hole, kSmoothRing) & (level.nosrc == 0) & (ignore == 0);
+  cv::Mat ring_labels;  // each ring pixel: the hole component it borders (nearest hole pixel's)
+  {
+    cv::Mat distance, nearest;
+    cv::distanceTransform(level.hole == 0, distance, nearest, cv::DIST_L2, cv::DIST_MASK_5,
+                          cv::DIST_LABEL_PIXEL);
+    std::vector<int> label_of(holes.size() + 1, 0);
+    for (const cv::Point& h : holes) label_of[nearest.at<int>(h)] = labels.at<int>(h);
+    ring_labels = cv::Mat(labels.size(), CV_32SC1, cv::Scalar(0));
+    for (int y = 0; y < ring.rows; ++y) {
+      for (int x = 0; x < ring.cols; ++x) {
+        if (ring.at<uchar>(y, x)) ring_labels.at<int>(y, x) = label_of[nearest.at<int>(y, x)];
+      }
+    }
+  }
+  std::vector<double> fill_energy(2 * n, 0), ring_energy(2 * n, 0);
+  std::vector<int> fill_count(2 * n, 0), ring_count(2 * n, 0);
+  // Each hole's depth (its widest point's half width).
+  std::vector<float> depth(n, 0.0f);
+  {
+    cv::Mat distance;
+    cv::distanceTransform(level.hole, distance, cv::DIST_L2, 3);
+    for (const cv::Point& h : holes) {
+      float& d = depth[labels.at<int>(h)];
+      d = std::max(d, distance.at<float>(h));
+    }
+  }
+  for (int y = 0; y < labels.rows; ++y) {
+    for (int x = 0; x < labels.cols; ++x) {
+      const cv::Point p(x, y);
+      const int hole_label = labels.at<int>(p), ring_label = ring_labels.at<int>(p);
+      if (hole_label == 0 && ring_label == 0) continue;
+      const cv::Vec3f d = fill.at<cv::Vec3f>(p) - fill_low.at<cv::Vec3f>(p);
+      const int k = 2 * (hole_label + ring_label) + SideAt(level.side, p);
+      if (hole_label) {
+        fill_energy[k] += d.dot(d) / 3;
+        ++fill_count[k];
+      } else {
+        ring_energy[k] += d.dot(d) / 3;
+        ++ring_count[k];
+      }
+    }
+  }
+  // Per hole and side: the bound on the grain taken (kGrainBound times the ring's RMS), or 0 to
+  // keep the vote.
+  std::vector<float> bound(2 * n, 0.0f);
+  for (int k = 2; k < 2 * n; ++k) {
+    if (fill_count[k] == 0 || ring_count[k] < kMinRingPixels || depth[k / 2] < kGrainDepth) {
+      continue;
+    }
+    const double ring_grain = ring_energy[k] / ring_count[k];
+    if (ring_grain >= kMinGrain * kMinGrain &&
+        fill_energy[k] / fill_count[k] < kGrainDeficit * ring_grain) {
+      bound[k] = static_cast<float>(kGrainBound * std::sqrt(ring_grain));
+    }
+  }
+  for (const cv::Point& h : holes) {
+    const float b = bound[2 * labels.at<int>(h) + SideAt(level.side, h)];
+    if (b == 0) continue;
+    // Sources whose surroundings are another colour than the fill here (a car's body beside the
+    // road) lend no grain; nor does what exceeds the ring's grain (the edge of such a source).
+    const cv::Vec3f shift = copy_low.at<cv::Vec3f>(h) - fill_low.at<cv::Vec3f>(h);
+    if (cv::norm(shift, cv::NORM_INF) > b) continue;
+    const cv::Vec3f d = copied.at<cv::Vec3f>(h) - copy_low.at<cv::Vec3f>(h);
+    if (cv::norm(d, cv::NORM_INF) > b) continue;
+    const cv::Vec3f v = fill_low.at<cv::Vec3f>(h) + d;
+    cv::Vec3b& out = level.img.at<cv::Vec3b>(h);
+    for (int c = 0; c < 3; ++c) out[c] = cv::saturate_cast<uchar>(v[c]);
+  }
+}
+
 // Exemplar fill of one window, given its pyramid (levels[0].img shares the window's pixels and
 // receives the fill; thin strokes are already filled there).
 void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint64_t seed) {
@@ -885,6 +1004,7 @@ void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint6
       // fill's brightness either.
       cv::Mat ignore = EnclosedSpecks(levels[0].nosrc);
       if (!levels[0].foreign.empty()) ignore |= levels[0].foreign > 127;
+      KeepSourceGrain(levels[0], cur, ignore);
       cur.CorrectBias(ignore);
       SmoothBackdrop(levels[0], ignore);
     }
@@ -1407,6 +1527,144 @@ void CompleteOutlinesAcross(const cv::Mat& on, const cv::Mat& off, const cv::Mat
   }
 }
 
+// A side's outline that runs into a hole and on through the image's border (a dress's sides under
+// a bar along the photo's bottom edge) has no other end to join (CompleteOutlinesAcross): it goes
+// on straight to the border, along the line fitted to its last kBorderSpan outline pixels
+// (bordering `off`) before the hole, as the product's sides run; an end that is not straight
+// there (kBorderStraight: a fingertip, a round hem) sets no course. Its ray is followed while it
+// stays in the hole; it counts only if it leaves the image, and only beside the product's other
+// side doing the same (the nearest such ray on its `on` side, in the same hole, within about 30
+// degrees, with `off` beyond it): a model's arm running into a badge does not go on alone. The
+// hole pixels of that component within kBorderReach px of a ray take the side of it that its
+// outline's `off` neighbours are not on (a pixel near two rays: the nearer one's).
+// `labels` are `binary`'s 8-connected components; `result` is updated.
+void ContinueOutlinesToBorder(const cv::Mat& on, const cv::Mat& off, const cv::Mat& binary,
+                              const cv::Mat& labels, cv::Mat* result) {
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(on.clone(), contours, cv::RETR_LIST, cv::CHAIN_APPROX_NONE);
+  const cv::Rect image(cv::Point(0, 0), binary.size());
+  auto at = [&](const cv::Mat& m, cv::Point p) { return image.contains(p) && m.at<uchar>(p); };
+  cv::Mat nearest(binary.size(), CV_32FC1, cv::Scalar(kBorderReach + 1));
+  struct Ray {
+    cv::Point2d start, direction;
+    double length;  // to the border
+    double off;     // +1: `off` lies where direction x (p - start) > 0; -1: the other way
+    int label;      // the hole component
+  };
+  std::vector<Ray> rays;
+  for (const std::vector<cv::Point>& contour : contours) {
+    const int n = static_cast<int>(contour.size());
+    if (n < kMinAnchor + 2) continue;
+    // 1: outline (borders `off`), 2: borders the hole only, 0: neither.
+    std::vector<uchar> kind(n, 0);
+    for (int i = 0; i < n; ++i) {
+      const cv::Point p = contour[i];
+      bool to_off = false, to_hole = false;
+      for (const cv::Point d :
+           {cv::Point(1, 0), cv::Point(-1, 0), cv::Point(0, 1), cv::Point(0, -1)}) {
+        to_off |= at(off, p + d);
+        to_hole |= at(binary, p + d);
+      }
+      kind[i] = to_off ? 1 : to_hole ? 2 : 0;
+    }
+    auto point = [&](int i) { return contour[((i % n) + n) % n]; };
+    for (int i = 0; i < n; ++i) {
+      for (const int step : {1, -1}) {
+        // The outline's last pixel before the hole, walking in `step`'s direction.
+        if (kind[i] != 1 || kind[((i + step) % n + n) % n] != 2) continue;
+        int length = 1;
+        while (length < kBorderSpan && kind[((i - step * length) % n + n) % n] == 1) ++length;
+        if (length < kBorderSpan) continue;
+        // Direction: the line fitted to the span, oriented towards its end; a curved end (a
+        // fingertip, a round hem) sets no course.
+        std::vector<cv::Point2f> span;
+        for (int k = 0; k < length; ++k) span.emplace_back(point(i - step * k));
+        cv::Vec4f line;
+        cv::fitLine(span, line, cv::DIST_L2, 0, 0.01, 0.01);
+        cv::Point2d t(line[0], line[1]);
+        const cv::Point2d mean(line[2], line[3]);
+        double deviation = 0;
+        for (const cv::Point2f& p : span) {
+          const cv::Point2d d = cv::Point2d(p) - mean;
+          deviation += std::pow(t.x * d.y - t.y * d.x, 2);
+        }
+        if (std::sqrt(deviation / length) > kBorderStraight) continue;
+        if (t.dot(cv::Point2d(point(i)) - mean) < 0) t = -t;
+        // Follow the ray through the hole.
+        const cv::Point2d a(point(i));
+        cv::Point last(-1, -1);
+        int label = 0;
+        double travelled = 0;
+        bool leaves = false;
+        for (double s = 1;; s += 0.5) {
+          const cv::Point q(cvRound(a.x + t.x * s), cvRound(a.y + t.y * s));
+          if (!image.contains(q)) {
+            leaves = true;
+            break;
+          }
+          if (!binary.at<uchar>(q)) {
+            if (travelled > 0) break;  // out of the hole into known pixels: not to the border
+            if (s > 2) break;          // does not head into the hole
+            continue;
+          }
+          if (label == 0) label = labels.at<int>(q);
+          travelled = s;
+          last = q;
+        }
+        if (!leaves || label == 0 || travelled < kMinAnchor) continue;
+        // Which side of the ray `off` lies: the outline's `off` neighbours, as in
+        // CompleteOutlinesAcross.
+        double vote = 0;
+        for (int k = 0; k < length; ++k) {
+          const cv::Point p = point(i - step * k);
+          for (const cv::Point d :
+               {cv::Point(1, 0), cv::Point(-1, 0), cv::Point(0, 1), cv::Point(0, -1)}) {
+            if (at(off, p + d)) vote += t.x * d.y - t.y * d.x;
+          }
+        }
+        if (vote == 0) continue;
+        rays.push_back({a, t, travelled + 1, vote > 0 ? 1.0 : -1.0, label});
+      }
+    }
+  }
+  // A side goes on only beside its product's other side going on too (a model's arm running
+  // into a badge over a bar does not): the nearest ray on its `on` side, in the same hole,
+  // roughly parallel, must have `off` on its far side.
+  for (const Ray& ray : rays) {
+    const cv::Point2d to_on(-ray.off * -ray.direction.y, -ray.off * ray.direction.x);
+    const Ray* partner = nullptr;
+    double closest = 1e9;
+    for (const Ray& other : rays) {
+      const double gap = (other.start - ray.start).dot(to_on);
+      if (&other == &ray || other.label != ray.label || gap <= 0 || gap >= closest) continue;
+      closest = gap;
+      partner = &other;
+    }
+    if (partner == nullptr || partner->direction.dot(ray.direction) < kBorderParallel) continue;
+    const cv::Point2d partner_to_on(-partner->off * -partner->direction.y,
+                                    -partner->off * partner->direction.x);
+    if (partner_to_on.dot(to_on) >= 0) continue;
+    const cv::Point2d end = ray.start + ray.direction * ray.length;
+    cv::Rect box = cv::boundingRect(std::vector<cv::Point>{ray.start, end});
+    box = cv::Rect(box.x - kBorderReach, box.y - kBorderReach, box.width + 2 * kBorderReach,
+                   box.height + 2 * kBorderReach) &
+          image;
+    for (int y = box.y; y < box.br().y; ++y) {
+      for (int x = box.x; x < box.br().x; ++x) {
+        if (!binary.at<uchar>(y, x) || labels.at<int>(y, x) != ray.label) continue;
+        const cv::Point2d d = cv::Point2d(x, y) - ray.start;
+        const double along = d.dot(ray.direction);
+        if (along < 0 || along > ray.length) continue;
+        const double across = ray.direction.x * d.y - ray.direction.y * d.x;
+        float& best = nearest.at<float>(y, x);
+        if (std::abs(across) >= best) continue;
+        best = static_cast<float>(std::abs(across));
+        result->at<uchar>(y, x) = across * ray.off > 0 ? 0 : 255;
+      }
+    }
+  }
+}
+
 // A piece of either side that lies mostly inside the hole continues nothing around it: a
 // membrane's bump around a speck of the segmenter's side left between the glyphs, or a circle
 // fitted to a removed disc's rim. It goes to the other side, so a hole in a backdrop is not
@@ -1466,6 +1724,7 @@ cv::Mat ContinueSides(const cv::Mat& sides, const cv::Mat& binary) {
   cv::Mat labels;
   cv::connectedComponents(binary, labels, 8, CV_32S);
   CompleteOutlinesAcross(on, off, binary, labels, &result);
+  ContinueOutlinesToBorder(on, off, binary, labels, &result);
   RoundOutlinesAcross(on, off, binary, &result);
   KeepSidesThatContinue(known, &result);
   return result;
@@ -1614,9 +1873,12 @@ void RefillForeign(const cv::Mat& labels, int label, cv::Rect box, int band, con
                    cv::Mat& out) {
   const cv::Rect roi = Grow(box, band + 1, out.size());
   const cv::Mat component = labels(roi) == label;
+  // The fill's colours once its grain is gone (a 5x5 median): a copied grain's rarer values
+  // (KeepSourceGrain) are no other object's colours; a pasted piece of one is larger.
   auto filled = [&]() {
     cv::Mat f;
-    cv::cvtColor(out(roi), f, cv::COLOR_BGR2Lab);
+    cv::medianBlur(out(roi), f, 5);
+    cv::cvtColor(f, f, cv::COLOR_BGR2Lab);
     return f;
   };
   const std::vector<RingColours> models = RingModels(lab, component, roi, band, binary, sides);

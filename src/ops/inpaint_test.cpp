@@ -9,6 +9,7 @@
 #include <opencv2/photo.hpp>
 #include <vector>
 
+#include "core/morphology.h"
 #include "tests/testdata.h"
 #include "tests/text_render.h"
 
@@ -724,6 +725,107 @@ TEST(InpaintTest, AStraightOutlineAcrossAHoleStaysStraight) {
   // Measured: worst 1 px, mean 0.3 px; with the membrane alone: worst 7 px, mean 3.2 px.
   EXPECT_LE(e.worst, 1) << "the straight edge bends inside the hole";
   EXPECT_LE(e.mean, 0.5);
+}
+
+// Energy (mean square, over the channels) of `img`'s detail finer than a 1.5 px Gaussian over the
+// pixels nonzero in `where`: how much fine grain a surface has.
+double FineGrain(const cv::Mat& img, const cv::Mat& where) {
+  cv::Mat f, low;
+  img.convertTo(f, CV_32FC3);
+  cv::GaussianBlur(f, low, cv::Size(), 1.5);
+  const cv::Mat d = f - low;
+  double sum = 0;
+  int n = 0;
+  for (int y = 0; y < img.rows; ++y) {
+    for (int x = 0; x < img.cols; ++x) {
+      if (!where.at<uchar>(y, x)) continue;
+      const cv::Vec3f v = d.at<cv::Vec3f>(y, x);
+      sum += v.dot(v) / 3;
+      ++n;
+    }
+  }
+  return n > 0 ? sum / n : 0;
+}
+
+TEST(InpaintTest, ABarAlongTheBottomOverAsphaltKeepsItsGrainAndTheProductRunsOnToTheBorder) {
+  // A street photo: grey asphalt, mottled and grainy, with a few dark cracks; a dress (flat tan
+  // with teal dots, widening a little downwards) stands on it from the top into a price bar along
+  // the bottom edge, a third of the height.
+  const cv::Size size(360, 240);
+  cv::Mat clean(size, CV_8UC3);
+  PaintTexture(clean, cv::Mat(size, CV_8UC1, cv::Scalar(255)), cv::Scalar(118, 120, 124), 20, 11);
+  cv::Mat mottle(size, CV_32FC1);
+  cv::RNG rng(5);
+  rng.fill(mottle, cv::RNG::NORMAL, 0, 40);
+  cv::GaussianBlur(mottle, mottle, cv::Size(), 1.5);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      cv::Vec3b& c = clean.at<cv::Vec3b>(y, x);
+      for (int k = 0; k < 3; ++k) c[k] = cv::saturate_cast<uchar>(c[k] + mottle.at<float>(y, x));
+    }
+  }
+  for (int k = 0; k < 7; ++k) {
+    cv::Point p(rng.uniform(0, size.width), rng.uniform(0, size.height));
+    for (int j = 0; j < 6; ++j) {
+      const cv::Point q = p + cv::Point(rng.uniform(-25, 26), rng.uniform(-12, 13));
+      cv::line(clean, p, q, cv::Scalar(60, 62, 66), 2, cv::LINE_AA);
+      p = q;
+    }
+  }
+  const auto left = [](int y) { return 140 - y / 16.0; };
+  const auto right = [](int y) { return 220 + y / 16.0; };
+  cv::Mat dress(size, CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      if (x >= left(y) && x < right(y)) dress.at<uchar>(y, x) = 255;
+    }
+  }
+  clean.setTo(cv::Scalar(120, 180, 212), dress);
+  for (int y = 6; y < size.height; y += 14) {
+    for (int x = 150 + (y / 14) % 2 * 7; x < 215; x += 14) {
+      cv::circle(clean, {x, y}, 2, cv::Scalar(150, 140, 40), cv::FILLED, cv::LINE_AA);
+    }
+  }
+  const cv::Rect bar(0, 160, size.width, size.height - 160);
+  cv::Mat hole(size, CV_8UC1, cv::Scalar(0));
+  hole(bar).setTo(255);
+  cv::Mat damaged = clean.clone();
+  damaged(bar).setTo(cv::Scalar(40, 150, 110));
+  // The segmenter saw the bar, not the dress under it.
+  cv::Mat sides = dress.clone();
+  sides(bar).setTo(0);
+  Result<cv::Mat> r = Inpaint(damaged, hole, sides, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const cv::Mat& out = *r;
+
+  // (1) The asphalt's grain in the hole, away from the dress, against the clean photo's there.
+  cv::Mat road = hole & ~DilateDisc(dress, 8);
+  road.rowRange(0, bar.y + 4).setTo(0);
+  const double grain = FineGrain(out, road), clean_grain = FineGrain(clean, road);
+  // (2) The dress's sides, row by row: where the tan (or its teal dots; the asphalt is grey)
+  // begins and ends, on the fill averaged over 7x3 px (a dot's rim is neither).
+  cv::Mat smooth;
+  cv::blur(out, smooth, {7, 3});
+  int off_side = 0, rows = 0;
+  for (int y = bar.y; y < size.height; ++y) {
+    int first = -1, last = -1;
+    for (int x = 0; x < size.width; ++x) {
+      const cv::Vec3b c = smooth.at<cv::Vec3b>(y, x);
+      if (std::abs(c[2] - c[0]) <= 40) continue;
+      if (first < 0) first = x;
+      last = x;
+    }
+    ++rows;
+    off_side += first < 0 || std::abs(first - left(y)) > 3 || std::abs(last + 1 - right(y)) > 3;
+  }
+  const double psnr = MaskedPsnr(out, clean, hole);
+  std::printf(
+      "bar over asphalt: grain %.1f of the clean photo's %.1f (%.2f), the dress's sides "
+      "off in %d of %d rows, %.2f dB\n",
+      grain, clean_grain, grain / clean_grain, off_side, rows, psnr);
+  EXPECT_GE(grain, 0.6 * clean_grain) << "the asphalt under the bar is a smooth smear";
+  EXPECT_LE(off_side, rows / 10) << "the dress does not run on to the border";
+  EXPECT_GE(psnr, 21.0);
 }
 
 }  // namespace

@@ -896,7 +896,9 @@ cv::Mat RemovalMask(const cv::Mat& bgr, const std::vector<models::TextRegion>& r
 // box short of spanning the image (a badge, a price box: the hair beside it does not go on under
 // it). Those boxes, with what is removed with them (their rim, a glow around their text), are
 // returned (image size, CV_8UC1) to be filled from the backdrop only (ops::Inpaint's `behind`),
-// except their rim over what stands in front. A bar across the whole image with nothing in front
+// except their rim over what stands in front; the mask beyond a box's rim around its hull is not
+// the box's (taobao3's price disc overlaps a bar across the dress: the dress goes on under the
+// bar). A bar across the whole image with nothing in front
 // of it may cover the product (a model's legs): the product goes on under it.
 cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, cv::Mat* sides) {
   cv::Mat behind(mask.size(), CV_8UC1, cv::Scalar(0)), near_front = behind.clone();
@@ -909,9 +911,14 @@ cv::Mat BehindBoxes(const std::vector<RemovedBox>& boxes, const cv::Mat& mask, c
       // The box's rim over what stands in front is that object's edge: it goes on from it.
       near_front(box.window) |= DilateDisc(front, box.rim);
     }
-    if (in_front || !box.spans) behind(box.window) |= box.pixels;
+    if (in_front || !box.spans) {
+      // What is removed with the box lies within its rim of its hull; a mask reaching on from
+      // there (a bar the badge overlaps, with the product going on under it) is not the box's.
+      const cv::Mat own = mask(box.window) & DilateDisc(box.hull, box.rim + 1);
+      behind(box.window) |= Reconstruct(box.pixels & own, own);
+    }
   }
-  return Reconstruct(behind, mask) & ~near_front;
+  return behind & ~near_front;
 }
 
 // Windows that together cover `mask`'s nonzero pixels with `margin` px of context around each
