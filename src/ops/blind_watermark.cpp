@@ -39,12 +39,18 @@ constexpr int kMaxPeaks = 20;
 // product's stripes correlate along a ridge, a repeated stroke pattern at a point.
 constexpr double kRingRadius = 3;
 constexpr double kMaxRing = 0.6;
+// A halved vector is taken when its peak is at least this share of the lattice's weaker one.
+constexpr float kFinerShare = 0.5f;
 // Two vectors span a lattice when their cross product is at least this share of |a|·|b|.
 constexpr double kMinSine = 0.3;
 // The template is this quantile of the signal over the copies: a product's texture seen in a
 // third of them does not pass (on a small photo few copies fall off the product), a watermark's
 // stroke seen in most does.
 constexpr double kQuantile = 0.25;
+// Over this many copies, the median: the product covers fewer than half of them, and a faint
+// stroke over a backdrop near the watermark's colour is lost in more than a quarter.
+constexpr size_t kManyCopies = 8;
+constexpr double kManyQuantile = 0.5;
 // A pixel of the template needs this many copies (along one lattice vector: two).
 constexpr size_t kMinSeen = 3;
 constexpr size_t kMinSeenAlong = 2;
@@ -56,22 +62,27 @@ constexpr double kJoin = 1.0 / 12;
 constexpr double kMinAspect = 2.5;
 constexpr double kMinLineHeight = 6;
 
-// Clipped magnitude of the grey high-pass of `bgr` (CV_32FC1).
+// Clipped magnitude of the grey high-pass of `bgr` (CV_32FC1), 0 near strong edges.
 cv::Mat StrokeSignal(const cv::Mat& bgr) {
   cv::Mat grey, level, blurred;
   cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
   grey.convertTo(level, CV_32F);
   cv::GaussianBlur(level, blurred, cv::Size(), kHighPassSigma);
   const cv::Mat magnitude = cv::abs(level - blurred);
-  cv::Mat signal = cv::min(magnitude, kClip), density, strong;
+  cv::Mat signal = cv::min(magnitude, kClip), strong;
   // Pixels near a strong edge (a product's outline, a caption) are left out: a faint watermark
   // changes the photo by a few levels.
   cv::dilate(
       magnitude > kStrong, strong,
       cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * kStrongReach + 1, 2 * kStrongReach + 1}));
   signal.setTo(0, strong);
-  // Without the local density of strokes: a textured product's area correlates with itself over
-  // its whole extent, a lattice of strokes at points.
+  return signal;
+}
+
+// `signal` without the local density of strokes: a textured product's area correlates with itself
+// over its whole extent, a lattice of strokes at points.
+cv::Mat WithoutDensity(const cv::Mat& signal) {
+  cv::Mat density;
   cv::GaussianBlur(signal, density, cv::Size(), kDensitySigma);
   return signal - density;
 }
@@ -210,6 +221,38 @@ std::optional<Basis> BestLattice(const Autocorrelation& r, const std::vector<cv:
   return best;
 }
 
+// `lattice` made finer while a vector halved (or a centred cell) is a peak too: a lattice of every
+// other copy holds as high a correlation at its points as the watermark's own.
+Basis Finest(const Autocorrelation& r, Basis lattice) {
+  for (bool finer = true; finer;) {
+    finer = false;
+    const cv::Point2d u = lattice.u, v = lattice.v;
+    const bool two = cv::norm(v) > 0;
+    std::vector<std::pair<cv::Point2d, cv::Point2d>> candidates = {{u / 2, v}};
+    if (two) {
+      candidates.push_back({u, v / 2});
+      candidates.push_back({(u + v) / 2, v});
+      candidates.push_back({u, (u - v) / 2});
+    }
+    for (auto [a, b] : candidates) {
+      // The new point: the halved vector (or the cell's centre).
+      const cv::Point2d added = a != u ? a : b;
+      if (cv::norm(added) < kMinStep) continue;
+      // As high as half the lattice's weaker vector: a product's texture correlates a little at
+      // every short shift.
+      const std::optional<float> z = r.At(added), zu = r.At(u), zv = r.At(v);
+      const float weaker = two ? std::min(*zu, *zv) : *zu;
+      if (!z || *z < std::max(kMinPeak, kFinerShare * weaker)) continue;
+      if (two) Reduce(&a, &b);
+      lattice.u = a;
+      lattice.v = two ? b : cv::Point2d(0, 0);
+      finer = true;
+      break;
+    }
+  }
+  return lattice;
+}
+
 // Translations i·u + j·v (j = 0 when v is zero) that bring a `box` into `image` at least in part.
 std::vector<cv::Point2d> Translations(const Basis& lattice, const cv::Rect& box, cv::Size image) {
   const bool two = cv::norm(lattice.v) > 0;
@@ -247,7 +290,7 @@ cv::Mat QuantileOverCopies(const cv::Mat& signal, const Basis& lattice, const cv
         }
       }
       if (values.size() < min_seen) continue;
-      const size_t q = values.size() * kQuantile;
+      const size_t q = values.size() * (values.size() >= kManyCopies ? kManyQuantile : kQuantile);
       std::nth_element(values.begin(), values.begin() + q, values.end());
       out.at<float>(y, x) = values[q];
     }
@@ -357,18 +400,20 @@ std::optional<TiledWatermark> FindBlindTiledWatermark(const cv::Mat& bgr) {
   cv::Mat work = bgr;
   if (scale < 1) cv::resize(bgr, work, cv::Size(), scale, scale, cv::INTER_AREA);
   const cv::Mat signal = StrokeSignal(work);
-  const Autocorrelation r(signal);
+  const Autocorrelation r(WithoutDensity(signal));
   const std::vector<cv::Point2d> peaks = r.Peaks();
   if (const std::optional<Basis> lattice = BestLattice(r, peaks)) {
-    if (std::optional<TiledWatermark> mark = OnLattice(bgr, work, scale, signal, *lattice)) {
+    if (std::optional<TiledWatermark> mark =
+            OnLattice(bgr, work, scale, signal, Finest(r, *lattice))) {
       return mark;
     }
   }
-  // On a small photo or one mostly covered by the product, the copies may be too few for a
-  // second vector to show: the strongest alone, over the whole photo, and the line's copies along
-  // it are matched across the photo by the watermark machinery.
+  // On a small photo or one mostly covered by the product, the copies may be too few
+  // for a second vector to show: the strongest alone, over the whole photo, and the
+  // line's copies along it are matched across the photo by the watermark machinery.
   if (peaks.empty() || *r.At(peaks[0]) < kStrongPeak) return std::nullopt;
-  return OnLattice(bgr, work, scale, signal, Basis{peaks[0], cv::Point2d(0, 0), *r.At(peaks[0])});
+  return OnLattice(bgr, work, scale, signal,
+                   Finest(r, Basis{peaks[0], cv::Point2d(0, 0), *r.At(peaks[0])}));
 }
 
 }  // namespace vitrine::ops

@@ -34,6 +34,6 @@ namespace vitrine::ops {
 std::optional<TiledWatermark> FindBlindTiledWatermark(const cv::Mat& bgr);
 
 // The longest side the lattice is searched at (larger photos are scaled down for the search).
-inline constexpr int kBlindWorkSide = 640;
+inline constexpr int kBlindWorkSide = 512;
 
 }  // namespace vitrine::ops
