@@ -58,6 +58,8 @@ constexpr size_t kMinSeenAlong = 2;
 constexpr double kMinStroke = 1.5;
 // The line's glyphs are joined by a closing of this share of the lattice's shorter vector.
 constexpr double kJoin = 1.0 / 12;
+// The copies kept must spread over this share of the photo's width and of its height.
+constexpr double kMinCoverSpan = 0.5;
 // A line of text is at least this many times as long as it is high, and this high (pixels).
 constexpr double kMinAspect = 2.5;
 constexpr double kMinLineHeight = 6;
@@ -331,6 +333,23 @@ std::optional<cv::RotatedRect> LineOf(const cv::Mat& median, const cv::Rect& box
   return line;
 }
 
+// Whether the centres of `mark`'s copies (their parts inside an image of `size`) span at least
+// kMinCoverSpan of its width and of its height: a tiled watermark covers the whole photo, a
+// product's repeated pattern (a keyboard's keys, seen in perspective as a tilted lattice) a part.
+bool CoversPhoto(const TiledWatermark& mark, cv::Size size) {
+  const cv::Rect image(cv::Point(0, 0), size);
+  double min_x = size.width, max_x = 0, min_y = size.height, max_y = 0;
+  for (const cv::Point& offset : mark.copies) {
+    const cv::Rect copy = (mark.box + offset) & image;
+    if (copy.empty()) continue;
+    const cv::Point2d centre = (copy.tl() + copy.br()) / 2;
+    min_x = std::min(min_x, centre.x), max_x = std::max(max_x, centre.x);
+    min_y = std::min(min_y, centre.y), max_y = std::max(max_y, centre.y);
+  }
+  return max_x - min_x >= kMinCoverSpan * size.width &&
+         max_y - min_y >= kMinCoverSpan * size.height;
+}
+
 // The watermark on `lattice` (working coordinates: `work` is `bgr` at `scale`, `signal` its
 // StrokeSignal): one copy of its line from the quantile over the copies, then estimated over the
 // lattice's copies (two vectors) or matched from the line's copies along the one vector.
@@ -403,17 +422,17 @@ std::optional<TiledWatermark> FindBlindTiledWatermark(const cv::Mat& bgr) {
   const Autocorrelation r(WithoutDensity(signal));
   const std::vector<cv::Point2d> peaks = r.Peaks();
   if (const std::optional<Basis> lattice = BestLattice(r, peaks)) {
-    if (std::optional<TiledWatermark> mark =
-            OnLattice(bgr, work, scale, signal, Finest(r, *lattice))) {
-      return mark;
-    }
+    std::optional<TiledWatermark> mark = OnLattice(bgr, work, scale, signal, Finest(r, *lattice));
+    if (mark && CoversPhoto(*mark, bgr.size())) return mark;
   }
   // On a small photo or one mostly covered by the product, the copies may be too few
   // for a second vector to show: the strongest alone, over the whole photo, and the
   // line's copies along it are matched across the photo by the watermark machinery.
   if (peaks.empty() || *r.At(peaks[0]) < kStrongPeak) return std::nullopt;
-  return OnLattice(bgr, work, scale, signal,
-                   Finest(r, Basis{peaks[0], cv::Point2d(0, 0), *r.At(peaks[0])}));
+  std::optional<TiledWatermark> mark = OnLattice(
+      bgr, work, scale, signal, Finest(r, Basis{peaks[0], cv::Point2d(0, 0), *r.At(peaks[0])}));
+  if (mark && CoversPhoto(*mark, bgr.size())) return mark;
+  return std::nullopt;
 }
 
 }  // namespace vitrine::ops
