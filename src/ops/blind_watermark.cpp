@@ -23,8 +23,9 @@ constexpr float kStrong = 16;
 constexpr int kStrongReach = 2;
 // The local density of strokes is taken off the signal over this Gaussian (working pixels).
 constexpr double kDensitySigma = 4;
-// Lattice vectors shorter than this (working pixels) are the strokes' own width, not copies.
-constexpr int kMinStep = 12;
+// Lattice vectors shorter than this (working pixels) are a product's texture, not copies of a
+// line of text (a line at least kMinLineHeight high and kMinAspect times as long, at 512 px).
+constexpr int kMinStep = 24;
 // A shift must keep this share of the photo's width and height in overlap (so that at least two
 // copies fall in each direction on a small photo: the demo fish is 259 px wide for a step of 158).
 constexpr double kMinOverlap = 0.3;
@@ -51,9 +52,8 @@ constexpr double kQuantile = 0.25;
 // stroke over a backdrop near the watermark's colour is lost in more than a quarter.
 constexpr size_t kManyCopies = 8;
 constexpr double kManyQuantile = 0.5;
-// A pixel of the template needs this many copies (along one lattice vector: two).
+// A pixel of the template needs this many copies.
 constexpr size_t kMinSeen = 3;
-constexpr size_t kMinSeenAlong = 2;
 // The median template's strokes are at least this strong (grey levels of the clipped signal).
 constexpr double kMinStroke = 1.5;
 // The line's glyphs are joined by a closing of this share of the lattice's shorter vector.
@@ -229,13 +229,8 @@ Basis Finest(const Autocorrelation& r, Basis lattice) {
   for (bool finer = true; finer;) {
     finer = false;
     const cv::Point2d u = lattice.u, v = lattice.v;
-    const bool two = cv::norm(v) > 0;
-    std::vector<std::pair<cv::Point2d, cv::Point2d>> candidates = {{u / 2, v}};
-    if (two) {
-      candidates.push_back({u, v / 2});
-      candidates.push_back({(u + v) / 2, v});
-      candidates.push_back({u, (u - v) / 2});
-    }
+    const std::pair<cv::Point2d, cv::Point2d> candidates[] = {
+        {u / 2, v}, {u, v / 2}, {(u + v) / 2, v}, {u, (u - v) / 2}};
     for (auto [a, b] : candidates) {
       // The new point: the halved vector (or the cell's centre).
       const cv::Point2d added = a != u ? a : b;
@@ -243,11 +238,10 @@ Basis Finest(const Autocorrelation& r, Basis lattice) {
       // As high as half the lattice's weaker vector: a product's texture correlates a little at
       // every short shift.
       const std::optional<float> z = r.At(added), zu = r.At(u), zv = r.At(v);
-      const float weaker = two ? std::min(*zu, *zv) : *zu;
-      if (!z || *z < std::max(kMinPeak, kFinerShare * weaker)) continue;
-      if (two) Reduce(&a, &b);
+      if (!z || *z < std::max(kMinPeak, kFinerShare * std::min(*zu, *zv))) continue;
+      Reduce(&a, &b);
       lattice.u = a;
-      lattice.v = two ? b : cv::Point2d(0, 0);
+      lattice.v = b;
       finer = true;
       break;
     }
@@ -255,18 +249,16 @@ Basis Finest(const Autocorrelation& r, Basis lattice) {
   return lattice;
 }
 
-// Translations i·u + j·v (j = 0 when v is zero) that bring a `box` into `image` at least in part.
+// Translations i·u + j·v that bring a `box` into `image` at least in part.
 std::vector<cv::Point2d> Translations(const Basis& lattice, const cv::Rect& box, cv::Size image) {
-  const bool two = cv::norm(lattice.v) > 0;
-  const double shortest =
-      two ? std::min(cv::norm(lattice.u), cv::norm(lattice.v)) : cv::norm(lattice.u);
+  const double shortest = std::min(cv::norm(lattice.u), cv::norm(lattice.v));
   const int reach = std::min(
       200,
       static_cast<int>(std::hypot(image.width + box.width, image.height + box.height) / shortest) +
           2);
   const cv::Rect inside(cv::Point(0, 0), image);
   std::vector<cv::Point2d> out;
-  for (int j = two ? -reach : 0; j <= (two ? reach : 0); ++j) {
+  for (int j = -reach; j <= reach; ++j) {
     for (int i = -reach; i <= reach; ++i) {
       const cv::Point2d t = i * lattice.u + j * lattice.v;
       if (!((box + cv::Point(cvRound(t.x), cvRound(t.y))) & inside).empty()) out.push_back(t);
@@ -309,21 +301,25 @@ std::optional<cv::RotatedRect> LineOf(const cv::Mat& median, const cv::Rect& box
   median.convertTo(scaled, CV_8U, 255.0 / kClip);
   const double otsu = cv::threshold(scaled, strokes, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   cv::compare(scaled, std::max(otsu, kMinStroke * 255.0 / kClip), strokes, cv::CMP_GT);
-  const double shortest = cv::norm(lattice.v) > 0
-                              ? std::min(cv::norm(lattice.u), cv::norm(lattice.v))
-                              : cv::norm(lattice.u);
+  const double shortest = std::min(cv::norm(lattice.u), cv::norm(lattice.v));
   const int join = std::max(1, cvRound(kJoin * shortest));
   cv::Mat joined, labels, stats, centroids;
   cv::morphologyEx(strokes, joined, cv::MORPH_CLOSE,
                    cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * join + 1, 2 * join + 1}));
   const int n = cv::connectedComponentsWithStats(joined, labels, stats, centroids, 8);
+  // Stroke pixels per joined line, counted in one pass.
+  std::vector<int> counts(n, 0);
+  for (int y = 0; y < strokes.rows; ++y) {
+    for (int x = 0; x < strokes.cols; ++x) {
+      if (strokes.at<uchar>(y, x)) ++counts[labels.at<int>(y, x)];
+    }
+  }
   int best = -1, best_count = 0;
   for (int i = 1; i < n; ++i) {
     const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                      stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
     if (r.x == 0 || r.y == 0 || r.br().x == box.width || r.br().y == box.height) continue;
-    const int count = cv::countNonZero(strokes(r) & (labels(r) == i));
-    if (count > best_count) best = i, best_count = count;
+    if (counts[i] > best_count) best = i, best_count = counts[i];
   }
   if (best < 0 || best_count < 16) return std::nullopt;
   std::vector<cv::Point> points;
@@ -350,22 +346,18 @@ bool CoversPhoto(const TiledWatermark& mark, cv::Size size) {
          max_y - min_y >= kMinCoverSpan * size.height;
 }
 
-// The watermark on `lattice` (working coordinates: `work` is `bgr` at `scale`, `signal` its
-// StrokeSignal): one copy of its line from the quantile over the copies, then estimated over the
-// lattice's copies (two vectors) or matched from the line's copies along the one vector.
+// The watermark on `basis` (working coordinates: `work` is `bgr` at `scale`, `signal` its
+// StrokeSignal): one copy of its line from the quantile over the copies, then the overlay
+// estimated over the lattice's copies (TiledWatermarkOnLattice).
 std::optional<TiledWatermark> OnLattice(const cv::Mat& bgr, const cv::Mat& work, double scale,
                                         const cv::Mat& signal, const Basis& basis) {
-  const bool two = cv::norm(basis.v) > 0;
-  cv::Rect box(cv::Point(0, 0), work.size());
-  if (two) {
-    // The quantile over the copies of a box of two cells around the photo's centre holds at
-    // least one whole copy of the line.
-    const cv::Size cell(cvCeil(std::abs(basis.u.x) + std::abs(basis.v.x)),
-                        cvCeil(std::abs(basis.u.y) + std::abs(basis.v.y)));
-    box = cv::Rect(work.cols / 2 - cell.width, work.rows / 2 - cell.height, 2 * cell.width,
-                   2 * cell.height);
-  }
-  const cv::Mat median = QuantileOverCopies(signal, basis, box, two ? kMinSeen : kMinSeenAlong);
+  // The quantile over the copies of a box of two cells around the photo's centre holds at least
+  // one whole copy of the line.
+  const cv::Size cell(cvCeil(std::abs(basis.u.x) + std::abs(basis.v.x)),
+                      cvCeil(std::abs(basis.u.y) + std::abs(basis.v.y)));
+  const cv::Rect box(work.cols / 2 - cell.width, work.rows / 2 - cell.height, 2 * cell.width,
+                     2 * cell.height);
+  const cv::Mat median = QuantileOverCopies(signal, basis, box, kMinSeen);
   std::optional<cv::RotatedRect> line = LineOf(median, box, basis);
   if (!line) return std::nullopt;
   // The copy nearest the photo's centre that lies inside it.
@@ -396,19 +388,7 @@ std::optional<TiledWatermark> OnLattice(const cv::Mat& bgr, const cv::Mat& work,
       !TiltedFromAxes(region)) {
     return std::nullopt;
   }
-  if (two) return TiledWatermarkOnLattice(bgr, region, basis.u / scale, basis.v / scale);
-  // The line's copies along the vector, those wholly inside the photo.
-  std::vector<models::TextRegion> lines;
-  const cv::Rect image(cv::Point(0, 0), bgr.size());
-  for (const cv::Point2d& t : Translations(basis, outline, work.size())) {
-    models::TextRegion moved = region;
-    moved.box.center += cv::Point2f(t / scale);
-    for (cv::Point2f& p : moved.polygon) p += cv::Point2f(t / scale);
-    const cv::Rect bounds = moved.box.boundingRect();
-    if ((bounds & image) == bounds) lines.push_back(moved);
-  }
-  if (lines.size() < 2) return std::nullopt;
-  return TiledWatermarkFromLines(bgr, lines);
+  return TiledWatermarkOnLattice(bgr, region, basis.u / scale, basis.v / scale);
 }
 
 }  // namespace
@@ -425,13 +405,6 @@ std::optional<TiledWatermark> FindBlindTiledWatermark(const cv::Mat& bgr) {
     std::optional<TiledWatermark> mark = OnLattice(bgr, work, scale, signal, Finest(r, *lattice));
     if (mark && CoversPhoto(*mark, bgr.size())) return mark;
   }
-  // On a small photo or one mostly covered by the product, the copies may be too few
-  // for a second vector to show: the strongest alone, over the whole photo, and the
-  // line's copies along it are matched across the photo by the watermark machinery.
-  if (peaks.empty() || *r.At(peaks[0]) < kStrongPeak) return std::nullopt;
-  std::optional<TiledWatermark> mark = OnLattice(
-      bgr, work, scale, signal, Finest(r, Basis{peaks[0], cv::Point2d(0, 0), *r.At(peaks[0])}));
-  if (mark && CoversPhoto(*mark, bgr.size())) return mark;
   return std::nullopt;
 }
 

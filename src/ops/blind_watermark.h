@@ -29,8 +29,10 @@
 namespace vitrine::ops {
 
 // The tiled watermark of `bgr` (CV_8UC3) found without detected text, or nullopt. The result's
-// `seed` is -1 (no detected region). Cost: one FFT of the photo scaled to at most
-// kBlindWorkSide px, and the estimate only when a lattice of tilted text lines is found.
+// `seed` is -1 (no detected region); its copies spread over at least half the photo's width and
+// height. Cost: one FFT of the photo scaled to at most kBlindWorkSide px and a median over the
+// lattice's copies when a lattice shows (about 50 CPU-ms a photo, 43 per MP, on 96 real photos),
+// the estimate only when the median holds a line of text tilted from the axes.
 std::optional<TiledWatermark> FindBlindTiledWatermark(const cv::Mat& bgr);
 
 // The longest side the lattice is searched at (larger photos are scaled down for the search).

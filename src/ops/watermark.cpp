@@ -825,10 +825,9 @@ bool EstimateCopies(const cv::Mat& bgr, const models::TextRegion& region, bool b
 }
 
 // The watermark seeded by regions[index] (the other detected lines may continue its line), or
-// nullopt. `blind`: the regions were found without the detector (EstimateCopies).
+// nullopt.
 std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
-                                       const std::vector<models::TextRegion>& regions, int index,
-                                       bool blind) {
+                                       const std::vector<models::TextRegion>& regions, int index) {
   const models::TextRegion& region = regions[index];
   const double line = LineHeight(region);
   const cv::Rect box = Window(region, 0, bgr.size());
@@ -1009,7 +1008,7 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
   mark.box = grown;
   mark.seed = index;
   for (const cv::Point& at : positions) mark.copies.push_back(at - box.tl());
-  if (!EstimateCopies(bgr, region, blind, &mark)) return std::nullopt;
+  if (!EstimateCopies(bgr, region, false, &mark)) return std::nullopt;
   return mark;
 }
 
@@ -1029,7 +1028,7 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return regions[a].score > regions[b].score; });
   for (size_t n = 0; n < order.size() && n < kMaxSeeds; ++n) {
-    std::optional<TiledWatermark> mark = FromSeed(bgr, regions, order[n], false);
+    std::optional<TiledWatermark> mark = FromSeed(bgr, regions, order[n]);
     if (!mark) continue;
     // The detector saw text at two copies at least: a repeated texture (bricks, tiles) matches
     // itself as well as a watermark does.
@@ -1179,17 +1178,6 @@ std::optional<TiledWatermark> TiledWatermarkOnLattice(const cv::Mat& bgr,
   }
   if (!EstimateCopies(bgr, line, true, &mark)) return std::nullopt;
   return mark;
-}
-
-std::optional<TiledWatermark> TiledWatermarkFromLines(
-    const cv::Mat& bgr, const std::vector<models::TextRegion>& lines) {
-  for (size_t i = 0; i < lines.size() && i < kMaxSeeds; ++i) {
-    std::optional<TiledWatermark> mark = FromSeed(bgr, lines, static_cast<int>(i), true);
-    if (!mark) continue;
-    mark->seed = -1;
-    return mark;
-  }
-  return std::nullopt;
 }
 
 cv::Mat InvertWatermark(const cv::Mat& bgr, const TiledWatermark& mark, cv::Mat* changed,

@@ -120,13 +120,6 @@ std::optional<TiledWatermark> TiledWatermarkOnLattice(const cv::Mat& bgr,
                                                       const models::TextRegion& line, cv::Point2d u,
                                                       cv::Point2d v);
 
-// The tiled watermark seeded by `lines` (copies of one line found without the detector, along one
-// lattice vector: FindBlindTiledWatermark), matched across the image and estimated as
-// FindTiledWatermark's is from detected regions (each line tried as the template, kMaxSeeds at
-// most). `seed` is -1. nullopt when none makes a translucent tiled overlay. Pure.
-std::optional<TiledWatermark> TiledWatermarkFromLines(const cv::Mat& bgr,
-                                                      const std::vector<models::TextRegion>& lines);
-
 // `bgr` with `mark` taken off by inversion. `changed` (may be null) gets a CV_8UC1 mask of the
 // pixels the watermark covered (α > 0); `opaque` (may be null) those too opaque to invert, left as
 // they were, for the caller to inpaint. Pure.
