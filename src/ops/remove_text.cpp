@@ -12,6 +12,7 @@
 
 #include "core/morphology.h"
 #include "core/text.h"
+#include "ops/blind_watermark.h"
 #include "ops/inpaint.h"
 #include "ops/matting.h"
 #include "ops/op.h"
@@ -1207,11 +1208,47 @@ nlohmann::json RemoveTextReport::FactsJson() const {
   return facts;
 }
 
+namespace {
+
+Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& options,
+                             models::Runtime& runtime, RemoveTextReport& r, bool blind);
+
+// `input` with `mark` (found blind: no detected region is its copy) inverted, then the rest of its
+// text removed (RemoveTextOnce without another blind search); the report's watermark is `mark`.
+// Pixels too opaque to invert are left to that pass's detector.
+Result<Image> WithoutBlindWatermark(const Image& input, const TiledWatermark& mark,
+                                    const RemoveTextOptions& options, models::Runtime& runtime,
+                                    RemoveTextReport& r) {
+  Image cleaned = input;
+  cleaned.bgr = InvertWatermark(input.bgr, mark, nullptr, nullptr);
+  const Timings timings = r.timings, cpu_timings = r.cpu_timings;
+  ASSIGN_OR_RETURN(Image out, RemoveTextOnce(cleaned, options, runtime, r, false));
+  r.timings += timings;
+  r.cpu_timings += cpu_timings;
+  if (r.watermark_copies == 0) {
+    r.watermark_copies = static_cast<int>(mark.copies.size());
+    r.watermark_opacity = mark.opacity;
+    r.watermark_colour = mark.colour;
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                          models::Runtime& runtime, RemoveTextReport* report) {
   RemoveTextReport local;
   RemoveTextReport& r = report ? *report : local;
   r = RemoveTextReport{};
+  return RemoveTextOnce(input, options, runtime, r, true);
+}
+
+namespace {
+
+// RemoveText() into `r`; with `blind`, a tiled watermark the detector gave no signal for is
+// looked for when no detected region seeds one (FindBlindTiledWatermark).
+Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& options,
+                             models::Runtime& runtime, RemoveTextReport& r, bool blind) {
   if (input.bgr.empty()) return InvalidArgument("remove_text: the image is empty");
   if (std::min(input.width(), input.height()) < kMinSide) {
     r.note = "image under " + std::to_string(kMinSide) + " px on a side: left unchanged";
@@ -1223,7 +1260,20 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
     ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->RunPhoto(bgr));
     step.Add(&Timings::detect);
-    if (first.regions.empty()) return input;
+    // A tiled watermark the detector gave no signal for.
+    auto blind_mark = [&]() {
+      step.Restart();
+      std::optional<TiledWatermark> found;
+      if (blind) found = FindBlindTiledWatermark(bgr);
+      step.Add(&Timings::classify);
+      return found;
+    };
+    if (first.regions.empty()) {
+      if (const std::optional<TiledWatermark> found = blind_mark()) {
+        return WithoutBlindWatermark(input, *found, options, runtime, r);
+      }
+      return input;
+    }
 
     r.regions.resize(first.regions.size());
     // A tiled watermark goes by inversion; the other regions are classified.
@@ -1237,6 +1287,11 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       ASSIGN_OR_RETURN(const bool alike, CopiesReadAlike(bgr, first.regions, *mark, runtime));
       if (!alike) mark.reset();
       step.Add(&Timings::recognise);
+    }
+    if (!mark) {
+      if (const std::optional<TiledWatermark> found = blind_mark()) {
+        return WithoutBlindWatermark(input, *found, options, runtime, r);
+      }
     }
     step.Restart();
     cv::Mat base = bgr;
@@ -1478,6 +1533,8 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     return Internal(std::string("remove_text: OpenCV failed: ") + e.what());
   }
 }
+
+}  // namespace
 
 namespace {
 

@@ -7,7 +7,9 @@
 // the regions is matched across the image and inverted
 // (ops/watermark.h: its copies are overlay whatever the scope, including copies the detector
 // missed; pixels too opaque to invert join the removal mask; a level line's copies that the
-// detector saw must read alike: two lines of different print are no watermark) → classify the other
+// detector saw must read alike: two lines of different print are no watermark); when no region
+// seeds one, a tiled watermark too faint for the detector is looked for blind
+// (ops/blind_watermark.h), inverted, and the rest removed from the result → classify the other
 // regions overlay vs product (ISNet's product mask: a region mostly inside the product stays unless
 // overlay cues say otherwise: it is tiled like a watermark, it reads as text and is the whole
 // "object" the segmenter found, or it looks drawn over the product: ops/text_scope.h; ISNet runs

@@ -80,6 +80,9 @@ constexpr double kMaxCopiesCover = 8;
 // Opacity of the glyph cores a watermark may have; outside, it is not a translucent overlay.
 constexpr double kMinOpacity = 0.1;
 constexpr double kMaxOpacity = 0.9;
+// Backdrop samples spread less than this (grey levels) are one backdrop: a and W cannot be told
+// apart from them.
+constexpr double kMinSpreadLevels = 8;
 // Backdrops closer than this (BGR distance) to the watermark's colour say nothing about α there.
 constexpr double kMinColourGap = 15;
 // A copy whose cores show less than this share of the fitted opacity is no copy.
@@ -454,11 +457,28 @@ cv::Mat GlyphRun(const cv::Mat& glyphs, const cv::Mat& contrast, const cv::Rotat
   return out;
 }
 
-// The overlay's colour W, core opacity a and per-pixel α from the copies wholly inside the image
-// (crops of `bgr` at box + offset), `line` the text's line height. False when the copies do not
-// look like one translucent overlay.
+// The standard deviation (grey levels, per channel) of the backdrops `b` that `use` keeps.
+double BackdropSpread(const std::vector<cv::Vec3d>& b, const std::vector<bool>& use) {
+  cv::Vec3d mean(0, 0, 0);
+  int n = 0;
+  for (size_t s = 0; s < b.size(); ++s) {
+    if (use[s]) mean += b[s], ++n;
+  }
+  if (n == 0) return 0;
+  mean *= 1.0 / n;
+  double var = 0;
+  for (size_t s = 0; s < b.size(); ++s) {
+    if (use[s]) var += (b[s] - mean).dot(b[s] - mean);
+  }
+  return std::sqrt(var / (3.0 * n));
+}
+
+// The overlay's colour W, core opacity a and per-pixel α from the copies (crops of `bgr` at box +
+// offset; `whole` those wholly inside the image). With `keep_spread` (a watermark found blind),
+// samples off the fitted line are not dropped when only one backdrop would be left. False when
+// the copies do not look like one translucent overlay.
 bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& whole,
-              const std::vector<cv::Point>& all, const models::TextRegion& region,
+              const std::vector<cv::Point>& all, const models::TextRegion& region, bool keep_spread,
               TiledWatermark* mark, std::vector<cv::Point>* rejected) {
   const double line = LineHeight(region);
   // The glyphs: pixels that stand out of each copy's smooth backdrop (median filter wider than a
@@ -610,7 +630,12 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
     std::vector<double> sorted = residuals;
     std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
     const double limit = 3 * std::max(1.0, sorted[sorted.size() / 2]);
-    for (size_t s = 0; s < use.size(); ++s) use[s] = residuals[s] <= limit;
+    std::vector<bool> kept(use.size());
+    for (size_t s = 0; s < use.size(); ++s) kept[s] = residuals[s] <= limit;
+    // A blind watermark over a flat backdrop: its samples there fit one line to within a level,
+    // so those over the product (the only ones that tell W from a) all look far off it. They are
+    // kept when dropping them would leave a single backdrop.
+    if (!keep_spread || BackdropSpread(sample_b, kept) >= kMinSpreadLevels) use = kept;
   }
   double a = 1 - slope;
   cv::Vec3d colour;
@@ -618,7 +643,7 @@ bool Estimate(const cv::Mat& bgr, cv::Rect box, const std::vector<cv::Point>& wh
   for (size_t s = 0; s < use.size(); ++s) {
     if (use[s]) used_b.push_back(sample_b[s]), used_i.push_back(sample_i[s]);
   }
-  if (spread < 8) {
+  if (spread < kMinSpreadLevels) {
     // One backdrop under every copy: a and W cannot be told apart; take W at the extreme the
     // glyphs lean to, which inverts to the same backdrop.
     cv::Vec3d lean(0, 0, 0);
@@ -756,6 +781,47 @@ bool Spreads(const cv::Rect& box, const std::vector<cv::Point>& offsets, cv::Siz
     min_y = std::min(min_y, centre.y), max_y = std::max(max_y, centre.y);
   }
   return max_x - min_x >= kMinSpread * image.width || max_y - min_y >= kMinSpread * image.height;
+}
+
+// Estimate() over `mark`'s copies (box and copies set; Spreads() checked first; `blind`: the
+// copies were found without the detector, see Estimate's keep_spread), dropping those
+// that do not show the overlay and estimating again without them (twice at most). False when the
+// copies do not look like one translucent overlay, too few are left, or they no longer spread.
+bool EstimateCopies(const cv::Mat& bgr, const models::TextRegion& region, bool blind,
+                    TiledWatermark* mark) {
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  const bool tilted = Tilted(region);
+  if (!Spreads(mark->box, mark->copies, bgr.size())) return false;
+  std::vector<cv::Point> whole;
+  for (const cv::Point& offset : mark->copies) {
+    const cv::Rect copy = mark->box + offset;
+    if ((copy & image) == copy) whole.push_back(offset);
+  }
+  // The estimate needs two whole copies of a level line; a tilted line's partial copies count.
+  bool ok = tilted ? mark->copies.size() >= 2 : whole.size() >= 2;
+  // Copies that do not show the overlay are dropped and the estimate made again without them.
+  for (int round = 0; ok && round < 2; ++round) {
+    std::vector<cv::Point> rejected;
+    ok = Estimate(bgr, mark->box, whole, mark->copies, region, blind, mark, &rejected);
+    if (!ok || rejected.empty()) break;
+    auto drop = [&](std::vector<cv::Point>* list) {
+      list->erase(std::remove_if(list->begin(), list->end(),
+                                 [&](const cv::Point& o) {
+                                   return std::find(rejected.begin(), rejected.end(), o) !=
+                                          rejected.end();
+                                 }),
+                  list->end());
+    };
+    drop(&whole);
+    drop(&mark->copies);
+    ok = (tilted || whole.size() >= 2) && static_cast<int>(mark->copies.size()) >= kMinCopies;
+    if (ok && round == 1)
+      ok = Estimate(bgr, mark->box, whole, mark->copies, region, blind, mark, &rejected);
+  }
+  // The copies left after the drops must still spread: on jd.jpg two small lines of print
+  // ("Fashion", "trend") kept three overlapping "copies" 45 px apart once the far ones were
+  // dropped.
+  return ok && Spreads(mark->box, mark->copies, bgr.size());
 }
 
 // The watermark seeded by regions[index] (the other detected lines may continue its line), or
@@ -941,38 +1007,8 @@ std::optional<TiledWatermark> FromSeed(const cv::Mat& bgr,
   TiledWatermark mark;
   mark.box = grown;
   mark.seed = index;
-  std::vector<cv::Point> whole;
-  for (const cv::Point& at : positions) {
-    const cv::Point offset = at - box.tl();
-    mark.copies.push_back(offset);
-    const cv::Rect copy = grown + offset;
-    if ((copy & image) == copy) whole.push_back(offset);
-  }
-  if (!Spreads(grown, mark.copies, bgr.size())) return std::nullopt;
-  // The estimate needs two whole copies of a level line; a tilted line's partial copies count.
-  bool ok = tilted ? mark.copies.size() >= 2 : whole.size() >= 2;
-  // Copies that do not show the overlay are dropped and the estimate made again without them.
-  for (int round = 0; ok && round < 2; ++round) {
-    std::vector<cv::Point> rejected;
-    ok = Estimate(bgr, grown, whole, mark.copies, region, &mark, &rejected);
-    if (!ok || rejected.empty()) break;
-    auto drop = [&](std::vector<cv::Point>* list) {
-      list->erase(std::remove_if(list->begin(), list->end(),
-                                 [&](const cv::Point& o) {
-                                   return std::find(rejected.begin(), rejected.end(), o) !=
-                                          rejected.end();
-                                 }),
-                  list->end());
-    };
-    drop(&whole);
-    drop(&mark.copies);
-    ok = (tilted || whole.size() >= 2) && static_cast<int>(mark.copies.size()) >= kMinCopies;
-    if (ok && round == 1) ok = Estimate(bgr, grown, whole, mark.copies, region, &mark, &rejected);
-  }
-  // The copies left after the drops must still spread: on jd.jpg two small lines of print
-  // ("Fashion", "trend") kept three overlapping "copies" 45 px apart once the far ones were
-  // dropped.
-  if (!ok || !Spreads(grown, mark.copies, bgr.size())) return std::nullopt;
+  for (const cv::Point& at : positions) mark.copies.push_back(at - box.tl());
+  if (!EstimateCopies(bgr, region, false, &mark)) return std::nullopt;
   return mark;
 }
 
@@ -1118,6 +1154,30 @@ LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected
     if (local.at<float>(0, 0) >= kLineCopyMatch) out.offsets.push_back(at - box.tl());
   }
   return out;
+}
+
+std::optional<TiledWatermark> TiledWatermarkOnLattice(const cv::Mat& bgr,
+                                                      const models::TextRegion& line, cv::Point2d u,
+                                                      cv::Point2d v) {
+  const cv::Rect box = Window(line, 0, bgr.size());
+  if (box.width < 8 || box.height < 8 || box.area() * 4 > static_cast<int>(bgr.total()) ||
+      std::abs(u.cross(v)) < 1) {
+    return std::nullopt;
+  }
+  TiledWatermark mark;
+  mark.box = box;
+  const Lattice lattice{cv::Point2d(box.tl()), u, v};
+  const cv::Rect image(cv::Point(0, 0), bgr.size());
+  double cover = 0;
+  for (const cv::Point& at : lattice.Positions(box.size(), bgr.size())) {
+    mark.copies.push_back(at - box.tl());
+    cover += (cv::Rect(at, box.size()) & image).area();
+  }
+  if (static_cast<int>(mark.copies.size()) < kMinCopies || cover > kMaxCopiesCover * image.area()) {
+    return std::nullopt;
+  }
+  if (!EstimateCopies(bgr, line, true, &mark)) return std::nullopt;
+  return mark;
 }
 
 cv::Mat InvertWatermark(const cv::Mat& bgr, const TiledWatermark& mark, cv::Mat* changed,

@@ -111,6 +111,16 @@ struct LineCopies {
 // matches. Pure.
 LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected);
 
+// The tiled watermark whose line is `line` (one copy's glyphs, found without the detector:
+// FindBlindTiledWatermark) repeated on the lattice spanned by `u` and `v` (pixels, not
+// collinear): every lattice position whose box reaches into the image is a copy, and the overlay
+// is estimated and checked as FindTiledWatermark's is (copies that do not show it dropped, at
+// least kMinCopies left spread over a third of the image, opacity between 0.1 and 0.9). `seed`
+// is -1. nullopt when they do not make one translucent overlay. Pure.
+std::optional<TiledWatermark> TiledWatermarkOnLattice(const cv::Mat& bgr,
+                                                      const models::TextRegion& line, cv::Point2d u,
+                                                      cv::Point2d v);
+
 // `bgr` with `mark` taken off by inversion. `changed` (may be null) gets a CV_8UC1 mask of the
 // pixels the watermark covered (α > 0); `opaque` (may be null) those too opaque to invert, left as
 // they were, for the caller to inpaint. Pure.
