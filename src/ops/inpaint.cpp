@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/morphology.h"
+#include "core/ssd.h"
 #include "ops/matting.h"
 
 namespace vitrine::ops {
@@ -519,12 +520,8 @@ class LevelSolver {
     const int n = (x1 - x0 + 1) * 3;
     int sum = 0;
     for (int dy = y0; dy <= y1; ++dy) {
-      const uchar* a = img.ptr<uchar>(t.y + dy) + (t.x + x0) * 3;
-      const uchar* b = img.ptr<uchar>(s.y + dy) + (s.x + x0) * 3;
-      for (int k = 0; k < n; ++k) {
-        const int d = static_cast<int>(a[k]) - static_cast<int>(b[k]);
-        sum += d * d;
-      }
+      sum += SquaredDifferenceSum(img.ptr<uchar>(t.y + dy) + (t.x + x0) * 3,
+                                  img.ptr<uchar>(s.y + dy) + (s.x + x0) * 3, n);
       if (sum >= bound) return sum;
     }
     return sum;
