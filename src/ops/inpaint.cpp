@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/morphology.h"
+#include "core/ssd.h"
 #include "ops/matting.h"
 
 namespace vitrine::ops {
@@ -543,12 +544,8 @@ class LevelSolver {
     const int n = (x1 - x0 + 1) * 3;
     int sum = 0;
     for (int dy = y0; dy <= y1; ++dy) {
-      const uchar* a = img.ptr<uchar>(t.y + dy) + (t.x + x0) * 3;
-      const uchar* b = img.ptr<uchar>(s.y + dy) + (s.x + x0) * 3;
-      for (int k = 0; k < n; ++k) {
-        const int d = static_cast<int>(a[k]) - static_cast<int>(b[k]);
-        sum += d * d;
-      }
+      sum += SquaredDifferenceSum(img.ptr<uchar>(t.y + dy) + (t.x + x0) * 3,
+                                  img.ptr<uchar>(s.y + dy) + (s.x + x0) * 3, n);
       if (sum >= bound) return sum;
     }
     return sum;
@@ -605,12 +602,17 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
       const uchar* k = known.ptr<uchar>(ty);
       const cv::Vec3b* a = img.ptr<cv::Vec3b>(ty);
       const cv::Vec3b* b = img.ptr<cv::Vec3b>(s.y + dy);
-      for (int dx = -r; dx <= r; ++dx) {
-        const int tx = t.x + dx;
-        if (tx < 0 || tx >= img.cols || !k[tx]) continue;
-        for (int c = 0; c < 3; ++c) {
-          const int d = a[tx][c] - b[s.x + dx][c];
-          sum += d * d;
+      const int x0 = std::max(-r, -t.x), x1 = std::min(r, img.cols - 1 - t.x);
+      if (std::all_of(k + t.x + x0, k + t.x + x1 + 1, [](uchar v) { return v != 0; })) {
+        // A row known throughout (most rows of a patch at the hole's edge): one run of bytes.
+        sum += SquaredDifferenceSum(a[t.x + x0].val, b[s.x + x0].val, 3 * (x1 - x0 + 1));
+      } else {
+        for (int dx = x0; dx <= x1; ++dx) {
+          if (!k[t.x + dx]) continue;
+          for (int c = 0; c < 3; ++c) {
+            const int d = a[t.x + dx][c] - b[s.x + dx][c];
+            sum += d * d;
+          }
         }
       }
       if (sum >= bound) return sum;
