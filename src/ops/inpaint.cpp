@@ -61,6 +61,11 @@ constexpr double kCoarsestDepth = 3.0;
 // would be zero (the pixel would turn black).
 constexpr float kConfidenceBase = 1.3f;
 constexpr float kMinConfidence = 1e-6f;
+// With two sides, a patch centred on the other side votes for a hole pixel at this share of its
+// weight: the outline stays where the sides put it (at full weight, the product's patches pushed
+// its shade 3 px into the backdrop along a fruit's edge), and a speck of the other side is still
+// outvoted by its surroundings.
+constexpr float kOtherSideVote = 0.1f;
 // Matching-cost penalty per full-resolution pixel between a target and its source, in units of
 // summed squared differences over a patch (see SpatialPenalty).
 constexpr float kSpatialPenalty = 16.0f;
@@ -453,6 +458,7 @@ class LevelSolver {
   // The weighted mean of what the target patches covering `x` put there.
   cv::Vec3f VoteAt(cv::Point x) const {
     const cv::Mat& img = level_->img;
+    const int side = SideAt(level_->side, x);
     float sum[3] = {0, 0, 0}, wsum = 0;
     for (int dy = -r_; dy <= r_; ++dy) {
       const int py = x.y - dy;
@@ -463,7 +469,7 @@ class LevelSolver {
         if (px < 0 || px >= img.cols || idx[px] < 0) continue;
         const int i = idx[px];
         const cv::Vec3b& c = img.at<cv::Vec3b>(nnf_[i] + cv::Point(dx, dy));
-        const float w = weight_[i];
+        const float w = target_side_[i] == side ? weight_[i] : kOtherSideVote * weight_[i];
         sum[0] += w * c[0];
         sum[1] += w * c[1];
         sum[2] += w * c[2];

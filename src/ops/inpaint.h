@@ -72,7 +72,8 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 // As above, with the image in two sides: `sides` (CV_8UC1 of the image's size, or empty for one
 // side) is nonzero on one (a product) and zero on the other (its backdrop). A hole pixel is
 // filled only from source patches centred on its own side (the thin-stroke fill averages its own
-// side's pixels; the brightness correction is per side), so a hole across the product's outline
+// side's pixels; the brightness correction is per side; in the vote, patches centred on the
+// other side weigh a tenth), so a hole across the product's outline
 // continues the product and the backdrop each from itself, not blended. Inside the hole the
 // sides are not read but continued from around it (the signed distance to the outline, filled
 // smoothly across the hole): a segmenter's mask is unreliable under the text being removed. Where

@@ -37,6 +37,20 @@ constexpr double kScreenProductMax = 0.85;
 // the 12 dreambooth and misc photos whose print needs the mask, 4-7) nor bench cases (7-8) with
 // four or more.
 constexpr int kScreenMaxDependent = 4;
+// A hole lies across two surfaces (HoleAcrossTwoSurfaces) when the ring of known pixels
+// kSideRing px around it splits into two groups of colours, each at least kSideShare of the ring,
+// whose means are kSideContrast Lab units apart (8-bit Lab) and kSideSeparation times their
+// variance apart squared; holes under kSideMinArea px are strokes.
+constexpr int kSideRing = 3;
+constexpr double kSideShare = 0.2;
+constexpr double kSideContrast = 25;
+constexpr double kSideSeparation = 6;
+constexpr int kSideMinArea = 40;
+// A segmenter's piece with this share of it in what is removed is the graphic, not a product.
+constexpr double kGraphicShare = 0.5;
+// A plain backdrop's product joins the segmenter's around a hole (FillSides) only when the
+// backdrop covers at least this share of the image.
+constexpr double kPlainBackdropMin = 0.2;
 // A residual region counts when this share of it overlaps what was removed.
 constexpr double kResidualOverlap = 0.3;
 // A detected region is a watermark copy when this share of it lies on the copies.
@@ -442,9 +456,12 @@ cv::Mat PlainBackdropProduct(const cv::Mat& bgr) {
 // banner for part of the product: there, within kHaloReach line heights, each pixel goes to the
 // side whose colours it shares, from a ring of the segmenter's product and backdrop around that
 // area (colours found on neither side, or an area on one side only, keep the segmenter's side).
-// CV_8UC1, 255 = product.
+// `plain` (the image's size, or empty): on a plain backdrop, what the backdrop does not reach
+// (PlainBackdropProduct); around what is removed it is product too, before the colours decide:
+// a segmenter leaves out thin parts (a fish's tail fin), and a caption across one was filled
+// with the backdrop's white. CV_8UC1, 255 = product.
 cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mask,
-                  const std::vector<models::TextRegion>& regions) {
+                  const std::vector<models::TextRegion>& regions, const cv::Mat& plain) {
   cv::Mat sides;
   cv::resize(product, sides, bgr.size(), 0, 0, cv::INTER_LINEAR);
   sides = sides >= 128;
@@ -455,7 +472,7 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   cv::Mat zone = DilateDisc(mask | models::RegionMask(bgr.size(), regions), reach);
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(zone, labels, stats, centroids, 8, CV_32S);
-  const cv::Mat segmenter = sides.clone();
+  cv::Mat segmenter = sides.clone();
   for (int i = 1; i < n; ++i) {
     const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                        stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
@@ -465,6 +482,10 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
     const cv::Mat here = labels(roi) == i;
     cv::Mat ring = DilateDisc(here, band);
     ring.setTo(0, zone(roi));
+    if (!plain.empty()) {
+      segmenter(roi).setTo(255, plain(roi) & (here | ring));
+      sides(roi).setTo(255, plain(roi) & (here | ring));
+    }
     const cv::Mat on = segmenter(roi);
     const cv::Mat pixels = bgr(roi);
     const cv::Mat product_ring = ring & on, backdrop_ring = ring & ~on;
@@ -493,6 +514,99 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
     cleaned.copyTo(out, here);
   }
   return sides;
+}
+
+// Whether some hole of `mask` (CV_8UC1, 255 = removed) lies across an outline between two
+// surfaces: the ring of known pixels around it (kSideRing px wide) splits, along its colours'
+// main axis (Lab), into two groups of at least kSideShare of it each, kSideContrast apart in
+// their means and well apart for their spread (Fisher ratio kSideSeparation): a caption across a
+// fruit's shaded edge and the green behind it, not one over a textured peel. Holes thinner than
+// a stroke (kSideMinArea px) are passed over: the thin-stroke fill keeps no sides. So are holes
+// that hold a box removed (`boxes`, CV_8UC1 of the image's size, nonzero on the boxes): the two
+// colours around them are often the box's own faded end and the photo.
+bool HoleAcrossTwoSurfaces(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& boxes) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  std::vector<uchar> boxed(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const uchar* b = boxes.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (b[x]) boxed[l[x]] = 1;
+    }
+  }
+  for (int i = 1; i < n; ++i) {
+    if (stats.at<int>(i, cv::CC_STAT_AREA) < kSideMinArea || boxed[i]) continue;
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const cv::Rect roi = cv::Rect(box.x - kSideRing - 1, box.y - kSideRing - 1,
+                                  box.width + 2 * kSideRing + 2, box.height + 2 * kSideRing + 2) &
+                         cv::Rect(cv::Point(0, 0), bgr.size());
+    cv::Mat ring = DilateDisc(labels(roi) == i, kSideRing);
+    ring.setTo(0, mask(roi));
+    std::vector<cv::Point> points;
+    cv::findNonZero(ring, points);
+    if (points.size() < 32) continue;
+    cv::Mat lab;
+    cv::cvtColor(bgr(roi), lab, cv::COLOR_BGR2Lab);
+    cv::Mat samples(static_cast<int>(points.size()), 3, CV_32F);
+    for (size_t k = 0; k < points.size(); ++k) {
+      const cv::Vec3b c = lab.at<cv::Vec3b>(points[k]);
+      for (int ch = 0; ch < 3; ++ch) samples.at<float>(static_cast<int>(k), ch) = c[ch];
+    }
+    const cv::PCA pca(samples, cv::Mat(), cv::PCA::DATA_AS_ROW, 1);
+    cv::Mat projected = pca.project(samples);  // N x 1, along the main axis
+    cv::Mat scaled;
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(projected, &lo, &hi);
+    if (hi - lo < kSideContrast) continue;
+    projected.convertTo(scaled, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+    cv::Mat split;
+    cv::threshold(scaled, split, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    const int high = cv::countNonZero(split), count = static_cast<int>(points.size());
+    if (std::min(high, count - high) < kSideShare * count) continue;
+    cv::Scalar mean_high, dev_high, mean_low, dev_low;
+    cv::meanStdDev(projected, mean_high, dev_high, split);
+    cv::meanStdDev(projected, mean_low, dev_low, ~split);
+    const double gap = mean_high[0] - mean_low[0];
+    const double spread = dev_high[0] * dev_high[0] + dev_low[0] * dev_low[0];
+    if (gap >= kSideContrast && gap * gap >= kSideSeparation * spread) return true;
+  }
+  return false;
+}
+
+// The pieces of a segmenter's `product` (any size) that are not mostly what is removed (`mask`,
+// the image's size; at least kGraphicShare of a piece within kSideRing px of it): a segmenter
+// takes a salient banner or box for a product, and its outline is no outline to continue.
+// CV_8UC1 of the mask's size, 255 = product; empty when no piece left reaches the holes (the
+// sides would change no fill).
+cv::Mat ProductBeyondTheHoles(const cv::Mat& product, const cv::Mat& mask) {
+  cv::Mat resized, labels, stats, centroids;
+  cv::resize(product, resized, mask.size(), 0, 0, cv::INTER_LINEAR);
+  resized = resized >= 128;
+  const int n = cv::connectedComponentsWithStats(resized, labels, stats, centroids, 8, CV_32S);
+  const cv::Mat near = DilateDisc(mask, kSideRing);
+  std::vector<int> removed(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const uchar* m = near.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (l[x] && m[x]) ++removed[l[x]];
+    }
+  }
+  bool any = false;
+  std::vector<uchar> keep(n, 0);
+  for (int i = 1; i < n; ++i) {
+    keep[i] = removed[i] < kGraphicShare * stats.at<int>(i, cv::CC_STAT_AREA);
+    any |= keep[i] && removed[i] > 0;
+  }
+  if (!any) return {};
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* o = resized.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) o[x] = keep[l[x]] ? 255 : 0;
+  }
+  return resized;
 }
 
 // The anti-aliased rim a box of text of line height `h` is taken with, in px.
@@ -1410,14 +1524,43 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
     // A small photo (enlarged for detection): its holes keep windows of their own.
     fill.separate_windows = detector->PhotoScale(bgr.size()) > 1;
     // Where a caption crosses the product's outline, the product is filled from the product and
-    // the backdrop from the backdrop: the product mask the decisions needed, else, on a plain
-    // backdrop, what the backdrop does not reach. On a busy backdrop without a mask the fill
-    // takes both sides as before: a segmenter run only for the sides cost 15% of remove_text's
-    // time there and changed no measured result (bench/README.md).
+    // the backdrop from the backdrop: the product mask the decisions needed, and, on a plain
+    // backdrop, what the backdrop does not reach (thin parts the segmenter leaves out: a fish's
+    // tail fin a caption crossed was filled with the backdrop's white). On a busy backdrop
+    // without a mask, ISNet runs for the sides only when a hole lies across two surfaces (a
+    // caption across a fruit's shaded edge bulged dark into the backdrop); otherwise the fill
+    // takes both sides as before (a segmenter run for every fill cost 15% of remove_text's time
+    // and changed no measured result, bench/README.md).
     step.Restart();
-    if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
-    cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
-    cv::Mat behind = BehindBoxes(boxes, mask, &sides);
+    // With the segmenter run for the fill only, a box removed (a price badge over the product's
+    // edge) is a caption's hole like any other: the product's outline goes on across it (the
+    // boxes' rule, BehindBoxes, is for the sides the decisions or a plain backdrop gave; over a
+    // fruit's edge it cut a dark block out of the fruit).
+    bool for_fill_only = false;
+    cv::Mat sides;
+    if (!targets.empty()) {
+      const cv::Mat plain = PlainBackdropProduct(base);
+      cv::Mat segmented = product;
+      cv::Mat box_area(base.size(), CV_8UC1, cv::Scalar(0));
+      for (const RemovedBox& box : boxes) box_area(box.window) |= box.hull;
+      if (segmented.empty() && plain.empty() && HoleAcrossTwoSurfaces(base, mask, box_area)) {
+        ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
+        ASSIGN_OR_RETURN(cv::Mat net, TextProductMask(*full, bgr));
+        segmented = ProductBeyondTheHoles(net, mask);
+        for_fill_only = !segmented.empty();
+      }
+      if (!segmented.empty()) {
+        // A plain backdrop's product joins the segmenter's around the holes (FillSides), unless
+        // the plain "backdrop" is a frame round a photo filling the image (a box shot edge to
+        // edge): that says nothing of the product's outline.
+        const bool backdrop_shown =
+            !plain.empty() && cv::countNonZero(plain) <= (1 - kPlainBackdropMin) * plain.total();
+        sides = FillSides(base, segmented, mask, targets, backdrop_shown ? plain : cv::Mat());
+      } else if (!plain.empty()) {
+        sides = FillSides(base, plain, mask, targets, cv::Mat());
+      }
+    }
+    cv::Mat behind = for_fill_only ? cv::Mat() : BehindBoxes(boxes, mask, &sides);
     ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
     step.Add(&Timings::inpaint);
     if (!options.verify) {
@@ -1463,7 +1606,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
                    &mask, &boxes);
       }
       removed |= mask;
-      behind = BehindBoxes(boxes, mask, &sides);
+      if (!for_fill_only) behind = BehindBoxes(boxes, mask, &sides);
       ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, behind, fill));
       ASSIGN_OR_RETURN(after, detector->RunPhotoAround(result, WindowsAround(removed, margin)));
       left = residual(after);
