@@ -48,9 +48,16 @@ constexpr double kSideSeparation = 6;
 constexpr int kSideMinArea = 40;
 // A segmenter's piece with this share of it in what is removed is the graphic, not a product.
 constexpr double kGraphicShare = 0.5;
+// With sides made for the fill (ISNet run for it alone), a patch centred on the other side
+// weighs this much in a hole pixel's vote (InpaintOptions::other_side_vote): a caption across a
+// shaded fruit's edge left the shade 3 px into the backdrop at full weight (7 px with no sides),
+// 1 px at this.
+constexpr double kFillOnlySideVote = 0.1;
 // A plain backdrop's product joins the segmenter's around a hole (FillSides) only when the
 // backdrop covers at least this share of the image.
 constexpr double kPlainBackdropMin = 0.2;
+// ...and only its parts the segmenter left out with this share beyond the holes' surroundings.
+constexpr double kMissedBeyond = 0.5;
 // A residual region counts when this share of it overlaps what was removed.
 constexpr double kResidualOverlap = 0.3;
 // A detected region is a watermark copy when this share of it lies on the copies.
@@ -457,9 +464,10 @@ cv::Mat PlainBackdropProduct(const cv::Mat& bgr) {
 // side whose colours it shares, from a ring of the segmenter's product and backdrop around that
 // area (colours found on neither side, or an area on one side only, keep the segmenter's side).
 // `plain` (the image's size, or empty): on a plain backdrop, what the backdrop does not reach
-// (PlainBackdropProduct); around what is removed it is product too, before the colours decide:
-// a segmenter leaves out thin parts (a fish's tail fin), and a caption across one was filled
-// with the backdrop's white. CV_8UC1, 255 = product.
+// (PlainBackdropProduct); a part of it the segmenter left out that lies mostly (kMissedBeyond)
+// beyond the area around what is removed is product there too, before the colours decide: a
+// segmenter leaves out thin parts (a fish's tail fin), and a caption across one was filled with
+// the backdrop's white. CV_8UC1, 255 = product.
 cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mask,
                   const std::vector<models::TextRegion>& regions, const cv::Mat& plain) {
   cv::Mat sides;
@@ -471,6 +479,30 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   const int band = std::max(3, cvRound(0.3 * line));
   cv::Mat zone = DilateDisc(mask | models::RegionMask(bgr.size(), regions), reach);
   cv::Mat labels, stats, centroids;
+  // Of the plain backdrop's product, the parts the segmenter left out that reach well beyond
+  // the holes' surroundings (a tail fin): what lies mostly around the holes is the graphic's
+  // glow or shadow, or a strap or logo the segmenter was right to leave out, on real listings.
+  cv::Mat missed;
+  if (!plain.empty()) {
+    missed = plain & ~sides;
+    const int m = cv::connectedComponentsWithStats(missed, labels, stats, centroids, 8, CV_32S);
+    std::vector<int> near(m, 0);
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* l = labels.ptr<int>(y);
+      const uchar* z = zone.ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x) {
+        if (l[x] && z[x]) ++near[l[x]];
+      }
+    }
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* l = labels.ptr<int>(y);
+      uchar* o = missed.ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x) {
+        const int area = l[x] ? stats.at<int>(l[x], cv::CC_STAT_AREA) : 0;
+        o[x] = l[x] && near[l[x]] > 0 && area - near[l[x]] >= kMissedBeyond * area ? 255 : 0;
+      }
+    }
+  }
   const int n = cv::connectedComponentsWithStats(zone, labels, stats, centroids, 8, CV_32S);
   cv::Mat segmenter = sides.clone();
   for (int i = 1; i < n; ++i) {
@@ -482,9 +514,9 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
     const cv::Mat here = labels(roi) == i;
     cv::Mat ring = DilateDisc(here, band);
     ring.setTo(0, zone(roi));
-    if (!plain.empty()) {
-      segmenter(roi).setTo(255, plain(roi) & (here | ring));
-      sides(roi).setTo(255, plain(roi) & (here | ring));
+    if (!missed.empty()) {
+      segmenter(roi).setTo(255, missed(roi) & (here | ring));
+      sides(roi).setTo(255, missed(roi) & (here | ring));
     }
     const cv::Mat on = segmenter(roi);
     const cv::Mat pixels = bgr(roi);
@@ -1561,6 +1593,7 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
       }
     }
     cv::Mat behind = for_fill_only ? cv::Mat() : BehindBoxes(boxes, mask, &sides);
+    if (for_fill_only) fill.other_side_vote = kFillOnlySideVote;
     ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
     step.Add(&Timings::inpaint);
     if (!options.verify) {

@@ -1076,8 +1076,8 @@ TEST_F(RemoveTextTest, ACaptionAcrossAShadedFruitsEdgeLeavesNoDarkBulge) {
   const int dark = cv::countNonZero(darker > 40);
   std::printf("shaded fruit: edge off by %.0f px at worst over %d rows; %d pixels > 40 darker\n",
               worst, where.height, dark);
-  // Measured: 2 px and 32 pixels (the anti-aliased rim); 7 px and 130 pixels with the fill given
-  // no sides (the fruit's shade bulged into the green).
+  // Measured: 1 px and 5 pixels; 7 px and 130 pixels with the fill given no sides (the fruit's
+  // shade bulged into the green).
   EXPECT_LE(worst, 3.0);
   EXPECT_LE(dark, 60);
 }
@@ -1584,7 +1584,7 @@ TEST_F(RemoveTextTest, ACaptionAcrossTheFishsTailContinuesTheTail) {
   const double share = static_cast<double>(cv::countNonZero(whitened & tail)) / under;
   std::printf("fish's tail: %.1f%% of its %d pixels under the 包邮 filled white\n", 100 * share,
               under);
-  // Measured: 10.4%; 22.6% with ISNet's sides alone (a white notch across the tail).
+  // Measured: 7.8%; 22.6% with ISNet's sides alone (a white notch across the tail).
   EXPECT_LE(share, 0.15);
 }
 
