@@ -457,6 +457,20 @@ cv::Mat PlainBackdropProduct(const cv::Mat& bgr) {
   return layout.found() ? qa::ProductPieces(layout.background) : cv::Mat();
 }
 
+// Per label of `labels` (CV_32SC1, labels 0..n-1), how many of its pixels lie where `where`
+// (CV_8UC1 of its size) is nonzero.
+std::vector<int> CountsWhere(const cv::Mat& labels, int n, const cv::Mat& where) {
+  std::vector<int> counts(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const uchar* w = where.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (w[x]) ++counts[l[x]];
+    }
+  }
+  return counts;
+}
+
 // The product and its backdrop for a side-aware fill (ops::Inpaint with sides): `product` (the
 // segmenter's mask, any size) at `bgr`'s size, except around what is removed (`mask`, and the
 // `regions` of text in it), where the segmenter saw the graphic and often took a caption or a
@@ -486,14 +500,7 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   if (!plain.empty()) {
     missed = plain & ~sides;
     const int m = cv::connectedComponentsWithStats(missed, labels, stats, centroids, 8, CV_32S);
-    std::vector<int> near(m, 0);
-    for (int y = 0; y < labels.rows; ++y) {
-      const int* l = labels.ptr<int>(y);
-      const uchar* z = zone.ptr<uchar>(y);
-      for (int x = 0; x < labels.cols; ++x) {
-        if (l[x] && z[x]) ++near[l[x]];
-      }
-    }
+    const std::vector<int> near = CountsWhere(labels, m, zone);
     for (int y = 0; y < labels.rows; ++y) {
       const int* l = labels.ptr<int>(y);
       uchar* o = missed.ptr<uchar>(y);
@@ -559,16 +566,9 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
 bool HoleAcrossTwoSurfaces(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& boxes) {
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
-  std::vector<uchar> boxed(n, 0);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    const uchar* b = boxes.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x) {
-      if (b[x]) boxed[l[x]] = 1;
-    }
-  }
+  const std::vector<int> boxed = CountsWhere(labels, n, boxes);
   for (int i = 1; i < n; ++i) {
-    if (stats.at<int>(i, cv::CC_STAT_AREA) < kSideMinArea || boxed[i]) continue;
+    if (stats.at<int>(i, cv::CC_STAT_AREA) < kSideMinArea || boxed[i] > 0) continue;
     const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                        stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
     const cv::Rect roi = cv::Rect(box.x - kSideRing - 1, box.y - kSideRing - 1,
@@ -617,15 +617,7 @@ cv::Mat ProductBeyondTheHoles(const cv::Mat& product, const cv::Mat& mask) {
   cv::resize(product, resized, mask.size(), 0, 0, cv::INTER_LINEAR);
   resized = resized >= 128;
   const int n = cv::connectedComponentsWithStats(resized, labels, stats, centroids, 8, CV_32S);
-  const cv::Mat near = DilateDisc(mask, kSideRing);
-  std::vector<int> removed(n, 0);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    const uchar* m = near.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x) {
-      if (l[x] && m[x]) ++removed[l[x]];
-    }
-  }
+  const std::vector<int> removed = CountsWhere(labels, n, DilateDisc(mask, kSideRing));
   bool any = false;
   std::vector<uchar> keep(n, 0);
   for (int i = 1; i < n; ++i) {
