@@ -43,8 +43,8 @@ constexpr int kScreenMaxDependent = 4;
 // variance apart squared; holes under kSideMinArea px are strokes.
 constexpr int kSideRing = 3;
 constexpr double kSideShare = 0.2;
-constexpr double kSideContrast = 25;
-constexpr double kSideSeparation = 6;
+constexpr double kSideContrast = 45;
+constexpr double kSideSeparation = 8;
 constexpr int kSideMinArea = 40;
 // A segmenter's piece with this share of it in what is removed is the graphic, not a product.
 constexpr double kGraphicShare = 0.5;
