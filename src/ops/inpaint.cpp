@@ -268,8 +268,12 @@ cv::Mat SourceCentres(const Level& level, int r) {
 // patches (every patch touching the hole, clipped at the window's border) to source patches.
 class LevelSolver {
  public:
-  LevelSolver(Level* level, int r, uint64_t seed, int level_index)
-      : level_(level), r_(r), seed_(seed), level_index_(level_index) {
+  LevelSolver(Level* level, int r, uint64_t seed, int level_index, double other_side_vote)
+      : level_(level),
+        r_(r),
+        seed_(seed),
+        level_index_(level_index),
+        other_side_vote_(other_side_vote) {
     valid_ = SourceCentres(*level, r);
     cv::Mat targets_mask;
     cv::dilate(level->hole, targets_mask,
@@ -478,6 +482,8 @@ class LevelSolver {
   // The weighted mean of what the target patches covering `x` put there.
   cv::Vec3f VoteAt(cv::Point x) const {
     const cv::Mat& img = level_->img;
+    const int side = SideAt(level_->side, x);
+    const float other_side = static_cast<float>(other_side_vote_);
     float sum[3] = {0, 0, 0}, wsum = 0;
     for (int dy = -r_; dy <= r_; ++dy) {
       const int py = x.y - dy;
@@ -488,7 +494,7 @@ class LevelSolver {
         if (px < 0 || px >= img.cols || idx[px] < 0) continue;
         const int i = idx[px];
         const cv::Vec3b& c = img.at<cv::Vec3b>(nnf_[i] + cv::Point(dx, dy));
-        const float w = weight_[i];
+        const float w = target_side_[i] == side ? weight_[i] : other_side * weight_[i];
         sum[0] += w * c[0];
         sum[1] += w * c[1];
         sum[2] += w * c[2];
@@ -555,8 +561,9 @@ class LevelSolver {
   int r_;
   uint64_t seed_;
   int level_index_;
-  cv::Mat valid_;  // CV_8UC1, nonzero at source patch centres
-  cv::Mat index_;  // CV_32SC1, target index or -1
+  double other_side_vote_;  // InpaintOptions::other_side_vote
+  cv::Mat valid_;           // CV_8UC1, nonzero at source patch centres
+  cv::Mat index_;           // CV_32SC1, target index or -1
   std::vector<cv::Point> targets_, holes_;
   std::unique_ptr<SideSources> sources_;
   std::vector<int> target_side_;  // side of each target's centre (Level::side)
@@ -956,7 +963,8 @@ void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint6
   std::vector<std::unique_ptr<LevelSolver>> solvers(levels.size());
   int coarsest = static_cast<int>(levels.size()) - 1;
   for (; coarsest >= 0; --coarsest) {
-    solvers[coarsest] = std::make_unique<LevelSolver>(&levels[coarsest], r, seed, coarsest);
+    solvers[coarsest] = std::make_unique<LevelSolver>(&levels[coarsest], r, seed, coarsest,
+                                                      options.other_side_vote);
     const LevelSolver& c = *solvers[coarsest];
     if (c.source_count() >= kMinCoarseSources || coarsest == 0) {
       break;
@@ -976,7 +984,7 @@ void FillWindow(std::vector<Level>& levels, const InpaintOptions& options, uint6
     if (l == coarsest) {
       solvers[l]->RandomInit();
     } else {
-      solvers[l] = std::make_unique<LevelSolver>(&levels[l], r, seed, l);
+      solvers[l] = std::make_unique<LevelSolver>(&levels[l], r, seed, l, options.other_side_vote);
       // The coarser fill, enlarged, only scores the coarser matches, doubled; the level then
       // starts from their vote, which copies this level's own fine texture (starting from the
       // enlarged fill itself would lead the search to smooth sources: blur begets blur).
@@ -1175,6 +1183,10 @@ Status CheckOptions(const InpaintOptions& o) {
   if (o.thin_radius < 0 || o.thin_radius > 20) {
     return InvalidArgument("inpaint: thin_radius is " + std::to_string(o.thin_radius) +
                            "; use 0 to 20");
+  }
+  if (!(o.other_side_vote >= 0 && o.other_side_vote <= 1)) {
+    return InvalidArgument("inpaint: other_side_vote is " + std::to_string(o.other_side_vote) +
+                           "; use 0 to 1");
   }
   if (o.max_search_pixels < 1000) {
     return InvalidArgument("inpaint: max_search_pixels is " + std::to_string(o.max_search_pixels) +

@@ -58,6 +58,12 @@ struct InpaintOptions {
   // the caption, 6 px apart, took a window 229x99 px of its 259x194 and the fin it crossed was
   // cut by a white and pink blot.
   bool separate_windows = false;
+  // With two sides (Inpaint with `sides`), the weight a patch centred on the other side has in a
+  // hole pixel's vote (0..1). Below 1 the outline stays where the sides put it: for sides made
+  // for the fill itself, where the product's patches pushed a fruit's shade 3 px into the
+  // backdrop along its edge. 1 (the vote blind to sides) keeps the seam soft where a segmenter's
+  // outline is rough (a logo's edge, a bar's fill beside a dress).
+  double other_side_vote = 1;
 };
 
 // Fills the pixels where `mask` is nonzero.
@@ -72,7 +78,8 @@ Result<cv::Mat> Inpaint(const cv::Mat& bgr, const cv::Mat& mask, const InpaintOp
 // As above, with the image in two sides: `sides` (CV_8UC1 of the image's size, or empty for one
 // side) is nonzero on one (a product) and zero on the other (its backdrop). A hole pixel is
 // filled only from source patches centred on its own side (the thin-stroke fill averages its own
-// side's pixels; the brightness correction is per side), so a hole across the product's outline
+// side's pixels; the brightness correction is per side; in the vote, patches centred on the
+// other side weigh InpaintOptions::other_side_vote), so a hole across the product's outline
 // continues the product and the backdrop each from itself, not blended. Inside the hole the
 // sides are not read but continued from around it (the signed distance to the outline, filled
 // smoothly across the hole): a segmenter's mask is unreliable under the text being removed. Where

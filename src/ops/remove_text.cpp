@@ -38,6 +38,27 @@ constexpr double kScreenProductMax = 0.85;
 // the 12 dreambooth and misc photos whose print needs the mask, 4-7) nor bench cases (7-8) with
 // four or more.
 constexpr int kScreenMaxDependent = 4;
+// A hole lies across two surfaces (HoleAcrossTwoSurfaces) when the ring of known pixels
+// kSideRing px around it splits into two groups of colours, each at least kSideShare of the ring,
+// whose means are kSideContrast Lab units apart (8-bit Lab) and kSideSeparation times their
+// variance apart squared; holes under kSideMinArea px are strokes.
+constexpr int kSideRing = 3;
+constexpr double kSideShare = 0.2;
+constexpr double kSideContrast = 45;
+constexpr double kSideSeparation = 8;
+constexpr int kSideMinArea = 40;
+// A segmenter's piece with this share of it in what is removed is the graphic, not a product.
+constexpr double kGraphicShare = 0.5;
+// With sides made for the fill (ISNet run for it alone), a patch centred on the other side
+// weighs this much in a hole pixel's vote (InpaintOptions::other_side_vote): a caption across a
+// shaded fruit's edge left the shade 3 px into the backdrop at full weight (7 px with no sides),
+// 1 px at this.
+constexpr double kFillOnlySideVote = 0.1;
+// A plain backdrop's product joins the segmenter's around a hole (FillSides) only when the
+// backdrop covers at least this share of the image.
+constexpr double kPlainBackdropMin = 0.2;
+// ...and only its parts the segmenter left out with this share beyond the holes' surroundings.
+constexpr double kMissedBeyond = 0.5;
 // A residual region counts when this share of it overlaps what was removed.
 constexpr double kResidualOverlap = 0.3;
 // A detected region is a watermark copy when this share of it lies on the copies.
@@ -437,15 +458,33 @@ cv::Mat PlainBackdropProduct(const cv::Mat& bgr) {
   return layout.found() ? qa::ProductPieces(layout.background) : cv::Mat();
 }
 
+// Per label of `labels` (CV_32SC1, labels 0..n-1), how many of its pixels lie where `where`
+// (CV_8UC1 of its size) is nonzero.
+std::vector<int> CountsWhere(const cv::Mat& labels, int n, const cv::Mat& where) {
+  std::vector<int> counts(n, 0);
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    const uchar* w = where.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) {
+      if (w[x]) ++counts[l[x]];
+    }
+  }
+  return counts;
+}
+
 // The product and its backdrop for a side-aware fill (ops::Inpaint with sides): `product` (the
 // segmenter's mask, any size) at `bgr`'s size, except around what is removed (`mask`, and the
 // `regions` of text in it), where the segmenter saw the graphic and often took a caption or a
 // banner for part of the product: there, within kHaloReach line heights, each pixel goes to the
 // side whose colours it shares, from a ring of the segmenter's product and backdrop around that
 // area (colours found on neither side, or an area on one side only, keep the segmenter's side).
-// CV_8UC1, 255 = product.
+// `plain` (the image's size, or empty): on a plain backdrop, what the backdrop does not reach
+// (PlainBackdropProduct); a part of it the segmenter left out that lies mostly (kMissedBeyond)
+// beyond the area around what is removed is product there too, before the colours decide: a
+// segmenter leaves out thin parts (a fish's tail fin), and a caption across one was filled with
+// the backdrop's white. CV_8UC1, 255 = product.
 cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mask,
-                  const std::vector<models::TextRegion>& regions) {
+                  const std::vector<models::TextRegion>& regions, const cv::Mat& plain) {
   cv::Mat sides;
   cv::resize(product, sides, bgr.size(), 0, 0, cv::INTER_LINEAR);
   sides = sides >= 128;
@@ -455,8 +494,25 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   const int band = std::max(3, cvRound(0.3 * line));
   cv::Mat zone = DilateDisc(mask | models::RegionMask(bgr.size(), regions), reach);
   cv::Mat labels, stats, centroids;
+  // Of the plain backdrop's product, the parts the segmenter left out that reach well beyond
+  // the holes' surroundings (a tail fin): what lies mostly around the holes is the graphic's
+  // glow or shadow, or a strap or logo the segmenter was right to leave out, on real listings.
+  cv::Mat missed;
+  if (!plain.empty()) {
+    missed = plain & ~sides;
+    const int m = cv::connectedComponentsWithStats(missed, labels, stats, centroids, 8, CV_32S);
+    const std::vector<int> near = CountsWhere(labels, m, zone);
+    for (int y = 0; y < labels.rows; ++y) {
+      const int* l = labels.ptr<int>(y);
+      uchar* o = missed.ptr<uchar>(y);
+      for (int x = 0; x < labels.cols; ++x) {
+        const int area = l[x] ? stats.at<int>(l[x], cv::CC_STAT_AREA) : 0;
+        o[x] = l[x] && near[l[x]] > 0 && area - near[l[x]] >= kMissedBeyond * area ? 255 : 0;
+      }
+    }
+  }
   const int n = cv::connectedComponentsWithStats(zone, labels, stats, centroids, 8, CV_32S);
-  const cv::Mat segmenter = sides.clone();
+  cv::Mat segmenter = sides.clone();
   for (int i = 1; i < n; ++i) {
     const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
                        stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
@@ -466,6 +522,10 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
     const cv::Mat here = labels(roi) == i;
     cv::Mat ring = DilateDisc(here, band);
     ring.setTo(0, zone(roi));
+    if (!missed.empty()) {
+      segmenter(roi).setTo(255, missed(roi) & (here | ring));
+      sides(roi).setTo(255, missed(roi) & (here | ring));
+    }
     const cv::Mat on = segmenter(roi);
     const cv::Mat pixels = bgr(roi);
     const cv::Mat product_ring = ring & on, backdrop_ring = ring & ~on;
@@ -494,6 +554,84 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
     cleaned.copyTo(out, here);
   }
   return sides;
+}
+
+// Whether some hole of `mask` (CV_8UC1, 255 = removed) lies across an outline between two
+// surfaces: the ring of known pixels around it (kSideRing px wide) splits, along its colours'
+// main axis (Lab), into two groups of at least kSideShare of it each, kSideContrast apart in
+// their means and well apart for their spread (Fisher ratio kSideSeparation): a caption across a
+// fruit's shaded edge and the green behind it, not one over a textured peel. Holes thinner than
+// a stroke (kSideMinArea px) are passed over: the thin-stroke fill keeps no sides. So are holes
+// that hold a box removed (`boxes`, CV_8UC1 of the image's size, nonzero on the boxes): the two
+// colours around them are often the box's own faded end and the photo.
+bool HoleAcrossTwoSurfaces(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& boxes) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
+  const std::vector<int> boxed = CountsWhere(labels, n, boxes);
+  for (int i = 1; i < n; ++i) {
+    if (stats.at<int>(i, cv::CC_STAT_AREA) < kSideMinArea || boxed[i] > 0) continue;
+    const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
+                       stats.at<int>(i, cv::CC_STAT_WIDTH), stats.at<int>(i, cv::CC_STAT_HEIGHT));
+    const cv::Rect roi = cv::Rect(box.x - kSideRing - 1, box.y - kSideRing - 1,
+                                  box.width + 2 * kSideRing + 2, box.height + 2 * kSideRing + 2) &
+                         cv::Rect(cv::Point(0, 0), bgr.size());
+    cv::Mat ring = DilateDisc(labels(roi) == i, kSideRing);
+    ring.setTo(0, mask(roi));
+    std::vector<cv::Point> points;
+    cv::findNonZero(ring, points);
+    if (points.size() < 32) continue;
+    cv::Mat lab;
+    cv::cvtColor(bgr(roi), lab, cv::COLOR_BGR2Lab);
+    cv::Mat samples(static_cast<int>(points.size()), 3, CV_32F);
+    for (size_t k = 0; k < points.size(); ++k) {
+      const cv::Vec3b c = lab.at<cv::Vec3b>(points[k]);
+      for (int ch = 0; ch < 3; ++ch) samples.at<float>(static_cast<int>(k), ch) = c[ch];
+    }
+    const cv::PCA pca(samples, cv::Mat(), cv::PCA::DATA_AS_ROW, 1);
+    cv::Mat projected = pca.project(samples);  // N x 1, along the main axis
+    cv::Mat scaled;
+    double lo = 0, hi = 0;
+    cv::minMaxLoc(projected, &lo, &hi);
+    if (hi - lo < kSideContrast) continue;
+    projected.convertTo(scaled, CV_8U, 255.0 / (hi - lo), -lo * 255.0 / (hi - lo));
+    cv::Mat split;
+    cv::threshold(scaled, split, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+    const int high = cv::countNonZero(split), count = static_cast<int>(points.size());
+    if (std::min(high, count - high) < kSideShare * count) continue;
+    cv::Scalar mean_high, dev_high, mean_low, dev_low;
+    cv::meanStdDev(projected, mean_high, dev_high, split);
+    cv::meanStdDev(projected, mean_low, dev_low, ~split);
+    const double gap = mean_high[0] - mean_low[0];
+    const double spread = dev_high[0] * dev_high[0] + dev_low[0] * dev_low[0];
+    if (gap >= kSideContrast && gap * gap >= kSideSeparation * spread) return true;
+  }
+  return false;
+}
+
+// The pieces of a segmenter's `product` (any size) that are not mostly what is removed (`mask`,
+// the image's size; at least kGraphicShare of a piece within kSideRing px of it): a segmenter
+// takes a salient banner or box for a product, and its outline is no outline to continue.
+// CV_8UC1 of the mask's size, 255 = product; empty when no piece left reaches the holes (the
+// sides would change no fill).
+cv::Mat ProductBeyondTheHoles(const cv::Mat& product, const cv::Mat& mask) {
+  cv::Mat resized, labels, stats, centroids;
+  cv::resize(product, resized, mask.size(), 0, 0, cv::INTER_LINEAR);
+  resized = resized >= 128;
+  const int n = cv::connectedComponentsWithStats(resized, labels, stats, centroids, 8, CV_32S);
+  const std::vector<int> removed = CountsWhere(labels, n, DilateDisc(mask, kSideRing));
+  bool any = false;
+  std::vector<uchar> keep(n, 0);
+  for (int i = 1; i < n; ++i) {
+    keep[i] = removed[i] < kGraphicShare * stats.at<int>(i, cv::CC_STAT_AREA);
+    any |= keep[i] && removed[i] > 0;
+  }
+  if (!any) return {};
+  for (int y = 0; y < labels.rows; ++y) {
+    const int* l = labels.ptr<int>(y);
+    uchar* o = resized.ptr<uchar>(y);
+    for (int x = 0; x < labels.cols; ++x) o[x] = keep[l[x]] ? 255 : 0;
+  }
+  return resized;
 }
 
 // The anti-aliased rim a box of text of line height `h` is taken with, in px.
@@ -1464,14 +1602,44 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
     // A small photo (enlarged for detection): its holes keep windows of their own.
     fill.separate_windows = detector->PhotoScale(bgr.size()) > 1;
     // Where a caption crosses the product's outline, the product is filled from the product and
-    // the backdrop from the backdrop: the product mask the decisions needed, else, on a plain
-    // backdrop, what the backdrop does not reach. On a busy backdrop without a mask the fill
-    // takes both sides as before: a segmenter run only for the sides cost 15% of remove_text's
-    // time there and changed no measured result (bench/README.md).
+    // the backdrop from the backdrop: the product mask the decisions needed, and, on a plain
+    // backdrop, what the backdrop does not reach (thin parts the segmenter leaves out: a fish's
+    // tail fin a caption crossed was filled with the backdrop's white). On a busy backdrop
+    // without a mask, ISNet runs for the sides only when a hole lies across two surfaces (a
+    // caption across a fruit's shaded edge bulged dark into the backdrop); otherwise the fill
+    // takes both sides as before (a segmenter run for every fill cost 15% of remove_text's time
+    // and changed no measured result, bench/README.md).
     step.Restart();
-    if (product.empty() && !targets.empty()) product = PlainBackdropProduct(base);
-    cv::Mat sides = product.empty() ? cv::Mat() : FillSides(base, product, mask, targets);
-    cv::Mat behind = BehindBoxes(boxes, mask, &sides);
+    // With the segmenter run for the fill only, a box removed (a price badge over the product's
+    // edge) is a caption's hole like any other: the product's outline goes on across it (the
+    // boxes' rule, BehindBoxes, is for the sides the decisions or a plain backdrop gave; over a
+    // fruit's edge it cut a dark block out of the fruit).
+    bool for_fill_only = false;
+    cv::Mat sides;
+    if (!targets.empty()) {
+      const cv::Mat plain = PlainBackdropProduct(base);
+      cv::Mat segmented = product;
+      cv::Mat box_area(base.size(), CV_8UC1, cv::Scalar(0));
+      for (const RemovedBox& box : boxes) box_area(box.window) |= box.hull;
+      if (segmented.empty() && plain.empty() && HoleAcrossTwoSurfaces(base, mask, box_area)) {
+        ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
+        ASSIGN_OR_RETURN(cv::Mat net, TextProductMask(*full, bgr));
+        segmented = ProductBeyondTheHoles(net, mask);
+        for_fill_only = !segmented.empty();
+      }
+      if (!segmented.empty()) {
+        // A plain backdrop's product joins the segmenter's around the holes (FillSides), unless
+        // the plain "backdrop" is a frame round a photo filling the image (a box shot edge to
+        // edge): that says nothing of the product's outline.
+        const bool backdrop_shown =
+            !plain.empty() && cv::countNonZero(plain) <= (1 - kPlainBackdropMin) * plain.total();
+        sides = FillSides(base, segmented, mask, targets, backdrop_shown ? plain : cv::Mat());
+      } else if (!plain.empty()) {
+        sides = FillSides(base, plain, mask, targets, cv::Mat());
+      }
+    }
+    cv::Mat behind = for_fill_only ? cv::Mat() : BehindBoxes(boxes, mask, &sides);
+    if (for_fill_only) fill.other_side_vote = kFillOnlySideVote;
     ASSIGN_OR_RETURN(cv::Mat result, Inpaint(base, mask, sides, behind, fill));
     step.Add(&Timings::inpaint);
     if (!options.verify) {
@@ -1517,7 +1685,7 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
                    &mask, &boxes);
       }
       removed |= mask;
-      behind = BehindBoxes(boxes, mask, &sides);
+      if (!for_fill_only) behind = BehindBoxes(boxes, mask, &sides);
       ASSIGN_OR_RETURN(result, Inpaint(base, mask, sides, behind, fill));
       ASSIGN_OR_RETURN(after, detector->RunPhotoAround(result, WindowsAround(removed, margin)));
       left = residual(after);
