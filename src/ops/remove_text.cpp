@@ -1622,9 +1622,13 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
       cv::Mat box_area(base.size(), CV_8UC1, cv::Scalar(0));
       for (const RemovedBox& box : boxes) box_area(box.window) |= box.hull;
       if (segmented.empty() && plain.empty() && HoleAcrossTwoSurfaces(base, mask, box_area)) {
-        ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
-        ASSIGN_OR_RETURN(cv::Mat net, TextProductMask(*full, bgr));
-        segmented = ProductBeyondTheHoles(net, mask);
+        // At the screen's size (about a seventh of the full net's cost): the sides need the
+        // outline where it crosses a hole, not the product's fine detail.
+        const int size = options.screen_segment_size;
+        ASSIGN_OR_RETURN(const models::Segmenter* net,
+                         size > 0 ? runtime.segmenter(size) : runtime.segmenter());
+        ASSIGN_OR_RETURN(cv::Mat found, TextProductMask(*net, bgr));
+        segmented = ProductBeyondTheHoles(found, mask);
         for_fill_only = !segmented.empty();
       }
       if (!segmented.empty()) {
