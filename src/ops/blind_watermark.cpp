@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "core/labels.h"
 #include "ops/text_scope.h"
 
 namespace vitrine::ops {
@@ -307,13 +308,7 @@ std::optional<cv::RotatedRect> LineOf(const cv::Mat& median, const cv::Rect& box
   cv::morphologyEx(strokes, joined, cv::MORPH_CLOSE,
                    cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * join + 1, 2 * join + 1}));
   const int n = cv::connectedComponentsWithStats(joined, labels, stats, centroids, 8);
-  // Stroke pixels per joined line, counted in one pass.
-  std::vector<int> counts(n, 0);
-  for (int y = 0; y < strokes.rows; ++y) {
-    for (int x = 0; x < strokes.cols; ++x) {
-      if (strokes.at<uchar>(y, x)) ++counts[labels.at<int>(y, x)];
-    }
-  }
+  const std::vector<int> counts = CountLabelsWhere(labels, n, strokes);  // strokes per line
   int best = -1, best_count = 0;
   for (int i = 1; i < n; ++i) {
     const cv::Rect r(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
@@ -333,17 +328,8 @@ std::optional<cv::RotatedRect> LineOf(const cv::Mat& median, const cv::Rect& box
 // kMinCoverSpan of its width and of its height: a tiled watermark covers the whole photo, a
 // product's repeated pattern (a keyboard's keys, seen in perspective as a tilted lattice) a part.
 bool CoversPhoto(const TiledWatermark& mark, cv::Size size) {
-  const cv::Rect image(cv::Point(0, 0), size);
-  double min_x = size.width, max_x = 0, min_y = size.height, max_y = 0;
-  for (const cv::Point& offset : mark.copies) {
-    const cv::Rect copy = (mark.box + offset) & image;
-    if (copy.empty()) continue;
-    const cv::Point2d centre = (copy.tl() + copy.br()) / 2;
-    min_x = std::min(min_x, centre.x), max_x = std::max(max_x, centre.x);
-    min_y = std::min(min_y, centre.y), max_y = std::max(max_y, centre.y);
-  }
-  return max_x - min_x >= kMinCoverSpan * size.width &&
-         max_y - min_y >= kMinCoverSpan * size.height;
+  const cv::Size2d span = CopiesSpan(mark.box, mark.copies, size);
+  return span.width >= kMinCoverSpan * size.width && span.height >= kMinCoverSpan * size.height;
 }
 
 // The watermark on `basis` (working coordinates: `work` is `bgr` at `scale`, `signal` its

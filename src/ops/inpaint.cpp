@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/labels.h"
 #include "core/morphology.h"
 #include "core/ssd.h"
 #include "ops/matting.h"
@@ -719,13 +720,7 @@ cv::Mat EnclosedSpecks(const cv::Mat& nosrc) {
     speck[i] = box.x > 0 && box.y > 0 && box.br().x < nosrc.cols && box.br().y < nosrc.rows &&
                stats.at<int>(i, cv::CC_STAT_AREA) <= kSpeckArea;
   }
-  cv::Mat out(nosrc.size(), CV_8UC1, cv::Scalar(0));
-  for (int y = 0; y < out.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    uchar* o = out.ptr<uchar>(y);
-    for (int x = 0; x < out.cols; ++x) o[x] = speck[l[x]] ? 255 : 0;
-  }
-  return out;
+  return LabelsKept(labels, speck);
 }
 
 // Declared here, defined with the windows below.

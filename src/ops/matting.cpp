@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <vector>
 
+#include "core/labels.h"
 #include "qa/compliance.h"
 
 namespace vitrine::ops {
@@ -174,17 +175,6 @@ RegionStats MeasureRegions(const cv::Mat& labels, int n, const cv::Mat& prob,
   return stats;
 }
 
-// Pixels of `labels` whose label is flagged in `chosen`, as a mask.
-cv::Mat Chosen(const cv::Mat& labels, const std::vector<uchar>& chosen) {
-  cv::Mat mask(labels.size(), CV_8UC1);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    uchar* m = mask.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x) m[x] = chosen[l[x]] ? 255 : 0;
-  }
-  return mask;
-}
-
 }  // namespace
 
 // Width of a background hole's rim, in pixels of the net's view, left as the net gave it.
@@ -243,7 +233,7 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
   }
   if (result.appendages > 0) {
     // The part and its haze, up to the edge of what stays (the body and the kept thin parts).
-    const cv::Mat part = Chosen(thin_labels, appendage);
+    const cv::Mat part = LabelsKept(thin_labels, appendage);
     cv::Mat from_part, keep;
     cv::distanceTransform(~part, from_part, cv::DIST_L2, 3);
     cv::dilate(solid & ~part, keep, cv::Mat::ones(3, 3, CV_8U));
@@ -276,7 +266,7 @@ ProbabilityCleanup CleanProbability(const cv::Mat& prob, const cv::Mat& net_view
   if (result.holes > 0) {
     cv::Mat from_solid;
     cv::distanceTransform(prob < 0.5f, from_solid, cv::DIST_L2, 3);
-    cut |= Chosen(hole_labels, open) & (from_solid > kHoleRim);
+    cut |= LabelsKept(hole_labels, open) & (from_solid > kHoleRim);
   }
   if (!protect.empty()) cut.setTo(0, protect);
   result.prob.setTo(0, cut);
@@ -375,7 +365,7 @@ cv::Mat MergeFramedReading(const cv::Mat& prob, const cv::Mat& framed,
   }
   std::vector<uchar> joined(n, 0);
   for (int i = 1; i < n; ++i) joined[i] = close[i] && at_frame[i];
-  cv::Mat region = Chosen(labels, joined);
+  cv::Mat region = LabelsKept(labels, joined);
   const double added = cv::countNonZero(region);
   if (added == 0 || added > options.max_added * cv::countNonZero(solid)) return prob;
   // With the soft edge of what is added.

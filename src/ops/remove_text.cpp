@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 #include <optional>
 
+#include "core/labels.h"
 #include "core/morphology.h"
 #include "core/text.h"
 #include "ops/blind_watermark.h"
@@ -323,13 +324,7 @@ cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
     }
   }
   keep[0] = 0;
-  cv::Mat out(seed.size(), CV_8UC1, cv::Scalar(0));
-  for (int y = 0; y < seed.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    uchar* o = out.ptr<uchar>(y);
-    for (int x = 0; x < seed.cols; ++x) o[x] = keep[l[x]] ? 255 : 0;
-  }
-  return out;
+  return LabelsKept(labels, keep);
 }
 
 // The pixels of `region`'s graphic inside `roi` (a CV_8UC1 mask of roi's size): its ink (colours
@@ -458,20 +453,6 @@ cv::Mat PlainBackdropProduct(const cv::Mat& bgr) {
   return layout.found() ? qa::ProductPieces(layout.background) : cv::Mat();
 }
 
-// Per label of `labels` (CV_32SC1, labels 0..n-1), how many of its pixels lie where `where`
-// (CV_8UC1 of its size) is nonzero.
-std::vector<int> CountsWhere(const cv::Mat& labels, int n, const cv::Mat& where) {
-  std::vector<int> counts(n, 0);
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    const uchar* w = where.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x) {
-      if (w[x]) ++counts[l[x]];
-    }
-  }
-  return counts;
-}
-
 // The product and its backdrop for a side-aware fill (ops::Inpaint with sides): `product` (the
 // segmenter's mask, any size) at `bgr`'s size, except around what is removed (`mask`, and the
 // `regions` of text in it), where the segmenter saw the graphic and often took a caption or a
@@ -501,7 +482,7 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
   if (!plain.empty()) {
     missed = plain & ~sides;
     const int m = cv::connectedComponentsWithStats(missed, labels, stats, centroids, 8, CV_32S);
-    const std::vector<int> near = CountsWhere(labels, m, zone);
+    const std::vector<int> near = CountLabelsWhere(labels, m, zone);
     for (int y = 0; y < labels.rows; ++y) {
       const int* l = labels.ptr<int>(y);
       uchar* o = missed.ptr<uchar>(y);
@@ -567,7 +548,7 @@ cv::Mat FillSides(const cv::Mat& bgr, const cv::Mat& product, const cv::Mat& mas
 bool HoleAcrossTwoSurfaces(const cv::Mat& bgr, const cv::Mat& mask, const cv::Mat& boxes) {
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(mask, labels, stats, centroids, 8, CV_32S);
-  const std::vector<int> boxed = CountsWhere(labels, n, boxes);
+  const std::vector<int> boxed = CountLabelsWhere(labels, n, boxes);
   for (int i = 1; i < n; ++i) {
     if (stats.at<int>(i, cv::CC_STAT_AREA) < kSideMinArea || boxed[i] > 0) continue;
     const cv::Rect box(stats.at<int>(i, cv::CC_STAT_LEFT), stats.at<int>(i, cv::CC_STAT_TOP),
@@ -618,7 +599,7 @@ cv::Mat ProductBeyondTheHoles(const cv::Mat& product, const cv::Mat& mask) {
   cv::resize(product, resized, mask.size(), 0, 0, cv::INTER_LINEAR);
   resized = resized >= 128;
   const int n = cv::connectedComponentsWithStats(resized, labels, stats, centroids, 8, CV_32S);
-  const std::vector<int> removed = CountsWhere(labels, n, DilateDisc(mask, kSideRing));
+  const std::vector<int> removed = CountLabelsWhere(labels, n, DilateDisc(mask, kSideRing));
   bool any = false;
   std::vector<uchar> keep(n, 0);
   for (int i = 1; i < n; ++i) {
@@ -626,12 +607,7 @@ cv::Mat ProductBeyondTheHoles(const cv::Mat& product, const cv::Mat& mask) {
     any |= keep[i] && removed[i] > 0;
   }
   if (!any) return {};
-  for (int y = 0; y < labels.rows; ++y) {
-    const int* l = labels.ptr<int>(y);
-    uchar* o = resized.ptr<uchar>(y);
-    for (int x = 0; x < labels.cols; ++x) o[x] = keep[l[x]] ? 255 : 0;
-  }
-  return resized;
+  return LabelsKept(labels, keep);
 }
 
 // The anti-aliased rim a box of text of line height `h` is taken with, in px.
@@ -913,12 +889,7 @@ cv::Mat LineRest(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect 
     }
   }
   cv::Mat rest(roi.size(), CV_8UC1, cv::Scalar(0));
-  cv::Mat rest_band = rest(band);
-  for (int y = 0; y < band.height; ++y) {
-    const int* l = labels.ptr<int>(y);
-    uchar* r = rest_band.ptr<uchar>(y);
-    for (int x = 0; x < band.width; ++x) r[x] = taken[l[x]] ? 255 : 0;
-  }
+  LabelsKept(labels, taken).copyTo(rest(band));
   if (cv::countNonZero(rest) == 0) return {};
   // The glyphs' rim as GraphicMask takes it, and a pixel more: the colour test leaves out the
   // anti-aliased edge that GraphicMask's halo takes.

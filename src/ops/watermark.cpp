@@ -772,15 +772,8 @@ cv::Rect WithinHalf(cv::Rect along, cv::Rect core, cv::Size size) {
 // Whether copies of `box` at `offsets` (from box.tl()) spread over kMinSpread of `image`'s width
 // or height (the centres of their parts inside the image).
 bool Spreads(const cv::Rect& box, const std::vector<cv::Point>& offsets, cv::Size image) {
-  const cv::Rect inside(cv::Point(0, 0), image);
-  double min_x = image.width, max_x = 0, min_y = image.height, max_y = 0;
-  for (const cv::Point& offset : offsets) {
-    const cv::Rect copy = (box + offset) & inside;
-    const cv::Point2d centre = copy.tl() + cv::Point(copy.size() / 2);
-    min_x = std::min(min_x, centre.x), max_x = std::max(max_x, centre.x);
-    min_y = std::min(min_y, centre.y), max_y = std::max(max_y, centre.y);
-  }
-  return max_x - min_x >= kMinSpread * image.width || max_y - min_y >= kMinSpread * image.height;
+  const cv::Size2d span = CopiesSpan(box, offsets, image);
+  return span.width >= kMinSpread * image.width || span.height >= kMinSpread * image.height;
 }
 
 // Estimate() over `mark`'s copies (box and copies set; Spreads() checked first; `blind`: the
@@ -1154,6 +1147,19 @@ LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected
     if (local.at<float>(0, 0) >= kLineCopyMatch) out.offsets.push_back(at - box.tl());
   }
   return out;
+}
+
+cv::Size2d CopiesSpan(const cv::Rect& box, const std::vector<cv::Point>& offsets, cv::Size size) {
+  const cv::Rect image(cv::Point(0, 0), size);
+  double min_x = size.width, max_x = 0, min_y = size.height, max_y = 0;
+  for (const cv::Point& offset : offsets) {
+    const cv::Rect copy = (box + offset) & image;
+    if (copy.empty()) continue;
+    const cv::Point2d centre = copy.tl() + cv::Point(copy.size() / 2);
+    min_x = std::min(min_x, centre.x), max_x = std::max(max_x, centre.x);
+    min_y = std::min(min_y, centre.y), max_y = std::max(max_y, centre.y);
+  }
+  return {std::max(0.0, max_x - min_x), std::max(0.0, max_y - min_y)};
 }
 
 std::optional<TiledWatermark> TiledWatermarkOnLattice(const cv::Mat& bgr,

@@ -111,6 +111,11 @@ struct LineCopies {
 // matches. Pure.
 LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected);
 
+// Width and height spanned by the centres of the parts of `box`'s copies at `offsets` (added to
+// box's position) that lie inside an image of `size`; copies wholly outside it do not count.
+// How far a watermark's copies spread over the photo. Pure.
+cv::Size2d CopiesSpan(const cv::Rect& box, const std::vector<cv::Point>& offsets, cv::Size size);
+
 // The tiled watermark whose line is `line` (one copy's glyphs, found without the detector:
 // FindBlindTiledWatermark) repeated on the lattice spanned by `u` and `v` (pixels, not
 // collinear): every lattice position whose box reaches into the image is a copy, and the overlay
