@@ -3,9 +3,11 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <mutex>
 #include <opencv2/dnn/all_layers.hpp>
+#include <string>
 #include <vector>
 
 namespace vitrine::models {
@@ -27,7 +29,9 @@ constexpr int kMinPixels = 48 * 48;
 constexpr size_t kScratchBytes = 2u << 20;  // per thread: transformed inputs and products
 
 thread_local int scope_depth = 0;
-thread_local bool scope_wide = true;  // the innermost scope's FastConvScope::Width is kWidest
+thread_local bool scope_wide = true;
+thread_local int eltwise_scope_depth =
+    0;  // ExactEltwiseScope  // the innermost scope's FastConvScope::Width is kWidest
 
 // True when the integer parameter `name` is absent or each of its values is `value`.
 bool IntParamsAre(const cv::dnn::LayerParams& params, const char* name, int value) {
@@ -640,6 +644,127 @@ class DepthwiseLayer : public cv::dnn::Layer {
   int kernel_, stride_y_, stride_x_;
 };
 
+// Whether an "Eltwise" layer is a product or plain sum of its inputs (no coefficients other than
+// 1, output channels as the inputs'): the case ExactEltwiseLayer computes.
+bool EltwiseEligible(const cv::dnn::LayerParams& params) {
+  std::string op = params.get<cv::String>("operation", "sum");
+  for (char& ch : op) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (op != "prod" && op != "sum") return false;
+  if (params.has("coeff")) {
+    const cv::dnn::DictValue& coeffs = params.get("coeff");
+    for (int i = 0; i < coeffs.size(); ++i) {
+      if (coeffs.get<double>(i) != 1.0) return false;
+    }
+  }
+  return params.get<cv::String>("output_channels_mode", "same") == "same";
+}
+
+// The product or sum of two 4-D inputs of one shape, or of one and a per-channel [N, C, 1, 1]
+// input (a squeeze-and-excitation scale), a plane per task; any other case runs OpenCV's layer.
+// One IEEE product or sum per element, as OpenCV's layer does, so the same bits. A fused
+// activation is taken as OpenCV's layer takes it (the first one offered) and applied to each
+// plane after it is computed.
+class ExactEltwiseLayer : public cv::dnn::Layer {
+ public:
+  explicit ExactEltwiseLayer(const cv::dnn::LayerParams& params)
+      : cv::dnn::Layer(params), fallback_(cv::dnn::EltwiseLayer::create(params)) {
+    std::string op = params.get<cv::String>("operation", "sum");
+    product_ = op.size() == 4 && std::tolower(static_cast<unsigned char>(op[0])) == 'p';
+  }
+
+  bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, int required_outputs,
+                       std::vector<cv::dnn::MatShape>& outputs,
+                       std::vector<cv::dnn::MatShape>& internals) const override {
+    return fallback_->getMemoryShapes(inputs, required_outputs, outputs, internals);
+  }
+
+  void finalize(cv::InputArrayOfArrays inputs, cv::OutputArrayOfArrays outputs) override {
+    fallback_->finalize(inputs, outputs);
+  }
+
+  bool setActivation(const cv::Ptr<cv::dnn::ActivationLayer>& layer) override {
+    if (!activation_.empty() && !layer.empty()) return false;
+    activation_ = layer;
+    fallback_->setActivation(layer);
+    return !activation_.empty();
+  }
+
+  void forward(cv::InputArrayOfArrays inputs_arr, cv::OutputArrayOfArrays outputs_arr,
+               cv::OutputArrayOfArrays internals_arr) override {
+    std::vector<cv::Mat> inputs, outputs;
+    inputs_arr.getMatVector(inputs);
+    outputs_arr.getMatVector(outputs);
+    // Which input has the output's shape (`full`) and whether the other is per channel.
+    int full = -1;
+    bool per_channel = false;
+    if (inputs.size() == 2 && outputs.size() == 1) {
+      const cv::Mat& y = outputs[0];
+      auto same = [&](const cv::Mat& x) { return x.size == y.size; };
+      auto channel = [&](const cv::Mat& x) {
+        return x.size[0] == y.size[0] && x.size[1] == y.size[1] && x.size[2] == 1 && x.size[3] == 1;
+      };
+      bool plain = y.dims == 4 && y.type() == CV_32F && y.isContinuous();
+      for (const cv::Mat& x : inputs) {
+        plain = plain && x.dims == 4 && x.type() == CV_32F && x.isContinuous();
+      }
+      if (plain && same(inputs[0])) {
+        full = 0;
+        per_channel = !same(inputs[1]);
+        if (per_channel && !channel(inputs[1])) full = -1;
+      } else if (plain && same(inputs[1]) && channel(inputs[0])) {
+        full = 1;
+        per_channel = true;
+      }
+    }
+    if (full < 0) {
+      fallback_->forward(inputs_arr, outputs_arr, internals_arr);
+      return;
+    }
+    cv::Mat& y = outputs[0];
+    const float* a = inputs[full].ptr<float>();
+    const float* b = inputs[1 - full].ptr<float>();
+    const int channels = y.size[1];
+    const size_t plane = static_cast<size_t>(y.size[2]) * y.size[3];
+    cv::parallel_for_(cv::Range(0, y.size[0] * channels), [&](const cv::Range& range) {
+      for (int p = range.start; p < range.end; ++p) {
+        const float* ap = a + p * plane;
+        float* yp = y.ptr<float>() + p * plane;
+        if (per_channel) {
+          const float s = b[p];
+          if (product_) {
+            for (size_t i = 0; i < plane; ++i) yp[i] = ap[i] * s;
+          } else {
+            for (size_t i = 0; i < plane; ++i) yp[i] = ap[i] + s;
+          }
+        } else {
+          const float* bp = b + p * plane;
+          if (product_) {
+            for (size_t i = 0; i < plane; ++i) yp[i] = ap[i] * bp[i];
+          } else {
+            for (size_t i = 0; i < plane; ++i) yp[i] = ap[i] + bp[i];
+          }
+        }
+        if (activation_) {
+          const int c = p % channels;
+          activation_->forwardSlice(yp, yp, static_cast<int>(plane), plane, c, c + 1);
+        }
+      }
+    });
+  }
+
+ private:
+  cv::Ptr<cv::dnn::EltwiseLayer> fallback_;  // other cases, and the output shapes
+  cv::Ptr<cv::dnn::ActivationLayer> activation_;
+  bool product_ = false;
+};
+
+cv::Ptr<cv::dnn::Layer> CreateEltwise(cv::dnn::LayerParams& params) {
+  if (eltwise_scope_depth > 0 && EltwiseEligible(params)) {
+    return cv::makePtr<ExactEltwiseLayer>(params);
+  }
+  return cv::dnn::EltwiseLayer::create(params);
+}
+
 // Whether this CPU runs MultiplyBlockWide (AVX-512F).
 bool WideAvailable() {
   static const bool available = cv::checkHardwareSupport(CV_CPU_AVX_512F);
@@ -675,6 +800,23 @@ FastConvScope::FastConvScope(Width width) : outer_wide_(scope_wide) {
 FastConvScope::~FastConvScope() {
   --scope_depth;
   scope_wide = outer_wide_;
+}
+
+ExactEltwiseScope::ExactEltwiseScope() {
+  static std::once_flag registered;
+  std::call_once(registered,
+                 [] { cv::dnn::LayerFactory::registerLayer("Eltwise", CreateEltwise); });
+  ++eltwise_scope_depth;
+}
+
+ExactEltwiseScope::~ExactEltwiseScope() { --eltwise_scope_depth; }
+
+int CountExactEltwise(cv::dnn::Net& net) {
+  int count = 0;
+  for (const cv::String& name : net.getLayerNames()) {
+    count += dynamic_cast<const ExactEltwiseLayer*>(net.getLayer(name).get()) != nullptr;
+  }
+  return count;
 }
 
 FastConvCount CountFastConv(cv::dnn::Net& net) {

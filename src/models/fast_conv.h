@@ -56,6 +56,25 @@ class FastConvScope {
   bool outer_wide_;
 };
 
+// RAII: while alive, nets read on this thread get an exact element-wise layer for their "Eltwise"
+// layers that multiply or add two inputs of one shape, or one input and a per-channel
+// [N, C, 1, 1] one (PP-OCRv4's hard-swish products and squeeze-and-excitation scales, ISNet's
+// residual sums). OpenCV 4.6's layer takes about a fifth of PP-OCRv4 detection's time for these;
+// this one makes one product or sum per element as OpenCV's does, in the same rounding, so a net
+// gives the same bits with it (test `FastConvTest.ExactEltwiseGivesOpenCvsBits`). Other
+// operations, coefficients and shapes run OpenCV's layer (held inside). Nestable; independent of
+// FastConvScope; works on any CPU. Thread safety and errors as FastConv layers (above).
+class ExactEltwiseScope {
+ public:
+  ExactEltwiseScope();
+  ~ExactEltwiseScope();
+  ExactEltwiseScope(const ExactEltwiseScope&) = delete;
+  ExactEltwiseScope& operator=(const ExactEltwiseScope&) = delete;
+};
+
+// How many of `net`'s layers are ExactEltwiseScope's layers (for tests and logs).
+int CountExactEltwise(cv::dnn::Net& net);
+
 // How many of `net`'s layers are FastConv layers, and how many of those ran (or will run) the
 // Winograd path at the net's current input shape rather than OpenCV's layer (for tests and logs).
 struct FastConvCount {

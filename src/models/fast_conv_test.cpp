@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <opencv2/dnn/shape_utils.hpp>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -194,6 +195,77 @@ TEST(FastConvTest, DepthwiseMatchesOpenCvOnRandomLayersOfAwkwardSizes) {
   }
 }
 
+// A net of two inputs joined by one "Eltwise" layer (`operation`), optionally followed by an
+// activation OpenCV fuses into it (`activation`: "", "ReLU" or "Power"); the exact layer when
+// `exact`.
+cv::dnn::Net MakeEltwiseNet(const std::string& operation, const std::string& activation,
+                            bool exact) {
+  std::optional<ExactEltwiseScope> scope;
+  if (exact) scope.emplace();
+  cv::dnn::Net net;
+  net.setInputsNames({"a", "b"});
+  cv::dnn::LayerParams eltwise;
+  eltwise.set("operation", operation);
+  const int id = net.addLayer("eltwise", "Eltwise", eltwise);
+  net.connect(0, 0, id, 0);
+  net.connect(0, 1, id, 1);
+  if (activation == "ReLU") {
+    cv::dnn::LayerParams relu;
+    net.addLayerToPrev("relu", "ReLU", relu);
+  } else if (activation == "Power") {
+    cv::dnn::LayerParams power;  // PP-OCRv4's hard sigmoid: x / 6 + 0.5
+    power.set("scale", 1.0 / 6);
+    power.set("shift", 0.5);
+    net.addLayerToPrev("power", "Power", power);
+  }
+  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  for (const cv::String& name : net.getLayerNames()) net.getLayer(name);
+  return net;
+}
+
+cv::Mat ForwardTwo(cv::dnn::Net& net, const cv::Mat& a, const cv::Mat& b) {
+  net.setInput(a, "a");
+  net.setInput(b, "b");
+  return net.forward().clone();
+}
+
+TEST(FastConvTest, ExactEltwiseGivesOpenCvsBits) {
+  // Products and sums of one shape and per channel (either side), with and without a fused
+  // activation, on planes of awkward sizes; the largest difference must be 0, not small.
+  const struct {
+    int channels, height, width;
+    bool per_channel_first, per_channel_second;
+  } shapes[] = {{96, 37, 51, false, false},
+                {24, 19, 33, false, true},
+                {5, 7, 3, true, false},
+                {3, 1, 1, false, false}};
+  uint64_t seed = 7;
+  for (const std::string operation : {"prod", "sum"}) {
+    for (const std::string activation : {"", "ReLU", "Power"}) {
+      cv::dnn::Net reference = MakeEltwiseNet(operation, activation, false);
+      cv::dnn::Net exact = MakeEltwiseNet(operation, activation, true);
+      EXPECT_EQ(CountExactEltwise(reference), 0);
+      EXPECT_EQ(CountExactEltwise(exact), 1);
+      for (const auto& s : shapes) {
+        SCOPED_TRACE(testing::Message() << operation << " then '" << activation << "' on "
+                                        << s.channels << "x" << s.height << "x" << s.width
+                                        << (s.per_channel_first ? " (first per channel)" : "")
+                                        << (s.per_channel_second ? " (second per channel)" : ""));
+        const cv::Mat a = s.per_channel_first ? RandomInput(s.channels, 1, 1, seed)
+                                              : RandomInput(s.channels, s.height, s.width, seed);
+        const cv::Mat b = s.per_channel_second
+                              ? RandomInput(s.channels, 1, 1, seed + 1)
+                              : RandomInput(s.channels, s.height, s.width, seed + 1);
+        const cv::Mat want = ForwardTwo(reference, a, b);
+        const cv::Mat got = ForwardTwo(exact, a, b);
+        ASSERT_EQ(cv::dnn::shape(want), cv::dnn::shape(got));
+        EXPECT_EQ(cv::norm(want, got, cv::NORM_INF), 0.0);
+        seed += 2;
+      }
+    }
+  }
+}
+
 TEST(FastConvTest, OneNetAnswersRightOnInputsOfSeveralSizesInSequence) {
   if (!FastConvAvailable()) GTEST_SKIP() << "this CPU has no AVX2/FMA: OpenCV's layer runs";
   const ConvShape shape{8, 16, true, true};
@@ -282,6 +354,30 @@ TEST(FastConvTest, IsnetProbabilitiesMatchOpenCvLayers) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_LT(cv::norm(*a, *b, cv::NORM_INF), 2e-3);
   EXPECT_LT(cv::norm(*a, *b, cv::NORM_L1) / a->total(), 1e-4);
+}
+
+// The real model: PP-OCRv4 detection from NetPool (exact element-wise layers) gives OpenCV's own
+// layers' bits, on inputs of two sizes in sequence.
+TEST(FastConvTest, DetectionMapsFromThePoolAreOpenCvsBits) {
+  Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
+  if (!path.ok()) GTEST_SKIP() << path.status().message();
+  Result<std::unique_ptr<NetPool>> pool = NetPool::Load(*path, "PP-OCRv4 detection");
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  Result<NetPool::Lease> pooled = (*pool)->Borrow();
+  ASSERT_TRUE(pooled.ok());
+  EXPECT_GT(CountExactEltwise(pooled->net()), 30);
+  cv::dnn::Net plain = cv::dnn::readNetFromONNX(*path);
+  plain.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  EXPECT_EQ(CountExactEltwise(plain), 0);
+  uint64_t seed = 90;
+  for (const cv::Size size : {cv::Size(160, 96), cv::Size(96, 128)}) {
+    SCOPED_TRACE(size);
+    const cv::Mat input = RandomInput(3, size.height, size.width, seed++);
+    const cv::Mat want = Forward(plain, input);
+    const cv::Mat got = Forward(pooled->net(), input);
+    ASSERT_EQ(cv::dnn::shape(want), cv::dnn::shape(got));
+    EXPECT_EQ(cv::norm(want, got, cv::NORM_INF), 0.0);
+  }
 }
 
 }  // namespace

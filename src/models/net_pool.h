@@ -39,7 +39,8 @@ class NetPool {
 
   // Reads `onnx_path` and parses one net now, so a broken model fails here. `model_label`
   // ("ISNet", "PP-OCRv4 detection") names the model in error messages. With `fast_conv`, the
-  // nets' 3x3 convolutions run as FastConv layers where eligible (models/fast_conv.h).
+  // nets' 3x3 convolutions run as FastConv layers where eligible (models/fast_conv.h). Every
+  // net's element-wise products and sums run as ExactEltwiseScope's layers (the same bits).
   static Result<std::unique_ptr<NetPool>> Load(const std::string& onnx_path,
                                                std::string model_label, bool fast_conv = false);
 
