@@ -29,9 +29,8 @@ constexpr int kMinPixels = 48 * 48;
 constexpr size_t kScratchBytes = 2u << 20;  // per thread: transformed inputs and products
 
 thread_local int scope_depth = 0;
-thread_local bool scope_wide = true;
-thread_local int eltwise_scope_depth =
-    0;  // ExactEltwiseScope  // the innermost scope's FastConvScope::Width is kWidest
+thread_local bool scope_wide = true;       // the innermost scope's FastConvScope::Width is kWidest
+thread_local int eltwise_scope_depth = 0;  // ExactEltwiseScopes alive on this thread
 
 // True when the integer parameter `name` is absent or each of its values is `value`.
 bool IntParamsAre(const cv::dnn::LayerParams& params, const char* name, int value) {
