@@ -178,6 +178,11 @@ constexpr double kRareShare = 0.002;
 // Below this share of the region's pixels in ink, the text is not told apart from what it sits
 // on by colour, and the region is taken whole (RegionMaskIn).
 constexpr double kMinInkShare = 0.03;
+// PrintAround: a drop shadow or an outline is a band of the ink's shape (shifted, or grown) in
+// which at least this share of the pixels are off the surroundings' colour,
+constexpr double kBandDetail = 0.6;
+// ... shifted by at most this share of the line height (and at least 2 px) each way.
+constexpr double kMaxShadowShift = 0.2;
 
 int ColourBin(const cv::Vec3b& p) {
   return ((p[0] >> kColourShift) * kColourLevels + (p[1] >> kColourShift)) * kColourLevels +
@@ -327,6 +332,96 @@ cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
   return LabelsKept(labels, keep);
 }
 
+// The pixels of `pixels` (CV_8UC3) whose colour is a blend of `ink`'s mean colour and `backdrop`'s
+// (a tenth of the ink or more, within kBoxTolerance of the line between the two colours): the
+// anti-aliased edge of a graphic, its JPEG bleed, a translucent part of it.
+cv::Mat BlendOfInk(const cv::Mat& pixels, const cv::Mat& ink, const cv::Mat& backdrop) {
+  const cv::Scalar i = cv::mean(pixels, ink), b = cv::mean(pixels, backdrop);
+  const cv::Vec3d u(i[0] - b[0], i[1] - b[1], i[2] - b[2]);
+  const double length = u.dot(u);
+  cv::Mat out(pixels.size(), CV_8UC1, cv::Scalar(0));
+  if (length < 1) return out;
+  for (int y = 0; y < pixels.rows; ++y) {
+    const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
+    uchar* o = out.ptr<uchar>(y);
+    for (int x = 0; x < pixels.cols; ++x) {
+      const cv::Vec3d v(p[x][0] - b[0], p[x][1] - b[1], p[x][2] - b[2]);
+      const double t = std::clamp(v.dot(u) / length, 0.0, 1.0);
+      const cv::Vec3d off = v - t * u;
+      o[x] = t >= 0.1 && off.dot(off) <= kBoxTolerance * kBoxTolerance ? 255 : 0;
+    }
+  }
+  return out;
+}
+
+// Shifts a CV_8UC1 mask by `d` px, zeros coming in.
+cv::Mat Shifted(const cv::Mat& mask, cv::Point d) {
+  cv::Mat out(mask.size(), CV_8UC1, cv::Scalar(0));
+  const cv::Rect from = cv::Rect(-d.x, -d.y, mask.cols, mask.rows) & cv::Rect({}, mask.size());
+  if (!from.empty()) mask(from).copyTo(out(from + d));
+  return out;
+}
+
+// The share of `band`'s pixels that are in `detail`; 0 for an empty band.
+double DetailShare(const cv::Mat& band, const cv::Mat& detail) {
+  const int count = cv::countNonZero(band);
+  return count > 0 ? static_cast<double>(cv::countNonZero(band & detail)) / count : 0.0;
+}
+
+// The print a graphic is drawn over, on smooth surroundings (a box's or label's plain surface
+// with its own lettering): of `detail` (the pixels off the surroundings' colour) within
+// `within` (the surroundings' outer edge), what the graphic's shape does not explain. Explained:
+// the ink with `rim` px around it, an outline or glow (the ink grown while each band around it is
+// kBandDetail off the surroundings' colour) and a drop shadow (the ink shifted by the offset whose
+// band is most off it, at least kBandDetail, up to kMaxShadowShift line heights, with the pixels
+// it swept). The print's own anti-aliased rim (a pixel) goes with it. Print beside a caption
+// shares the shadow's greys, so colour alone cannot tell them apart; the caption's shape can.
+// `h`: the line height. CV_8UC1 of ink's size.
+cv::Mat PrintAround(const cv::Mat& ink, const cv::Mat& detail, const cv::Mat& within, int rim,
+                    double h) {
+  cv::Mat explained = DilateDisc(ink, rim);
+  // The drop shadow first, so that the bands of an outline or glow are measured beside it.
+  const int reach = std::max(2, cvRound(kMaxShadowShift * h));
+  const int step = std::max(1, reach / 8);  // large text: a coarser search, 17 x 17 offsets
+  const cv::Mat near = DilateDisc(ink, 1);
+  double best = kBandDetail;
+  cv::Point offset;
+  for (int dy = -reach; dy <= reach; dy += step) {
+    for (int dx = -reach; dx <= reach; dx += step) {
+      if (std::max(std::abs(dx), std::abs(dy)) < 2) continue;  // within the rim
+      const double share = DetailShare(Shifted(ink, {dx, dy}) & ~near, detail);
+      if (share > best) {
+        best = share;
+        offset = {dx, dy};
+      }
+    }
+  }
+  if (offset != cv::Point()) {
+    cv::Mat shadow(ink.size(), CV_8UC1, cv::Scalar(0));
+    const int steps = std::max(std::abs(offset.x), std::abs(offset.y));
+    for (int t = 1; t <= steps; ++t) {
+      const cv::Point d(cvRound(offset.x * t / static_cast<double>(steps)),
+                        cvRound(offset.y * t / static_cast<double>(steps)));
+      shadow |= Shifted(ink, d);
+    }
+    // Its blur, band by band while each is as dark as the shadow's core.
+    cv::Mat grown = shadow;
+    for (int k = 1; k <= reach; ++k) {
+      const cv::Mat wider = DilateDisc(shadow, k);
+      if (DetailShare(wider & ~grown & ~explained, detail) < kBandDetail) break;
+      grown = wider;
+    }
+    explained |= DilateDisc(grown, rim);
+  }
+  for (int k = rim + 1; k <= cvRound(kHaloReach * h); ++k) {
+    const cv::Mat grown = DilateDisc(ink, k);
+    if (DetailShare(grown & ~explained, detail) < kBandDetail) break;
+    explained |= grown;
+  }
+  // With the strokes' anti-aliased rim: a pixel, as the graphic's own (GraphicMask).
+  return DilateDisc(detail & within & ~explained, 1) & ~explained;
+}
+
 // The pixels of `region`'s graphic inside `roi` (a CV_8UC1 mask of roi's size): its ink (colours
 // the polygon holds far more of than the surroundings, and rare there), and what is joined to
 // the ink and unlike the surroundings up to kHaloReach line heights beyond the detector's polygon
@@ -338,8 +433,9 @@ cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
 // kHaloReach. The polygon reaches well past the glyphs (the detector unclips its boxes), and the
 // photo between and around the glyphs is the photo's own: keeping it out of the mask keeps it
 // intact, keeps the outline of a product the text crosses, and leaves the fill thin strokes with
-// known pixels on both sides. Empty when the ink cannot be told apart (too little of it, or no
-// surroundings): the caller takes the region whole. `ink_out`, when given, receives the ink
+// known pixels on both sides. On smooth surroundings, the print beside or under the graphic
+// (PrintAround) is never joined to it. Empty when the ink cannot be told apart (too little of it,
+// or no surroundings): the caller takes the region whole. `ink_out`, when given, receives the ink
 // (roi's size) when the mask is not empty.
 cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Rect roi,
                     const cv::Mat& others, cv::Mat* ink_out = nullptr) {
@@ -355,7 +451,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   cv::Mat edge;
   cv::erode(polygon, edge, DiscKernel(2));
   edge = polygon & ~edge;
-  cv::Mat ink, halo, box, tint, ring, within_ring;
+  cv::Mat ink, halo, box, tint, ring, within_ring, usual;
   bool smooth = false;
   // The surroundings first from kRingFrom line heights (past a box behind the text), then, for
   // text without a box, right beyond the halo's reach (the photo nearest the text).
@@ -385,6 +481,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     tint = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
     halo = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
     box = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    usual = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
     for (int y = 0; y < roi.height; ++y) {
       const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
       const uchar* in = polygon.ptr<uchar>(y);
@@ -393,10 +490,12 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
       uchar* k = ink.ptr<uchar>(y);
       uchar* u = halo.ptr<uchar>(y);
       uchar* o = box.ptr<uchar>(y);
+      uchar* s = usual.ptr<uchar>(y);
       for (int x = 0; x < roi.width; ++x) {
         if (!far[x]) continue;
         const int b = ColourBin(p[x]);
         o[x] = graphic_colour[b] ? 255 : 0;
+        s[x] = unlike[b] ? 0 : 255;
         if (!lim[x]) continue;
         u[x] = unlike[b] ? 255 : 0;
         tint.at<uchar>(y, x) = off_bin[b] ? 255 : 0;
@@ -417,6 +516,25 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   }
   if (cv::countNonZero(ink) < kMinInkShare * area) return {};
   if (ink_out) *ink_out = ink;
+  const int rim = 1 + cvRound(h / 50);
+  // On smooth surroundings the print around a caption drawn over a product's lettering is the
+  // product's: neither its strokes nor their anti-aliased greys join the graphic, which would
+  // take them whole (the demo box's "Cookies" beside its yellow 包邮) and leave the fill to guess
+  // them; only what the caption covers is filled.
+  // Only for a caption the chroma view found (colour on a surface of its lightness: the photo's
+  // own pass saw nothing, and the view's coarse outline overstates the line's height and so the
+  // halo's reach); elsewhere a caption's colour or lightness already sets it apart from print.
+  cv::Mat print;
+  if (smooth && region.chroma_view && cv::countNonZero(box) == 0) {
+    // Print is of colours the surroundings hold (their own lettering) and off their plain colour;
+    // the caption's colours and their blends with that colour are not (a red caption beside a
+    // red price box: the box's red is common around it).
+    const cv::Mat plain = OfMedianColour(pixels, ring, kBoxTolerance);
+    const cv::Mat detail = usual & ~plain & ~BlendOfInk(pixels, ink, plain & ring);
+    print = PrintAround(ink, detail, within_ring, rim, h);
+    halo.setTo(0, print);
+    tint.setTo(0, print);
+  }
   // Joined to the ink: what is unlike the surroundings near the polygon (outline, shadow, glow),
   // and, farther, what has the graphic's own colours (a box behind the text reaching past the
   // polygon), grown ring by ring.
@@ -434,14 +552,16 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   if (cv::countNonZero(OfMedianColour(pixels, ring, kFlatLevels) & ring) >=
       kSmoothShare * cv::countNonZero(ring)) {
     const cv::Mat backdrop = OfMedianColour(pixels, ring, kFlatLevels - 1);
-    graphic = Reconstruct(graphic, graphic | (within_ring & ~backdrop));
+    cv::Mat joinable = within_ring & ~backdrop;
+    if (!print.empty()) joinable.setTo(0, print);
+    graphic = Reconstruct(graphic, graphic | joinable);
   }
   // The rim: the glyphs' anti-aliasing (a pixel, more on large text, which is often enlarged and
   // blurred). The AA of an outline or glow that stands out from the photo is already taken with
   // it (`halo`); a wider rim only replaces the photo's own pixels around the graphic (2 px for a
   // 50 px line: 1.2 dB more outside on the bench's textured photos than 3 px, bench/README.md).
-  const int rim = 1 + cvRound(h / 50);
   graphic = DilateDisc(graphic, rim);
+  if (!print.empty()) graphic.setTo(0, print);
   return graphic;
 }
 
