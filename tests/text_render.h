@@ -53,6 +53,16 @@ RenderedText RenderText(const cv::Mat& bgr, const TextStyle& style);
 // translucent glyph over a background of nearly its own colour is not there to see.
 cv::Mat VisibleTextMask(const cv::Mat& clean, const RenderedText& rendered, int min_change = 32);
 
+// A listing of the demo catalogue (`make demo`'s make_catalogue): `photo` with the overlays a
+// Chinese supplier adds - a translucent tiled shop watermark, a red outlined caption along the
+// top, a price banner at the bottom and a tilted yellow 包邮 with a drop shadow, sized to the
+// photo. `i`, the SKU's place in the catalogue, varies the caption, placements and colours.
+struct SupplierListing {
+  cv::Mat bgr;       // CV_8UC3: `photo` with the overlays, not yet JPEG-encoded
+  cv::Mat shipping;  // CV_8UC1: the 包邮's pixels (glyphs and shadow) off the banner
+};
+SupplierListing AddSupplierOverlays(const cv::Mat& photo, int i, const std::string& price);
+
 // Path of Noto Sans CJK Regular or Bold (aborts if missing).
 std::string CjkFontPath(bool bold);
 
