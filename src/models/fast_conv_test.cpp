@@ -380,5 +380,40 @@ TEST(FastConvTest, DetectionMapsFromThePoolAreOpenCvsBits) {
   }
 }
 
+// Shapes in turn (remove_text's photo, chroma view and verify windows): each gets the net that
+// last ran it, up to NetPool::kShapeNets nets; beyond that an idle net is reshaped. The maps are
+// those of a net that never saw another shape.
+TEST(FastConvTest, PoolKeepsANetPerInputShape) {
+  Result<std::string> path = TestRuntime().catalog().PreparedPath("ppocr_det");
+  if (!path.ok()) GTEST_SKIP() << path.status().message();
+  Result<std::unique_ptr<NetPool>> pool = NetPool::Load(*path, "PP-OCRv4 detection");
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  const cv::Mat inputs[] = {RandomInput(3, 96, 160, 1), RandomInput(3, 64, 96, 2),
+                            RandomInput(3, 96, 160, 3), RandomInput(3, 64, 96, 4)};
+  std::vector<const cv::dnn::Net*> used;
+  for (const cv::Mat& input : inputs) {
+    Result<NetPool::Lease> lease = (*pool)->Borrow(cv::dnn::shape(input));
+    ASSERT_TRUE(lease.ok());
+    used.push_back(&lease->net());
+    cv::dnn::Net fresh = cv::dnn::readNetFromONNX(*path);
+    fresh.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+    EXPECT_EQ(cv::norm(Forward(fresh, input), Forward(lease->net(), input), cv::NORM_INF), 0.0);
+  }
+  EXPECT_NE(used[0], used[1]);
+  EXPECT_EQ(used[0], used[2]);
+  EXPECT_EQ(used[1], used[3]);
+  // Past kShapeNets nets, a new shape takes an idle net.
+  std::vector<const cv::dnn::Net*> seen = {used[0], used[1]};
+  for (int i = 0; i < NetPool::kShapeNets + 1; ++i) {
+    const cv::Mat input = RandomInput(3, 32 * (i + 1), 64, 10 + i);
+    Result<NetPool::Lease> lease = (*pool)->Borrow(cv::dnn::shape(input));
+    ASSERT_TRUE(lease.ok());
+    if (std::find(seen.begin(), seen.end(), &lease->net()) == seen.end()) {
+      seen.push_back(&lease->net());
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(NetPool::kShapeNets));
+}
+
 }  // namespace
 }  // namespace vitrine::models

@@ -10,7 +10,7 @@
 namespace vitrine::models {
 
 NetPool::Lease::~Lease() {
-  if (net_) pool_->Return(std::move(net_));
+  if (net_) pool_->Return(std::move(net_), std::move(shape_));
 }
 
 Result<std::unique_ptr<NetPool>> NetPool::Load(const std::string& onnx_path,
@@ -27,11 +27,43 @@ Result<NetPool::Lease> NetPool::Borrow() const {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (!idle_.empty()) {
-      std::unique_ptr<cv::dnn::Net> net = std::move(idle_.back());
+      std::unique_ptr<cv::dnn::Net> net = std::move(idle_.back().net);
       idle_.pop_back();
       return Lease(this, std::move(net));
     }
   }
+  ASSIGN_OR_RETURN(std::unique_ptr<cv::dnn::Net> net, Make());
+  return Lease(this, std::move(net));
+}
+
+Result<NetPool::Lease> NetPool::Borrow(const cv::dnn::MatShape& shape) const {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    // The latest returned first: the net that ran this shape last.
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if (it->shape != shape) continue;
+      std::unique_ptr<cv::dnn::Net> net = std::move(it->net);
+      idle_.erase(std::next(it).base());
+      return Lease(this, std::move(net), shape);
+    }
+    // A net of unknown shape (Load's, Reserve's, Borrow()'s) before a new one.
+    for (auto it = idle_.rbegin(); it != idle_.rend(); ++it) {
+      if (!it->shape.empty()) continue;
+      std::unique_ptr<cv::dnn::Net> net = std::move(it->net);
+      idle_.erase(std::next(it).base());
+      return Lease(this, std::move(net), shape);
+    }
+    if (!idle_.empty() && made_ >= kShapeNets) {
+      std::unique_ptr<cv::dnn::Net> net = std::move(idle_.back().net);
+      idle_.pop_back();
+      return Lease(this, std::move(net), shape);
+    }
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<cv::dnn::Net> net, Make());
+  return Lease(this, std::move(net), shape);
+}
+
+Result<std::unique_ptr<cv::dnn::Net>> NetPool::Make() const {
   try {
     // Every net gets the exact element-wise layer (same bits as OpenCV's, less time).
     ExactEltwiseScope eltwise;
@@ -42,7 +74,9 @@ Result<NetPool::Lease> NetPool::Borrow() const {
     net->setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
     // OpenCV makes a layer on first use: make them all now, inside the scopes.
     for (const cv::String& name : net->getLayerNames()) net->getLayer(name);
-    return Lease(this, std::move(net));
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++made_;
+    return net;
   } catch (const cv::Exception& e) {
     return ModelFailure("OpenCV cannot load the " + label_ + " model: " + e.what() +
                         "; run `vitrine models prepare` again");
@@ -58,9 +92,9 @@ Status NetPool::Reserve(int count) const {
   return Status::Ok();
 }
 
-void NetPool::Return(std::unique_ptr<cv::dnn::Net> net) const {
+void NetPool::Return(std::unique_ptr<cv::dnn::Net> net, cv::dnn::MatShape shape) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  idle_.push_back(std::move(net));
+  idle_.push_back({std::move(net), std::move(shape)});
 }
 
 Result<cv::Mat> RunNet(cv::dnn::Net& net, const cv::Mat& blob, const std::string& label) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <opencv2/dnn/shape_utils.hpp>
 #include <opencv2/imgproc.hpp>
 
 namespace vitrine::models {
@@ -104,7 +105,7 @@ Result<cv::Mat> TextDetector::Infer(const cv::Mat& bgr_tile, bool rgb) const {
   cv::subtract(normalized, cv::Scalar(0.485, 0.456, 0.406), normalized);
   cv::divide(normalized, cv::Scalar(0.229, 0.224, 0.225), normalized);
   cv::Mat blob = cv::dnn::blobFromImage(normalized);
-  ASSIGN_OR_RETURN(NetPool::Lease lease, nets_->Borrow());
+  ASSIGN_OR_RETURN(NetPool::Lease lease, nets_->Borrow(cv::dnn::shape(blob)));
   ASSIGN_OR_RETURN(cv::Mat out, RunNet(lease.net(), blob, nets_->label()));
   if (out.total() != bgr_tile.total()) {
     return ModelFailure("PP-OCRv4 detection returned " + std::to_string(out.total()) +
