@@ -1856,7 +1856,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 7;
+  s.version = 8;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
