@@ -643,11 +643,17 @@ class DepthwiseLayer : public cv::dnn::Layer {
   int kernel_, stride_y_, stride_x_;
 };
 
+// An "Eltwise" layer's operation in lower case ("sum" when not given).
+std::string EltwiseOperation(const cv::dnn::LayerParams& params) {
+  std::string op = params.get<cv::String>("operation", "sum");
+  for (char& ch : op) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return op;
+}
+
 // Whether an "Eltwise" layer is a product or plain sum of its inputs (no coefficients other than
 // 1, output channels as the inputs'): the case ExactEltwiseLayer computes.
 bool EltwiseEligible(const cv::dnn::LayerParams& params) {
-  std::string op = params.get<cv::String>("operation", "sum");
-  for (char& ch : op) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const std::string op = EltwiseOperation(params);
   if (op != "prod" && op != "sum") return false;
   if (params.has("coeff")) {
     const cv::dnn::DictValue& coeffs = params.get("coeff");
@@ -666,10 +672,9 @@ bool EltwiseEligible(const cv::dnn::LayerParams& params) {
 class ExactEltwiseLayer : public cv::dnn::Layer {
  public:
   explicit ExactEltwiseLayer(const cv::dnn::LayerParams& params)
-      : cv::dnn::Layer(params), fallback_(cv::dnn::EltwiseLayer::create(params)) {
-    std::string op = params.get<cv::String>("operation", "sum");
-    product_ = op.size() == 4 && std::tolower(static_cast<unsigned char>(op[0])) == 'p';
-  }
+      : cv::dnn::Layer(params),
+        fallback_(cv::dnn::EltwiseLayer::create(params)),
+        product_(EltwiseOperation(params) == "prod") {}
 
   bool getMemoryShapes(const std::vector<cv::dnn::MatShape>& inputs, int required_outputs,
                        std::vector<cv::dnn::MatShape>& outputs,
@@ -754,7 +759,7 @@ class ExactEltwiseLayer : public cv::dnn::Layer {
  private:
   cv::Ptr<cv::dnn::EltwiseLayer> fallback_;  // other cases, and the output shapes
   cv::Ptr<cv::dnn::ActivationLayer> activation_;
-  bool product_ = false;
+  const bool product_;
 };
 
 cv::Ptr<cv::dnn::Layer> CreateEltwise(cv::dnn::LayerParams& params) {
