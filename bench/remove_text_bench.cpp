@@ -273,7 +273,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   // Every model is loaded before the clock starts: loading is once per process, not per image.
-  for (const Status& ready : {runtime.segmenter().status(), runtime.text_recognizer().status()}) {
+  // (The screen's ISNet too: it is loaded at its first use.)
+  const int screen = options.screen_segment_size;
+  for (const Status& ready : {runtime.segmenter().status(), runtime.text_recognizer().status(),
+                              screen > 0 ? runtime.segmenter(screen).status() : Status::Ok()}) {
     if (!ready.ok()) {
       std::fprintf(stderr, "%s\n", ready.message().c_str());
       return 1;

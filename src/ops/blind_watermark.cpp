@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/labels.h"
+#include "core/morphology.h"
 #include "ops/text_scope.h"
 
 namespace vitrine::ops {
@@ -304,9 +305,8 @@ std::optional<cv::RotatedRect> LineOf(const cv::Mat& median, const cv::Rect& box
   cv::compare(scaled, std::max(otsu, kMinStroke * 255.0 / kClip), strokes, cv::CMP_GT);
   const double shortest = std::min(cv::norm(lattice.u), cv::norm(lattice.v));
   const int join = std::max(1, cvRound(kJoin * shortest));
-  cv::Mat joined, labels, stats, centroids;
-  cv::morphologyEx(strokes, joined, cv::MORPH_CLOSE,
-                   cv::getStructuringElement(cv::MORPH_ELLIPSE, {2 * join + 1, 2 * join + 1}));
+  cv::Mat labels, stats, centroids;
+  const cv::Mat joined = ErodeDisc(DilateDisc(strokes, join), join);  // a closing
   const int n = cv::connectedComponentsWithStats(joined, labels, stats, centroids, 8);
   const std::vector<int> counts = CountLabelsWhere(labels, n, strokes);  // strokes per line
   int best = -1, best_count = 0;

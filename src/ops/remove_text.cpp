@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <future>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <optional>
@@ -1241,13 +1242,14 @@ bool PrintNotWatermark(const TiledWatermark& mark, const std::vector<models::Tex
 
 // FindTiledWatermark() among the candidates (WatermarkCandidate) without print (PrintNotWatermark):
 // a candidate seeded by a level line the detector saw at one copy only is checked against ISNet's
-// product mask (run only then, into `product` at `bgr`'s size; empty otherwise), and when it is
-// print, its lines are taken out and the search goes on. The result's seed indexes `regions`.
-// Errors: the segmenter's.
+// product mask (run only then, into `product` as TextProductMask gives it; empty otherwise), and
+// when it is print, its lines are taken out and the search goes on. The result's seed indexes
+// `regions`. Errors: the segmenter's.
 Result<std::optional<TiledWatermark>> WatermarkNotPrint(
     const cv::Mat& bgr, const std::vector<models::TextRegion>& regions, models::Runtime& runtime,
     cv::Mat* product) {
   product->release();
+  cv::Mat on_photo;                      // *product at `bgr`'s size
   std::vector<models::TextRegion> left;  // the candidates still in play, at `index` in `regions`
   std::vector<int> index;
   for (size_t i = 0; i < regions.size(); ++i) {
@@ -1263,10 +1265,10 @@ Result<std::optional<TiledWatermark>> WatermarkNotPrint(
     }
     if (product->empty()) {
       ASSIGN_OR_RETURN(const models::Segmenter* segmenter, runtime.segmenter());
-      ASSIGN_OR_RETURN(cv::Mat mask, TextProductMask(*segmenter, bgr));
-      cv::resize(mask, *product, bgr.size(), 0, 0, cv::INTER_NEAREST);
+      ASSIGN_OR_RETURN(*product, TextProductMask(*segmenter, bgr));
+      cv::resize(*product, on_photo, bgr.size(), 0, 0, cv::INTER_NEAREST);
     }
-    if (!PrintNotWatermark(*mark, left, *product)) {
+    if (!PrintNotWatermark(*mark, left, on_photo)) {
       mark->seed = index[mark->seed];
       return mark;
     }
@@ -1328,7 +1330,7 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
                                                bool recognised, int screen_size,
                                                models::Runtime& runtime,
                                                std::vector<TextFinding>* findings,
-                                               cv::Mat* product_mask) {
+                                               cv::Mat* product_mask, const cv::Mat& known) {
   if (product_mask) product_mask->release();
   // The decisions against `product`, in a copy of `findings` (text and confidence as read); the
   // regions' drawn-over cues do not depend on the mask and are measured once.
@@ -1360,7 +1362,8 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
   for (size_t i = 0; i < nothing.size(); ++i)
     dependent += nothing[i].overlay != everything[i].overlay;
   ASSIGN_OR_RETURN(const models::Segmenter* full, runtime.segmenter());
-  if (screen_size > 0 && screen_size < full->input_size() && dependent < kScreenMaxDependent) {
+  if (known.empty() && screen_size > 0 && screen_size < full->input_size() &&
+      dependent < kScreenMaxDependent) {
     ASSIGN_OR_RETURN(const models::Segmenter* screen, runtime.segmenter(screen_size));
     ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*screen, bgr));
     std::vector<TextFinding> plain;
@@ -1395,7 +1398,10 @@ Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
       }
     }
   }
-  ASSIGN_OR_RETURN(cv::Mat product, TextProductMask(*full, bgr));
+  cv::Mat product = known;
+  if (product.empty()) {
+    ASSIGN_OR_RETURN(product, TextProductMask(*full, bgr));
+  }
   ClassifyText(bgr, product, regions, recognised, findings, &cues);
   if (product_mask) *product_mask = product;
   return ProductMaskUsed::kFull;
@@ -1489,11 +1495,15 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
     ASSIGN_OR_RETURN(const models::TextDetector* detector, runtime.text_detector());
     ASSIGN_OR_RETURN(models::TextDetector::Output first, detector->RunPhoto(bgr));
     step.Add(&Timings::detect);
-    // A tiled watermark the detector gave no signal for.
+    // A tiled watermark the detector gave no signal for. It is needed unless a detected region
+    // seeds one (rare), and it is a single thread's work that needs only the photo: it runs beside
+    // the detected watermark's search, also one thread's work (the result is the same).
+    std::future<std::optional<TiledWatermark>> blind_search;
+    if (blind) blind_search = std::async(std::launch::async, FindBlindTiledWatermark, bgr);
     auto blind_mark = [&]() {
       step.Restart();
       std::optional<TiledWatermark> found;
-      if (blind) found = FindBlindTiledWatermark(bgr);
+      if (blind) found = blind_search.get();
       step.Add(&Timings::classify);
       return found;
     };
@@ -1507,7 +1517,7 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
     r.regions.resize(first.regions.size());
     // A tiled watermark goes by inversion; the other regions are classified.
     step.Restart();
-    cv::Mat print_product;  // ISNet's product, when a near-opaque candidate watermark needed it
+    cv::Mat print_product;  // ISNet's product, when a level candidate watermark needed it
     ASSIGN_OR_RETURN(std::optional<TiledWatermark> mark,
                      WatermarkNotPrint(bgr, first.regions, runtime, &print_product));
     step.Add(&Timings::classify);
@@ -1585,9 +1595,10 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
     if (others.empty()) {
       r.product_mask = ProductMaskUsed::kNone;
     } else if (options.scope == TextScope::kOverlay) {
-      ASSIGN_OR_RETURN(r.product_mask, ClassifyAgainstProduct(bgr, others, options.recognize,
-                                                              options.screen_segment_size, runtime,
-                                                              &other_findings, &product));
+      ASSIGN_OR_RETURN(
+          r.product_mask,
+          ClassifyAgainstProduct(bgr, others, options.recognize, options.screen_segment_size,
+                                 runtime, &other_findings, &product, print_product));
     } else {
       ClassifyText(bgr, cv::Mat(), others, options.recognize, &other_findings);
     }

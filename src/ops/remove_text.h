@@ -136,13 +136,12 @@ Result<Image> RemoveText(const Image& input, const RemoveTextOptions& options,
 // the segmenter's (NotFound / ModelFailure naming `vitrine models prepare`), InvalidArgument for
 // a bad screen_size. `product_mask`, when given, receives the mask the decisions used (CV_8UC1,
 // 255 = product, at `bgr`'s size fitted into a 1024 px long side), or an empty Mat for kNone.
-// Thread-safe.
-Result<ProductMaskUsed> ClassifyAgainstProduct(const cv::Mat& bgr,
-                                               const std::vector<models::TextRegion>& regions,
-                                               bool recognised, int screen_size,
-                                               models::Runtime& runtime,
-                                               std::vector<TextFinding>* findings,
-                                               cv::Mat* product_mask = nullptr);
+// `known`: the configured ISNet's TextProductMask() of `bgr` when the caller has it already (the
+// watermark search may need it); then it is step 3's mask and step 2 is skipped. Thread-safe.
+Result<ProductMaskUsed> ClassifyAgainstProduct(
+    const cv::Mat& bgr, const std::vector<models::TextRegion>& regions, bool recognised,
+    int screen_size, models::Runtime& runtime, std::vector<TextFinding>* findings,
+    cv::Mat* product_mask = nullptr, const cv::Mat& known = cv::Mat());
 
 // The product mask ClassifyText() is given: `segmenter`'s foreground probability of `bgr` above
 // 0.5, at `bgr`'s size fitted into a 1024 px long side. Errors as Segmenter::Predict().
