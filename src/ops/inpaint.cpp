@@ -93,6 +93,9 @@ constexpr double kForeignFill = 0.02;
 constexpr float kRingShare = 0.02f;
 constexpr int kMinRingPixels = 64;
 constexpr double kForeignInPatch = 0.1;
+// The ring's sections for where a colour belongs in a hole (SectionColours) are this many ring
+// bands wide.
+constexpr int kSectionSpan = 2;
 // A hole whose ring of known pixels (kSmoothRing px wide, per side) fits a quadratic surface within
 // kSmoothFit levels (RMS over the channels) lies on a smooth backdrop (a gradient, a vignette):
 // its fill keeps only its detail finer than kDetailSigma px on that surface (SmoothBackdrop).
@@ -1796,21 +1799,20 @@ class ColourShares {
       }
     }
     if (total_ == 0) return;
-    for (int l = 0; l < kL; ++l) {
-      for (int a = 0; a < kAB; ++a) {
-        for (int b = 0; b < kAB; ++b) {
-          int sum = 0;
-          for (int dl = std::max(0, l - 1); dl <= std::min(kL - 1, l + 1); ++dl) {
-            for (int da = std::max(0, a - 1); da <= std::min(kAB - 1, a + 1); ++da) {
-              for (int db = std::max(0, b - 1); db <= std::min(kAB - 1, b + 1); ++db) {
-                sum += count[(dl * kAB + da) * kAB + db];
-              }
-            }
-          }
-          share_[(l * kAB + a) * kAB + b] = static_cast<float>(sum) / total_;
+    for (int c = 0; c < kCells; ++c) share_[c] = static_cast<float>(NearCount(count, c)) / total_;
+  }
+  // The pixels in `count` (one entry per cell) in the cells around `cell` (one cell each way).
+  static int NearCount(const std::vector<int>& count, int cell) {
+    const int l = cell / (kAB * kAB), a = (cell / kAB) % kAB, b = cell % kAB;
+    int sum = 0;
+    for (int dl = std::max(0, l - 1); dl <= std::min(kL - 1, l + 1); ++dl) {
+      for (int da = std::max(0, a - 1); da <= std::min(kAB - 1, a + 1); ++da) {
+        for (int db = std::max(0, b - 1); db <= std::min(kAB - 1, b + 1); ++db) {
+          sum += count[(dl * kAB + da) * kAB + db];
         }
       }
     }
+    return sum;
   }
   float At(int cell) const { return share_[cell]; }
   int total() const { return total_; }
@@ -1919,6 +1921,204 @@ void RefillForeign(const cv::Mat& labels, int label, cv::Rect box, int band, con
   if (after > kRefillGain * before) kept.copyTo(out(roi), component);
 }
 
+// The ring's colours where it holds them: a piece of another object that touches the ring on a
+// short stretch (the flatbread below a poster's caption band) lends the ring its colours as a
+// whole, so RingColours passes its pieces pasted anywhere in the hole. Here the ring, per side, is
+// cut into square sections `span` px wide; a fill pixel is judged by the sections around (3x3)
+// the one holding the ring pixel nearest it. Sections with fewer than kMinRingPixels ring pixels
+// of that side around them judge nothing.
+class SectionColours {
+ public:
+  // `ring`: CV_8UC1 in `roi` of the image (`lab`, the roi's CIELAB pixels); `sides`: the image's
+  // side map or empty.
+  SectionColours(const cv::Mat& lab, const cv::Mat& ring, cv::Rect roi, const cv::Mat& sides,
+                 int span)
+      : span_(span),
+        tiles_x_((ring.cols + span - 1) / span),
+        tiles_y_((ring.rows + span - 1) / span),
+        counts_(2 * tiles_x_ * tiles_y_),
+        pooled_(2 * tiles_x_ * tiles_y_) {
+    for (int y = 0; y < ring.rows; ++y) {
+      const uchar* m = ring.ptr<uchar>(y);
+      const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
+      for (int x = 0; x < ring.cols; ++x) {
+        if (!m[x]) continue;
+        std::vector<int>& count =
+            counts_[Index({x / span_, y / span_}, SideAt(sides, {roi.x + x, roi.y + y}))];
+        if (count.empty()) count.assign(ColourShares::kCells + 1, 0);
+        ++count[ColourShares::Cell(c[x])];
+        ++count[ColourShares::kCells];
+      }
+    }
+    cv::Mat nearest_label;
+    cv::Mat off = ring == 0, distance;
+    cv::distanceTransform(off, distance, nearest_label, cv::DIST_L2, 3, cv::DIST_LABEL_PIXEL);
+    nearest_label_ = nearest_label;
+    std::vector<cv::Point> points;
+    cv::findNonZero(ring, points);
+    position_.assign(points.size() + 1, {0, 0});
+    for (const cv::Point& p : points) {
+      const int l = nearest_label_.at<int>(p);
+      if (l >= 0 && l < static_cast<int>(position_.size())) position_[l] = p;
+    }
+  }
+
+  // The section of the ring pixel nearest `p` (in the roi).
+  cv::Point NearestTile(cv::Point p) const {
+    const int l = nearest_label_.at<int>(p);
+    const cv::Point q = l >= 0 && l < static_cast<int>(position_.size()) ? position_[l] : p;
+    return {q.x / span_, q.y / span_};
+  }
+
+  // Whether colour `c` (CIELAB) belongs on side `s` near section `tile`.
+  bool Has(const cv::Vec3b& c, cv::Point tile, int s) {
+    const std::vector<int>& pool = Pooled(tile, s);
+    if (pool.empty() || pool[ColourShares::kCells] < kMinRingPixels) return true;
+    return ColourShares::NearCount(pool, ColourShares::Cell(c)) >=
+           kRingShare * pool[ColourShares::kCells];
+  }
+
+  // The counts of side `s` pooled over the sections around every tile nonzero in `tiles`
+  // (tiles_x x tiles_y), last entry the total.
+  std::vector<int> Pool(const std::vector<uchar>& tiles, int s) const {
+    std::vector<int> pool(ColourShares::kCells + 1, 0);
+    std::vector<uchar> taken(tiles.size(), 0);
+    for (int ty = 0; ty < tiles_y_; ++ty) {
+      for (int tx = 0; tx < tiles_x_; ++tx) {
+        if (!tiles[ty * tiles_x_ + tx]) continue;
+        for (int y = std::max(0, ty - 1); y <= std::min(tiles_y_ - 1, ty + 1); ++y) {
+          for (int x = std::max(0, tx - 1); x <= std::min(tiles_x_ - 1, tx + 1); ++x) {
+            taken[y * tiles_x_ + x] = 1;
+          }
+        }
+      }
+    }
+    for (size_t t = 0; t < taken.size(); ++t) {
+      const std::vector<int>& count = counts_[2 * t + s];
+      if (!taken[t] || count.empty()) continue;
+      for (size_t k = 0; k < pool.size(); ++k) pool[k] += count[k];
+    }
+    return pool;
+  }
+
+  int tiles_x() const { return tiles_x_; }
+  int tiles_y() const { return tiles_y_; }
+
+ private:
+  int Index(cv::Point tile, int s) const { return 2 * (tile.y * tiles_x_ + tile.x) + s; }
+
+  const std::vector<int>& Pooled(cv::Point tile, int s) {
+    std::vector<int>& pool = pooled_[Index(tile, s)];
+    if (pool.empty()) {
+      std::vector<uchar> one(tiles_x_ * tiles_y_, 0);
+      one[tile.y * tiles_x_ + tile.x] = 1;
+      pool = Pool(one, s);
+    }
+    return pool;
+  }
+
+  int span_, tiles_x_, tiles_y_;
+  std::vector<std::vector<int>> counts_;  // per section and side: pixels per cell, then the total
+  std::vector<std::vector<int>> pooled_;  // per section and side: counts_ of the 3x3 around it
+  cv::Mat nearest_label_;                 // CV_32SC1: label of the nearest ring pixel
+  std::vector<cv::Point> position_;       // per label: that ring pixel
+};
+
+// A piece of another object pasted far from where that object touches the hole's ring (the
+// flatbread below a poster's caption band, in the blue at the band's other end): its colours are
+// the ring's (RingColours) but not the ring's near it (SectionColours, sections kSectionSpan
+// bands wide). When such pieces (out of place after a 5x5 median, in blobs of at least a patch's
+// area) make more than kForeignFill of component `label`'s fill, they (grown by half a patch,
+// within the component) are filled again from sources in the colours the sections around them
+// hold (at most kForeignInPatch foreign), kept when at most kRefillGain of what was out of place
+// is left. `labels` is borrowed for the refill (a label n, one past the last, marks the pieces)
+// and left as it was. Writes only the component's pixels of `out`.
+void RefillOutOfPlace(cv::Mat& labels, int n, int label, cv::Rect box, int band,
+                      const cv::Mat& binary, const cv::Mat& sides, const cv::Mat& lab,
+                      const InpaintOptions& options, cv::Mat& out) {
+  const cv::Rect roi = Grow(box, band + 1, out.size());
+  const cv::Mat component = labels(roi) == label;
+  cv::Mat ring = DilateDisc(component, band);
+  ring.setTo(0, binary(roi));
+  if (cv::countNonZero(ring) < kMinRingPixels) return;
+  SectionColours sections(lab(roi), ring, roi, sides, kSectionSpan * band);
+  auto out_of_place = [&]() {
+    cv::Mat f;
+    cv::medianBlur(out(roi), f, 5);
+    cv::cvtColor(f, f, cv::COLOR_BGR2Lab);
+    cv::Mat away(roi.size(), CV_8UC1, cv::Scalar(0));
+    for (int y = 0; y < roi.height; ++y) {
+      const uchar* m = component.ptr<uchar>(y);
+      const cv::Vec3b* c = f.ptr<cv::Vec3b>(y);
+      uchar* a = away.ptr<uchar>(y);
+      for (int x = 0; x < roi.width; ++x) {
+        if (!m[x]) continue;
+        const int s = SideAt(sides, {roi.x + x, roi.y + y});
+        a[x] = sections.Has(c[x], sections.NearestTile({x, y}), s) ? 0 : 255;
+      }
+    }
+    return away;
+  };
+  const cv::Mat away = out_of_place();
+  // Pieces at least a patch's area.
+  cv::Mat piece_labels, stats, centroids;
+  const int pieces =
+      cv::connectedComponentsWithStats(away, piece_labels, stats, centroids, 8, CV_32S);
+  const int min_area = options.patch_size * options.patch_size;
+  std::vector<uchar> large(pieces, 0);
+  int before = 0;
+  for (int i = 1; i < pieces; ++i) {
+    large[i] = stats.at<int>(i, cv::CC_STAT_AREA) >= min_area;
+    if (large[i]) before += stats.at<int>(i, cv::CC_STAT_AREA);
+  }
+  if (before <= kForeignFill * cv::countNonZero(component)) return;
+  const cv::Mat redo =
+      DilateDisc(LabelsKept(piece_labels, large), options.patch_size / 2) & component;
+  // The colours the sections around the pieces hold, per side; the known pixels in others are
+  // foreign to the refill, over the whole image (the window may grow).
+  std::vector<uchar> tiles(sections.tiles_x() * sections.tiles_y(), 0);
+  for (int y = 0; y < roi.height; ++y) {
+    const uchar* m = redo.ptr<uchar>(y);
+    for (int x = 0; x < roi.width; ++x) {
+      if (!m[x]) continue;
+      const cv::Point t = sections.NearestTile({x, y});
+      tiles[t.y * sections.tiles_x() + t.x] = 1;
+    }
+  }
+  std::vector<std::vector<uchar>> belongs(2);
+  for (int s = 0; s < 2; ++s) {
+    std::vector<int> pool = sections.Pool(tiles, s);
+    if (pool[ColourShares::kCells] < kMinRingPixels) continue;
+    belongs[s].assign(ColourShares::kCells, 0);
+    for (int c = 0; c < ColourShares::kCells; ++c) {
+      belongs[s][c] =
+          ColourShares::NearCount(pool, c) >= kRingShare * pool[ColourShares::kCells] ? 1 : 0;
+    }
+  }
+  if (belongs[0].empty() && belongs[1].empty()) return;
+  cv::Mat foreign(out.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < out.rows; ++y) {
+    const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
+    uchar* f = foreign.ptr<uchar>(y);
+    for (int x = 0; x < out.cols; ++x) {
+      const std::vector<uchar>& b = belongs[SideAt(sides, {x, y})];
+      f[x] = !b.empty() && !b[ColourShares::Cell(c[x])] ? 255 : 0;
+    }
+  }
+  const cv::Mat kept = out(roi).clone();
+  cv::Mat marked = labels(roi);
+  marked.setTo(n, redo);
+  std::vector<uchar> mine(n + 1, 0);
+  mine[n] = 1;
+  FillInWindow(
+      labels, mine,
+      Grow(box, std::max(3 * options.patch_size, std::max(box.width, box.height) / 2), out.size()),
+      binary, sides, foreign, options, MixSeed(options.seed, label, 0xE55, 0), out);
+  marked.setTo(label, redo);
+  const int after = cv::countNonZero(out_of_place() & redo);
+  if (after > kRefillGain * before) kept.copyTo(out(roi), component);
+}
+
 cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& sides,
                     const InpaintOptions& options) {
   cv::Mat out = bgr.clone();
@@ -1975,6 +2175,7 @@ cv::Mat InpaintImpl(const cv::Mat& bgr, const cv::Mat& binary, const cv::Mat& si
   for (int i : thick) {
     const int band = std::clamp(cvRound(max_depth[i]), options.patch_size, 4 * options.patch_size);
     RefillForeign(labels, i, box(i), band, binary, sides, lab, options, out);
+    RefillOutOfPlace(labels, n, i, box(i), band, binary, sides, lab, options, out);
   }
   return out;
 }

@@ -22,7 +22,11 @@
 // Each exemplar-filled hole is then checked against the ring of known pixels around it: where
 // more than a few percent of the fill has colours the ring (of its side) hardly holds, pieces of
 // another object the window reached (a flatbread beside the griddle pasted into the blue poster
-// behind it), the hole is filled again from source patches in the ring's colours only.
+// behind it), the hole is filled again from source patches in the ring's colours only. Then the
+// fill is checked against the ring near each of its pixels (the ring cut into sections): pieces
+// in colours the whole ring holds but the ring near them does not (that flatbread touches the
+// ring of a caption's band at one end and was pasted at the other) are filled again from sources
+// in the colours of the sections around them.
 //
 // Known weaknesses (see bench/README.md): a piece of a nearby object whose colours the ring holds
 // can still be pasted into the hole (a car's bumper just above a removed bar grown into a dark

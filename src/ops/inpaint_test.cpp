@@ -550,6 +550,59 @@ TEST(InpaintTest, ALargeCaptionOverASmoothBackdropIsNotFilledFromAnOrangeObjectB
   EXPECT_EQ(cv::norm(one, out, cv::NORM_INF), 0);
 }
 
+TEST(InpaintTest, ABandTouchedByAnObjectAtOneEndIsNotFilledWithItsPiecesFarFromIt) {
+  // A poster: a blue gradient lit by a soft ray, a long band across it (the mask), and a textured
+  // orange object below the band's right end whose top lies within the band's ring of known
+  // pixels on a short stretch: its colours are a few percent of the ring, but only there.
+  const cv::Size size(480, 300);
+  cv::Mat clean(size, CV_8UC3);
+  cv::RNG rng(5);
+  for (int y = 0; y < size.height; ++y) {
+    for (int x = 0; x < size.width; ++x) {
+      const double ray = std::exp(-std::pow((x - 0.8 * y - 150) / 60.0, 2));
+      const double streak = std::exp(-std::pow(std::fmod(x + 2.0 * y, 23.0) - 11.0, 2) / 3.0);
+      const double grain = rng.gaussian(4.0);
+      clean.at<cv::Vec3b>(y, x) =
+          cv::Vec3b(cv::saturate_cast<uchar>(110 + x / 8 + 80 * ray + 40 * streak + grain),
+                    cv::saturate_cast<uchar>(30 + y / 10 + 90 * ray + 40 * streak + grain),
+                    cv::saturate_cast<uchar>(15 + 30 * ray + 20 * streak + grain));
+    }
+  }
+  cv::Mat object(size, CV_8UC1, cv::Scalar(0));
+  cv::ellipse(object, {390, 202}, {75, 62}, 0, 0, 360, cv::Scalar(255), cv::FILLED);
+  PaintTexture(clean, object, cv::Scalar(70, 150, 230), 40, 3);
+  // The band is yellow; the mask holds it but not its anti-aliased rim, 2 px of band colour
+  // blended into the backdrop around it.
+  const cv::Rect band(20, 60, 440, 70);
+  cv::Mat hole(size, CV_8UC1, cv::Scalar(0));
+  cv::rectangle(hole, band, cv::Scalar(255), cv::FILLED);
+  cv::Mat damaged = clean.clone();
+  const cv::Vec3b yellow(0, 200, 250);
+  for (int y = band.y - 2; y < band.br().y + 2; ++y) {
+    for (int x = band.x - 2; x < band.br().x + 2; ++x) {
+      const int out_by =
+          std::max({band.x - x, x - band.br().x + 1, band.y - y, y - band.br().y + 1, 0});
+      const double cover = out_by == 0 ? 1.0 : out_by == 1 ? 0.6 : 0.3;
+      cv::Vec3b& p = damaged.at<cv::Vec3b>(y, x);
+      for (int k = 0; k < 3; ++k)
+        p[k] = cv::saturate_cast<uchar>((1 - cover) * p[k] + cover * yellow[k]);
+    }
+  }
+  const cv::Mat out = MustInpaint(damaged, hole);
+  // Hole pixels more than a patch's reach from the object in its orange (the band's yellow
+  // blended into the blue, as its rim is, has far less red over green).
+  const cv::Mat far_from_object = hole & ~DilateDisc(object, 40);
+  const int orange = CountIn(out, far_from_object,
+                             [](const cv::Vec3b& c) { return c[2] > 180 && c[2] > c[1] + 40; });
+  std::printf("band touched by an object: %d orange pixels of %d far from it, %.1f dB\n", orange,
+              cv::countNonZero(far_from_object), MaskedPsnr(out, clean, hole));
+  EXPECT_LE(orange, cv::countNonZero(far_from_object) / 500);
+  cv::Mat changed;
+  cv::compare(out, damaged, changed, cv::CMP_NE);
+  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
+  EXPECT_EQ(cv::countNonZero(changed & ~hole), 0);
+}
+
 TEST(InpaintTest, AFullWidthBarOverARoadIsFilledWithTheRoadNotADarkObjectAboveIt) {
   // A street: grey asphalt with grain, a dark car body with light grille lines above the road at
   // the right, and a price bar across the whole width at the bottom, a sixth of the height.
