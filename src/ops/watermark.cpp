@@ -54,8 +54,8 @@ constexpr float kLineCandidate = 0.15f;
 constexpr int kLineCandidates = 16;
 constexpr float kLineCopyMatch = 0.6f;
 // A copy the lattice of the copies found implies needs this much agreement only: a copy under a
-// caption shows a few strokes beside it over the caption's rim (the demo apple's top copy: 0.18;
-// positions the search tried and dropped on the demo fruits: -0.46 to 0.42, none of them implied
+// caption shows a few strokes beside it (the demo apple's top copy: 0.18, the orange's 0.46;
+// positions the search tried and dropped on the demo fruits: -0.12 to 0.42, none of them implied
 // by a copy; the one implied by the orange's false match at its left edge: -0.46).
 constexpr float kImpliedCopyMatch = 0.1f;
 // Other text near a copy is left out of its match this many pixels around it (its outline, the
