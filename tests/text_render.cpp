@@ -227,7 +227,8 @@ SupplierListing AddSupplierOverlays(const cv::Mat& photo, int i, const std::stri
   watermark.opacity = 0.35;
   watermark.rotation_deg = 25;
   watermark.tile = true;
-  cv::Mat out = RenderText(photo, watermark).bgr;
+  const RenderedText tiled = RenderText(photo, watermark);
+  cv::Mat out = tiled.bgr;
 
   TextStyle caption;
   caption.text = i % 2 ? "厂家直销" : "工厂直供 品质保证";
@@ -237,7 +238,8 @@ SupplierListing AddSupplierOverlays(const cv::Mat& photo, int i, const std::stri
   caption.outline_width = std::max(2, unit / 10);
   caption.outline_color = cv::Scalar(255, 255, 255);
   caption.center = {w * 0.5f, unit * 0.9f};
-  out = RenderText(out, caption).bgr;
+  const RenderedText captioned = RenderText(out, caption);
+  out = captioned.bgr;
 
   TextStyle banner;
   banner.text = price;
@@ -260,7 +262,8 @@ SupplierListing AddSupplierOverlays(const cv::Mat& photo, int i, const std::stri
   shipping.center = {w * (i % 2 ? 0.15f : 0.85f), h * 0.3f};
   shipping.rotation_deg = 12;
   const RenderedText all = RenderText(priced.bgr, shipping);
-  return {all.bgr, all.mask & ~priced.mask};
+  return {all.bgr, all.mask & ~priced.mask, tiled.text_mask,
+          captioned.mask | priced.mask | all.mask};
 }
 
 }  // namespace vitrine::testdata

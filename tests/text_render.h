@@ -58,8 +58,10 @@ cv::Mat VisibleTextMask(const cv::Mat& clean, const RenderedText& rendered, int 
 // top, a price banner at the bottom and a tilted yellow 包邮 with a drop shadow, sized to the
 // photo. `i`, the SKU's place in the catalogue, varies the caption, placements and colours.
 struct SupplierListing {
-  cv::Mat bgr;       // CV_8UC3: `photo` with the overlays, not yet JPEG-encoded
-  cv::Mat shipping;  // CV_8UC1: the 包邮's pixels (glyphs and shadow) off the banner
+  cv::Mat bgr;        // CV_8UC3: `photo` with the overlays, not yet JPEG-encoded
+  cv::Mat shipping;   // CV_8UC1: the 包邮's pixels (glyphs and shadow) off the banner
+  cv::Mat watermark;  // CV_8UC1: the tiled watermark's glyphs (text_mask), every copy
+  cv::Mat others;     // CV_8UC1: the pixels the caption, banner and 包邮 changed
 };
 SupplierListing AddSupplierOverlays(const cv::Mat& photo, int i, const std::string& price);
 

@@ -1610,6 +1610,7 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
     std::vector<models::TextRegion> targets;
     std::vector<int> grows;
     std::vector<TextFinding> line_copies;
+    cv::Mat implied_strokes;  // the strokes of single lines' copies the lattice implies
     for (size_t i = 0, k = 0; i < first.regions.size(); ++i) {
       TextFinding& f = r.regions[i];
       if (in_mark[i]) {
@@ -1632,7 +1633,15 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
       if (!mark && f.overlay) {
         // A translucent tilted line too rarely seen for the lattice: the rest of it the detector
         // missed, and its copies elsewhere, those cut by the border too, go with it.
-        const LineCopies line = FindLineCopies(bgr, first.regions[i]);
+        // Other text (not lines like this one: those may be its copies) is left out of the match.
+        std::vector<models::TextRegion> rest;
+        for (size_t j = 0; j < first.regions.size(); ++j) {
+          if (j != i && !TiltedAlike(first.regions[i], first.regions[j])) {
+            rest.push_back(first.regions[j]);
+          }
+        }
+        const LineCopies line =
+            FindLineCopies(bgr, first.regions[i], models::RegionMask(bgr.size(), rest));
         targets.back() = line.line;  // an overlay is a target (above)
         for (const cv::Point& offset : line.offsets) {
           models::TextRegion copy = line.line;
@@ -1645,6 +1654,22 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
           matched.watermark = matched.removed = true;
           matched.why = "a copy of a translucent tilted line (a watermark), matched, not detected";
           line_copies.push_back(std::move(matched));
+        }
+        for (const cv::Point& offset : line.implied) {
+          TextFinding implied = f;
+          implied.polygon = line.line.polygon;
+          for (cv::Point2f& p : implied.polygon) p += cv::Point2f(offset);
+          implied.watermark = implied.removed = true;
+          implied.why =
+              "a copy of a translucent tilted line (a watermark) where its copies' lattice puts "
+              "one: its strokes removed";
+          line_copies.push_back(std::move(implied));
+        }
+        if (!line.implied_strokes.empty()) {
+          if (implied_strokes.empty())
+            implied_strokes = line.implied_strokes.clone();
+          else
+            implied_strokes |= line.implied_strokes;
         }
       }
     }
@@ -1681,6 +1706,7 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
       cv::resize(product, on_product, bgr.size(), 0, 0, cv::INTER_NEAREST);
     }
     cv::Mat mask = RemovalMask(base, targets, grows, options.grow < 0, on_product, &boxes);
+    if (!implied_strokes.empty()) mask |= implied_strokes;
     if (mark) {
       // The anti-aliased rim of glyphs too opaque to invert.
       cv::Mat rim;

@@ -53,6 +53,14 @@ constexpr int kMinDetectedCopies = 2;
 constexpr float kLineCandidate = 0.15f;
 constexpr int kLineCandidates = 16;
 constexpr float kLineCopyMatch = 0.6f;
+// A copy the lattice of the copies found implies needs this much agreement only: a copy under a
+// caption shows a few strokes beside it (the demo apple's top copy: 0.18, the orange's 0.46;
+// positions the search tried and dropped on the demo fruits: -0.12 to 0.42, none of them implied
+// by a copy; the one implied by the orange's false match at its left edge: -0.46).
+constexpr float kImpliedCopyMatch = 0.1f;
+// Other text near a copy is left out of its match this many pixels around it (its outline, the
+// fill's rim).
+constexpr int kCoveredGrow = 2;
 // GrowTranslucentLine: the slab tried beyond each end (line heights), and how far its opacity may
 // be from the line's.
 constexpr double kGrowSlab = 0.5;
@@ -1109,7 +1117,8 @@ models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextReg
   return part(back, front);
 }
 
-LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected) {
+LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected,
+                          const cv::Mat& covered) {
   LineCopies out{detected, {}};
   if (!Tilted(detected)) return out;
   const cv::Rect detected_box = Window(detected, 0, bgr.size());
@@ -1133,18 +1142,57 @@ LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected
   cv::Mat padded;
   cv::copyMakeBorder(high, padded, pad.y, pad.y, pad.x, pad.x, cv::BORDER_CONSTANT, 0);
   const cv::Rect image(cv::Point(0, 0), bgr.size());
-  for (const cv::Point& found :
-       StrokeMatches(padded, templ, strokes, kLineCandidate, kLineCandidates)) {
-    const cv::Point at = found - pad;
-    if (cv::norm(at - box.tl()) <= kLatticeTolerance) continue;
-    // Each copy is kept when the strokes match where they are seen.
+  // Other text's pixels (a caption drawn over a copy) say nothing of this line's strokes.
+  cv::Mat other;
+  if (!covered.empty()) cv::dilate(covered, other, cv::Mat(), cv::Point(-1, -1), kCoveredGrow);
+  // Whether the copy at offset `d` shows the line's strokes where it is seen (inside the image,
+  // off other text).
+  auto shows = [&](cv::Point d, float threshold) {
+    const cv::Point at = box.tl() + d;
     const cv::Rect seen = cv::Rect(at, box.size()) & image;
-    if (seen.area() < kMinSeenShare * box.area() || seen.width < 4 || seen.height < 4) continue;
-    const cv::Mat mask = strokes(seen - at);
-    if (cv::countNonZero(mask) < 16) continue;
+    if (seen.area() < kMinSeenShare * box.area() || seen.width < 4 || seen.height < 4) {
+      return false;
+    }
+    cv::Mat mask = strokes(seen - at).clone();
+    if (!other.empty()) mask.setTo(0, other(seen));
+    if (cv::countNonZero(mask) < 16) return false;
     cv::Mat local;
     cv::matchTemplate(high(seen), templ(seen - at), local, cv::TM_CCORR_NORMED, mask);
-    if (local.at<float>(0, 0) >= kLineCopyMatch) out.offsets.push_back(at - box.tl());
+    return local.at<float>(0, 0) >= threshold;
+  };
+  auto known = [&](cv::Point d) {
+    if (cv::norm(d) <= kLatticeTolerance) return true;
+    for (const cv::Point& o : out.offsets) {
+      if (cv::norm(d - o) <= kLatticeTolerance) return true;
+    }
+    return false;
+  };
+  for (const cv::Point& found :
+       StrokeMatches(padded, templ, strokes, kLineCandidate, kLineCandidates)) {
+    const cv::Point d = found - pad - box.tl();
+    if (!known(d) && shows(d, kLineCopyMatch)) out.offsets.push_back(d);
+  }
+  // A tiled watermark repeats on a lattice: a copy at offset d puts others at -d and ±2d, which the
+  // search above misses where a caption covers most of one (the demo apple's copy under its top
+  // caption) or the border cuts it. The lattice predicts them: each is kept unless its strokes,
+  // where they are seen, fail to agree with the line's (kImpliedCopyMatch).
+  const std::vector<cv::Point> matched = out.offsets;
+  for (const cv::Point& d : matched) {
+    for (int k : {-1, 2, -2}) {
+      const cv::Point step = d * k;
+      bool implied = false;
+      for (const cv::Point& o : out.implied) implied |= cv::norm(step - o) <= kLatticeTolerance;
+      if (!implied && !known(step) && shows(step, kImpliedCopyMatch)) out.implied.push_back(step);
+    }
+  }
+  if (out.implied.empty()) return out;
+  // The line's strokes with their anti-aliased rims, at each implied copy.
+  cv::Mat rims;
+  cv::dilate(strokes > 0, rims, cv::Mat());
+  out.implied_strokes = cv::Mat::zeros(bgr.size(), CV_8UC1);
+  for (const cv::Point& d : out.implied) {
+    const cv::Rect at = cv::Rect(box.tl() + d, box.size()) & image;
+    out.implied_strokes(at) |= rims(at - (box.tl() + d));
   }
   return out;
 }

@@ -98,7 +98,9 @@ models::TextRegion GrowTranslucentLine(const cv::Mat& bgr, const models::TextReg
 // A translucent line and its copies (FindLineCopies).
 struct LineCopies {
   models::TextRegion line;         // the detected line, grown (GrowTranslucentLine) if it is one
-  std::vector<cv::Point> offsets;  // from `line` to each other copy
+  std::vector<cv::Point> offsets;  // from `line` to each other copy the search matched
+  std::vector<cv::Point> implied;  // from `line` to each copy the lattice of those implies
+  cv::Mat implied_strokes;         // CV_8UC1 at the image's size: the line's strokes at `implied`
 };
 
 // Copies of one detected line of translucent text tilted from the axes (MeasureOverlayCues'
@@ -106,10 +108,16 @@ struct LineCopies {
 // border cut, too few for FindTiledWatermark's lattice) elsewhere in `bgr` (CV_8UC3). The line is
 // first grown to the rest of it the detector missed (GrowTranslucentLine); the offsets are those
 // of the places where the grown line's strokes match where they are seen, copies cut by the
-// image's edges (a fifth of its box inside) included. For a level or opaque line, `line` is
-// `detected` and there are no offsets (print on a product stays); no offsets when nothing
-// matches. Pure.
-LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected);
+// image's edges (a fifth of its box inside) included. The lattice positions those offsets imply
+// (-d, ±2d of each offset d) are `implied` where the line's strokes, seen there, do not disagree: a
+// copy mostly under a caption is missed by the search but not by the lattice; only its strokes
+// (`implied_strokes`) are to be removed (its box would reach into the caption's fill). `covered`
+// (CV_8UC1 at bgr's size, may be empty): other text's pixels, left out of every copy's match.
+// For a level or opaque line,
+// `line` is `detected` and there are no offsets (print on a product stays); no offsets when
+// nothing matches. Pure.
+LineCopies FindLineCopies(const cv::Mat& bgr, const models::TextRegion& detected,
+                          const cv::Mat& covered = cv::Mat());
 
 // Width and height spanned by the centres of the parts of `box`'s copies at `offsets` (added to
 // box's position) that lie inside an image of `size`; copies wholly outside it do not count.
