@@ -23,6 +23,15 @@ namespace {
 constexpr float kResidualGain = 1000.0f;
 // Random sources tried per pixel by the onion-peel start of the coarsest level.
 constexpr int kPeelRandomCandidates = 16;
+// The onion peel takes a source patch of which more than kPeelOutside of the pixels lie more than
+// kPeelBrightnessSlack levels outside the brightness seen on the hole's edge on its side (between
+// the kEdgeLowShare and 1 - kEdgeLowShare quantiles of at least kMinEdgePixels edge pixels; fewer:
+// no bound) only when no other candidate is left: copying must not walk from an edge that looks
+// like the road into a dark car body above it (EdgeBrightness).
+constexpr int kPeelBrightnessSlack = 10;
+constexpr double kPeelOutside = 0.5;
+constexpr double kEdgeLowShare = 0.05;
+constexpr int kMinEdgePixels = 8;
 // A side outline is followed as a circle across a hole when it fits one within this many pixels
 // (RMS), and the circle's inside agrees with the known sides on this share of the pixels.
 constexpr double kArcFit = 1.0;
@@ -85,6 +94,11 @@ constexpr double kContinuingShare = 0.2;
 // text left between the glyphs, not a counter showing the backdrop (EnclosedSpecks).
 constexpr int kSpeckArea = 16;
 constexpr float kSpeckOutlier = 40.0f;
+// The brightness correction (CorrectBias) takes nothing from a known pixel within kSideBand px of
+// the other side's known pixels whose difference from the fill is more than kSideOutlier levels
+// (in some channel) off the typical difference along its side's edge.
+constexpr int kSideBand = 16;
+constexpr float kSideOutlier = 40.0f;
 // A component's exemplar fill is redone from the ring's colours when more than kForeignFill of
 // its pixels have a colour the ring of known pixels around it lacks: a colour is the ring's when
 // at least kRingShare of the ring lies near it (RingColours). Rings under kMinRingPixels pixels
@@ -423,23 +437,55 @@ class LevelSolver {
   // (in the spirit of Poisson blending, at the cost of one push-pull). Call after Vote().
   // With two sides, each side's hole pixels take the correction of its own side's edge only (the
   // product's shading is not the backdrop's). Pixels nonzero in `ignore` (CV_8UC1, the level's
-  // size) give no correction when they are more than kSpeckOutlier levels off the fill.
+  // size) give no correction when they are more than kSpeckOutlier levels off the fill; nor do
+  // pixels near the other side whose difference is far from their side's typical one (kSideBand).
   void CorrectBias(const cv::Mat& ignore) {
     const cv::Mat& img = level_->img;
     const int sides = level_->side.empty() ? 1 : 2;
     for (int s = 0; s < sides; ++s) {
-      // Stored around 128: PushPullFill leans towards mid grey where its weights are thin, and
-      // here mid grey must mean "no correction".
-      cv::Mat residual(img.size(), CV_32FC3, cv::Scalar::all(128));
-      cv::Mat weight(img.size(), CV_32FC1, cv::Scalar(0));
-      bool any = false;
+      // Known pixels of this side within kSideBand px of the other side's known pixels: where
+      // the segmenter's outline is least sure (a hand, a bag it left on the backdrop's side).
+      cv::Mat near_other;
+      if (sides == 2) {
+        const cv::Mat other = (s == 1 ? level_->side == 0 : level_->side != 0) & ~level_->nosrc;
+        near_other = DilateDisc(other, kSideBand);
+      }
+      std::vector<cv::Point> edge;
+      std::vector<cv::Vec3f> diff;
+      std::vector<float> channel[3];
       for (size_t i = 0; i < targets_.size(); ++i) {
         const cv::Point t = targets_[i];
         if (level_->hole.at<uchar>(t) || target_side_[i] != s) continue;
         const cv::Vec3b known = img.at<cv::Vec3b>(t);
         const cv::Vec3f d = cv::Vec3f(known[0], known[1], known[2]) - VoteAt(t);
         if (ignore.at<uchar>(t) && cv::norm(d, cv::NORM_INF) > kSpeckOutlier) continue;
-        residual.at<cv::Vec3f>(t) = d + cv::Vec3f::all(128);
+        edge.push_back(t);
+        diff.push_back(d);
+        for (int k = 0; k < 3; ++k) channel[k].push_back(d[k]);
+      }
+      if (edge.empty()) continue;
+      // The edge's typical difference, per channel.
+      cv::Vec3f typical;
+      for (int k = 0; k < 3; ++k) {
+        std::nth_element(channel[k].begin(), channel[k].begin() + channel[k].size() / 2,
+                         channel[k].end());
+        typical[k] = channel[k][channel[k].size() / 2];
+      }
+      // Stored around 128: PushPullFill leans towards mid grey where its weights are thin, and
+      // here mid grey must mean "no correction".
+      cv::Mat residual(img.size(), CV_32FC3, cv::Scalar::all(128));
+      cv::Mat weight(img.size(), CV_32FC1, cv::Scalar(0));
+      bool any = false;
+      for (size_t e = 0; e < edge.size(); ++e) {
+        const cv::Point t = edge[e];
+        // Near the other side, a difference far from the edge's typical one is the other
+        // side's surface (a product's piece on this side of the outline), not this side's
+        // shading: spread, it would tint the fill with the product's colour.
+        if (!near_other.empty() && near_other.at<uchar>(t) &&
+            cv::norm(diff[e] - typical, cv::NORM_INF) > kSideOutlier) {
+          continue;
+        }
+        residual.at<cv::Vec3f>(t) = diff[e] + cv::Vec3f::all(128);
         weight.at<float>(t) = 1.0f;
         any = true;
       }
@@ -579,6 +625,58 @@ class LevelSolver {
   std::vector<float> weight_;
 };
 
+// The brightness the fill of a side of the hole may have, as seen on the hole's edge on that side:
+// between the kEdgeLowShare and 1 - kEdgeLowShare quantiles of the edge pixels' brightness,
+// widened by kPeelBrightnessSlack. A source patch of which more than kPeelOutside of the pixels
+// lie outside that range shows a surface the edge does not show (a car's black body or its grille
+// behind a strip of road): the peel takes it only when no other candidate is left.
+struct EdgeBrightness {
+  int r = 0;
+  cv::Mat grey;  // CV_8UC1, the level's brightness
+  int lo[2] = {0, 0}, hi[2] = {255, 255};
+  // Whether the source patch at `m` fits the range of side `s`.
+  bool Fits(int s, cv::Point m) const {
+    if (lo[s] == 0 && hi[s] == 255) return true;
+    const int allowed = static_cast<int>(kPeelOutside * (2 * r + 1) * (2 * r + 1));
+    int outside = 0;
+    for (int dy = -r; dy <= r; ++dy) {
+      const uchar* g = grey.ptr<uchar>(m.y + dy) + m.x;
+      for (int dx = -r; dx <= r; ++dx) outside += g[dx] < lo[s] || g[dx] > hi[s];
+      if (outside > allowed) return false;
+    }
+    return true;
+  }
+};
+
+EdgeBrightness EdgeBrightnessRange(const Level& level, int r) {
+  EdgeBrightness b;
+  b.r = r;
+  cv::cvtColor(level.img, b.grey, cv::COLOR_BGR2GRAY);
+  cv::Mat edge;
+  cv::dilate(level.hole, edge, cv::Mat());
+  edge &= level.hole == 0;
+  if (!level.foreign.empty()) edge &= level.foreign <= 127;
+  int hist[2][256] = {}, n[2] = {0, 0};
+  for (int y = 0; y < edge.rows; ++y) {
+    for (int x = 0; x < edge.cols; ++x) {
+      if (!edge.at<uchar>(y, x)) continue;
+      const int s = SideAt(level.side, {x, y});
+      ++hist[s][b.grey.at<uchar>(y, x)];
+      ++n[s];
+    }
+  }
+  for (int s = 0; s < 2; ++s) {
+    if (n[s] < kMinEdgePixels) continue;
+    const int low = static_cast<int>(n[s] * kEdgeLowShare);
+    int lo = 0, hi = 255;
+    for (int acc = 0; lo < 255 && acc + hist[s][lo] <= low; ++lo) acc += hist[s][lo];
+    for (int acc = 0; hi > 0 && acc + hist[s][hi] <= low; --hi) acc += hist[s][hi];
+    b.lo[s] = std::max(0, lo - kPeelBrightnessSlack);
+    b.hi[s] = std::min(255, hi + kPeelBrightnessSlack);
+  }
+  return b;
+}
+
 // Starting guess for the coarsest level, by onion peel: the hole is filled ring by ring from its
 // edge inwards, each pixel copied from the source patch that best matches the pixels already
 // known around it (known or filled in an earlier ring). A smooth first guess (push-pull, a
@@ -595,6 +693,7 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
   cv::Mat match(img.size(), CV_32SC2, cv::Scalar(-1, -1));
   cv::Mat depth;
   cv::distanceTransform(level.hole, depth, cv::DIST_L2, 3);
+  const EdgeBrightness bounds = EdgeBrightnessRange(level, r);
   std::vector<cv::Point> todo;
   cv::findNonZero(level.hole, todo);
   std::stable_sort(todo.begin(), todo.end(), [&](cv::Point a, cv::Point b) {
@@ -642,15 +741,20 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
       const int side = SideAt(level.side, p);
       const std::vector<cv::Point>& own = sources.For(side);
       const int n = static_cast<int>(own.size());
-      cv::Point best(-1, -1);
-      int64_t best_d = INT64_MAX;
+      // The best candidate that fits the edge's brightness near `p` (EdgeBrightness), and the
+      // best of those that do not, taken when none fits.
+      cv::Point best(-1, -1), best_other(-1, -1);
+      int64_t best_d = INT64_MAX, other_d = INT64_MAX;
       auto consider = [&](cv::Point m) {
         if (!is_source(m, side)) return;
+        const bool fits = bounds.Fits(side, m);
+        if (!fits && best.x >= 0) return;
+        int64_t& bound = fits ? best_d : other_d;
         const int64_t penalty = SpatialPenalty(p, m, level_index);
-        const int64_t d = penalty + distance(p, m, best_d - penalty);
-        if (d < best_d) {
-          best_d = d;
-          best = m;
+        const int64_t d = penalty + distance(p, m, bound - penalty);
+        if (d < bound) {
+          bound = d;
+          (fits ? best : best_other) = m;
         }
       };
       for (int dy = -1; dy <= 1; ++dy) {
@@ -663,8 +767,10 @@ void OnionPeelInit(Level& level, int r, uint64_t seed, int level_index) {
       }
       for (int k = 0; k < kPeelRandomCandidates; ++k) consider(own[rng.Between(0, n - 1)]);
       for (int radius = radius0; radius >= 1; radius /= 2) {
-        consider(best + cv::Point(rng.Between(-radius, radius), rng.Between(-radius, radius)));
+        const cv::Point around = best.x >= 0 ? best : best_other;
+        consider(around + cv::Point(rng.Between(-radius, radius), rng.Between(-radius, radius)));
       }
+      if (best.x < 0) best = best_other;
       match.at<cv::Vec2i>(p) = cv::Vec2i(best.x, best.y);
       img.at<cv::Vec3b>(p) = img.at<cv::Vec3b>(best);
     }

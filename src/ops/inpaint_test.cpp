@@ -637,6 +637,64 @@ TEST(InpaintTest, AFullWidthBarOverARoadIsFilledWithTheRoadNotADarkObjectAboveIt
   EXPECT_LE(dark, cv::countNonZero(hole) / 200);
 }
 
+TEST(InpaintTest, ABarJustBelowACarsGreyLipIsFilledWithTheRoadNotTheCarsBlackBody) {
+  // A street: grainy asphalt, a black car at the right whose bumper ends in a grey lip close to
+  // the road's colour, only a few pixels above a price bar along the bottom edge, a third deep.
+  // Copying that starts from the lip (it matches the road at the hole's edge) must not walk up
+  // into the black body above it.
+  const cv::Size size(400, 300);
+  cv::Mat clean(size, CV_8UC3);
+  PaintTexture(clean, cv::Mat(size, CV_8UC1, cv::Scalar(255)), cv::Scalar(120, 122, 125), 24, 9);
+  const cv::Rect body(200, 70, size.width - 200, 110), lip(190, 180, size.width - 190, 10);
+  cv::Mat car(size, CV_8UC1, cv::Scalar(0));
+  car(body).setTo(255);
+  PaintTexture(clean, car, cv::Scalar(26, 26, 28), 6, 4);
+  car.setTo(0);
+  car(lip).setTo(255);
+  PaintTexture(clean, car, cv::Scalar(96, 98, 102), 20, 6);
+  const cv::Rect bar(0, 196, size.width, size.height - 196);
+  cv::Mat hole(size, CV_8UC1, cv::Scalar(0));
+  hole(bar).setTo(255);
+  cv::Mat damaged = clean.clone();
+  damaged(bar).setTo(cv::Scalar(40, 150, 110));
+  const cv::Mat out = MustInpaint(damaged, hole);
+  // The darkest asphalt (its grain and specks) is about 60 grey; the car's body is 20-32.
+  const int dark = CountIn(out, hole, [](const cv::Vec3b& c) { return c[0] + c[1] + c[2] < 150; });
+  std::printf("bar below a car's grey lip: %d dark pixels of %d, %.2f dB\n", dark,
+              cv::countNonZero(hole), MaskedPsnr(out, clean, hole));
+  EXPECT_LE(dark, cv::countNonZero(hole) / 200);
+}
+
+TEST(InpaintTest, AWhiteBagLeftOnTheBackdropsSideDoesNotTintTheRoadFill) {
+  // A street: grainy asphalt, a dress (the product's side) down the right, a white bag held beside
+  // it that the segmenter left on the backdrop's side, and a price badge over the road beside the
+  // bag and down to the bottom edge. The bag's bottom meets the badge's edge.
+  const cv::Size size(320, 240);
+  cv::Mat clean(size, CV_8UC3);
+  PaintTexture(clean, cv::Mat(size, CV_8UC1, cv::Scalar(255)), cv::Scalar(118, 120, 124), 20, 3);
+  const cv::Rect dress(220, 0, size.width - 220, size.height), bag(208, 100, 12, 46);
+  clean(dress).setTo(cv::Scalar(120, 180, 212));
+  clean(bag).setTo(cv::Scalar(232, 232, 236));
+  const cv::Rect badge(40, 140, 180, size.height - 140);
+  cv::Mat hole(size, CV_8UC1, cv::Scalar(0));
+  hole(badge).setTo(255);
+  cv::Mat damaged = clean.clone();
+  damaged(badge).setTo(cv::Scalar(40, 150, 110));
+  cv::Mat sides(size, CV_8UC1, cv::Scalar(0));
+  sides(dress).setTo(255);
+  Result<cv::Mat> r = Inpaint(damaged, hole, sides, {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  // The road's fill, away from the bag: its mean brightness against the clean road's there.
+  cv::Mat road = hole.clone();
+  road(cv::Rect(bag.x - 24, 0, size.width - bag.x + 24, size.height)).setTo(0);
+  const double glow = cv::mean(*r, road)[0] + cv::mean(*r, road)[1] + cv::mean(*r, road)[2] -
+                      cv::mean(clean, road)[0] - cv::mean(clean, road)[1] -
+                      cv::mean(clean, road)[2];
+  std::printf("road beside a white bag on the backdrop's side: %.2f levels brighter, %.2f dB\n",
+              glow / 3, MaskedPsnr(*r, clean, road));
+  EXPECT_LE(std::abs(glow / 3), 3.0) << "the bag's white spreads over the road as a pale glow";
+}
+
 TEST(InpaintTest, AWideBandOverAStreakedGradientContinuesTheGradientWithoutBlotches) {
   // A poster's backdrop: dark blue at the top turning cyan at the bottom left, with fine light
   // streaks and a little grain, and a wide tilted band across it (the mask is the band).
