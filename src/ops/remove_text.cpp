@@ -1893,7 +1893,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 8;
+  s.version = 9;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
