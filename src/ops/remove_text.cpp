@@ -1666,10 +1666,8 @@ Result<Image> RemoveTextOnce(const Image& input, const RemoveTextOptions& option
           line_copies.push_back(std::move(implied));
         }
         if (!line.implied_strokes.empty()) {
-          if (implied_strokes.empty())
-            implied_strokes = line.implied_strokes.clone();
-          else
-            implied_strokes |= line.implied_strokes;
+          if (implied_strokes.empty()) implied_strokes = cv::Mat::zeros(bgr.size(), CV_8UC1);
+          implied_strokes |= line.implied_strokes;
         }
       }
     }
