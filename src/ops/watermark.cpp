@@ -1028,15 +1028,8 @@ std::optional<TiledWatermark> FindTiledWatermark(const cv::Mat& bgr,
   for (size_t i = 0; i < regions.size(); ++i) order[i] = static_cast<int>(i);
   std::stable_sort(order.begin(), order.end(),
                    [&](int a, int b) { return regions[a].score > regions[b].score; });
-  // The seeds are tried at once (each is one thread's work, mostly template matching over the
-  // whole photo; the first that passes is taken, as when they are tried in turn).
-  const int seeds = static_cast<int>(std::min<size_t>(order.size(), kMaxSeeds));
-  std::vector<std::optional<TiledWatermark>> marks(seeds);
-  cv::parallel_for_(cv::Range(0, seeds), [&](const cv::Range& range) {
-    for (int n = range.start; n < range.end; ++n) marks[n] = FromSeed(bgr, regions, order[n]);
-  });
-  for (int n = 0; n < seeds; ++n) {
-    std::optional<TiledWatermark>& mark = marks[n];
+  for (size_t n = 0; n < order.size() && n < kMaxSeeds; ++n) {
+    std::optional<TiledWatermark> mark = FromSeed(bgr, regions, order[n]);
     if (!mark) continue;
     // The detector saw text at two copies at least: a repeated texture (bricks, tiles) matches
     // itself as well as a watermark does.
