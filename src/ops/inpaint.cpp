@@ -1977,6 +1977,24 @@ double ForeignShare(const std::vector<RingColours>& models, const cv::Mat& lab,
   return total > 0 ? static_cast<double>(foreign) / total : 0.0;
 }
 
+// 255 where a pixel's CIELAB colour (`lab`) is not its side's own (`own(side, colour)`, the side
+// by SideAt), over the whole image: the sources a refill may not take.
+template <typename Own>
+cv::Mat ForeignPixels(const cv::Mat& lab, const cv::Mat& sides, Own own) {
+  cv::Mat foreign(lab.size(), CV_8UC1, cv::Scalar(0));
+  for (int y = 0; y < lab.rows; ++y) {
+    const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
+    uchar* f = foreign.ptr<uchar>(y);
+    for (int x = 0; x < lab.cols; ++x) f[x] = own(SideAt(sides, {x, y}), c[x]) ? 0 : 255;
+  }
+  return foreign;
+}
+
+// The window a refill of the hole in `box` searches for sources.
+cv::Rect RefillWindow(cv::Rect box, int patch_size, cv::Size image) {
+  return Grow(box, std::max(3 * patch_size, std::max(box.width, box.height) / 2), image);
+}
+
 // A large hole filled by exemplar can take pieces of another object that its window reaches (the
 // flatbread beside a griddle pasted into the blue poster behind it, the dress's dots in the road
 // below it), because a patch of that object matched some pixels at the hole's edge. What
@@ -2007,22 +2025,14 @@ void RefillForeign(const cv::Mat& labels, int label, cv::Rect box, int band, con
   }
   // Known pixels in colours that do not belong on their side, over the whole image (the window
   // may grow).
-  cv::Mat foreign(out.size(), CV_8UC1, cv::Scalar(0));
-  for (int y = 0; y < out.rows; ++y) {
-    const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
-    uchar* f = foreign.ptr<uchar>(y);
-    for (int x = 0; x < out.cols; ++x) {
-      const int s = models.size() == 1 ? 0 : SideAt(sides, cv::Point(x, y));
-      f[x] = models[s].Has(c[x]) ? 0 : 255;
-    }
-  }
+  const cv::Mat foreign = ForeignPixels(lab, sides, [&](int side, const cv::Vec3b& c) {
+    return models[models.size() == 1 ? 0 : side].Has(c);
+  });
   const cv::Mat kept = out(roi).clone();
   std::vector<uchar> mine(label + 1, 0);
   mine[label] = 1;
-  FillInWindow(
-      labels, mine,
-      Grow(box, std::max(3 * options.patch_size, std::max(box.width, box.height) / 2), out.size()),
-      binary, sides, foreign, options, MixSeed(options.seed, label, 0xD44, 0), out);
+  FillInWindow(labels, mine, RefillWindow(box, options.patch_size, out.size()), binary, sides,
+               foreign, options, MixSeed(options.seed, label, 0xD44, 0), out);
   const double after = ForeignShare(models, filled(), component, roi, sides);
   if (after > kRefillGain * before) kept.copyTo(out(roi), component);
 }
@@ -2202,24 +2212,17 @@ void RefillOutOfPlace(cv::Mat& labels, int n, int label, cv::Rect box, int band,
     }
   }
   if (belongs[0].empty() && belongs[1].empty()) return;
-  cv::Mat foreign(out.size(), CV_8UC1, cv::Scalar(0));
-  for (int y = 0; y < out.rows; ++y) {
-    const cv::Vec3b* c = lab.ptr<cv::Vec3b>(y);
-    uchar* f = foreign.ptr<uchar>(y);
-    for (int x = 0; x < out.cols; ++x) {
-      const std::vector<uchar>& b = belongs[SideAt(sides, {x, y})];
-      f[x] = !b.empty() && !b[ColourShares::Cell(c[x])] ? 255 : 0;
-    }
-  }
+  const cv::Mat foreign = ForeignPixels(lab, sides, [&](int side, const cv::Vec3b& c) {
+    const std::vector<uchar>& b = belongs[side];
+    return b.empty() || b[ColourShares::Cell(c)];
+  });
   const cv::Mat kept = out(roi).clone();
   cv::Mat marked = labels(roi);
   marked.setTo(n, redo);
   std::vector<uchar> mine(n + 1, 0);
   mine[n] = 1;
-  FillInWindow(
-      labels, mine,
-      Grow(box, std::max(3 * options.patch_size, std::max(box.width, box.height) / 2), out.size()),
-      binary, sides, foreign, options, MixSeed(options.seed, label, 0xE55, 0), out);
+  FillInWindow(labels, mine, RefillWindow(box, options.patch_size, out.size()), binary, sides,
+               foreign, options, MixSeed(options.seed, label, 0xE55, 0), out);
   marked.setTo(label, redo);
   const int after = cv::countNonZero(out_of_place() & redo);
   if (after > kRefillGain * before) kept.copyTo(out(roi), component);
