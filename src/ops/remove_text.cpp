@@ -188,6 +188,10 @@ constexpr int kObjectStep = 16;
 // ...unless the text's other ink sits on it: this share of that ink or more lies in its convex
 // hull or within a few pixels of it (a banner or box behind the text is the text's own graphic).
 constexpr double kObjectCarriesInk = 0.5;
+// A piece of a box's colour an object cut off from the box (GraphicMask) is a patch of it: at most
+// this share of the box taken (taobao2's corner between a handle and a finger: 0.4%). More is no
+// patch but a part of the box the graphic left for a reason of its own (a box fading out).
+constexpr double kCutOffShare = 0.05;
 // PrintAround: a drop shadow or an outline is a band of the ink's shape (shifted, or grown) in
 // which at least this share of the pixels are off the surroundings' colour,
 constexpr double kBandDetail = 0.6;
@@ -658,6 +662,35 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // and, farther, what has the graphic's own colours (a box behind the text reaching past the
   // polygon), grown ring by ring.
   cv::Mat graphic = Reconstruct(ink, halo | ink | box);
+  // An object kept out of the graphic can cut a piece of the box off from the rest (a patch of
+  // it between a bag's handle and the finger holding it, joined to the box only across the hand):
+  // the box's colour within the rectangle of the box already taken (its corner may be the part
+  // cut off) is the box all the same.
+  if (cv::countNonZero(objects) > 0 && cv::countNonZero(box & graphic) > 0) {
+    std::vector<cv::Point> points;
+    cv::findNonZero(box & graphic, points);
+    cv::Point2f corners[4];
+    cv::minAreaRect(points).points(corners);
+    std::vector<cv::Point> rectangle(corners, corners + 4);
+    cv::Mat outline(roi.size(), CV_8UC1, cv::Scalar(0));
+    cv::fillConvexPoly(outline, rectangle, cv::Scalar(255));
+    // Each piece of the box's colour outside the graphic, within the rectangle, small, and next
+    // to an object (what cut it off).
+    cv::Mat labels;
+    const int n = cv::connectedComponents(box & outline & ~graphic, labels, 8, CV_32S);
+    const std::vector<int> size = CountLabelsWhere(labels, n, outline);
+    const std::vector<int> by_object = CountLabelsWhere(labels, n, DilateDisc(objects, rim + 2));
+    std::vector<uchar> cut_off(n, 0);
+    bool any = false;
+    for (int i = 1; i < n; ++i) {
+      cut_off[i] = size[i] <= kCutOffShare * points.size() && by_object[i] > 0;
+      any |= cut_off[i] != 0;
+    }
+    if (any) {
+      graphic =
+          Reconstruct(graphic | LabelsKept(labels, cut_off), graphic | ((halo | box) & outline));
+    }
+  }
   // On smooth surroundings, a soft halo's faint tail (a colour in a bin next to the backdrop's,
   // not in it: a tint of 8 levels over a wide ring shows) is followed a little further.
   if (smooth) {
@@ -680,6 +713,21 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // it (`halo`); a wider rim only replaces the photo's own pixels around the graphic (2 px for a
   // 50 px line: 1.2 dB more outside on the bench's textured photos than 3 px, bench/README.md).
   graphic = DilateDisc(graphic, rim);
+  // An object's pixels the graphic closes round (a glyph the object was followed into, joined to
+  // it in the same white: a bag's handle across a box's lettering) are no more than a speck of
+  // it: left, they stay as bright dots in the fill.
+  if (cv::countNonZero(objects) > 0) {
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(~graphic, labels, stats, centroids, 4, CV_32S);
+    const std::vector<int> of_objects = CountLabelsWhere(labels, n, objects);
+    const int speck = (2 * rim + 1) * (2 * rim + 1);
+    std::vector<uchar> closed(n, 0);
+    for (int i = 1; i < n; ++i) {
+      const int size = stats.at<int>(i, cv::CC_STAT_AREA);
+      closed[i] = size <= speck && of_objects[i] == size;
+    }
+    graphic |= LabelsKept(labels, closed);
+  }
   if (!print.empty()) graphic.setTo(0, print);
   return graphic;
 }
