@@ -179,6 +179,19 @@ constexpr double kRareShare = 0.002;
 // Below this share of the region's pixels in ink, the text is not told apart from what it sits
 // on by colour, and the region is taken whole (RegionMaskIn).
 constexpr double kMinInkShare = 0.03;
+// On smooth surroundings, a piece of what is not the backdrop with at least this share of it
+// beyond the halo's reach (kHaloReach) holds an object the mask's outline would cut through
+// (ObjectsCutThrough), not a glow or a shadow: a candy beside a caption had 10% of it there.
+constexpr double kObjectBeyond = 0.05;
+// ...followed into the text's area while neighbours differ by at most this many levels a channel,
+constexpr int kObjectStep = 16;
+// ...unless the text's other ink sits on it: this share of that ink or more lies in its convex
+// hull or within a few pixels of it (a banner or box behind the text is the text's own graphic).
+constexpr double kObjectCarriesInk = 0.5;
+// A piece of a box's colour an object cut off from the box (GraphicMask) is a patch of it: at most
+// this share of the box taken (taobao2's corner between a handle and a finger: 0.4%). More is no
+// patch but a part of the box the graphic left for a reason of its own (a box fading out).
+constexpr double kCutOffShare = 0.05;
 // PrintAround: a drop shadow or an outline is a band of the ink's shape (shifted, or grown) in
 // which at least this share of the pixels are off the surroundings' colour,
 constexpr double kBandDetail = 0.6;
@@ -333,6 +346,72 @@ cv::Mat Reconstruct(const cv::Mat& seed, const cv::Mat& allowed) {
   return LabelsKept(labels, keep);
 }
 
+// The pixels of the objects that `candidate` (CV_8UC1 of `pixels`' size: what is not the smooth
+// surroundings) holds, that reach beyond `reach` (the farthest a caption's outline or shadow goes)
+// and that do not carry `ink` (the text's ink, CV_8UC1): each 8-connected piece of `candidate`
+// with at least kObjectBeyond of it outside `reach` may hold an object the mask's outline would
+// cut through (a candy beside a caption, its shaded side under the detector's polygon), which
+// goes on where no text is. The object is followed from its pixels beyond `reach` into the piece
+// while the colour changes smoothly (at most kObjectStep levels per channel between neighbours:
+// shading); the glyphs, their outline and a shadow over it stand out by a sharper edge and stay
+// out. A followed piece on which the rest of the ink sits (kObjectCarriesInk of it in the piece's
+// convex hull or within `rim` + 1 px of it), or that holds all the ink, is the text's banner or
+// box, not an object, and is left out. CV_8UC1.
+cv::Mat ObjectsCutThrough(const cv::Mat& pixels, const cv::Mat& candidate, const cv::Mat& reach,
+                          const cv::Mat& ink, int rim) {
+  cv::Mat labels, stats, centroids;
+  const int n = cv::connectedComponentsWithStats(candidate, labels, stats, centroids, 8, CV_32S);
+  const std::vector<int> beyond = CountLabelsWhere(labels, n, ~reach);
+  std::vector<uchar> object(n, 0);
+  bool any = false;
+  for (int i = 1; i < n; ++i) {
+    object[i] = beyond[i] >= kObjectBeyond * stats.at<int>(i, cv::CC_STAT_AREA);
+    any |= object[i] != 0;
+  }
+  cv::Mat out(pixels.size(), CV_8UC1, cv::Scalar(0));
+  if (!any) return out;
+  const cv::Mat objects = LabelsKept(labels, object);
+  std::vector<cv::Point> queue;
+  cv::findNonZero(objects & ~reach, queue);
+  for (const cv::Point& q : queue) out.at<uchar>(q) = 255;
+  for (size_t k = 0; k < queue.size(); ++k) {
+    const cv::Point q = queue[k];
+    const cv::Vec3b c = pixels.at<cv::Vec3b>(q);
+    for (int dy = -1; dy <= 1; ++dy) {
+      for (int dx = -1; dx <= 1; ++dx) {
+        const cv::Point p(q.x + dx, q.y + dy);
+        if (p.x < 0 || p.y < 0 || p.x >= pixels.cols || p.y >= pixels.rows) continue;
+        if (out.at<uchar>(p) || !objects.at<uchar>(p)) continue;
+        const cv::Vec3b d = pixels.at<cv::Vec3b>(p);
+        bool step = true;
+        for (int ch = 0; ch < 3 && step; ++ch) step = std::abs(d[ch] - c[ch]) <= kObjectStep;
+        if (!step) continue;
+        out.at<uchar>(p) = 255;
+        queue.push_back(p);
+      }
+    }
+  }
+  // Each followed piece: an object, or the text's own banner (the rest of the ink sits on it).
+  cv::Mat pieces;
+  const int m = cv::connectedComponents(out, pieces, 8, CV_32S);
+  std::vector<uchar> keep(m, 0);
+  for (int i = 1; i < m; ++i) {
+    const cv::Mat piece = pieces == i;
+    const cv::Mat rest = ink & ~piece;
+    const int rest_count = cv::countNonZero(rest);
+    if (rest_count == 0) continue;  // all the ink: the text's own graphic
+    // The piece's convex hull (a band behind the line holds the glyphs, even where they reach
+    // past its edge), and a few pixels around it.
+    std::vector<cv::Point> points, hull;
+    cv::findNonZero(piece, points);
+    cv::convexHull(points, hull);
+    cv::Mat carries = DilateDisc(piece, rim + 1);
+    cv::fillConvexPoly(carries, hull, cv::Scalar(255));
+    keep[i] = cv::countNonZero(rest & carries) < kObjectCarriesInk * rest_count;
+  }
+  return LabelsKept(pieces, keep);
+}
+
 // The pixels of `pixels` (CV_8UC3) whose colour is a blend of `ink`'s mean colour and `backdrop`'s
 // (a tenth of the ink or more, within kBoxTolerance of the line between the two colours): the
 // anti-aliased edge of a graphic, its JPEG bleed, a translucent part of it.
@@ -452,7 +531,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   cv::Mat edge;
   cv::erode(polygon, edge, DiscKernel(2));
   edge = polygon & ~edge;
-  cv::Mat ink, halo, box, tint, ring, within_ring, usual;
+  cv::Mat ink, halo, box, tint, ring, within_ring, usual, not_backdrop;
   bool smooth = false;
   // The surroundings first from kRingFrom line heights (past a box behind the text), then, for
   // text without a box, right beyond the halo's reach (the photo nearest the text).
@@ -468,6 +547,35 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     const std::vector<int> around_exact = NeighbourhoodHistogram(pixels, ring, false);
     // On smooth surroundings a tint shows where it would not on a texture (see `tint` below).
     smooth = SmoothHistogram(around_exact, ring_count);
+    // The backdrop's colours on smooth surroundings: the densest bin, the dense bins joined to it
+    // bin by bin (a gradient; not an object the ring crosses, whose colours lie apart), and the
+    // bins next to them (ObjectsCutThrough).
+    std::vector<uchar> near_backdrop(around.size(), 0);
+    if (smooth) {
+      const auto for_neighbours = [](int b, auto&& f) {
+        const int l0 = b / (kColourLevels * kColourLevels), l1 = b / kColourLevels % kColourLevels,
+                  l2 = b % kColourLevels;
+        for (int i = std::max(0, l0 - 1); i <= std::min(kColourLevels - 1, l0 + 1); ++i) {
+          for (int j = std::max(0, l1 - 1); j <= std::min(kColourLevels - 1, l1 + 1); ++j) {
+            for (int k = std::max(0, l2 - 1); k <= std::min(kColourLevels - 1, l2 + 1); ++k) {
+              f((i * kColourLevels + j) * kColourLevels + k);
+            }
+          }
+        }
+      };
+      std::vector<uchar> backdrop_bin(around.size(), 0);
+      std::vector<int> queue = {static_cast<int>(
+          std::max_element(around_exact.begin(), around_exact.end()) - around_exact.begin())};
+      backdrop_bin[queue[0]] = 1;
+      for (size_t k = 0; k < queue.size(); ++k) {
+        for_neighbours(queue[k], [&](int b) {
+          if (backdrop_bin[b] || around_exact[b] < kDenseBin * ring_count) return;
+          backdrop_bin[b] = 1;
+          queue.push_back(b);
+        });
+      }
+      for (const int b : queue) for_neighbours(b, [&](int c) { near_backdrop[c] = 1; });
+    }
     // Per colour bin: unlike the surroundings; the graphic's own (ink, or the box behind it).
     std::vector<uchar> unlike(around.size()), graphic_colour(around.size()), off_bin(around.size());
     for (size_t b = 0; b < around.size(); ++b) {
@@ -483,6 +591,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     halo = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
     box = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
     usual = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
+    not_backdrop = cv::Mat(roi.size(), CV_8UC1, cv::Scalar(0));
     for (int y = 0; y < roi.height; ++y) {
       const cv::Vec3b* p = pixels.ptr<cv::Vec3b>(y);
       const uchar* in = polygon.ptr<uchar>(y);
@@ -492,9 +601,11 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
       uchar* u = halo.ptr<uchar>(y);
       uchar* o = box.ptr<uchar>(y);
       uchar* s = usual.ptr<uchar>(y);
+      uchar* a = not_backdrop.ptr<uchar>(y);
       for (int x = 0; x < roi.width; ++x) {
-        if (!far[x]) continue;
         const int b = ColourBin(p[x]);
+        a[x] = smooth && !near_backdrop[b] ? 255 : 0;
+        if (!far[x]) continue;
         o[x] = graphic_colour[b] ? 255 : 0;
         s[x] = unlike[b] ? 0 : 255;
         if (!lim[x]) continue;
@@ -516,8 +627,19 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
     box.setTo(0);
   }
   if (cv::countNonZero(ink) < kMinInkShare * area) return {};
-  if (ink_out) *ink_out = ink;
   const int rim = 1 + cvRound(h / 50);
+  // On smooth surroundings, an object the graphic's outline would cut through is no part of it: a
+  // candy's shaded side under the detector's polygon is rare around the text and was taken for
+  // ink, and the halo joined the rest of its lower half; the fill ate a bite out of it.
+  cv::Mat objects(roi.size(), CV_8UC1, cv::Scalar(0));
+  if (smooth) {
+    objects = ObjectsCutThrough(pixels, not_backdrop, limit, ink, rim);
+    ink.setTo(0, objects);
+    halo.setTo(0, objects);
+    tint.setTo(0, objects);
+    box.setTo(0, objects);
+  }
+  if (ink_out) *ink_out = ink;
   // On smooth surroundings the print around a caption drawn over a product's lettering is the
   // product's: neither its strokes nor their anti-aliased greys join the graphic, which would
   // take them whole (the demo box's "Cookies" beside its yellow 包邮) and leave the fill to guess
@@ -540,6 +662,35 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // and, farther, what has the graphic's own colours (a box behind the text reaching past the
   // polygon), grown ring by ring.
   cv::Mat graphic = Reconstruct(ink, halo | ink | box);
+  // An object kept out of the graphic can cut a piece of the box off from the rest (a patch of
+  // it between a bag's handle and the finger holding it, joined to the box only across the hand):
+  // the box's colour within the rectangle of the box already taken (its corner may be the part
+  // cut off) is the box all the same.
+  if (cv::countNonZero(objects) > 0 && cv::countNonZero(box & graphic) > 0) {
+    std::vector<cv::Point> points;
+    cv::findNonZero(box & graphic, points);
+    cv::Point2f corners[4];
+    cv::minAreaRect(points).points(corners);
+    std::vector<cv::Point> rectangle(corners, corners + 4);
+    cv::Mat outline(roi.size(), CV_8UC1, cv::Scalar(0));
+    cv::fillConvexPoly(outline, rectangle, cv::Scalar(255));
+    // Each piece of the box's colour outside the graphic, within the rectangle, small, and next
+    // to an object (what cut it off).
+    cv::Mat labels;
+    const int n = cv::connectedComponents(box & outline & ~graphic, labels, 8, CV_32S);
+    const std::vector<int> size = CountLabelsWhere(labels, n, outline);
+    const std::vector<int> by_object = CountLabelsWhere(labels, n, DilateDisc(objects, rim + 2));
+    std::vector<uchar> cut_off(n, 0);
+    bool any = false;
+    for (int i = 1; i < n; ++i) {
+      cut_off[i] = size[i] <= kCutOffShare * points.size() && by_object[i] > 0;
+      any |= cut_off[i] != 0;
+    }
+    if (any) {
+      graphic =
+          Reconstruct(graphic | LabelsKept(labels, cut_off), graphic | ((halo | box) & outline));
+    }
+  }
   // On smooth surroundings, a soft halo's faint tail (a colour in a bin next to the backdrop's,
   // not in it: a tint of 8 levels over a wide ring shows) is followed a little further.
   if (smooth) {
@@ -553,7 +704,7 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   if (cv::countNonZero(OfMedianColour(pixels, ring, kFlatLevels) & ring) >=
       kSmoothShare * cv::countNonZero(ring)) {
     const cv::Mat backdrop = OfMedianColour(pixels, ring, kFlatLevels - 1);
-    cv::Mat joinable = within_ring & ~backdrop;
+    cv::Mat joinable = within_ring & ~backdrop & ~objects;
     if (!print.empty()) joinable.setTo(0, print);
     graphic = Reconstruct(graphic, graphic | joinable);
   }
@@ -562,6 +713,21 @@ cv::Mat GraphicMask(const cv::Mat& bgr, const models::TextRegion& region, cv::Re
   // it (`halo`); a wider rim only replaces the photo's own pixels around the graphic (2 px for a
   // 50 px line: 1.2 dB more outside on the bench's textured photos than 3 px, bench/README.md).
   graphic = DilateDisc(graphic, rim);
+  // An object's pixels the graphic closes round (a glyph the object was followed into, joined to
+  // it in the same white: a bag's handle across a box's lettering) are no more than a speck of
+  // it: left, they stay as bright dots in the fill.
+  if (cv::countNonZero(objects) > 0) {
+    cv::Mat labels, stats, centroids;
+    const int n = cv::connectedComponentsWithStats(~graphic, labels, stats, centroids, 4, CV_32S);
+    const std::vector<int> of_objects = CountLabelsWhere(labels, n, objects);
+    const int speck = (2 * rim + 1) * (2 * rim + 1);
+    std::vector<uchar> closed(n, 0);
+    for (int i = 1; i < n; ++i) {
+      const int size = stats.at<int>(i, cv::CC_STAT_AREA);
+      closed[i] = size <= speck && of_objects[i] == size;
+    }
+    graphic |= LabelsKept(labels, closed);
+  }
   if (!print.empty()) graphic.setTo(0, print);
   return graphic;
 }
