@@ -2057,7 +2057,7 @@ namespace {
 OpSchema RemoveTextSchema() {
   OpSchema s;
   s.name = "remove_text";
-  s.version = 9;
+  s.version = 10;
   s.doc =
       "Removes overlay text, banners and watermarks (PP-OCRv4 detection, exemplar inpainting), "
       "keeping the product's own printed text";
