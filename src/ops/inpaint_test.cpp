@@ -79,6 +79,14 @@ cv::Mat MustInpaint(const cv::Mat& img, const cv::Mat& mask, const InpaintOption
   return r.ok() ? r.value() : cv::Mat();
 }
 
+// Pixels outside `hole` where `out` differs from `in` in any channel.
+int ChangedOutside(const cv::Mat& out, const cv::Mat& in, const cv::Mat& hole) {
+  cv::Mat changed;
+  cv::compare(out, in, changed, cv::CMP_NE);
+  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
+  return cv::countNonZero(changed & ~hole);
+}
+
 cv::Mat Telea(const cv::Mat& img, const cv::Mat& mask) {
   cv::Mat out;
   cv::inpaint(img, mask, out, 3, cv::INPAINT_TELEA);
@@ -407,11 +415,7 @@ TEST(InpaintTest, SidesContinueADiscsOutlineAcrossTheHole) {
   EXPECT_LE(mean_split, 1.0);
   EXPECT_LT(worst_split, worst_blended);
   // Outside the hole nothing changed, and the fill is deterministic.
-  cv::Mat changed;
-  cv::compare(*split, damaged, changed, cv::CMP_NE);
-  cv::Mat changed_any;
-  cv::cvtColor(changed, changed_any, cv::COLOR_BGR2GRAY);
-  EXPECT_EQ(cv::countNonZero(changed_any & ~hole), 0);
+  EXPECT_EQ(ChangedOutside(*split, damaged, hole), 0);
   Result<cv::Mat> again = Inpaint(damaged, hole, sides, InpaintOptions{});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(cv::norm(*split, *again, cv::NORM_INF), 0);
@@ -462,10 +466,7 @@ TEST(InpaintTest, ASpeckOfTheProductsSideInAHoleDoesNotPasteTheProductIntoTheBac
   // the brightness correction it glowed (97 levels off, 27.2 dB).
   EXPECT_LE(worst, 16);
   EXPECT_GE(MaskedPsnr(*out, clean, hole), 32.0);
-  cv::Mat changed;
-  cv::compare(*out, damaged, changed, cv::CMP_NE);
-  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
-  EXPECT_EQ(cv::countNonZero(changed & ~hole), 0);
+  EXPECT_EQ(ChangedOutside(*out, damaged, hole), 0);
 }
 
 // A textured surface in `color` (BGR) with grain of +-`grain` levels and darker spots where
@@ -538,10 +539,7 @@ TEST(InpaintTest, ALargeCaptionOverASmoothBackdropIsNotFilledFromAnOrangeObjectB
               orange, far, cv::countNonZero(hole), MaskedPsnr(out, clean, hole));
   EXPECT_LE(orange, 20);
   EXPECT_LE(far, cv::countNonZero(hole) / 100);
-  cv::Mat changed;
-  cv::compare(out, rendered.bgr, changed, cv::CMP_NE);
-  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
-  EXPECT_EQ(cv::countNonZero(changed & ~hole), 0);
+  EXPECT_EQ(ChangedOutside(out, rendered.bgr, hole), 0);
   // The second fill is as deterministic as the first, whatever the thread count.
   const int threads = cv::getNumThreads();
   cv::setNumThreads(1);
@@ -597,10 +595,7 @@ TEST(InpaintTest, ABandTouchedByAnObjectAtOneEndIsNotFilledWithItsPiecesFarFromI
   std::printf("band touched by an object: %d orange pixels of %d far from it, %.1f dB\n", orange,
               cv::countNonZero(far_from_object), MaskedPsnr(out, clean, hole));
   EXPECT_LE(orange, cv::countNonZero(far_from_object) / 500);
-  cv::Mat changed;
-  cv::compare(out, damaged, changed, cv::CMP_NE);
-  cv::cvtColor(changed, changed, cv::COLOR_BGR2GRAY);
-  EXPECT_EQ(cv::countNonZero(changed & ~hole), 0);
+  EXPECT_EQ(ChangedOutside(out, damaged, hole), 0);
 }
 
 TEST(InpaintTest, AFullWidthBarOverARoadIsFilledWithTheRoadNotADarkObjectAboveIt) {
